@@ -1,0 +1,27 @@
+"""The reference T&D area system: serves any subset of the 10 areas at /area/v1."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from switchhub.area.identity import HubOnlyMiddleware
+from switchhub.area.points.endpoints import router as points_router
+from switchhub.config import Settings
+from switchhub.httpkit import install_error_handlers
+
+
+def create_area_app(settings: Settings, engine: AsyncEngine) -> FastAPI:
+    app = FastAPI(title="switchhub area system", version="1", openapi_url="/area/v1/openapi.json", docs_url=None,
+                  redoc_url=None)
+    app.state.settings = settings
+    app.state.engine = engine
+    install_error_handlers(app)
+    app.include_router(points_router)
+
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz() -> dict:
+        return {"status": "ok", "areas": list(settings.served_areas)}
+
+    app.add_middleware(HubOnlyMiddleware, settings=settings)
+    return app

@@ -1,0 +1,29 @@
+"""Request-scoped dependencies of the area app: one transaction per request, the acting caller."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import date
+
+from fastapi import Request
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from switchhub.kernel.caller import Caller
+from switchhub.kernel.clock import get_clock
+from switchhub.kernel.errors import Forbidden
+
+
+async def area_conn(request: Request) -> AsyncIterator[AsyncConnection]:
+    async with request.app.state.engine.begin() as conn:
+        yield conn
+
+
+def acting_caller(request: Request) -> Caller:
+    caller = getattr(request.state, "caller", None)
+    if caller is None:
+        raise Forbidden("操作する事業者が指定されていません", "No acting operator")
+    return caller
+
+
+def today() -> date:
+    return get_clock().today()

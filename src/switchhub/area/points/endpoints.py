@@ -1,0 +1,118 @@
+"""Thin routes of the area's supply point API (/area/v1): parse, call the service, answer."""
+
+from __future__ import annotations
+
+import asyncio
+import zlib
+from collections.abc import AsyncIterator
+from datetime import date
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import StreamingResponse
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from switchhub.area.deps import acting_caller, area_conn, today
+from switchhub.area.points import service
+from switchhub.area.points.schemas import BatchRequest
+from switchhub.kernel.caller import Caller
+from switchhub.kernel.errors import Forbidden, NotFound
+from switchhub.kernel.spid import parse_spid
+
+router = APIRouter(prefix="/area/v1")
+
+
+def _served(request: Request, spid: str) -> bool:
+    return spid[:2] in request.app.state.settings.served_areas
+
+
+@router.get("/supply-points/{spid}")
+async def get_point(
+    spid: str, request: Request, caller: Caller = Depends(acting_caller),
+    conn: AsyncConnection = Depends(area_conn), on: date = Depends(today),
+) -> dict:
+    spid = parse_spid(spid)
+    if not _served(request, spid):
+        raise NotFound("指定された供給地点特定番号の設備情報はありません", "No facility information for this supply point")
+    return await service.lookup(conn, caller, spid, on)
+
+
+@router.post("/supply-points:batch-get")
+async def batch_get(
+    body: BatchRequest, request: Request, caller: Caller = Depends(acting_caller),
+    conn: AsyncConnection = Depends(area_conn), on: date = Depends(today),
+) -> dict:
+    spids = [s for s in dict.fromkeys(parse_spid(s, f"spids") for s in body.spids) if _served(request, s)]
+    items, missing = await service.lookup_many(conn, caller, spids, on)
+    return {"items": items, "not_found": missing}
+
+
+@router.get("/supply-points")
+async def search(
+    request: Request,
+    area: Annotated[str, Query(pattern=r"^(0[1-9]|10)$")],
+    prefecture: Annotated[str, Query(max_length=10)] = "",
+    city: Annotated[str, Query(max_length=40)] = "",
+    town: Annotated[str, Query(max_length=60)] = "",
+    block: Annotated[str, Query(max_length=40)] = "",
+    building: Annotated[str, Query(max_length=80)] = "",
+    room: Annotated[str, Query(max_length=20)] = "",
+    pole_no: Annotated[str, Query(max_length=40)] = "",
+    meter_no: Annotated[str, Query(max_length=40)] = "",
+    offset: Annotated[int, Query(ge=0, le=100)] = 0,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    caller: Caller = Depends(acting_caller), conn: AsyncConnection = Depends(area_conn), on: date = Depends(today),
+) -> dict:
+    if area not in request.app.state.settings.served_areas:
+        return {"total": 0, "truncated": False, "items": []}
+    q = service.SearchQuery(area, prefecture, city, town, block, building, room, pole_no, meter_no)
+    return await service.search(conn, caller, q, on, offset=offset, limit=limit)
+
+
+@router.get("/supply-points:export")
+async def export(
+    request: Request, format: Literal["csv", "ndjson"] = "csv", header: bool = True,
+    caller: Caller = Depends(acting_caller), on: date = Depends(today),
+) -> StreamingResponse:
+    if not caller.is_retailer:
+        raise Forbidden("自社供給地点の一括取得は小売電気事業者のみ利用できます", "Only retailers export their own points")
+    grant, columns, select = service.export_plan(caller, format)
+    engine = request.app.state.engine
+    async with engine.connect() as conn:
+        count = await service.repository.count_own_points(conn, caller.operator_code, on)
+    query = select.replace(":op", "$1").replace(":on", "$2")
+    headers = {"x-row-count": str(count), "x-export-fields": ",".join(columns),
+               "content-disposition": f'attachment; filename="supply-points-{caller.operator_code}-{on}.{format}.gz"'}
+    media = "text/csv; charset=utf-8" if format == "csv" else "application/x-ndjson"
+    return StreamingResponse(_copy_gzip(engine, query, caller.operator_code, on, format, header),
+                             media_type="application/gzip", headers={**headers, "x-export-media-type": media})
+
+
+async def _copy_gzip(engine, query: str, op: str, on: date, fmt: str, header: bool) -> AsyncIterator[bytes]:
+    """COPY the rows to the client as gzip, chunk by chunk; the queue bounds memory."""
+    queue: asyncio.Queue[bytes | None] = asyncio.Queue(maxsize=16)
+    gz = zlib.compressobj(6, zlib.DEFLATED, 31)
+
+    async def sink(chunk: bytes) -> None:
+        data = gz.compress(bytes(chunk))
+        if data:
+            await queue.put(data)
+
+    async def run() -> None:
+        try:
+            async with engine.connect() as conn:
+                raw = (await conn.get_raw_connection()).driver_connection
+                opts = {"format": "csv", "header": header} if fmt == "csv" else {
+                    "format": "csv", "quote": "\x01", "delimiter": "\x02"}
+                await raw.copy_from_query(query, op, on, output=sink, **opts)
+            await queue.put(gz.flush())
+        finally:
+            await queue.put(None)
+
+    task = asyncio.create_task(run())
+    try:
+        while (item := await queue.get()) is not None:
+            yield item
+        await task
+    finally:
+        task.cancel()

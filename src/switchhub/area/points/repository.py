@@ -1,0 +1,144 @@
+"""All SQL of the supply point master. Functions take a `FieldGrant`, never raw field lists."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from switchhub.kernel.visibility import FieldGrant
+
+#: Field → SQL expression over `p` (supply_points), `cur` (current customer), `sup` (supplier).
+_DIRECT = (
+    "spid area channel postcode prefecture city town block building room island_flag contract_form "
+    "capacity_method contract_current contract_capacity current_upper_limit current_limit_value "
+    "ampere_breaker breaker_remote minimum_charge power_factor flat_rate_lamp meters pole_no supply_method "
+    "disconnection_method reading_day_code past_new_extension_dates contract_status service_menu "
+    "contract_power load_equipment tso_notes"
+).split()
+_EXPR: dict[str, str] = {f: f"p.{f}" for f in _DIRECT}
+_EXPR.update({
+    "customer_name_kana": "cur.name_kana",
+    "customer_name_kanji": "cur.name_kanji",
+    "customer_phone": "cur.phone",
+    "contact_phone": "cur.contact_phone",
+    "current_retailer_code": "sup.retailer_code",
+    "pending_applications": (
+        "(SELECT coalesce(jsonb_agg(jsonb_build_object('type', a.type, 'received_date',"
+        " to_char(a.received_at AT TIME ZONE 'Asia/Tokyo', 'YYYY-MM-DD')) ORDER BY a.received_at), '[]'::jsonb)"
+        " FROM applications a WHERE a.area = p.area AND a.spid = p.spid"
+        " AND a.stage NOT IN ('06', '07', '08', '09'))"
+    ),
+})
+#: Fields computed in Python from selected columns (reading dates from the area calendar).
+COMPUTED = frozenset({"next_reading_date", "next_but_one_reading_date", "current_retailer_name"})
+
+_CUSTOMER_JOIN = (
+    " LEFT JOIN LATERAL (SELECT c.name_kana, c.name_kanji, c.phone, c.contact_phone FROM customer_periods c"
+    " WHERE c.area = p.area AND c.spid = p.spid AND c.valid_from <= :on"
+    " AND (c.valid_to IS NULL OR c.valid_to >= :on) ORDER BY c.valid_from DESC LIMIT 1) cur ON true"
+)
+_SUPPLIER_JOIN = (
+    " LEFT JOIN LATERAL (SELECT s.retailer_code FROM supply_periods s"
+    " WHERE s.area = p.area AND s.spid = p.spid AND s.valid_from <= :on"
+    " AND (s.valid_to IS NULL OR s.valid_to >= :on) ORDER BY s.valid_from DESC LIMIT 1) sup ON true"
+)
+
+
+def select_list(grant: FieldGrant) -> tuple[list[str], str]:
+    """(fields selected, SQL select list + joins) for a grant; reading_day_code always rides along."""
+    fields = [f for f in grant.ordered_fields() if f in _EXPR]
+    if "reading_day_code" not in fields:
+        fields.append("reading_day_code")
+    cols = ", ".join(f"{_EXPR[f]} AS {f}" for f in fields)
+    joins = ""
+    if any(_EXPR[f].startswith("cur.") for f in fields):
+        joins += _CUSTOMER_JOIN
+    if any(_EXPR[f].startswith("sup.") for f in fields):
+        joins += _SUPPLIER_JOIN
+    return fields, f"{cols} FROM supply_points p{joins}"
+
+
+async def relationship_facts(
+    conn: AsyncConnection, spids: list[str], on: date, operator_code: str
+) -> dict[str, tuple[str | None, bool]]:
+    """For each existing spid: (supplier on `on`, whether `operator_code` ever supplied it)."""
+    rows = await conn.execute(
+        text(
+            "SELECT p.spid,"
+            " (SELECT s.retailer_code FROM supply_periods s WHERE s.area = p.area AND s.spid = p.spid"
+            "   AND s.valid_from <= :on AND (s.valid_to IS NULL OR s.valid_to >= :on)"
+            "   ORDER BY s.valid_from DESC LIMIT 1) AS supplier,"
+            " EXISTS (SELECT 1 FROM supply_periods s WHERE s.area = p.area AND s.spid = p.spid"
+            "   AND s.retailer_code = :op) AS ever"
+            " FROM supply_points p"
+            " WHERE (p.area, p.spid) IN (SELECT substr(x, 1, 2), x FROM unnest(CAST(:spids AS text[])) AS x)"
+        ),
+        {"spids": spids, "on": on, "op": operator_code},
+    )
+    return {r.spid: (r.supplier.strip() if r.supplier else None, bool(r.ever)) for r in rows}
+
+
+async def fetch_points(conn: AsyncConnection, spids: list[str], grant: FieldGrant, on: date) -> list[dict[str, Any]]:
+    """The granted columns of the given points (order as given)."""
+    _, sql = select_list(grant)
+    rows = await conn.execute(
+        text(
+            f"SELECT {sql} WHERE (p.area, p.spid) IN"
+            " (SELECT substr(x, 1, 2), x FROM unnest(CAST(:spids AS text[])) AS x)"
+        ),
+        {"spids": spids, "on": on},
+    )
+    by_spid = {r.spid: dict(r._mapping) for r in rows}
+    return [by_spid[s] for s in spids if s in by_spid]
+
+
+async def search(
+    conn: AsyncConnection, grant: FieldGrant, where: str, params: dict[str, Any], *, offset: int, limit: int,
+    cap: int,
+) -> tuple[int, list[dict[str, Any]]]:
+    """Matches of `where` in address order: (count capped at cap + 1, rows offset..offset+limit)."""
+    count = (
+        await conn.execute(text(f"SELECT count(*) FROM (SELECT 1 FROM supply_points p WHERE {where} LIMIT :cap1) q"),
+                           {**params, "cap1": cap + 1})
+    ).scalar_one()
+    _, sql = select_list(grant)
+    rows = await conn.execute(
+        text(
+            f"SELECT {sql} WHERE {where} ORDER BY p.area, p.prefecture, p.city, p.town_norm, p.block_norm,"
+            " p.building_norm, p.room_norm, p.spid OFFSET :offset LIMIT :limit"
+        ),
+        {**params, "offset": offset, "limit": limit, "on": params.get("on")},
+    )
+    return int(count), [dict(r._mapping) for r in rows]
+
+
+def export_sql(grant: FieldGrant, fmt: str) -> tuple[list[str], str]:
+    """COPY query text for the own-point export of a retailer (literal-free: :op/:on bound by caller).
+
+    Returns (columns, SELECT) where the SELECT yields either CSV columns or one JSON text per row.
+    """
+    fields = [f for f in grant.ordered_fields() if f in _EXPR and f != "pending_applications"]
+    cols = ", ".join(f"{_EXPR[f]} AS {f}" for f in fields)
+    body = (
+        f"FROM supply_periods s JOIN supply_points p ON p.area = s.area AND p.spid = s.spid{_CUSTOMER_JOIN}"
+        ", LATERAL (SELECT s.retailer_code) sup"
+        " WHERE s.retailer_code = :op AND s.valid_from <= :on AND (s.valid_to IS NULL OR s.valid_to >= :on)"
+    )
+    if fmt == "ndjson":
+        return fields, f"SELECT json_build_object({', '.join(f"'{f}', {_EXPR[f]}" for f in fields)})::text {body}"
+    return fields, f"SELECT {cols} {body}"
+
+
+async def count_own_points(conn: AsyncConnection, operator_code: str, on: date) -> int:
+    return int(
+        (
+            await conn.execute(
+                text("SELECT count(*) FROM supply_periods s WHERE s.retailer_code = :op AND s.valid_from <= :on"
+                     " AND (s.valid_to IS NULL OR s.valid_to >= :on)"),
+                {"op": operator_code, "on": on},
+            )
+        ).scalar_one()
+    )

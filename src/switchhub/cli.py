@@ -1,0 +1,168 @@
+"""`switchhub` command line: demo | hub | area | worker | db | certs | credentials | generate | status."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+
+from switchhub.config import Settings
+
+app = typer.Typer(help="switchhub — スイッチング支援システム", no_args_is_help=True, add_completion=False)
+db_app = typer.Typer(help="データベース (migrations)", no_args_is_help=True)
+certs_app = typer.Typer(help="開発用認証局とクライアント証明書", no_args_is_help=True)
+cred_app = typer.Typer(help="APIクレデンシャル", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(certs_app, name="certs")
+app.add_typer(cred_app, name="credentials")
+console = Console()
+
+
+def _settings() -> Settings:
+    from switchhub.runtime import complete_settings
+
+    return complete_settings(Settings.from_env())
+
+
+def _fail(message: str) -> None:
+    console.print(f"[red]エラー:[/red] {message}")
+    raise typer.Exit(2)
+
+
+@db_app.command("migrate")
+def db_migrate(which: str = typer.Argument("all", help="hub | area | all")) -> None:
+    """Alembic migrations to head."""
+    from switchhub.db.embedded import resolve_urls
+    from switchhub.db.migrate import upgrade
+
+    if which not in ("hub", "area", "all"):
+        _fail("hub / area / all のいずれかを指定してください")
+    hub_url, area_url = resolve_urls(_settings())
+    for name, url in (("hub", hub_url), ("area", area_url)):
+        if which in (name, "all"):
+            upgrade(name, url)
+            console.print(f"{name}: migrated")
+
+
+@app.command()
+def generate(points: int = typer.Option(100_000, min=0, max=100_000_000, help="供給地点数"),
+             seed: int = typer.Option(1, help="乱数シード（同じシードは同じデータ）"),
+             replace: bool = typer.Option(False, help="既存の供給地点を置き換える")) -> None:
+    """Deterministic synthetic data for all 10 areas (bulk-loaded with COPY)."""
+    from switchhub.db.embedded import resolve_urls
+    from switchhub.db.migrate import upgrade
+    from switchhub.generate.load import generate as run
+
+    hub_url, area_url = resolve_urls(_settings())
+    upgrade("hub", hub_url)
+    upgrade("area", area_url)
+    result = run(hub_url, area_url, points, seed, replace=replace)
+    console.print(result)
+
+
+@certs_app.command("init")
+def certs_init() -> None:
+    """Create the development CA and the hub/area server and client certificates."""
+    from switchhub.demo import init_certificates
+
+    paths = init_certificates(_settings())
+    for k, v in paths.items():
+        console.print(f"{k}: {v}")
+
+
+@certs_app.command("issue")
+def certs_issue(operator: str = typer.Option(..., help="事業者コード (5文字)"),
+                purpose: str = typer.Option("api", help="web | api"),
+                name: str = typer.Option(..., help="証明書名（ファイル名）")) -> None:
+    """Issue a client certificate from the development CA and register its fingerprint."""
+    from switchhub.demo import issue_and_register
+
+    if purpose not in ("web", "api"):
+        _fail("purpose は web または api を指定してください")
+    issued = asyncio.run(issue_and_register(_settings(), operator, purpose, name))
+    console.print(f"certificate: {issued.cert_path}\nkey: {issued.key_path}\np12: {issued.p12_path}\n"
+                  f"fingerprint (SHA-256): {issued.fingerprint_sha256}")
+
+
+@cred_app.command("issue")
+def credentials_issue(user: str = typer.Option(..., help="APIユーザのユーザID")) -> None:
+    """Issue an API credential for a named API user (shown once, stored hashed)."""
+    from switchhub.demo import issue_token
+
+    console.print(asyncio.run(issue_token(_settings(), user)))
+
+
+@app.command("status")
+def set_status(kind: str = typer.Argument(..., help="certificate | user | operator"),
+               key: str = typer.Argument(..., help="fingerprint / user ID / operator code"),
+               status: str = typer.Argument(..., help="active | suspended | frozen")) -> None:
+    """Suspend or reactivate a certificate, user or operator (takes effect on the next request)."""
+    from switchhub.demo import change_status
+
+    if kind not in ("certificate", "user", "operator"):
+        _fail("certificate / user / operator のいずれかを指定してください")
+    asyncio.run(change_status(_settings(), kind, key, status))
+    console.print(f"{kind} {key}: {status}")
+
+
+@app.command()
+def hub(host: str = "127.0.0.1", port: int = 8443) -> None:
+    """Serve the hub over TLS with required client certificates."""
+    from switchhub.runtime import build_hub_app, cert_paths
+    from switchhub.tlsserver import serve
+
+    settings = _settings()
+    p = cert_paths(settings.certs_dir)
+    serve(build_hub_app(settings), host=host, port=port, certfile=str(p["hub_server"]),
+          keyfile=str(p["hub_server_key"]), ca_certs=str(p["ca"]))
+
+
+@app.command()
+def area(host: str = "127.0.0.1", port: int = 8444,
+         areas: Optional[str] = typer.Option(None, help="担当エリア (例 03,06)。省略時は全10エリア")) -> None:
+    """Serve the reference T&D area system over TLS (accepts only the hub's certificate)."""
+    from switchhub.kernel.spid import AREA_CODES
+    from switchhub.runtime import build_area_app, cert_paths
+    from switchhub.tlsserver import serve
+
+    settings = _settings()
+    if areas:
+        served = tuple(a.strip() for a in areas.split(",") if a.strip())
+        if not served or any(a not in AREA_CODES for a in served):
+            _fail("エリアコードは 01〜10 をカンマ区切りで指定してください")
+        settings = settings.with_(served_areas=served)
+    p = cert_paths(settings.certs_dir)
+    serve(build_area_app(settings), host=host, port=port, certfile=str(p["area_server"]),
+          keyfile=str(p["area_server_key"]), ca_certs=str(p["ca"]))
+
+
+@app.command()
+def worker() -> None:
+    """Background jobs of hub and area (outbox delivery, deadlines, housekeeping)."""
+    from switchhub.worker import run_worker
+
+    asyncio.run(run_worker(_settings()))
+
+
+@app.command()
+def demo(points: int = typer.Option(100_000, min=100, max=10_000_000, help="生成する供給地点数"),
+         seed: int = typer.Option(1, help="乱数シード"),
+         port: int = typer.Option(8443, help="ハブのポート（エリアシステムは +1）")) -> None:
+    """Start everything on this machine with generated data; Ctrl-C stops it."""
+    from switchhub.demo import run_demo
+
+    run_demo(_settings(), points=points, seed=seed, port=port, console=console)
+
+
+def main() -> None:
+    os.environ.setdefault("XDG_RUNTIME_DIR", str(Path("/tmp") / f"switchhub-run-{os.getuid()}"))
+    Path(os.environ["XDG_RUNTIME_DIR"]).mkdir(mode=0o700, exist_ok=True)
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,74 @@
+"""Settings read from the environment (prefix SWITCHHUB_), one object per process.
+
+Defaults are what a new user needs: an embedded PostgreSQL in the data directory,
+development certificates there too, the original's rate limit of 1 request/second.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from switchhub.kernel.spid import AREA_CODES
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    return os.environ.get(f"SWITCHHUB_{name}", default)
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path = Path(".switchhub")
+    hub_database_url: str | None = None
+    area_database_url: str | None = None
+    # TLS material (paths); filled by `switchhub certs init` into data_dir/certs by default
+    certs_dir: Path = Path(".switchhub/certs")
+    # area code -> base URL of the area system serving it
+    area_urls: dict[str, str] = field(default_factory=dict)
+    area_timeout_s: float = 5.0
+    # SHA-256 fingerprints of hub client certificates an area accepts acting-operator headers from
+    hub_fingerprints: frozenset[str] = frozenset()
+    # SHA-256 fingerprints of area system certificates the hub accepts events from
+    area_fingerprints: frozenset[str] = frozenset()
+    # areas this area process serves
+    served_areas: tuple[str, ...] = AREA_CODES
+    trusted_proxies: frozenset[str] = frozenset()
+    proxy_cert_header: str | None = None
+    rate_per_second: float = 1.0
+    rate_burst: int = 10
+    session_idle_minutes: int = 30
+    session_absolute_hours: int = 12
+    public_hub_url: str = "https://localhost:8443"
+
+    @classmethod
+    def from_env(cls) -> "Settings":
+        data_dir = Path(_env("DATA_DIR", ".switchhub") or ".switchhub").absolute()
+        area_urls: dict[str, str] = {}
+        raw_urls = _env("AREA_URLS")
+        if raw_urls:
+            area_urls = {str(k): str(v) for k, v in json.loads(raw_urls).items()}
+        fps = frozenset(x.strip().lower() for x in (_env("HUB_FINGERPRINTS", "") or "").split(",") if x.strip())
+        area_fps = frozenset(x.strip().lower() for x in (_env("AREA_FINGERPRINTS", "") or "").split(",") if x.strip())
+        proxies = frozenset(x.strip() for x in (_env("TRUSTED_PROXIES", "") or "").split(",") if x.strip())
+        served = tuple(x.strip() for x in (_env("AREAS", "") or "").split(",") if x.strip()) or AREA_CODES
+        return cls(
+            data_dir=data_dir,
+            hub_database_url=_env("HUB_DATABASE_URL"),
+            area_database_url=_env("AREA_DATABASE_URL"),
+            certs_dir=Path(_env("CERTS_DIR", str(data_dir / "certs")) or ""),
+            area_urls=area_urls,
+            area_timeout_s=float(_env("AREA_TIMEOUT", "5") or 5),
+            hub_fingerprints=fps,
+            area_fingerprints=area_fps,
+            served_areas=served,
+            trusted_proxies=proxies,
+            proxy_cert_header=_env("PROXY_CERT_HEADER"),
+            rate_per_second=float(_env("RATE_PER_SECOND", "1") or 1),
+            rate_burst=int(_env("RATE_BURST", "10") or 10),
+            public_hub_url=_env("PUBLIC_HUB_URL", "https://localhost:8443") or "",
+        )
+
+    def with_(self, **changes: object) -> "Settings":
+        return replace(self, **changes)  # type: ignore[arg-type]

@@ -1,0 +1,31 @@
+"""Async engines and the one-transaction-per-request/job boundary.
+
+Services receive an `AsyncConnection` that is already inside a transaction and never
+commit; the boundary (request dependency, job runner, CLI) commits or rolls back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+from switchhub.db.urls import async_url
+
+
+def make_engine(url: str, *, pool_size: int = 10, max_overflow: int = 10) -> AsyncEngine:
+    return create_async_engine(
+        async_url(url),
+        pool_size=pool_size,
+        max_overflow=max_overflow,
+        pool_pre_ping=False,
+        connect_args={"server_settings": {"timezone": "Asia/Tokyo", "application_name": "switchhub"}},
+    )
+
+
+@asynccontextmanager
+async def transaction(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    """Commit on success, roll back on any exception."""
+    async with engine.begin() as conn:
+        yield conn

@@ -1,0 +1,230 @@
+"""`switchhub demo`: embedded PostgreSQL, migrations, generated data, certificates, servers.
+
+Also the certificate and credential helpers behind `switchhub certs` / `credentials`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from switchhub.config import Settings
+from switchhub.db.embedded import resolve_urls
+from switchhub.db.engine import make_engine
+from switchhub.runtime import cert_paths
+
+DEMO_OPERATORS = (("M0300", "東京電力エナジーパートナー（みなし小売）"), ("A0001", "新電力デモ"),
+                  ("T0300", "東京電力パワーグリッド（一般送配電）"), ("OC000", "広域機関"))
+
+
+def init_certificates(settings: Settings) -> dict[str, Path]:
+    """Development CA plus hub/area server and client certificates (idempotent)."""
+    from switchhub import devca
+
+    d = Path(settings.certs_dir)
+    d.mkdir(parents=True, exist_ok=True)
+    devca.create_ca(d / "ca")
+    p = cert_paths(d)
+    for name in ("hub-server", "area-server"):
+        if not (d / f"{name}.pem").exists():
+            _place(devca.issue_server_cert(d / "ca", d, name), d, name)
+    for name, purpose in (("hub-client", "hub"), ("area-client", "hub")):
+        if not (d / f"{name}.pem").exists():
+            _place(devca.issue_client_cert(d / "ca", d, name, operator_code="OC000", purpose=purpose,
+                                           common_name=f"switchhub {name}"), d, name)
+    return p
+
+
+def _place(issued: Any, d: Path, name: str) -> None:
+    """Make sure the issued files are at d/name.pem and d/name.key."""
+    for src, dst in ((issued.cert_path, d / f"{name}.pem"), (issued.key_path, d / f"{name}.key")):
+        if Path(src) != dst:
+            dst.write_bytes(Path(src).read_bytes())
+            os.chmod(dst, 0o600)
+
+
+async def issue_and_register(settings: Settings, operator: str, purpose: str, name: str) -> Any:
+    from switchhub import devca
+    from switchhub.hub.accounts.admin import register_certificate
+
+    init_certificates(settings)
+    d = Path(settings.certs_dir)
+    issued = devca.issue_client_cert(d / "ca", d / "clients", name, operator_code=operator, purpose=purpose,
+                                     common_name=name)
+    hub_url, _ = resolve_urls(settings)
+    engine = make_engine(hub_url, pool_size=1)
+    try:
+        async with engine.begin() as conn:
+            await register_certificate(conn, fingerprint=issued.fingerprint_sha256, subject=issued.subject,
+                                       operator_code=operator, purpose=purpose, not_before=issued.not_before,
+                                       not_after=issued.not_after)
+    finally:
+        await engine.dispose()
+    return issued
+
+
+async def issue_token(settings: Settings, login_id: str) -> str:
+    from switchhub.hub.accounts.admin import issue_api_credential
+
+    hub_url, _ = resolve_urls(settings)
+    engine = make_engine(hub_url, pool_size=1)
+    try:
+        async with engine.begin() as conn:
+            return await issue_api_credential(conn, login_id, label="issued by CLI")
+    finally:
+        await engine.dispose()
+
+
+async def change_status(settings: Settings, kind: str, key: str, status: str) -> None:
+    from switchhub.hub.accounts.admin import set_status
+
+    hub_url, _ = resolve_urls(settings)
+    engine = make_engine(hub_url, pool_size=1)
+    try:
+        async with engine.begin() as conn:
+            await set_status(conn, kind, key, status)
+    finally:
+        await engine.dispose()
+
+
+async def _sample_spid(area_url: str, retailer: str) -> str | None:
+    from sqlalchemy import text
+
+    engine = make_engine(area_url, pool_size=1)
+    try:
+        async with engine.connect() as conn:
+            return (await conn.execute(text(
+                "SELECT spid FROM supply_periods WHERE retailer_code = :r AND valid_to IS NULL"
+                " AND area = '03' ORDER BY spid LIMIT 1"), {"r": retailer})).scalar()
+    finally:
+        await engine.dispose()
+
+
+async def _point_count(area_url: str) -> int:
+    from sqlalchemy import text
+
+    engine = make_engine(area_url, pool_size=1)
+    try:
+        async with engine.connect() as conn:
+            return int((await conn.execute(text("SELECT count(*) FROM supply_points"))).scalar_one())
+    finally:
+        await engine.dispose()
+
+
+def prepare_demo(settings: Settings, *, points: int, seed: int, console: Console) -> dict[str, Any]:
+    """Everything before the servers start; returns what the banner prints."""
+    from switchhub.db.migrate import upgrade
+    from switchhub.generate.load import generate
+
+    t0 = time.monotonic()
+    hub_url, area_url = resolve_urls(settings)
+    upgrade("hub", hub_url)
+    upgrade("area", area_url)
+    logins_file = Path(settings.data_dir) / "demo-logins.json"
+    if asyncio.run(_point_count(area_url)) == 0:
+        console.print(f"供給地点 {points:,} 件を生成しています…")
+        result = generate(hub_url, area_url, points, seed)
+        logins = [dict(login_id=x.login_id, password=x.password, operator_code=x.operator_code, role=x.role)
+                  for x in result.logins]
+        logins_file.write_text(json.dumps(logins, ensure_ascii=False, indent=1))
+        os.chmod(logins_file, 0o600)
+    logins = json.loads(logins_file.read_text()) if logins_file.exists() else []
+    init_certificates(settings)
+    state_file = Path(settings.data_dir) / "demo-state.json"
+    state: dict[str, Any] = json.loads(state_file.read_text()) if state_file.exists() else {}
+    if not state.get("clients"):
+        clients = {}
+        for code, _label in DEMO_OPERATORS:
+            for purpose in ("web", "api"):
+                issued = asyncio.run(issue_and_register(settings, code, purpose, f"{code.lower()}-{purpose}"))
+                clients[f"{code}-{purpose}"] = {"cert": str(issued.cert_path), "key": str(issued.key_path),
+                                                "p12": str(issued.p12_path), "bundle": str(issued.bundle_path)}
+        tokens = {code: asyncio.run(issue_token(settings, f"{code.lower()}-api"))
+                  for code, _ in DEMO_OPERATORS if code != "OC000"}
+        state = {"clients": clients, "tokens": tokens}
+        state_file.write_text(json.dumps(state, ensure_ascii=False, indent=1))
+        os.chmod(state_file, 0o600)
+    state["sample_spid"] = asyncio.run(_sample_spid(area_url, "M0300"))
+    state["logins"] = logins
+    state["hub_url"], state["area_url"] = hub_url, area_url
+    state["prepared_in"] = time.monotonic() - t0
+    return state
+
+
+def run_demo(settings: Settings, *, points: int, seed: int, port: int, console: Console) -> None:
+    state = prepare_demo(settings, points=points, seed=seed, console=console)
+    area_port = port + 1
+    runtime = {"area_urls": {f"{i:02d}": f"https://127.0.0.1:{area_port}" for i in range(1, 11)}}
+    (Path(settings.data_dir) / "runtime.json").write_text(json.dumps(runtime))
+    env = {**os.environ, "SWITCHHUB_HUB_DATABASE_URL": state["hub_url"],
+           "SWITCHHUB_AREA_DATABASE_URL": state["area_url"], "SWITCHHUB_DATA_DIR": str(settings.data_dir),
+           "SWITCHHUB_CERTS_DIR": str(settings.certs_dir), "SWITCHHUB_PUBLIC_HUB_URL": f"https://localhost:{port}"}
+    exe = [sys.executable, "-m", "switchhub.cli"]
+    procs = [
+        subprocess.Popen([*exe, "area", "--port", str(area_port)], env=env),
+        subprocess.Popen([*exe, "hub", "--port", str(port)], env=env),
+        subprocess.Popen([*exe, "worker"], env=env),
+    ]
+    try:
+        _wait_for_port(port)
+        _wait_for_port(area_port)
+        print_banner(console, settings, state, port)
+        while all(p.poll() is None for p in procs):
+            time.sleep(0.5)
+        console.print("[red]サーバが停止しました[/red]")
+    except KeyboardInterrupt:
+        console.print("\n停止しています…")
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.send_signal(signal.SIGINT)
+        for p in procs:
+            try:
+                p.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+
+
+def _wait_for_port(port: int, timeout: float = 60) -> None:
+    import socket
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.2)
+    raise RuntimeError(f"port {port} did not open")
+
+
+def print_banner(console: Console, settings: Settings, state: dict[str, Any], port: int) -> None:
+    p = cert_paths(settings.certs_dir)
+    api = state["clients"]["M0300-api"]
+    token = state["tokens"]["M0300"]
+    spid = state.get("sample_spid") or "03XXXXXXXXXXXXXXXXXXXX"
+    console.rule("switchhub demo")
+    console.print(f"Web:      https://localhost:{port}/   (ブラウザにクライアント証明書 *.p12 を取り込んでください。パスワード: switchhub)")
+    console.print(f"API:      https://localhost:{port}/api/v1/   仕様: https://localhost:{port}/api/v1/docs")
+    console.print(f"エリア:   https://127.0.0.1:{port + 1}/area/v1/ (ハブの証明書のみ受付)")
+    console.print(f"証明書:   {Path(settings.certs_dir).absolute()}  (CA: {p['ca']})")
+    for code, label in DEMO_OPERATORS:
+        web = state["clients"][f"{code}-web"]
+        console.print(f"  {code} {label}: Web証明書 {web['p12']}")
+    console.print("デモ用ログイン (ユーザID / パスワード):")
+    for login in state["logins"]:
+        if login["operator_code"] in {c for c, _ in DEMO_OPERATORS} and not login["login_id"].endswith("-api"):
+            console.print(f"  {login['login_id']} / {login['password']}  ({login['operator_code']}, {login['role']})")
+    console.print("デモ小売 M0300 として設備情報照会（そのまま貼り付けて実行できます）:")
+    console.print(f"curl --cacert {p['ca']} --cert {api['cert']} --key {api['key']} \\\n"
+                  f"  -H 'Authorization: Bearer {token}' \\\n  https://localhost:{port}/api/v1/supply-points/{spid}",
+                  soft_wrap=True)
+    console.print("Ctrl-C で停止します。")

@@ -1,0 +1,128 @@
+"""Shared HTTP plumbing for hub and area apps: problem+json, request IDs, languages, headers.
+
+Both apps render every error, including FastAPI's own validation errors and anything
+unexpected, as RFC 9457 problem+json with Japanese field messages (English on request).
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from switchhub.kernel.errors import FieldIssue, InputError, SwitchhubError
+
+log = logging.getLogger("switchhub")
+PROBLEM = "application/problem+json"
+
+
+def lang_of(request: Request) -> str:
+    accept = request.headers.get("accept-language", "")
+    return "en" if accept.lower().startswith("en") else "ja"
+
+
+def request_id(request: Request) -> str:
+    rid = getattr(request.state, "request_id", None)
+    if not rid:
+        rid = request.headers.get("x-request-id") or uuid.uuid4().hex
+        request.state.request_id = rid
+    return rid
+
+
+def problem_response(request: Request, exc: SwitchhubError) -> JSONResponse:
+    lang = lang_of(request)
+    body = exc.problem(lang, request_id(request))
+    return JSONResponse(body, status_code=exc.status, media_type=PROBLEM, headers=exc.headers or None)
+
+
+_PYDANTIC_JA: dict[str, str] = {
+    "missing": "必須項目です",
+    "string_type": "文字列で入力してください",
+    "int_type": "整数で入力してください",
+    "int_parsing": "整数で入力してください",
+    "bool_type": "true または false を指定してください",
+    "bool_parsing": "true または false を指定してください",
+    "date_type": "日付は YYYY-MM-DD 形式で入力してください",
+    "date_parsing": "日付は YYYY-MM-DD 形式で入力してください",
+    "date_from_datetime_parsing": "日付は YYYY-MM-DD 形式で入力してください",
+    "greater_than_equal": "値が小さすぎます",
+    "less_than_equal": "値が大きすぎます",
+    "greater_than": "値が小さすぎます",
+    "less_than": "値が大きすぎます",
+    "string_too_long": "文字数が多すぎます",
+    "string_too_short": "文字数が足りません",
+    "too_long": "件数が多すぎます",
+    "too_short": "件数が足りません",
+    "list_type": "配列で指定してください",
+    "dict_type": "オブジェクトで指定してください",
+    "model_type": "オブジェクトで指定してください",
+    "literal_error": "指定できない値です",
+    "enum": "指定できない値です",
+    "json_invalid": "JSON の形式が正しくありません",
+    "extra_forbidden": "この項目は指定できません",
+    "string_pattern_mismatch": "形式が正しくありません",
+    "value_error": "値が正しくありません",
+}
+
+
+def validation_issues(errors: list[dict[str, Any]]) -> list[FieldIssue]:
+    issues = []
+    for err in errors:
+        loc = [str(x) for x in err.get("loc", ()) if x not in ("body", "query", "path", "header")]
+        field = ".".join(loc) or "body"
+        etype = str(err.get("type", "value_error"))
+        ja = _PYDANTIC_JA.get(etype, "値が正しくありません")
+        ctx = err.get("ctx") or {}
+        if etype in ("greater_than_equal", "less_than_equal", "greater_than", "less_than") and ctx:
+            bound = next(iter(ctx.values()))
+            ja = f"{ja}（{'以上' if 'greater' in etype else '以下'}の基準: {bound}）"
+        if etype in ("too_long", "string_too_long") and "max_length" in ctx:
+            ja = f"{ja}（上限 {ctx['max_length']}）"
+        if etype == "literal_error" and "expected" in ctx:
+            ja = f"{ja}（指定可能: {ctx['expected']}）"
+        issues.append(FieldIssue(field, etype, f"{field}: {ja}", f"{field}: {err.get('msg', 'invalid')}"))
+    return issues
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(SwitchhubError)
+    async def _switchhub_error(request: Request, exc: SwitchhubError) -> JSONResponse:
+        return problem_response(request, exc)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        issues = validation_issues(list(exc.errors()))
+        err = InputError(issues[0].message_ja if issues else None, issues[0].message_en if issues else None,
+                         errors=issues)
+        return problem_response(request, err)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        err = SwitchhubError(str(exc.detail), str(exc.detail))
+        err.status = exc.status_code
+        err.code = {404: "not_found", 405: "method_not_allowed", 401: "unauthenticated", 403: "forbidden"}.get(
+            exc.status_code, "http_error")
+        if exc.status_code == 404:
+            err.detail_ja, err.detail_en = "指定されたURLは存在しません", "No such URL"
+        elif exc.status_code == 405:
+            err.detail_ja, err.detail_en = "このメソッドは使用できません", "Method not allowed"
+        return problem_response(request, err)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unexpected error", extra={"request_id": request_id(request)})
+        return problem_response(request, SwitchhubError())
+
+
+SECURITY_HEADERS = {
+    "strict-transport-security": "max-age=31536000",
+    "x-content-type-options": "nosniff",
+    "referrer-policy": "same-origin",
+    "content-security-policy": "default-src 'self'; script-src 'self'; style-src 'self'; frame-ancestors 'none'",
+    "x-frame-options": "DENY",
+}

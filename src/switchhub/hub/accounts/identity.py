@@ -1,0 +1,76 @@
+"""Certificate gate of the hub: runs before any route, refuses and logs unregistered clients.
+
+Every request must come with a client certificate (verified by TLS, or by the trusted
+proxy) whose SHA-256 fingerprint is registered, active, and belongs to an active
+operator. Web pages get the original FAQ text; the API gets problem+json.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from switchhub.config import Settings
+from switchhub.hub.accounts.service import MSG_TERMINAL, RefusedError, identify_certificate
+from switchhub.hub.audit.repository import AuditEntry, write
+from switchhub.tlsserver import client_cert_from_scope
+
+log = logging.getLogger("switchhub.hub.identity")
+OPEN_PATHS = frozenset({"/healthz"})
+INTERNAL_PREFIX = "/internal/"
+
+
+class CertificateGate:
+    def __init__(self, app: ASGIApp, settings: Settings, engine: object) -> None:
+        self.app, self.settings, self.engine = app, settings, engine
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] in OPEN_PATHS:
+            await self.app(scope, receive, send)
+            return
+        cert = client_cert_from_scope(scope, trusted_proxies=self.settings.trusted_proxies,
+                                      proxy_header=self.settings.proxy_cert_header)
+        state = scope.setdefault("state", {})
+        if scope["path"].startswith(INTERNAL_PREFIX):
+            # area systems post events here with their own certificates (configured, not registered users)
+            if cert is None or cert.fingerprint_sha256 not in self.settings.area_fingerprints:
+                await self._refuse(scope, send, "area_certificate_required", None)
+                return
+            state["area_cert"] = cert
+            await self.app(scope, receive, send)
+            return
+        if cert is None:
+            await self._refuse(scope, send, "certificate_required", None)
+            return
+        try:
+            async with self.engine.begin() as conn:  # type: ignore[attr-defined]
+                state["cert"] = await identify_certificate(conn, cert.fingerprint_sha256)
+        except RefusedError as exc:
+            await self._refuse(scope, send, exc.code, cert.fingerprint_sha256)
+            return
+        await self.app(scope, receive, send)
+
+    async def _refuse(self, scope: Scope, send: Send, code: str, fingerprint: str | None) -> None:
+        client = scope.get("client") or ("", 0)
+        log.warning("certificate refused", extra={"code": code, "fingerprint": fingerprint, "path": scope["path"]})
+        try:
+            async with self.engine.begin() as conn:  # type: ignore[attr-defined]
+                await write(conn, AuditEntry(action="auth.certificate.refused", cert_fingerprint=fingerprint,
+                                             outcome=code, remote_addr=str(client[0]),
+                                             detail={"path": scope["path"]}))
+        except Exception:  # the refusal itself must never fail because logging did
+            log.exception("could not write refusal audit record")
+        if scope["path"].startswith(("/api/", INTERNAL_PREFIX)):
+            body = json.dumps({"type": f"https://switchhub.example/problems/{code}", "status": 403,
+                               "title": MSG_TERMINAL[0], "detail": MSG_TERMINAL[0], "code": code},
+                              ensure_ascii=False).encode()
+            ctype = b"application/problem+json"
+        else:
+            body = (f"<!doctype html><html lang=ja><meta charset=utf-8><title>{MSG_TERMINAL[0]}</title>"
+                    f"<body><h1>{MSG_TERMINAL[0]}</h1><p>{MSG_TERMINAL[1]}</p></body></html>").encode()
+            ctype = b"text/html; charset=utf-8"
+        await send({"type": "http.response.start", "status": 403,
+                    "headers": [(b"content-type", ctype), (b"content-length", str(len(body)).encode())]})
+        await send({"type": "http.response.body", "body": body})

@@ -1,0 +1,158 @@
+"""All SQL about operators, users, certificates, API credentials and web sessions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+
+async def certificate(conn: AsyncConnection, fingerprint: str) -> dict[str, Any] | None:
+    """A registered certificate with its operator's kind, areas and status."""
+    row = (
+        await conn.execute(
+            text(
+                "SELECT c.id, c.fingerprint, c.subject, c.purpose, c.status AS cert_status, c.not_after,"
+                " o.code AS operator_code, o.kind, o.areas, o.status AS operator_status, o.name AS operator_name"
+                " FROM client_certificates c JOIN operators o ON o.code = c.operator_code"
+                " WHERE c.fingerprint = :fp"
+            ),
+            {"fp": fingerprint},
+        )
+    ).first()
+    return dict(row._mapping) if row else None
+
+
+async def credential(conn: AsyncConnection, key_id: str) -> dict[str, Any] | None:
+    row = (
+        await conn.execute(
+            text(
+                "SELECT k.id, k.secret_hash, k.revoked_at, u.id AS user_id, u.login_id, u.role, u.status AS user_status,"
+                " u.is_api_user, u.operator_code, o.kind, o.areas, o.status AS operator_status"
+                " FROM api_credentials k JOIN users u ON u.id = k.user_id JOIN operators o ON o.code = u.operator_code"
+                " WHERE k.key_id = :key_id"
+            ),
+            {"key_id": key_id},
+        )
+    ).first()
+    return dict(row._mapping) if row else None
+
+
+async def insert_credential(conn: AsyncConnection, user_id: int, key_id: str, secret_hash: str, label: str) -> int:
+    return (
+        await conn.execute(
+            text("INSERT INTO api_credentials (key_id, secret_hash, user_id, label) VALUES (:k, :h, :u, :l) RETURNING id"),
+            {"k": key_id, "h": secret_hash, "u": user_id, "l": label},
+        )
+    ).scalar_one()
+
+
+async def revoke_credential(conn: AsyncConnection, key_id: str, operator_code: str, now: datetime) -> bool:
+    result = await conn.execute(
+        text("UPDATE api_credentials k SET revoked_at = :now FROM users u WHERE u.id = k.user_id"
+             " AND k.key_id = :k AND u.operator_code = :op AND k.revoked_at IS NULL"),
+        {"k": key_id, "op": operator_code, "now": now},
+    )
+    return result.rowcount == 1
+
+
+async def user_by_login(conn: AsyncConnection, login_id: str, *, for_update: bool = False) -> dict[str, Any] | None:
+    row = (
+        await conn.execute(
+            text(
+                "SELECT u.*, o.kind, o.areas, o.status AS operator_status, o.name AS operator_name"
+                " FROM users u JOIN operators o ON o.code = u.operator_code WHERE u.login_id = :login"
+                + (" FOR UPDATE OF u" if for_update else "")
+            ),
+            {"login": login_id},
+        )
+    ).first()
+    return dict(row._mapping) if row else None
+
+
+async def user_by_id(conn: AsyncConnection, user_id: int) -> dict[str, Any] | None:
+    row = (
+        await conn.execute(
+            text("SELECT u.*, o.kind, o.areas, o.status AS operator_status, o.name AS operator_name"
+                 " FROM users u JOIN operators o ON o.code = u.operator_code WHERE u.id = :id"),
+            {"id": user_id},
+        )
+    ).first()
+    return dict(row._mapping) if row else None
+
+
+async def set_login_result(conn: AsyncConnection, user_id: int, *, failed_logins: int, status: str) -> None:
+    await conn.execute(
+        text("UPDATE users SET failed_logins = :f, status = :s, updated_at = now() WHERE id = :id"),
+        {"f": failed_logins, "s": status, "id": user_id},
+    )
+
+
+async def operators(conn: AsyncConnection, kind: str | None = None, area: str | None = None) -> list[dict[str, Any]]:
+    rows = await conn.execute(
+        text(
+            "SELECT code, name, name_kana, kind, areas, incumbent_areas, contact_name, contact_phone, status"
+            " FROM operators WHERE (CAST(:kind AS text) IS NULL OR kind = :kind)"
+            " AND (CAST(:area AS text) IS NULL OR CAST(:area AS char(2)) = ANY(areas)) ORDER BY kind, code"
+        ),
+        {"kind": kind, "area": area},
+    )
+    return [dict(r._mapping) for r in rows]
+
+
+async def operator_names(conn: AsyncConnection, codes: list[str]) -> dict[str, str]:
+    if not codes:
+        return {}
+    rows = await conn.execute(text("SELECT code, name FROM operators WHERE code = ANY(CAST(:c AS text[]))"), {"c": codes})
+    return {r.code: r.name for r in rows}
+
+
+async def insert_session(conn: AsyncConnection, token_hash: str, user_id: int, fingerprint: str, csrf: str) -> None:
+    await conn.execute(
+        text("INSERT INTO web_sessions (token_hash, user_id, cert_fingerprint, csrf_token) VALUES (:t, :u, :f, :c)"),
+        {"t": token_hash, "u": user_id, "f": fingerprint, "c": csrf},
+    )
+
+
+async def session(conn: AsyncConnection, token_hash: str) -> dict[str, Any] | None:
+    row = (
+        await conn.execute(
+            text(
+                "SELECT s.token_hash, s.user_id, s.cert_fingerprint, s.csrf_token, s.created_at, s.last_seen_at,"
+                " s.ended_at, u.login_id, u.role, u.display_name, u.status AS user_status, u.operator_code,"
+                " o.kind, o.areas, o.name AS operator_name, o.status AS operator_status"
+                " FROM web_sessions s JOIN users u ON u.id = s.user_id JOIN operators o ON o.code = u.operator_code"
+                " WHERE s.token_hash = :t"
+            ),
+            {"t": token_hash},
+        )
+    ).first()
+    return dict(row._mapping) if row else None
+
+
+async def touch_session(conn: AsyncConnection, token_hash: str, now: datetime) -> None:
+    await conn.execute(text("UPDATE web_sessions SET last_seen_at = :now WHERE token_hash = :t"),
+                       {"t": token_hash, "now": now})
+
+
+async def end_session(conn: AsyncConnection, token_hash: str, now: datetime) -> None:
+    await conn.execute(text("UPDATE web_sessions SET ended_at = :now WHERE token_hash = :t AND ended_at IS NULL"),
+                       {"t": token_hash, "now": now})
+
+
+async def insert_certificate(conn: AsyncConnection, *, fingerprint: str, subject: str, operator_code: str,
+                             purpose: str, not_before: datetime | None, not_after: datetime | None) -> None:
+    await conn.execute(
+        text("INSERT INTO client_certificates (fingerprint, subject, operator_code, purpose, not_before, not_after)"
+             " VALUES (:fp, :s, :op, :p, :nb, :na) ON CONFLICT (fingerprint) DO UPDATE SET status = 'active'"),
+        {"fp": fingerprint, "s": subject, "op": operator_code, "p": purpose, "nb": not_before, "na": not_after},
+    )
+
+
+async def set_status(conn: AsyncConnection, table: str, key_col: str, key: Any, status: str) -> bool:
+    if (table, key_col) not in {("client_certificates", "fingerprint"), ("users", "login_id"), ("operators", "code")}:
+        raise ValueError(table)
+    result = await conn.execute(text(f"UPDATE {table} SET status = :s WHERE {key_col} = :k"), {"s": status, "k": key})
+    return result.rowcount == 1

@@ -1,0 +1,90 @@
+"""The hub app factory: API routers, Web pages, certificate gate, rate limits, problem+json."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+from sqlalchemy.ext.asyncio import AsyncEngine
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from switchhub.config import Settings
+from switchhub.httpkit import SECURITY_HEADERS, install_error_handlers
+from switchhub.hub.accounts.endpoints import router as accounts_router
+from switchhub.hub.accounts.identity import CertificateGate
+from switchhub.hub.accounts.ratelimit import TokenBuckets
+from switchhub.hub.calendar_endpoints import router as calendar_router
+from switchhub.hub.gateway.client import AreaClient
+from switchhub.hub.gateway.endpoints import router as points_router
+
+API_DESCRIPTION = """switchhub API — スイッチング支援システム.
+
+Every call needs the operator's registered API client certificate (mutual TLS) **and** a bearer
+credential of a named user of the same operator. Errors are `application/problem+json` with a
+stable `code` and Japanese field messages (`Accept-Language: en` for English). Each operation
+names the original interface IDs in `x-interface-ids`.
+"""
+
+
+class SecurityHeaders:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self._headers = [(k.encode(), v.encode()) for k, v in SECURITY_HEADERS.items()]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = list(message.get("headers", [])) + self._headers
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def create_hub_app(settings: Settings, engine: AsyncEngine, areas: AreaClient) -> FastAPI:
+    app = FastAPI(title="switchhub API", version="1.0.0", description=API_DESCRIPTION,
+                  openapi_url="/api/v1/openapi.json", docs_url=None, redoc_url=None)
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.areas = areas
+    app.state.rate_limits = TokenBuckets(settings.rate_per_second, settings.rate_burst)
+    install_error_handlers(app)
+    for router in (points_router, calendar_router, accounts_router):
+        app.include_router(router)
+    try:
+        from switchhub.hub.web.views import router as web_router
+    except ImportError:  # pragma: no cover - web package always ships
+        web_router = None
+    if web_router is not None:
+        app.include_router(web_router)
+    from switchhub.hub.docs import router as docs_router
+
+    app.include_router(docs_router)
+
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz() -> dict:
+        return {"status": "ok"}
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = get_openapi(title=app.title, version=app.version, description=app.description,
+                             routes=[r for r in app.routes if getattr(r, "path", "").startswith("/api/v1/")])
+        schema["openapi"] = "3.1.0"
+        schema["servers"] = [{"url": settings.public_hub_url}]
+        schema.setdefault("components", {})["securitySchemes"] = {
+            "bearer": {"type": "http", "scheme": "bearer", "description": "shk_… API credential"},
+            "mutualTLS": {"type": "mutualTLS", "description": "registered API client certificate"},
+        }
+        schema["security"] = [{"bearer": [], "mutualTLS": []}]
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    app.add_middleware(CertificateGate, settings=settings, engine=engine)
+    app.add_middleware(SecurityHeaders)
+    return app

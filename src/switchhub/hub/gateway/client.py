@@ -1,0 +1,140 @@
+"""Routing of grid-side operations to the area systems, over HTTPS with the hub's certificate.
+
+`AreaClient` is the interface; `HttpsAreaClient` the real implementation. Tests and the
+sandbox plug another area server in behind the same contract by giving it an
+`httpx.AsyncBaseTransport`. An area that is down answers 503 and one that is slow 504,
+for that area only: nothing here is shared between areas except the hub itself.
+"""
+
+from __future__ import annotations
+
+import ssl
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any, Protocol
+
+import httpx
+
+from switchhub.kernel.caller import Caller
+from switchhub.kernel.codes import Area
+from switchhub.kernel.errors import AreaTimeout, AreaUnavailable, InputError, NotFound, SwitchhubError
+
+Transport = httpx.AsyncBaseTransport
+
+
+class AreaClient(Protocol):
+    async def call(self, area: str, method: str, path: str, caller: Caller, *, params: dict | None = None,
+                   json: Any = None) -> Any: ...
+
+    def stream(self, area: str, path: str, caller: Caller, *, params: dict | None = None
+               ) -> "AsyncIterator[httpx.Response]": ...
+
+    async def aclose(self) -> None: ...
+
+
+def _area_name(area: str) -> str:
+    try:
+        return Area(area).ja
+    except ValueError:
+        return area
+
+
+class HttpsAreaClient:
+    """One pooled httpx client per distinct area base URL, keep-alive, hub certificate."""
+
+    def __init__(self, urls: dict[str, str], *, cert: tuple[str, str] | None = None, ca: str | None = None,
+                 timeout: float = 5.0, transports: dict[str, Transport] | None = None) -> None:
+        self.urls = dict(urls)
+        self._clients: dict[str, httpx.AsyncClient] = {}
+        self._cert, self._ca, self._timeout = cert, ca, timeout
+        self._transports = transports or {}
+
+    def _client(self, area: str) -> httpx.AsyncClient:
+        base = self.urls.get(area)
+        if not base:
+            raise AreaUnavailable(f"エリア {_area_name(area)} の一般送配電事業者システムは登録されていません",
+                                  f"No system is registered for area {area}", extra={"area": area})
+        if base not in self._clients:
+            kwargs: dict[str, Any] = {}
+            if base in self._transports:
+                kwargs["transport"] = self._transports[base]
+            else:
+                ctx = ssl.create_default_context(cafile=self._ca) if self._ca else ssl.create_default_context()
+                if self._cert:
+                    ctx.load_cert_chain(*self._cert)
+                kwargs["verify"] = ctx
+            self._clients[base] = httpx.AsyncClient(
+                base_url=base, timeout=httpx.Timeout(self._timeout, connect=min(self._timeout, 3.0)),
+                limits=httpx.Limits(max_connections=64, max_keepalive_connections=32), **kwargs)
+        return self._clients[base]
+
+    async def call(self, area: str, method: str, path: str, caller: Caller, *, params: dict | None = None,
+                   json: Any = None) -> Any:
+        client = self._client(area)
+        try:
+            resp = await client.request(method, path, params=params, json=json, headers=caller.headers())
+        except httpx.TimeoutException as exc:
+            raise _timeout(area) from exc
+        except httpx.HTTPError as exc:
+            raise _unavailable(area) from exc
+        if resp.status_code >= 400:
+            raise translate_error(area, resp.status_code, _json_or_none(resp))
+        return resp.json()
+
+    @asynccontextmanager
+    async def stream(self, area: str, path: str, caller: Caller, *, params: dict | None = None
+                     ) -> AsyncIterator[httpx.Response]:
+        client = self._client(area)
+        try:
+            async with client.stream("GET", path, params=params, headers=caller.headers(),
+                                     timeout=httpx.Timeout(None, connect=3.0)) as resp:
+                if resp.status_code >= 400:
+                    await resp.aread()
+                    raise translate_error(area, resp.status_code, _json_or_none(resp))
+                yield resp
+        except httpx.TimeoutException as exc:
+            raise _timeout(area) from exc
+        except httpx.HTTPError as exc:
+            raise _unavailable(area) from exc
+
+    async def aclose(self) -> None:
+        for client in self._clients.values():
+            await client.aclose()
+        self._clients.clear()
+
+
+def _json_or_none(resp: httpx.Response) -> dict | None:
+    try:
+        body = resp.json()
+        return body if isinstance(body, dict) else None
+    except ValueError:
+        return None
+
+
+def _timeout(area: str) -> AreaTimeout:
+    return AreaTimeout(f"エリア {_area_name(area)} の一般送配電事業者システムから応答がありません",
+                       f"The system of area {area} did not answer in time", extra={"area": area})
+
+
+def _unavailable(area: str) -> AreaUnavailable:
+    return AreaUnavailable(f"エリア {_area_name(area)} の一般送配電事業者システムに接続できません",
+                           f"The system of area {area} is unavailable", extra={"area": area})
+
+
+def translate_error(area: str, status: int, body: dict | None) -> SwitchhubError:
+    """An area's problem answer as the hub's own typed error (5xx → 503 for that area)."""
+    body = body or {}
+    detail = str(body.get("detail") or "")
+    if status == 404:
+        return NotFound(detail or None)
+    if status in (400, 422):
+        from switchhub.kernel.errors import FieldIssue
+
+        issues = [FieldIssue(str(e.get("field", "")), str(e.get("code", "")), str(e.get("message", "")),
+                             str(e.get("message", ""))) for e in body.get("errors", []) if isinstance(e, dict)]
+        return InputError(detail or None, detail or None, errors=issues, code=body.get("code") or None)
+    if 400 <= status < 500:
+        err = SwitchhubError(detail, detail, code=str(body.get("code") or "area_refused"))
+        err.status = status
+        return err
+    return _unavailable(area)

@@ -1,0 +1,137 @@
+"""Thin routes of the hub's supply point API: parse, resolve the caller, call one service function."""
+
+from __future__ import annotations
+
+from contextlib import AsyncExitStack
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import StreamingResponse
+
+from switchhub.httpkit import request_id
+from switchhub.hub.audit.repository import write
+from switchhub.hub.deps import require
+from switchhub.hub.gateway import service
+from switchhub.hub.gateway.schemas import BatchGetRequest
+from switchhub.kernel.caller import Caller
+from switchhub.kernel.errors import AreaUnavailable, IssueCollector
+from switchhub.kernel.spid import AREA_CODES, parse_spid
+from switchhub.kernel.visibility import View, check_answer
+
+router = APIRouter(prefix="/api/v1", tags=["supply-points"])
+
+
+def _ctx(request: Request, caller: Caller, purpose: str = "switching") -> service.RequestContext:
+    return service.RequestContext(caller, request_id(request), request.client.host if request.client else "", purpose)
+
+
+@router.get("/supply-points/{spid}", summary="設備情報照会 (facility lookup)",
+            openapi_extra={"x-interface-ids": ["IF_10110", "IF_F10110", "IF_K10110"]})
+async def get_supply_point(spid: str, request: Request,
+                           caller: Caller = Depends(require("hub:supply-points:read"))) -> dict:
+    spid = parse_spid(spid)
+    return await service.lookup(request.app.state.engine, request.app.state.areas, _ctx(request, caller), spid)
+
+
+@router.post("/supply-points:batch-get", summary="設備情報一括照会 (batch lookup, ≤ 1,000)",
+             openapi_extra={"x-interface-ids": ["IF_10110", "IF_F10110", "IF_K10110"]})
+async def batch_get(body: BatchGetRequest, request: Request,
+                    caller: Caller = Depends(require("hub:supply-points:read"))) -> dict:
+    issues = IssueCollector()
+    spids: list[str] = []
+    for i, raw in enumerate(body.spids):
+        try:
+            spids.append(parse_spid(raw, f"spids[{i}]"))
+        except Exception as exc:  # InputError: collect every bad element, not only the first
+            issues.extend(getattr(exc, "errors", []))
+    issues.raise_if_any()
+    spids = list(dict.fromkeys(spids))
+    return await service.batch(request.app.state.engine, request.app.state.areas, _ctx(request, caller), spids)
+
+
+Text = Annotated[str, Query(max_length=80)]
+
+
+@router.get("/supply-points", summary="供給地点特定番号検索 (search by address / pole / meter)",
+            openapi_extra={"x-interface-ids": ["SH_SEARCH"]})
+async def search_supply_points(
+    request: Request,
+    area: Annotated[str, Query(pattern=r"^(0[1-9]|10)$", description="エリアコード")] = "",
+    prefecture: Annotated[str, Query(max_length=10)] = "",
+    city: Annotated[str, Query(max_length=40)] = "",
+    town: Annotated[str, Query(max_length=60)] = "",
+    block: Annotated[str, Query(max_length=40)] = "",
+    building: Text = "",
+    room: Annotated[str, Query(max_length=20)] = "",
+    pole_no: Annotated[str, Query(max_length=40)] = "",
+    meter_no: Annotated[str, Query(max_length=40)] = "",
+    page: Annotated[int, Query(ge=1, le=5)] = 1,
+    per_page: Annotated[int, Query(ge=1, le=100)] = 20,
+    caller: Caller = Depends(require("hub:supply-points:search")),
+) -> dict:
+    params = {"area": area, "prefecture": prefecture.strip(), "city": city.strip(), "town": town, "block": block,
+              "building": building, "room": room, "pole_no": pole_no.strip(), "meter_no": meter_no.strip()}
+    issues = IssueCollector()
+    if not (params["pole_no"] or params["meter_no"]):
+        if not params["prefecture"]:
+            issues.add("prefecture", "required", "都道府県を入力してください（または引込柱番号・計器番号で検索してください）",
+                       "Enter the prefecture (or search by pole or meter number)")
+        elif not service.search_areas(params):
+            issues.add("prefecture", "unknown_prefecture", f"都道府県名が正しくありません: {prefecture[:10]}",
+                       "Unknown prefecture")
+        if not params["city"]:
+            issues.add("city", "required", "市区町村を入力してください", "Enter the city")
+    issues.raise_if_any()
+    return await service.search(request.app.state.engine, request.app.state.areas, _ctx(request, caller), params,
+                                page, per_page)
+
+
+@router.get("/supply-points:export", summary="自社供給地点一括取得 (own-point export, gzip CSV or NDJSON)",
+            openapi_extra={"x-interface-ids": ["SH_EXPORT"]},
+            response_class=StreamingResponse,
+            responses={200: {"content": {"application/gzip": {}}, "description": "gzip-compressed CSV or NDJSON"}})
+async def export_supply_points(request: Request, format: Literal["csv", "ndjson"] = "csv",
+                               caller: Caller = Depends(require("hub:supply-points:export"))) -> StreamingResponse:
+    areas = sorted(caller.areas) or list(AREA_CODES)
+    ctx = _ctx(request, caller, "export")
+    stack = AsyncExitStack()
+    try:
+        streams = []
+        for i, area in enumerate(areas):
+            try:
+                resp = await stack.enter_async_context(request.app.state.areas.stream(
+                    area, "/area/v1/supply-points:export", caller,
+                    params={"format": format, "header": "true" if i == 0 else "false"}))
+            except AreaUnavailable:
+                raise
+            streams.append((area, resp))
+        fields = streams[0][1].headers.get("x-export-fields", "").split(",") if streams else []
+        bad = check_answer(caller, {f: None for f in fields}, View.EXPORT)
+        count = sum(int(r.headers.get("x-row-count", "0")) for _, r in streams)
+        async with request.app.state.engine.begin() as conn:
+            if bad:
+                await write(conn, ctx.entry("alert.visibility.restricted_field", resource_type="export",
+                                            fields=bad, outcome="refused"))
+            else:
+                await write(conn, ctx.entry("api.supply_point.export", resource_type="supply_point",
+                                            fields=fields, item_count=count, detail={"format": format,
+                                                                                     "areas": areas}))
+        if bad:
+            raise AreaUnavailable("エリアシステムの応答に不正な項目が含まれていたため中止しました",
+                                  "The area answered restricted fields; the export was stopped")
+    except BaseException:
+        await stack.aclose()
+        raise
+
+    async def body():
+        try:
+            for _, resp in streams:
+                async for chunk in resp.aiter_raw():
+                    yield chunk
+        finally:
+            await stack.aclose()
+
+    filename = f"supply-points-{caller.operator_code}.{format}.gz"
+    return StreamingResponse(body(), media_type="application/gzip",
+                             headers={"content-disposition": f'attachment; filename="{filename}"',
+                                      "x-row-count": str(count)})

@@ -1,0 +1,172 @@
+"""The one place that decides which fields of a supply point a caller sees.
+
+Field classes come from domain.md (seed 004 lists them from the real screens). The
+decision depends only on the field class and the caller's relationship to the point on
+the date in question. Repositories accept a `FieldGrant` (made only here) and select
+just its columns; nothing else masks or filters fields. The hub calls `check_answer`
+on what an area returns and raises an alert on any field the caller may not see.
+
+Decisions recorded here:
+* T&D operators see public + supplier fields of points in their own areas through the
+  hub; tso-only fields never leave the area system through the hub.
+* OCCTO sees public fields only in facility data (data minimisation: the hub owns no
+  customer master data); helpdesk work on relays/applications uses their own masking.
+* A retailer whose supply has ended is treated like any other retailer.
+* Search listings show public fields only, with meter numbers cut to their last three
+  digits unless the search was by meter number (domain.md).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any
+
+from switchhub.kernel.caller import Caller
+
+
+class FieldClass(str, Enum):
+    PUBLIC = "public"
+    SUPPLIER = "supplier"
+    TSO_ONLY = "tso_only"
+
+
+class Relationship(str, Enum):
+    CURRENT_SUPPLIER = "current_supplier"
+    FORMER_SUPPLIER = "former_supplier"
+    OTHER_RETAILER = "other_retailer"
+    TSO_OWN_AREA = "tso_own_area"
+    TSO_OTHER_AREA = "tso_other_area"
+    OCCTO = "occto"
+
+
+class View(str, Enum):
+    LOOKUP = "lookup"
+    SEARCH = "search"
+    EXPORT = "export"
+
+
+PUBLIC, SUPPLIER, TSO_ONLY = FieldClass.PUBLIC, FieldClass.SUPPLIER, FieldClass.TSO_ONLY
+
+#: Every field of the facility record, in answer order, with its class.
+FIELD_CLASSES: dict[str, FieldClass] = {
+    "spid": PUBLIC, "area": PUBLIC, "channel": PUBLIC,
+    "postcode": PUBLIC, "prefecture": PUBLIC, "city": PUBLIC, "town": PUBLIC, "block": PUBLIC,
+    "building": PUBLIC, "room": PUBLIC, "island_flag": PUBLIC,
+    "contract_form": PUBLIC, "capacity_method": PUBLIC, "contract_current": PUBLIC,
+    "contract_capacity": PUBLIC, "current_upper_limit": PUBLIC, "current_limit_value": PUBLIC,
+    "ampere_breaker": PUBLIC, "breaker_remote": PUBLIC, "minimum_charge": PUBLIC, "power_factor": PUBLIC,
+    "flat_rate_lamp": PUBLIC, "meters": PUBLIC, "pole_no": PUBLIC, "supply_method": PUBLIC,
+    "disconnection_method": PUBLIC, "reading_day_code": PUBLIC, "next_reading_date": PUBLIC,
+    "next_but_one_reading_date": PUBLIC, "past_new_extension_dates": PUBLIC, "contract_status": PUBLIC,
+    "pending_applications": PUBLIC,
+    "service_menu": SUPPLIER, "contract_power": SUPPLIER,
+    "customer_name_kana": SUPPLIER, "customer_name_kanji": SUPPLIER,
+    "customer_phone": SUPPLIER, "contact_phone": SUPPLIER,
+    "current_retailer_code": SUPPLIER, "current_retailer_name": SUPPLIER,
+    "load_equipment": TSO_ONLY, "tso_notes": TSO_ONLY,
+}
+
+#: Fields that identify or reach a person (audited whenever they are answered).
+PERSONAL_FIELDS: frozenset[str] = frozenset(
+    {"customer_name_kana", "customer_name_kanji", "customer_phone", "contact_phone"}
+)
+
+_BY_CLASS = {c: frozenset(f for f, k in FIELD_CLASSES.items() if k is c) for c in FieldClass}
+_CLASSES_FOR: dict[Relationship, frozenset[FieldClass]] = {
+    Relationship.CURRENT_SUPPLIER: frozenset({PUBLIC, SUPPLIER}),
+    Relationship.FORMER_SUPPLIER: frozenset({PUBLIC}),
+    Relationship.OTHER_RETAILER: frozenset({PUBLIC}),
+    Relationship.TSO_OWN_AREA: frozenset({PUBLIC, SUPPLIER}),
+    Relationship.TSO_OTHER_AREA: frozenset({PUBLIC}),
+    Relationship.OCCTO: frozenset({PUBLIC}),
+}
+_MINT = object()
+
+
+@dataclass(frozen=True)
+class FieldGrant:
+    """The policy's answer for one caller, point and view: exactly these fields."""
+
+    relationship: Relationship
+    view: View
+    fields: frozenset[str]
+    mask_meter_numbers: bool
+    _mint: object = None
+
+    def __post_init__(self) -> None:
+        if self._mint is not _MINT:
+            raise TypeError("FieldGrant is made only by switchhub.kernel.visibility")
+
+    @property
+    def sensitive_fields(self) -> frozenset[str]:
+        """Supplier-class or personal fields in this grant (answers with any are audited)."""
+        return frozenset(f for f in self.fields if FIELD_CLASSES[f] is not PUBLIC or f in PERSONAL_FIELDS)
+
+    def ordered_fields(self) -> list[str]:
+        return [f for f in FIELD_CLASSES if f in self.fields]
+
+
+def _grant(rel: Relationship, view: View, mask: bool) -> FieldGrant:
+    fields = frozenset().union(*(_BY_CLASS[c] for c in _CLASSES_FOR[rel]))
+    return FieldGrant(rel, view, fields, mask, _MINT)
+
+
+def relationship(caller: Caller, area: str, supplier_on_date: str | None, caller_ever_supplied: bool) -> Relationship:
+    """The caller's relationship to a point of `area` supplied by `supplier_on_date` on the date asked."""
+    if caller.is_occto:
+        return Relationship.OCCTO
+    if caller.is_tso:
+        return Relationship.TSO_OWN_AREA if area in caller.areas else Relationship.TSO_OTHER_AREA
+    if supplier_on_date is not None and supplier_on_date == caller.operator_code:
+        return Relationship.CURRENT_SUPPLIER
+    return Relationship.FORMER_SUPPLIER if caller_ever_supplied else Relationship.OTHER_RETAILER
+
+
+def lookup_grant(caller: Caller, area: str, supplier_on_date: str | None, caller_ever_supplied: bool) -> FieldGrant:
+    """Facility lookup (single and batch): fields by relationship on the date."""
+    return _grant(relationship(caller, area, supplier_on_date, caller_ever_supplied), View.LOOKUP, False)
+
+
+def search_grant(caller: Caller, *, by_meter: bool) -> FieldGrant:
+    """Search listings: public fields only, whoever asks; meter numbers cut unless searched by meter."""
+    rel = Relationship.OCCTO if caller.is_occto else (
+        Relationship.TSO_OTHER_AREA if caller.is_tso else Relationship.OTHER_RETAILER)
+    return _grant(rel, View.SEARCH, not by_meter)
+
+
+def export_grant(caller: Caller) -> FieldGrant:
+    """Own-point export: only a retailer's own points, so public + supplier fields."""
+    if not caller.is_retailer:
+        raise PermissionError("only retailers export their own points")
+    return _grant(Relationship.CURRENT_SUPPLIER, View.EXPORT, False)
+
+
+def mask_meter_no(meter_no: str) -> str:
+    return "*" * max(len(meter_no) - 3, 0) + meter_no[-3:]
+
+
+def project(record: dict[str, Any], grant: FieldGrant) -> dict[str, Any]:
+    """The record reduced to the grant, in answer order (the only masking function)."""
+    out = {f: record.get(f) for f in grant.ordered_fields() if f in record}
+    if grant.mask_meter_numbers and isinstance(out.get("meters"), list):
+        out["meters"] = [{**m, "meter_no": mask_meter_no(str(m.get("meter_no", "")))} for m in out["meters"]]
+    return out
+
+
+def allowed_fields_for_answer(caller: Caller, answer: dict[str, Any], view: View) -> frozenset[str]:
+    """What the hub accepts from an area for this caller, computed independently of the area's claim."""
+    area = str(answer.get("area") or str(answer.get("spid", ""))[:2])
+    if view is View.SEARCH:
+        return search_grant(caller, by_meter=True).fields
+    if view is View.EXPORT:
+        return export_grant(caller).fields
+    supplier = answer.get("current_retailer_code")
+    rel = relationship(caller, area, supplier if isinstance(supplier, str) else None, False)
+    return _grant(rel, View.LOOKUP, False).fields
+
+
+def check_answer(caller: Caller, answer: dict[str, Any], view: View) -> list[str]:
+    """Fields in an area's answer that the caller may not see (should always be empty)."""
+    allowed = allowed_fields_for_answer(caller, answer, view)
+    return sorted(k for k in answer if k in FIELD_CLASSES and k not in allowed)

@@ -1,0 +1,32 @@
+"""Session-wide test world (templates, certificates) and a fresh hub+area stack per test."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.support import World, build_stack, build_world, close_stack, drop_database
+
+
+@pytest.fixture(scope="session")
+def world(tmp_path_factory: pytest.TempPathFactory) -> World:
+    w = build_world(tmp_path_factory.mktemp("world"))
+    yield w
+    drop_database(w.admin, w.hub_template)
+    drop_database(w.admin, w.area_template)
+
+
+@pytest.fixture
+async def stack(world: World):
+    s = build_stack(world)
+    yield s
+    await close_stack(s)
+
+
+@pytest.fixture(scope="session")
+def live(world: World):
+    """Hub and area served over real TLS for the whole session (read-mostly tests)."""
+    from tests.live import start_live, stop_live
+
+    stack = start_live(world, tag="session")
+    yield stack
+    stop_live(stack)
