@@ -1,0 +1,42 @@
+"""Supply point IDs (供給地点特定番号): 22 digits, the first two naming the area.
+
+No check digit is known (domain.md); validation is exactly 22 ASCII digits with a known
+area code, after full-width digits are normalised.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+from switchhub.kernel.errors import InputError
+
+AREA_CODES: tuple[str, ...] = tuple(f"{i:02d}" for i in range(1, 11))
+
+
+def normalize_spid(raw: str) -> str:
+    return unicodedata.normalize("NFKC", raw).strip()
+
+
+def parse_spid(raw: object, field: str = "spid") -> str:
+    """The normalised spid, or a field-level InputError."""
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        raise InputError.single(field, "spid_required", "供給地点特定番号を入力してください",
+                                "Enter the supply point ID")
+    if not isinstance(raw, str):
+        raise InputError.single(field, "spid_format", "供給地点特定番号は22桁の数字で入力してください",
+                                "The supply point ID must be 22 digits")
+    value = normalize_spid(raw)
+    shown = value[:40]
+    if len(value) != 22 or not value.isascii() or not value.isdigit():
+        raise InputError.single(field, "spid_format",
+                                f"供給地点特定番号は22桁の数字で入力してください（入力値: {shown}）",
+                                f"The supply point ID must be 22 digits (got: {shown})")
+    if value[:2] not in AREA_CODES:
+        raise InputError.single(field, "spid_area",
+                                f"供給地点特定番号の先頭2桁（エリアコード）が不正です: {value[:2]}",
+                                f"Unknown area code in the supply point ID: {value[:2]}")
+    return value
+
+
+def area_of(spid: str) -> str:
+    return spid[:2]
