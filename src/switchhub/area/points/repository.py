@@ -128,7 +128,8 @@ def export_sql(grant: FieldGrant, fmt: str) -> tuple[list[str], str]:
         " WHERE s.retailer_code = :op AND s.valid_from <= :on AND (s.valid_to IS NULL OR s.valid_to >= :on)"
     )
     if fmt == "ndjson":
-        return fields, f"SELECT json_build_object({', '.join(f"'{f}', {_EXPR[f]}" for f in fields)})::text {body}"
+        pairs = ", ".join(f"'{f}', {_EXPR[f]}" for f in fields)
+        return fields, f"SELECT json_build_object({pairs})::text {body}"
     return fields, f"SELECT {cols} {body}"
 
 
