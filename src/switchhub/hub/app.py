@@ -53,7 +53,8 @@ def create_hub_app(settings: Settings, engine: AsyncEngine, areas: AreaClient) -
     app.state.areas = areas
     app.state.rate_limits = TokenBuckets(settings.rate_per_second, settings.rate_burst)
     install_error_handlers(app)
-    for router in (points_router, calendar_router, accounts_router):
+    app.state.api_routers = (points_router, calendar_router, accounts_router)
+    for router in app.state.api_routers:
         app.include_router(router)
     try:
         from switchhub.hub.web.views import router as web_router
@@ -73,7 +74,8 @@ def create_hub_app(settings: Settings, engine: AsyncEngine, areas: AreaClient) -
         if app.openapi_schema:
             return app.openapi_schema
         schema = get_openapi(title=app.title, version=app.version, description=app.description,
-                             routes=[r for r in app.routes if getattr(r, "path", "").startswith("/api/v1/")])
+                             routes=app.routes)
+        schema["paths"] = {p: v for p, v in schema["paths"].items() if p.startswith("/api/v1/")}
         schema["openapi"] = "3.1.0"
         schema["servers"] = [{"url": settings.public_hub_url}]
         schema.setdefault("components", {})["securitySchemes"] = {

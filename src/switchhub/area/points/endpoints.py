@@ -71,24 +71,27 @@ async def search(
 
 @router.get("/supply-points:export")
 async def export(
-    request: Request, format: Literal["csv", "ndjson"] = "csv", header: bool = True,
+    request: Request, area: Annotated[str, Query(pattern=r"^(0[1-9]|10)$")],
+    format: Literal["csv", "ndjson"] = "csv", header: bool = True,
     caller: Caller = Depends(acting_caller), on: date = Depends(today),
 ) -> StreamingResponse:
     if not caller.is_retailer:
         raise Forbidden("自社供給地点の一括取得は小売電気事業者のみ利用できます", "Only retailers export their own points")
+    if area not in request.app.state.settings.served_areas:
+        raise NotFound("このエリアは担当していません", "This area is not served here")
     grant, columns, select = service.export_plan(caller, format)
     engine = request.app.state.engine
     async with engine.connect() as conn:
-        count = await service.repository.count_own_points(conn, caller.operator_code, on)
-    query = select.replace(":op", "$1").replace(":on", "$2")
+        count = await service.repository.count_own_points(conn, area, caller.operator_code, on)
+    query = select.replace(":op", "$1").replace(":on", "$2").replace(":area", "$3")
     headers = {"x-row-count": str(count), "x-export-fields": ",".join(columns),
                "content-disposition": f'attachment; filename="supply-points-{caller.operator_code}-{on}.{format}.gz"'}
     media = "text/csv; charset=utf-8" if format == "csv" else "application/x-ndjson"
-    return StreamingResponse(_copy_gzip(engine, query, caller.operator_code, on, format, header),
+    return StreamingResponse(_copy_gzip(engine, query, (caller.operator_code, on, area), format, header),
                              media_type="application/gzip", headers={**headers, "x-export-media-type": media})
 
 
-async def _copy_gzip(engine, query: str, op: str, on: date, fmt: str, header: bool) -> AsyncIterator[bytes]:
+async def _copy_gzip(engine, query: str, args: tuple, fmt: str, header: bool) -> AsyncIterator[bytes]:
     """COPY the rows to the client as gzip, chunk by chunk; the queue bounds memory."""
     queue: asyncio.Queue[bytes | None] = asyncio.Queue(maxsize=16)
     gz = zlib.compressobj(6, zlib.DEFLATED, 31)
@@ -104,7 +107,7 @@ async def _copy_gzip(engine, query: str, op: str, on: date, fmt: str, header: bo
                 raw = (await conn.get_raw_connection()).driver_connection
                 opts = {"format": "csv", "header": header} if fmt == "csv" else {
                     "format": "csv", "quote": "\x01", "delimiter": "\x02"}
-                await raw.copy_from_query(query, op, on, output=sink, **opts)
+                await raw.copy_from_query(query, *args, output=sink, **opts)
             await queue.put(gz.flush())
         finally:
             await queue.put(None)

@@ -125,7 +125,8 @@ def export_sql(grant: FieldGrant, fmt: str) -> tuple[list[str], str]:
     body = (
         f"FROM supply_periods s JOIN supply_points p ON p.area = s.area AND p.spid = s.spid{_CUSTOMER_JOIN}"
         ", LATERAL (SELECT s.retailer_code) sup"
-        " WHERE s.retailer_code = :op AND s.valid_from <= :on AND (s.valid_to IS NULL OR s.valid_to >= :on)"
+        " WHERE s.area = :area AND s.retailer_code = :op AND s.valid_from <= :on"
+        " AND (s.valid_to IS NULL OR s.valid_to >= :on)"
     )
     if fmt == "ndjson":
         pairs = ", ".join(f"'{f}', {_EXPR[f]}" for f in fields)
@@ -133,13 +134,13 @@ def export_sql(grant: FieldGrant, fmt: str) -> tuple[list[str], str]:
     return fields, f"SELECT {cols} {body}"
 
 
-async def count_own_points(conn: AsyncConnection, operator_code: str, on: date) -> int:
+async def count_own_points(conn: AsyncConnection, area: str, operator_code: str, on: date) -> int:
     return int(
         (
             await conn.execute(
-                text("SELECT count(*) FROM supply_periods s WHERE s.retailer_code = :op AND s.valid_from <= :on"
-                     " AND (s.valid_to IS NULL OR s.valid_to >= :on)"),
-                {"op": operator_code, "on": on},
+                text("SELECT count(*) FROM supply_periods s WHERE s.area = :area AND s.retailer_code = :op"
+                     " AND s.valid_from <= :on AND (s.valid_to IS NULL OR s.valid_to >= :on)"),
+                {"area": area, "op": operator_code, "on": on},
             )
         ).scalar_one()
     )

@@ -101,7 +101,7 @@ async def export_supply_points(request: Request, format: Literal["csv", "ndjson"
             try:
                 resp = await stack.enter_async_context(request.app.state.areas.stream(
                     area, "/area/v1/supply-points:export", caller,
-                    params={"format": format, "header": "true" if i == 0 else "false"}))
+                    params={"area": area, "format": format, "header": "true" if i == 0 else "false"}))
             except AreaUnavailable:
                 raise
             streams.append((area, resp))

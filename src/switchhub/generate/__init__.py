@@ -1,0 +1,1 @@
+"""Deterministic synthetic data: operators, users and supply points for all 10 areas."""
