@@ -167,8 +167,12 @@ class Stack:
     names: tuple[str, str]
 
     def client(self, operator_code: str | None, purpose: str = "api", *, token: str | None = "auto",
-               cert: ClientIdentity | None = None, client_host: str = "127.0.0.1") -> httpx.AsyncClient:
-        ident = cert or (self.world.clients[f"{operator_code}-{purpose}"] if operator_code else None)
+               cert: ClientIdentity | None | str = "default", client_host: str = "127.0.0.1") -> httpx.AsyncClient:
+        """A client presenting the operator's certificate (cert=None: none at all)."""
+        if cert == "default":
+            ident = self.world.clients[f"{operator_code}-{purpose}"] if operator_code else None
+        else:
+            ident = cert  # type: ignore[assignment]
         headers = {}
         if token == "auto" and operator_code and purpose == "api":
             token = self.world.token(operator_code)

@@ -19,7 +19,7 @@ cred_app = typer.Typer(help="APIクレデンシャル", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(certs_app, name="certs")
 app.add_typer(cred_app, name="credentials")
-console = Console()
+console = Console(soft_wrap=True)
 
 
 def _settings() -> Settings:

@@ -169,6 +169,11 @@ def run_demo(settings: Settings, *, points: int, seed: int, port: int, console: 
            "SWITCHHUB_AREA_DATABASE_URL": state["area_url"], "SWITCHHUB_DATA_DIR": str(settings.data_dir),
            "SWITCHHUB_CERTS_DIR": str(settings.certs_dir), "SWITCHHUB_PUBLIC_HUB_URL": f"https://localhost:{port}"}
     exe = [sys.executable, "-m", "switchhub.cli"]
+
+    def _stop(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _stop)
     procs = [
         subprocess.Popen([*exe, "area", "--port", str(area_port)], env=env),
         subprocess.Popen([*exe, "hub", "--port", str(port)], env=env),
