@@ -1,0 +1,113 @@
+"""Shared setup for the benchmarks: an embedded (or configured) PostgreSQL with generated data,
+development certificates, and hub/area servers started as separate processes over TLS."""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psycopg
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT))
+
+from switchhub.db.urls import plain_url, with_database  # noqa: E402
+
+BENCH_DIR = Path(os.environ.get("SWITCHHUB_BENCH_DIR", "/tmp/switchhub-bench"))
+
+
+def admin_url() -> str:
+    url = os.environ.get("SWITCHHUB_BENCH_DATABASE_URL")
+    if url:
+        return url
+    from switchhub.db.embedded import start_embedded
+
+    return start_embedded(BENCH_DIR / "pg")
+
+
+def database_exists(admin: str, name: str) -> bool:
+    with psycopg.connect(plain_url(admin), autocommit=True) as conn:
+        return conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is not None
+
+
+def ensure_dataset(points: int, seed: int = 1) -> tuple[str, str]:
+    """Hub and area databases holding `points` generated points (created once, then reused)."""
+    from switchhub.db.migrate import upgrade
+    from switchhub.generate.load import generate
+
+    admin = admin_url()
+    hub_name, area_name = f"bench_hub_{points}", f"bench_area_{points}"
+    hub, area = with_database(admin, hub_name), with_database(admin, area_name)
+    if not (database_exists(admin, hub_name) and database_exists(admin, area_name)):
+        with psycopg.connect(plain_url(admin), autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{hub_name}"')
+            conn.execute(f'DROP DATABASE IF EXISTS "{area_name}"')
+            conn.execute(f'CREATE DATABASE "{hub_name}"')
+            conn.execute(f'CREATE DATABASE "{area_name}"')
+        upgrade("hub", hub)
+        upgrade("area", area)
+        t0 = time.monotonic()
+        generate(hub, area, points, seed)
+        print(f"(generated {points:,} points in {time.monotonic() - t0:.1f} s)")
+    return hub, area
+
+
+def percentiles(samples: list[float]) -> tuple[float, float]:
+    if not samples:
+        return float("nan"), float("nan")
+    qs = statistics.quantiles(samples, n=100, method="inclusive")
+    return qs[49], qs[98]
+
+
+def rss_mb(pid: int) -> float:
+    import psutil
+
+    return psutil.Process(pid).memory_info().rss / 1e6
+
+
+def start_services(hub_url: str, area_url: str, port: int = 18443) -> tuple[list[subprocess.Popen], dict]:
+    """`switchhub area` and `switchhub hub` processes over TLS with development certificates."""
+    from switchhub.config import Settings
+    from switchhub.demo import init_certificates, issue_and_register, issue_token
+
+    data = BENCH_DIR / "data"
+    data.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, "SWITCHHUB_DATA_DIR": str(data), "SWITCHHUB_HUB_DATABASE_URL": hub_url,
+           "SWITCHHUB_AREA_DATABASE_URL": area_url, "SWITCHHUB_RATE_PER_SECOND": "1000000",
+           "SWITCHHUB_RATE_BURST": "1000000", "PYTHONPATH": str(ROOT / "src")}
+    settings = Settings(data_dir=data, certs_dir=data / "certs", hub_database_url=hub_url,
+                        area_database_url=area_url)
+    paths = init_certificates(settings)
+    import asyncio
+
+    clients = {}
+    for code in ("M0300", "A0001"):
+        issued = asyncio.run(issue_and_register(settings, code, "api", f"bench-{code.lower()}"))
+        clients[code] = {"cert": str(issued.cert_path), "key": str(issued.key_path),
+                         "token": asyncio.run(issue_token(settings, f"{code.lower()}-api"))}
+    (data / "runtime.json").write_text(json.dumps(
+        {"area_urls": {f"{i:02d}": f"https://127.0.0.1:{port + 1}" for i in range(1, 11)}}))
+    exe = [sys.executable, "-m", "switchhub.cli"]
+    procs = [subprocess.Popen([*exe, "area", "--port", str(port + 1)], env=env),
+             subprocess.Popen([*exe, "hub", "--port", str(port)], env=env)]
+    from switchhub.demo import _wait_for_port
+
+    _wait_for_port(port)
+    _wait_for_port(port + 1)
+    return procs, {"base": f"https://127.0.0.1:{port}", "ca": str(paths["ca"]), "clients": clients}
+
+
+def stop(procs: list[subprocess.Popen]) -> None:
+    for p in procs:
+        p.terminate()
+    for p in procs:
+        try:
+            p.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            p.kill()
