@@ -16,7 +16,7 @@ def switched_point(world: World, area: str = "03") -> tuple[str, str, str]:
                    "SELECT cur.spid, cur.retailer_code, old.retailer_code FROM supply_periods cur"
                    " JOIN supply_periods old ON old.area = cur.area AND old.spid = cur.spid"
                    " AND old.valid_to IS NOT NULL AND old.retailer_code <> cur.retailer_code"
-                   " WHERE cur.valid_to IS NULL AND cur.area = %s AND cur.retailer_code <> 'M0300'"
+                   " WHERE cur.valid_to IS NULL AND cur.area = %s AND cur.retailer_code IN ('A0001', 'A0002')"
                    " AND old.retailer_code = 'M0300' ORDER BY cur.spid LIMIT 1", (area,))
     spid, cur, old = rows[0]
     return spid.strip(), cur.strip(), old.strip()
