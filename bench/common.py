@@ -85,12 +85,17 @@ def start_services(hub_url: str, area_url: str, port: int = 18443) -> tuple[list
                         area_database_url=area_url)
     paths = init_certificates(settings)
     import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    def run(coro):  # callable from inside a running event loop too
+        with ThreadPoolExecutor(1) as pool:
+            return pool.submit(asyncio.run, coro).result()
 
     clients = {}
     for code in ("M0300", "A0001"):
-        issued = asyncio.run(issue_and_register(settings, code, "api", f"bench-{code.lower()}"))
+        issued = run(issue_and_register(settings, code, "api", f"bench-{code.lower()}"))
         clients[code] = {"cert": str(issued.cert_path), "key": str(issued.key_path),
-                         "token": asyncio.run(issue_token(settings, f"{code.lower()}-api"))}
+                         "token": run(issue_token(settings, f"{code.lower()}-api"))}
     (data / "runtime.json").write_text(json.dumps(
         {"area_urls": {f"{i:02d}": f"https://127.0.0.1:{port + 1}" for i in range(1, 11)}}))
     exe = [sys.executable, "-m", "switchhub.cli"]

@@ -26,12 +26,15 @@ async def raw_copy_gzip(area_url: str, retailer: str) -> tuple[float, int]:
     conn = await asyncpg.connect(plain_url(area_url))
     buf = io.BytesIO()
     gz = gzip.GzipFile(fileobj=buf, mode="wb", compresslevel=6)
+    async def sink(chunk: bytes) -> None:
+        gz.write(chunk)
+
     t0 = time.monotonic()
     await conn.copy_from_query(
         "SELECT p.*, c.name_kana, c.name_kanji, c.phone FROM supply_periods s JOIN supply_points p"
         " ON p.area = s.area AND p.spid = s.spid LEFT JOIN customer_periods c ON c.area = s.area AND c.spid = s.spid"
         " AND c.valid_to IS NULL WHERE s.retailer_code = $1 AND s.valid_to IS NULL", retailer,
-        output=lambda chunk: gz.write(chunk), format="csv", header=True)
+        output=sink, format="csv", header=True)
     gz.close()
     elapsed = time.monotonic() - t0
     await conn.close()

@@ -40,8 +40,8 @@ async def run(args: argparse.Namespace) -> None:
         lat, found = [], 0
         async with engine.connect() as conn:
             if seq:
-                await conn.execute(text("SET enable_indexscan = off; SET enable_bitmapscan = off;"
-                                        " SET enable_indexonlyscan = off"))
+                for setting in ("enable_indexscan", "enable_bitmapscan", "enable_indexonlyscan"):
+                    await conn.execute(text(f"SET {setting} = off"))
             for q in queries[: args.queries if not seq else args.seq_queries]:
                 t0 = time.perf_counter()
                 res = await search(conn, caller, q, __import__("datetime").date.today(), offset=0, limit=20)

@@ -210,6 +210,19 @@ def build_stack(world: World, *, settings_changes: dict | None = None) -> Stack:
     return Stack(world, hub_url, area_url, hub_app, area_app, (hub_name, area_name))
 
 
+def area_poster(stack: Stack):
+    """Posts outbox events to the hub exactly as the area worker does, with the area's certificate."""
+    assert stack.world.area_client
+    transport = httpx.ASGITransport(app=with_client_cert(stack.hub_app, stack.world.area_client.pem))
+
+    async def post(events: list[dict]) -> bool:
+        async with httpx.AsyncClient(transport=transport, base_url="https://hub.test") as client:
+            resp = await client.post("/internal/v1/area-events", json={"events": events})
+            return resp.status_code == 200
+
+    return post
+
+
 async def close_stack(stack: Stack) -> None:
     await stack.hub_app.state.areas.aclose()
     await stack.hub_app.state.engine.dispose()

@@ -126,3 +126,17 @@ SECURITY_HEADERS = {
     "content-security-policy": "default-src 'self'; script-src 'self'; style-src 'self'; frame-ancestors 'none'",
     "x-frame-options": "DENY",
 }
+
+
+async def parse_body(request: Request, model: type) -> Any:
+    """Validate a JSON body in pydantic's strict JSON mode (dates only as YYYY-MM-DD strings)."""
+    from pydantic import ValidationError
+
+    raw = await request.body()
+    if len(raw) > 1_000_000:
+        raise InputError.single("body", "too_large", "リクエストが大きすぎます（上限 1MB）", "The request is too large")
+    try:
+        return model.model_validate_json(raw or b"{}")
+    except ValidationError as exc:
+        issues = validation_issues(list(exc.errors()))
+        raise InputError(issues[0].message_ja, issues[0].message_en, errors=issues) from None

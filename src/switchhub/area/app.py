@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from switchhub.area.applications.endpoints import router as applications_router
 from switchhub.area.identity import HubOnlyMiddleware
 from switchhub.area.points.endpoints import router as points_router
 from switchhub.config import Settings
@@ -18,6 +19,7 @@ def create_area_app(settings: Settings, engine: AsyncEngine) -> FastAPI:
     app.state.engine = engine
     install_error_handlers(app)
     app.include_router(points_router)
+    app.include_router(applications_router)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict:

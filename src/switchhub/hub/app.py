@@ -16,7 +16,11 @@ from switchhub.hub.accounts.identity import CertificateGate
 from switchhub.hub.accounts.ratelimit import TokenBuckets
 from switchhub.hub.calendar_endpoints import router as calendar_router
 from switchhub.hub.gateway.client import AreaClient
+from switchhub.hub.gateway.applications import router as applications_router
 from switchhub.hub.gateway.endpoints import router as points_router
+from switchhub.hub.gateway.events import router as events_router
+from switchhub.hub.notify.endpoints import router as notify_router
+from switchhub.hub.relays.endpoints import router as relays_router
 
 API_DESCRIPTION = """switchhub API — スイッチング支援システム.
 
@@ -53,7 +57,8 @@ def create_hub_app(settings: Settings, engine: AsyncEngine, areas: AreaClient) -
     app.state.areas = areas
     app.state.rate_limits = TokenBuckets(settings.rate_per_second, settings.rate_burst)
     install_error_handlers(app)
-    app.state.api_routers = (points_router, calendar_router, accounts_router)
+    app.state.api_routers = (points_router, calendar_router, accounts_router, relays_router, applications_router,
+                             notify_router)
     for router in app.state.api_routers:
         app.include_router(router)
     try:
@@ -64,6 +69,7 @@ def create_hub_app(settings: Settings, engine: AsyncEngine, areas: AreaClient) -
         app.include_router(web_router)
     from switchhub.hub.docs import router as docs_router
 
+    app.include_router(events_router)
     app.include_router(docs_router)
 
     @app.get("/healthz", include_in_schema=False)

@@ -1,0 +1,134 @@
+"""All SQL of applications, the change feed and the supply/customer periods they change."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+COLUMNS = ("application_no, area, spid, type, stage, applicant_code, received_at, requested_date, effective_date,"
+           " payload, relay_no, channel, meter_work, customer_request, matched_with, matching_deadline, reason_code,"
+           " messages, notes, supply_start_date, supply_end_date, meter_replaced_date, counterpart_code, updated_at")
+
+
+def _row(r: Any) -> dict[str, Any]:
+    d = dict(r._mapping)
+    for k in ("area", "spid", "type", "stage", "applicant_code", "counterpart_code"):
+        if isinstance(d.get(k), str):
+            d[k] = d[k].strip()
+    return d
+
+
+async def lock_point(conn: AsyncConnection, spid: str) -> None:
+    """Serialise filings for one point so that the second of a pair always sees the first."""
+    await conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:s))"), {"s": spid})
+
+
+async def point_state(conn: AsyncConnection, area: str, spid: str, on: date) -> dict[str, Any] | None:
+    row = (await conn.execute(text(
+        "SELECT p.spid, p.channel, p.contract_status, p.capacity_method, p.reading_day_code, p.meters,"
+        " (SELECT s.retailer_code FROM supply_periods s WHERE s.area = p.area AND s.spid = p.spid"
+        "   AND s.valid_from <= :on AND (s.valid_to IS NULL OR s.valid_to >= :on) ORDER BY s.valid_from DESC LIMIT 1)"
+        "   AS supplier,"
+        " (SELECT c.name_kanji FROM customer_periods c WHERE c.area = p.area AND c.spid = p.spid"
+        "   AND c.valid_to IS NULL ORDER BY c.valid_from DESC LIMIT 1) AS customer_name"
+        " FROM supply_points p WHERE p.area = :area AND p.spid = :spid"),
+        {"area": area, "spid": spid, "on": on})).first()
+    if row is None:
+        return None
+    d = dict(row._mapping)
+    d["supplier"] = d["supplier"].strip() if d["supplier"] else None
+    d["smart"] = any(m.get("smart") for m in (d["meters"] or []))
+    return d
+
+
+async def open_applications(conn: AsyncConnection, area: str, spid: str) -> list[dict[str, Any]]:
+    rows = await conn.execute(text(
+        f"SELECT {COLUMNS} FROM applications WHERE area = :area AND spid = :spid"
+        " AND stage IN ('01', '02', '03', '04', '05', '10') ORDER BY received_at FOR UPDATE"),
+        {"area": area, "spid": spid})
+    return [_row(r) for r in rows]
+
+
+async def next_number(conn: AsyncConnection, area: str, today: date) -> str:
+    n = (await conn.execute(text("SELECT nextval('applications_no_seq')"))).scalar_one()
+    return f"{area}{today:%Y%m%d}{n:08d}"
+
+
+async def insert(conn: AsyncConnection, app: dict[str, Any]) -> None:
+    await conn.execute(text(
+        "INSERT INTO applications (application_no, area, spid, type, stage, applicant_code, received_at,"
+        " requested_date, payload, relay_no, channel, meter_work, customer_request, matching_deadline)"
+        " VALUES (:application_no, :area, :spid, :type, :stage, :applicant_code, :received_at, :requested_date,"
+        " CAST(:payload AS jsonb), :relay_no, :channel, :meter_work, :customer_request, :matching_deadline)"),
+        {**app, "payload": json.dumps(app["payload"], ensure_ascii=False, default=str)})
+
+
+async def get(conn: AsyncConnection, application_no: str, *, for_update: bool = False) -> dict[str, Any] | None:
+    row = (await conn.execute(text(f"SELECT {COLUMNS} FROM applications WHERE application_no = :no"
+                                   + (" FOR UPDATE" if for_update else "")), {"no": application_no})).first()
+    return _row(row) if row else None
+
+
+async def history(conn: AsyncConnection, application_no: str) -> list[dict[str, Any]]:
+    rows = await conn.execute(text("SELECT seq, from_stage, to_stage, rule, reason_code, actor, at"
+                                   " FROM application_changes WHERE application_no = :no ORDER BY seq"),
+                              {"no": application_no})
+    return [dict(r._mapping) for r in rows]
+
+
+async def feed(conn: AsyncConnection, area: str, applicant: str, after: int, limit: int) -> list[dict[str, Any]]:
+    rows = await conn.execute(text(
+        "SELECT c.seq, c.application_no, c.from_stage, c.to_stage, c.rule, c.reason_code, c.at, a.type, a.spid,"
+        " a.requested_date FROM application_changes c JOIN applications a ON a.application_no = c.application_no"
+        " WHERE c.area = :area AND c.applicant_code = :op AND c.seq > :after ORDER BY c.seq LIMIT :n"),
+        {"area": area, "op": applicant, "after": after, "n": limit})
+    return [dict(r._mapping) for r in rows]
+
+
+async def unmatched_pairs(conn: AsyncConnection, limit: int = 100) -> list[tuple[str, str]]:
+    rows = await conn.execute(text(
+        "SELECT s.application_no, e.application_no FROM applications s JOIN applications e"
+        " ON e.area = s.area AND e.spid = s.spid AND e.requested_date = s.requested_date AND e.type = '03'"
+        " WHERE s.type = '05' AND s.stage IN ('03', '04') AND e.stage IN ('03', '04') LIMIT :n"), {"n": limit})
+    return [(r[0], r[1]) for r in rows]
+
+
+async def end_supply(conn: AsyncConnection, area: str, spid: str, retailer: str, last_day: date) -> int:
+    result = await conn.execute(text(
+        "UPDATE supply_periods SET valid_to = :d WHERE area = :area AND spid = :spid AND retailer_code = :r"
+        " AND valid_to IS NULL"), {"d": last_day, "area": area, "spid": spid, "r": retailer})
+    return result.rowcount
+
+
+async def start_supply(conn: AsyncConnection, area: str, spid: str, retailer: str, first_day: date) -> None:
+    await conn.execute(text("INSERT INTO supply_periods (area, spid, retailer_code, valid_from)"
+                            " VALUES (:area, :spid, :r, :d)"), {"area": area, "spid": spid, "r": retailer, "d": first_day})
+
+
+async def change_customer(conn: AsyncConnection, area: str, spid: str, first_day: date, kana: str, kanji: str,
+                          phone: str) -> None:
+    """A new customer period from `first_day` unless the same customer continues (same kanji name)."""
+    current = (await conn.execute(text(
+        "SELECT id, name_kanji FROM customer_periods WHERE area = :area AND spid = :spid AND valid_to IS NULL"),
+        {"area": area, "spid": spid})).first()
+    if current is not None and current.name_kanji.replace(" ", "") == kanji.replace(" ", ""):
+        await conn.execute(text("UPDATE customer_periods SET phone = :p WHERE area = :area AND id = :id"),
+                           {"p": phone, "area": area, "id": current.id})
+        return
+    if current is not None:
+        await conn.execute(text("UPDATE customer_periods SET valid_to = :d WHERE area = :area AND id = :id"),
+                           {"d": first_day.fromordinal(first_day.toordinal() - 1), "area": area, "id": current.id})
+    await conn.execute(text("INSERT INTO customer_periods (area, spid, name_kana, name_kanji, phone, valid_from)"
+                            " VALUES (:area, :spid, :kana, :kanji, :p, :d)"),
+                       {"area": area, "spid": spid, "kana": kana, "kanji": kanji, "p": phone, "d": first_day})
+
+
+async def mark_meter_replaced(conn: AsyncConnection, area: str, spid: str) -> None:
+    await conn.execute(text(
+        "UPDATE supply_points SET meters = (SELECT jsonb_agg(m || '{\"smart\": true, \"meter_type\": \"1\","
+        " \"interval_collectable\": true, \"auto_reading\": true}'::jsonb) FROM jsonb_array_elements(meters) m),"
+        " updated_at = now() WHERE area = :area AND spid = :spid"), {"area": area, "spid": spid})

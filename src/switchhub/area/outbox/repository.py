@@ -1,0 +1,30 @@
+"""Events to the hub, written in the same transaction as the change they report."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+
+async def emit(conn: AsyncConnection, area: str, kind: str, payload: dict[str, Any]) -> None:
+    await conn.execute(text("INSERT INTO outbox_events (area, kind, payload) VALUES (:a, :k, CAST(:p AS jsonb))"),
+                       {"a": area, "k": kind, "p": json.dumps(payload, ensure_ascii=False, default=str)})
+
+
+async def pending(conn: AsyncConnection, limit: int) -> list[dict[str, Any]]:
+    rows = await conn.execute(text(
+        "SELECT id, area, kind, payload, created_at FROM outbox_events WHERE delivered_at IS NULL"
+        " ORDER BY id LIMIT :n FOR UPDATE SKIP LOCKED"), {"n": limit})
+    return [dict(r._mapping) for r in rows]
+
+
+async def mark(conn: AsyncConnection, ids: list[int], delivered: bool) -> None:
+    if delivered:
+        await conn.execute(text("UPDATE outbox_events SET delivered_at = now(), attempts = attempts + 1"
+                                " WHERE id = ANY(CAST(:ids AS bigint[]))"), {"ids": ids})
+    else:
+        await conn.execute(text("UPDATE outbox_events SET attempts = attempts + 1 WHERE id = ANY(CAST(:ids AS bigint[]))"),
+                           {"ids": ids})

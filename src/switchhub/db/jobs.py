@@ -1,0 +1,64 @@
+"""Durable keyed jobs in PostgreSQL (hub and area each have a `jobs` table).
+
+A job is written in the same transaction as the change that causes it, so a rolled-back
+change schedules nothing and a committed one is never lost. `(kind, key)` is unique: a
+deadline monitor that schedules "expire relay R" twice gets one job, and a job runs its
+handler and is marked done in one transaction, so its database effect happens once.
+Jobs are named `domain.verb` and declared next to their domain (see each `tasks.py`).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+log = logging.getLogger("switchhub.jobs")
+Handler = Callable[[AsyncConnection, dict[str, Any], datetime], Awaitable[None]]
+
+
+async def enqueue(conn: AsyncConnection, kind: str, key: str, run_at: datetime, payload: dict[str, Any] | None = None,
+                  *, reschedule: bool = False) -> None:
+    """Schedule `kind` for `key` (once); with reschedule=True a pending job moves to the new time."""
+    conflict = ("DO UPDATE SET run_at = EXCLUDED.run_at, payload = EXCLUDED.payload WHERE jobs.done_at IS NULL"
+                if reschedule else "DO NOTHING")
+    await conn.execute(
+        text(f"INSERT INTO jobs (kind, key, run_at, payload) VALUES (:kind, :key, :run_at, CAST(:payload AS jsonb))"
+             f" ON CONFLICT (kind, key) {conflict}"),
+        {"kind": kind, "key": key, "run_at": run_at, "payload": json.dumps(payload or {}, default=str)},
+    )
+
+
+async def cancel(conn: AsyncConnection, kind: str, key: str, now: datetime) -> None:
+    await conn.execute(text("UPDATE jobs SET done_at = :now, last_error = 'cancelled' WHERE kind = :k AND key = :key"
+                            " AND done_at IS NULL"), {"k": kind, "key": key, "now": now})
+
+
+async def run_due(engine: AsyncEngine, handlers: dict[str, Handler], now: datetime, *, limit: int = 100) -> int:
+    """Run jobs due at `now`, each in its own transaction; failures are retried with back-off."""
+    done = 0
+    for _ in range(limit):
+        async with engine.begin() as conn:
+            row = (await conn.execute(text(
+                "SELECT id, kind, key, payload, attempts FROM jobs WHERE done_at IS NULL AND run_at <= :now"
+                " AND kind = ANY(CAST(:kinds AS text[])) ORDER BY run_at, id LIMIT 1 FOR UPDATE SKIP LOCKED"),
+                {"now": now, "kinds": list(handlers)})).first()
+            if row is None:
+                return done
+            try:
+                async with conn.begin_nested():
+                    await handlers[row.kind](conn, {**row.payload, "_key": row.key}, now)
+                await conn.execute(text("UPDATE jobs SET done_at = :now, attempts = attempts + 1 WHERE id = :id"),
+                                   {"now": now, "id": row.id})
+                done += 1
+            except Exception as exc:  # the handler's work is rolled back to the savepoint; retry later
+                log.exception("job %s %s failed", row.kind, row.key)
+                delay = timedelta(seconds=min(30 * 2 ** row.attempts, 3600))
+                await conn.execute(text("UPDATE jobs SET attempts = attempts + 1, last_error = :e, run_at = :next"
+                                        " WHERE id = :id"), {"e": repr(exc)[:500], "next": now + delay, "id": row.id})
+    return done

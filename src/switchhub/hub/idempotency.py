@@ -1,0 +1,66 @@
+"""`Idempotency-Key` on every POST (api.md): the same key and body returns the first answer for 7
+days; the same key with another body is 422. A client can always retry after a timeout."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+
+from switchhub.httpkit import PROBLEM, lang_of, request_id
+from switchhub.kernel.caller import Caller
+from switchhub.kernel.errors import Conflict, InputError, SwitchhubError
+
+Producer = Callable[[], Awaitable[Any]]
+
+
+async def idempotent(request: Request, caller: Caller, produce: Producer, status_code: int = 200) -> JSONResponse:
+    key = request.headers.get("idempotency-key")
+    if not key:
+        return JSONResponse(await produce(), status_code=status_code)
+    if len(key) > 200:
+        raise InputError.single("Idempotency-Key", "too_long", "Idempotency-Key は200文字以内で指定してください",
+                                "Idempotency-Key must be at most 200 characters")
+    digest = hashlib.sha256(request.method.encode() + request.url.path.encode() + await request.body()).hexdigest()
+    engine = request.app.state.engine
+    async with engine.begin() as conn:
+        row = (await conn.execute(text(
+            "SELECT request_hash, status_code, response_body, content_type, created_at < now() - interval '60 seconds'"
+            " AS stale FROM idempotency_keys WHERE operator_code = :op AND key = :k FOR UPDATE"),
+            {"op": caller.operator_code, "k": key})).first()
+        if row is not None:
+            if row.request_hash != digest:
+                raise InputError.single("Idempotency-Key", "idempotency_key_reused",
+                                        "同じ Idempotency-Key が異なる内容のリクエストに使われています",
+                                        "The Idempotency-Key was used with a different request")
+            if row.status_code:
+                return JSONResponse(json.loads(bytes(row.response_body)), status_code=row.status_code,
+                                    media_type=row.content_type, headers={"Idempotent-Replayed": "true"})
+            if not row.stale:
+                raise Conflict("同じ Idempotency-Key のリクエストを処理中です", "A request with this key is in progress",
+                               code="idempotency_in_progress")
+            await conn.execute(text("DELETE FROM idempotency_keys WHERE operator_code = :op AND key = :k"),
+                               {"op": caller.operator_code, "k": key})
+        await conn.execute(text(
+            "INSERT INTO idempotency_keys (operator_code, key, request_hash, status_code, response_body, content_type)"
+            " VALUES (:op, :k, :h, 0, '', '')"), {"op": caller.operator_code, "k": key, "h": digest})
+    try:
+        body, code, ctype = await produce(), status_code, "application/json"
+    except SwitchhubError as exc:
+        if exc.status >= 500:  # the area was unavailable: let the client retry the same key
+            async with engine.begin() as conn:
+                await conn.execute(text("DELETE FROM idempotency_keys WHERE operator_code = :op AND key = :k"),
+                                   {"op": caller.operator_code, "k": key})
+            raise
+        body, code, ctype = exc.problem(lang_of(request), request_id(request)), exc.status, PROBLEM
+    async with engine.begin() as conn:
+        await conn.execute(text("UPDATE idempotency_keys SET status_code = :s, response_body = :b, content_type = :c"
+                                " WHERE operator_code = :op AND key = :k"),
+                           {"s": code, "b": json.dumps(body, ensure_ascii=False, default=str).encode(), "c": ctype,
+                            "op": caller.operator_code, "k": key})
+    return JSONResponse(body, status_code=code, media_type=ctype)

@@ -1,0 +1,81 @@
+"""Thin routes: webhooks, e-mail subscriptions and the delivery log of the caller's operator."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import BaseModel, ConfigDict, Field
+
+from switchhub.httpkit import parse_body
+from switchhub.hub.deps import require, tx
+from switchhub.hub.notify import service
+from switchhub.kernel.caller import Caller
+
+router = APIRouter(prefix="/api/v1", tags=["notifications"])
+MANAGE = "hub:notify:manage"
+
+
+class WebhookInput(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid")
+    url: str = Field(min_length=8, max_length=500)
+    event_kinds: list[str] = Field(default_factory=list, max_length=20)
+
+
+class SubscriptionInput(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid")
+    email: str = Field(min_length=3, max_length=200)
+    event_kind: str = Field(max_length=60)
+
+
+@router.get("/webhooks", summary="Webhook一覧", openapi_extra={"x-interface-ids": ["SH_WEBHOOKS"]})
+async def list_webhooks(request: Request, caller: Caller = Depends(require(MANAGE))) -> dict:
+    async with tx(request) as conn:
+        items = await service.list_webhooks(conn, caller)
+    return {"total": len(items), "items": items}
+
+
+@router.post("/webhooks", status_code=201, summary="Webhookの登録（署名用シークレットはこの応答でのみ表示）",
+             openapi_extra={"x-interface-ids": ["SH_WEBHOOKS"]})
+async def create_webhook(request: Request, caller: Caller = Depends(require(MANAGE))) -> dict:
+    body = await parse_body(request, WebhookInput)
+    async with tx(request) as conn:
+        return await service.create_webhook(conn, caller, body.url, body.event_kinds)
+
+
+@router.delete("/webhooks/{webhook_id}", status_code=204, summary="Webhookの停止",
+               openapi_extra={"x-interface-ids": ["SH_WEBHOOKS"]})
+async def delete_webhook(webhook_id: int, request: Request, caller: Caller = Depends(require(MANAGE))) -> None:
+    async with tx(request) as conn:
+        await service.delete_owned(conn, caller, "webhooks", webhook_id)
+
+
+@router.get("/subscriptions", summary="メール通知の購読一覧", openapi_extra={"x-interface-ids": ["SH_SUBSCRIPTIONS"]})
+async def list_subscriptions(request: Request, caller: Caller = Depends(require(MANAGE))) -> dict:
+    async with tx(request) as conn:
+        items = await service.list_subscriptions(conn, caller)
+    return {"total": len(items), "items": items}
+
+
+@router.post("/subscriptions", status_code=201, summary="メール通知の購読",
+             openapi_extra={"x-interface-ids": ["SH_SUBSCRIPTIONS"]})
+async def create_subscription(request: Request, caller: Caller = Depends(require(MANAGE))) -> dict:
+    body = await parse_body(request, SubscriptionInput)
+    async with tx(request) as conn:
+        return await service.create_subscription(conn, caller, body.email.strip(), body.event_kind)
+
+
+@router.delete("/subscriptions/{subscription_id}", status_code=204, summary="メール通知の購読解除",
+               openapi_extra={"x-interface-ids": ["SH_SUBSCRIPTIONS"]})
+async def delete_subscription(subscription_id: int, request: Request,
+                              caller: Caller = Depends(require(MANAGE))) -> None:
+    async with tx(request) as conn:
+        await service.delete_owned(conn, caller, "subscriptions", subscription_id)
+
+
+@router.get("/notifications/deliveries", summary="通知の配信ログ", openapi_extra={"x-interface-ids": ["SH_DELIVERIES"]})
+async def deliveries(request: Request, page: Annotated[int, Query(ge=1, le=10000)] = 1,
+                     per_page: Annotated[int, Query(ge=1, le=100)] = 20,
+                     caller: Caller = Depends(require(MANAGE))) -> dict:
+    async with tx(request) as conn:
+        return await service.delivery_log(conn, caller, page, per_page)

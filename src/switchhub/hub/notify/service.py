@@ -1,0 +1,116 @@
+"""Notifications (P8): who gets which event, and the delivery log.
+
+`fan_out` runs inside the transaction of the change and creates one pending delivery per
+matching e-mail subscription and webhook; the worker sends them after commit
+(`delivery.deliver_due`). Polling (relay lists, the applications feed) keeps working.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from switchhub.kernel.caller import Caller
+from switchhub.kernel.errors import IssueCollector, NotFound
+
+EVENT_KINDS: dict[str, str] = {
+    "relay.registered": "廃止取次の登録", "relay.decided": "廃止取次の判断", "relay.withdrawn": "廃止取次の取消",
+    "relay.expired": "廃止取次の期限切れ", "relay.matched": "マッチング成立", "relay.match_failed": "マッチング不成立",
+    "application.stage_changed": "受付工程の変更", "notice.published": "インフォメーションの掲載",
+}
+
+
+async def fan_out(conn: AsyncConnection, *, operator_codes: list[str], event_id: str, event_kind: str,
+                  payload: dict[str, Any], now: datetime) -> int:
+    body = json.dumps(payload, ensure_ascii=False, default=str)
+    result = await conn.execute(text(
+        "INSERT INTO deliveries (operator_code, channel, target, webhook_id, event_id, event_kind, payload,"
+        " next_attempt_at)"
+        " SELECT s.operator_code, 'email', s.email, CAST(NULL AS bigint), :eid, :kind, CAST(:p AS jsonb), CAST(:now AS timestamptz) FROM subscriptions s"
+        "  WHERE s.operator_code = ANY(CAST(:ops AS text[])) AND s.event_kind = :kind"
+        " UNION ALL"
+        " SELECT w.operator_code, 'webhook', w.url, w.id, :eid, :kind, CAST(:p AS jsonb), CAST(:now AS timestamptz) FROM webhooks w"
+        "  WHERE w.operator_code = ANY(CAST(:ops AS text[])) AND w.active"
+        "  AND (cardinality(w.event_kinds) = 0 OR :kind = ANY(w.event_kinds))"
+        " ON CONFLICT (channel, target, event_id) DO NOTHING"),
+        {"eid": event_id, "kind": event_kind, "p": body, "now": now, "ops": operator_codes})
+    return result.rowcount
+
+
+def _check_kinds(kinds: list[str], field: str, issues: IssueCollector) -> None:
+    bad = [k for k in kinds if k not in EVENT_KINDS]
+    if bad:
+        issues.add(field, "unknown_event_kind", f"指定できないイベント種別です: {', '.join(bad)[:80]}（指定可能: "
+                   f"{', '.join(EVENT_KINDS)}）", f"Unknown event kinds: {', '.join(bad)[:80]}")
+
+
+def _check_url(url: str, issues: IssueCollector) -> None:
+    parts = urlsplit(url)
+    local = parts.hostname in ("127.0.0.1", "localhost", "::1")
+    if not parts.hostname or not (parts.scheme == "https" or (parts.scheme == "http" and local)):
+        issues.add("url", "https_required", "Webhook の URL は https:// で指定してください", "The webhook URL must use https")
+
+
+async def create_webhook(conn: AsyncConnection, caller: Caller, url: str, kinds: list[str]) -> dict[str, Any]:
+    issues = IssueCollector()
+    _check_url(url, issues)
+    _check_kinds(kinds, "event_kinds", issues)
+    issues.raise_if_any()
+    secret = secrets.token_urlsafe(32)
+    row = (await conn.execute(text(
+        "INSERT INTO webhooks (operator_code, url, secret, event_kinds) VALUES (:op, :u, :s, :k)"
+        " RETURNING id, created_at"), {"op": caller.operator_code, "u": url, "s": secret, "k": kinds})).first()
+    return {"id": row.id, "url": url, "event_kinds": kinds, "secret": secret, "active": True,
+            "created_at": row.created_at.isoformat()}
+
+
+async def list_webhooks(conn: AsyncConnection, caller: Caller) -> list[dict[str, Any]]:
+    rows = await conn.execute(text("SELECT id, url, event_kinds, active, created_at FROM webhooks"
+                                   " WHERE operator_code = :op ORDER BY id"), {"op": caller.operator_code})
+    return [{**dict(r._mapping), "created_at": r.created_at.isoformat()} for r in rows]
+
+
+async def delete_owned(conn: AsyncConnection, caller: Caller, table: str, item_id: int) -> None:
+    if table not in ("webhooks", "subscriptions"):
+        raise ValueError(table)
+    sql = ("UPDATE webhooks SET active = false WHERE id = :id AND operator_code = :op AND active" if table == "webhooks"
+           else "DELETE FROM subscriptions WHERE id = :id AND operator_code = :op")
+    if (await conn.execute(text(sql), {"id": item_id, "op": caller.operator_code})).rowcount != 1:
+        raise NotFound()
+
+
+async def create_subscription(conn: AsyncConnection, caller: Caller, email: str, kind: str) -> dict[str, Any]:
+    issues = IssueCollector()
+    if "@" not in email or len(email) > 200 or email.startswith("@") or email.endswith("@"):
+        issues.add("email", "email_format", "メールアドレスの形式が正しくありません", "Invalid e-mail address")
+    _check_kinds([kind], "event_kind", issues)
+    issues.raise_if_any()
+    row = (await conn.execute(text(
+        "INSERT INTO subscriptions (operator_code, email, event_kind, created_by) VALUES (:op, :e, :k, :by)"
+        " ON CONFLICT (operator_code, email, event_kind) DO UPDATE SET created_by = EXCLUDED.created_by"
+        " RETURNING id"), {"op": caller.operator_code, "e": email, "k": kind, "by": caller.user_login})).first()
+    return {"id": row.id, "email": email, "event_kind": kind}
+
+
+async def list_subscriptions(conn: AsyncConnection, caller: Caller) -> list[dict[str, Any]]:
+    rows = await conn.execute(text("SELECT id, email, event_kind FROM subscriptions WHERE operator_code = :op"
+                                   " ORDER BY id"), {"op": caller.operator_code})
+    return [dict(r._mapping) for r in rows]
+
+
+async def delivery_log(conn: AsyncConnection, caller: Caller, page: int, per_page: int) -> dict[str, Any]:
+    total = (await conn.execute(text("SELECT count(*) FROM deliveries WHERE operator_code = :op"),
+                                {"op": caller.operator_code})).scalar_one()
+    rows = await conn.execute(text(
+        "SELECT id, channel, target, event_id, event_kind, status, attempts, next_attempt_at, last_error,"
+        " delivered_at, created_at FROM deliveries WHERE operator_code = :op ORDER BY id DESC"
+        " OFFSET :o LIMIT :n"), {"op": caller.operator_code, "o": (page - 1) * per_page, "n": per_page})
+    items = [{k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in dict(r._mapping).items()} for r in rows]
+    return {"total": int(total), "page": page, "per_page": per_page, "items": items}
+

@@ -1,0 +1,69 @@
+"""All SQL of relays and their history."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+COLUMNS = ("r.relay_no, r.spid, r.area, r.new_retailer, r.current_retailer, r.contract_no, r.customer_name_kana,"
+           " r.customer_name_kanji, r.address, r.building, r.requested_switch_date, r.contact_name, r.contact_phone,"
+           " r.status, r.status_reason, r.decision, r.decision_staff, r.ng_reasons, r.ng_memo, r.decided_at,"
+           " r.withdrawn_by, r.withdrawal_reason, r.decision_deadline, r.switch_start_no, r.registered_by,"
+           " r.registered_at, r.updated_at, nr.name AS new_retailer_name, cr.name AS current_retailer_name")
+FROM = (" FROM relays r JOIN operators nr ON nr.code = r.new_retailer"
+        " JOIN operators cr ON cr.code = r.current_retailer")
+
+
+def _row(r: Any) -> dict[str, Any]:
+    d = dict(r._mapping)
+    for k in ("spid", "area", "new_retailer", "current_retailer", "status", "decision"):
+        if isinstance(d.get(k), str):
+            d[k] = d[k].strip()
+    return d
+
+
+async def next_number(conn: AsyncConnection, today: date) -> str:
+    n = (await conn.execute(text("SELECT nextval('relay_no_seq')"))).scalar_one()
+    return f"R{today:%Y%m%d}{n:07d}"
+
+
+async def open_for_point(conn: AsyncConnection, spid: str) -> dict[str, Any] | None:
+    row = (await conn.execute(text(f"SELECT {COLUMNS}{FROM} WHERE r.spid = :s AND r.status IN ('01', '02')"
+                                   " FOR UPDATE OF r"), {"s": spid})).first()
+    return _row(row) if row else None
+
+
+async def insert(conn: AsyncConnection, relay: dict[str, Any]) -> None:
+    cols = ", ".join(relay)
+    vals = ", ".join(f":{k}" for k in relay)
+    await conn.execute(text(f"INSERT INTO relays ({cols}) VALUES ({vals})"), relay)
+
+
+async def get(conn: AsyncConnection, relay_no: str, *, for_update: bool = False) -> dict[str, Any] | None:
+    row = (await conn.execute(text(f"SELECT {COLUMNS}{FROM} WHERE r.relay_no = :n" +
+                                   (" FOR UPDATE OF r" if for_update else "")), {"n": relay_no})).first()
+    return _row(row) if row else None
+
+
+async def history(conn: AsyncConnection, relay_no: str) -> list[dict[str, Any]]:
+    rows = await conn.execute(text("SELECT from_status, to_status, rule, reason_code, actor, detail, at"
+                                   " FROM relay_history WHERE relay_no = :n ORDER BY id"), {"n": relay_no})
+    return [dict(r._mapping) for r in rows]
+
+
+async def update_fields(conn: AsyncConnection, relay_no: str, fields: dict[str, Any]) -> None:
+    assignments = ", ".join(f"{k} = :{k}" for k in fields)
+    await conn.execute(text(f"UPDATE relays SET {assignments}, updated_at = now() WHERE relay_no = :relay_no"),
+                       {**fields, "relay_no": relay_no})
+
+
+async def search(conn: AsyncConnection, where: list[str], params: dict[str, Any], offset: int, limit: int
+                 ) -> tuple[int, list[dict[str, Any]]]:
+    cond = " AND ".join(where) or "true"
+    total = (await conn.execute(text(f"SELECT count(*){FROM} WHERE {cond}"), params)).scalar_one()
+    rows = await conn.execute(text(f"SELECT {COLUMNS}{FROM} WHERE {cond} ORDER BY r.updated_at DESC, r.relay_no DESC"
+                                   " OFFSET :offset LIMIT :limit"), {**params, "offset": offset, "limit": limit})
+    return int(total), [_row(r) for r in rows]

@@ -1,0 +1,313 @@
+"""The cancellation relay (廃止取次, P3): register, correct, decide, withdraw, expire, follow matching.
+
+Relays are visible only to their new and current retailer and to OCCTO; anyone else gets
+the same 404 as for a relay that does not exist.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from switchhub.db import jobs
+from switchhub.hub.accounts import repository as accounts
+from switchhub.hub.notify.publish import publish
+from switchhub.hub.relays import repository as repo
+from switchhub.hub.relays import rules
+from switchhub.hub.relays.schemas import RelayCorrection, RelayDecisionInput, RelayRegistration
+from switchhub.kernel import calendar as cal
+from switchhub.kernel.caller import Caller
+from switchhub.kernel.clock import JST
+from switchhub.kernel.codes import NgReason, RelayStatus
+from switchhub.kernel.errors import Conflict, InputError, IssueCollector, NotFound
+from switchhub.kernel.spid import parse_spid
+from switchhub.kernel.text import normalize_kana, normalize_text, validate_phone
+
+TERMINATING_TYPES = {"01", "02", "03", "12", "13", "14"}
+
+
+def midnight(d: date) -> datetime:
+    return datetime.combine(d, time(0), tzinfo=JST)
+
+
+def _not_found() -> NotFound:
+    return NotFound("指定された廃止取次はありません", "No such relay")
+
+
+def visible(caller: Caller, relay: dict[str, Any]) -> bool:
+    return caller.is_occto or caller.operator_code in (relay["new_retailer"], relay["current_retailer"])
+
+
+async def _event(conn: AsyncConnection, kind: str, relay: dict[str, Any], now: datetime, **extra: Any) -> None:
+    data = {"relay_no": relay["relay_no"], "spid": relay["spid"], "status": relay["status"],
+            "status_name": RelayStatus(relay["status"]).ja, "new_retailer": relay["new_retailer"],
+            "current_retailer": relay["current_retailer"], **extra}
+    await publish(conn, kind, [relay["new_retailer"], relay["current_retailer"]], data,
+                  f"{kind}:{relay['relay_no']}:{relay['status']}", now)
+
+
+async def register(conn: AsyncConnection, caller: Caller, req: RelayRegistration, pending_types: set[str],
+                   now: datetime) -> dict[str, Any]:
+    """`pending_types`: application types pending at the point, from the area (public field)."""
+    issues = IssueCollector()
+    today = now.astimezone(JST).date()
+    try:
+        spid = parse_spid(req.spid)
+    except InputError as exc:
+        issues.extend(exc.errors)
+        spid = ""
+    code = req.current_retailer_code.strip().upper()
+    target = {o["code"].strip(): o for o in await accounts.operators(conn, "retailer")}.get(code)
+    if target is None:
+        issues.add("current_retailer_code", "unknown_operator", f"事業者コード {code} の小売電気事業者は登録されていません",
+                   f"No retailer with code {code}")
+    elif code == caller.operator_code:
+        issues.add("current_retailer_code", "self", "自社を現小売事業者として指定することはできません",
+                   "You cannot relay to yourself")
+    if req.requested_switch_date < today:
+        issues.add("requested_switch_date", "past_date", f"スイッチング希望日 {req.requested_switch_date} は過去の日付です",
+                   "The requested switch date is in the past")
+    for field in ("contact_phone",):
+        try:
+            validate_phone(getattr(req, field), field)
+        except InputError as exc:
+            issues.extend(exc.errors)
+    issues.raise_if_any()
+    if pending_types & TERMINATING_TYPES:
+        raise Conflict(f"この供給地点は現小売事業者による廃止を受付中です（{NgReason.TERMINATION_IN_PROGRESS.ja}）",
+                       "The current retailer has already filed a termination for this point",
+                       code="termination_pending")
+    await _refuse_duplicate(conn, caller, spid)
+    relay = {
+        "relay_no": await repo.next_number(conn, today), "spid": spid, "area": spid[:2],
+        "new_retailer": caller.operator_code, "current_retailer": code, "contract_no": normalize_text(req.contract_no),
+        "customer_name_kana": normalize_kana(req.customer_name_kana),
+        "customer_name_kanji": normalize_text(req.customer_name_kanji), "address": normalize_text(req.address),
+        "building": normalize_text(req.building), "requested_switch_date": req.requested_switch_date,
+        "contact_name": normalize_text(req.contact_name), "contact_phone": validate_phone(req.contact_phone),
+        "status": "01", "decision_deadline": cal.add_business_days(today, 3), "registered_by": caller.user_login,
+        "registered_at": now,
+    }
+    try:
+        async with conn.begin_nested():
+            await repo.insert(conn, relay)
+    except IntegrityError:
+        await _refuse_duplicate(conn, caller, spid)
+        raise
+    from sqlalchemy import text
+
+    await conn.execute(text("INSERT INTO relay_history (relay_no, to_status, rule, reason_code, actor)"
+                            " VALUES (:n, '01', 'register', 'registered', :a)"),
+                       {"n": relay["relay_no"], "a": caller.user_login})
+    await jobs.enqueue(conn, "relays.expire_undecided", relay["relay_no"],
+                       midnight(relay["decision_deadline"] + timedelta(days=1)))
+    await _event(conn, "relay.registered", relay, now)
+    return await detail(conn, caller, relay["relay_no"])
+
+
+async def _refuse_duplicate(conn: AsyncConnection, caller: Caller, spid: str) -> None:
+    existing = await repo.open_for_point(conn, spid)
+    if existing is None:
+        return
+    if existing["new_retailer"] == caller.operator_code:
+        raise Conflict(f"この供給地点には受付中の廃止取次があります（取次番号 {existing['relay_no']}、"
+                       f"登録日 {existing['registered_at'].astimezone(JST).date()}）",
+                       f"An open relay exists: {existing['relay_no']}", code="relay_duplicate",
+                       extra={"relay_no": existing["relay_no"]})
+    expires = existing["decision_deadline"] if existing["status"] == "01" else existing["requested_switch_date"]
+    raise Conflict(f"この供給地点には他の事業者の廃止取次が受付中です（{expires} の終わりに期限切れとなります）",
+                   f"Another operator's relay is open for this point (expires at the end of {expires})",
+                   code="relay_duplicate", extra={"expires_on": str(expires)})
+
+
+async def _mine(conn: AsyncConnection, caller: Caller, relay_no: str) -> dict[str, Any]:
+    relay = await repo.get(conn, relay_no, for_update=True)
+    if relay is None or not visible(caller, relay):
+        raise _not_found()
+    return relay
+
+
+async def correct(conn: AsyncConnection, caller: Caller, relay_no: str, req: RelayCorrection, now: datetime
+                  ) -> dict[str, Any]:
+    relay = await _mine(conn, caller, relay_no)
+    if relay["new_retailer"] != caller.operator_code:
+        raise _not_found()
+    if relay["status"] != "01":
+        raise Conflict("訂正できるのは判断待ちの廃止取次だけです", "Only relays awaiting a decision can be corrected",
+                       code="relay_status_conflict")
+    fields = {k: v for k, v in req.model_dump(exclude_none=True).items()}
+    if not fields:
+        raise InputError.single("body", "empty", "訂正する項目を指定してください", "Nothing to correct")
+    if "contact_phone" in fields:
+        fields["contact_phone"] = validate_phone(fields["contact_phone"], "contact_phone")
+    if "customer_name_kana" in fields:
+        fields["customer_name_kana"] = normalize_kana(fields["customer_name_kana"])
+    await repo.update_fields(conn, relay_no, fields)
+    from sqlalchemy import text
+
+    await conn.execute(text("INSERT INTO relay_history (relay_no, from_status, to_status, rule, reason_code, actor,"
+                            " detail) VALUES (:n, '01', '01', 'correct', 'corrected', :a, CAST(:d AS jsonb))"),
+                       {"n": relay_no, "a": caller.user_login, "d": __import__("json").dumps(sorted(fields))})
+    return await detail(conn, caller, relay_no)
+
+
+def _check_decision(req: RelayDecisionInput) -> None:
+    issues = IssueCollector()
+    reasons = list(dict.fromkeys(req.ng_reasons))
+    if req.decision == "01" and reasons:
+        issues.add("ng_reasons", "not_allowed", "OKの判断にNG理由は指定できません", "No NG reasons with an OK decision")
+    if req.decision == "02":
+        if not reasons:
+            issues.add("ng_reasons", "required", "NGの判断にはNG理由を1つ以上指定してください", "Give at least one NG reason")
+        if "1" in reasons and len(reasons) > 1:
+            issues.add("ng_reasons", "spid_error_alone",
+                       "供給地点特定番号エラー（理由1）の場合は他の理由を指定できません",
+                       "Reason 1 (wrong supply point) must be given alone")
+        if "9" in reasons and not req.memo.strip():
+            issues.add("memo", "required", "NG理由「その他」の場合はメモを入力してください", "A memo is required for reason 9")
+    issues.raise_if_any()
+
+
+async def decide(conn: AsyncConnection, caller: Caller, relay_no: str, req: RelayDecisionInput, now: datetime
+                 ) -> dict[str, Any]:
+    relay = await _mine(conn, caller, relay_no)
+    if relay["current_retailer"] != caller.operator_code:
+        raise _not_found() if relay["new_retailer"] != caller.operator_code and not caller.is_occto else Conflict(
+            "判断できるのは現小売事業者だけです", "Only the current retailer decides", code="not_current_retailer")
+    _check_decision(req)
+    changes = {"decision": req.decision, "decision_staff": normalize_text(req.staff_name), "decided_at": now,
+               "ng_reasons": sorted(set(req.ng_reasons)), "ng_memo": req.memo.strip()}
+    relay = await rules.apply(conn, relay, "decide_ok" if req.decision == "01" else "decide_ng",
+                              actor=caller.user_login, changes=changes)
+    await jobs.cancel(conn, "relays.expire_undecided", relay_no, now)
+    if req.decision == "01":
+        await jobs.enqueue(conn, "relays.expire_no_application", relay_no,
+                           midnight(relay["requested_switch_date"] + timedelta(days=1)))
+    await _event(conn, "relay.decided", relay, now, decision=req.decision, ng_reasons=changes["ng_reasons"])
+    return await detail(conn, caller, relay_no)
+
+
+async def withdraw(conn: AsyncConnection, caller: Caller, relay_no: str, reason: str, now: datetime
+                   ) -> dict[str, Any]:
+    relay = await _mine(conn, caller, relay_no)
+    if caller.is_occto:
+        if caller.role not in ("helpdesk", "admin"):
+            raise _not_found()
+        if not reason.strip():
+            raise InputError.single("reason", "required", "ヘルプデスクによる取消には理由が必要です",
+                                    "The helpdesk must give a reason")
+        rule = "helpdesk_withdraw"
+    elif relay["new_retailer"] == caller.operator_code:
+        rule = "withdraw"
+    else:
+        raise _not_found()
+    relay = await rules.apply(conn, relay, rule, actor=caller.user_login,
+                              changes={"withdrawn_by": caller.operator_code, "withdrawal_reason": reason.strip()})
+    for kind in ("relays.expire_undecided", "relays.expire_no_application"):
+        await jobs.cancel(conn, kind, relay_no, now)
+    await _event(conn, "relay.withdrawn", relay, now, reason=reason.strip(), withdrawn_by=caller.operator_code)
+    return await detail(conn, caller, relay_no)
+
+
+async def expire(conn: AsyncConnection, relay_no: str, rule: str, now: datetime) -> None:
+    """Deadline job: expire once, only if the relay is still in the state the deadline watches."""
+    relay = await repo.get(conn, relay_no, for_update=True)
+    if relay is None or relay["status"] not in rules.RULES[rule].leaves:
+        return
+    if rule == "expire_no_application" and relay["switch_start_no"]:
+        return
+    relay = await rules.apply(conn, relay, rule, actor="system")
+    await _event(conn, "relay.expired", relay, now)
+
+
+async def link_switch_start(conn: AsyncConnection, caller: Caller, relay_no: str, spid: str) -> None:
+    """Check before filing a switch-start that names a relay: the caller's own OK relay for that point."""
+    relay = await repo.get(conn, relay_no)
+    if relay is None or relay["new_retailer"] != caller.operator_code:
+        raise InputError.single("relay_no", "unknown_relay", f"廃止取次番号 {relay_no} は見つかりません",
+                                "Unknown relay number")
+    if relay["spid"] != spid:
+        raise InputError.single("relay_no", "spid_mismatch", "廃止取次と供給地点特定番号が一致しません",
+                                "The relay is for another supply point")
+    if relay["status"] != "02":
+        raise Conflict(f"廃止取次が「{RelayStatus(relay['status']).ja}」のためスイッチング開始を申し込めません",
+                       "The relay is not decided OK", code="relay_not_ok")
+
+
+async def record_switch_start(conn: AsyncConnection, relay_no: str, application_no: str) -> None:
+    await repo.update_fields(conn, relay_no, {"switch_start_no": application_no})
+
+
+async def on_area_event(conn: AsyncConnection, kind: str, payload: dict[str, Any], now: datetime) -> None:
+    relay_no = payload.get("relay_no")
+    if not relay_no:
+        return
+    relay = await repo.get(conn, relay_no, for_update=True)
+    if relay is None or relay["status"] != "02":
+        return
+    if kind == "switch.matched":
+        relay = await rules.apply(conn, relay, "matched", actor="area", detail=payload,
+                                  changes={"switch_start_no": payload.get("start_no")})
+        await jobs.cancel(conn, "relays.expire_no_application", relay_no, now)
+        await _event(conn, "relay.matched", relay, now, switch_date=payload.get("switch_date"))
+    elif kind == "switch.match_failed" or (kind == "application.stage_changed" and payload.get("to_stage") == "09"
+                                           and payload.get("type") == "05"):
+        relay = await rules.apply(conn, relay, "match_failed", actor="area", detail=payload,
+                                  reason=payload.get("reason_code") or "match_failed")
+        await jobs.cancel(conn, "relays.expire_no_application", relay_no, now)
+        await _event(conn, "relay.match_failed", relay, now, reason_code=payload.get("reason_code"))
+
+
+def _public(relay: dict[str, Any]) -> dict[str, Any]:
+    out = {k: (v.isoformat() if isinstance(v, (date, datetime)) else v) for k, v in relay.items()}
+    out["status_name"] = RelayStatus(relay["status"]).ja
+    out["ng_reason_names"] = [NgReason(r).ja for r in relay.get("ng_reasons") or []]
+    return out
+
+
+async def detail(conn: AsyncConnection, caller: Caller, relay_no: str) -> dict[str, Any]:
+    relay = await repo.get(conn, relay_no)
+    if relay is None or not visible(caller, relay):
+        raise _not_found()
+    out = _public(relay)
+    out["history"] = [{**h, "at": h["at"].isoformat()} for h in await repo.history(conn, relay_no)]
+    return out
+
+
+async def listing(conn: AsyncConnection, caller: Caller, role: str, filters: dict[str, Any], page: int,
+                  per_page: int) -> dict[str, Any]:
+    where: list[str] = []
+    params: dict[str, Any] = {}
+    if caller.is_occto:
+        pass
+    elif role == "new":
+        where.append("r.new_retailer = :me")
+        params["me"] = caller.operator_code
+    else:
+        where.append("r.current_retailer = :me")
+        params["me"] = caller.operator_code
+    counterpart = "r.current_retailer" if role == "new" else "r.new_retailer"
+    counterpart_name = "cr.name" if role == "new" else "nr.name"
+    simple = {"relay_no": "r.relay_no = :relay_no", "spid": "r.spid = :spid", "status": "r.status = :status",
+              "area": "r.area = :area", "counterpart_code": f"{counterpart} = :counterpart_code"}
+    for key, cond in simple.items():
+        if filters.get(key):
+            where.append(cond)
+            params[key] = filters[key]
+    if filters.get("counterpart_name"):
+        where.append(f"{counterpart_name} LIKE :cname")
+        params["cname"] = "%" + filters["counterpart_name"].replace("%", "").replace("_", "") + "%"
+    if filters.get("customer_name"):
+        where.append("(r.customer_name_kana LIKE :cust OR r.customer_name_kanji LIKE :cust)")
+        params["cust"] = filters["customer_name"].replace("%", "").replace("_", "") + "%"
+    if filters.get("registered_from"):
+        where.append("r.registered_at >= :rfrom")
+        params["rfrom"] = midnight(filters["registered_from"])
+    if filters.get("registered_to"):
+        where.append("r.registered_at < :rto")
+        params["rto"] = midnight(filters["registered_to"] + timedelta(days=1))
+    total, rows = await repo.search(conn, where, params, (page - 1) * per_page, per_page)
+    return {"total": total, "page": page, "per_page": per_page, "items": [_public(r) for r in rows]}

@@ -1,0 +1,174 @@
+"""The whole switch at the HTTP interface: relay → OK → switch-start + switch-end → matched at once →
+executed on the date, with the hub's relay following the area's events and the feed in order."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from tests.flow.helpers import frozen, settle, smart_point_of
+from tests.hub.helpers import audit_rows
+
+NOW = datetime(2026, 11, 24, 10, 0)  # a Tuesday
+
+
+def relay_body(spid: str, current: str = "M0300", **over) -> dict:
+    body = {"spid": spid, "current_retailer_code": current, "contract_no": "K-123456",
+            "customer_name_kana": "ヤマダ タロウ", "customer_name_kanji": "山田 太郎", "address": "東京都新宿区西新宿2-8-1",
+            "building": "", "requested_switch_date": "2026-12-20", "contact_name": "切替 花子",
+            "contact_phone": "03-1234-5678"}
+    body.update(over)
+    return body
+
+
+def start_body(spid: str, relay_no: str | None = None, **over) -> dict:
+    body = {"spid": spid, "service_menu": "01", "capacity_method": "1", "contract_current": 30,
+            "customer_name_kana": "ヤマダ タロウ", "customer_name_kanji": "山田 太郎", "customer_phone": "090-1234-5678",
+            "consent": True}
+    if relay_no:
+        body["relay_no"] = relay_no
+    body.update(over)
+    return body
+
+
+async def test_complete_switch_with_relay(stack):
+    spid = smart_point_of(stack.world, "M0300")
+    with frozen(NOW) as clock:
+        async with stack.client("A0001") as new, stack.client("M0300") as cur:
+            r = await new.post("/api/v1/relays", json=relay_body(spid))
+            assert r.status_code == 201, r.text
+            relay_no = r.json()["relay_no"]
+            assert r.json()["status"] == "01"
+            listed = (await cur.get("/api/v1/relays", params={"role": "current", "area": "03"})).json()
+            assert [i["relay_no"] for i in listed["items"]] == [relay_no]
+            ok = await cur.post(f"/api/v1/relays/{relay_no}/decision", json={"decision": "01", "staff_name": "現 太郎"})
+            assert ok.status_code == 200 and ok.json()["status"] == "02", ok.text
+
+            s = await new.post("/api/v1/applications/switch-start", json=start_body(spid, relay_no))
+            assert s.status_code == 201, s.text
+            start = s.json()
+            assert start["stage"] == "04" and start["switch_date"]
+            e = await cur.post("/api/v1/applications/switch-end",
+                               json={"spid": spid, "switch_date": start["switch_date"], "relay_no": relay_no})
+            assert e.status_code == 201, e.text
+            assert e.json()["stage"] == "05" and e.json()["matched_with"] == start["application_no"]
+            start_now = (await new.get(f"/api/v1/applications/{start['application_no']}")).json()
+            assert start_now["stage"] == "05"
+
+            await settle(stack)
+            relay = (await new.get(f"/api/v1/relays/{relay_no}")).json()
+            assert relay["status"] == "04"
+
+            switch_date = date.fromisoformat(start["switch_date"])
+            clock.set(datetime.combine(switch_date, datetime.min.time()) + timedelta(minutes=5))
+            await settle(stack)
+            done = (await new.get(f"/api/v1/applications/{start['application_no']}")).json()
+            assert done["stage"] == "06" and done["supply_start_date"] == start["switch_date"]
+            end_done = (await cur.get(f"/api/v1/applications/{e.json()['application_no']}")).json()
+            assert end_done["stage"] == "06"
+            assert end_done["supply_end_date"] == str(switch_date - timedelta(days=1))
+
+            after_new = (await new.get(f"/api/v1/supply-points/{spid}")).json()
+            after_old = (await cur.get(f"/api/v1/supply-points/{spid}")).json()
+            assert after_new["current_retailer_code"] == "A0001" and after_new["customer_name_kanji"] == "山田 太郎"
+            assert "customer_name_kanji" not in after_old
+
+            feed = (await new.get("/api/v1/applications")).json()
+            stages = [(i["application_no"], i["to_stage"]) for i in feed["items"]]
+            assert stages == [(start["application_no"], s) for s in ("01", "04", "05", "06")]
+            again = (await new.get("/api/v1/applications", params={"cursor": feed["next_cursor"]})).json()
+            assert again["items"] == []
+    assert audit_rows(stack.hub_url, "api.relay.decide")[0]["operator_code"] == "M0300"
+
+
+async def test_relay_rules_duplicate_ng_reasons_and_visibility(stack):
+    spid = smart_point_of(stack.world, "M0300", skip=1)
+    with frozen(NOW):
+        async with stack.client("A0001") as a, stack.client("A0002") as b, stack.client("M0300") as cur:
+            first = (await a.post("/api/v1/relays", json=relay_body(spid))).json()
+            dup_own = await a.post("/api/v1/relays", json=relay_body(spid))
+            dup_other = await b.post("/api/v1/relays", json=relay_body(spid))
+            assert dup_own.status_code == 409 and first["relay_no"] in dup_own.json()["detail"]
+            assert dup_other.status_code == 409 and first["relay_no"] not in dup_other.json()["detail"]
+            assert "期限切れ" in dup_other.json()["detail"]
+            assert (await b.get(f"/api/v1/relays/{first['relay_no']}")).status_code == 404
+            bad = await cur.post(f"/api/v1/relays/{first['relay_no']}/decision",
+                                 json={"decision": "02", "staff_name": "担当", "ng_reasons": ["1", "4"]})
+            assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "ng_reasons"
+            memo = await cur.post(f"/api/v1/relays/{first['relay_no']}/decision",
+                                  json={"decision": "02", "staff_name": "担当", "ng_reasons": ["9"]})
+            assert memo.status_code == 422 and memo.json()["errors"][0]["field"] == "memo"
+            ng = await cur.post(f"/api/v1/relays/{first['relay_no']}/decision",
+                                json={"decision": "02", "staff_name": "担当", "ng_reasons": ["2", "4"], "memo": "名義違い"})
+            assert ng.status_code == 200 and ng.json()["status"] == "03"
+            assert ng.json()["ng_reason_names"] == ["契約番号不一致", "契約名義不一致"]
+            again = await b.post("/api/v1/relays", json=relay_body(spid))
+            assert again.status_code == 201
+
+
+async def test_undecided_relay_expires_once_after_three_business_days(stack):
+    spid = smart_point_of(stack.world, "M0300", skip=2)
+    with frozen(NOW) as clock:
+        async with stack.client("A0001") as a:
+            relay = (await a.post("/api/v1/relays", json=relay_body(spid))).json()
+            assert relay["decision_deadline"] == "2026-11-27"
+            clock.set(datetime(2026, 11, 27, 23, 59))
+            await settle(stack)
+            assert (await a.get(f"/api/v1/relays/{relay['relay_no']}")).json()["status"] == "01"
+            clock.set(datetime(2026, 11, 28, 0, 1))
+            await settle(stack)
+            await settle(stack)
+            expired = (await a.get(f"/api/v1/relays/{relay['relay_no']}")).json()
+    assert expired["status"] == "07"
+    assert [h["to_status"] for h in expired["history"]] == ["01", "07"]
+
+
+async def test_state_checks_name_the_conflicting_application(stack):
+    spid = smart_point_of(stack.world, "M0300", skip=3)
+    with frozen(NOW):
+        async with stack.client("A0001") as a, stack.client("A0002") as b, stack.client("M0300") as cur:
+            first = (await a.post("/api/v1/applications/switch-start", json=start_body(spid))).json()
+            second = await b.post("/api/v1/applications/switch-start", json=start_body(spid))
+            assert second.status_code == 409 and second.json()["code"] == "other_switch_pending"
+            assert first["application_no"] in second.json()["detail"] and "受付日" in second.json()["detail"]
+            not_supplier = await b.post("/api/v1/applications/switch-end", json={"spid": spid})
+            assert not_supplier.status_code == 409 and not_supplier.json()["code"] == "not_current_supplier"
+            early = await cur.post("/api/v1/applications/switch-end", json={"spid": spid, "switch_date": "2026-11-25"})
+            assert early.status_code == 422 and early.json()["errors"][0]["field"] == "switch_date"
+            assert "最短の受付可能日" in early.json()["errors"][0]["message"]
+            fields = await a.post("/api/v1/applications/switch-start",
+                                  json=start_body(spid, contract_current=33, consent=False, contract_power=80.0))
+            assert fields.status_code == 422
+            assert {e["field"] for e in fields.json()["errors"]} >= {"consent", "contract_current", "contract_power"}
+            zero_date = await a.post("/api/v1/applications/switch-start", json=start_body(spid, switch_date=0))
+            assert zero_date.status_code == 422
+
+
+async def test_withdrawal_after_matching_rejects_both_and_records_who(stack):
+    spid = smart_point_of(stack.world, "M0300", skip=4)
+    with frozen(NOW):
+        async with stack.client("A0001") as a, stack.client("M0300") as cur:
+            start = (await a.post("/api/v1/applications/switch-start", json=start_body(spid))).json()
+            end = (await cur.post("/api/v1/applications/switch-end",
+                                  json={"spid": spid, "switch_date": start["switch_date"]})).json()
+            assert end["stage"] == "05"
+            w = await cur.post(f"/api/v1/applications/{end['application_no']}:withdraw", json={"reason": "需要者の申出"})
+            assert w.status_code == 200, w.text
+            s = (await a.get(f"/api/v1/applications/{start['application_no']}")).json()
+    assert w.json()["stage"] == "09" and s["stage"] == "09"
+    assert [h["to_stage"] for h in s["history"]][-2:] == ["10", "09"]
+    assert s["messages"][-1]["requested_by"] == "M0300" and "需要者の申出" in s["messages"][-1]["message"]
+
+
+async def test_idempotency_key_replays_and_rejects_other_body(stack):
+    spid = smart_point_of(stack.world, "M0300", skip=5)
+    with frozen(NOW):
+        async with stack.client("A0001") as a:
+            h = {"Idempotency-Key": "k-1"}
+            one = await a.post("/api/v1/applications/switch-start", json=start_body(spid), headers=h)
+            two = await a.post("/api/v1/applications/switch-start", json=start_body(spid), headers=h)
+            other = await a.post("/api/v1/applications/switch-start", json=start_body(spid, contract_current=40),
+                                 headers=h)
+    assert one.status_code == two.status_code == 201
+    assert one.json()["application_no"] == two.json()["application_no"]
+    assert two.headers.get("idempotent-replayed") == "true"
+    assert other.status_code == 422 and other.json()["errors"][0]["code"] == "idempotency_key_reused"
