@@ -42,7 +42,7 @@ async def run(args: argparse.Namespace) -> None:
             if seq:
                 for setting in ("enable_indexscan", "enable_bitmapscan", "enable_indexonlyscan"):
                     await conn.execute(text(f"SET {setting} = off"))
-            for q in queries[: args.queries if not seq else args.seq_queries]:
+            for q in (queries if not seq else selective):
                 t0 = time.perf_counter()
                 res = await search(conn, caller, q, __import__("datetime").date.today(), offset=0, limit=20)
                 lat.append((time.perf_counter() - t0) * 1000)
@@ -50,14 +50,20 @@ async def run(args: argparse.Namespace) -> None:
             await conn.rollback()
         return lat, found
 
+    # the reference scans for the most selective queries (with a block): a sequential scan must read the
+    # whole area partition for them, while broad queries stop at the 101st match
+    selective = [q for q in queries if q.block][: args.seq_queries]
     idx, found = await timed(False)
     seq, _ = await timed(True)
     await engine.dispose()
     p50, p99 = percentiles(idx)
+    sel = [t for q, t in zip(queries, idx) if q in selective]
+    i50, i99 = percentiles(sel)
     s50, s99 = percentiles(seq)
     print(f"P5 address search on {args.points:,} points ({len(idx)} queries, {found} with matches)")
     print(f"indexed search (service + SQL)   p50 {p50:7.1f} ms   p99 {p99:7.1f} ms   target p99 ≤ 100 ms")
-    print(f"sequential scan, same queries    p50 {s50:7.1f} ms   p99 {s99:7.1f} ms   ({len(seq)} queries)")
+    print(f"indexed, selective subset        p50 {i50:7.1f} ms   p99 {i99:7.1f} ms   ({len(sel)} queries)")
+    print(f"sequential scan, same subset     p50 {s50:7.1f} ms   p99 {s99:7.1f} ms   ({len(seq)} queries)")
 
 
 def main() -> None:

@@ -141,11 +141,13 @@ def area(host: str = "127.0.0.1", port: int = 8444,
 
 
 @app.command()
-def worker() -> None:
-    """Background jobs of hub and area (outbox delivery, deadlines, housekeeping)."""
+def worker(role: str = typer.Option("all", help="all | hub | area")) -> None:
+    """Background jobs of hub and area (deadlines, matching sweep, outbox delivery, notifications)."""
     from switchhub.worker import run_worker
 
-    asyncio.run(run_worker(_settings()))
+    if role not in ("all", "hub", "area"):
+        _fail("role は all / hub / area のいずれかです")
+    asyncio.run(run_worker(_settings(), role=role))
 
 
 @app.command()

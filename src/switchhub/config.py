@@ -41,6 +41,9 @@ class Settings:
     session_idle_minutes: int = 30
     session_absolute_hours: int = 12
     public_hub_url: str = "https://localhost:8443"
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 8025
+    mail_from: str = "switchhub@localhost"
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -68,6 +71,9 @@ class Settings:
             rate_per_second=float(_env("RATE_PER_SECOND", "1") or 1),
             rate_burst=int(_env("RATE_BURST", "10") or 10),
             public_hub_url=_env("PUBLIC_HUB_URL", "https://localhost:8443") or "",
+            smtp_host=_env("SMTP_HOST", "127.0.0.1") or "127.0.0.1",
+            smtp_port=int(_env("SMTP_PORT", "8025") or 8025),
+            mail_from=_env("MAIL_FROM", "switchhub@localhost") or "switchhub@localhost",
         )
 
     def with_(self, **changes: object) -> "Settings":

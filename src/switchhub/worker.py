@@ -1,6 +1,8 @@
-"""The background worker: periodic housekeeping now; outbox delivery and deadlines join it.
+"""The background worker: keyed jobs, outbox delivery, notifications and housekeeping.
 
-Every job runs in its own transaction and is safe to run twice (restarts re-run it).
+`switchhub worker` runs the hub side and the area side (the demo runs one of each
+database); `--role hub|area` runs one side only. Every unit of work is its own
+transaction and is safe to repeat after a crash or restart.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from sqlalchemy import text
 from switchhub.config import Settings
 from switchhub.db.embedded import resolve_urls
 from switchhub.db.engine import make_engine
+from switchhub.db.jobs import run_due
+from switchhub.kernel.clock import get_clock
 
 log = logging.getLogger("switchhub.worker")
 
@@ -26,15 +30,54 @@ async def housekeeping(hub_engine) -> None:
                                 " OR created_at < now() - interval '12 hours')"))
 
 
-async def run_worker(settings: Settings, *, interval: float = 60.0) -> None:
-    hub_url, _ = resolve_urls(settings)
-    hub_engine = make_engine(hub_url, pool_size=2)
+async def hub_round(hub_engine, smtp) -> None:
+    from switchhub.hub.notify.delivery import deliver_due
+    from switchhub.hub.relays.tasks import HANDLERS
+
+    now = get_clock().now()
+    await run_due(hub_engine, HANDLERS, now)
+    await deliver_due(hub_engine, smtp=smtp, now=now)
+
+
+async def area_round(area_engine, poster) -> None:
+    from switchhub.area.applications import service
+    from switchhub.area.applications.tasks import HANDLERS
+    from switchhub.area.outbox.dispatcher import deliver
+
+    now = get_clock().now()
+    await run_due(area_engine, HANDLERS, now)
+    async with area_engine.begin() as conn:
+        await service.sweep(conn, now)
+    await deliver(area_engine, poster)
+
+
+async def run_worker(settings: Settings, *, role: str = "all", interval: float = 1.0) -> None:
+    from switchhub.area.outbox.dispatcher import https_poster
+    from switchhub.hub.notify.delivery import SmtpConfig
+    from switchhub.runtime import cert_paths
+
+    hub_url, area_url = resolve_urls(settings)
+    hub_engine = make_engine(hub_url, pool_size=2) if role in ("all", "hub") else None
+    area_engine = make_engine(area_url, pool_size=2) if role in ("all", "area") else None
+    paths = cert_paths(settings.certs_dir)
+    poster = https_poster(settings.public_hub_url, (str(paths["area_client"]), str(paths["area_client_key"])),
+                          str(paths["ca"])) if area_engine else None
+    smtp = SmtpConfig(settings.smtp_host, settings.smtp_port, settings.mail_from)
+    rounds = 0
     try:
         while True:
             try:
-                await housekeeping(hub_engine)
+                if area_engine is not None:
+                    await area_round(area_engine, poster)
+                if hub_engine is not None:
+                    await hub_round(hub_engine, smtp)
+                    if rounds % 60 == 0:
+                        await housekeeping(hub_engine)
             except Exception:
-                log.exception("housekeeping failed; retrying next round")
+                log.exception("worker round failed; retrying")
+            rounds += 1
             await asyncio.sleep(interval)
     finally:
-        await hub_engine.dispose()
+        for engine in (hub_engine, area_engine):
+            if engine is not None:
+                await engine.dispose()
