@@ -18,9 +18,9 @@ import sys
 import time
 
 import asyncpg
-import httpx
 
 from common import BENCH_DIR, ensure_dataset, percentiles, rss_mb, start_services, stop
+from rawclient import RawConnection
 from switchhub.db.urls import plain_url
 
 
@@ -80,22 +80,43 @@ async def main_async(args: argparse.Namespace) -> None:
         c = info["clients"]["M0300"]
         ctx = ssl.create_default_context(cafile=info["ca"])
         ctx.load_cert_chain(c["cert"], c["key"])
-        limits = httpx.Limits(max_connections=args.concurrency, max_keepalive_connections=args.concurrency)
-        async with httpx.AsyncClient(verify=ctx, limits=limits, timeout=30) as client:
-            async def minimal_call(spid: str) -> bool:
-                return (await client.get(f"https://127.0.0.1:18500/p/{spid}")).status_code == 200
+        hub_port = int(info["base"].rsplit(":", 1)[1])
 
-            min_r = await drive(minimal_call, ids, args.seconds, args.concurrency)
-        async with httpx.AsyncClient(verify=ctx, limits=limits, timeout=30, base_url=info["base"],
-                                     headers={"Authorization": f"Bearer {c['token']}"}) as client:
-            async def full(spid: str) -> bool:
-                r = await client.get(f"/api/v1/supply-points/{spid}")
-                return r.status_code == 200 and "customer_name_kanji" in r.json()
+        def pooled(port: int, headers: dict[str, str]):
+            conns = [RawConnection("127.0.0.1", port, ctx, headers) for _ in range(args.concurrency)]
+            free = asyncio.Queue()
+            for conn in conns:
+                free.put_nowait(conn)
+            return conns, free
 
-            await drive(full, ids[:500], 2, args.concurrency)  # warm-up
-            rss0 = [rss_mb(p.pid) for p in procs]
-            full_r = await drive(full, ids, args.seconds, args.concurrency)
-            rss1 = [rss_mb(p.pid) for p in procs]
+        conns, free = pooled(18500, {})
+
+        async def minimal_call(spid: str) -> bool:
+            conn = await free.get()
+            try:
+                return (await conn.get(f"/p/{spid}"))[0] == 200
+            finally:
+                free.put_nowait(conn)
+
+        min_r = await drive(minimal_call, ids, args.seconds, args.concurrency)
+        for conn in conns:
+            conn.close()
+        conns, free = pooled(hub_port, {"Authorization": f"Bearer {c['token']}"})
+
+        async def full(spid: str) -> bool:
+            conn = await free.get()
+            try:
+                status, body = await conn.get(f"/api/v1/supply-points/{spid}")
+                return status == 200 and b"customer_name_kanji" in body
+            finally:
+                free.put_nowait(conn)
+
+        await drive(full, ids[:500], 2, args.concurrency)  # warm-up
+        rss0 = [rss_mb(p.pid) for p in procs]
+        full_r = await drive(full, ids, args.seconds, args.concurrency)
+        rss1 = [rss_mb(p.pid) for p in procs]
+        for conn in conns:
+            conn.close()
     finally:
         minimal.terminate()
         stop(procs)

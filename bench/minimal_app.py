@@ -19,13 +19,18 @@ from switchhub.tlsserver import serve  # noqa: E402
 
 
 def build(url: str) -> FastAPI:
+    import asyncio
+
     app = FastAPI()
     state: dict = {}
+    lock = asyncio.Lock()
 
     @app.get("/p/{spid}")
     async def lookup(spid: str) -> dict:
         if "pool" not in state:
-            state["pool"] = await asyncpg.create_pool(plain_url(url), min_size=4, max_size=10)
+            async with lock:
+                if "pool" not in state:
+                    state["pool"] = await asyncpg.create_pool(plain_url(url), min_size=4, max_size=10)
         row = await state["pool"].fetchrow("SELECT * FROM supply_points WHERE area = $1 AND spid = $2", spid[:2], spid)
         return {k: (v if isinstance(v, (str, int, float, bool, type(None))) else str(v)) for k, v in dict(row).items()}
 

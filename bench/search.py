@@ -38,7 +38,9 @@ async def run(args: argparse.Namespace) -> None:
 
     async def timed(seq: bool) -> tuple[list[float], int]:
         lat, found = [], 0
-        async with engine.connect() as conn:
+        # a fresh engine per pass: asyncpg caches prepared plans per connection, and SET does not replan them
+        eng = make_engine(area_url, pool_size=1)
+        async with eng.connect() as conn:
             if seq:
                 for setting in ("enable_indexscan", "enable_bitmapscan", "enable_indexonlyscan"):
                     await conn.execute(text(f"SET {setting} = off"))
@@ -48,6 +50,7 @@ async def run(args: argparse.Namespace) -> None:
                 lat.append((time.perf_counter() - t0) * 1000)
                 found += res["total"] > 0
             await conn.rollback()
+        await eng.dispose()
         return lat, found
 
     # the reference scans for the most selective queries (with a block): a sequential scan must read the

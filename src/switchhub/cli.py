@@ -160,6 +160,14 @@ def demo(points: int = typer.Option(100_000, min=100, max=10_000_000, help="生�
     run_demo(_settings(), points=points, seed=seed, port=port, console=console)
 
 
+@app.command("demo-switch")
+def demo_switch(port: int = typer.Option(8443, help="デモのハブのポート")) -> None:
+    """Run a scripted switch against a running `switchhub demo` (relay → OK → start + end → matched)."""
+    from switchhub.demo_switch import run
+
+    run(_settings(), port, console)
+
+
 def main() -> None:
     os.environ.setdefault("XDG_RUNTIME_DIR", str(Path("/tmp") / f"switchhub-run-{os.getuid()}"))
     Path(os.environ["XDG_RUNTIME_DIR"]).mkdir(mode=0o700, exist_ok=True)

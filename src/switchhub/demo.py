@@ -96,6 +96,23 @@ async def change_status(settings: Settings, kind: str, key: str, status: str) ->
         await engine.dispose()
 
 
+async def _subscribe_demo_desks(hub_url: str) -> None:
+    """The demo retailers' switching desks get every relay event by e-mail."""
+    from switchhub.hub.notify.service import EVENT_KINDS, create_subscription
+    from switchhub.kernel.caller import Caller
+
+    engine = make_engine(hub_url, pool_size=1)
+    try:
+        async with engine.begin() as conn:
+            for code in ("M0300", "A0001"):
+                for kind in EVENT_KINDS:
+                    if kind.startswith("relay."):
+                        await create_subscription(conn, Caller(code, "retailer", user_login="demo"),
+                                                  f"desk@{code.lower()}.example", kind)
+    finally:
+        await engine.dispose()
+
+
 async def _sample_spid(area_url: str, retailer: str) -> str | None:
     from sqlalchemy import text
 
@@ -151,6 +168,7 @@ def prepare_demo(settings: Settings, *, points: int, seed: int, console: Console
         tokens = {code: asyncio.run(issue_token(settings, f"{code.lower()}-api"))
                   for code, _ in DEMO_OPERATORS if code != "OC000"}
         state = {"clients": clients, "tokens": tokens}
+        asyncio.run(_subscribe_demo_desks(hub_url))
         state_file.write_text(json.dumps(state, ensure_ascii=False, indent=1))
         os.chmod(state_file, 0o600)
     state["sample_spid"] = asyncio.run(_sample_spid(area_url, "M0300"))
@@ -174,6 +192,7 @@ def run_demo(settings: Settings, *, points: int, seed: int, port: int, console: 
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, _stop)
+    mail = start_mail_catcher(settings, console)
     procs = [
         subprocess.Popen([*exe, "area", "--port", str(area_port)], env=env),
         subprocess.Popen([*exe, "hub", "--port", str(port)], env=env),
@@ -197,6 +216,35 @@ def run_demo(settings: Settings, *, points: int, seed: int, port: int, console: 
                 p.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 p.kill()
+        if mail is not None:
+            mail.stop()
+
+
+def start_mail_catcher(settings: Settings, console: Console) -> Any:
+    """A local SMTP server for the demo: notification mails are saved under data_dir/mail and announced."""
+    from aiosmtpd.controller import Controller
+
+    box = Path(settings.data_dir) / "mail"
+    box.mkdir(parents=True, exist_ok=True)
+
+    class Handler:
+        async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+            import email
+            from email.header import decode_header, make_header
+
+            path = box / f"{time.strftime('%Y%m%d-%H%M%S')}-{len(list(box.iterdir())) + 1}.eml"
+            path.write_bytes(envelope.content)
+            subject = str(make_header(decode_header(email.message_from_bytes(envelope.content)["Subject"] or "")))
+            console.print(f"[cyan]メール[/cyan] {', '.join(envelope.rcpt_tos)}: {subject}  ({path})")
+            return "250 OK"
+
+    try:
+        controller = Controller(Handler(), hostname=settings.smtp_host, port=settings.smtp_port)
+        controller.start()
+        return controller
+    except OSError:
+        console.print(f"[yellow]SMTP ポート {settings.smtp_port} を開けないため、メールは受信しません[/yellow]")
+        return None
 
 
 def _wait_for_port(port: int, timeout: float = 60) -> None:
@@ -232,4 +280,6 @@ def print_banner(console: Console, settings: Settings, state: dict[str, Any], po
     console.print(f"curl --cacert {p['ca']} --cert {api['cert']} --key {api['key']} \\\n"
                   f"  -H 'Authorization: Bearer {token}' \\\n  https://localhost:{port}/api/v1/supply-points/{spid}",
                   soft_wrap=True)
+    console.print(f"スイッチングの実演（別の端末で）: switchhub demo-switch --port {port}")
+    console.print(f"通知メールはこの画面と {Path(settings.data_dir).absolute() / 'mail'} に届きます。")
     console.print("Ctrl-C で停止します。")

@@ -66,7 +66,10 @@ def create_hub_app(settings: Settings, engine: AsyncEngine, areas: AreaClient) -
     except ImportError:  # pragma: no cover - web package always ships
         web_router = None
     if web_router is not None:
+        from switchhub.hub.web.switch_views import router as switch_web_router
+
         app.include_router(web_router)
+        app.include_router(switch_web_router)
     from switchhub.hub.docs import router as docs_router
 
     app.include_router(events_router)

@@ -286,7 +286,7 @@ async def status(conn: AsyncConnection, caller: Caller, application_no: str) -> 
     out = {
         "application_no": app["application_no"], "type": app["type"], "type_name": ApplicationType(app["type"]).ja,
         "spid": app["spid"], "stage": stage.value, "stage_name": stage.ja, "terminal": stage.terminal,
-        "applicant_code": app["applicant_code"], "received_at": app["received_at"].isoformat(),
+        "applicant_code": app["applicant_code"], "received_at": app["received_at"].astimezone(JST).isoformat(),
         "switch_date": str(app["requested_date"]) if app["requested_date"] else None,
         "customer_request": app["customer_request"], "meter_work": app["meter_work"],
         "matching_deadline": str(app["matching_deadline"]) if app["matching_deadline"] else None,
@@ -296,7 +296,7 @@ async def status(conn: AsyncConnection, caller: Caller, application_no: str) -> 
         "meter_replaced_date": str(app["meter_replaced_date"]) if app["meter_replaced_date"] else None,
         "reason_code": app["reason_code"], "notes": app["notes"], "messages": app["messages"],
         "history": [{"seq": h["seq"], "from_stage": h["from_stage"], "to_stage": h["to_stage"], "rule": h["rule"],
-                     "reason_code": h["reason_code"], "at": h["at"].isoformat()}
+                     "reason_code": h["reason_code"], "at": h["at"].astimezone(JST).isoformat()}
                     for h in await repo.history(conn, application_no)],
     }
     if caller.operator_code == app["applicant_code"]:
@@ -308,7 +308,7 @@ async def feed(conn: AsyncConnection, caller: Caller, area: str, after: int, lim
     rows = await repo.feed(conn, area, caller.operator_code, after, limit)
     items = [{"seq": r["seq"], "application_no": r["application_no"], "type": r["type"], "spid": r["spid"].strip(),
               "from_stage": r["from_stage"], "to_stage": r["to_stage"], "rule": r["rule"],
-              "reason_code": r["reason_code"], "at": r["at"].isoformat(),
+              "reason_code": r["reason_code"], "at": r["at"].astimezone(JST).isoformat(),
               "switch_date": str(r["requested_date"]) if r["requested_date"] else None} for r in rows]
     return {"items": items, "last_seq": items[-1]["seq"] if items else after}
 

@@ -62,7 +62,7 @@ def select_list(grant: FieldGrant) -> tuple[list[str], str]:
 
 
 async def relationship_facts(
-    conn: AsyncConnection, spids: list[str], on: date, operator_code: str
+    conn: AsyncConnection, area: str, spids: list[str], on: date, operator_code: str
 ) -> dict[str, tuple[str | None, bool]]:
     """For each existing spid: (supplier on `on`, whether `operator_code` ever supplied it)."""
     rows = await conn.execute(
@@ -74,22 +74,20 @@ async def relationship_facts(
             " EXISTS (SELECT 1 FROM supply_periods s WHERE s.area = p.area AND s.spid = p.spid"
             "   AND s.retailer_code = :op) AS ever"
             " FROM supply_points p"
-            " WHERE (p.area, p.spid) IN (SELECT substr(x, 1, 2), x FROM unnest(CAST(:spids AS text[])) AS x)"
+            " WHERE p.area = :area AND p.spid = ANY(CAST(:spids AS bpchar[]))"
         ),
-        {"spids": spids, "on": on, "op": operator_code},
+        {"area": area, "spids": spids, "on": on, "op": operator_code},
     )
     return {r.spid: (r.supplier.strip() if r.supplier else None, bool(r.ever)) for r in rows}
 
 
-async def fetch_points(conn: AsyncConnection, spids: list[str], grant: FieldGrant, on: date) -> list[dict[str, Any]]:
-    """The granted columns of the given points (order as given)."""
+async def fetch_points(conn: AsyncConnection, area: str, spids: list[str], grant: FieldGrant, on: date
+                       ) -> list[dict[str, Any]]:
+    """The granted columns of the given points of one area (order as given)."""
     _, sql = select_list(grant)
     rows = await conn.execute(
-        text(
-            f"SELECT {sql} WHERE (p.area, p.spid) IN"
-            " (SELECT substr(x, 1, 2), x FROM unnest(CAST(:spids AS text[])) AS x)"
-        ),
-        {"spids": spids, "on": on},
+        text(f"SELECT {sql} WHERE p.area = :area AND p.spid = ANY(CAST(:spids AS bpchar[]))"),
+        {"area": area, "spids": spids, "on": on},
     )
     by_spid = {r.spid: dict(r._mapping) for r in rows}
     return [by_spid[s] for s in spids if s in by_spid]

@@ -50,15 +50,18 @@ def _finish(row: dict[str, Any], grant: FieldGrant, on: date) -> dict[str, Any]:
 
 async def lookup_many(conn: AsyncConnection, caller: Caller, spids: list[str], on: date) -> tuple[list[dict], list[str]]:
     """Points visible to the caller on `on`, each projected by its own grant; plus spids not found."""
-    facts = await repository.relationship_facts(conn, spids, on, caller.operator_code)
-    groups: dict[FieldGrant, list[str]] = {}
+    facts: dict[str, tuple[str | None, bool]] = {}
+    for area in sorted({s[:2] for s in spids}):
+        members = [s for s in spids if s[:2] == area]
+        facts.update(await repository.relationship_facts(conn, area, members, on, caller.operator_code))
+    groups: dict[tuple[str, FieldGrant], list[str]] = {}
     for spid in spids:
         if spid in facts:
             supplier, ever = facts[spid]
-            groups.setdefault(lookup_grant(caller, spid[:2], supplier, ever), []).append(spid)
+            groups.setdefault((spid[:2], lookup_grant(caller, spid[:2], supplier, ever)), []).append(spid)
     found: dict[str, dict] = {}
-    for grant, members in groups.items():
-        for row in await repository.fetch_points(conn, members, grant, on):
+    for (area, grant), members in groups.items():
+        for row in await repository.fetch_points(conn, area, members, grant, on):
             found[row["spid"].strip()] = {"relationship": grant.relationship.value, "point": _finish(row, grant, on)}
     return [found[s] for s in spids if s in found], [s for s in spids if s not in found]
 

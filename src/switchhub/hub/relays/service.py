@@ -262,7 +262,8 @@ async def on_area_event(conn: AsyncConnection, kind: str, payload: dict[str, Any
 
 
 def _public(relay: dict[str, Any]) -> dict[str, Any]:
-    out = {k: (v.isoformat() if isinstance(v, (date, datetime)) else v) for k, v in relay.items()}
+    out = {k: (v.astimezone(JST).isoformat() if isinstance(v, datetime) else v.isoformat() if isinstance(v, date)
+               else v) for k, v in relay.items()}
     out["status_name"] = RelayStatus(relay["status"]).ja
     out["ng_reason_names"] = [NgReason(r).ja for r in relay.get("ng_reasons") or []]
     return out
@@ -273,7 +274,7 @@ async def detail(conn: AsyncConnection, caller: Caller, relay_no: str) -> dict[s
     if relay is None or not visible(caller, relay):
         raise _not_found()
     out = _public(relay)
-    out["history"] = [{**h, "at": h["at"].isoformat()} for h in await repo.history(conn, relay_no)]
+    out["history"] = [{**h, "at": h["at"].astimezone(JST).isoformat()} for h in await repo.history(conn, relay_no)]
     return out
 
 
