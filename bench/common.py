@@ -55,6 +55,8 @@ def ensure_dataset(points: int, seed: int = 1) -> tuple[str, str]:
         t0 = time.monotonic()
         generate(hub, area, points, seed)
         print(f"(generated {points:,} points in {time.monotonic() - t0:.1f} s)")
+    upgrade("hub", hub)  # a dataset made by an older checkout gets the newer tables
+    upgrade("area", area)
     return hub, area
 
 
