@@ -58,9 +58,24 @@ def kanji_numerals_to_arabic(s: str) -> str:
 
 
 def _base(s: str) -> str:
-    return _SPACES.sub("", normalize_hyphens(unicodedata.normalize("NFKC", s)))
+    return normalize_hyphens(_SPACES.sub("", unicodedata.normalize("NFKC", s)))
 
 
+def _fixpoint(f):
+    """Apply a normaliser until nothing changes: one rewrite can enable another (一 → 1 next to ー)."""
+    def run(s: str) -> str:
+        for _ in range(5):
+            out = f(s)
+            if out == s:
+                return out
+            s = out
+        return s
+
+    run.__name__, run.__doc__ = f.__name__, f.__doc__
+    return run
+
+
+@_fixpoint
 def normalize_town(s: str) -> str:
     s = kanji_numerals_to_arabic(_base(s))
     return _GA_RE.sub("ケ", s)
@@ -69,6 +84,7 @@ def normalize_town(s: str) -> str:
 _BLOCK_TOKENS = re.compile(r"丁目|番地の|番地|番の|番|号|の")
 
 
+@_fixpoint
 def normalize_block(s: str) -> str:
     """Block (丁目・番地・号) in canonical N-N-N form."""
     s = kanji_numerals_to_arabic(_base(s))
@@ -102,7 +118,11 @@ def normalize_room(s: str) -> str:
 def normalize_code_like(s: str) -> str:
     """Pole and meter numbers: width-normalised, upper case, without spaces and hyphens."""
     s = _base(s).upper()
-    return re.sub(rf"[{re.escape(_DASHES)}]", "", s)
+    while True:  # removing a dash can put a long-vowel mark between digits, which is a dash too
+        stripped = normalize_hyphens(re.sub(rf"[{re.escape(_DASHES)}]", "", s))
+        if stripped == s:
+            return s
+        s = stripped
 
 
 def normalize_postcode(s: str, field: str = "postcode") -> str:
