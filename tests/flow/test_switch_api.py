@@ -172,3 +172,75 @@ async def test_idempotency_key_replays_and_rejects_other_body(stack):
     assert one.json()["application_no"] == two.json()["application_no"]
     assert two.headers.get("idempotent-replayed") == "true"
     assert other.status_code == 422 and other.json()["errors"][0]["code"] == "idempotency_key_reused"
+
+
+async def test_matching_deadline_rejects_and_relay_fails(stack):
+    spid = smart_point_of(stack.world, "M0300", skip=8)
+    with frozen(NOW) as clock:
+        async with stack.client("A0001") as a, stack.client("M0300") as cur:
+            relay = (await a.post("/api/v1/relays", json=relay_body(spid))).json()
+            await cur.post(f"/api/v1/relays/{relay['relay_no']}/decision", json={"decision": "01", "staff_name": "x"})
+            start = (await a.post("/api/v1/applications/switch-start", json=start_body(spid, relay["relay_no"]))).json()
+            deadline = date.fromisoformat(start["matching_deadline"])
+            clock.set(datetime.combine(deadline, datetime.min.time()) + timedelta(hours=23))
+            await settle(stack)
+            assert (await a.get(f"/api/v1/applications/{start['application_no']}")).json()["stage"] == "04"
+            clock.set(datetime.combine(deadline + timedelta(days=1), datetime.min.time()) + timedelta(minutes=1))
+            await settle(stack)
+            rejected = (await a.get(f"/api/v1/applications/{start['application_no']}")).json()
+            relay_now = (await a.get(f"/api/v1/relays/{relay['relay_no']}")).json()
+    assert rejected["stage"] == "09" and rejected["reason_code"] == "matching_deadline"
+    assert "マッチング期限" in rejected["messages"][-1]["message"]
+    assert relay_now["status"] == "05"
+
+
+async def test_withdrawal_before_matching_and_helpdesk_withdrawal(stack):
+    spid = smart_point_of(stack.world, "M0300", skip=9)
+    with frozen(NOW):
+        async with stack.client("A0001") as a, stack.client("A0002") as b, stack.client("OC000") as occto:
+            start = (await a.post("/api/v1/applications/switch-start", json=start_body(spid))).json()
+            assert (await b.post(f"/api/v1/applications/{start['application_no']}:withdraw",
+                                 json={"reason": "x"})).status_code == 404
+            w = await a.post(f"/api/v1/applications/{start['application_no']}:withdraw", json={"reason": "顧客都合"})
+            assert w.status_code == 200 and w.json()["stage"] == "07"
+            again = await a.post(f"/api/v1/applications/{start['application_no']}:withdraw", json={"reason": "x"})
+            assert again.status_code == 409
+            relay = (await a.post("/api/v1/relays", json=relay_body(spid))).json()
+            no_reason = await occto.post(f"/api/v1/relays/{relay['relay_no']}:withdraw", json={"reason": ""})
+            assert no_reason.status_code == 422
+            done = await occto.post(f"/api/v1/relays/{relay['relay_no']}:withdraw",
+                                    json={"reason": "長期間放置のためヘルプデスクで取消"})
+            assert done.status_code == 200 and done.json()["status"] == "06"
+            seen_by_new = (await a.get(f"/api/v1/relays/{relay['relay_no']}")).json()
+    assert seen_by_new["withdrawal_reason"] == "長期間放置のためヘルプデスクで取消" and seen_by_new["withdrawn_by"] == "OC000"
+
+
+async def test_ok_relay_without_switch_start_expires_after_the_requested_date(stack):
+    spid = smart_point_of(stack.world, "M0300", skip=10)
+    with frozen(NOW) as clock:
+        async with stack.client("A0001") as a, stack.client("M0300") as cur:
+            relay = (await a.post("/api/v1/relays", json=relay_body(spid, requested_switch_date="2026-12-10"))).json()
+            await cur.post(f"/api/v1/relays/{relay['relay_no']}/decision", json={"decision": "01", "staff_name": "x"})
+            clock.set(datetime(2026, 12, 10, 23, 0))
+            await settle(stack)
+            assert (await a.get(f"/api/v1/relays/{relay['relay_no']}")).json()["status"] == "02"
+            clock.set(datetime(2026, 12, 11, 0, 5))
+            await settle(stack)
+            final = (await a.get(f"/api/v1/relays/{relay['relay_no']}")).json()
+    assert final["status"] == "07" and final["status_reason"] == "no_switch_start_by_date"
+
+
+async def test_point_without_smart_meter_needs_meter_work_and_longer_lead(stack):
+    from tests.hub.helpers import area_template_url
+    from tests.support import execute
+
+    spid = execute(area_template_url(stack.world),
+                   "SELECT p.spid FROM supply_points p JOIN supply_periods s ON s.area = p.area AND s.spid = p.spid"
+                   " AND s.valid_to IS NULL AND s.retailer_code = 'M0300' WHERE p.area = '03' AND p.channel = 'low'"
+                   " AND p.capacity_method = '1' AND p.contract_status = '1'"
+                   " AND NOT p.meters @> '[{\"smart\": true}]' ORDER BY p.spid LIMIT 1")[0][0].strip()
+    with frozen(NOW):
+        async with stack.client("A0001") as a:
+            start = (await a.post("/api/v1/applications/switch-start", json=start_body(spid))).json()
+    assert start["stage"] == "03" and start["meter_work"] is True
+    assert date.fromisoformat(start["switch_date"]) >= date(2026, 12, 6)
