@@ -192,3 +192,13 @@ async def test_reading_calendar_operators_and_me(stack):
     assert ops.json()["total"] == 10
     assert me.json()["operator"]["code"] == "A0001" and me.json()["certificate"]["purpose"] == "api"
     assert bad.status_code == 422
+
+
+async def test_nul_characters_are_field_errors_not_server_errors(stack):
+    async with stack.client("A0001") as c:
+        q = await c.get("/api/v1/supply-points", params={"meter_no": "12\x0034"})
+        p = await c.get("/api/v1/relays/R1%00")
+        b = await c.post("/api/v1/supply-points:batch-get", content=b'{"spids": ["03\\u0000"]}',
+                         headers={"content-type": "application/json"})
+    assert q.status_code == 422 and q.json()["errors"][0]["field"] == "meter_no"
+    assert p.status_code == 422 and b.status_code == 422

@@ -9,7 +9,7 @@ from switchhub.area.applications.endpoints import router as applications_router
 from switchhub.area.identity import HubOnlyMiddleware
 from switchhub.area.points.endpoints import router as points_router
 from switchhub.config import Settings
-from switchhub.httpkit import install_error_handlers
+from switchhub.httpkit import RejectNulBytes, install_error_handlers
 
 
 def create_area_app(settings: Settings, engine: AsyncEngine) -> FastAPI:
@@ -26,4 +26,5 @@ def create_area_app(settings: Settings, engine: AsyncEngine) -> FastAPI:
         return {"status": "ok", "areas": list(settings.served_areas)}
 
     app.add_middleware(HubOnlyMiddleware, settings=settings)
+    app.add_middleware(RejectNulBytes)
     return app

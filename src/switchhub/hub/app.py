@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from switchhub.config import Settings
-from switchhub.httpkit import SECURITY_HEADERS, install_error_handlers
+from switchhub.httpkit import SECURITY_HEADERS, RejectNulBytes, install_error_handlers
 from switchhub.hub.accounts.endpoints import router as accounts_router
 from switchhub.hub.accounts.identity import CertificateGate
 from switchhub.hub.accounts.ratelimit import TokenBuckets
@@ -98,4 +98,5 @@ def create_hub_app(settings: Settings, engine: AsyncEngine, areas: AreaClient) -
     app.openapi = openapi  # type: ignore[method-assign]
     app.add_middleware(CertificateGate, settings=settings, engine=engine)
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(RejectNulBytes)
     return app

@@ -62,7 +62,11 @@ async def _form(request: Request, user: Any) -> dict[str, str] | None:
     form = await request.form()
     if not hmac.compare_digest(str(form.get("csrf_token", "")), user.csrf_token):
         return None
-    return {k: str(v).strip()[:400] for k, v in form.items() if k != "csrf_token"}
+    return {k: str(v).replace("\x00", "").strip()[:400] for k, v in form.items() if k != "csrf_token"}
+
+
+def _clean(value: object) -> str:
+    return str(value).replace("\x00", "").strip()
 
 
 def _audit(request: Request, caller: Caller, action: str, ids: list[str]) -> AuditEntry:
@@ -147,13 +151,13 @@ async def relay_action(relay_no: str, action: str, request: Request) -> Response
     try:
         async with tx(request) as conn:
             if action == "decision":
-                body = _parse(RelayDecisionInput, {"decision": str(form.get("decision", "")),
-                                                   "staff_name": str(form.get("staff_name", "")).strip(),
-                                                   "ng_reasons": [str(x) for x in form.getlist("ng_reasons")],
-                                                   "memo": str(form.get("memo", "")).strip()})
+                body = _parse(RelayDecisionInput, {"decision": _clean(form.get("decision", "")),
+                                                   "staff_name": _clean(form.get("staff_name", "")),
+                                                   "ng_reasons": [_clean(x) for x in form.getlist("ng_reasons")],
+                                                   "memo": _clean(form.get("memo", ""))})
                 await relays.decide(conn, user.caller, relay_no, body, get_clock().now())
             elif action == "withdraw":
-                await relays.withdraw(conn, user.caller, relay_no, str(form.get("reason", ""))[:400],
+                await relays.withdraw(conn, user.caller, relay_no, _clean(form.get("reason", ""))[:400],
                                       get_clock().now())
             else:
                 return Response(status_code=404)

@@ -102,7 +102,8 @@ async def login_form(request: Request) -> Response:
 @router.post("/login")
 async def login(request: Request) -> Response:
     form = await request.form()
-    login_id, password = str(form.get("login_id", ""))[:64], str(form.get("password", ""))[:256]
+    login_id = str(form.get("login_id", "")).replace("\x00", "")[:64]
+    password = str(form.get("password", ""))[:256]
     sent, cookie = str(form.get("csrf_token", "")), request.cookies.get(LOGIN_CSRF_COOKIE, "")
     if not cookie or not hmac.compare_digest(sent, cookie):
         return render(request, "error.html", {"message": UI["csrf"][0]}, status=403)
