@@ -28,25 +28,28 @@ def _audit(request: Request, caller: Caller, action: str, ids: list[str], **deta
                       request_id=request_id(request), purpose="switching", detail=dict(detail))
 
 
+async def file_application(request: Request, caller: Caller, kind: str, body: SwitchStartRequest | SwitchEndRequest,
+                           source: str = "api") -> dict:
+    """File at the point's area; a named relay must be the caller's OK relay and is linked after."""
+    spid = parse_spid(body.spid)
+    relay_no = body.relay_no if kind == "switch-start" else None
+    if relay_no:
+        async with tx(request) as conn:
+            await relays.link_switch_start(conn, caller, relay_no, spid)
+    answer = await request.app.state.areas.call(spid[:2], "POST", f"/area/v1/applications/{kind}", caller,
+                                                json={**body.model_dump(mode="json"), "spid": spid})
+    async with tx(request) as conn:
+        if relay_no:
+            await relays.record_switch_start(conn, relay_no, answer["application_no"])
+        await write(conn, _audit(request, caller, f"{source}.application.{kind}", [answer["application_no"]],
+                                 spid=spid, stage=answer["stage"]))
+    return answer
+
+
 async def _file(request: Request, caller: Caller, kind: str, model: type) -> object:
     body = await parse_body(request, model)
-    spid = parse_spid(body.spid)
-    relay_no = getattr(body, "relay_no", None)
-
-    async def produce() -> dict:
-        if relay_no and kind == "switch-start":
-            async with tx(request) as conn:
-                await relays.link_switch_start(conn, caller, relay_no, spid)
-        answer = await request.app.state.areas.call(spid[:2], "POST", f"/area/v1/applications/{kind}", caller,
-                                                    json={**body.model_dump(mode="json"), "spid": spid})
-        async with tx(request) as conn:
-            if relay_no and kind == "switch-start":
-                await relays.record_switch_start(conn, relay_no, answer["application_no"])
-            await write(conn, _audit(request, caller, f"api.application.{kind}", [answer["application_no"]],
-                                     spid=spid, stage=answer["stage"]))
-        return answer
-
-    return await idempotent(request, caller, produce, 201)
+    parse_spid(body.spid)
+    return await idempotent(request, caller, lambda: file_application(request, caller, kind, body), 201)
 
 
 @router.post("/applications/switch-start", status_code=201, summary="スイッチング開始申請 (switch-start)",

@@ -16,6 +16,7 @@ from switchhub.area.applications.schemas import SwitchEndRequest, SwitchStartReq
 from switchhub.httpkit import request_id
 from switchhub.hub.audit.repository import AuditEntry, write
 from switchhub.hub.deps import tx
+from switchhub.hub.gateway.applications import file_application
 from switchhub.hub.relays import service as relays
 from switchhub.hub.relays.endpoints import pending_types_at
 from switchhub.hub.relays.schemas import RelayDecisionInput, RelayRegistration
@@ -213,16 +214,7 @@ async def application_file(request: Request) -> Response:
     kind = v.get("kind") if v.get("kind") in ("switch-start", "switch-end") else "switch-start"
     try:
         body = _parse(SwitchStartRequest if kind == "switch-start" else SwitchEndRequest, _application_body(kind, v))
-        spid = parse_spid(body.spid)
-        if body.relay_no and kind == "switch-start":
-            async with tx(request) as conn:
-                await relays.link_switch_start(conn, user.caller, body.relay_no, spid)
-        answer = await request.app.state.areas.call(spid[:2], "POST", f"/area/v1/applications/{kind}", user.caller,
-                                                    json={**body.model_dump(mode="json"), "spid": spid})
-        async with tx(request) as conn:
-            if body.relay_no and kind == "switch-start":
-                await relays.record_switch_start(conn, body.relay_no, answer["application_no"])
-            await write(conn, _audit(request, user.caller, f"web.application.{kind}", [answer["application_no"]]))
+        answer = await file_application(request, user.caller, kind, body, source="web")
     except SwitchhubError as exc:
         errors, error = _errors(exc, lang_of(request))
         return render(request, "application_new.html", {"user": user, "kind": kind, "v": v, "errors": errors,
