@@ -17,6 +17,7 @@ def create_area_app(settings: Settings, engine: AsyncEngine) -> FastAPI:
                   redoc_url=None)
     app.state.settings = settings
     app.state.engine = engine
+    app.state.reader = engine.execution_options(isolation_level="AUTOCOMMIT")
     install_error_handlers(app)
     app.include_router(points_router)
     app.include_router(applications_router)

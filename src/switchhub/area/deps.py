@@ -1,4 +1,7 @@
-"""Request-scoped dependencies of the area app: one transaction per request, the acting caller."""
+"""Request-scoped dependencies of the area app: a read connection (autocommit) and the acting caller.
+
+State changes (applications) open their own transaction in the endpoint and commit at its end.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +17,7 @@ from switchhub.kernel.errors import Forbidden
 
 
 async def area_conn(request: Request) -> AsyncIterator[AsyncConnection]:
-    async with request.app.state.engine.begin() as conn:
+    async with request.app.state.reader.connect() as conn:
         yield conn
 
 

@@ -54,6 +54,8 @@ def create_hub_app(settings: Settings, engine: AsyncEngine, areas: AreaClient) -
                   openapi_url="/api/v1/openapi.json", docs_url=None, redoc_url=None)
     app.state.settings = settings
     app.state.engine = engine
+    # reads that need no transaction skip BEGIN/COMMIT round trips (the hot lookup path)
+    app.state.reader = engine.execution_options(isolation_level="AUTOCOMMIT")
     app.state.areas = areas
     app.state.rate_limits = TokenBuckets(settings.rate_per_second, settings.rate_burst)
     install_error_handlers(app)

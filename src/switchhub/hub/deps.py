@@ -47,7 +47,7 @@ async def log_refusal(request: Request, code: str, *, operator_code: str | None 
 
 async def api_caller(request: Request, cert: CertIdentity = Depends(cert_identity)) -> Caller:
     try:
-        async with tx(request) as conn:
+        async with request.app.state.reader.connect() as conn:
             caller = await resolve_api_caller(conn, cert, request.headers.get("authorization"))
     except (RefusedError, Unauthenticated) as exc:
         await log_refusal(request, exc.code, operator_code=cert.operator_code, fingerprint=cert.fingerprint)

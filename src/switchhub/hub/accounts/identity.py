@@ -45,7 +45,8 @@ class CertificateGate:
             await self._refuse(scope, send, "certificate_required", None)
             return
         try:
-            async with self.engine.begin() as conn:  # type: ignore[attr-defined]
+            reader = self.engine.execution_options(isolation_level="AUTOCOMMIT")  # type: ignore[attr-defined]
+            async with reader.connect() as conn:
                 state["cert"] = await identify_certificate(conn, cert.fingerprint_sha256)
         except RefusedError as exc:
             await self._refuse(scope, send, exc.code, cert.fingerprint_sha256)

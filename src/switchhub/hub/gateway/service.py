@@ -56,12 +56,24 @@ def recheck(ctx: RequestContext, point: dict[str, Any], view: View, alerts: list
     return point
 
 
+_NAMES: dict[str, tuple[float, str]] = {}
+NAME_TTL_S = 60.0
+
+
 async def _name_retailers(engine: AsyncEngine, points: list[dict[str, Any]]) -> None:
+    """Operator names are directory data (not access decisions): cached for a minute per process."""
+    import time
+
     codes = sorted({p["current_retailer_code"] for p in points if p.get("current_retailer_code")})
     if not codes:
         return
-    async with engine.connect() as conn:
-        names = await accounts.operator_names(conn, codes)
+    now = time.monotonic()
+    missing = [c for c in codes if c not in _NAMES or _NAMES[c][0] < now]
+    if missing:
+        async with engine.execution_options(isolation_level="AUTOCOMMIT").connect() as conn:
+            for code, name in (await accounts.operator_names(conn, missing)).items():
+                _NAMES[code] = (now + NAME_TTL_S, name)
+    names = {c: _NAMES[c][1] for c in codes if c in _NAMES}
     for p in points:
         if p.get("current_retailer_code"):
             p["current_retailer_name"] = names.get(p["current_retailer_code"], "")
