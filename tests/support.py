@@ -24,15 +24,21 @@ TEST_POINTS = int(os.environ.get("SWITCHHUB_TEST_POINTS", "3000"))
 TEST_SEED = 11
 DEMO = ("M0300", "A0001", "A0002", "T0300", "T0600", "OC000")
 _counter = itertools.count()
+_ADMIN: str | None = None
 
 
 def admin_url() -> str:
     configured = os.environ.get("SWITCHHUB_TEST_DATABASE_URL")
     if configured:
         return configured
+    import tempfile
+
     from switchhub.db.embedded import start_embedded
 
-    return start_embedded(Path(f"/tmp/switchhub-test-pg-{os.getuid()}"))
+    global _ADMIN
+    if _ADMIN is None:  # one private server per test session: parallel sessions never share one
+        _ADMIN = start_embedded(Path(tempfile.mkdtemp(prefix="swpg-", dir="/tmp")), delete_on_exit=True)
+    return _ADMIN
 
 
 def execute(url: str, sql: str, params: tuple = ()) -> list[tuple]:

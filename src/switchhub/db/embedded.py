@@ -16,10 +16,11 @@ from switchhub.db.urls import with_database
 _servers: dict[str, Any] = {}
 
 
-def start_embedded(pg_dir: Path, *, keep_running: bool = False) -> str:
+def start_embedded(pg_dir: Path, *, keep_running: bool = False, delete_on_exit: bool = False) -> str:
     """Start (or attach to) the embedded server in `pg_dir`; return its libpq URL (database postgres).
 
-    With keep_running=False the server stops when the last process using it exits.
+    With keep_running=False the server stops when the last process using it exits; with
+    delete_on_exit its directory is removed too (test sessions).
     """
     runtime = Path(os.environ.setdefault("XDG_RUNTIME_DIR", f"/tmp/switchhub-run-{os.getuid()}"))
     runtime.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -29,7 +30,8 @@ def start_embedded(pg_dir: Path, *, keep_running: bool = False) -> str:
     key = str(pg_dir)
     if key not in _servers:
         pg_dir.parent.mkdir(parents=True, exist_ok=True)
-        _servers[key] = pgserver.get_server(pg_dir, cleanup_mode=None if keep_running else "stop")
+        mode = None if keep_running else ("delete" if delete_on_exit else "stop")
+        _servers[key] = pgserver.get_server(pg_dir, cleanup_mode=mode)
     return str(_servers[key].get_uri())
 
 
