@@ -1,0 +1,69 @@
+"""The area system trusts acting-operator headers only over the hub's certificate, and the hub
+checks every answer again: a restricted field from a faulty area is stripped and raises an alert."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+
+from switchhub.hub.gateway.client import HttpsAreaClient
+from tests.hub.helpers import audit_rows, point_of
+from tests.support import with_client_cert
+
+
+async def test_area_refuses_anyone_but_the_hub(stack):
+    spid = point_of(stack.world, "M0300")
+    retailer = stack.world.clients["M0300-api"]
+    headers = {"X-Switchhub-Operator": "M0300", "X-Switchhub-Operator-Kind": "retailer"}
+    for pem in (retailer.pem, None):
+        transport = httpx.ASGITransport(app=with_client_cert(stack.area_app, pem))
+        async with httpx.AsyncClient(transport=transport, base_url="https://area.test") as c:
+            r = await c.get(f"/area/v1/supply-points/{spid}", headers=headers)
+        assert r.status_code == 403 and r.json()["code"] == "hub_certificate_required"
+    transport = httpx.ASGITransport(app=with_client_cert(stack.area_app, stack.world.hub_client.pem))
+    async with httpx.AsyncClient(transport=transport, base_url="https://area.test") as c:
+        ok = await c.get(f"/area/v1/supply-points/{spid}", headers=headers)
+        no_actor = await c.get(f"/area/v1/supply-points/{spid}")
+    assert ok.status_code == 200 and ok.json()["point"]["customer_name_kanji"]
+    assert no_actor.status_code == 400
+
+
+def _leaky(app):
+    """A faulty area: adds the customer's name and T&D notes to every answer."""
+    async def wrapped(scope, receive, send):
+        chunks: list[bytes] = []
+        start: dict = {}
+
+        async def capture(message):
+            if message["type"] == "http.response.start":
+                start.update(message)
+            elif message["type"] == "http.response.body":
+                chunks.append(message.get("body", b""))
+                if not message.get("more_body"):
+                    body = json.loads(b"".join(chunks))
+                    if "point" in body:
+                        body["point"].update({"customer_name_kanji": "漏洩 太郎", "tso_notes": "内部メモ"})
+                    data = json.dumps(body).encode()
+                    start["headers"] = [(k, v) for k, v in start["headers"] if k != b"content-length"] + [
+                        (b"content-length", str(len(data)).encode())]
+                    await send(start)
+                    await send({"type": "http.response.body", "body": data})
+
+        await app(scope, receive, capture)
+
+    return wrapped
+
+
+async def test_hub_strips_restricted_fields_and_raises_an_alert(stack):
+    spid = point_of(stack.world, "M0300")
+    leaky = httpx.ASGITransport(app=with_client_cert(_leaky(stack.area_app), stack.world.hub_client.pem))
+    stack.hub_app.state.areas = HttpsAreaClient(stack.hub_app.state.areas.urls,
+                                                transports={"https://area.test": leaky})
+    async with stack.client("A0001") as c:
+        r = await c.get(f"/api/v1/supply-points/{spid}")
+    assert r.status_code == 200
+    assert "customer_name_kanji" not in r.json() and "tso_notes" not in r.json()
+    alert = audit_rows(stack.hub_url, "alert.visibility.restricted_field")
+    assert len(alert) == 1 and set(alert[0]["fields"]) == {"customer_name_kanji", "tso_notes"}
+    assert alert[0]["operator_code"] == "A0001" and alert[0]["resource_ids"] == [spid]
