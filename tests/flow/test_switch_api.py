@@ -244,3 +244,30 @@ async def test_point_without_smart_meter_needs_meter_work_and_longer_lead(stack)
             start = (await a.post("/api/v1/applications/switch-start", json=start_body(spid))).json()
     assert start["stage"] == "03" and start["meter_work"] is True
     assert date.fromisoformat(start["switch_date"]) >= date(2026, 12, 6)
+
+
+async def test_relay_correction_while_awaiting_and_list_filters(stack):
+    spid = smart_point_of(stack.world, "M0300", skip=11)
+    with frozen(NOW):
+        async with stack.client("A0001") as a, stack.client("M0300") as cur:
+            relay = (await a.post("/api/v1/relays", json=relay_body(spid))).json()
+            fixed = await a.patch(f"/api/v1/relays/{relay['relay_no']}", json={"contract_no": "K-999",
+                                                                                 "customer_name_kana": "やまだ はなこ"})
+            assert fixed.status_code == 200 and fixed.json()["contract_no"] == "K-999"
+            assert fixed.json()["customer_name_kana"] == "ヤマダハナコ"
+            assert (await cur.patch(f"/api/v1/relays/{relay['relay_no']}", json={"contract_no": "x"})).status_code == 404
+            bad = await a.patch(f"/api/v1/relays/{relay['relay_no']}", json={"requested_switch_date": "2026-13-01"})
+            assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "requested_switch_date"
+            by_name = (await cur.get("/api/v1/relays", params={"role": "current", "counterpart_name": "さくら",
+                                                               "customer_name": "山田"})).json()
+            assert [i["relay_no"] for i in by_name["items"]] == [relay["relay_no"]]
+            none = (await cur.get("/api/v1/relays", params={"role": "current", "registered_from": "2026-11-25"})).json()
+            assert none["total"] == 0
+            day = (await cur.get("/api/v1/relays", params={"role": "current", "registered_from": "2026-11-24",
+                                                           "registered_to": "2026-11-24", "status": "01"})).json()
+            assert day["total"] == 1
+            other_area = (await cur.get("/api/v1/relays", params={"role": "current", "area": "06"})).json()
+            assert other_area["total"] == 0
+            await cur.post(f"/api/v1/relays/{relay['relay_no']}/decision", json={"decision": "01", "staff_name": "x"})
+            late = await a.patch(f"/api/v1/relays/{relay['relay_no']}", json={"contract_no": "K-1000"})
+            assert late.status_code == 409
