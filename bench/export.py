@@ -51,8 +51,6 @@ async def run(args: argparse.Namespace) -> None:
     raw_s, raw_bytes = await raw_copy_gzip(area_url, retailer)
     procs, info = start_services(hub_url, area_url)
     try:
-        from switchhub.demo import issue_and_register, issue_token  # noqa: F401
-
         c = info["clients"]["M0300"] if retailer == "M0300" else None
         if c is None:
             raise SystemExit(f"largest retailer is {retailer}; the bench registers M0300 only")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from tests.hub.helpers import audit_rows, point_of, switched_point
+from tests.hub.helpers import audit_rows, switched_point
 
 BAD_LOGIN = "ユーザIDもしくはパスワードが不正です"
 UNAVAILABLE = "お使いのユーザIDは利用できません"

@@ -42,7 +42,7 @@ async def batch_get(
     body: BatchRequest, request: Request, caller: Caller = Depends(acting_caller),
     conn: AsyncConnection = Depends(area_conn), on: date = Depends(today),
 ) -> dict:
-    spids = [s for s in dict.fromkeys(parse_spid(s, f"spids") for s in body.spids) if _served(request, s)]
+    spids = [s for s in dict.fromkeys(parse_spid(s, "spids") for s in body.spids) if _served(request, s)]
     items, missing = await service.lookup_many(conn, caller, spids, on)
     return {"items": items, "not_found": missing}
 

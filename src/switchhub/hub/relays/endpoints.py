@@ -38,19 +38,20 @@ async def pending_types_at(request: Request, caller: Caller, spid: str) -> set[s
     return {a["type"] for a in answer["point"].get("pending_applications") or []}
 
 
+async def register_relay(request: Request, caller: Caller, body: RelayRegistration, source: str = "api") -> dict:
+    """Registration as API and Web do it: pending applications from the area, the rules, the audit row."""
+    pending = await pending_types_at(request, caller, parse_spid(body.spid))
+    async with tx(request) as conn:
+        relay = await service.register(conn, caller, body, pending, get_clock().now())
+        await write(conn, _audit(request, caller, f"{source}.relay.register", relay["relay_no"]))
+    return relay
+
+
 @router.post("/relays", status_code=201, summary="廃止取次の登録 (register a relay)",
              openapi_extra={"x-interface-ids": ["IS_20110"]})
 async def register(request: Request, caller: Caller = Depends(require("hub:relays:write"))):
     body = await parse_body(request, RelayRegistration)
-
-    async def produce() -> dict:
-        pending = await pending_types_at(request, caller, parse_spid(body.spid))
-        async with tx(request) as conn:
-            relay = await service.register(conn, caller, body, pending, get_clock().now())
-            await write(conn, _audit(request, caller, "api.relay.register", relay["relay_no"]))
-        return relay
-
-    return await idempotent(request, caller, produce, 201)
+    return await idempotent(request, caller, lambda: register_relay(request, caller, body), 201)
 
 
 @router.get("/relays", summary="廃止取次一覧 (relays I registered: role=new; addressed to me: role=current)",

@@ -18,7 +18,7 @@ from switchhub.hub.audit.repository import AuditEntry, write
 from switchhub.hub.deps import tx
 from switchhub.hub.gateway.applications import file_application
 from switchhub.hub.relays import service as relays
-from switchhub.hub.relays.endpoints import pending_types_at
+from switchhub.hub.relays.endpoints import register_relay
 from switchhub.hub.relays.schemas import RelayDecisionInput, RelayRegistration
 from switchhub.hub.web.views import UI, _page_user, lang_of, render
 from switchhub.kernel.caller import Caller
@@ -117,10 +117,7 @@ async def relay_register(request: Request) -> Response:
         return render(request, "error.html", {"user": user, "message": UI["csrf"][0]}, status=403)
     try:
         body = _parse(RelayRegistration, {k: v.get(k, "") for k in RELAY_FIELDS})
-        pending = await pending_types_at(request, user.caller, parse_spid(body.spid))
-        async with tx(request) as conn:
-            relay = await relays.register(conn, user.caller, body, pending, get_clock().now())
-            await write(conn, _audit(request, user.caller, "web.relay.register", [relay["relay_no"]]))
+        relay = await register_relay(request, user.caller, body, source="web")
     except SwitchhubError as exc:
         errors, error = _errors(exc, lang_of(request))
         return render(request, "relay_new.html", {"user": user, "v": v, "errors": errors, "error": error})
