@@ -202,3 +202,20 @@ async def test_nul_characters_are_field_errors_not_server_errors(stack):
                          headers={"content-type": "application/json"})
     assert q.status_code == 422 and q.json()["errors"][0]["field"] == "meter_no"
     assert p.status_code == 422 and b.status_code == 422
+
+
+async def test_access_log_is_per_operator_and_complete_for_occto(stack):
+    spid = point_of(stack.world, "M0300")
+    async with stack.client("M0300") as m, stack.client("A0001") as a, stack.client("OC000") as o:
+        await m.get(f"/api/v1/supply-points/{spid}")
+        own = (await m.get("/api/v1/audit-records", params={"action": "api.supply_point.lookup"})).json()
+        other = (await a.get("/api/v1/audit-records", params={"action": "api.supply_point.lookup",
+                                                              "operator_code": "M0300"})).json()
+        occto = (await o.get("/api/v1/audit-records", params={"operator_code": "M0300",
+                                                              "action": "api.supply_point.lookup"})).json()
+        everything = (await o.get("/api/v1/audit-records", params={"operator_code": "M0300"})).json()
+    assert [r["resource_ids"] for r in own["items"]] == [[spid]]
+    assert own["items"][0]["cert_fingerprint"] == stack.world.clients["M0300-api"].fingerprint
+    assert other["items"] == []
+    assert [r["action"] for r in occto["items"]] == ["api.supply_point.lookup"]
+    assert {"admin.certificate.register", "api.supply_point.lookup"} <= {r["action"] for r in everything["items"]}

@@ -14,6 +14,7 @@ from switchhub.httpkit import SECURITY_HEADERS, RejectNulBytes, install_error_ha
 from switchhub.hub.accounts.endpoints import router as accounts_router
 from switchhub.hub.accounts.identity import CertificateGate
 from switchhub.hub.accounts.ratelimit import TokenBuckets
+from switchhub.hub.audit.endpoints import router as audit_router
 from switchhub.hub.calendar_endpoints import router as calendar_router
 from switchhub.hub.gateway.client import AreaClient
 from switchhub.hub.gateway.applications import router as applications_router
@@ -60,7 +61,7 @@ def create_hub_app(settings: Settings, engine: AsyncEngine, areas: AreaClient) -
     app.state.rate_limits = TokenBuckets(settings.rate_per_second, settings.rate_burst)
     install_error_handlers(app)
     app.state.api_routers = (points_router, calendar_router, accounts_router, relays_router, applications_router,
-                             notify_router)
+                             notify_router, audit_router)
     for router in app.state.api_routers:
         app.include_router(router)
     try:
