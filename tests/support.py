@@ -79,6 +79,7 @@ class World:
     clients: dict[str, ClientIdentity] = field(default_factory=dict)  # "M0300-api" → identity
     tokens: dict[str, str] = field(default_factory=dict)  # login → bearer token
     logins: dict[str, str] = field(default_factory=dict)  # login → password
+    totp: dict[str, str] = field(default_factory=dict)  # login → TOTP secret (admin, helpdesk)
     hub_client: ClientIdentity | None = None
     area_client: ClientIdentity | None = None
     foreign: ClientIdentity | None = None  # valid CA, never registered
@@ -102,7 +103,8 @@ def build_world(tmp: Path) -> World:
     result = generate(hub_url, area_url, TEST_POINTS, TEST_SEED)
     certs = tmp / "certs"
     devca.create_ca(certs / "ca")
-    world = World(admin, hub_t, area_t, certs, logins={x.login_id: x.password for x in result.logins})
+    world = World(admin, hub_t, area_t, certs, logins={x.login_id: x.password for x in result.logins},
+                  totp={x.login_id: x.totp_secret for x in result.logins if x.totp_secret})
 
     def ident(name: str, code: str, purpose: str) -> ClientIdentity:
         issued = devca.issue_client_cert(certs / "ca", certs, name, operator_code=code, purpose=purpose,

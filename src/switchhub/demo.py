@@ -150,8 +150,8 @@ def prepare_demo(settings: Settings, *, points: int, seed: int, console: Console
     if asyncio.run(_point_count(area_url)) == 0:
         console.print(f"供給地点 {points:,} 件を生成しています…")
         result = generate(hub_url, area_url, points, seed)
-        logins = [dict(login_id=x.login_id, password=x.password, operator_code=x.operator_code, role=x.role)
-                  for x in result.logins]
+        logins = [dict(login_id=x.login_id, password=x.password, operator_code=x.operator_code, role=x.role,
+                       totp_secret=x.totp_secret) for x in result.logins]
         logins_file.write_text(json.dumps(logins, ensure_ascii=False, indent=1))
         os.chmod(logins_file, 0o600)
     logins = json.loads(logins_file.read_text()) if logins_file.exists() else []
@@ -275,7 +275,8 @@ def print_banner(console: Console, settings: Settings, state: dict[str, Any], po
     console.print("デモ用ログイン (ユーザID / パスワード):")
     for login in state["logins"]:
         if login["operator_code"] in {c for c, _ in DEMO_OPERATORS} and not login["login_id"].endswith("-api"):
-            console.print(f"  {login['login_id']} / {login['password']}  ({login['operator_code']}, {login['role']})")
+            totp = f"  TOTP シークレット {login['totp_secret']}（認証アプリに登録）" if login.get("totp_secret") else ""
+            console.print(f"  {login['login_id']} / {login['password']}  ({login['operator_code']}, {login['role']}){totp}")
     console.print("デモ小売 M0300 として設備情報照会（そのまま貼り付けて実行できます）:")
     console.print(f"curl --cacert {p['ca']} --cert {api['cert']} --key {api['key']} \\\n"
                   f"  -H 'Authorization: Bearer {token}' \\\n  https://localhost:{port}/api/v1/supply-points/{spid}",

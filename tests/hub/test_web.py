@@ -97,3 +97,26 @@ async def test_search_page_pages_and_validates(stack):
     spids2 = set(re.findall(r"spid=(\d{22})", r2.text))
     assert len(spids1) == 20 and spids2 and not spids1 & spids2
     assert "都道府県を入力してください" in missing.text and "市区町村を入力してください" in missing.text
+
+
+async def test_admin_needs_a_one_time_password(stack):
+    import pyotp
+
+    secret = stack.world.totp["m0300-admin"]
+    password = stack.world.logins["m0300-admin"]
+
+    async def attempt(c, otp: str | None):
+        data = {"login_id": "m0300-admin", "password": password, "csrf_token": await _csrf(c)}
+        if otp is not None:
+            data["otp"] = otp
+        return await c.post("/login", data=data)
+
+    async with stack.client("M0300", "web", token=None) as c:
+        missing = await attempt(c, None)
+        assert missing.status_code == 200 and "ワンタイムパスワード" in missing.text
+        wrong = await attempt(c, "000000" if pyotp.TOTP(secret).now() != "000000" else "111111")
+        assert BAD_LOGIN in wrong.text
+        ok = await attempt(c, pyotp.TOTP(secret).now())
+        assert ok.status_code == 303 and (await c.get("/")).status_code == 200
+    outcomes = [r["outcome"] for r in audit_rows(stack.hub_url, "web.login")]
+    assert outcomes == ["otp_required", "bad_login", "ok"]

@@ -75,11 +75,12 @@ def load_operators(hub_url: str, seed: int) -> list[DemoLogin]:
                                     o.contact_name, o.contact_phone, o.email))
             names = {o.code: o.name for o in ops}
             with cur.copy("COPY users (login_id, operator_code, role, display_name, email, is_api_user,"
-                          " password_hash, password_changed_at) FROM STDIN") as copy:
+                          " password_hash, password_changed_at, totp_secret) FROM STDIN") as copy:
                 for u in logins:
                     display = f"{names[u.operator_code]} {'API' if u.is_api_user else u.login_id.split('-')[-1]}"
                     copy.write_row((u.login_id, u.operator_code, u.role, display, f"{u.login_id}@example.jp",
-                                    u.is_api_user, None if u.is_api_user else hash_password(u.password), "now"))
+                                    u.is_api_user, None if u.is_api_user else hash_password(u.password), "now",
+                                    u.totp_secret))
         conn.commit()
     return logins
 

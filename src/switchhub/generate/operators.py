@@ -50,6 +50,7 @@ class DemoLogin:
     operator_code: str
     role: str
     is_api_user: bool
+    totp_secret: str | None = None  # admins and helpdesk sign in with a second factor (security.md)
 
 
 def new_retailer_areas(index: int) -> tuple[str, ...]:
@@ -89,14 +90,17 @@ def users(ops: list[OperatorRow], seed: int) -> list[DemoLogin]:
     def password() -> str:
         return "Sw-" + "".join(rng.choice(alphabet) for _ in range(13))
 
+    def totp_secret() -> str:
+        return "".join(rng.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567") for _ in range(32))
+
     out = []
     for op in ops:
         code = op.code.lower()
-        out.append(DemoLogin(f"{code}-admin", password(), op.code, "admin", False))
+        out.append(DemoLogin(f"{code}-admin", password(), op.code, "admin", False, totp_secret()))
         out.append(DemoLogin(f"{code}-user1", password(), op.code, "general", False))
         out.append(DemoLogin(f"{code}-user2", password(), op.code, "general", False))
         if op.kind == "occto":
-            out.append(DemoLogin(f"{code}-helpdesk", password(), op.code, "helpdesk", False))
+            out.append(DemoLogin(f"{code}-helpdesk", password(), op.code, "helpdesk", False, totp_secret()))
         else:
             out.append(DemoLogin(f"{code}-api", password(), op.code, "general", True))
     return out

@@ -25,6 +25,9 @@ MAX_FAILED_LOGINS = 5
 MSG_BAD_LOGIN = ("ユーザIDもしくはパスワードが不正です", "The user ID or password is incorrect")
 MSG_USER_UNAVAILABLE = ("お使いのユーザIDは利用できません", "This user ID cannot be used")
 MSG_TERMINAL = ("お使いの端末では当システムを利用できません", "This client cannot use the system")
+MSG_OTP_REQUIRED = ("管理者・ヘルプデスクのユーザはワンタイムパスワード（認証アプリの6桁）も入力してください",
+                    "Administrators and helpdesk users must also enter the one-time password")
+SECOND_FACTOR_ROLES = ("admin", "helpdesk")
 
 
 class RefusedError(Forbidden):
@@ -112,14 +115,28 @@ class LoginResult:
     user: dict[str, Any] | None = None
 
 
-async def check_login(conn: AsyncConnection, cert: CertIdentity, login_id: str, password: str) -> LoginResult:
-    """Password login from a registered Web client; counts failures and freezes after five."""
+def _otp_ok(secret: str | None, otp: str) -> bool:
+    import pyotp
+
+    return bool(secret) and otp.isdigit() and len(otp) == 6 and pyotp.TOTP(secret).verify(otp, valid_window=1)
+
+
+async def check_login(conn: AsyncConnection, cert: CertIdentity, login_id: str, password: str,
+                      otp: str = "") -> LoginResult:
+    """Password (+ TOTP for admin and helpdesk) login from a registered Web client.
+
+    Failures of either factor count together; the fifth consecutive one freezes the ID.
+    """
     user = await repository.user_by_login(conn, login_id.strip(), for_update=True) if login_id.strip() else None
     if user is None:
         return LoginResult(False, *MSG_BAD_LOGIN, code="bad_login")
     if user["status"] != "active" or user["operator_status"] != "active" or user["is_api_user"]:
         return LoginResult(False, *MSG_USER_UNAVAILABLE, code="user_unavailable")
-    if not verify_password(user["password_hash"], password):
+    second_factor = user["role"] in SECOND_FACTOR_ROLES
+    if second_factor and not otp.strip() and verify_password(user["password_hash"], password):
+        return LoginResult(False, *MSG_OTP_REQUIRED, code="otp_required")
+    if not verify_password(user["password_hash"], password) or (second_factor and not _otp_ok(
+            user["totp_secret"], otp.strip())):
         failed = user["failed_logins"] + 1
         status = "frozen" if failed >= MAX_FAILED_LOGINS else "active"
         await repository.set_login_result(conn, user["id"], failed_logins=failed, status=status)

@@ -104,12 +104,13 @@ async def login(request: Request) -> Response:
     form = await request.form()
     login_id = str(form.get("login_id", "")).replace("\x00", "")[:64]
     password = str(form.get("password", ""))[:256]
+    otp = str(form.get("otp", "")).replace("\x00", "")[:12]
     sent, cookie = str(form.get("csrf_token", "")), request.cookies.get(LOGIN_CSRF_COOKIE, "")
     if not cookie or not hmac.compare_digest(sent, cookie):
         return render(request, "error.html", {"message": UI["csrf"][0]}, status=403)
     cert = request.state.cert
     async with tx(request) as conn:
-        result = await check_login(conn, cert, login_id, password)
+        result = await check_login(conn, cert, login_id, password, otp)
         user = result.user or {}
         await write(conn, AuditEntry(action="web.login", operator_code=cert.operator_code, user_login=login_id.strip(),
                                      cert_fingerprint=cert.fingerprint, outcome="ok" if result.ok else result.code,
