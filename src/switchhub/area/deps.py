@@ -21,12 +21,12 @@ async def area_conn(request: Request) -> AsyncIterator[AsyncConnection]:
         yield conn
 
 
-def acting_caller(request: Request) -> Caller:
+async def acting_caller(request: Request) -> Caller:
     caller = getattr(request.state, "caller", None)
     if caller is None:
         raise Forbidden("操作する事業者が指定されていません", "No acting operator")
     return caller
 
 
-def today() -> date:
+async def today() -> date:
     return get_clock().today()

@@ -28,7 +28,7 @@ async def tx(request: Request) -> AsyncIterator[AsyncConnection]:
         yield conn
 
 
-def cert_identity(request: Request) -> CertIdentity:
+async def cert_identity(request: Request) -> CertIdentity:
     cert = getattr(request.state, "cert", None)
     if cert is None:
         raise Forbidden("お使いの端末では当システムを利用できません", "This client cannot use the system",
