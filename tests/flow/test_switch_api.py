@@ -271,3 +271,34 @@ async def test_relay_correction_while_awaiting_and_list_filters(stack):
             await cur.post(f"/api/v1/relays/{relay['relay_no']}/decision", json={"decision": "01", "staff_name": "x"})
             late = await a.patch(f"/api/v1/relays/{relay['relay_no']}", json={"contract_no": "K-1000"})
             assert late.status_code == 409
+
+
+async def test_relay_refused_while_the_current_retailer_terminates(stack):
+    spid = smart_point_of(stack.world, "M0300", skip=12)
+    with frozen(NOW):
+        async with stack.client("A0001") as a, stack.client("M0300") as cur:
+            end = await cur.post("/api/v1/applications/switch-end", json={"spid": spid})
+            assert end.status_code == 201
+            r = await a.post("/api/v1/relays", json=relay_body(spid))
+    assert r.status_code == 409 and r.json()["code"] == "termination_pending" and "廃止受付中" in r.json()["detail"]
+
+
+async def test_customer_requested_date_other_than_a_reading_day(stack):
+    from switchhub.kernel import calendar as cal
+
+    spid = smart_point_of(stack.world, "M0300", skip=13)
+    with frozen(NOW):
+        async with stack.client("A0001") as a:
+            default = (await a.post("/api/v1/applications/switch-start", json=start_body(spid))).json()
+            await a.post(f"/api/v1/applications/{default['application_no']}:withdraw", json={"reason": "日付変更"})
+            reading = date.fromisoformat(default["switch_date"])
+            other = reading + timedelta(days=1)
+            while other in cal.reading_dates_on_or_after("03", "01", other, 1) or not cal.is_business_day(other):
+                other += timedelta(days=1)
+            refused = await a.post("/api/v1/applications/switch-start",
+                                   json=start_body(spid, switch_date=other.isoformat()))
+            accepted = await a.post("/api/v1/applications/switch-start",
+                                    json=start_body(spid, switch_date=other.isoformat(), customer_request=True))
+    assert refused.status_code == 422 and refused.json()["errors"][0]["code"] == "not_reading_day"
+    assert accepted.status_code == 201 and accepted.json()["switch_date"] == other.isoformat()
+    assert accepted.json()["customer_request"] is True
