@@ -22,6 +22,21 @@ log = logging.getLogger("switchhub")
 PROBLEM = "application/problem+json"
 
 
+def _json_default(value: Any) -> Any:
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if isinstance(value, (set, frozenset)):
+        return sorted(value)
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+class FastJSONResponse(JSONResponse):
+    """JSON for plain dicts/lists/dates without FastAPI's generic encoder (hot read paths)."""
+
+    def render(self, content: Any) -> bytes:
+        return json.dumps(content, ensure_ascii=False, separators=(",", ":"), default=_json_default).encode()
+
+
 def lang_of(request: Request) -> str:
     accept = request.headers.get("accept-language", "")
     return "en" if accept.lower().startswith("en") else "ja"

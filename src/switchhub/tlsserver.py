@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import ssl
+from functools import lru_cache
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote
@@ -101,7 +102,9 @@ def _parse_header_pem(value: str) -> str | None:
     return "-----BEGIN CERTIFICATE-----\n" + "\n".join(lines) + "\n-----END CERTIFICATE-----\n"
 
 
+@lru_cache(maxsize=4096)
 def _from_pem(pem: str, via: str) -> ClientCert | None:
+    """Parsed once per distinct certificate (the same few certificates arrive on every request)."""
     try:
         cert = x509.load_pem_x509_certificate(pem.encode())
     except ValueError:

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from switchhub.area.deps import acting_caller, area_conn, today
 from switchhub.area.points import service
 from switchhub.area.points.schemas import BatchRequest
+from switchhub.httpkit import FastJSONResponse
 from switchhub.kernel.caller import Caller
 from switchhub.kernel.errors import Forbidden, NotFound
 from switchhub.kernel.spid import parse_spid
@@ -30,21 +31,21 @@ def _served(request: Request, spid: str) -> bool:
 async def get_point(
     spid: str, request: Request, caller: Caller = Depends(acting_caller),
     conn: AsyncConnection = Depends(area_conn), on: date = Depends(today),
-) -> dict:
+) -> FastJSONResponse:
     spid = parse_spid(spid)
     if not _served(request, spid):
         raise NotFound("指定された供給地点特定番号の設備情報はありません", "No facility information for this supply point")
-    return await service.lookup(conn, caller, spid, on)
+    return FastJSONResponse(await service.lookup(conn, caller, spid, on))
 
 
 @router.post("/supply-points:batch-get")
 async def batch_get(
     body: BatchRequest, request: Request, caller: Caller = Depends(acting_caller),
     conn: AsyncConnection = Depends(area_conn), on: date = Depends(today),
-) -> dict:
+) -> FastJSONResponse:
     spids = [s for s in dict.fromkeys(parse_spid(s, "spids") for s in body.spids) if _served(request, s)]
     items, missing = await service.lookup_many(conn, caller, spids, on)
-    return {"items": items, "not_found": missing}
+    return FastJSONResponse({"items": items, "not_found": missing})
 
 
 @router.get("/supply-points")
@@ -62,11 +63,11 @@ async def search(
     offset: Annotated[int, Query(ge=0, le=100)] = 0,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     caller: Caller = Depends(acting_caller), conn: AsyncConnection = Depends(area_conn), on: date = Depends(today),
-) -> dict:
+) -> FastJSONResponse:
     if area not in request.app.state.settings.served_areas:
         return {"total": 0, "truncated": False, "items": []}
     q = service.SearchQuery(area, prefecture, city, town, block, building, room, pole_no, meter_no)
-    return await service.search(conn, caller, q, on, offset=offset, limit=limit)
+    return FastJSONResponse(await service.search(conn, caller, q, on, offset=offset, limit=limit))
 
 
 @router.get("/supply-points:export")

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import StreamingResponse
 
-from switchhub.httpkit import request_id
+from switchhub.httpkit import FastJSONResponse, request_id
 from switchhub.hub.audit.repository import write
 from switchhub.hub.deps import require
 from switchhub.hub.gateway import service
@@ -28,15 +28,16 @@ def _ctx(request: Request, caller: Caller, purpose: str = "switching") -> servic
 @router.get("/supply-points/{spid}", summary="設備情報照会 (facility lookup)",
             openapi_extra={"x-interface-ids": ["IF_10110", "IF_F10110", "IF_K10110"]})
 async def get_supply_point(spid: str, request: Request,
-                           caller: Caller = Depends(require("hub:supply-points:read"))) -> dict:
+                           caller: Caller = Depends(require("hub:supply-points:read"))) -> FastJSONResponse:
     spid = parse_spid(spid)
-    return await service.lookup(request.app.state.engine, request.app.state.areas, _ctx(request, caller), spid)
+    return FastJSONResponse(
+        await service.lookup(request.app.state.engine, request.app.state.areas, _ctx(request, caller), spid))
 
 
 @router.post("/supply-points:batch-get", summary="設備情報一括照会 (batch lookup, ≤ 1,000)",
              openapi_extra={"x-interface-ids": ["IF_10110", "IF_F10110", "IF_K10110"]})
 async def batch_get(body: BatchGetRequest, request: Request,
-                    caller: Caller = Depends(require("hub:supply-points:read"))) -> dict:
+                    caller: Caller = Depends(require("hub:supply-points:read"))) -> FastJSONResponse:
     issues = IssueCollector()
     spids: list[str] = []
     for i, raw in enumerate(body.spids):
@@ -46,7 +47,8 @@ async def batch_get(body: BatchGetRequest, request: Request,
             issues.extend(getattr(exc, "errors", []))
     issues.raise_if_any()
     spids = list(dict.fromkeys(spids))
-    return await service.batch(request.app.state.engine, request.app.state.areas, _ctx(request, caller), spids)
+    return FastJSONResponse(
+        await service.batch(request.app.state.engine, request.app.state.areas, _ctx(request, caller), spids))
 
 
 Text = Annotated[str, Query(max_length=80)]
@@ -68,7 +70,7 @@ async def search_supply_points(
     page: Annotated[int, Query(ge=1, le=5)] = 1,
     per_page: Annotated[int, Query(ge=1, le=100)] = 20,
     caller: Caller = Depends(require("hub:supply-points:search")),
-) -> dict:
+) -> FastJSONResponse:
     params = {"area": area, "prefecture": prefecture.strip(), "city": city.strip(), "town": town, "block": block,
               "building": building, "room": room, "pole_no": pole_no.strip(), "meter_no": meter_no.strip()}
     issues = IssueCollector()
@@ -82,8 +84,8 @@ async def search_supply_points(
         if not params["city"]:
             issues.add("city", "required", "市区町村を入力してください", "Enter the city")
     issues.raise_if_any()
-    return await service.search(request.app.state.engine, request.app.state.areas, _ctx(request, caller), params,
-                                page, per_page)
+    return FastJSONResponse(await service.search(request.app.state.engine, request.app.state.areas,
+                                                 _ctx(request, caller), params, page, per_page))
 
 
 @router.get("/supply-points:export", summary="自社供給地点一括取得 (own-point export, gzip CSV or NDJSON)",
