@@ -9,6 +9,7 @@ from switchhub.area.applications.endpoints import router as applications_router
 from switchhub.area.identity import HubOnlyMiddleware
 from switchhub.area.points.endpoints import router as points_router
 from switchhub.config import Settings
+from switchhub.db.engine import lookup_reader
 from switchhub.httpkit import RejectNulBytes, install_error_handlers
 
 
@@ -17,7 +18,8 @@ def create_area_app(settings: Settings, engine: AsyncEngine) -> FastAPI:
                   redoc_url=None)
     app.state.settings = settings
     app.state.engine = engine
-    app.state.reader = engine.execution_options(isolation_level="AUTOCOMMIT")
+    app.state.reader = lookup_reader(engine)  # lookups and batches
+    app.state.search_reader = engine.execution_options(isolation_level="AUTOCOMMIT")
     install_error_handlers(app)
     app.include_router(points_router)
     app.include_router(applications_router)

@@ -21,6 +21,11 @@ async def area_conn(request: Request) -> AsyncIterator[AsyncConnection]:
         yield conn
 
 
+async def search_conn(request: Request) -> AsyncIterator[AsyncConnection]:
+    async with request.app.state.search_reader.connect() as conn:
+        yield conn
+
+
 async def acting_caller(request: Request) -> Caller:
     caller = getattr(request.state, "caller", None)
     if caller is None:

@@ -99,7 +99,7 @@ def create_hub_app(settings: Settings, engine: AsyncEngine, areas: AreaClient) -
         return schema
 
     app.openapi = openapi  # type: ignore[method-assign]
-    app.add_middleware(CertificateGate, settings=settings, engine=engine)
+    app.add_middleware(CertificateGate, settings=settings, engine=engine, reader=app.state.reader)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(RejectNulBytes)
     return app

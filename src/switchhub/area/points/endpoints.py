@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import StreamingResponse
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from switchhub.area.deps import acting_caller, area_conn, today
+from switchhub.area.deps import acting_caller, area_conn, search_conn, today
 from switchhub.area.points import service
 from switchhub.area.points.schemas import BatchRequest
 from switchhub.httpkit import FastJSONResponse
@@ -62,7 +62,7 @@ async def search(
     meter_no: Annotated[str, Query(max_length=40)] = "",
     offset: Annotated[int, Query(ge=0, le=100)] = 0,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    caller: Caller = Depends(acting_caller), conn: AsyncConnection = Depends(area_conn), on: date = Depends(today),
+    caller: Caller = Depends(acting_caller), conn: AsyncConnection = Depends(search_conn), on: date = Depends(today),
 ) -> FastJSONResponse:
     if area not in request.app.state.settings.served_areas:
         return {"total": 0, "truncated": False, "items": []}

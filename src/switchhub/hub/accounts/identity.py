@@ -23,8 +23,8 @@ INTERNAL_PREFIX = "/internal/"
 
 
 class CertificateGate:
-    def __init__(self, app: ASGIApp, settings: Settings, engine: object) -> None:
-        self.app, self.settings, self.engine = app, settings, engine
+    def __init__(self, app: ASGIApp, settings: Settings, engine: object, reader: object) -> None:
+        self.app, self.settings, self.engine, self.reader = app, settings, engine, reader
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] in OPEN_PATHS:
@@ -45,8 +45,7 @@ class CertificateGate:
             await self._refuse(scope, send, "certificate_required", None)
             return
         try:
-            reader = self.engine.execution_options(isolation_level="AUTOCOMMIT")  # type: ignore[attr-defined]
-            async with reader.connect() as conn:
+            async with self.reader.connect() as conn:  # type: ignore[attr-defined]
                 state["cert"] = await identify_certificate(conn, cert.fingerprint_sha256)
         except RefusedError as exc:
             await self._refuse(scope, send, exc.code, cert.fingerprint_sha256)

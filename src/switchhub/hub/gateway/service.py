@@ -70,7 +70,7 @@ async def _name_retailers(engine: AsyncEngine, points: list[dict[str, Any]]) -> 
     now = time.monotonic()
     missing = [c for c in codes if c not in _NAMES or _NAMES[c][0] < now]
     if missing:
-        async with engine.execution_options(isolation_level="AUTOCOMMIT").connect() as conn:
+        async with engine.connect() as conn:
             for code, name in (await accounts.operator_names(conn, missing)).items():
                 _NAMES[code] = (now + NAME_TTL_S, name)
     names = {c: _NAMES[c][1] for c in codes if c in _NAMES}
