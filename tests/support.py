@@ -236,5 +236,6 @@ async def close_stack(stack: Stack) -> None:
     await stack.hub_app.state.engine.dispose()
     await stack.area_app.state.engine.dispose()
     await stack.area_app.state.reader.dispose()
+    await stack.area_app.state.writer.dispose()
     for name in stack.names:
         drop_database(stack.world.admin, name)

@@ -20,6 +20,7 @@ def create_area_app(settings: Settings, engine: AsyncEngine) -> FastAPI:
     app.state.engine = engine
     app.state.reader = lookup_reader(engine)  # lookups and batches
     app.state.search_reader = engine.execution_options(isolation_level="AUTOCOMMIT")
+    app.state.writer = lookup_reader(engine, autocommit=False)  # applications: equality lookups only
     install_error_handlers(app)
     app.include_router(points_router)
     app.include_router(applications_router)

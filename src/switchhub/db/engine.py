@@ -24,15 +24,16 @@ def make_engine(url: str, *, pool_size: int = 10, max_overflow: int = 10) -> Asy
     )
 
 
-def lookup_reader(engine: AsyncEngine, *, pool_size: int = 10) -> AsyncEngine:
-    """Autocommit engine with generic plans, for primary-key lookups on partitioned tables.
+def lookup_reader(engine: AsyncEngine, *, pool_size: int = 10, autocommit: bool = True) -> AsyncEngine:
+    """Engine with generic plans, for primary-key work on partitioned tables (autocommit for reads).
 
     Custom plans re-plan every execution, and planning a lookup across the partitioned point,
     period and customer tables cost ~0.7 ms against ~0.1 ms of execution (bench/lookup.py).
     Not for searches: a generic plan cannot use an index for `LIKE $1` prefixes.
     """
     return create_async_engine(
-        engine.url, pool_size=pool_size, max_overflow=10, isolation_level="AUTOCOMMIT",
+        engine.url, pool_size=pool_size, max_overflow=10,
+        **({"isolation_level": "AUTOCOMMIT"} if autocommit else {}),
         connect_args={"server_settings": {"timezone": "Asia/Tokyo", "application_name": "switchhub-lookup",
                                           "plan_cache_mode": "force_generic_plan"}},
     )

@@ -24,14 +24,14 @@ def _served(request: Request, spid_or_no: str) -> bool:
 @router.post("/applications/switch-start")
 async def switch_start(request: Request, caller: Caller = Depends(acting_caller)) -> dict:
     body = await parse_body(request, SwitchStartRequest)
-    async with request.app.state.engine.begin() as conn:
+    async with request.app.state.writer.begin() as conn:
         return await service.file(conn, caller, service.SWITCH_START, body, get_clock().now())
 
 
 @router.post("/applications/switch-end")
 async def switch_end(request: Request, caller: Caller = Depends(acting_caller)) -> dict:
     body = await parse_body(request, SwitchEndRequest)
-    async with request.app.state.engine.begin() as conn:
+    async with request.app.state.writer.begin() as conn:
         return await service.file(conn, caller, service.SWITCH_END, body, get_clock().now())
 
 
@@ -39,14 +39,14 @@ async def switch_end(request: Request, caller: Caller = Depends(acting_caller)) 
 async def get_application(application_no: str, request: Request, caller: Caller = Depends(acting_caller)) -> dict:
     if not _served(request, application_no):
         raise NotFound("指定された申込はありません", "No such application")
-    async with request.app.state.engine.connect() as conn:
+    async with request.app.state.writer.connect() as conn:
         return await service.status(conn, caller, application_no)
 
 
 @router.post("/applications/{application_no}:withdraw")
 async def withdraw(application_no: str, request: Request, caller: Caller = Depends(acting_caller)) -> dict:
     body = await parse_body(request, WithdrawRequest)
-    async with request.app.state.engine.begin() as conn:
+    async with request.app.state.writer.begin() as conn:
         return await service.withdraw(conn, caller, application_no, body.reason, get_clock().now())
 
 
@@ -54,5 +54,5 @@ async def withdraw(application_no: str, request: Request, caller: Caller = Depen
 async def feed(request: Request, area: Annotated[str, Query(pattern=r"^(0[1-9]|10)$")],
                after: Annotated[int, Query(ge=0)] = 0,
                limit: Annotated[int, Query(ge=1, le=1000)] = 100, caller: Caller = Depends(acting_caller)) -> dict:
-    async with request.app.state.engine.connect() as conn:
+    async with request.app.state.writer.connect() as conn:
         return await service.feed(conn, caller, area, after, limit)
