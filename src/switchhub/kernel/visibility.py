@@ -170,3 +170,17 @@ def check_answer(caller: Caller, answer: dict[str, Any], view: View) -> list[str
     """Fields in an area's answer that the caller may not see (should always be empty)."""
     allowed = allowed_fields_for_answer(caller, answer, view)
     return sorted(k for k in answer if k in FIELD_CLASSES and k not in allowed)
+
+
+def relay_visible(caller: Caller, new_retailer: str, current_retailer: str) -> bool:
+    """Relays are seen by their new and current retailer and by OCCTO (security.md)."""
+    return caller.is_occto or caller.operator_code in (new_retailer, current_retailer)
+
+
+def application_visible(caller: Caller, applicant_code: str, area: str) -> bool:
+    """Applications are seen by their applicant, the T&D of the area, and OCCTO (security.md)."""
+    if caller.is_occto:
+        return True
+    if caller.is_tso:
+        return area in caller.areas
+    return caller.operator_code == applicant_code

@@ -24,6 +24,7 @@ from switchhub.kernel.codes import ApplicationStage, ApplicationType, RejectionR
 from switchhub.kernel.errors import Conflict, InputError, IssueCollector, NotFound
 from switchhub.kernel.spid import parse_spid
 from switchhub.kernel.text import validate_phone
+from switchhub.kernel.visibility import application_visible
 
 SWITCH_START, SWITCH_END = "05", "03"
 AMPERES = (10, 15, 20, 30, 40, 50, 60)
@@ -235,11 +236,7 @@ async def execute(conn: AsyncConnection, start_no: str, end_no: str, now: dateti
 
 
 def _visible(caller: Caller, app: dict[str, Any]) -> bool:
-    if caller.is_occto:
-        return True
-    if caller.is_tso:
-        return app["area"] in caller.areas
-    return caller.operator_code == app["applicant_code"]
+    return application_visible(caller, app["applicant_code"], app["area"])
 
 
 async def withdraw(conn: AsyncConnection, caller: Caller, application_no: str, reason: str,

@@ -25,6 +25,7 @@ from switchhub.kernel.codes import NgReason, RelayStatus
 from switchhub.kernel.errors import Conflict, InputError, IssueCollector, NotFound
 from switchhub.kernel.spid import parse_spid
 from switchhub.kernel.text import normalize_kana, normalize_text, validate_phone
+from switchhub.kernel.visibility import relay_visible
 
 TERMINATING_TYPES = {"01", "02", "03", "12", "13", "14"}
 
@@ -38,7 +39,7 @@ def _not_found() -> NotFound:
 
 
 def visible(caller: Caller, relay: dict[str, Any]) -> bool:
-    return caller.is_occto or caller.operator_code in (relay["new_retailer"], relay["current_retailer"])
+    return relay_visible(caller, relay["new_retailer"], relay["current_retailer"])
 
 
 async def _event(conn: AsyncConnection, kind: str, relay: dict[str, Any], now: datetime, **extra: Any) -> None:
