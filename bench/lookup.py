@@ -133,7 +133,6 @@ def main() -> None:
     ap.add_argument("--points", type=int, default=1_000_000)
     ap.add_argument("--seconds", type=float, default=20)
     ap.add_argument("--concurrency", type=int, default=32)
-    ap.add_argument("--skip-reference", action="store_true")
     asyncio.run(main_async(ap.parse_args()))
 
 
