@@ -100,14 +100,22 @@ def valid_reading_codes(area: str) -> list[str]:
     return [f"{c:02d}" for c in range(1, cfg.last_code + 1) if c not in cfg.unused]
 
 
+def _code_number(area: str, code: str) -> int:
+    """Reject unknown and unused codes: a silent fallback would schedule a switch on a wrong day."""
+    if code not in valid_reading_codes(area):
+        raise ValueError(f"reading-day code {code!r} is not used in area {area}")
+    return int(code)
+
+
 def reading_date(area: str, code: str, year: int, month: int) -> date:
+    """The code's reading day in that month (the last reading day if the month runs short)."""
     days = _month_reading_days(area, year, month)
-    c = int(code)
-    return days[min(c, len(days)) - 1]
+    return days[min(_code_number(area, code), len(days)) - 1]
 
 
 def reading_dates_on_or_after(area: str, code: str, start: date, count: int) -> list[date]:
     """The next `count` scheduled reading days of `code` on or after `start`."""
+    _code_number(area, code)
     out: list[date] = []
     year, month = start.year, start.month
     while len(out) < count:

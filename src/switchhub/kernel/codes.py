@@ -5,6 +5,7 @@ Templates and CSV writers take labels from here (`Enum(code).ja`), never hard-co
 
 from __future__ import annotations
 
+import unicodedata
 from enum import Enum
 from typing import Any
 
@@ -21,6 +22,11 @@ class CodeEnum(str, Enum):
         obj.en = en  # type: ignore[attr-defined]
         return obj
 
+    # A (str, Enum) mixin prints as "Area.TOKYO" on Python 3.11; templates, CSV writers and
+    # f-strings must see the wire code, so str() and format() give the value.
+    __str__ = str.__str__
+    __format__ = str.__format__
+
     def label(self, lang: str = "ja") -> str:
         return self.en if lang == "en" else self.ja  # type: ignore[attr-defined]
 
@@ -30,12 +36,16 @@ class CodeEnum(str, Enum):
 
     @classmethod
     def parse(cls, raw: Any, field: str) -> "CodeEnum":
+        """A member from its wire code; full-width input (CSV, forms) is accepted after NFKC."""
+        if isinstance(raw, cls):
+            return raw
         try:
-            return cls(str(raw).strip())
+            return cls(unicodedata.normalize("NFKC", str(raw)).strip())
         except ValueError:
             allowed = ", ".join(f"{m.value}({m.ja})" for m in cls)
-            raise InputError.single(field, "invalid_code", f"指定できない値です: {str(raw)[:20]}（指定可能: {allowed}）",
-                                    f"Invalid code {str(raw)[:20]!r}; allowed: {', '.join(m.value for m in cls)}")
+            shown = str(raw)[:20]
+            raise InputError.single(field, "invalid_code", f"指定できない値です: {shown}（指定可能: {allowed}）",
+                                    f"Invalid code {shown!r}; allowed: {', '.join(m.value for m in cls)}") from None
 
 
 class Area(CodeEnum):
@@ -164,6 +174,11 @@ class ApplicationType(CodeEnum):
     FIT_RECONNECTION = ("15", "再点(FIT)", "Reconnection (FIT)")
     FIT_SWITCH_START = ("16", "スイッチング開始(FIT)", "Switch-start (FIT)")
     FIT_CUSTOMER_CHANGE = ("17", "受電者情報変更", "Generator change (FIT)")
+
+    @property
+    def channels(self) -> tuple[str, ...]:
+        """Channels the type may be filed for (domain.md); see APPLICATION_TYPE_CHANNELS."""
+        return APPLICATION_TYPE_CHANNELS[self.value]
 
 
 APPLICATION_TYPE_CHANNELS: dict[str, tuple[str, ...]] = {

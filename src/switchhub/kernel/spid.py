@@ -14,6 +14,8 @@ AREA_CODES: tuple[str, ...] = tuple(f"{i:02d}" for i in range(1, 11))
 
 
 def normalize_spid(raw: str) -> str:
+    """Full-width digits (IME input) → ASCII and outer whitespace off; nothing else is "fixed",
+    so a hyphenated or short ID is still rejected rather than guessed at."""
     return unicodedata.normalize("NFKC", raw).strip()
 
 
@@ -39,4 +41,5 @@ def parse_spid(raw: object, field: str = "spid") -> str:
 
 
 def area_of(spid: str) -> str:
+    """The area code (first two digits) of an already parsed spid."""
     return spid[:2]

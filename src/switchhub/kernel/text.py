@@ -21,10 +21,31 @@ _KANJI_NUM_RE = re.compile(r"[〇零一二三四五六七八九十百千]+(?=丁
 _GA_RE = re.compile(r"(?<=[\u4e00-\u9fff])[ヶケヵが](?=[\u4e00-\u9fff])")
 
 
+def _fixpoint(f):
+    """Apply a normaliser until nothing changes, so that every normaliser is idempotent.
+
+    One rewrite can enable another: 一 → 1 next to ー makes a dash; removing a space joins a
+    letter and a combining mark that NFKC then composes; NFKC of ¨ yields a space.
+    """
+    def run(s: str) -> str:
+        for _ in range(10):
+            out = f(s)
+            if out == s:
+                return out
+            s = out
+        return s
+
+    run.__name__, run.__doc__ = f.__name__, f.__doc__
+    return run
+
+
+@_fixpoint
 def normalize_text(s: str) -> str:
+    """Free text (names, memos): NFKC, trimmed, any run of whitespace (incl. U+3000) → one space."""
     return _SPACES.sub(" ", unicodedata.normalize("NFKC", s)).strip()
 
 
+@_fixpoint
 def normalize_kana(s: str) -> str:
     """Katakana, full width, no spaces: for kana names and their search."""
     s = unicodedata.normalize("NFKC", jaconv.h2z(s, kana=True, ascii=False, digit=False))
@@ -32,6 +53,10 @@ def normalize_kana(s: str) -> str:
 
 
 def normalize_hyphens(s: str) -> str:
+    """Dash variants, and ー/ｰ typed as a dash, → "-" — only between digits (decision).
+
+    Between letters or kana the same characters are part of names (ビール, ｼｰﾄ), so they stay.
+    """
     return _DASH_RE.sub("-", s)
 
 
@@ -59,20 +84,6 @@ def kanji_numerals_to_arabic(s: str) -> str:
 
 def _base(s: str) -> str:
     return normalize_hyphens(_SPACES.sub("", unicodedata.normalize("NFKC", s)))
-
-
-def _fixpoint(f):
-    """Apply a normaliser until nothing changes: one rewrite can enable another (一 → 1 next to ー)."""
-    def run(s: str) -> str:
-        for _ in range(5):
-            out = f(s)
-            if out == s:
-                return out
-            s = out
-        return s
-
-    run.__name__, run.__doc__ = f.__name__, f.__doc__
-    return run
 
 
 @_fixpoint
@@ -107,36 +118,50 @@ def split_town_block(town: str, block: str = "") -> tuple[str, str]:
     return normalize_town(t), normalize_block(block) if block else ""
 
 
+@_fixpoint
 def normalize_building(s: str) -> str:
+    """Buildings have names (第一ビル), so kanji numerals are kept; only width, spaces, case, dashes."""
     return _base(s).upper()
 
 
+@_fixpoint
 def normalize_room(s: str) -> str:
-    return _base(s).upper().removesuffix("号室")
+    """Room number without a trailing 号室 (「101号室」 and 「101」 are the same room)."""
+    return re.sub(r"(号室)+$", "", _base(s).upper())
 
 
+@_fixpoint
 def normalize_code_like(s: str) -> str:
-    """Pole and meter numbers: width-normalised, upper case, without spaces and hyphens."""
-    s = _base(s).upper()
-    while True:  # removing a dash can put a long-vowel mark between digits, which is a dash too
-        stripped = normalize_hyphens(re.sub(rf"[{re.escape(_DASHES)}]", "", s))
-        if stripped == s:
-            return s
-        s = stripped
+    """Pole and meter numbers: width-normalised, upper case, without spaces and hyphens.
+
+    Removing a dash can put a long-vowel mark between digits, which is a dash too: the
+    fixpoint takes care of it.
+    """
+    return re.sub(rf"[{re.escape(_DASHES)}]", "", _base(s).upper())
 
 
 def normalize_postcode(s: str, field: str = "postcode") -> str:
-    digits = re.sub(r"[〒\-\s]", "", normalize_hyphens(unicodedata.normalize("NFKC", s)))
-    if not re.fullmatch(r"[0-9]{7}", digits):
+    """Seven ASCII digits from 「〒160-0023」, 「１６０－００２３」 or 「1600023」."""
+    raw = unicodedata.normalize("NFKC", s) if isinstance(s, str) else ""
+    digits = re.sub(rf"[〒{re.escape(_DASHES)}ー\s]", "", raw)
+    if not digits.isascii() or not re.fullmatch(r"[0-9]{7}", digits):
         raise InputError.single(field, "postcode_format", "郵便番号は7桁の数字で入力してください",
                                 "The postcode must be 7 digits")
     return digits
 
 
+_PHONE_RE = re.compile(r"0[0-9]*(-[0-9]+)*")
+
+
 def validate_phone(s: str, field: str = "phone") -> str:
-    value = normalize_hyphens(unicodedata.normalize("NFKC", s)).strip()
+    """ASCII phone number as written (hyphens kept): 0 first, 10–11 digits, single inner hyphens.
+
+    Japanese numbers all start with 0 (domestic form); hyphen placement varies by area code,
+    so only its shape is checked.
+    """
+    value = normalize_hyphens(unicodedata.normalize("NFKC", s)).strip() if isinstance(s, str) else ""
     digits = value.replace("-", "")
-    if not re.fullmatch(r"[0-9-]+", value) or not 10 <= len(digits) <= 11 or not digits.startswith("0"):
+    if not value.isascii() or not _PHONE_RE.fullmatch(value) or not 10 <= len(digits) <= 11:
         raise InputError.single(field, "phone_format", "電話番号は0から始まる10〜11桁の数字（ハイフン可）で入力してください",
                                 "The phone number must be 10-11 digits starting with 0")
     return value
