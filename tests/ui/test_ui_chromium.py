@@ -32,6 +32,10 @@ def test_login_search_and_lookup_in_chromium(live):
         context = browser.new_context(ignore_https_errors=True, locale="ja-JP", client_certificates=[
             {"origin": live.hub_base, "certPath": str(ident.cert), "keyPath": str(ident.key)}])
         page = context.new_page()
+        problems: list[str] = []  # CSP violations and script errors surface as console errors
+        page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: problems.append(str(e)))
+        page.on("response", lambda r: problems.append(f"{r.status} {r.url}") if r.status >= 400 else None)
         page.goto(f"{live.hub_base}/")
         assert page.url.endswith("/login")
         page.fill("input[name=login_id]", "m0300-user1")
@@ -49,12 +53,17 @@ def test_login_search_and_lookup_in_chromium(live):
         page.fill("input[name=town]", town)
         page.click("button:has-text('検索')")
         page.wait_for_selector("#search-result")
-        link = page.locator(f"a[href='/facility?spid={spid.strip()}']")
-        if link.count() == 0:  # not on the first page: narrow with the block of the point
-            raise AssertionError("searched point not listed on the first page")
+        assert page.locator("#count").inner_text().split()[0].isdigit()
+        page.screenshot(path="/tmp/switchhub-ui-search.png", full_page=True)
+        link = page.locator(f"a[href='/facility/{spid.strip()}']")
+        assert link.count() == 1, "searched point not listed on the first page"
         link.first.click()
         page.wait_for_selector("#facility-result")
         body = page.inner_text("#facility-result")
         assert spid.strip() in body and name in body
+        assert page.url == f"{live.hub_base}/facility/{spid.strip()}"
+        assert page.evaluate("typeof window.htmx") == "object"  # the vendored htmx loaded under the CSP
+        assert page.evaluate("document.fonts.check('16px \"Noto Sans CJK JP\"', '需要者')")
         page.screenshot(path="/tmp/switchhub-ui.png", full_page=True)
+        assert not problems, problems
         browser.close()

@@ -27,7 +27,7 @@ from switchhub.hub.web import labels
 from switchhub.kernel import calendar as cal
 from switchhub.kernel.clock import get_clock
 from switchhub.kernel.codes import Area
-from switchhub.kernel.errors import SwitchhubError
+from switchhub.kernel.errors import AreaTimeout, AreaUnavailable, SwitchhubError
 from switchhub.kernel.geo import PREFECTURE_AREAS
 from switchhub.kernel.spid import parse_spid
 
@@ -35,7 +35,7 @@ HERE = Path(__file__).resolve().parent
 templates = Jinja2Templates(directory=str(HERE / "templates"))
 router = APIRouter(include_in_schema=False)
 SESSION_COOKIE, LOGIN_CSRF_COOKIE = "switchhub_session", "switchhub_csrf"
-STATIC = {"app.css": "text/css", "htmx.min.js": "text/javascript"}
+STATIC = {"app.css": "text/css", "htmx.min.js": "text/javascript", "favicon.svg": "image/svg+xml"}
 
 UI = {
     "title": ("スイッチング支援システム", "Switching Support System"),
@@ -47,20 +47,49 @@ UI = {
     "narrow": ("検索結果が100件を超えました。条件を追加して絞り込んでください", "More than 100 matches: narrow your search"),
     "no_results": ("該当する供給地点はありません", "No supply points match"),
     "csrf": ("画面の有効期限が切れました。もう一度操作してください", "The form expired; please try again"),
+    "area_required": ("エリアを選択してください", "Choose an area"),
+    "prefecture_required": ("都道府県を入力してください（または引込柱番号・計器番号で検索）",
+                            "Enter a prefecture (or search by pole or meter number)"),
+    "meter_no": ("計器番号", "Meter no."), "area_auto": ("（都道府県から判定）", "(from the prefecture)"),
+    "address": ("住所", "Address"), "count": ("{total} 件 — {page} ページ目", "{total} matches — page {page}"),
+    "top100": ("（上位100件）", "(first 100)"), "show": ("表示", "Show"), "year": ("年", "Year"),
+    "reading_code": ("基本検針日", "Reading-day code"), "month": ("{m}月", "{m}"), "back": ("ポータルへ戻る", "Back to the portal"),
+    "hello": ("{name} さん", "{name}"),
+    "facility_desc": ("供給地点特定番号で設備情報を照会します", "Look up a supply point by its ID"),
+    "search_desc": ("住所・引込柱番号・計器番号で供給地点を探します", "Find supply points by address, pole or meter number"),
+    "calendar_desc": ("エリアごとの定例検針日", "Each area's reading days"),
+    "api_desc": ("OpenAPI 3.1 とインタフェースID", "OpenAPI 3.1 and interface IDs"),
+    "otp": ("ワンタイムパスワード（管理者・ヘルプデスク）", "One-time password (administrators, helpdesk)"),
+    "no_sharing": ("ユーザIDは一人ひとりに発行されます。共有しないでください。",
+                   "Each user ID belongs to one person. Do not share it."),
+    "city_required": ("市区町村を入力してください", "Enter a city"),
+    "area_down": ("エリア「{area}」の一般送配電事業者システムに接続できないため、そのエリアの結果は含まれていません",
+                  "The system of area {area} is unavailable; its results are not included"),
 }
 
 
+def msg(key: str, lang: str) -> str:
+    return UI[key][1 if lang == "en" else 0]
+
+
+LANG_COOKIE = "switchhub_lang"
+
+
 def lang_of(request: Request) -> str:
-    q = request.query_params.get("lang")
-    if q in ("ja", "en"):
-        return q
+    """?lang= (remembered in a cookie), then the cookie, then Accept-Language; Japanese by default."""
+    for chosen in (request.query_params.get("lang"), request.cookies.get(LANG_COOKIE)):
+        if chosen in ("ja", "en"):
+            return chosen
     return "en" if request.headers.get("accept-language", "").lower().startswith("en") else "ja"
 
 
 def render(request: Request, name: str, ctx: dict[str, Any], status: int = 200) -> HTMLResponse:
     lang = lang_of(request)
-    base = {"request": request, "lang": lang, "t": lambda k: UI[k][1 if lang == "en" else 0], "labels": labels}
-    return templates.TemplateResponse(request, name, {**base, **ctx}, status_code=status)
+    base = {"request": request, "lang": lang, "t": lambda k: msg(k, lang), "labels": labels}
+    resp = templates.TemplateResponse(request, name, {**base, **ctx}, status_code=status)
+    if request.query_params.get("lang") in ("ja", "en"):
+        _set_cookie(resp, LANG_COOKIE, lang)
+    return resp
 
 
 async def current_user(request: Request) -> WebUser | None:
@@ -160,23 +189,41 @@ def _ctx(request: Request, user: WebUser) -> facility.RequestContext:
     return facility.RequestContext(user.caller, request_id(request), request.client.host if request.client else "")
 
 
-@router.get("/facility")
-async def facility_page(request: Request, spid: str = "") -> Response:
+def _error_view(exc: SwitchhubError, lang: str) -> tuple[dict[str, str], str | None]:
+    """Field messages go next to their fields; anything else (area down, not found) is one message."""
+    errors = {e.field: (e.message_en if lang == "en" else e.message_ja) for e in exc.errors}
+    return errors, None if errors else (exc.detail_en if lang == "en" else exc.detail_ja)
+
+
+async def _facility(request: Request, spid: str) -> Response:
     user = await _page_user(request)
     if isinstance(user, Response):
         return user
     lang = lang_of(request)
-    point, errors, error = None, {}, None
+    spid = spid.replace("\x00", "")[:40]
+    point, errors, error, status = None, {}, None, 200
     if spid:
         try:
             point = await facility.lookup(request.app.state.engine, request.app.state.areas, _ctx(request, user),
                                           parse_spid(spid))
         except SwitchhubError as exc:
-            errors = {e.field: (e.message_en if lang == "en" else e.message_ja) for e in exc.errors}
-            error = None if errors else (exc.detail_en if lang == "en" else exc.detail_ja)
+            errors, error = _error_view(exc, lang)
+            status = exc.status if isinstance(exc, (AreaUnavailable, AreaTimeout)) else 200
     return render(request, "facility.html", {"user": user, "spid": spid, "point": point, "errors": errors,
                                              "error": error,
-                                             "groups": labels.grouped(point, lang) if point else []})
+                                             "groups": labels.grouped(point, lang) if point else []}, status=status)
+
+
+@router.get("/facility")
+async def facility_page(request: Request, spid: str = "") -> Response:
+    """The lookup form; submitting it (GET ?spid=) shows the result or the field message in place."""
+    return await _facility(request, spid)
+
+
+@router.get("/facility/{spid}")
+async def facility_result(request: Request, spid: str) -> Response:
+    """One supply point's facility information (the search results link here)."""
+    return await _facility(request, spid)
 
 
 SEARCH_FIELDS = ("area", "prefecture", "city", "town", "block", "building", "room", "pole_no", "meter_no")
@@ -193,26 +240,27 @@ async def search_page(request: Request) -> Response:
         page = max(1, min(5, int(request.query_params.get("page", "1"))))
     except ValueError:
         page = 1
-    result, errors, error = None, {}, None
+    result, errors, error, status = None, {}, None, 200
     if any(q.values()):
         if q["area"] and q["area"] not in {a.value for a in Area}:
-            errors["area"] = "エリアを選択してください"
+            errors["area"] = msg("area_required", lang)
         elif not (q["pole_no"] or q["meter_no"]) and (not q["prefecture"] or not q["city"]):
             if not q["prefecture"]:
-                errors["prefecture"] = "都道府県を入力してください（または引込柱番号・計器番号で検索）"
+                errors["prefecture"] = msg("prefecture_required", lang)
             if not q["city"]:
-                errors["city"] = "市区町村を入力してください"
+                errors["city"] = msg("city_required", lang)
         else:
             try:
                 result = await facility.search(request.app.state.engine, request.app.state.areas,
                                                _ctx(request, user), q, page, 20)
             except SwitchhubError as exc:
-                errors = {e.field: (e.message_en if lang == "en" else e.message_ja) for e in exc.errors}
-                error = None if errors else (exc.detail_en if lang == "en" else exc.detail_ja)
+                errors, error = _error_view(exc, lang)
+                status = exc.status if isinstance(exc, (AreaUnavailable, AreaTimeout)) else 200
     pages = range(1, (result["total"] + 19) // 20 + 1) if result else range(0)
     return render(request, "search.html", {"user": user, "q": q, "result": result, "errors": errors, "error": error,
                                            "page": page, "pages": pages, "areas": list(Area),
-                                           "prefectures": list(PREFECTURE_AREAS)})
+                                           "prefectures": list(PREFECTURE_AREAS),
+                                           "area_names": {a.value: a.label(lang) for a in Area}}, status=status)
 
 
 @router.get("/calendar")
