@@ -1,0 +1,59 @@
+"""Dependencies are bounded and locked (brief: a fresh machine gets what the tests ran on)."""
+
+from __future__ import annotations
+
+import re
+import shlex
+import tomllib
+from pathlib import Path
+
+from packaging.requirements import Requirement
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _requirements() -> list[Requirement]:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    reqs = list(project["dependencies"])
+    for extra in project["optional-dependencies"].values():
+        reqs += extra
+    return [Requirement(r) for r in reqs]
+
+
+def _locked() -> dict[str, str]:
+    out = {}
+    for line in (ROOT / "constraints.txt").read_text().splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line:
+            name, version = line.split("==")
+            out[re.sub(r"[-_.]+", "-", name).lower()] = version
+    return out
+
+
+def test_every_dependency_has_an_upper_bound() -> None:
+    unbounded = [str(r) for r in _requirements()
+                 if not any(s.operator in ("<", "<=", "==", "~=") for s in r.specifier)]
+    assert unbounded == []
+
+
+def test_the_lock_pins_every_dependency_inside_its_bounds() -> None:
+    locked = _locked()
+    for req in _requirements():
+        name = re.sub(r"[-_.]+", "-", req.name).lower()
+        assert name in locked, f"{name} is not in constraints.txt"
+        assert req.specifier.contains(locked[name]), f"{name}=={locked[name]} outside {req.specifier}"
+
+
+def _readme_commands() -> list[str]:
+    readme = (ROOT / "README.md").read_text()
+    return re.findall(r"```sh\n(python3 -m pip install[^\n]*)\n```", readme)
+
+
+def test_readme_and_ci_install_from_the_lock() -> None:
+    commands = _readme_commands()
+    assert len(commands) == 2, commands  # the demo command and the test command
+    for cmd in commands:
+        assert "-c constraints.txt" in cmd, cmd
+    ci = (ROOT / ".ci" / "run").read_text().splitlines()
+    assert ci[-1].strip() == commands[1], "the last line of .ci/run must be the README's test command"
+    assert shlex.split(commands[1])[-3:] == ["-m", "pytest", "-q"]
