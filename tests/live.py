@@ -91,7 +91,7 @@ def start_live(world: World, *, tag: str, settings_changes: dict | None = None) 
         data_dir=world.certs_dir.parent, certs_dir=world.certs_dir,
         area_urls={f"{i:02d}": f"https://127.0.0.1:{area_port}" for i in range(1, 11)},
         hub_fingerprints=frozenset({world.hub_client.fingerprint}),
-        area_fingerprints=frozenset({world.area_client.fingerprint}),
+        area_certificates={world.area_client.fingerprint: frozenset(f"{i:02d}" for i in range(1, 11))},
         rate_per_second=10000.0, rate_burst=10000, public_hub_url=f"https://127.0.0.1:{hub_port}",
     ).with_(**(settings_changes or {}))
     area_app = create_area_app(settings, make_engine(area_url, pool_size=5))

@@ -208,7 +208,7 @@ def build_stack(world: World, *, settings_changes: dict | None = None) -> Stack:
         data_dir=world.certs_dir.parent, certs_dir=world.certs_dir,
         area_urls={f"{i:02d}": "https://area.test" for i in range(1, 11)},
         hub_fingerprints=frozenset({world.hub_client.fingerprint}),
-        area_fingerprints=frozenset({world.area_client.fingerprint}),
+        area_certificates={world.area_client.fingerprint: frozenset(f"{i:02d}" for i in range(1, 11))},
         rate_per_second=1000.0, rate_burst=1000,
     ).with_(**(settings_changes or {}))
     area_app = create_area_app(settings, make_engine(area_url, pool_size=5))

@@ -30,8 +30,9 @@ class Settings:
     area_timeout_s: float = 5.0
     # SHA-256 fingerprints of hub client certificates an area accepts acting-operator headers from
     hub_fingerprints: frozenset[str] = frozenset()
-    # SHA-256 fingerprints of area system certificates the hub accepts events from
-    area_fingerprints: frozenset[str] = frozenset()
+    # SHA-256 fingerprint of each area system certificate the hub accepts events from → the area
+    # codes it may post events for (an area-03 certificate cannot speak for area 06)
+    area_certificates: dict[str, frozenset[str]] = field(default_factory=dict)
     # areas this area process serves
     served_areas: tuple[str, ...] = AREA_CODES
     trusted_proxies: frozenset[str] = frozenset()
@@ -40,6 +41,10 @@ class Settings:
     rate_burst: int = 10
     session_idle_minutes: int = 30
     session_absolute_hours: int = 12
+    # days a password stays valid before the Web forces a change (0: no expiry; security.md)
+    password_max_age_days: int = 90
+    # request bodies above this are refused with 413 while they are read
+    max_body_bytes: int = 2_000_000
     public_hub_url: str = "https://localhost:8443"
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 8025
@@ -53,7 +58,8 @@ class Settings:
         if raw_urls:
             area_urls = {str(k): str(v) for k, v in json.loads(raw_urls).items()}
         fps = frozenset(x.strip().lower() for x in (_env("HUB_FINGERPRINTS", "") or "").split(",") if x.strip())
-        area_fps = frozenset(x.strip().lower() for x in (_env("AREA_FINGERPRINTS", "") or "").split(",") if x.strip())
+        area_certs = {str(fp).strip().lower(): frozenset(str(a) for a in areas)
+                      for fp, areas in json.loads(_env("AREA_CERTIFICATES", "{}") or "{}").items()}
         proxies = frozenset(x.strip() for x in (_env("TRUSTED_PROXIES", "") or "").split(",") if x.strip())
         served = tuple(x.strip() for x in (_env("AREAS", "") or "").split(",") if x.strip()) or AREA_CODES
         return cls(
@@ -64,12 +70,16 @@ class Settings:
             area_urls=area_urls,
             area_timeout_s=float(_env("AREA_TIMEOUT", "5") or 5),
             hub_fingerprints=fps,
-            area_fingerprints=area_fps,
+            area_certificates=area_certs,
             served_areas=served,
             trusted_proxies=proxies,
             proxy_cert_header=_env("PROXY_CERT_HEADER"),
             rate_per_second=float(_env("RATE_PER_SECOND", "1") or 1),
             rate_burst=int(_env("RATE_BURST", "10") or 10),
+            session_idle_minutes=int(_env("SESSION_IDLE_MINUTES", "30") or 30),
+            session_absolute_hours=int(_env("SESSION_ABSOLUTE_HOURS", "12") or 12),
+            password_max_age_days=int(_env("PASSWORD_MAX_AGE_DAYS", "90") or 0),
+            max_body_bytes=int(_env("MAX_BODY_BYTES", "2000000") or 2_000_000),
             public_hub_url=_env("PUBLIC_HUB_URL", "https://localhost:8443") or "",
             smtp_host=_env("SMTP_HOST", "127.0.0.1") or "127.0.0.1",
             smtp_port=int(_env("SMTP_PORT", "8025") or 8025),

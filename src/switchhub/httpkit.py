@@ -16,7 +16,16 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from switchhub.kernel.errors import FieldIssue, InputError, SwitchhubError
+from switchhub.kernel.errors import (
+    FieldIssue,
+    Forbidden,
+    InputError,
+    MethodNotAllowed,
+    NotFound,
+    PayloadTooLarge,
+    SwitchhubError,
+    Unauthenticated,
+)
 
 log = logging.getLogger("switchhub")
 PROBLEM = "application/problem+json"
@@ -105,6 +114,23 @@ def validation_issues(errors: list[dict[str, Any]]) -> list[FieldIssue]:
     return issues
 
 
+def http_error(exc: StarletteHTTPException) -> SwitchhubError:
+    """The framework's own HTTP errors (unknown route, wrong method) as typed errors with their titles."""
+    if exc.status_code == 404:
+        return NotFound("指定されたURLは存在しません", "No such URL", code="no_such_route")
+    if exc.status_code == 405:
+        return MethodNotAllowed("このURLではこのメソッドは使用できません", "This URL does not allow this method")
+    if exc.status_code == 401:
+        return Unauthenticated()
+    if exc.status_code == 403:
+        return Forbidden()
+    if exc.status_code == 413:
+        return PayloadTooLarge()
+    err = InputError(str(exc.detail), str(exc.detail), code="http_error")
+    err.status = exc.status_code
+    return err
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(SwitchhubError)
     async def _switchhub_error(request: Request, exc: SwitchhubError) -> JSONResponse:
@@ -119,15 +145,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        err = SwitchhubError(str(exc.detail), str(exc.detail))
-        err.status = exc.status_code
-        err.code = {404: "not_found", 405: "method_not_allowed", 401: "unauthenticated", 403: "forbidden"}.get(
-            exc.status_code, "http_error")
-        if exc.status_code == 404:
-            err.detail_ja, err.detail_en = "指定されたURLは存在しません", "No such URL"
-        elif exc.status_code == 405:
-            err.detail_ja, err.detail_en = "このメソッドは使用できません", "Method not allowed"
-        return problem_response(request, err)
+        return problem_response(request, http_error(exc))
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
@@ -148,12 +166,10 @@ async def parse_body(request: Request, model: type) -> Any:
     """Validate a JSON body in pydantic's strict JSON mode (dates only as YYYY-MM-DD strings)."""
     from pydantic import ValidationError
 
-    raw = await request.body()
+    raw = await request.body()  # bounded while it is read (BodyLimit)
     if b"\\u0000" in raw or b"\x00" in raw:
         raise InputError.single("body", "nul_character", "使用できない文字（NUL）が含まれています",
                                 "The body contains a NUL character")
-    if len(raw) > 1_000_000:
-        raise InputError.single("body", "too_large", "リクエストが大きすぎます（上限 1MB）", "The request is too large")
     try:
         return model.model_validate_json(raw or b"{}")
     except ValidationError as exc:
@@ -189,3 +205,46 @@ class RejectNulBytes:
                 await send({"type": "http.response.body", "body": body})
                 return
         await self.app(scope, receive, send)
+
+
+def _too_large(limit: int) -> PayloadTooLarge:
+    return PayloadTooLarge(f"リクエストの本文が大きすぎます（上限 {limit:,} バイト）",
+                           f"The request body is larger than {limit:,} bytes")
+
+
+class BodyLimit:
+    """Refuse request bodies over `max_bytes` while they are read, not after (security review).
+
+    A declared Content-Length over the limit is answered 413 before anything is read; otherwise
+    the bytes are counted as the app receives them and the read that crosses the limit raises
+    `PayloadTooLarge`, which the app's error handlers answer as 413 problem+json.
+    """
+
+    def __init__(self, app: Any, max_bytes: int) -> None:
+        self.app, self.max_bytes = app, max_bytes
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = next((v for k, v in scope.get("headers", []) if k == b"content-length"), None)
+        if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
+            err = _too_large(self.max_bytes)
+            body = json.dumps(err.problem("ja"), ensure_ascii=False).encode()
+            await send({"type": "http.response.start", "status": 413,
+                        "headers": [(b"content-type", PROBLEM.encode()), (b"content-length", str(len(body)).encode()),
+                                    (b"connection", b"close")]})
+            await send({"type": "http.response.body", "body": body})
+            return
+        seen = 0
+
+        async def counted() -> Any:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.max_bytes:
+                    raise _too_large(self.max_bytes)
+            return message
+
+        await self.app(scope, counted, send)

@@ -36,11 +36,13 @@ def complete_settings(settings: Settings) -> Settings:
     changes: dict[str, object] = {}
     if not settings.hub_fingerprints and paths["hub_client"].exists():
         changes["hub_fingerprints"] = frozenset({fingerprint_of_file(paths["hub_client"])})
-    if not settings.area_fingerprints and paths["area_client"].exists():
-        changes["area_fingerprints"] = frozenset({fingerprint_of_file(paths["area_client"])})
     runtime = Path(settings.data_dir) / "runtime.json"
     if not settings.area_urls and runtime.exists():
         changes["area_urls"] = json.loads(runtime.read_text()).get("area_urls", {})
+    if not settings.area_certificates and paths["area_client"].exists():
+        # the development area certificate speaks for the areas this hub routes to the local area system
+        served = frozenset(changes.get("area_urls") or settings.area_urls)  # type: ignore[arg-type]
+        changes["area_certificates"] = {fingerprint_of_file(paths["area_client"]): served}
     return settings.with_(**changes) if changes else settings
 
 

@@ -56,11 +56,8 @@ async def test_wrong_password_then_frozen_after_five(stack):
     assert outcomes[:5] == ["bad_login"] * 4 + ["frozen_now"] and outcomes[5] == "user_unavailable"
 
 
-async def test_terminal_messages_for_api_certificate_and_other_operator(stack):
+async def test_terminal_messages_for_api_certificate_and_unregistered_certificate(stack):
     async with stack.client("M0300", "api", token=None) as c:
-        r = await login(c, "m0300-user1", stack.world.logins["m0300-user1"])
-        assert TERMINAL in r.text
-    async with stack.client("A0001", "web", token=None) as c:
         r = await login(c, "m0300-user1", stack.world.logins["m0300-user1"])
         assert TERMINAL in r.text
     async with stack.client("A0001", cert=stack.world.foreign, token=None) as c:

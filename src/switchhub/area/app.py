@@ -10,7 +10,7 @@ from switchhub.area.identity import HubOnlyMiddleware
 from switchhub.area.points.endpoints import router as points_router
 from switchhub.config import Settings
 from switchhub.db.engine import lookup_reader
-from switchhub.httpkit import RejectNulBytes, install_error_handlers
+from switchhub.httpkit import BodyLimit, RejectNulBytes, install_error_handlers
 
 
 def create_area_app(settings: Settings, engine: AsyncEngine) -> FastAPI:
@@ -29,6 +29,7 @@ def create_area_app(settings: Settings, engine: AsyncEngine) -> FastAPI:
     async def healthz() -> dict:
         return {"status": "ok", "areas": list(settings.served_areas)}
 
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(HubOnlyMiddleware, settings=settings)
     app.add_middleware(RejectNulBytes)
     return app

@@ -102,5 +102,5 @@ def users(ops: list[OperatorRow], seed: int) -> list[DemoLogin]:
         if op.kind == "occto":
             out.append(DemoLogin(f"{code}-helpdesk", password(), op.code, "helpdesk", False, totp_secret()))
         else:
-            out.append(DemoLogin(f"{code}-api", password(), op.code, "general", True))
+            out.append(DemoLogin(f"{code}-api", password(), op.code, "api", True))
     return out

@@ -10,14 +10,15 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from switchhub.config import Settings
-from switchhub.httpkit import SECURITY_HEADERS, RejectNulBytes, install_error_handlers
+from switchhub.httpkit import SECURITY_HEADERS, BodyLimit, RejectNulBytes, install_error_handlers
 from switchhub.hub.accounts.endpoints import router as accounts_router
 from switchhub.hub.accounts.identity import CertificateGate
 from switchhub.hub.accounts.ratelimit import TokenBuckets
+from switchhub.hub.applications.endpoints import router as applications_router
 from switchhub.hub.audit.endpoints import router as audit_router
 from switchhub.hub.calendar_endpoints import router as calendar_router
+from switchhub.hub.deps import RATELIMIT_STATE
 from switchhub.hub.gateway.client import AreaClient
-from switchhub.hub.gateway.applications import router as applications_router
 from switchhub.hub.gateway.endpoints import router as points_router
 from switchhub.hub.gateway.events import router as events_router
 from switchhub.hub.notify.endpoints import router as notify_router
@@ -32,19 +33,35 @@ names the original interface IDs in `x-interface-ids`.
 """
 
 
-class SecurityHeaders:
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
+class ResponseHeaders:
+    """Security headers on every answer; RateLimit-* on every API answer (api.md), whatever its
+    status: the bucket state taken by the permission dependency, or a peek at the operator's
+    bucket for answers given before it ran (refused credentials, unknown routes)."""
+
+    def __init__(self, app: ASGIApp, buckets: TokenBuckets) -> None:
+        self.app, self.buckets = app, buckets
         self._headers = [(k.encode(), v.encode()) for k, v in SECURITY_HEADERS.items()]
+
+    def _rate_headers(self, scope: Scope) -> list[tuple[bytes, bytes]]:
+        state = scope.get("state") or {}
+        headers = state.get(RATELIMIT_STATE)
+        if headers is None:
+            cert = state.get("cert")
+            remaining, wait = self.buckets.peek(cert.operator_code) if cert else (float(self.buckets.burst), 0.0)
+            headers = self.buckets.headers(remaining, wait)
+        return [(k.lower().encode(), v.encode()) for k, v in headers.items()]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        api = scope["path"].startswith("/api/")
 
         async def send_with_headers(message: dict[str, Any]) -> None:
             if message["type"] == "http.response.start":
-                message["headers"] = list(message.get("headers", [])) + self._headers
+                present = {k.lower() for k, _ in message.get("headers", [])}
+                extra = self._headers + ([h for h in self._rate_headers(scope) if h[0] not in present] if api else [])
+                message["headers"] = list(message.get("headers", [])) + extra
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
@@ -60,20 +77,18 @@ def create_hub_app(settings: Settings, engine: AsyncEngine, areas: AreaClient) -
     app.state.areas = areas
     app.state.rate_limits = TokenBuckets(settings.rate_per_second, settings.rate_burst)
     install_error_handlers(app)
+    install_web_error_pages(app)
     app.state.api_routers = (points_router, calendar_router, accounts_router, relays_router, applications_router,
                              notify_router, audit_router)
     for router in app.state.api_routers:
         app.include_router(router)
-    try:
-        from switchhub.hub.web.views import router as web_router
-    except ImportError:  # pragma: no cover - web package always ships
-        web_router = None
-    if web_router is not None:
-        from switchhub.hub.web.switch_views import router as switch_web_router
-
-        app.include_router(web_router)
-        app.include_router(switch_web_router)
     from switchhub.hub.docs import router as docs_router
+    from switchhub.hub.web.switch_views import router as switch_web_router
+    from switchhub.hub.web.views import router as web_router
+
+    app.state.web_routers = (web_router, switch_web_router)
+    for router in app.state.web_routers:
+        app.include_router(router)
 
     app.include_router(events_router)
     app.include_router(docs_router)
@@ -99,7 +114,40 @@ def create_hub_app(settings: Settings, engine: AsyncEngine, areas: AreaClient) -
         return schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(CertificateGate, settings=settings, engine=engine, reader=app.state.reader)
-    app.add_middleware(SecurityHeaders)
+    app.add_middleware(ResponseHeaders, buckets=app.state.rate_limits)
     app.add_middleware(RejectNulBytes)
     return app
+
+
+def install_web_error_pages(app: FastAPI) -> None:
+    """Errors on Web pages are pages (the API keeps problem+json): login redirects, 403/404 pages."""
+    from fastapi import Request
+    from fastapi.responses import RedirectResponse
+    from starlette.exceptions import HTTPException as StarletteHTTPException
+
+    from switchhub.httpkit import http_error, problem_response
+    from switchhub.hub.web.render import html_error
+    from switchhub.hub.web.session import LoginRequired, PasswordChangeRequired
+    from switchhub.kernel.errors import SwitchhubError
+
+    def is_api(request: Request) -> bool:
+        return request.url.path.startswith(("/api/", "/internal/"))
+
+    @app.exception_handler(SwitchhubError)
+    async def _error(request: Request, exc: SwitchhubError):  # type: ignore[no-untyped-def]
+        return problem_response(request, exc) if is_api(request) else html_error(request, exc)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException):  # type: ignore[no-untyped-def]
+        err = http_error(exc)
+        return problem_response(request, err) if is_api(request) else html_error(request, err)
+
+    @app.exception_handler(LoginRequired)
+    async def _login(request: Request, exc: LoginRequired):  # type: ignore[no-untyped-def]
+        return RedirectResponse("/login", status_code=303)
+
+    @app.exception_handler(PasswordChangeRequired)
+    async def _password(request: Request, exc: PasswordChangeRequired):  # type: ignore[no-untyped-def]
+        return RedirectResponse("/password", status_code=303)

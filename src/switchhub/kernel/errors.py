@@ -28,6 +28,9 @@ class FieldIssue:
         }
 
 
+RESERVED_MEMBERS = frozenset({"type", "status", "title", "detail", "code", "errors", "request_id"})
+
+
 class SwitchhubError(Exception):
     """Base class: HTTP status, stable machine code and bilingual title/detail."""
 
@@ -67,7 +70,8 @@ class SwitchhubError(Exception):
             body["errors"] = [e.as_dict(lang) for e in self.errors]
         if request_id:
             body["request_id"] = request_id
-        body.update(self.extra)
+        # extra members never replace the RFC 9457 ones: `status` is always the HTTP status
+        body.update({k: v for k, v in self.extra.items() if k not in RESERVED_MEMBERS})
         return body
 
 
@@ -109,6 +113,20 @@ class NotFound(SwitchhubError):
     code = "not_found"
     title_ja = "該当するデータがありません"
     title_en = "Not found"
+
+
+class MethodNotAllowed(SwitchhubError):
+    status = 405
+    code = "method_not_allowed"
+    title_ja = "このメソッドは使用できません"
+    title_en = "Method not allowed"
+
+
+class PayloadTooLarge(SwitchhubError):
+    status = 413
+    code = "payload_too_large"
+    title_ja = "リクエストが大きすぎます"
+    title_en = "The request is too large"
 
 
 class Conflict(SwitchhubError):

@@ -1,4 +1,4 @@
-"""The one place that decides which fields of a supply point a caller sees.
+"""The one place that decides which rows and fields a caller sees: supply points, relays, applications.
 
 Field classes come from domain.md (seed 004 lists them from the real screens). The
 decision depends only on the field class and the caller's relationship to the point on
@@ -10,7 +10,16 @@ Decisions recorded here:
 * T&D operators see public + supplier fields of points in their own areas through the
   hub; tso-only fields never leave the area system through the hub.
 * OCCTO sees public fields only in facility data (data minimisation: the hub owns no
-  customer master data); helpdesk work on relays/applications uses their own masking.
+  customer master data).
+* Relays (security.md): their new and current retailer see everything; OCCTO's helpdesk and
+  admins see every relay "masked as for a T&D", read here as: what the grid side would know
+  (point, address, parties, dates, statuses, reasons), never the customer's name or the
+  current retailer's contract number and memo (OCCTO never sees customer personal fields).
+  Anyone else: the same 404 as for a relay that does not exist.
+* Applications: the applicant and the T&D of the area see everything, the T&D being the one
+  that holds and executes it; OCCTO's helpdesk and admins see everything but the applicant's
+  customer details; anyone else (another retailer, another area's T&D, OCCTO's general
+  users): not found.
 * A retailer whose supply has ended is treated like any other retailer.
 * Search listings show public fields only, with meter numbers cut to their last three
   digits unless the search was by meter number (domain.md).
@@ -155,7 +164,17 @@ def project(record: dict[str, Any], grant: FieldGrant) -> dict[str, Any]:
 
 
 def allowed_fields_for_answer(caller: Caller, answer: dict[str, Any], view: View) -> frozenset[str]:
-    """What the hub accepts from an area for this caller, computed independently of the area's claim."""
+    """What the hub accepts from an area for this caller: the hub's second opinion.
+
+    The hub holds no supply periods, so for a lookup it takes the supplier from the answer's
+    own `current_retailer_code` and recomputes the grant from that and the caller's identity
+    (which the hub, not the area, established). What this protects against: an area that
+    computes the wrong grant for a caller — a former supplier, another retailer, a T&D of
+    another area or OCCTO given supplier fields, tso-only fields in any answer, anything but
+    public fields in a search, fields outside the export set — while naming the true
+    supplier. What it cannot catch: an area that names the caller as the supplier when it is
+    not; that data lives only in the area, and its own policy (the same code as here) decides.
+    """
     area = str(answer.get("area") or str(answer.get("spid", ""))[:2])
     if view is View.SEARCH:
         return search_grant(caller, by_meter=True).fields
@@ -172,15 +191,113 @@ def check_answer(caller: Caller, answer: dict[str, Any], view: View) -> list[str
     return sorted(k for k in answer if k in FIELD_CLASSES and k not in allowed)
 
 
-def relay_visible(caller: Caller, new_retailer: str, current_retailer: str) -> bool:
-    """Relays are seen by their new and current retailer and by OCCTO (security.md)."""
-    return caller.is_occto or caller.operator_code in (new_retailer, current_retailer)
+# --- relays ----------------------------------------------------------------------------------
+
+class RelayAccess(str, Enum):
+    PARTY = "party"  # the relay's new or current retailer
+    HELPDESK = "helpdesk"  # OCCTO helpdesk and admins
 
 
-def application_visible(caller: Caller, applicant_code: str, area: str) -> bool:
-    """Applications are seen by their applicant, the T&D of the area, and OCCTO (security.md)."""
-    if caller.is_occto:
-        return True
-    if caller.is_tso:
-        return area in caller.areas
-    return caller.operator_code == applicant_code
+#: Fields of a relay answer shown to OCCTO's helpdesk besides the two retailers (the rest are
+#: the parties' own: the customer's name, the current retailer's contract number and memo).
+RELAY_SHARED_FIELDS: frozenset[str] = frozenset({
+    "relay_no", "spid", "area", "new_retailer", "new_retailer_name", "current_retailer", "current_retailer_name",
+    "address", "building", "requested_switch_date", "contact_name", "contact_phone", "status", "status_name",
+    "status_reason", "decision", "decision_staff", "ng_reasons", "ng_reason_names", "decided_at", "withdrawn_by",
+    "withdrawal_reason", "decision_deadline", "switch_start_no", "registered_by", "registered_at", "updated_at",
+    "history",
+})
+RELAY_PARTY_FIELDS: frozenset[str] = frozenset({"customer_name_kana", "customer_name_kanji", "contract_no", "ng_memo"})
+
+
+@dataclass(frozen=True)
+class RelayGrant:
+    access: RelayAccess
+    fields: frozenset[str]
+    _mint: object = None
+
+    def __post_init__(self) -> None:
+        if self._mint is not _MINT:
+            raise TypeError("RelayGrant is made only by switchhub.kernel.visibility")
+
+
+def _is_occto_staff(caller: Caller) -> bool:
+    return caller.is_occto and caller.role in ("helpdesk", "admin")
+
+
+def relay_grant(caller: Caller, new_retailer: str, current_retailer: str) -> RelayGrant | None:
+    """Which fields of this relay the caller sees; None: the relay does not exist for the caller."""
+    if caller.is_retailer and caller.operator_code in (new_retailer, current_retailer):
+        return RelayGrant(RelayAccess.PARTY, RELAY_SHARED_FIELDS | RELAY_PARTY_FIELDS, _MINT)
+    if _is_occto_staff(caller):
+        return RelayGrant(RelayAccess.HELPDESK, RELAY_SHARED_FIELDS, _MINT)
+    return None
+
+
+@dataclass(frozen=True)
+class RelayScope:
+    """Which relays a listing may return: those where `column` is the caller, or all (helpdesk)."""
+
+    column: str | None  # "new_retailer" | "current_retailer" | None for every relay
+    operator_code: str
+    _mint: object = None
+
+    def __post_init__(self) -> None:
+        if self._mint is not _MINT:
+            raise TypeError("RelayScope is made only by switchhub.kernel.visibility")
+
+
+def relay_scope(caller: Caller, side: str) -> RelayScope | None:
+    """Rows of a relay listing: a retailer sees its own side (`new` or `current`), the helpdesk all."""
+    if caller.is_retailer:
+        return RelayScope("new_retailer" if side == "new" else "current_retailer", caller.operator_code, _MINT)
+    if _is_occto_staff(caller):
+        return RelayScope(None, caller.operator_code, _MINT)
+    return None
+
+
+def project_relay(record: dict[str, Any], grant: RelayGrant) -> dict[str, Any]:
+    return {k: v for k, v in record.items() if k in grant.fields}
+
+
+# --- applications ----------------------------------------------------------------------------
+
+APPLICATION_DETAIL_FIELDS: frozenset[str] = frozenset({"details"})
+
+
+@dataclass(frozen=True)
+class ApplicationGrant:
+    details: bool  # the applicant's customer details (names, phone, service menu, capacity)
+    _mint: object = None
+
+    def __post_init__(self) -> None:
+        if self._mint is not _MINT:
+            raise TypeError("ApplicationGrant is made only by switchhub.kernel.visibility")
+
+
+def application_grant(caller: Caller, applicant_code: str, area: str) -> ApplicationGrant | None:
+    """Applications: the applicant and the area's T&D see all, OCCTO staff without details, others nothing."""
+    if caller.is_retailer and caller.operator_code == applicant_code:
+        return ApplicationGrant(True, _MINT)
+    if caller.is_tso and area in caller.areas:
+        return ApplicationGrant(True, _MINT)
+    if _is_occto_staff(caller):
+        return ApplicationGrant(False, _MINT)
+    return None
+
+
+def project_application(record: dict[str, Any], grant: ApplicationGrant) -> dict[str, Any]:
+    return {k: v for k, v in record.items() if grant.details or k not in APPLICATION_DETAIL_FIELDS}
+
+
+def check_application_answer(caller: Caller, answer: dict[str, Any]) -> list[str]:
+    """Fields in an area's application answer the caller may not see (the hub's second opinion)."""
+    grant = application_grant(caller, str(answer.get("applicant_code", "")), str(answer.get("application_no", ""))[:2])
+    if grant is None:
+        return sorted(answer)
+    return sorted(k for k in answer if k in APPLICATION_DETAIL_FIELDS and not grant.details)
+
+
+def sensitive_fields(point: dict[str, Any]) -> list[str]:
+    """Supplier-class or personal fields present in a facility answer (such answers are audited)."""
+    return [f for f in point if f in FIELD_CLASSES and (FIELD_CLASSES[f] is not PUBLIC or f in PERSONAL_FIELDS)]

@@ -24,7 +24,7 @@ from switchhub.kernel.codes import ApplicationStage, ApplicationType, RejectionR
 from switchhub.kernel.errors import Conflict, InputError, IssueCollector, NotFound
 from switchhub.kernel.spid import parse_spid
 from switchhub.kernel.text import validate_phone
-from switchhub.kernel.visibility import application_visible
+from switchhub.kernel.visibility import application_grant, project_application
 
 SWITCH_START, SWITCH_END = "05", "03"
 AMPERES = (10, 15, 20, 30, 40, 50, 60)
@@ -235,21 +235,14 @@ async def execute(conn: AsyncConnection, start_no: str, end_no: str, now: dateti
                                                          "end_no": end_no})
 
 
-def _visible(caller: Caller, app: dict[str, Any]) -> bool:
-    return application_visible(caller, app["applicant_code"], app["area"])
-
-
 async def withdraw(conn: AsyncConnection, caller: Caller, application_no: str, reason: str,
                    now: datetime) -> dict[str, Any]:
-    """Before matching the applicant withdraws (07); after matching either party asks (10) and both → 09."""
+    """The applicant withdraws its own application: before matching it is withdrawn (07); after
+    matching the request (10) rejects both applications of the pair (09), recording who asked."""
     app = await repo.get(conn, application_no, for_update=True)
-    party = app is not None and (app["applicant_code"] == caller.operator_code or (
-        app["stage"] in ("05", "10") and app.get("counterpart_code") == caller.operator_code))
-    if app is None or not party:
+    if app is None or not caller.is_retailer or app["applicant_code"] != caller.operator_code:
         raise NotFound("指定された申込はありません", "No such application")
     if app["stage"] in rules.OPEN:
-        if app["applicant_code"] != caller.operator_code:
-            raise NotFound("指定された申込はありません", "No such application")
         await rules.apply(conn, app, "withdraw", actor=caller.user_login, message={
             "code": "withdrawn", "message": f"申込者により取り消されました: {reason}"})
         await jobs.cancel(conn, "applications.matching_deadline", application_no, now)
@@ -277,7 +270,8 @@ async def withdraw(conn: AsyncConnection, caller: Caller, application_no: str, r
 
 async def status(conn: AsyncConnection, caller: Caller, application_no: str) -> dict[str, Any]:
     app = await repo.get(conn, application_no)
-    if app is None or not _visible(caller, app):
+    grant = application_grant(caller, app["applicant_code"], app["area"]) if app else None
+    if app is None or grant is None:
         raise NotFound("指定された申込はありません", "No such application")
     stage = ApplicationStage(app["stage"])
     out = {
@@ -296,9 +290,7 @@ async def status(conn: AsyncConnection, caller: Caller, application_no: str) -> 
                      "reason_code": h["reason_code"], "at": h["at"].astimezone(JST).isoformat()}
                     for h in await repo.history(conn, application_no)],
     }
-    if caller.operator_code == app["applicant_code"]:
-        out["details"] = app["payload"]
-    return out
+    return project_application({**out, "details": app["payload"]}, grant)
 
 
 async def feed(conn: AsyncConnection, caller: Caller, area: str, after: int, limit: int) -> dict[str, Any]:

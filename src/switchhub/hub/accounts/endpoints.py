@@ -1,17 +1,25 @@
-"""Thin routes: who am I, the operator directory, API credential issue/revoke."""
+"""Thin routes: who am I, the operator directory, my password, API credential revocation."""
 
 from __future__ import annotations
 
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
+from pydantic import BaseModel, ConfigDict, Field
 
-from switchhub.hub.accounts import repository
-from switchhub.hub.deps import require, tx
+from switchhub.httpkit import parse_body
+from switchhub.hub.accounts import repository, service
+from switchhub.hub.deps import actor_of, require, tx
 from switchhub.kernel.caller import Caller
-from switchhub.kernel.errors import NotFound
+from switchhub.kernel.clock import get_clock
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"])
+
+
+class PasswordChange(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid")
+    current_password: str = Field(min_length=1, max_length=256)
+    new_password: str = Field(min_length=1, max_length=256)
 
 
 @router.get("/me", summary="利用者情報 (who am I, my rate limit, my certificate)",
@@ -32,6 +40,16 @@ async def me(request: Request, caller: Caller = Depends(require("hub:me:read")))
     }
 
 
+@router.post("/me/password", summary="パスワードの変更 (change my password)",
+             openapi_extra={"x-interface-ids": ["SH_PASSWORD_CHANGE"]})
+async def change_password(request: Request, caller: Caller = Depends(require("hub:me:password"))) -> dict:
+    body = await parse_body(request, PasswordChange)
+    async with tx(request) as conn:
+        await service.change_password(conn, actor_of(request, caller), body.current_password, body.new_password,
+                                      get_clock().now())
+    return {"changed": True}
+
+
 @router.get("/operators", summary="事業者一覧 (operator list)", openapi_extra={"x-interface-ids": ["IS_30110"]})
 async def operators(request: Request,
                     kind: Literal["occto", "retailer", "tso"] | None = None,
@@ -48,21 +66,6 @@ async def operators(request: Request,
 
 @router.post("/me/credentials/{key_id}:revoke", summary="APIクレデンシャルの失効 (revoke one of my operator's credentials)",
              openapi_extra={"x-interface-ids": ["SH_CREDENTIAL_REVOKE"]})
-async def revoke(key_id: str, request: Request,
-                 caller: Caller = Depends(require("hub:me:read"))) -> dict:
-    from switchhub.kernel.clock import get_clock
-
+async def revoke(key_id: str, request: Request, caller: Caller = Depends(require("hub:credentials:revoke"))) -> dict:
     async with tx(request) as conn:
-        if caller.role != "admin" and not await _is_own_key(conn, key_id, caller):
-            raise NotFound()
-        if not await repository.revoke_credential(conn, key_id, caller.operator_code, get_clock().now()):
-            raise NotFound()
-    return {"key_id": key_id, "revoked": True}
-
-
-async def _is_own_key(conn, key_id: str, caller: Caller) -> bool:
-    from sqlalchemy import text
-
-    row = (await conn.execute(text("SELECT 1 FROM api_credentials k JOIN users u ON u.id = k.user_id"
-                                   " WHERE k.key_id = :k AND u.login_id = :l"), {"k": key_id, "l": caller.user_login})).first()
-    return row is not None
+        return await service.revoke_credential(conn, actor_of(request, caller), key_id, get_clock().now())

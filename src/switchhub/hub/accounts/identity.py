@@ -34,11 +34,15 @@ class CertificateGate:
                                       proxy_header=self.settings.proxy_cert_header)
         state = scope.setdefault("state", {})
         if scope["path"].startswith(INTERNAL_PREFIX):
-            # area systems post events here with their own certificates (configured, not registered users)
-            if cert is None or cert.fingerprint_sha256 not in self.settings.area_fingerprints:
-                await self._refuse(scope, send, "area_certificate_required", None)
+            # area systems post events here with their own certificates (configured, not registered users),
+            # each bound to the area codes it speaks for
+            areas = self.settings.area_certificates.get(cert.fingerprint_sha256) if cert else None
+            if cert is None or areas is None:
+                await self._refuse(scope, send, "area_certificate_required",
+                                   cert.fingerprint_sha256 if cert else None)
                 return
             state["area_cert"] = cert
+            state["area_cert_areas"] = areas
             await self.app(scope, receive, send)
             return
         if cert is None:

@@ -18,6 +18,16 @@ def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
+_DUMMY: list[str] = []
+
+
+def burn_verification(password: str) -> None:
+    """Verify against a throw-away hash: an unknown ID costs the same time as a known one."""
+    if not _DUMMY:
+        _DUMMY.append(_hasher.hash("switchhub-dummy-" + "x" * 16))
+    verify_password(_DUMMY[0], password)
+
+
 def verify_password(stored_hash: str | None, password: str) -> bool:
     if not stored_hash:
         return False
@@ -28,7 +38,10 @@ def verify_password(stored_hash: str | None, password: str) -> bool:
 
 
 def policy_issues(password: str, login_id: str, history: list[str], field: str = "password") -> list[FieldIssue]:
-    """Policy: ≥ 12 characters, not the user ID, not among the last 5 passwords."""
+    """Policy: ≥ 12 characters, not the user ID, not among the last 5 passwords.
+
+    `history` holds the hashes of the most recent passwords, newest first (the current one included).
+    """
     issues: list[FieldIssue] = []
     if len(password) < MIN_LENGTH:
         issues.append(FieldIssue(field, "password_too_short",
@@ -38,7 +51,7 @@ def policy_issues(password: str, login_id: str, history: list[str], field: str =
         issues.append(FieldIssue(field, "password_is_user_id",
                                  "ユーザIDと同じパスワードは使用できません",
                                  "The password must not be the user ID"))
-    if any(verify_password(h, password) for h in history[-HISTORY:]):
+    if any(verify_password(h, password) for h in history[:HISTORY]):
         issues.append(FieldIssue(field, "password_reused",
                                  f"過去{HISTORY}回以内に使用したパスワードは使用できません",
                                  f"The password must not be one of the last {HISTORY}"))

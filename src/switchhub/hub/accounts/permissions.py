@@ -1,8 +1,17 @@
-"""Named permissions `<area>:<resource>:<action>`, declared on every route.
+"""Named permissions `<area>:<resource>:<action>` and the roles that hold them (security.md).
 
-A route declares its permission with `Depends(require("hub:supply-points:read"))`; the
-role table below is the only place that says which roles hold which permission. A test
-walks every route and fails when one lacks a declaration.
+Every API route declares its permission with `Depends(require(...))` and every Web page with
+`Depends(web_user(...))`; the service function behind both checks it again with `check`, so a
+door that forgot its declaration still cannot act. The table below is the only place that says
+which role holds which permission; a test walks every route and fails when one lacks a
+declaration, and another checks every role × operation over HTTP against a table of its own.
+
+Roles are `<operator kind>.<role>`: retailer admin / general / API user, T&D admin / staff
+(`general`), OCCTO admin / helpdesk / general. Decisions where security.md is silent:
+* the own-point export (a bulk read of personal data) is for the retailer's admin and API user;
+* notification settings belong to admins and API users (a retailer's system registers its own
+  webhooks); the access log to admins, API users and OCCTO's helpdesk;
+* OCCTO's general users see facility data (public fields) but no relays or applications.
 """
 
 from __future__ import annotations
@@ -10,35 +19,40 @@ from __future__ import annotations
 from switchhub.kernel.caller import Caller
 from switchhub.kernel.errors import Forbidden
 
-ALL_KINDS = ("retailer", "tso", "occto")
+RETAILER = ("retailer.admin", "retailer.general", "retailer.api")
+TSO = ("tso.admin", "tso.general", "tso.api")
+OCCTO_STAFF = ("occto.admin", "occto.helpdesk")
+OCCTO = (*OCCTO_STAFF, "occto.general")
+EVERYONE = (*RETAILER, *TSO, *OCCTO)
+WITH_PASSWORD = tuple(r for r in EVERYONE if not r.endswith(".api"))
 
-#: permission → operator kinds allowed (every role of those kinds unless ROLE_ONLY says otherwise)
-PERMISSIONS: dict[str, tuple[str, ...]] = {
-    "hub:supply-points:read": ALL_KINDS,
-    "hub:supply-points:search": ALL_KINDS,
-    "hub:supply-points:export": ("retailer",),
-    "hub:calendar:read": ALL_KINDS,
-    "hub:operators:read": ALL_KINDS,
-    "hub:me:read": ALL_KINDS,
-    "hub:relays:write": ("retailer",),
-    "hub:relays:read": ("retailer", "occto"),
-    "hub:relays:helpdesk": ("occto",),
-    "hub:applications:write": ("retailer",),
-    "hub:applications:read": ALL_KINDS,
-    "hub:notify:manage": ("retailer", "tso", "occto"),
-    "hub:audit:read": ALL_KINDS,
-    "hub:web:use": ALL_KINDS,
-}
-ROLE_ONLY: dict[str, tuple[str, ...]] = {
-    "hub:relays:helpdesk": ("helpdesk", "admin"),
-    "hub:notify:manage": ("admin",),
-}
+#: permission → roles holding it
+PERMISSIONS: dict[str, frozenset[str]] = {p: frozenset(roles) for p, roles in {
+    "hub:supply-points:read": EVERYONE,
+    "hub:supply-points:search": EVERYONE,
+    "hub:supply-points:export": ("retailer.admin", "retailer.api"),
+    "hub:calendar:read": EVERYONE,
+    "hub:operators:read": EVERYONE,
+    "hub:me:read": EVERYONE,
+    "hub:me:password": WITH_PASSWORD,
+    "hub:credentials:revoke": EVERYONE,
+    "hub:relays:write": RETAILER,
+    "hub:relays:read": (*RETAILER, *OCCTO_STAFF),
+    "hub:relays:helpdesk": OCCTO_STAFF,
+    "hub:applications:write": RETAILER,
+    "hub:applications:read": (*RETAILER, *TSO, *OCCTO_STAFF),
+    "hub:notify:manage": ("retailer.admin", "retailer.api", "tso.admin", "tso.api", "occto.admin"),
+    "hub:audit:read": ("retailer.admin", "retailer.api", "tso.admin", "tso.api", *OCCTO_STAFF),
+    "hub:web:use": WITH_PASSWORD,
+}.items()}
+
+
+def role_of(caller: Caller) -> str:
+    return f"{caller.kind}.{caller.role}"
 
 
 def allowed(caller: Caller, permission: str) -> bool:
-    kinds = PERMISSIONS[permission]
-    roles = ROLE_ONLY.get(permission)
-    return caller.kind in kinds and (roles is None or caller.role in roles)
+    return role_of(caller) in PERMISSIONS[permission]
 
 
 def check(caller: Caller, permission: str) -> None:

@@ -35,6 +35,13 @@ class TokenBuckets:
             return True, b.tokens, 0.0
         return False, b.tokens, (cost - b.tokens) / self.rate if self.rate > 0 else math.inf
 
+    def peek(self, key: str) -> tuple[float, float]:
+        """(tokens remaining, 0) without taking one: for answers given before the limit applies."""
+        b = self._buckets.get(key)
+        if b is None:
+            return float(self.burst), 0.0
+        return min(float(self.burst), b.tokens + (self._clock() - b.updated) * self.rate), 0.0
+
     def headers(self, remaining: float, wait: float) -> dict[str, str]:
         reset = max(0, math.ceil(wait if wait else (self.burst - remaining) / self.rate if self.rate else 0))
         return {"RateLimit-Limit": str(self.burst), "RateLimit-Remaining": str(int(remaining)),

@@ -49,6 +49,12 @@ async def insert_credential(conn: AsyncConnection, user_id: int, key_id: str, se
     ).scalar_one()
 
 
+async def credential_owner(conn: AsyncConnection, key_id: str) -> dict[str, Any] | None:
+    row = (await conn.execute(text("SELECT u.login_id, u.operator_code FROM api_credentials k"
+                                   " JOIN users u ON u.id = k.user_id WHERE k.key_id = :k"), {"k": key_id})).first()
+    return dict(row._mapping) if row else None
+
+
 async def revoke_credential(conn: AsyncConnection, key_id: str, operator_code: str, now: datetime) -> bool:
     result = await conn.execute(
         text("UPDATE api_credentials k SET revoked_at = :now FROM users u WHERE u.id = k.user_id"
@@ -109,10 +115,21 @@ async def operator_names(conn: AsyncConnection, codes: list[str]) -> dict[str, s
     return {r.code: r.name for r in rows}
 
 
-async def insert_session(conn: AsyncConnection, token_hash: str, user_id: int, fingerprint: str, csrf: str) -> None:
+async def insert_session(conn: AsyncConnection, token_hash: str, user_id: int, fingerprint: str, csrf: str,
+                         now: datetime) -> None:
     await conn.execute(
-        text("INSERT INTO web_sessions (token_hash, user_id, cert_fingerprint, csrf_token) VALUES (:t, :u, :f, :c)"),
-        {"t": token_hash, "u": user_id, "f": fingerprint, "c": csrf},
+        text("INSERT INTO web_sessions (token_hash, user_id, cert_fingerprint, csrf_token, created_at, last_seen_at)"
+             " VALUES (:t, :u, :f, :c, :now, :now)"),
+        {"t": token_hash, "u": user_id, "f": fingerprint, "c": csrf, "now": now},
+    )
+
+
+async def set_password(conn: AsyncConnection, user_id: int, password_hash: str, history: list[str],
+                       now: datetime) -> None:
+    await conn.execute(
+        text("UPDATE users SET password_hash = :h, password_history = :hist, password_changed_at = :now,"
+             " updated_at = :now WHERE id = :id"),
+        {"h": password_hash, "hist": history, "now": now, "id": user_id},
     )
 
 
@@ -122,6 +139,7 @@ async def session(conn: AsyncConnection, token_hash: str) -> dict[str, Any] | No
             text(
                 "SELECT s.token_hash, s.user_id, s.cert_fingerprint, s.csrf_token, s.created_at, s.last_seen_at,"
                 " s.ended_at, u.login_id, u.role, u.display_name, u.status AS user_status, u.operator_code,"
+                " u.password_changed_at,"
                 " o.kind, o.areas, o.name AS operator_name, o.status AS operator_status"
                 " FROM web_sessions s JOIN users u ON u.id = s.user_id JOIN operators o ON o.code = u.operator_code"
                 " WHERE s.token_hash = :t"

@@ -16,10 +16,12 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from switchhub.hub.accounts import repository
-from switchhub.hub.accounts.passwords import verify_password
+from switchhub.hub.accounts import permissions, repository
+from switchhub.hub.accounts.passwords import HISTORY, burn_verification, hash_password, policy_issues, verify_password
+from switchhub.hub.audit.context import Actor
+from switchhub.hub.audit.repository import write
 from switchhub.kernel.caller import Caller
-from switchhub.kernel.errors import Forbidden, Unauthenticated
+from switchhub.kernel.errors import Conflict, Forbidden, IssueCollector, Unauthenticated
 
 MAX_FAILED_LOGINS = 5
 MSG_BAD_LOGIN = ("ユーザIDもしくはパスワードが不正です", "The user ID or password is incorrect")
@@ -31,7 +33,15 @@ SECOND_FACTOR_ROLES = ("admin", "helpdesk")
 
 
 class RefusedError(Forbidden):
-    """A refusal that is also written to the audit log by the boundary that catches it."""
+    """A refusal that is also written to the audit log by the boundary that catches it.
+
+    `audit` names who was refused beyond the certificate (the credential's user, both
+    operators of a mismatch); it goes to the audit record, never into the answer.
+    """
+
+    def __init__(self, *args: Any, audit: dict[str, Any] | None = None, **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        self.audit: dict[str, Any] = dict(audit or {})
 
 
 @dataclass(frozen=True)
@@ -77,18 +87,20 @@ async def resolve_api_caller(conn: AsyncConnection, cert: CertIdentity, authoriz
     row = await repository.credential(conn, key_id)
     if row is None or not hmac.compare_digest(row["secret_hash"], sha256_hex(secret)):
         raise Unauthenticated("APIクレデンシャルが正しくありません", "The credential is not valid", code="credential_invalid")
+    who = {"user_login": row["login_id"], "detail": {"certificate_operator": cert.operator_code,
+                                                    "credential_operator": row["operator_code"].strip()}}
     if row["revoked_at"] is not None:
         raise RefusedError("このAPIクレデンシャルは失効しています", "The credential has been revoked",
-                           code="credential_revoked")
+                           code="credential_revoked", audit=who)
     if row["user_status"] != "active" or row["operator_status"] != "active":
-        raise RefusedError(*MSG_USER_UNAVAILABLE, code="user_unavailable")
+        raise RefusedError(*MSG_USER_UNAVAILABLE, code="user_unavailable", audit=who)
     if row["operator_code"].strip() != cert.operator_code:
         raise RefusedError("クライアント証明書とAPIクレデンシャルの事業者が一致しません",
                            "The certificate and the credential belong to different operators",
-                           code="certificate_operator_mismatch")
+                           code="certificate_operator_mismatch", audit=who)
     if cert.purpose != "api":
         raise RefusedError("API用のクライアント証明書が必要です", "An API client certificate is required",
-                           code="certificate_purpose")
+                           code="certificate_purpose", audit=who)
     return Caller(cert.operator_code, row["kind"], frozenset(a.strip() for a in row["areas"]), row["login_id"],
                   row["role"], cert.fingerprint)
 
@@ -113,6 +125,7 @@ class LoginResult:
     message_en: str = ""
     code: str = ""
     user: dict[str, Any] | None = None
+    user_operator: str | None = None  # the ID's operator when it differs from the terminal's
 
 
 def _otp_ok(secret: str | None, otp: str) -> bool:
@@ -125,32 +138,69 @@ async def check_login(conn: AsyncConnection, cert: CertIdentity, login_id: str, 
                       otp: str = "") -> LoginResult:
     """Password (+ TOTP for admin and helpdesk) login from a registered Web client.
 
-    Failures of either factor count together; the fifth consecutive one freezes the ID.
+    The terminal is checked before the password (security review): from another operator's
+    terminal an ID gets the same answer and the same password-hashing time as an unknown ID,
+    whatever the password, and the attempt never counts towards freezing the ID. Failures of
+    either factor count together; the fifth consecutive one freezes the ID.
     """
-    user = await repository.user_by_login(conn, login_id.strip(), for_update=True) if login_id.strip() else None
+    if cert.purpose != "web":
+        return LoginResult(False, *MSG_TERMINAL, code="terminal_not_allowed")
+    login_id = login_id.strip()
+    user = await repository.user_by_login(conn, login_id, for_update=True) if login_id else None
     if user is None:
-        return LoginResult(False, *MSG_BAD_LOGIN, code="bad_login")
+        burn_verification(password)
+        return LoginResult(False, *MSG_BAD_LOGIN, code="unknown_user")
+    if user["operator_code"].strip() != cert.operator_code:
+        burn_verification(password)
+        return LoginResult(False, *MSG_BAD_LOGIN, code="foreign_terminal",
+                           user_operator=user["operator_code"].strip())
     if user["status"] != "active" or user["operator_status"] != "active" or user["is_api_user"]:
         return LoginResult(False, *MSG_USER_UNAVAILABLE, code="user_unavailable")
     second_factor = user["role"] in SECOND_FACTOR_ROLES
-    if second_factor and not otp.strip() and verify_password(user["password_hash"], password):
+    if second_factor and not otp.strip():  # asked for first, so the answer never confirms a password
+        burn_verification(password)
         return LoginResult(False, *MSG_OTP_REQUIRED, code="otp_required")
-    if not verify_password(user["password_hash"], password) or (second_factor and not _otp_ok(
-            user["totp_secret"], otp.strip())):
+    if not verify_password(user["password_hash"], password) or (
+            second_factor and not _otp_ok(user["totp_secret"], otp.strip())):
         failed = user["failed_logins"] + 1
         status = "frozen" if failed >= MAX_FAILED_LOGINS else "active"
         await repository.set_login_result(conn, user["id"], failed_logins=failed, status=status)
         return LoginResult(False, *MSG_BAD_LOGIN, code="bad_login" if status == "active" else "frozen_now")
-    if user["operator_code"].strip() != cert.operator_code or cert.purpose != "web":
-        return LoginResult(False, *MSG_TERMINAL, code="terminal_not_allowed")
     await repository.set_login_result(conn, user["id"], failed_logins=0, status="active")
     return LoginResult(True, user=user)
 
 
-async def start_session(conn: AsyncConnection, user_id: int, fingerprint: str) -> tuple[str, str]:
-    """(session token for the cookie, CSRF token); only the token's hash is stored."""
+def password_expired(changed_at: datetime | None, now: datetime, max_age: timedelta | None) -> bool:
+    """Expiry is configurable (security.md); a password never set counts as expired."""
+    if max_age is None:
+        return False
+    return changed_at is None or now - changed_at > max_age
+
+
+async def change_password(conn: AsyncConnection, actor: Actor, current: str, new: str, now: datetime) -> None:
+    """The caller changes its own password under the policy (≥ 12, not the ID, not one of the last 5)."""
+    permissions.check(actor.caller, "hub:me:password")
+    user = await repository.user_by_login(conn, actor.caller.user_login, for_update=True)
+    if user is None or not user["password_hash"]:
+        raise Conflict("このユーザにはパスワードが設定されていません", "This user has no password", code="no_password")
+    issues = IssueCollector()
+    if not verify_password(user["password_hash"], current):
+        issues.add("current_password", "wrong_password", "現在のパスワードが正しくありません",
+                   "The current password is wrong")
+    recent = [user["password_hash"], *[h for h in user["password_history"] if h != user["password_hash"]]][:HISTORY]
+    issues.extend(policy_issues(new, user["login_id"], recent, field="new_password"))
+    issues.raise_if_any()
+    await repository.set_password(conn, user["id"], hash_password(new), recent, now)
+    await write(conn, actor.entry("user.password.change", resource_type="user", resource_ids=[user["login_id"]]))
+
+
+async def start_session(conn: AsyncConnection, user_id: int, fingerprint: str, now: datetime) -> tuple[str, str]:
+    """(session token for the cookie, CSRF token); only the token's hash is stored.
+
+    Times come from the application clock, so idle and absolute timeouts follow it.
+    """
     token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(24)
-    await repository.insert_session(conn, sha256_hex(token), user_id, fingerprint, csrf)
+    await repository.insert_session(conn, sha256_hex(token), user_id, fingerprint, csrf, now)
     return token, csrf
 
 
@@ -161,11 +211,17 @@ class WebUser:
     operator_name: str
     csrf_token: str
     token_hash: str
+    password_expired: bool = False
 
 
 async def resolve_session(conn: AsyncConnection, token: str | None, cert: CertIdentity, now: datetime,
-                          idle: timedelta, absolute: timedelta) -> WebUser | None:
-    """The logged-in user, or None when the session is missing, ended, expired or from another client."""
+                          idle: timedelta, absolute: timedelta, password_max_age: timedelta | None = None
+                          ) -> WebUser | None:
+    """The logged-in user, or None when the session is missing, ended, expired or from another client.
+
+    A session belongs to the client certificate that created it: the same cookie from another
+    certificate is no session at all (and does not end the real one).
+    """
     if not token:
         return None
     row = await repository.session(conn, sha256_hex(token))
@@ -179,4 +235,21 @@ async def resolve_session(conn: AsyncConnection, token: str | None, cert: CertId
     await repository.touch_session(conn, row["token_hash"], now)
     caller = Caller(row["operator_code"].strip(), row["kind"], frozenset(a.strip() for a in row["areas"]),
                     row["login_id"], row["role"], cert.fingerprint)
-    return WebUser(caller, row["display_name"], row["operator_name"], row["csrf_token"], row["token_hash"])
+    return WebUser(caller, row["display_name"], row["operator_name"], row["csrf_token"], row["token_hash"],
+                   password_expired(row["password_changed_at"], now, password_max_age))
+
+
+async def revoke_credential(conn: AsyncConnection, actor: Actor, key_id: str, now: datetime) -> dict[str, Any]:
+    """A user revokes its own API credential; an admin any credential of its operator."""
+    caller = actor.caller
+    permissions.check(caller, "hub:credentials:revoke")
+    owner = await repository.credential_owner(conn, key_id)
+    mine = owner is not None and owner["operator_code"].strip() == caller.operator_code and (
+        caller.role == "admin" or owner["login_id"] == caller.user_login)
+    if not mine or not await repository.revoke_credential(conn, key_id, caller.operator_code, now):
+        from switchhub.kernel.errors import NotFound
+
+        raise NotFound("指定されたAPIクレデンシャルはありません", "No such credential")
+    await write(conn, actor.entry("credential.revoke", resource_type="api_credential", resource_ids=[key_id],
+                                  detail={"for": owner["login_id"]}))
+    return {"key_id": key_id, "revoked": True}

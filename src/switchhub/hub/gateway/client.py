@@ -17,7 +17,16 @@ import httpx
 
 from switchhub.kernel.caller import Caller
 from switchhub.kernel.codes import Area
-from switchhub.kernel.errors import AreaTimeout, AreaUnavailable, InputError, NotFound, SwitchhubError
+from switchhub.kernel.errors import (
+    RESERVED_MEMBERS,
+    AreaTimeout,
+    AreaUnavailable,
+    Conflict,
+    Forbidden,
+    InputError,
+    NotFound,
+    SwitchhubError,
+)
 
 Transport = httpx.AsyncBaseTransport
 
@@ -122,7 +131,11 @@ def _unavailable(area: str) -> AreaUnavailable:
 
 
 def translate_error(area: str, status: int, body: dict | None) -> SwitchhubError:
-    """An area's problem answer as the hub's own typed error (5xx → 503 for that area)."""
+    """An area's problem answer as the hub's own typed error (5xx → 503 for that area).
+
+    Business refusals keep the area's code, title and detail (a 409 state check stays the
+    state check it is); "not found" is the hub's own, so absent and not-yours stay alike.
+    """
     body = body or {}
     detail = str(body.get("detail") or "")
     if status == 404:
@@ -134,7 +147,13 @@ def translate_error(area: str, status: int, body: dict | None) -> SwitchhubError
                              str(e.get("message", ""))) for e in body.get("errors", []) if isinstance(e, dict)]
         return InputError(detail or None, detail or None, errors=issues, code=body.get("code") or None)
     if 400 <= status < 500:
-        err = SwitchhubError(detail, detail, code=str(body.get("code") or "area_refused"))
+        kind = {403: Forbidden, 409: Conflict}.get(status, SwitchhubError)
+        err = kind(detail or None, detail or None, code=str(body.get("code") or "area_refused"),
+                   extra={k: v for k, v in body.items() if k not in RESERVED_MEMBERS})
         err.status = status
+        if kind is SwitchhubError:
+            err.title_ja, err.title_en = "一般送配電事業者のシステムが要求を受け付けませんでした", "The area system refused the request"
+        if body.get("title"):
+            err.title_ja = str(body["title"])
         return err
     return _unavailable(area)

@@ -8,21 +8,20 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import StreamingResponse
 
-from switchhub.httpkit import FastJSONResponse, request_id
-from switchhub.hub.audit.repository import write
-from switchhub.hub.deps import require
+from switchhub.httpkit import FastJSONResponse
+from switchhub.hub.audit.context import Actor
+from switchhub.hub.deps import actor_of, require
 from switchhub.hub.gateway import service
 from switchhub.hub.gateway.schemas import BatchGetRequest
 from switchhub.kernel.caller import Caller
-from switchhub.kernel.errors import AreaUnavailable, IssueCollector
-from switchhub.kernel.spid import AREA_CODES, parse_spid
-from switchhub.kernel.visibility import View, check_answer
+from switchhub.kernel.errors import IssueCollector
+from switchhub.kernel.spid import parse_spid
 
 router = APIRouter(prefix="/api/v1", tags=["supply-points"])
 
 
-def _ctx(request: Request, caller: Caller, purpose: str = "switching") -> service.RequestContext:
-    return service.RequestContext(caller, request_id(request), request.client.host if request.client else "", purpose)
+def _ctx(request: Request, caller: Caller) -> Actor:
+    return actor_of(request, caller)
 
 
 @router.get("/supply-points/{spid}", summary="設備情報照会 (facility lookup)",
@@ -94,40 +93,17 @@ async def search_supply_points(
             responses={200: {"content": {"application/gzip": {}}, "description": "gzip-compressed CSV or NDJSON"}})
 async def export_supply_points(request: Request, format: Literal["csv", "ndjson"] = "csv",
                                caller: Caller = Depends(require("hub:supply-points:export"))) -> StreamingResponse:
-    areas = sorted(caller.areas) or list(AREA_CODES)
-    ctx = _ctx(request, caller, "export")
     stack = AsyncExitStack()
     try:
-        streams = []
-        for i, area in enumerate(areas):
-            try:
-                resp = await stack.enter_async_context(request.app.state.areas.stream(
-                    area, "/area/v1/supply-points:export", caller,
-                    params={"area": area, "format": format, "header": "true" if i == 0 else "false"}))
-            except AreaUnavailable:
-                raise
-            streams.append((area, resp))
-        fields = streams[0][1].headers.get("x-export-fields", "").split(",") if streams else []
-        bad = check_answer(caller, {f: None for f in fields}, View.EXPORT)
-        count = sum(int(r.headers.get("x-row-count", "0")) for _, r in streams)
-        async with request.app.state.engine.begin() as conn:
-            if bad:
-                await write(conn, ctx.entry("alert.visibility.restricted_field", resource_type="export",
-                                            fields=bad, outcome="refused"))
-            else:
-                await write(conn, ctx.entry("api.supply_point.export", resource_type="supply_point",
-                                            fields=fields, item_count=count, detail={"format": format,
-                                                                                     "areas": areas}))
-        if bad:
-            raise AreaUnavailable("エリアシステムの応答に不正な項目が含まれていたため中止しました",
-                                  "The area answered restricted fields; the export was stopped")
+        streams, count = await service.open_export(request.app.state.engine, request.app.state.areas,
+                                                   actor_of(request, caller, purpose="export"), format, stack)
     except BaseException:
         await stack.aclose()
         raise
 
     async def body():
         try:
-            for _, resp in streams:
+            for resp in streams:
                 async for chunk in resp.aiter_raw():
                     yield chunk
         finally:

@@ -1,8 +1,9 @@
-"""Facility lookup, batch, search and export through the hub.
+"""Facility lookup, batch and search through the hub.
 
 The area decides visibility first; here the hub checks every answer again with the
-same policy, strips and alerts on anything the caller may not see, names the current
-retailer, and writes the audit record before the answer leaves.
+same policy (`kernel.visibility`), strips and alerts on anything the caller may not see,
+names the current retailer, and writes the audit record before the answer leaves. The
+API and the Web pages both call these functions, which check the permission themselves.
 """
 
 from __future__ import annotations
@@ -10,47 +11,33 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import defaultdict
+from contextlib import AsyncExitStack
 from typing import Any
+
+import httpx
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from switchhub.hub.accounts import permissions
 from switchhub.hub.accounts import repository as accounts
+from switchhub.hub.audit.context import Actor
 from switchhub.hub.audit.repository import AuditEntry, write
 from switchhub.hub.gateway.client import AreaClient
-from switchhub.kernel.caller import Caller
-from switchhub.kernel.errors import SwitchhubError
+from switchhub.kernel.errors import AreaUnavailable, SwitchhubError
 from switchhub.kernel.geo import areas_of_prefecture
 from switchhub.kernel.spid import AREA_CODES
-from switchhub.kernel.visibility import FIELD_CLASSES, PERSONAL_FIELDS, FieldClass, View, check_answer
+from switchhub.kernel.visibility import View, check_answer, sensitive_fields
 
 log = logging.getLogger("switchhub.hub.visibility")
 SEARCH_CAP = 100
 
 
-class RequestContext:
-    """Who asked, from where, and why: what every audit record needs."""
-
-    def __init__(self, caller: Caller, request_id: str, remote_addr: str, purpose: str = "switching") -> None:
-        self.caller, self.request_id, self.remote_addr, self.purpose = caller, request_id, remote_addr, purpose
-
-    def entry(self, action: str, **kw: Any) -> AuditEntry:
-        c = self.caller
-        return AuditEntry(action=action, operator_code=c.operator_code, user_login=c.user_login,
-                          cert_fingerprint=c.cert_fingerprint or None, request_id=self.request_id,
-                          remote_addr=self.remote_addr, purpose=self.purpose, **kw)
-
-
-def _sensitive(point: dict[str, Any]) -> list[str]:
-    return [f for f in point if f in FIELD_CLASSES and (FIELD_CLASSES[f] is not FieldClass.PUBLIC
-                                                        or f in PERSONAL_FIELDS)]
-
-
-def recheck(ctx: RequestContext, point: dict[str, Any], view: View, alerts: list[AuditEntry]) -> dict[str, Any]:
+def recheck(ctx: Actor, point: dict[str, Any], view: View, alerts: list[AuditEntry]) -> dict[str, Any]:
     """Drop fields the caller may not see and record an alert for each such answer."""
     bad = check_answer(ctx.caller, point, view)
     if bad:
         log.error("area answered restricted fields", extra={"fields": bad, "spid": point.get("spid")})
-        alerts.append(ctx.entry("alert.visibility.restricted_field", resource_type="supply_point",
+        alerts.append(ctx.alert("visibility.restricted_field", resource_type="supply_point",
                                 resource_ids=[str(point.get("spid", ""))], fields=bad, outcome="stripped"))
         point = {k: v for k, v in point.items() if k not in bad}
     return point
@@ -85,20 +72,24 @@ async def _audit(engine: AsyncEngine, entries: list[AuditEntry]) -> None:
             await write(conn, *entries)
 
 
-async def lookup(engine: AsyncEngine, areas: AreaClient, ctx: RequestContext, spid: str) -> dict[str, Any]:
+async def lookup(engine: AsyncEngine, areas: AreaClient, ctx: Actor, spid: str) -> dict[str, Any]:
+    """設備情報照会 (IF_10110): one point as the caller may see it on today's date."""
+    permissions.check(ctx.caller, "hub:supply-points:read")
     answer = await areas.call(spid[:2], "GET", f"/area/v1/supply-points/{spid}", ctx.caller)
     alerts: list[AuditEntry] = []
     point = recheck(ctx, answer["point"], View.LOOKUP, alerts)
     await _name_retailers(engine, [point])
-    sensitive = _sensitive(point)
+    sensitive = sensitive_fields(point)
     if sensitive:
-        alerts.append(ctx.entry("api.supply_point.lookup", resource_type="supply_point", resource_ids=[spid],
+        alerts.append(ctx.entry("supply_point.lookup", resource_type="supply_point", resource_ids=[spid],
                                 fields=sensitive, item_count=1))
     await _audit(engine, alerts)
     return point
 
 
-async def batch(engine: AsyncEngine, areas: AreaClient, ctx: RequestContext, spids: list[str]) -> dict[str, Any]:
+async def batch(engine: AsyncEngine, areas: AreaClient, ctx: Actor, spids: list[str]) -> dict[str, Any]:
+    """Batch lookup (≤ 1,000, requested No.71): each area asked once, concurrently."""
+    permissions.check(ctx.caller, "hub:supply-points:read")
     by_area: dict[str, list[str]] = defaultdict(list)
     for s in spids:
         by_area[s[:2]].append(s)
@@ -123,10 +114,10 @@ async def batch(engine: AsyncEngine, areas: AreaClient, ctx: RequestContext, spi
         not_found += res["not_found"]
     points = [found[s] for s in spids if s in found]
     await _name_retailers(engine, points)
-    sensitive_ids = [p["spid"] for p in points if _sensitive(p)]
+    sensitive_ids = [p["spid"] for p in points if sensitive_fields(p)]
     if sensitive_ids:
-        fields = sorted({f for p in points for f in _sensitive(p)})
-        alerts.append(ctx.entry("api.supply_point.batch_get", resource_type="supply_point",
+        fields = sorted({f for p in points for f in sensitive_fields(p)})
+        alerts.append(ctx.entry("supply_point.batch_get", resource_type="supply_point",
                                 resource_ids=sensitive_ids, fields=fields, item_count=len(sensitive_ids)))
     await _audit(engine, alerts)
     return {"items": points, "not_found": not_found, "failed": failed}
@@ -140,9 +131,10 @@ def search_areas(params: dict[str, str]) -> list[str]:
     return list(AREA_CODES)
 
 
-async def search(engine: AsyncEngine, areas: AreaClient, ctx: RequestContext, params: dict[str, str], page: int,
+async def search(engine: AsyncEngine, areas: AreaClient, ctx: Actor, params: dict[str, str], page: int,
                  per_page: int) -> dict[str, Any]:
     """Fan out to the areas the query can concern; merge in area order; cap at 100."""
+    permissions.check(ctx.caller, "hub:supply-points:search")
     targets = search_areas(params)
     query = {k: v for k, v in params.items() if v and k != "area"}
     offset = (page - 1) * per_page
@@ -171,3 +163,31 @@ async def search(engine: AsyncEngine, areas: AreaClient, ctx: RequestContext, pa
             "items": items[offset:offset + per_page], "unavailable_areas": unavailable,
             **({"message": "検索結果が100件を超えました。条件を追加して絞り込んでください",
                 "message_en": "More than 100 matches: narrow your search"} if truncated else {})}
+
+
+async def open_export(engine: AsyncEngine, areas: AreaClient, ctx: Actor, fmt: str, stack: AsyncExitStack
+                      ) -> tuple[list[httpx.Response], int]:
+    """Own-point export (requested No.56): one streamed answer per area of the caller, checked and
+    audited before the first byte leaves. The streams close with `stack`."""
+    caller = ctx.caller
+    permissions.check(caller, "hub:supply-points:export")
+    targets = sorted(caller.areas) or list(AREA_CODES)
+    streams = []
+    for i, area in enumerate(targets):
+        streams.append(await stack.enter_async_context(areas.stream(
+            area, "/area/v1/supply-points:export", caller,
+            params={"area": area, "format": fmt, "header": "true" if i == 0 else "false"})))
+    fields = streams[0].headers.get("x-export-fields", "").split(",") if streams else []
+    bad = check_answer(caller, {f: None for f in fields}, View.EXPORT)
+    count = sum(int(r.headers.get("x-row-count", "0")) for r in streams)
+    async with engine.begin() as conn:
+        if bad:
+            await write(conn, ctx.alert("visibility.restricted_field", resource_type="export", fields=bad,
+                                        outcome="refused"))
+        else:
+            await write(conn, ctx.entry("supply_point.export", resource_type="supply_point", fields=fields,
+                                        item_count=count, detail={"format": fmt, "areas": targets}))
+    if bad:
+        raise AreaUnavailable("エリアシステムの応答に不正な項目が含まれていたため中止しました",
+                              "The area answered restricted fields; the export was stopped")
+    return streams, count

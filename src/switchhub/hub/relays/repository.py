@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
+
+from switchhub.kernel.visibility import RelayScope
 
 COLUMNS = ("r.relay_no, r.spid, r.area, r.new_retailer, r.current_retailer, r.contract_no, r.customer_name_kana,"
            " r.customer_name_kanji, r.address, r.building, r.requested_switch_date, r.contact_name, r.contact_phone,"
@@ -60,8 +63,21 @@ async def update_fields(conn: AsyncConnection, relay_no: str, fields: dict[str, 
                        {**fields, "relay_no": relay_no})
 
 
-async def search(conn: AsyncConnection, where: list[str], params: dict[str, Any], offset: int, limit: int
-                 ) -> tuple[int, list[dict[str, Any]]]:
+async def add_history(conn: AsyncConnection, relay_no: str, from_status: str | None, to_status: str, rule: str,
+                      reason_code: str, actor: str, detail: dict[str, Any] | None = None) -> None:
+    await conn.execute(text(
+        "INSERT INTO relay_history (relay_no, from_status, to_status, rule, reason_code, actor, detail)"
+        " VALUES (:no, :f, :t, :rule, :reason, :actor, CAST(:detail AS jsonb))"),
+        {"no": relay_no, "f": from_status, "t": to_status, "rule": rule, "reason": reason_code, "actor": actor,
+         "detail": json.dumps(detail or {}, ensure_ascii=False, default=str)})
+
+
+async def search(conn: AsyncConnection, scope: RelayScope, where: list[str], params: dict[str, Any], offset: int,
+                 limit: int) -> tuple[int, list[dict[str, Any]]]:
+    """Relays within the visibility scope (the only way to list relays) matching the filters."""
+    if scope.column is not None:
+        where = [f"r.{scope.column} = :scope_operator", *where]
+        params = {**params, "scope_operator": scope.operator_code}
     cond = " AND ".join(where) or "true"
     total = (await conn.execute(text(f"SELECT count(*){FROM} WHERE {cond}"), params)).scalar_one()
     rows = await conn.execute(text(f"SELECT {COLUMNS}{FROM} WHERE {cond} ORDER BY r.updated_at DESC, r.relay_no DESC"

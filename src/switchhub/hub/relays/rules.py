@@ -49,7 +49,7 @@ async def apply(conn: AsyncConnection, relay: dict[str, Any], rule_name: str, *,
     if current not in rule.leaves:
         raise Conflict(f"廃止取次ステータス「{RelayStatus(current).ja}」ではこの操作はできません（取次番号 {relay['relay_no']}）",
                        f"Relay {relay['relay_no']} in status {current} does not allow {rule.name}",
-                       code="relay_status_conflict", extra={"relay_no": relay["relay_no"], "status": current})
+                       code="relay_status_conflict", extra={"relay_no": relay["relay_no"], "relay_status": current})
     code = reason or rule.reason
     sets = {"status": rule.enters, "status_reason": code, **(changes or {})}
     assignments = ", ".join(f"{k} = :{k}" for k in sets)

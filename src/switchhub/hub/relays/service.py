@@ -1,7 +1,10 @@
 """The cancellation relay (廃止取次, P3): register, correct, decide, withdraw, expire, follow matching.
 
-Relays are visible only to their new and current retailer and to OCCTO; anyone else gets
-the same 404 as for a relay that does not exist.
+Each public action is the one implementation behind its API route and its Web form (Zulip's
+`do_*`): it checks the actor's permission, makes the change through the transition rules, and
+writes the audit record in the caller's transaction; the door only translates. Which relays
+and which fields a caller sees is decided by `kernel.visibility` (relay_grant, relay_scope);
+anyone else gets the same 404 as for a relay that does not exist.
 """
 
 from __future__ import annotations
@@ -13,7 +16,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from switchhub.db import jobs
+from switchhub.hub.accounts import permissions
 from switchhub.hub.accounts import repository as accounts
+from switchhub.hub.audit.context import Actor
+from switchhub.hub.audit.repository import write
+from switchhub.hub.gateway.client import AreaClient
 from switchhub.hub.notify.publish import publish
 from switchhub.hub.relays import repository as repo
 from switchhub.hub.relays import rules
@@ -25,7 +32,7 @@ from switchhub.kernel.codes import NgReason, RelayStatus
 from switchhub.kernel.errors import Conflict, InputError, IssueCollector, NotFound
 from switchhub.kernel.spid import parse_spid
 from switchhub.kernel.text import normalize_kana, normalize_text, validate_phone
-from switchhub.kernel.visibility import relay_visible
+from switchhub.kernel.visibility import project_relay, relay_grant, relay_scope
 
 TERMINATING_TYPES = {"01", "02", "03", "12", "13", "14"}
 
@@ -38,8 +45,18 @@ def _not_found() -> NotFound:
     return NotFound("指定された廃止取次はありません", "No such relay")
 
 
-def visible(caller: Caller, relay: dict[str, Any]) -> bool:
-    return relay_visible(caller, relay["new_retailer"], relay["current_retailer"])
+def _audit(actor: Actor, action: str, relay_no: str, **detail: Any):
+    return actor.entry(f"relay.{action}", resource_type="relay", resource_ids=[relay_no], detail=dict(detail))
+
+
+async def pending_types_at(areas: AreaClient, caller: Caller, spid: str) -> set[str]:
+    """Application types pending at the point (a public facility field), from the point's area."""
+    try:
+        answer = await areas.call(spid[:2], "GET", f"/area/v1/supply-points/{spid}", caller)
+    except NotFound:
+        raise InputError.single("spid", "point_not_found", f"供給地点特定番号 {spid} の供給地点はありません",
+                                "No such supply point") from None
+    return {a["type"] for a in answer["point"].get("pending_applications") or []}
 
 
 async def _event(conn: AsyncConnection, kind: str, relay: dict[str, Any], now: datetime, **extra: Any) -> None:
@@ -50,9 +67,11 @@ async def _event(conn: AsyncConnection, kind: str, relay: dict[str, Any], now: d
                   f"{kind}:{relay['relay_no']}:{relay['status']}", now)
 
 
-async def register(conn: AsyncConnection, caller: Caller, req: RelayRegistration, pending_types: set[str],
+async def register(conn: AsyncConnection, areas: AreaClient, actor: Actor, req: RelayRegistration,
                    now: datetime) -> dict[str, Any]:
-    """`pending_types`: application types pending at the point, from the area (public field)."""
+    """The new retailer registers a relay to the point's current retailer (IS_20110)."""
+    caller = actor.caller
+    permissions.check(caller, "hub:relays:write")
     issues = IssueCollector()
     today = now.astimezone(JST).date()
     try:
@@ -77,7 +96,7 @@ async def register(conn: AsyncConnection, caller: Caller, req: RelayRegistration
         except InputError as exc:
             issues.extend(exc.errors)
     issues.raise_if_any()
-    if pending_types & TERMINATING_TYPES:
+    if await pending_types_at(areas, caller, spid) & TERMINATING_TYPES:
         raise Conflict(f"この供給地点は現小売事業者による廃止を受付中です（{NgReason.TERMINATION_IN_PROGRESS.ja}）",
                        "The current retailer has already filed a termination for this point",
                        code="termination_pending")
@@ -98,15 +117,12 @@ async def register(conn: AsyncConnection, caller: Caller, req: RelayRegistration
     except IntegrityError:
         await _refuse_duplicate(conn, caller, spid)
         raise
-    from sqlalchemy import text
-
-    await conn.execute(text("INSERT INTO relay_history (relay_no, to_status, rule, reason_code, actor)"
-                            " VALUES (:n, '01', 'register', 'registered', :a)"),
-                       {"n": relay["relay_no"], "a": caller.user_login})
+    await repo.add_history(conn, relay["relay_no"], None, "01", "register", "registered", caller.user_login)
     await jobs.enqueue(conn, "relays.expire_undecided", relay["relay_no"],
                        midnight(relay["decision_deadline"] + timedelta(days=1)))
     await _event(conn, "relay.registered", relay, now)
-    return await detail(conn, caller, relay["relay_no"])
+    await write(conn, _audit(actor, "register", relay["relay_no"]))
+    return await _answer(conn, caller, relay["relay_no"])
 
 
 async def _refuse_duplicate(conn: AsyncConnection, caller: Caller, spid: str) -> None:
@@ -124,16 +140,19 @@ async def _refuse_duplicate(conn: AsyncConnection, caller: Caller, spid: str) ->
                    code="relay_duplicate", extra={"expires_on": str(expires)})
 
 
-async def _mine(conn: AsyncConnection, caller: Caller, relay_no: str) -> dict[str, Any]:
+async def _locked_visible(conn: AsyncConnection, caller: Caller, relay_no: str) -> dict[str, Any]:
     relay = await repo.get(conn, relay_no, for_update=True)
-    if relay is None or not visible(caller, relay):
+    if relay is None or relay_grant(caller, relay["new_retailer"], relay["current_retailer"]) is None:
         raise _not_found()
     return relay
 
 
-async def correct(conn: AsyncConnection, caller: Caller, relay_no: str, req: RelayCorrection, now: datetime
+async def correct(conn: AsyncConnection, actor: Actor, relay_no: str, req: RelayCorrection, now: datetime
                   ) -> dict[str, Any]:
-    relay = await _mine(conn, caller, relay_no)
+    """The new retailer corrects its relay while it awaits the decision (訂正)."""
+    caller = actor.caller
+    permissions.check(caller, "hub:relays:write")
+    relay = await _locked_visible(conn, caller, relay_no)
     if relay["new_retailer"] != caller.operator_code:
         raise _not_found()
     if relay["status"] != "01":
@@ -147,12 +166,10 @@ async def correct(conn: AsyncConnection, caller: Caller, relay_no: str, req: Rel
     if "customer_name_kana" in fields:
         fields["customer_name_kana"] = normalize_kana(fields["customer_name_kana"])
     await repo.update_fields(conn, relay_no, fields)
-    from sqlalchemy import text
-
-    await conn.execute(text("INSERT INTO relay_history (relay_no, from_status, to_status, rule, reason_code, actor,"
-                            " detail) VALUES (:n, '01', '01', 'correct', 'corrected', :a, CAST(:d AS jsonb))"),
-                       {"n": relay_no, "a": caller.user_login, "d": __import__("json").dumps(sorted(fields))})
-    return await detail(conn, caller, relay_no)
+    await repo.add_history(conn, relay_no, "01", "01", "correct", "corrected", caller.user_login,
+                           {"fields": sorted(fields)})
+    await write(conn, _audit(actor, "correct", relay_no, fields=sorted(fields)))
+    return await _answer(conn, caller, relay_no)
 
 
 def _check_decision(req: RelayDecisionInput) -> None:
@@ -172,12 +189,15 @@ def _check_decision(req: RelayDecisionInput) -> None:
     issues.raise_if_any()
 
 
-async def decide(conn: AsyncConnection, caller: Caller, relay_no: str, req: RelayDecisionInput, now: datetime
+async def decide(conn: AsyncConnection, actor: Actor, relay_no: str, req: RelayDecisionInput, now: datetime
                  ) -> dict[str, Any]:
-    relay = await _mine(conn, caller, relay_no)
+    """The current retailer decides OK or NG (IS_20410); the new retailer is told it cannot."""
+    caller = actor.caller
+    permissions.check(caller, "hub:relays:write")
+    relay = await _locked_visible(conn, caller, relay_no)
     if relay["current_retailer"] != caller.operator_code:
-        raise _not_found() if relay["new_retailer"] != caller.operator_code and not caller.is_occto else Conflict(
-            "判断できるのは現小売事業者だけです", "Only the current retailer decides", code="not_current_retailer")
+        raise Conflict("判断できるのは現小売事業者だけです", "Only the current retailer decides",
+                       code="not_current_retailer")
     _check_decision(req)
     changes = {"decision": req.decision, "decision_staff": normalize_text(req.staff_name), "decided_at": now,
                "ng_reasons": sorted(set(req.ng_reasons)), "ng_memo": req.memo.strip()}
@@ -188,15 +208,17 @@ async def decide(conn: AsyncConnection, caller: Caller, relay_no: str, req: Rela
         await jobs.enqueue(conn, "relays.expire_no_application", relay_no,
                            midnight(relay["requested_switch_date"] + timedelta(days=1)))
     await _event(conn, "relay.decided", relay, now, decision=req.decision, ng_reasons=changes["ng_reasons"])
-    return await detail(conn, caller, relay_no)
+    await write(conn, _audit(actor, "decide", relay_no, decision=req.decision, ng_reasons=changes["ng_reasons"]))
+    return await _answer(conn, caller, relay_no)
 
 
-async def withdraw(conn: AsyncConnection, caller: Caller, relay_no: str, reason: str, now: datetime
+async def withdraw(conn: AsyncConnection, actor: Actor, relay_no: str, reason: str, now: datetime
                    ) -> dict[str, Any]:
-    relay = await _mine(conn, caller, relay_no)
+    """The new retailer withdraws (06) while 01 or 02; OCCTO's helpdesk may withdraw any, with a reason."""
+    caller = actor.caller
+    permissions.check(caller, "hub:relays:helpdesk" if caller.is_occto else "hub:relays:write")
+    relay = await _locked_visible(conn, caller, relay_no)
     if caller.is_occto:
-        if caller.role not in ("helpdesk", "admin"):
-            raise _not_found()
         if not reason.strip():
             raise InputError.single("reason", "required", "ヘルプデスクによる取消には理由が必要です",
                                     "The helpdesk must give a reason")
@@ -210,7 +232,8 @@ async def withdraw(conn: AsyncConnection, caller: Caller, relay_no: str, reason:
     for kind in ("relays.expire_undecided", "relays.expire_no_application"):
         await jobs.cancel(conn, kind, relay_no, now)
     await _event(conn, "relay.withdrawn", relay, now, reason=reason.strip(), withdrawn_by=caller.operator_code)
-    return await detail(conn, caller, relay_no)
+    await write(conn, _audit(actor, "withdraw", relay_no, reason=reason.strip()))
+    return await _answer(conn, caller, relay_no)
 
 
 async def expire(conn: AsyncConnection, relay_no: str, rule: str, now: datetime) -> None:
@@ -225,8 +248,10 @@ async def expire(conn: AsyncConnection, relay_no: str, rule: str, now: datetime)
 
 
 async def link_switch_start(conn: AsyncConnection, caller: Caller, relay_no: str, spid: str) -> None:
-    """Check before filing a switch-start that names a relay: the caller's own OK relay for that point."""
-    relay = await repo.get(conn, relay_no)
+    """Check before filing a switch-start that names a relay: the caller's own OK relay for that point.
+
+    The relay stays locked until the filing's transaction ends, so two filings cannot both use it."""
+    relay = await repo.get(conn, relay_no, for_update=True)
     if relay is None or relay["new_retailer"] != caller.operator_code:
         raise InputError.single("relay_no", "unknown_relay", f"廃止取次番号 {relay_no} は見つかりません",
                                 "Unknown relay number")
@@ -270,29 +295,33 @@ def _public(relay: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-async def detail(conn: AsyncConnection, caller: Caller, relay_no: str) -> dict[str, Any]:
+async def _answer(conn: AsyncConnection, caller: Caller, relay_no: str) -> dict[str, Any]:
     relay = await repo.get(conn, relay_no)
-    if relay is None or not visible(caller, relay):
+    grant = relay_grant(caller, relay["new_retailer"], relay["current_retailer"]) if relay else None
+    if relay is None or grant is None:
         raise _not_found()
     out = _public(relay)
     out["history"] = [{**h, "at": h["at"].astimezone(JST).isoformat()} for h in await repo.history(conn, relay_no)]
-    return out
+    return project_relay(out, grant)
 
 
-async def listing(conn: AsyncConnection, caller: Caller, role: str, filters: dict[str, Any], page: int,
+async def detail(conn: AsyncConnection, caller: Caller, relay_no: str) -> dict[str, Any]:
+    """One relay as the caller may see it (IS_20210), with its history."""
+    permissions.check(caller, "hub:relays:read")
+    return await _answer(conn, caller, relay_no)
+
+
+async def listing(conn: AsyncConnection, caller: Caller, side: str, filters: dict[str, Any], page: int,
                   per_page: int) -> dict[str, Any]:
+    """Relays I registered (side=new, IS_20210) or addressed to me (side=current, IS_20310); all for the helpdesk."""
+    permissions.check(caller, "hub:relays:read")
+    scope = relay_scope(caller, side)
+    if scope is None:
+        return {"total": 0, "page": page, "per_page": per_page, "items": []}
     where: list[str] = []
     params: dict[str, Any] = {}
-    if caller.is_occto:
-        pass
-    elif role == "new":
-        where.append("r.new_retailer = :me")
-        params["me"] = caller.operator_code
-    else:
-        where.append("r.current_retailer = :me")
-        params["me"] = caller.operator_code
-    counterpart = "r.current_retailer" if role == "new" else "r.new_retailer"
-    counterpart_name = "cr.name" if role == "new" else "nr.name"
+    counterpart = "r.current_retailer" if side == "new" else "r.new_retailer"
+    counterpart_name = "cr.name" if side == "new" else "nr.name"
     simple = {"relay_no": "r.relay_no = :relay_no", "spid": "r.spid = :spid", "status": "r.status = :status",
               "area": "r.area = :area", "counterpart_code": f"{counterpart} = :counterpart_code"}
     for key, cond in simple.items():
@@ -311,5 +340,10 @@ async def listing(conn: AsyncConnection, caller: Caller, role: str, filters: dic
     if filters.get("registered_to"):
         where.append("r.registered_at < :rto")
         params["rto"] = midnight(filters["registered_to"] + timedelta(days=1))
-    total, rows = await repo.search(conn, where, params, (page - 1) * per_page, per_page)
-    return {"total": total, "page": page, "per_page": per_page, "items": [_public(r) for r in rows]}
+    total, rows = await repo.search(conn, scope, where, params, (page - 1) * per_page, per_page)
+    items = []
+    for r in rows:
+        grant = relay_grant(caller, r["new_retailer"], r["current_retailer"])
+        if grant is not None:
+            items.append(project_relay(_public(r), grant))
+    return {"total": total, "page": page, "per_page": per_page, "items": items}

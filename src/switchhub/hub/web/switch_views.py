@@ -1,40 +1,35 @@
 """Web pages for the cancellation relay and for filing switch-start / switch-end (P3, P4).
 
-Same services as the API; CSRF token on every form; field errors shown next to the fields.
+Each form calls the same service function as its API twin (which checks the permission and
+writes the audit record); the view only turns the form into the API model and the answer or
+the field errors into a page. CSRF token on every form.
 """
 
 from __future__ import annotations
 
-import hmac
 import json
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
 from switchhub.area.applications.schemas import SwitchEndRequest, SwitchStartRequest, WithdrawRequest
-from switchhub.httpkit import request_id
-from switchhub.hub.audit.repository import AuditEntry, write
+from switchhub.hub.accounts.service import WebUser
+from switchhub.hub.applications import service as applications
 from switchhub.hub.deps import tx
-from switchhub.hub.gateway.applications import file_application
 from switchhub.hub.relays import service as relays
-from switchhub.hub.relays.endpoints import register_relay
 from switchhub.hub.relays.schemas import RelayDecisionInput, RelayRegistration
-from switchhub.hub.web.views import UI, _page_user, lang_of, render
-from switchhub.kernel.caller import Caller
+from switchhub.hub.web.render import error_texts, lang_of, render
+from switchhub.hub.web.session import read_form, web_actor, web_user
 from switchhub.kernel.clock import get_clock
 from switchhub.kernel.codes import Area, NgReason, RelayStatus
-from switchhub.kernel.errors import InputError, SwitchhubError
+from switchhub.kernel.errors import InputError, NotFound, SwitchhubError
 from switchhub.kernel.spid import parse_spid
 
 router = APIRouter(include_in_schema=False)
 RELAY_FIELDS = ("spid", "current_retailer_code", "contract_no", "customer_name_kana", "customer_name_kanji",
                 "address", "building", "requested_switch_date", "contact_name", "contact_phone")
-
-
-def _errors(exc: SwitchhubError, lang: str) -> tuple[dict[str, str], str | None]:
-    errs = {e.field.split(".")[0]: (e.message_en if lang == "en" else e.message_ja) for e in exc.errors}
-    return errs, None if errs else (exc.detail_en if lang == "en" else exc.detail_ja)
+KINDS = ("switch-start", "switch-end")
 
 
 def _parse(model: type, data: dict[str, Any]) -> Any:
@@ -59,28 +54,8 @@ def _parse(model: type, data: dict[str, Any]) -> Any:
     return parsed
 
 
-async def _form(request: Request, user: Any) -> dict[str, str] | None:
-    form = await request.form()
-    if not hmac.compare_digest(str(form.get("csrf_token", "")), user.csrf_token):
-        return None
-    return {k: str(v).replace("\x00", "").strip()[:400] for k, v in form.items() if k != "csrf_token"}
-
-
-def _clean(value: object) -> str:
-    return str(value).replace("\x00", "").strip()
-
-
-def _audit(request: Request, caller: Caller, action: str, ids: list[str]) -> AuditEntry:
-    return AuditEntry(action=action, operator_code=caller.operator_code, user_login=caller.user_login,
-                      cert_fingerprint=caller.cert_fingerprint or None, resource_ids=ids, purpose="switching",
-                      remote_addr=request.client.host if request.client else "", request_id=request_id(request))
-
-
 @router.get("/relays")
-async def relay_list(request: Request) -> Response:
-    user = await _page_user(request)
-    if isinstance(user, Response):
-        return user
+async def relay_list(request: Request, user: WebUser = Depends(web_user("hub:relays:read"))) -> Response:
     q = {k: str(request.query_params.get(k, "")).strip()[:60] for k in
          ("role", "relay_no", "spid", "counterpart_code", "counterpart_name", "customer_name", "status", "area")}
     q["role"] = q["role"] if q["role"] in ("new", "current") else "new"
@@ -100,85 +75,79 @@ async def relay_list(request: Request) -> Response:
 
 
 @router.get("/relays/new")
-async def relay_form(request: Request) -> Response:
-    user = await _page_user(request)
-    if isinstance(user, Response):
-        return user
+async def relay_form(request: Request, user: WebUser = Depends(web_user("hub:relays:write"))) -> Response:
     return render(request, "relay_new.html", {"user": user, "v": {}, "errors": {}, "error": None})
 
 
 @router.post("/relays/new")
-async def relay_register(request: Request) -> Response:
-    user = await _page_user(request)
-    if isinstance(user, Response):
-        return user
-    v = await _form(request, user)
-    if v is None:
-        return render(request, "error.html", {"user": user, "message": UI["csrf"][0]}, status=403)
+async def relay_register(request: Request, user: WebUser = Depends(web_user("hub:relays:write"))) -> Response:
+    form = await read_form(request, user)
     try:
-        body = _parse(RelayRegistration, {k: v.get(k, "") for k in RELAY_FIELDS})
-        relay = await register_relay(request, user.caller, body, source="web")
+        body = _parse(RelayRegistration, {k: form.get(k) for k in RELAY_FIELDS})
+        async with tx(request) as conn:
+            relay = await relays.register(conn, request.app.state.areas, web_actor(request, user), body,
+                                          get_clock().now())
     except SwitchhubError as exc:
-        errors, error = _errors(exc, lang_of(request))
-        return render(request, "relay_new.html", {"user": user, "v": v, "errors": errors, "error": error})
+        if exc.status == 403:
+            raise
+        errors, error = error_texts(exc, lang_of(request))
+        return render(request, "relay_new.html", {"user": user, "v": form.values, "errors": errors, "error": error})
     return RedirectResponse(f"/relays/{relay['relay_no']}", status_code=303)
 
 
-@router.get("/relays/{relay_no}")
-async def relay_detail(relay_no: str, request: Request) -> Response:
-    user = await _page_user(request)
-    if isinstance(user, Response):
-        return user
-    try:
-        async with tx(request) as conn:
-            relay = await relays.detail(conn, user.caller, relay_no)
-    except SwitchhubError as exc:
-        return render(request, "error.html", {"user": user, "message": exc.detail_ja}, status=exc.status)
+async def _relay_page(request: Request, user: WebUser, relay_no: str, errors: dict, error: str | None,
+                      status: int = 200) -> Response:
+    async with tx(request) as conn:
+        relay = await relays.detail(conn, user.caller, relay_no)
     return render(request, "relay_detail.html", {"user": user, "r": relay, "reasons": list(NgReason),
-                                                 "errors": {}, "error": None})
+                                                 "errors": errors, "error": error}, status=status)
 
 
-@router.post("/relays/{relay_no}/{action}")
-async def relay_action(relay_no: str, action: str, request: Request) -> Response:
-    user = await _page_user(request)
-    if isinstance(user, Response):
-        return user
-    form = await request.form()
-    if not hmac.compare_digest(str(form.get("csrf_token", "")), user.csrf_token):
-        return render(request, "error.html", {"user": user, "message": UI["csrf"][0]}, status=403)
+@router.get("/relays/{relay_no}")
+async def relay_detail(relay_no: str, request: Request, user: WebUser = Depends(web_user("hub:relays:read"))
+                       ) -> Response:
+    return await _relay_page(request, user, relay_no, {}, None)
+
+
+@router.post("/relays/{relay_no}/decision")
+async def relay_decide(relay_no: str, request: Request, user: WebUser = Depends(web_user("hub:relays:write"))
+                       ) -> Response:
+    form = await read_form(request, user)
+    try:
+        body = _parse(RelayDecisionInput, {"decision": form.get("decision"), "staff_name": form.get("staff_name"),
+                                           "ng_reasons": form.getlist("ng_reasons"), "memo": form.get("memo")})
+        async with tx(request) as conn:
+            await relays.decide(conn, web_actor(request, user), relay_no, body, get_clock().now())
+    except SwitchhubError as exc:
+        if exc.status in (403, 404):
+            raise
+        return await _relay_page(request, user, relay_no, *error_texts(exc, lang_of(request)))
+    return RedirectResponse(f"/relays/{relay_no}", status_code=303)
+
+
+@router.post("/relays/{relay_no}/withdraw")
+async def relay_withdraw(relay_no: str, request: Request, user: WebUser = Depends(web_user("hub:relays:read"))
+                         ) -> Response:
+    """Declared as read (retailers and the helpdesk hold it); the service requires write or helpdesk."""
+    form = await read_form(request, user)
     try:
         async with tx(request) as conn:
-            if action == "decision":
-                body = _parse(RelayDecisionInput, {"decision": _clean(form.get("decision", "")),
-                                                   "staff_name": _clean(form.get("staff_name", "")),
-                                                   "ng_reasons": [_clean(x) for x in form.getlist("ng_reasons")],
-                                                   "memo": _clean(form.get("memo", ""))})
-                await relays.decide(conn, user.caller, relay_no, body, get_clock().now())
-            elif action == "withdraw":
-                await relays.withdraw(conn, user.caller, relay_no, _clean(form.get("reason", ""))[:400],
-                                      get_clock().now())
-            else:
-                return Response(status_code=404)
-            await write(conn, _audit(request, user.caller, f"web.relay.{action}", [relay_no]))
+            await relays.withdraw(conn, web_actor(request, user), relay_no, form.get("reason"), get_clock().now())
     except SwitchhubError as exc:
-        errors, error = _errors(exc, lang_of(request))
-        async with tx(request) as conn:
-            relay = await relays.detail(conn, user.caller, relay_no)
-        return render(request, "relay_detail.html", {"user": user, "r": relay, "reasons": list(NgReason),
-                                                     "errors": errors, "error": error})
+        if exc.status in (403, 404):
+            raise
+        return await _relay_page(request, user, relay_no, *error_texts(exc, lang_of(request)))
     return RedirectResponse(f"/relays/{relay_no}", status_code=303)
 
 
 @router.get("/applications/new")
 async def application_form(request: Request, kind: str = "switch-start", spid: str = "", relay_no: str = "",
-                           switch_date: str = "") -> Response:
-    user = await _page_user(request)
-    if isinstance(user, Response):
-        return user
-    kind = kind if kind in ("switch-start", "switch-end") else "switch-start"
+                           switch_date: str = "", user: WebUser = Depends(web_user("hub:applications:write"))
+                           ) -> Response:
+    kind = kind if kind in KINDS else "switch-start"
     return render(request, "application_new.html", {"user": user, "kind": kind, "errors": {}, "error": None,
-                                                    "v": {"spid": spid, "relay_no": relay_no,
-                                                          "switch_date": switch_date}})
+                                                    "v": {"spid": spid[:40], "relay_no": relay_no[:40],
+                                                          "switch_date": switch_date[:10]}})
 
 
 def _application_body(kind: str, v: dict[str, str]) -> dict[str, Any]:
@@ -201,55 +170,48 @@ def _application_body(kind: str, v: dict[str, str]) -> dict[str, Any]:
 
 
 @router.post("/applications/new")
-async def application_file(request: Request) -> Response:
-    user = await _page_user(request)
-    if isinstance(user, Response):
-        return user
-    v = await _form(request, user)
-    if v is None:
-        return render(request, "error.html", {"user": user, "message": UI["csrf"][0]}, status=403)
-    kind = v.get("kind") if v.get("kind") in ("switch-start", "switch-end") else "switch-start"
+async def application_file(request: Request, user: WebUser = Depends(web_user("hub:applications:write"))
+                           ) -> Response:
+    form = await read_form(request, user)
+    kind = form.get("kind") if form.get("kind") in KINDS else "switch-start"
     try:
-        body = _parse(SwitchStartRequest if kind == "switch-start" else SwitchEndRequest, _application_body(kind, v))
-        answer = await file_application(request, user.caller, kind, body, source="web")
+        body = _parse(SwitchStartRequest if kind == "switch-start" else SwitchEndRequest,
+                      _application_body(kind, form.values))
+        async with tx(request) as conn:
+            answer = await applications.file(conn, request.app.state.areas, web_actor(request, user), kind, body)
     except SwitchhubError as exc:
-        errors, error = _errors(exc, lang_of(request))
-        return render(request, "application_new.html", {"user": user, "kind": kind, "v": v, "errors": errors,
-                                                        "error": error})
+        if exc.status == 403:
+            raise
+        errors, error = error_texts(exc, lang_of(request))
+        return render(request, "application_new.html", {"user": user, "kind": kind, "v": form.values,
+                                                        "errors": errors, "error": error})
     return RedirectResponse(f"/applications/{answer['application_no']}", status_code=303)
 
 
+async def _application_page(request: Request, user: WebUser, application_no: str, error: str | None) -> Response:
+    async with tx(request) as conn:
+        app = await applications.status(conn, request.app.state.areas, web_actor(request, user), application_no)
+    return render(request, "application.html", {"user": user, "a": app, "error": error})
+
+
 @router.get("/applications/{application_no}")
-async def application_status(application_no: str, request: Request) -> Response:
-    user = await _page_user(request)
-    if isinstance(user, Response):
-        return user
-    try:
-        app = await request.app.state.areas.call(application_no[:2], "GET", f"/area/v1/applications/{application_no}",
-                                                 user.caller)
-    except SwitchhubError as exc:
-        return render(request, "error.html", {"user": user, "message": exc.detail_ja}, status=exc.status)
-    return render(request, "application.html", {"user": user, "a": app, "error": None})
+async def application_status(application_no: str, request: Request,
+                             user: WebUser = Depends(web_user("hub:applications:read"))) -> Response:
+    return await _application_page(request, user, application_no, None)
 
 
 @router.post("/applications/{application_no}/withdraw")
-async def application_withdraw(application_no: str, request: Request) -> Response:
-    user = await _page_user(request)
-    if isinstance(user, Response):
-        return user
-    v = await _form(request, user)
-    if v is None:
-        return render(request, "error.html", {"user": user, "message": UI["csrf"][0]}, status=403)
+async def application_withdraw(application_no: str, request: Request,
+                               user: WebUser = Depends(web_user("hub:applications:write"))) -> Response:
+    form = await read_form(request, user)
     try:
-        body = _parse(WithdrawRequest, {"reason": v.get("reason", "")})
-        await request.app.state.areas.call(application_no[:2], "POST",
-                                           f"/area/v1/applications/{application_no}:withdraw", user.caller,
-                                           json=body.model_dump(mode="json"))
+        body = _parse(WithdrawRequest, {"reason": form.get("reason")})
         async with tx(request) as conn:
-            await write(conn, _audit(request, user.caller, "web.application.withdraw", [application_no]))
+            await applications.withdraw(conn, request.app.state.areas, web_actor(request, user), application_no,
+                                        body.reason)
     except SwitchhubError as exc:
-        app = await request.app.state.areas.call(application_no[:2], "GET",
-                                                 f"/area/v1/applications/{application_no}", user.caller)
-        return render(request, "application.html", {"user": user, "a": app,
-                                                    "error": _errors(exc, lang_of(request))[1] or exc.detail_ja})
+        if exc.status in (403, 404) or isinstance(exc, NotFound):
+            raise
+        errors, error = error_texts(exc, lang_of(request))
+        return await _application_page(request, user, application_no, error or next(iter(errors.values()), None))
     return RedirectResponse(f"/applications/{application_no}", status_code=303)

@@ -1,0 +1,113 @@
+"""Templates, the message catalogue (Japanese first, English second) and HTML error pages.
+
+Pages never mask or filter fields: they render what the service returned, which the
+visibility policy already decided. Labels come from here and from `kernel.codes`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from switchhub.hub.accounts import permissions
+from switchhub.hub.web import labels
+from switchhub.kernel.errors import SwitchhubError
+
+HERE = Path(__file__).resolve().parent
+templates = Jinja2Templates(directory=str(HERE / "templates"))
+LANG_COOKIE = "switchhub_lang"
+
+UI = {
+    "title": ("スイッチング支援システム", "Switching Support System"),
+    "login": ("ログイン", "Log in"), "logout": ("ログアウト", "Log out"),
+    "user_id": ("ユーザID", "User ID"), "password": ("パスワード", "Password"),
+    "portal": ("ポータル", "Portal"), "facility": ("設備情報照会", "Facility lookup"),
+    "search": ("供給地点特定番号検索", "Supply point search"), "calendar": ("定例検針日カレンダー", "Reading calendar"),
+    "api_docs": ("API仕様", "API documentation"), "submit_lookup": ("照会", "Look up"), "submit_search": ("検索", "Search"),
+    "narrow": ("検索結果が100件を超えました。条件を追加して絞り込んでください", "More than 100 matches: narrow your search"),
+    "no_results": ("該当する供給地点はありません", "No supply points match"),
+    "csrf": ("画面の有効期限が切れました。もう一度操作してください", "The form expired; please try again"),
+    "area_required": ("エリアを選択してください", "Choose an area"),
+    "prefecture_required": ("都道府県を入力してください（または引込柱番号・計器番号で検索）",
+                            "Enter a prefecture (or search by pole or meter number)"),
+    "meter_no": ("計器番号", "Meter no."), "area_auto": ("（都道府県から判定）", "(from the prefecture)"),
+    "address": ("住所", "Address"), "count": ("{total} 件 — {page} ページ目", "{total} matches — page {page}"),
+    "top100": ("（上位100件）", "(first 100)"), "show": ("表示", "Show"), "year": ("年", "Year"),
+    "reading_code": ("基本検針日", "Reading-day code"), "month": ("{m}月", "{m}"), "back": ("ポータルへ戻る", "Back to the portal"),
+    "hello": ("{name} さん", "{name}"),
+    "facility_desc": ("供給地点特定番号で設備情報を照会します", "Look up a supply point by its ID"),
+    "search_desc": ("住所・引込柱番号・計器番号で供給地点を探します", "Find supply points by address, pole or meter number"),
+    "calendar_desc": ("エリアごとの定例検針日", "Each area's reading days"),
+    "api_desc": ("OpenAPI 3.1 とインタフェースID", "OpenAPI 3.1 and interface IDs"),
+    "otp": ("ワンタイムパスワード（管理者・ヘルプデスク）", "One-time password (administrators, helpdesk)"),
+    "no_sharing": ("ユーザIDは一人ひとりに発行されます。共有しないでください。",
+                   "Each user ID belongs to one person. Do not share it."),
+    "city_required": ("市区町村を入力してください", "Enter a city"),
+    "password_change": ("パスワード変更", "Change password"),
+    "password_expired": ("パスワードの有効期限が切れています。新しいパスワードを設定してください",
+                         "Your password has expired; please set a new one"),
+    "password_changed": ("パスワードを変更しました", "Your password has been changed"),
+    "current_password": ("現在のパスワード", "Current password"), "new_password": ("新しいパスワード", "New password"),
+    "new_password_again": ("新しいパスワード（確認）", "New password (again)"),
+    "password_mismatch": ("確認用のパスワードが一致しません", "The two new passwords differ"),
+    "password_policy": ("12文字以上、ユーザIDと異なり、過去5回に使用していないもの",
+                        "At least 12 characters, not your user ID, none of your last 5"),
+    "change": ("変更する", "Change"),
+    "relays": ("廃止取次", "Relays"), "applications": ("スイッチング申込", "Switching applications"),
+    "area_down": ("エリア「{area}」の一般送配電事業者システムに接続できないため、そのエリアの結果は含まれていません",
+                  "The system of area {area} is unavailable; its results are not included"),
+}
+
+
+def msg(key: str, lang: str) -> str:
+    return UI[key][1 if lang == "en" else 0]
+
+
+
+
+def msg(key: str, lang: str) -> str:
+    return UI[key][1 if lang == "en" else 0]
+
+
+def lang_of(request: Request) -> str:
+    """?lang= (remembered in a cookie), then the cookie, then Accept-Language; Japanese by default."""
+    for chosen in (request.query_params.get("lang"), request.cookies.get(LANG_COOKIE)):
+        if chosen in ("ja", "en"):
+            return chosen
+    return "en" if request.headers.get("accept-language", "").lower().startswith("en") else "ja"
+
+
+def set_cookie(resp: Response, name: str, value: str) -> None:
+    resp.set_cookie(name, value, secure=True, httponly=True, samesite="strict", path="/")
+
+
+def render(request: Request, name: str, ctx: dict[str, Any], status: int = 200) -> HTMLResponse:
+    lang = lang_of(request)
+    user = ctx.get("user")
+
+    def can(permission: str) -> bool:  # for navigation only; every action checks again in its service
+        return user is not None and permissions.allowed(user.caller, permission)
+
+    base = {"request": request, "lang": lang, "t": lambda k: msg(k, lang), "labels": labels, "can": can}
+    resp = templates.TemplateResponse(request, name, {**base, **ctx}, status_code=status)
+    if request.query_params.get("lang") in ("ja", "en"):
+        set_cookie(resp, LANG_COOKIE, lang)
+    return resp
+
+
+def error_texts(exc: SwitchhubError, lang: str) -> tuple[dict[str, str], str | None]:
+    """Field messages go next to their fields; anything else (area down, not found) is one message."""
+    errors = {e.field.split(".")[0]: (e.message_en if lang == "en" else e.message_ja) for e in exc.errors}
+    return errors, None if errors else (exc.detail_en if lang == "en" else exc.detail_ja)
+
+
+def html_error(request: Request, exc: SwitchhubError) -> HTMLResponse:
+    """An error page for the Web (the API answers problem+json instead)."""
+    lang = lang_of(request)
+    message = exc.detail_en if lang == "en" else exc.detail_ja
+    user = getattr(request.state, "web_user", None)
+    return render(request, "error.html", {"user": user, "message": message}, status=exc.status)

@@ -1,0 +1,103 @@
+"""Web sessions and the declared permission of every page.
+
+Every page declares `Depends(web_user("<permission>"))`: it resolves the session (server-side,
+bound to the client certificate, idle and absolute timeouts from the application clock), sends
+an expired password to the change page, and refuses a user without the permission before the
+page does anything. The service behind each form checks the permission again, so the Web can
+never do more than the API (the security review found forms that skipped it).
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+
+from fastapi import Request
+
+from switchhub.hub.accounts import permissions
+from switchhub.hub.accounts.service import WebUser, resolve_session
+from switchhub.hub.audit.context import Actor
+from switchhub.hub.deps import log_refusal, remote_addr, tx
+from switchhub.httpkit import request_id
+from switchhub.kernel.clock import get_clock
+from switchhub.kernel.errors import Forbidden
+
+SESSION_COOKIE, LOGIN_CSRF_COOKIE = "switchhub_session", "switchhub_csrf"
+FORM_FIELD_LIMIT = 400
+
+
+class LoginRequired(Exception):
+    """No valid session: the page answers with a redirect to the login page."""
+
+
+class PasswordChangeRequired(Exception):
+    """The password has expired: every page but the change page redirects there."""
+
+
+class CsrfFailed(Forbidden):
+    code = "csrf_failed"
+
+    def __init__(self) -> None:
+        super().__init__("画面の有効期限が切れました。もう一度操作してください", "The form expired; please try again",
+                         code="csrf_failed")
+
+
+async def current_user(request: Request) -> WebUser | None:
+    settings = request.app.state.settings
+    max_age = timedelta(days=settings.password_max_age_days) if settings.password_max_age_days else None
+    async with tx(request) as conn:
+        return await resolve_session(conn, request.cookies.get(SESSION_COOKIE), request.state.cert,
+                                     get_clock().now(), timedelta(minutes=settings.session_idle_minutes),
+                                     timedelta(hours=settings.session_absolute_hours), max_age)
+
+
+def web_user(permission: str, *, allow_expired_password: bool = False) -> Callable[..., object]:
+    """Page dependency: the logged-in user holding `permission` (declared, like the API's `require`)."""
+
+    async def dependency(request: Request) -> WebUser:
+        user = await current_user(request)
+        if user is None:
+            raise LoginRequired()
+        request.state.web_user = user
+        if user.password_expired and not allow_expired_password:
+            raise PasswordChangeRequired()
+        if not permissions.allowed(user.caller, permission):
+            await log_refusal(request, "permission_denied", operator_code=user.caller.operator_code,
+                              user_login=user.caller.user_login, fingerprint=user.caller.cert_fingerprint,
+                              detail={"permission": permission})
+            permissions.check(user.caller, permission)
+        return user
+
+    dependency.permission = permission  # type: ignore[attr-defined]
+    return dependency
+
+
+def web_actor(request: Request, user: WebUser, purpose: str = "switching") -> Actor:
+    return Actor(user.caller, "web", request_id(request), remote_addr(request), purpose)
+
+
+def _clean(value: object) -> str:
+    return str(value).replace("\x00", "").strip()[:FORM_FIELD_LIMIT]
+
+
+@dataclass(frozen=True)
+class WebForm:
+    values: dict[str, str]
+    lists: dict[str, list[str]]
+
+    def get(self, key: str, default: str = "") -> str:
+        return self.values.get(key, default)
+
+    def getlist(self, key: str) -> list[str]:
+        return self.lists.get(key, [])
+
+
+async def read_form(request: Request, user: WebUser) -> WebForm:
+    """The posted form after its CSRF token matched the session's (else `CsrfFailed`, 403)."""
+    form = await request.form()
+    if not hmac.compare_digest(str(form.get("csrf_token", "")), user.csrf_token):
+        raise CsrfFailed()
+    keys = [k for k in form.keys() if k != "csrf_token"]
+    return WebForm({k: _clean(form.get(k, "")) for k in keys}, {k: [_clean(v) for v in form.getlist(k)] for k in keys})

@@ -1,0 +1,207 @@
+"""Every API operation and every Web page × every role of security.md → allowed or refused, over HTTP.
+
+The table of who may do what is written here from security.md (roles: retailer admin / general /
+API user, T&D admin / staff, OCCTO admin / helpdesk / general) and the decisions recorded in
+docs/security.md; it is not imported from the permission module. Each probe is built so that an
+allowed caller gets a deterministic answer that is not a refusal (a read answers 200, an empty
+body 422, an unknown number 404), and a refused caller gets 403 `permission_denied`: the
+permission is decided before anything else, and a refused request changes nothing.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pyotp
+from fastapi.routing import APIRoute
+from sqlalchemy import text
+
+from switchhub.hub.accounts.service import issue_credential
+from tests.hub.helpers import point_of
+
+ROLES = {  # role → (operator, login)
+    "retailer.admin": ("A0001", "a0001-admin"),
+    "retailer.general": ("A0001", "a0001-user1"),
+    "retailer.api": ("A0001", "a0001-api"),
+    "tso.admin": ("T0300", "t0300-admin"),
+    "tso.staff": ("T0300", "t0300-user1"),
+    "tso.api": ("T0300", "t0300-api"),
+    "occto.admin": ("OC000", "oc000-admin"),
+    "occto.helpdesk": ("OC000", "oc000-helpdesk"),
+    "occto.general": ("OC000", "oc000-user1"),
+}
+ALL = frozenset(ROLES)
+RETAILER = frozenset({"retailer.admin", "retailer.general", "retailer.api"})
+TSO = frozenset({"tso.admin", "tso.staff", "tso.api"})
+OCCTO_STAFF = frozenset({"occto.admin", "occto.helpdesk"})
+PEOPLE = frozenset(r for r in ROLES if not r.endswith(".api"))  # API users have no password
+NOTIFY = frozenset({"retailer.admin", "retailer.api", "tso.admin", "tso.api", "occto.admin"})
+AUDIT = frozenset({"retailer.admin", "retailer.api", "tso.admin", "tso.api"}) | OCCTO_STAFF
+
+NO_RELAY, NO_APP = "R20260101999999", "03X9999999"
+
+# (method, route path, concrete url, json body, status when allowed, roles allowed)
+API = [
+    ("GET", "/api/v1/supply-points/{spid}", "/api/v1/supply-points/{spid}", None, 200, ALL),
+    ("POST", "/api/v1/supply-points:batch-get", "/api/v1/supply-points:batch-get", {"spids": ["{spid}"]}, 200, ALL),
+    ("GET", "/api/v1/supply-points", "/api/v1/supply-points?pole_no=NOSUCHPOLE", None, 200, ALL),
+    ("GET", "/api/v1/supply-points:export", "/api/v1/supply-points:export", None, 200,
+     frozenset({"retailer.admin", "retailer.api"})),
+    ("GET", "/api/v1/areas/{area}/reading-calendar", "/api/v1/areas/03/reading-calendar", None, 200, ALL),
+    ("GET", "/api/v1/operators", "/api/v1/operators", None, 200, ALL),
+    ("GET", "/api/v1/me", "/api/v1/me", None, 200, ALL),
+    ("POST", "/api/v1/me/password", "/api/v1/me/password", {}, 422, PEOPLE),
+    ("POST", "/api/v1/me/credentials/{key_id}:revoke", "/api/v1/me/credentials/nosuchkey:revoke", None, 404, ALL),
+    ("POST", "/api/v1/relays", "/api/v1/relays", {}, 422, RETAILER),
+    ("GET", "/api/v1/relays", "/api/v1/relays", None, 200, RETAILER | OCCTO_STAFF),
+    ("GET", "/api/v1/relays/{relay_no}", f"/api/v1/relays/{NO_RELAY}", None, 404, RETAILER | OCCTO_STAFF),
+    ("PATCH", "/api/v1/relays/{relay_no}", f"/api/v1/relays/{NO_RELAY}", {"contract_no": "K-1"}, 404, RETAILER),
+    ("POST", "/api/v1/relays/{relay_no}/decision", f"/api/v1/relays/{NO_RELAY}/decision",
+     {"decision": "01", "staff_name": "担当"}, 404, RETAILER),
+    ("POST", "/api/v1/relays/{relay_no}:withdraw", f"/api/v1/relays/{NO_RELAY}:withdraw", {"reason": "理由"}, 404,
+     RETAILER | OCCTO_STAFF),
+    ("POST", "/api/v1/applications/switch-start", "/api/v1/applications/switch-start", {}, 422, RETAILER),
+    ("POST", "/api/v1/applications/switch-end", "/api/v1/applications/switch-end", {}, 422, RETAILER),
+    ("GET", "/api/v1/applications/{application_no}", f"/api/v1/applications/{NO_APP}", None, 404,
+     RETAILER | TSO | OCCTO_STAFF),
+    ("POST", "/api/v1/applications/{application_no}:withdraw", f"/api/v1/applications/{NO_APP}:withdraw",
+     {"reason": "理由"}, 404, RETAILER),
+    ("GET", "/api/v1/applications", "/api/v1/applications", None, 200, RETAILER | TSO | OCCTO_STAFF),
+    ("GET", "/api/v1/webhooks", "/api/v1/webhooks", None, 200, NOTIFY),
+    ("POST", "/api/v1/webhooks", "/api/v1/webhooks", {}, 422, NOTIFY),
+    ("DELETE", "/api/v1/webhooks/{webhook_id}", "/api/v1/webhooks/999999", None, 404, NOTIFY),
+    ("GET", "/api/v1/subscriptions", "/api/v1/subscriptions", None, 200, NOTIFY),
+    ("POST", "/api/v1/subscriptions", "/api/v1/subscriptions", {}, 422, NOTIFY),
+    ("DELETE", "/api/v1/subscriptions/{subscription_id}", "/api/v1/subscriptions/999999", None, 404, NOTIFY),
+    ("GET", "/api/v1/notifications/deliveries", "/api/v1/notifications/deliveries", None, 200, NOTIFY),
+    ("GET", "/api/v1/audit-records", "/api/v1/audit-records", None, 200, AUDIT),
+]
+
+WEB_ROLES = sorted(PEOPLE)
+# (method, route path, concrete url, form (None: GET), status when allowed, roles allowed)
+WEB = [
+    ("GET", "/", "/", None, 200, PEOPLE),
+    ("GET", "/facility", "/facility", None, 200, PEOPLE),
+    ("GET", "/facility/{spid}", "/facility/{spid}", None, 200, PEOPLE),
+    ("GET", "/search", "/search?pole_no=NOSUCHPOLE", None, 200, PEOPLE),
+    ("GET", "/calendar", "/calendar", None, 200, PEOPLE),
+    ("GET", "/password", "/password", None, 200, PEOPLE),
+    ("POST", "/password", "/password", {"current_password": "x", "new_password": "y", "new_password_again": "y"},
+     200, PEOPLE),
+    ("GET", "/relays", "/relays", None, 200, RETAILER | OCCTO_STAFF),
+    ("GET", "/relays/new", "/relays/new", None, 200, RETAILER),
+    ("POST", "/relays/new", "/relays/new", {}, 200, RETAILER),
+    ("GET", "/relays/{relay_no}", f"/relays/{NO_RELAY}", None, 404, RETAILER | OCCTO_STAFF),
+    ("POST", "/relays/{relay_no}/decision", f"/relays/{NO_RELAY}/decision", {"decision": "01", "staff_name": "担当"},
+     404, RETAILER),
+    ("POST", "/relays/{relay_no}/withdraw", f"/relays/{NO_RELAY}/withdraw", {"reason": "理由"}, 404,
+     RETAILER | OCCTO_STAFF),
+    ("GET", "/applications/new", "/applications/new", None, 200, RETAILER),
+    ("POST", "/applications/new", "/applications/new", {"kind": "switch-start"}, 200, RETAILER),
+    ("GET", "/applications/{application_no}", f"/applications/{NO_APP}", None, 404, RETAILER | TSO | OCCTO_STAFF),
+    ("POST", "/applications/{application_no}/withdraw", f"/applications/{NO_APP}/withdraw", {"reason": "理由"}, 404,
+     RETAILER),
+    ("POST", "/logout", "/logout", {}, 303, PEOPLE),  # last: it ends the session
+]
+WEB_PUBLIC = {("GET", "/login"), ("POST", "/login"), ("GET", "/static/{name}")}
+REFUSED_PAGE = "この操作を行う権限がありません"
+
+
+def _routes(routers) -> set[tuple[str, str]]:
+    return {(m, r.path) for router in routers for r in router.routes if isinstance(r, APIRoute)
+            for m in r.methods if m != "HEAD"}
+
+
+def test_the_tables_cover_every_route_and_every_route_declares_a_permission(stack):
+    api_routes = {(m, p) for m, p in _routes(stack.hub_app.state.api_routers) if p.startswith("/api/v1/")}
+    assert api_routes == {(m, p) for m, p, *_ in API}
+    web_routes = _routes(stack.hub_app.state.web_routers)
+    assert web_routes - WEB_PUBLIC == {(m, p) for m, p, *_ in WEB}
+    undeclared = []
+    for router in (*stack.hub_app.state.api_routers, *stack.hub_app.state.web_routers):
+        for route in router.routes:
+            if not isinstance(route, APIRoute) or any((m, route.path) in WEB_PUBLIC for m in route.methods):
+                continue
+            if not any(getattr(d.call, "permission", None) for d in route.dependant.dependencies):
+                undeclared.append(route.path)
+    assert undeclared == []
+
+
+async def _api_credentials(stack) -> dict[str, str]:
+    """Bearer credentials for every role's user (people get one too, to prove their role is what limits them)."""
+    tokens = {}
+    async with stack.hub_app.state.engine.begin() as conn:
+        for role, (_, login) in ROLES.items():
+            user_id = (await conn.execute(text("SELECT id FROM users WHERE login_id = :l"), {"l": login})).scalar_one()
+            tokens[role] = await issue_credential(conn, user_id, "matrix")
+    return tokens
+
+
+async def _count(stack, table: str) -> int:
+    async with stack.hub_app.state.engine.connect() as conn:
+        return (await conn.execute(text(f"SELECT count(*) FROM {table}"))).scalar_one()
+
+
+async def test_every_api_operation_for_every_role(stack):
+    spid = point_of(stack.world, "M0300")
+    tokens = await _api_credentials(stack)
+    relays_before = await _count(stack, "relays")
+    wrong = []
+    for role, (operator, _) in ROLES.items():
+        async with stack.client(operator, token=tokens[role]) as c:
+            for method, path, url, body, ok_status, allowed in API:
+                url = url.replace("{spid}", spid)
+                body = {"spids": [spid]} if body == {"spids": ["{spid}"]} else body
+                r = await c.request(method, url, json=body)
+                if role in allowed:
+                    if r.status_code != ok_status:
+                        wrong.append((role, method, path, "allowed", r.status_code, r.text[:120]))
+                elif r.status_code != 403 or r.json().get("code") != "permission_denied":
+                    wrong.append((role, method, path, "refused", r.status_code, r.text[:120]))
+    assert wrong == []
+    assert await _count(stack, "relays") == relays_before
+    async with stack.hub_app.state.engine.connect() as conn:
+        refusals = (await conn.execute(text(
+            "SELECT count(*) FROM audit_records WHERE action = 'auth.refused' AND outcome = 'permission_denied'"
+        ))).scalar_one()
+    assert refusals == sum(len(ALL - allowed) for *_, allowed in API)
+
+
+async def _web_login(client, login: str, password: str, totp: str | None):
+    page = await client.get("/login")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    data = {"login_id": login, "password": password, "csrf_token": token}
+    if totp:
+        data["otp"] = pyotp.TOTP(totp).now()
+    return await client.post("/login", data=data)
+
+
+async def test_every_web_page_for_every_role(stack):
+    spid = point_of(stack.world, "M0300")
+    world = stack.world
+    wrong = []
+    for role in WEB_ROLES:
+        operator, login = ROLES[role]
+        async with stack.client(operator, "web", token=None) as c:
+            r = await _web_login(c, login, world.logins[login], world.totp.get(login))
+            assert r.status_code == 303, (role, r.text[:300])
+            portal = await c.get("/")
+            csrf = re.search(r'name="csrf_token" value="([^"]+)"', portal.text).group(1)
+            for method, path, url, form, ok_status, allowed in WEB:
+                url = url.replace("{spid}", spid)
+                if method == "GET":
+                    r = await c.get(url)
+                else:
+                    r = await c.post(url, data={**form, "csrf_token": csrf})
+                if role in allowed:
+                    if r.status_code != ok_status:
+                        wrong.append((role, method, path, "allowed", r.status_code, r.text[:120]))
+                elif r.status_code != 403 or REFUSED_PAGE not in r.text:
+                    wrong.append((role, method, path, "refused", r.status_code, r.text[:120]))
+    assert wrong == []
+
+
+async def test_api_users_cannot_log_in_on_the_web(stack):
+    async with stack.client("A0001", "web", token=None) as c:
+        r = await _web_login(c, "a0001-api", stack.world.logins["a0001-api"], None)
+    assert r.status_code == 200 and "お使いのユーザIDは利用できません" in r.text
