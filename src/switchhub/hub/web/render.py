@@ -101,7 +101,10 @@ def render(request: Request, name: str, ctx: dict[str, Any], status: int = 200) 
 
 def error_texts(exc: SwitchhubError, lang: str) -> tuple[dict[str, str], str | None]:
     """Field messages go next to their fields; anything else (area down, not found) is one message."""
-    errors = {e.field.split(".")[0]: (e.message_en if lang == "en" else e.message_ja) for e in exc.errors}
+    errors: dict[str, str] = {}
+    for e in exc.errors:  # every message of a field, not only the last
+        field, text = e.field.split(".")[0], e.message_en if lang == "en" else e.message_ja
+        errors[field] = f"{errors[field]} / {text}" if field in errors else text
     return errors, None if errors else (exc.detail_en if lang == "en" else exc.detail_ja)
 
 
