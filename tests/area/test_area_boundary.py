@@ -8,7 +8,11 @@ import json
 import httpx
 
 from switchhub.hub.gateway.client import HttpsAreaClient
-from tests.hub.helpers import audit_rows, point_of
+from switchhub.kernel.caller import Caller
+from tests.expected_fields import PUBLIC, SUPPLIER
+from tests.flow.helpers import smart_point_of
+from tests.flow.test_switch_api import start_body
+from tests.hub.helpers import audit_rows, point_of, switched_point
 from tests.support import with_client_cert
 
 
@@ -67,3 +71,44 @@ async def test_hub_strips_restricted_fields_and_raises_an_alert(stack):
     alert = audit_rows(stack.hub_url, "alert.visibility.restricted_field")
     assert len(alert) == 1 and set(alert[0]["fields"]) == {"customer_name_kanji", "tso_notes"}
     assert alert[0]["operator_code"] == "A0001" and alert[0]["resource_ids"] == [spid]
+
+
+async def test_an_area_that_over_grants_a_former_supplier_is_stripped_and_alerted(stack, monkeypatch):
+    """The area's policy wrongly treats the former supplier as the supplier (the mutation the review
+    found passing every test): the hub's own check removes the supplier fields and records why."""
+    from switchhub.area.points import service as area_points
+
+    spid, current, former = switched_point(stack.world)
+    real = area_points.lookup_grant
+    monkeypatch.setattr(area_points, "lookup_grant",
+                        lambda caller, area, supplier, ever: real(caller, area, caller.operator_code if ever
+                                                                  else supplier, ever))
+    async with stack.client(former) as c:
+        one = await c.get(f"/api/v1/supply-points/{spid}")
+        many = await c.post("/api/v1/supply-points:batch-get", json={"spids": [spid]})
+    assert one.status_code == 200 and set(one.json()) == PUBLIC
+    assert set(many.json()["items"][0]) == PUBLIC
+    alerts = audit_rows(stack.hub_url, "alert.visibility.restricted_field")
+    assert len(alerts) == 2
+    for alert in alerts:
+        assert set(alert["fields"]) == SUPPLIER - {"current_retailer_name"}  # the hub adds the name itself
+        assert (alert["operator_code"], alert["resource_ids"], alert["outcome"]) == (former, [spid], "stripped")
+    assert audit_rows(stack.hub_url, "api.supply_point.lookup") == []  # nothing sensitive was answered
+
+
+async def test_an_area_that_shows_the_helpdesk_customer_details_is_stripped_and_alerted(stack, monkeypatch):
+    from switchhub.area.applications import service as area_apps
+    from switchhub.kernel.visibility import application_grant
+
+    spid = smart_point_of(stack.world, "M0300", skip=45)
+    async with stack.client("A0001") as a:
+        number = (await a.post("/api/v1/applications/switch-start", json=start_body(spid))).json()["application_no"]
+    applicant = stack.world.clients["A0001-api"]
+    monkeypatch.setattr(area_apps, "application_grant",  # the faulty area answers as if the helpdesk were the applicant
+                        lambda caller, code, area: application_grant(
+                            Caller("A0001", "retailer", frozenset(), "x", "api", applicant.fingerprint), code, area))
+    async with stack.client("OC000") as helpdesk:
+        r = await helpdesk.get(f"/api/v1/applications/{number}")
+    assert r.status_code == 200 and "details" not in r.json() and r.json()["application_no"] == number
+    alerts = audit_rows(stack.hub_url, "alert.visibility.restricted_field")
+    assert [(a["operator_code"], a["fields"], a["resource_ids"]) for a in alerts] == [("OC000", ["details"], [number])]

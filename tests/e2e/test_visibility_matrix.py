@@ -1,7 +1,7 @@
 """Visibility matrix over the real HTTPS path: operation × caller → exactly the allowed fields.
 
-The expected field sets are written here from domain.md's classes, independently of the
-policy module's own relationship table, and checked over several points per caller.
+The expected field sets come from domain.md's table as written out in tests/expected_fields.py
+(not from the policy module), and are checked over several points per caller.
 """
 
 from __future__ import annotations
@@ -12,13 +12,10 @@ import io
 
 import pytest
 
-from switchhub.kernel.visibility import FIELD_CLASSES, FieldClass
+from tests.expected_fields import PUBLIC, SUPPLIER, TSO_ONLY
 from tests.hub.helpers import area_template_url
 from tests.support import execute
 
-PUBLIC = frozenset(f for f, c in FIELD_CLASSES.items() if c is FieldClass.PUBLIC)
-SUPPLIER = frozenset(f for f, c in FIELD_CLASSES.items() if c is FieldClass.SUPPLIER)
-TSO_ONLY = frozenset(f for f, c in FIELD_CLASSES.items() if c is FieldClass.TSO_ONLY)
 NOT_EXPORTED = frozenset({"next_reading_date", "next_but_one_reading_date", "pending_applications",
                           "current_retailer_name"})
 

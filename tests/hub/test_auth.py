@@ -58,15 +58,18 @@ async def test_suspended_and_frozen_user_refused(stack):
         async with stack.client("A0001") as c:
             r = await c.get("/api/v1/me")
         assert r.status_code == 403 and r.json()["code"] == "user_unavailable"
-    assert [r["outcome"] for r in audit_rows(stack.hub_url, "auth.refused")] == ["user_unavailable"] * 2
+    assert [(r["outcome"], r["user_login"]) for r in audit_rows(stack.hub_url, "auth.refused")] == [
+        ("user_unavailable", "a0001-api")] * 2
 
 
 async def test_certificate_and_credential_of_different_operators_refused(stack):
     async with stack.client("A0001", token=stack.world.token("A0002")) as c:
         r = await c.get("/api/v1/me")
     assert r.status_code == 403 and r.json()["code"] == "certificate_operator_mismatch"
-    row = audit_rows(stack.hub_url, "auth.refused")[0]
-    assert row["outcome"] == "certificate_operator_mismatch" and row["operator_code"] == "A0001"
+    rows = audit_rows(stack.hub_url, "auth.refused")
+    assert [(r["outcome"], r["operator_code"], r["user_login"], r["cert_fingerprint"], r["detail"]) for r in rows] == [
+        ("certificate_operator_mismatch", "A0001", "a0002-api", stack.world.clients["A0001-api"].fingerprint,
+         {"path": "/api/v1/me", "certificate_operator": "A0001", "credential_operator": "A0002"})]
 
 
 async def test_web_certificate_cannot_call_api(stack):

@@ -7,10 +7,8 @@ import gzip
 import io
 import json
 
-from switchhub.kernel.visibility import FIELD_CLASSES, FieldClass
+from tests.expected_fields import SUPPLIER
 from tests.hub.helpers import audit_rows, own_point_count, point_of, switched_point
-
-SUPPLIER = {f for f, c in FIELD_CLASSES.items() if c is FieldClass.SUPPLIER}
 
 
 async def test_current_supplier_sees_supplier_fields_and_is_audited(stack):
