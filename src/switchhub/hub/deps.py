@@ -62,7 +62,7 @@ async def api_caller(request: Request, cert: CertIdentity = Depends(cert_identit
         async with request.app.state.reader.connect() as conn:
             caller = await resolve_api_caller(conn, cert, request.headers.get("authorization"))
     except (RefusedError, Unauthenticated) as exc:
-        who = exc.extra.pop("_audit", {}) if isinstance(exc, RefusedError) else {}
+        who = exc.audit if isinstance(exc, RefusedError) else {}
         await log_refusal(request, exc.code, operator_code=cert.operator_code, fingerprint=cert.fingerprint,
                           user_login=who.get("user_login"), detail=who.get("detail"))
         raise
