@@ -18,6 +18,12 @@ def _env(name: str, default: str | None = None) -> str | None:
     return os.environ.get(f"SWITCHHUB_{name}", default)
 
 
+def _host_entry(raw: str) -> str:
+    """'Hooks.Example:8443' → 'hooks.example:8443'; '[::1]' → '::1' (a bracket form needs a port)."""
+    entry = raw.strip().lower().rstrip(".")
+    return entry[1:-1] if entry.startswith("[") and entry.endswith("]") else entry
+
+
 @dataclass(frozen=True)
 class Settings:
     data_dir: Path = Path(".switchhub")
@@ -49,6 +55,9 @@ class Settings:
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 8025
     mail_from: str = "switchhub@localhost"
+    # webhook hosts exempt from the internal-address check ("host" or "host:port"), e.g. a local
+    # receiver in the demo or tests; https is still required (hub/notify/urlpolicy.py)
+    webhook_allowed_hosts: frozenset[str] = frozenset()
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -61,6 +70,8 @@ class Settings:
         area_certs = {str(fp).strip().lower(): frozenset(str(a) for a in areas)
                       for fp, areas in json.loads(_env("AREA_CERTIFICATES", "{}") or "{}").items()}
         proxies = frozenset(x.strip() for x in (_env("TRUSTED_PROXIES", "") or "").split(",") if x.strip())
+        allow = frozenset(_host_entry(x) for x in (_env("WEBHOOK_ALLOW_HOSTS", "") or "").split(",")
+                          if x.strip())
         served = tuple(x.strip() for x in (_env("AREAS", "") or "").split(",") if x.strip()) or AREA_CODES
         return cls(
             data_dir=data_dir,
@@ -84,6 +95,7 @@ class Settings:
             smtp_host=_env("SMTP_HOST", "127.0.0.1") or "127.0.0.1",
             smtp_port=int(_env("SMTP_PORT", "8025") or 8025),
             mail_from=_env("MAIL_FROM", "switchhub@localhost") or "switchhub@localhost",
+            webhook_allowed_hosts=allow,
         )
 
     def with_(self, **changes: object) -> "Settings":

@@ -30,13 +30,13 @@ async def housekeeping(hub_engine) -> None:
                                 " OR created_at < now() - interval '12 hours')"))
 
 
-async def hub_round(hub_engine, smtp) -> None:
+async def hub_round(hub_engine, smtp, policy=None) -> None:
     from switchhub.hub.notify.delivery import deliver_due
     from switchhub.hub.relays.tasks import HANDLERS
 
     now = get_clock().now()
     await run_due(hub_engine, HANDLERS, now)
-    await deliver_due(hub_engine, smtp=smtp, now=now)
+    await deliver_due(hub_engine, smtp=smtp, now=now, policy=policy)
 
 
 async def area_round(area_engine, poster) -> None:
@@ -54,6 +54,7 @@ async def area_round(area_engine, poster) -> None:
 async def run_worker(settings: Settings, *, role: str = "all", interval: float = 1.0) -> None:
     from switchhub.area.outbox.dispatcher import https_poster
     from switchhub.hub.notify.delivery import SmtpConfig
+    from switchhub.hub.notify.urlpolicy import WebhookPolicy
     from switchhub.runtime import cert_paths
 
     hub_url, area_url = resolve_urls(settings)
@@ -63,6 +64,7 @@ async def run_worker(settings: Settings, *, role: str = "all", interval: float =
     poster = https_poster(settings.public_hub_url, (str(paths["area_client"]), str(paths["area_client_key"])),
                           str(paths["ca"])) if area_engine else None
     smtp = SmtpConfig(settings.smtp_host, settings.smtp_port, settings.mail_from)
+    webhooks = WebhookPolicy.from_settings(settings)  # the allow-list registration uses too
     rounds = 0
     try:
         while True:
@@ -70,7 +72,7 @@ async def run_worker(settings: Settings, *, role: str = "all", interval: float =
                 if area_engine is not None:
                     await area_round(area_engine, poster)
                 if hub_engine is not None:
-                    await hub_round(hub_engine, smtp)
+                    await hub_round(hub_engine, smtp, webhooks)
                     if rounds % 60 == 0:
                         await housekeeping(hub_engine)
             except Exception:

@@ -1,5 +1,9 @@
 """Sending deliveries after commit: e-mail over SMTP and HMAC-signed webhooks, retried with
-back-off (1 min doubling to 1 h) for 24 hours, then marked failed. Each attempt is logged."""
+back-off (1 min doubling to 1 h); an attempt failing 24 hours or more after the first one is the
+last, and the delivery is marked failed. Each attempt updates the log with a short reason code.
+
+Webhooks go only where `urlpolicy` allows, checked again at every attempt (DNS rebinding), and
+to the very address that was checked."""
 
 from __future__ import annotations
 
@@ -7,19 +11,27 @@ import hashlib
 import hmac
 import json
 import logging
+import ssl
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from typing import Any
 
+import aiosmtplib
 import httpx
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from switchhub.hub.notify.service import EVENT_KINDS
+from switchhub.hub.notify.urlpolicy import UrlRefused, WebhookPolicy, check_url
 
 log = logging.getLogger("switchhub.notify")
 GIVE_UP_AFTER = timedelta(hours=24)
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """After the n-th failed attempt: 1 min, 2, 4, … at most 1 h."""
+    return timedelta(seconds=min(60 * 2 ** (attempts - 1), 3600))
 
 
 @dataclass(frozen=True)
@@ -50,28 +62,89 @@ def _mail(smtp: SmtpConfig, to: str, kind: str, payload: dict[str, Any]) -> Emai
     return msg
 
 
-async def _send(row: Any, smtp: SmtpConfig, http: httpx.AsyncClient, secret: str | None, now: datetime) -> None:
-    if row.channel == "email":
-        import aiosmtplib
+class DeliveryFailed(Exception):
+    """An attempt that reached the receiver and was not accepted; `code` is e.g. http_500."""
 
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+def _caused_by_tls(exc: BaseException | None) -> bool:
+    while exc is not None:
+        if isinstance(exc, ssl.SSLError):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
+def reason(exc: Exception) -> str:
+    """The short reason kept in the delivery log: never a response body or an exception text,
+    which may carry a receiver's internals or personal data."""
+    if isinstance(exc, (DeliveryFailed, UrlRefused)):
+        return exc.code
+    if isinstance(exc, (httpx.TimeoutException, aiosmtplib.SMTPTimeoutError)):
+        return "timeout"
+    if isinstance(exc, httpx.TransportError):
+        if _caused_by_tls(exc):
+            return "tls_error"
+        return "connect_error" if isinstance(exc, httpx.ConnectError) else "transport_error"
+    if isinstance(exc, (aiosmtplib.SMTPRecipientsRefused, aiosmtplib.SMTPRecipientRefused,
+                        aiosmtplib.SMTPSenderRefused, aiosmtplib.SMTPDataError)):
+        return "smtp_refused"
+    if isinstance(exc, (aiosmtplib.SMTPConnectError, ConnectionError)):
+        return "connect_error"
+    if isinstance(exc, aiosmtplib.SMTPException):
+        return "smtp_error"
+    log.error("delivery failed unexpectedly", exc_info=exc)
+    return "internal_error"
+
+
+async def _post_webhook(http: httpx.AsyncClient, policy: WebhookPolicy, url: str, body: bytes,
+                        headers: dict[str, str]) -> None:
+    """POST to the address checked just now: the URL names the IP, Host and TLS (SNI and certificate
+    verification) name the host, so the answer of a second DNS lookup is never used. No redirects,
+    no keep-alive (a pooled connection would skip the hostname check of a later delivery), and the
+    response body is never read."""
+    target = await check_url(url, policy)
+    request = http.build_request("POST", target.pinned_url(), content=body, headers={
+        **headers, "Host": target.url.netloc.decode("ascii"), "Connection": "close"},
+        extensions={} if target.is_literal else {"sni_hostname": target.hostname})
+    response = await http.send(request, stream=True, follow_redirects=False)
+    await response.aclose()
+    if not 200 <= response.status_code < 300:
+        raise DeliveryFailed(f"http_{response.status_code}")
+
+
+async def _send(row: Any, smtp: SmtpConfig, http: httpx.AsyncClient, policy: WebhookPolicy,
+                now: datetime) -> None:
+    if row.channel == "email":
         await aiosmtplib.send(_mail(smtp, row.target, row.event_kind, row.payload), hostname=smtp.host,
                               port=smtp.port, timeout=10)
         return
     body = json.dumps({"id": row.event_id, "kind": row.event_kind, "occurred_at": row.created_at.isoformat(),
                        "data": row.payload}, ensure_ascii=False).encode()
     ts = str(int(now.timestamp()))
-    resp = await http.post(row.target, content=body, headers={
+    await _post_webhook(http, policy, row.target, body, {
         "content-type": "application/json", "X-Switchhub-Event": row.event_kind,
         "X-Switchhub-Delivery": str(row.id), "X-Switchhub-Timestamp": ts,
-        "X-Switchhub-Signature": sign(secret or "", ts, body)})
-    if not 200 <= resp.status_code < 300:
-        raise RuntimeError(f"HTTP {resp.status_code}")
+        "X-Switchhub-Signature": sign(row.secret or "", ts, body)})
+
+
+def delivery_client() -> httpx.AsyncClient:
+    """The default client: public CAs, no proxy from the environment (a proxy would resolve the
+    name itself and undo the pinning), no redirects."""
+    return httpx.AsyncClient(timeout=10, follow_redirects=False, trust_env=False)
 
 
 async def deliver_due(engine: AsyncEngine, *, smtp: SmtpConfig, now: datetime, limit: int = 50,
-                      http_client: httpx.AsyncClient | None = None) -> int:
-    """Send due deliveries, one short transaction each; returns how many were delivered."""
-    http = http_client or httpx.AsyncClient(timeout=10)
+                      http_client: httpx.AsyncClient | None = None,
+                      policy: WebhookPolicy | None = None) -> int:
+    """Send due deliveries, one short transaction each; returns how many were delivered.
+
+    `policy` carries the resolver and the allow-list (Settings.webhook_allowed_hosts)."""
+    http = http_client or delivery_client()
+    policy = policy or WebhookPolicy()
     delivered = 0
     try:
         for _ in range(limit):
@@ -84,15 +157,16 @@ async def deliver_due(engine: AsyncEngine, *, smtp: SmtpConfig, now: datetime, l
                     break
                 first = row.first_attempt_at or now
                 try:
-                    await _send(row, smtp, http, row.secret, now)
+                    await _send(row, smtp, http, policy, now)
                 except Exception as exc:
-                    attempts = row.attempts + 1
+                    attempts, code = row.attempts + 1, reason(exc)
                     failed = now - first >= GIVE_UP_AFTER
+                    log.info("delivery %s attempt %s failed: %s", row.id, attempts, code)
                     await conn.execute(text(
                         "UPDATE deliveries SET attempts = :a, first_attempt_at = :f, last_error = :e,"
                         " status = :s, next_attempt_at = :next WHERE id = :id"),
-                        {"a": attempts, "f": first, "e": repr(exc)[:300], "s": "failed" if failed else "pending",
-                         "next": now + timedelta(seconds=min(60 * 2 ** (attempts - 1), 3600)), "id": row.id})
+                        {"a": attempts, "f": first, "e": code, "s": "failed" if failed else "pending",
+                         "next": now + retry_delay(attempts), "id": row.id})
                     continue
                 await conn.execute(text(
                     "UPDATE deliveries SET attempts = attempts + 1, first_attempt_at = :f, status = 'delivered',"

@@ -10,10 +10,17 @@ from pydantic import BaseModel, ConfigDict, Field
 from switchhub.httpkit import parse_body
 from switchhub.hub.deps import require, tx
 from switchhub.hub.notify import service
+from switchhub.hub.notify.urlpolicy import WebhookPolicy
 from switchhub.kernel.caller import Caller
 
 router = APIRouter(prefix="/api/v1", tags=["notifications"])
 MANAGE = "hub:notify:manage"
+
+
+def webhook_policy(request: Request) -> WebhookPolicy:
+    """The allow-list from the settings; `app.state.webhook_resolver` replaces DNS in tests."""
+    return WebhookPolicy.from_settings(request.app.state.settings,
+                                       getattr(request.app.state, "webhook_resolver", None))
 
 
 class WebhookInput(BaseModel):
@@ -39,8 +46,9 @@ async def list_webhooks(request: Request, caller: Caller = Depends(require(MANAG
              openapi_extra={"x-interface-ids": ["SH_WEBHOOKS"]})
 async def create_webhook(request: Request, caller: Caller = Depends(require(MANAGE))) -> dict:
     body = await parse_body(request, WebhookInput)
+    hook = await service.check_webhook(body.url, body.event_kinds, webhook_policy(request))
     async with tx(request) as conn:
-        return await service.create_webhook(conn, caller, body.url, body.event_kinds)
+        return await service.create_webhook(conn, caller, hook)
 
 
 @router.delete("/webhooks/{webhook_id}", status_code=204, summary="Webhookの停止",

@@ -2,20 +2,22 @@
 
 `fan_out` runs inside the transaction of the change and creates one pending delivery per
 matching e-mail subscription and webhook; the worker sends them after commit
-(`delivery.deliver_due`). Polling (relay lists, the applications feed) keeps working.
+(`delivery.deliver_due`). Webhook URLs pass `urlpolicy` at registration and again at every
+delivery. Polling (relay lists, the applications feed) keeps working.
 """
 
 from __future__ import annotations
 
 import json
 import secrets
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from switchhub.hub.notify.urlpolicy import UrlRefused, WebhookPolicy, check_url
 from switchhub.kernel.caller import Caller
 from switchhub.kernel.errors import IssueCollector, NotFound
 
@@ -50,23 +52,46 @@ def _check_kinds(kinds: list[str], field: str, issues: IssueCollector) -> None:
                    f"{', '.join(EVENT_KINDS)}）", f"Unknown event kinds: {', '.join(bad)[:80]}")
 
 
-def _check_url(url: str, issues: IssueCollector) -> None:
-    parts = urlsplit(url)
-    local = parts.hostname in ("127.0.0.1", "localhost", "::1")
-    if not parts.hostname or not (parts.scheme == "https" or (parts.scheme == "http" and local)):
-        issues.add("url", "https_required", "Webhook の URL は https:// で指定してください", "The webhook URL must use https")
+URL_MESSAGES: dict[str, tuple[str, str]] = {
+    "https_required": ("Webhook の URL は https:// で指定してください", "The webhook URL must use https"),
+    "url_format": ("Webhook の URL の形式が正しくありません（https://ホスト名/パス、ユーザ情報なし）",
+                   "The webhook URL is malformed (https://host/path, no user information)"),
+    "unresolvable_host": ("Webhook の URL のホスト名を名前解決できません",
+                          "The host name of the webhook URL cannot be resolved"),
+    "address_not_allowed": ("Webhook の URL は内部向けのアドレス（ループバック、プライベート、リンクローカル、"
+                            "メタデータ等）に解決されるため登録できません",
+                            "The webhook URL resolves to an internal address (loopback, private, link-local,"
+                            " metadata, …) and cannot be used"),
+}
 
 
-async def create_webhook(conn: AsyncConnection, caller: Caller, url: str, kinds: list[str]) -> dict[str, Any]:
+@dataclass(frozen=True)
+class CheckedWebhook:
+    """A webhook whose URL passed the address policy; only this can be stored."""
+
+    url: str
+    kinds: list[str]
+
+
+async def check_webhook(url: str, kinds: list[str], policy: WebhookPolicy) -> CheckedWebhook:
+    """Validate before any transaction is opened: the URL check may wait for DNS."""
     issues = IssueCollector()
-    _check_url(url, issues)
+    try:
+        await check_url(url, policy)
+    except UrlRefused as refused:
+        issues.add("url", refused.code, *URL_MESSAGES[refused.code])
     _check_kinds(kinds, "event_kinds", issues)
     issues.raise_if_any()
+    return CheckedWebhook(url, kinds)
+
+
+async def create_webhook(conn: AsyncConnection, caller: Caller, hook: CheckedWebhook) -> dict[str, Any]:
     secret = secrets.token_urlsafe(32)
     row = (await conn.execute(text(
         "INSERT INTO webhooks (operator_code, url, secret, event_kinds) VALUES (:op, :u, :s, :k)"
-        " RETURNING id, created_at"), {"op": caller.operator_code, "u": url, "s": secret, "k": kinds})).first()
-    return {"id": row.id, "url": url, "event_kinds": kinds, "secret": secret, "active": True,
+        " RETURNING id, created_at"),
+        {"op": caller.operator_code, "u": hook.url, "s": secret, "k": hook.kinds})).first()
+    return {"id": row.id, "url": hook.url, "event_kinds": hook.kinds, "secret": secret, "active": True,
             "created_at": row.created_at.isoformat()}
 
 
