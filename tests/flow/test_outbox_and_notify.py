@@ -32,7 +32,7 @@ from switchhub.hub.notify.urlpolicy import WebhookPolicy
 from switchhub.kernel.clock import JST
 from tests.flow.helpers import frozen, smart_point_of
 from tests.flow.test_switch_api import relay_body
-from tests.support import area_poster, build_stack, close_stack
+from tests.support import build_stack, close_stack, with_client_cert
 
 NOW = datetime(2026, 11, 24, 10, 0, tzinfo=JST)
 HOOK_HOST = "hooks.test"
@@ -154,6 +154,19 @@ async def _rows(engine, sql: str, params: dict | None = None) -> list[tuple]:
         return [tuple(r) for r in await conn.execute(text(sql), params or {})]
 
 
+def answering_poster(stack, answers: list[dict]):
+    """Posts as the area worker does (area certificate) and keeps the hub's answers."""
+    transport = httpx.ASGITransport(app=with_client_cert(stack.hub_app, stack.world.area_client.pem))
+
+    async def post(events: list[dict]) -> bool:
+        async with httpx.AsyncClient(transport=transport, base_url="https://hub.test") as client:
+            resp = await client.post("/internal/v1/area-events", json={"events": events})
+        answers.append(resp.json())
+        return resp.status_code == 200
+
+    return post
+
+
 async def test_rolled_back_change_emits_nothing_and_committed_survives_hub_outage(stack):
     area_engine, hub_engine = stack.area_app.state.engine, stack.hub_app.state.engine
     assert await _rows(area_engine, "SELECT id FROM outbox_events") == []
@@ -175,15 +188,18 @@ async def test_rolled_back_change_emits_nothing_and_committed_survives_hub_outag
     assert await deliver(area_engine, hub_down) == 0
     assert await _rows(area_engine, "SELECT id, attempts, delivered_at IS NULL FROM outbox_events") == [
         (event_id, 1, True)]
-    assert await deliver(area_engine, area_poster(stack)) == 1
+    answers: list[dict] = []
+    assert await deliver(area_engine, answering_poster(stack, answers)) == 1
+    assert answers == [{"accepted": 1, "duplicates": 0}]
     assert await _rows(area_engine, "SELECT id, attempts, delivered_at IS NULL FROM outbox_events") == [
         (event_id, 2, False)]
     received = [("03", event_id, "application.stage_changed")]
     assert await _rows(hub_engine, "SELECT area, event_id, kind FROM area_events") == received
-    # at least once: the batch sent again is confirmed and dropped by the hub's key
+    # at least once: the batch sent again is confirmed, and dropped by the hub's key
     async with area_engine.begin() as conn:
         await conn.execute(text("UPDATE outbox_events SET delivered_at = NULL"))
-    assert await deliver(area_engine, area_poster(stack)) == 1
+    assert await deliver(area_engine, answering_poster(stack, answers)) == 1
+    assert answers[1:] == [{"accepted": 0, "duplicates": 1}]
     assert await _rows(hub_engine, "SELECT area, event_id, kind FROM area_events") == received
 
 
