@@ -71,9 +71,12 @@ class DeliveryFailed(Exception):
 
 
 def _caused_by_tls(exc: BaseException | None) -> bool:
-    while exc is not None:
+    """httpx wraps the ssl error of a failed handshake in a ConnectError; look down the chain."""
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
         if isinstance(exc, ssl.SSLError):
             return True
+        seen.add(id(exc))
         exc = exc.__cause__ or exc.__context__
     return False
 
@@ -142,7 +145,8 @@ async def deliver_due(engine: AsyncEngine, *, smtp: SmtpConfig, now: datetime, l
                       policy: WebhookPolicy | None = None) -> int:
     """Send due deliveries, one short transaction each; returns how many were delivered.
 
-    `policy` carries the resolver and the allow-list (Settings.webhook_allowed_hosts)."""
+    `policy` carries the resolver and the allow-list (Settings.webhook_allowed_hosts). An injected
+    `http_client` must verify certificates (its SSL context checks the name given as SNI)."""
     http = http_client or delivery_client()
     policy = policy or WebhookPolicy()
     delivered = 0
