@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from switchhub.httpkit import parse_body
-from switchhub.hub.deps import require, tx
+from switchhub.hub.deps import actor_of, require, tx
 from switchhub.hub.notify import service
 from switchhub.hub.notify.urlpolicy import WebhookPolicy
 from switchhub.kernel.caller import Caller
 
 router = APIRouter(prefix="/api/v1", tags=["notifications"])
-MANAGE = "hub:notify:manage"
+MANAGE = service.MANAGE
+RowId = Annotated[int, Path(ge=1, le=2**63 - 1)]  # a bigint key; larger numbers are no row
 
 
 def webhook_policy(request: Request) -> WebhookPolicy:
@@ -48,14 +49,14 @@ async def create_webhook(request: Request, caller: Caller = Depends(require(MANA
     body = await parse_body(request, WebhookInput)
     hook = await service.check_webhook(body.url, body.event_kinds, webhook_policy(request))
     async with tx(request) as conn:
-        return await service.create_webhook(conn, caller, hook)
+        return await service.create_webhook(conn, actor_of(request, caller), hook)
 
 
 @router.delete("/webhooks/{webhook_id}", status_code=204, summary="Webhookの停止",
                openapi_extra={"x-interface-ids": ["SH_WEBHOOKS"]})
-async def delete_webhook(webhook_id: int, request: Request, caller: Caller = Depends(require(MANAGE))) -> None:
+async def delete_webhook(webhook_id: RowId, request: Request, caller: Caller = Depends(require(MANAGE))) -> None:
     async with tx(request) as conn:
-        await service.delete_owned(conn, caller, "webhooks", webhook_id)
+        await service.delete_owned(conn, actor_of(request, caller), "webhooks", webhook_id)
 
 
 @router.get("/subscriptions", summary="メール通知の購読一覧", openapi_extra={"x-interface-ids": ["SH_SUBSCRIPTIONS"]})
@@ -70,15 +71,16 @@ async def list_subscriptions(request: Request, caller: Caller = Depends(require(
 async def create_subscription(request: Request, caller: Caller = Depends(require(MANAGE))) -> dict:
     body = await parse_body(request, SubscriptionInput)
     async with tx(request) as conn:
-        return await service.create_subscription(conn, caller, body.email.strip(), body.event_kind)
+        return await service.create_subscription(conn, actor_of(request, caller), body.email.strip(),
+                                                 body.event_kind)
 
 
 @router.delete("/subscriptions/{subscription_id}", status_code=204, summary="メール通知の購読解除",
                openapi_extra={"x-interface-ids": ["SH_SUBSCRIPTIONS"]})
-async def delete_subscription(subscription_id: int, request: Request,
+async def delete_subscription(subscription_id: RowId, request: Request,
                               caller: Caller = Depends(require(MANAGE))) -> None:
     async with tx(request) as conn:
-        await service.delete_owned(conn, caller, "subscriptions", subscription_id)
+        await service.delete_owned(conn, actor_of(request, caller), "subscriptions", subscription_id)
 
 
 @router.get("/notifications/deliveries", summary="通知の配信ログ", openapi_extra={"x-interface-ids": ["SH_DELIVERIES"]})

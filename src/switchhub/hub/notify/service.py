@@ -18,6 +18,9 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from switchhub.hub.notify.urlpolicy import UrlRefused, WebhookPolicy, check_url
+from switchhub.hub.accounts import permissions
+from switchhub.hub.audit.context import Actor
+from switchhub.hub.audit.repository import write
 from switchhub.kernel.caller import Caller
 from switchhub.kernel.errors import IssueCollector, NotFound
 
@@ -26,6 +29,9 @@ EVENT_KINDS: dict[str, str] = {
     "relay.expired": "廃止取次の期限切れ", "relay.matched": "マッチング成立", "relay.match_failed": "マッチング不成立",
     "application.stage_changed": "受付工程の変更", "notice.published": "インフォメーションの掲載",
 }
+
+
+MANAGE = "hub:notify:manage"
 
 
 async def fan_out(conn: AsyncConnection, *, operator_codes: list[str], event_id: str, event_kind: str,
@@ -85,32 +91,44 @@ async def check_webhook(url: str, kinds: list[str], policy: WebhookPolicy) -> Ch
     return CheckedWebhook(url, kinds)
 
 
-async def create_webhook(conn: AsyncConnection, caller: Caller, hook: CheckedWebhook) -> dict[str, Any]:
+async def create_webhook(conn: AsyncConnection, actor: Actor, hook: CheckedWebhook) -> dict[str, Any]:
+    """Register a webhook of the actor's operator; the signing secret is shown only in this answer."""
+    caller = actor.caller
+    permissions.check(caller, MANAGE)
     secret = secrets.token_urlsafe(32)
     row = (await conn.execute(text(
         "INSERT INTO webhooks (operator_code, url, secret, event_kinds) VALUES (:op, :u, :s, :k)"
         " RETURNING id, created_at"),
         {"op": caller.operator_code, "u": hook.url, "s": secret, "k": hook.kinds})).first()
+    await write(conn, actor.entry("webhook.create", resource_type="webhook", resource_ids=[str(row.id)],
+                                  detail={"url": hook.url, "event_kinds": hook.kinds}))
     return {"id": row.id, "url": hook.url, "event_kinds": hook.kinds, "secret": secret, "active": True,
             "created_at": row.created_at.isoformat()}
 
 
 async def list_webhooks(conn: AsyncConnection, caller: Caller) -> list[dict[str, Any]]:
+    permissions.check(caller, MANAGE)
     rows = await conn.execute(text("SELECT id, url, event_kinds, active, created_at FROM webhooks"
                                    " WHERE operator_code = :op ORDER BY id"), {"op": caller.operator_code})
     return [{**dict(r._mapping), "created_at": r.created_at.isoformat()} for r in rows]
 
 
-async def delete_owned(conn: AsyncConnection, caller: Caller, table: str, item_id: int) -> None:
+async def delete_owned(conn: AsyncConnection, actor: Actor, table: str, item_id: int) -> None:
+    """Stop one of the operator's webhooks or remove one of its subscriptions (anyone else's: 404)."""
+    caller = actor.caller
+    permissions.check(caller, MANAGE)
     if table not in ("webhooks", "subscriptions"):
         raise ValueError(table)
     sql = ("UPDATE webhooks SET active = false WHERE id = :id AND operator_code = :op AND active" if table == "webhooks"
            else "DELETE FROM subscriptions WHERE id = :id AND operator_code = :op")
     if (await conn.execute(text(sql), {"id": item_id, "op": caller.operator_code})).rowcount != 1:
         raise NotFound()
+    await write(conn, actor.entry(f"{table[:-1]}.delete", resource_type=table[:-1], resource_ids=[str(item_id)]))
 
 
-async def create_subscription(conn: AsyncConnection, caller: Caller, email: str, kind: str) -> dict[str, Any]:
+async def create_subscription(conn: AsyncConnection, actor: Actor, email: str, kind: str) -> dict[str, Any]:
+    caller = actor.caller
+    permissions.check(caller, MANAGE)
     issues = IssueCollector()
     if "@" not in email or len(email) > 200 or email.startswith("@") or email.endswith("@"):
         issues.add("email", "email_format", "メールアドレスの形式が正しくありません", "Invalid e-mail address")
@@ -120,16 +138,20 @@ async def create_subscription(conn: AsyncConnection, caller: Caller, email: str,
         "INSERT INTO subscriptions (operator_code, email, event_kind, created_by) VALUES (:op, :e, :k, :by)"
         " ON CONFLICT (operator_code, email, event_kind) DO UPDATE SET created_by = EXCLUDED.created_by"
         " RETURNING id"), {"op": caller.operator_code, "e": email, "k": kind, "by": caller.user_login})).first()
+    await write(conn, actor.entry("subscription.create", resource_type="subscription", resource_ids=[str(row.id)],
+                                  detail={"email": email, "event_kind": kind}))
     return {"id": row.id, "email": email, "event_kind": kind}
 
 
 async def list_subscriptions(conn: AsyncConnection, caller: Caller) -> list[dict[str, Any]]:
+    permissions.check(caller, MANAGE)
     rows = await conn.execute(text("SELECT id, email, event_kind FROM subscriptions WHERE operator_code = :op"
                                    " ORDER BY id"), {"op": caller.operator_code})
     return [dict(r._mapping) for r in rows]
 
 
 async def delivery_log(conn: AsyncConnection, caller: Caller, page: int, per_page: int) -> dict[str, Any]:
+    permissions.check(caller, MANAGE)
     total = (await conn.execute(text("SELECT count(*) FROM deliveries WHERE operator_code = :op"),
                                 {"op": caller.operator_code})).scalar_one()
     rows = await conn.execute(text(
