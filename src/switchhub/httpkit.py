@@ -115,7 +115,14 @@ def validation_issues(errors: list[dict[str, Any]]) -> list[FieldIssue]:
 
 
 def http_error(exc: StarletteHTTPException) -> SwitchhubError:
-    """The framework's own HTTP errors (unknown route, wrong method) as typed errors with their titles."""
+    """The framework's own HTTP errors (unknown route, wrong method) as typed errors with their titles
+    and their headers (a 405 names the allowed methods in `Allow`)."""
+    err = _http_error_kind(exc)
+    err.headers.update(exc.headers or {})
+    return err
+
+
+def _http_error_kind(exc: StarletteHTTPException) -> SwitchhubError:
     if exc.status_code == 404:
         return NotFound("指定されたURLは存在しません", "No such URL", code="no_such_route")
     if exc.status_code == 405:
@@ -175,6 +182,49 @@ async def parse_body(request: Request, model: type) -> Any:
     except ValidationError as exc:
         issues = validation_issues(list(exc.errors()))
         raise InputError(issues[0].message_ja, issues[0].message_en, errors=issues) from None
+
+
+def json_body(model: type) -> Any:
+    """A route parameter holding the strictly parsed JSON body (`parse_body`), declared in OpenAPI.
+
+    Declare it after the caller's permission dependency: the permission is decided first, so a
+    caller without it is refused before its input is judged.
+    """
+    from fastapi import Depends
+
+    async def body(request: Request) -> Any:
+        return await parse_body(request, model)
+
+    body.body_model = model  # type: ignore[attr-defined]  (read by the OpenAPI builder)
+    return Depends(body)
+
+
+_KNOWN_QUERY: dict[int, frozenset[str]] = {}
+
+
+def _query_names(dependant: Any) -> set[str]:
+    names = {p.alias for p in dependant.query_params}
+    for sub in dependant.dependencies:
+        names |= _query_names(sub)
+    return names
+
+
+async def known_query_only(request: Request) -> None:
+    """Refuse query parameters the operation does not have (a mistyped filter must not be
+    silently ignored, which would answer more than was asked for)."""
+    route = request.scope.get("route")
+    if route is None:
+        return
+    names = _KNOWN_QUERY.get(id(route))
+    if names is None:
+        names = _KNOWN_QUERY[id(route)] = frozenset(_query_names(route.dependant))
+    unknown = sorted({k for k in request.query_params.keys() if k not in names})
+    if unknown:
+        shown = ", ".join(repr(k)[:40] for k in unknown[:5])
+        raise InputError(f"指定できないパラメータです: {shown}", f"Unknown query parameters: {shown}",
+                         errors=[FieldIssue(k[:60] or "query", "unknown_parameter",
+                                            f"{k[:60]}: 指定できないパラメータです", f"{k[:60]}: unknown parameter")
+                                 for k in unknown[:20]])
 
 
 class RejectNulBytes:

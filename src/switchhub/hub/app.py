@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import FastAPI
-from fastapi.openapi.utils import get_openapi
+from fastapi import Depends, FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from switchhub.config import Settings
-from switchhub.httpkit import SECURITY_HEADERS, BodyLimit, RejectNulBytes, install_error_handlers
+from switchhub.httpkit import SECURITY_HEADERS, BodyLimit, RejectNulBytes, install_error_handlers, known_query_only
 from switchhub.hub.accounts.endpoints import router as accounts_router
 from switchhub.hub.accounts.identity import CertificateGate
 from switchhub.hub.accounts.ratelimit import TokenBuckets
@@ -22,6 +21,7 @@ from switchhub.hub.gateway.client import AreaClient
 from switchhub.hub.gateway.endpoints import router as points_router
 from switchhub.hub.gateway.events import router as events_router
 from switchhub.hub.notify.endpoints import router as notify_router
+from switchhub.hub.openapi import build_openapi
 from switchhub.hub.relays.endpoints import router as relays_router
 
 API_DESCRIPTION = """switchhub API — スイッチング支援システム.
@@ -81,7 +81,7 @@ def create_hub_app(settings: Settings, engine: AsyncEngine, areas: AreaClient) -
     app.state.api_routers = (points_router, calendar_router, accounts_router, relays_router, applications_router,
                              notify_router, audit_router)
     for router in app.state.api_routers:
-        app.include_router(router)
+        app.include_router(router, dependencies=[Depends(known_query_only)])
     from switchhub.hub.docs import router as docs_router
     from switchhub.hub.web.switch_views import router as switch_web_router
     from switchhub.hub.web.views import router as web_router
@@ -98,20 +98,9 @@ def create_hub_app(settings: Settings, engine: AsyncEngine, areas: AreaClient) -
         return {"status": "ok"}
 
     def openapi() -> dict[str, Any]:
-        if app.openapi_schema:
-            return app.openapi_schema
-        schema = get_openapi(title=app.title, version=app.version, description=app.description,
-                             routes=app.routes)
-        schema["paths"] = {p: v for p, v in schema["paths"].items() if p.startswith("/api/v1/")}
-        schema["openapi"] = "3.1.0"
-        schema["servers"] = [{"url": settings.public_hub_url}]
-        schema.setdefault("components", {})["securitySchemes"] = {
-            "bearer": {"type": "http", "scheme": "bearer", "description": "shk_… API credential"},
-            "mutualTLS": {"type": "mutualTLS", "description": "registered API client certificate"},
-        }
-        schema["security"] = [{"bearer": [], "mutualTLS": []}]
-        app.openapi_schema = schema
-        return schema
+        if not app.openapi_schema:
+            app.openapi_schema = build_openapi(app, settings.public_hub_url)
+        return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
@@ -142,6 +131,8 @@ def install_web_error_pages(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException):  # type: ignore[no-untyped-def]
         err = http_error(exc)
+        if exc.status_code == 405:  # every method of the path, not only those of the first route tried
+            err.headers["Allow"] = ", ".join(allowed_methods(app, request.scope))
         return problem_response(request, err) if is_api(request) else html_error(request, err)
 
     @app.exception_handler(LoginRequired)
@@ -151,3 +142,15 @@ def install_web_error_pages(app: FastAPI) -> None:
     @app.exception_handler(PasswordChangeRequired)
     async def _password(request: Request, exc: PasswordChangeRequired):  # type: ignore[no-untyped-def]
         return RedirectResponse("/password", status_code=303)
+
+
+def allowed_methods(app: FastAPI, scope: dict[str, Any]) -> list[str]:
+    from starlette.routing import Match
+
+    methods: set[str] = set()
+    routers = (*app.state.api_routers, *app.state.web_routers)
+    for route in (r for router in routers for r in router.routes):
+        match, _ = route.matches({**scope, "method": "GET"})
+        if match is not Match.NONE and getattr(route, "methods", None):
+            methods |= set(route.methods)
+    return sorted(methods)

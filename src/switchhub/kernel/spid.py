@@ -13,6 +13,12 @@ from switchhub.kernel.errors import InputError
 AREA_CODES: tuple[str, ...] = tuple(f"{i:02d}" for i in range(1, 11))
 
 
+#: The canonical form, as documented in the OpenAPI document (full-width digits are accepted too,
+#: and normalised; validation itself is `parse_spid`, which gives the field-level message).
+SPID_PATTERN = r"^(0[1-9]|10)[0-9]{20}$"
+SPID_DOC = {"pattern": SPID_PATTERN, "examples": ["0312345678901234567890"]}
+
+
 def normalize_spid(raw: str) -> str:
     """Full-width digits (IME input) → ASCII and outer whitespace off; nothing else is "fixed",
     so a hyphenated or short ID is still rejected rather than guessed at."""

@@ -7,10 +7,12 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from switchhub.kernel.spid import SPID_DOC
+
 
 class SwitchStartRequest(BaseModel):
     model_config = ConfigDict(strict=True, extra="forbid")
-    spid: str = Field(max_length=40, description="供給地点特定番号")
+    spid: str = Field(max_length=40, description="供給地点特定番号", json_schema_extra=SPID_DOC)
     switch_date: dt.date | None = Field(default=None, description="スイッチング予定日（省略時は最短の定例検針日）")
     customer_request: bool = Field(default=False, description="需要者希望日（定例検針日以外を指定する場合）")
     service_menu: Literal["01", "02", "03", "04"] = Field(description="接続送電サービスメニュー")
@@ -28,7 +30,7 @@ class SwitchStartRequest(BaseModel):
 
 class SwitchEndRequest(BaseModel):
     model_config = ConfigDict(strict=True, extra="forbid")
-    spid: str = Field(max_length=40)
+    spid: str = Field(max_length=40, description="供給地点特定番号", json_schema_extra=SPID_DOC)
     switch_date: dt.date | None = None
     customer_request: bool = False
     relay_no: str | None = Field(default=None, max_length=20)

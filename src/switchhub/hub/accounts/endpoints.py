@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from switchhub.httpkit import parse_body
+from switchhub.httpkit import json_body
 from switchhub.hub.accounts import repository, service
 from switchhub.hub.deps import actor_of, require, tx
 from switchhub.kernel.caller import Caller
@@ -42,8 +42,8 @@ async def me(request: Request, caller: Caller = Depends(require("hub:me:read")))
 
 @router.post("/me/password", summary="パスワードの変更 (change my password)",
              openapi_extra={"x-interface-ids": ["SH_PASSWORD_CHANGE"]})
-async def change_password(request: Request, caller: Caller = Depends(require("hub:me:password"))) -> dict:
-    body = await parse_body(request, PasswordChange)
+async def change_password(request: Request, caller: Caller = Depends(require("hub:me:password")),
+                          body: PasswordChange = json_body(PasswordChange)) -> dict:
     async with tx(request) as conn:
         await service.change_password(conn, actor_of(request, caller), body.current_password, body.new_password,
                                       get_clock().now())

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 
 from switchhub.area.applications.schemas import SwitchEndRequest, SwitchStartRequest, WithdrawRequest
-from switchhub.httpkit import parse_body
+from switchhub.httpkit import json_body
 from switchhub.hub.applications import service
 from switchhub.hub.deps import actor_of, require, tx
 from switchhub.hub.idempotency import idempotent
@@ -17,8 +17,7 @@ from switchhub.kernel.spid import parse_spid
 router = APIRouter(prefix="/api/v1", tags=["applications"])
 
 
-async def _file(request: Request, caller: Caller, kind: str, model: type) -> object:
-    body = await parse_body(request, model)
+async def _file(request: Request, caller: Caller, kind: str, body: SwitchStartRequest | SwitchEndRequest) -> object:
     parse_spid(body.spid)
 
     async def produce() -> dict:
@@ -30,14 +29,16 @@ async def _file(request: Request, caller: Caller, kind: str, model: type) -> obj
 
 @router.post("/applications/switch-start", status_code=201, summary="スイッチング開始申請 (switch-start)",
              openapi_extra={"x-interface-ids": ["IF_10610", "IF_K10610", "IF_F10610"]})
-async def switch_start(request: Request, caller: Caller = Depends(require("hub:applications:write"))):
-    return await _file(request, caller, "switch-start", SwitchStartRequest)
+async def switch_start(request: Request, caller: Caller = Depends(require("hub:applications:write")),
+                       body: SwitchStartRequest = json_body(SwitchStartRequest)):
+    return await _file(request, caller, "switch-start", body)
 
 
 @router.post("/applications/switch-end", status_code=201, summary="スイッチング廃止申請 (switch-end)",
              openapi_extra={"x-interface-ids": ["IF_10710", "IF_K10710", "IF_F10710"]})
-async def switch_end(request: Request, caller: Caller = Depends(require("hub:applications:write"))):
-    return await _file(request, caller, "switch-end", SwitchEndRequest)
+async def switch_end(request: Request, caller: Caller = Depends(require("hub:applications:write")),
+                     body: SwitchEndRequest = json_body(SwitchEndRequest)):
+    return await _file(request, caller, "switch-end", body)
 
 
 @router.get("/applications/{application_no}", summary="業務処理状況確認 (status of one application)",
@@ -51,8 +52,8 @@ async def get_application(application_no: str, request: Request,
 @router.post("/applications/{application_no}:withdraw", summary="申込の取消 (withdrawal, update flag 3)",
              openapi_extra={"x-interface-ids": ["IF_10610", "IF_10710"]})
 async def withdraw(application_no: str, request: Request,
-                   caller: Caller = Depends(require("hub:applications:write"))):
-    body = await parse_body(request, WithdrawRequest)
+                   caller: Caller = Depends(require("hub:applications:write")),
+                   body: WithdrawRequest = json_body(WithdrawRequest)):
 
     async def produce() -> dict:
         async with tx(request) as conn:

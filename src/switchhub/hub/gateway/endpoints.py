@@ -5,7 +5,7 @@ from __future__ import annotations
 from contextlib import AsyncExitStack
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import StreamingResponse
 
 from switchhub.httpkit import FastJSONResponse
@@ -15,7 +15,7 @@ from switchhub.hub.gateway import service
 from switchhub.hub.gateway.schemas import BatchGetRequest
 from switchhub.kernel.caller import Caller
 from switchhub.kernel.errors import IssueCollector
-from switchhub.kernel.spid import parse_spid
+from switchhub.kernel.spid import SPID_DOC, parse_spid
 
 router = APIRouter(prefix="/api/v1", tags=["supply-points"])
 
@@ -26,7 +26,7 @@ def _ctx(request: Request, caller: Caller) -> Actor:
 
 @router.get("/supply-points/{spid}", summary="設備情報照会 (facility lookup)",
             openapi_extra={"x-interface-ids": ["IF_10110", "IF_F10110", "IF_K10110"]})
-async def get_supply_point(spid: str, request: Request,
+async def get_supply_point(spid: Annotated[str, Path(json_schema_extra=SPID_DOC)], request: Request,
                            caller: Caller = Depends(require("hub:supply-points:read"))) -> FastJSONResponse:
     spid = parse_spid(spid)
     return FastJSONResponse(

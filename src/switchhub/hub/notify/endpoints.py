@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from switchhub.httpkit import parse_body
+from switchhub.httpkit import json_body
 from switchhub.hub.deps import actor_of, require, tx
 from switchhub.hub.notify import service
 from switchhub.hub.notify.urlpolicy import WebhookPolicy
@@ -45,8 +45,8 @@ async def list_webhooks(request: Request, caller: Caller = Depends(require(MANAG
 
 @router.post("/webhooks", status_code=201, summary="Webhookの登録（署名用シークレットはこの応答でのみ表示）",
              openapi_extra={"x-interface-ids": ["SH_WEBHOOKS"]})
-async def create_webhook(request: Request, caller: Caller = Depends(require(MANAGE))) -> dict:
-    body = await parse_body(request, WebhookInput)
+async def create_webhook(request: Request, caller: Caller = Depends(require(MANAGE)),
+                         body: WebhookInput = json_body(WebhookInput)) -> dict:
     hook = await service.check_webhook(body.url, body.event_kinds, webhook_policy(request))
     async with tx(request) as conn:
         return await service.create_webhook(conn, actor_of(request, caller), hook)
@@ -68,8 +68,8 @@ async def list_subscriptions(request: Request, caller: Caller = Depends(require(
 
 @router.post("/subscriptions", status_code=201, summary="メール通知の購読",
              openapi_extra={"x-interface-ids": ["SH_SUBSCRIPTIONS"]})
-async def create_subscription(request: Request, caller: Caller = Depends(require(MANAGE))) -> dict:
-    body = await parse_body(request, SubscriptionInput)
+async def create_subscription(request: Request, caller: Caller = Depends(require(MANAGE)),
+                              body: SubscriptionInput = json_body(SubscriptionInput)) -> dict:
     async with tx(request) as conn:
         return await service.create_subscription(conn, actor_of(request, caller), body.email.strip(),
                                                  body.event_kind)

@@ -7,10 +7,12 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from switchhub.kernel.spid import SPID_DOC
+
 
 class RelayRegistration(BaseModel):
     model_config = ConfigDict(strict=True, extra="forbid")
-    spid: str = Field(max_length=40, description="供給地点特定番号")
+    spid: str = Field(max_length=40, description="供給地点特定番号", json_schema_extra=SPID_DOC)
     current_retailer_code: str = Field(min_length=5, max_length=5, description="現小売事業者コード")
     contract_no: str = Field(min_length=1, max_length=40, description="現小売との契約番号")
     customer_name_kana: str = Field(min_length=1, max_length=80)

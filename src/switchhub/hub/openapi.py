@@ -1,0 +1,96 @@
+"""The published OpenAPI 3.1 document of `/api/v1`.
+
+FastAPI documents each operation's success answer; this adds what every operation can also
+answer — the problem+json errors of api.md with their status codes — so that a client (and
+the schemathesis run with all checks) finds every status and content type it will meet.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+from fastapi.routing import APIRoute
+
+PROBLEM = "application/problem+json"
+ERRORS = {
+    "400": "リクエストの形式が正しくありません (bad request)",
+    "401": "APIクレデンシャルがない・正しくない (credential missing or invalid)",
+    "403": "証明書・クレデンシャル・権限により拒否 (refused: certificate, credential or permission)",
+    "404": "該当なし、または自社のものではない (not found or not yours: the same answer)",
+    "409": "現在の状態ではできない操作 (business conflict: state checks)",
+    "413": "リクエストが大きすぎる (request too large)",
+    "422": "入力内容の誤り、項目ごとのメッセージ付き (invalid input, per field)",
+    "429": "レート制限 (rate limit; see Retry-After)",
+    "503": "一般送配電事業者のシステムに接続できない (area system unavailable)",
+    "504": "一般送配電事業者のシステムが応答しない (area system timeout)",
+}
+SCHEMAS: dict[str, Any] = {
+    "FieldIssue": {"type": "object", "required": ["field", "code", "message"], "properties": {
+        "field": {"type": "string"}, "code": {"type": "string"}, "message": {"type": "string"}}},
+    "Problem": {"type": "object", "required": ["type", "status", "title", "detail", "code"],
+                "additionalProperties": True, "description": "RFC 9457 problem details with a stable `code`",
+                "properties": {
+                    "type": {"type": "string"}, "status": {"type": "integer"}, "title": {"type": "string"},
+                    "detail": {"type": "string"}, "code": {"type": "string"}, "request_id": {"type": "string"},
+                    "errors": {"type": "array", "items": {"$ref": "#/components/schemas/FieldIssue"}}}},
+}
+RATE_HEADERS = {name: {"description": text, "schema": {"type": "integer"}} for name, text in (
+    ("RateLimit-Limit", "bucket size"), ("RateLimit-Remaining", "requests left now"),
+    ("RateLimit-Reset", "seconds until the bucket is full again"))}
+
+
+def _error_responses() -> dict[str, Any]:
+    return {code: {"description": text, "headers": RATE_HEADERS,
+                   "content": {PROBLEM: {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+            for code, text in ERRORS.items()}
+
+
+def _body_models(app: FastAPI) -> dict[tuple[str, str], type]:
+    """(path, method) → the model a route parses with `json_body`."""
+    out: dict[tuple[str, str], type] = {}
+    for route in (r for router in app.state.api_routers for r in router.routes):
+        if isinstance(route, APIRoute):
+            for dep in route.dependant.dependencies:
+                model = getattr(dep.call, "body_model", None)
+                if model is not None:
+                    out.update({(route.path, m.lower()): model for m in route.methods})
+    return out
+
+
+def _add_bodies(schema: dict[str, Any], models: dict[tuple[str, str], type]) -> None:
+    components = schema["components"]["schemas"]
+    for (path, method), model in models.items():
+        operation = schema["paths"].get(path, {}).get(method)
+        if operation is None:
+            continue
+        body = model.model_json_schema(ref_template="#/components/schemas/{model}")
+        components.update(body.pop("$defs", {}))
+        components[model.__name__] = body
+        operation["requestBody"] = {"required": True, "content": {
+            "application/json": {"schema": {"$ref": f"#/components/schemas/{model.__name__}"}}}}
+
+
+def build_openapi(app: FastAPI, server_url: str) -> dict[str, Any]:
+    schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+    schema["paths"] = {p: v for p, v in schema["paths"].items() if p.startswith("/api/v1/")}
+    schema["openapi"] = "3.1.0"
+    schema["servers"] = [{"url": server_url}]
+    components = schema.setdefault("components", {})
+    components.setdefault("schemas", {}).update(SCHEMAS)
+    for name in ("HTTPValidationError", "ValidationError"):
+        components["schemas"].pop(name, None)
+    _add_bodies(schema, _body_models(app))
+    components["securitySchemes"] = {
+        "bearer": {"type": "http", "scheme": "bearer", "description": "shk_… API credential"},
+        "mutualTLS": {"type": "mutualTLS", "description": "registered API client certificate"},
+    }
+    schema["security"] = [{"bearer": [], "mutualTLS": []}]
+    for item in schema["paths"].values():
+        for operation in item.values():
+            responses = operation.setdefault("responses", {})
+            for answer in responses.values():
+                answer.setdefault("headers", {}).update(RATE_HEADERS)
+            responses.update(_error_responses())
+    return schema
