@@ -58,6 +58,8 @@ class Settings:
     # webhook hosts exempt from the internal-address check ("host" or "host:port"), e.g. a local
     # receiver in the demo or tests; https is still required (hub/notify/urlpolicy.py)
     webhook_allowed_hosts: frozenset[str] = frozenset()
+    # port of the Prometheus endpoint on 127.0.0.1 for `switchhub hub` / `switchhub area`; None = not served
+    metrics_port: int | None = None
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -96,6 +98,7 @@ class Settings:
             smtp_port=int(_env("SMTP_PORT", "8025") or 8025),
             mail_from=_env("MAIL_FROM", "switchhub@localhost") or "switchhub@localhost",
             webhook_allowed_hosts=allow,
+            metrics_port=int(_env("METRICS_PORT") or 0) or None,
         )
 
     def with_(self, **changes: object) -> "Settings":
