@@ -1,24 +1,53 @@
-"""The TLS entry point: required client certificates, and the ASGI TLS extension the apps read."""
+"""The TLS entry point over real TLS on loopback, under both event loops uvicorn may pick.
+
+Required client certificates, the ASGI TLS extension the apps read, refused handshakes
+logged (rate-limited) and counted, request-head limits, and the metrics endpoint.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import json
+import logging
+import socket
 import ssl
+import threading
+import time
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import quote
 
 import httpx
 import pytest
+from prometheus_client import REGISTRY
 
 from switchhub import devca
+from switchhub.config import Settings
+from switchhub.metrics import start_metrics_server
 from switchhub.tlsserver import build_server, client_cert_from_scope
 
+LOOPS = ["asyncio", "uvloop"]
+COUNTER = "switchhub_tls_handshakes_refused_total"
 
-async def echo_app(scope, receive, send):
-    cert = client_cert_from_scope(scope, trusted_proxies=frozenset(), proxy_header=None)
-    body = (f'{{"fp": "{cert.fingerprint_sha256}", "subject": "{cert.subject}"}}' if cert else "{}").encode()
-    await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"application/json")]})
-    await send({"type": "http.response.body", "body": body})
+
+class Probe:
+    """ASGI app answering what it saw; `calls` proves whether a request got this far."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    async def __call__(self, scope, receive, send):
+        self.calls += 1
+        cert = client_cert_from_scope(scope, trusted_proxies=frozenset(), proxy_header=None)
+        tls = scope["extensions"]["tls"]
+        body = json.dumps({"fp": cert.fingerprint_sha256 if cert else None, "subject": cert.subject if cert else None,
+                           "scheme": scope["scheme"], "client_port": scope["client"][1], "path_len": len(scope["path"]),
+                           "loop": type(asyncio.get_running_loop()).__module__,
+                           "tls": {k: v for k, v in tls.items() if k != "client_cert_chain"},
+                           "chain": tls["client_cert_chain"]}).encode()
+        await send({"type": "http.response.start", "status": 200,
+                    "headers": [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]})
+        await send({"type": "http.response.body", "body": body})
 
 
 @pytest.fixture(scope="module")
@@ -43,43 +72,242 @@ def _ctx(pki, client=None):
     return ctx
 
 
-async def _serve(pki):
-    import socket
-
+def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = build_server(echo_app, host="127.0.0.1", port=port, certfile=str(pki["server"].cert_path),
-                          keyfile=str(pki["server"].key_path), ca_certs=str(devca.ca_cert_path(pki["dir"] / "ca")))
-    task = asyncio.create_task(server.serve())
+        return s.getsockname()[1]
+
+
+@contextmanager
+def running(pki, loop, **options):
+    """The server as `switchhub hub` runs it (`Server.run`, which creates the chosen loop), in a thread."""
+    app, port = Probe(), _free_port()
+    server = build_server(app, host="127.0.0.1", port=port, certfile=str(pki["server"].cert_path),
+                          keyfile=str(pki["server"].key_path), ca_certs=str(devca.ca_cert_path(pki["dir"] / "ca")),
+                          loop=loop, **options)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
     while not server.started:
-        await asyncio.sleep(0.01)
-    return server, task, f"https://127.0.0.1:{port}"
-
-
-async def test_valid_client_certificate_reaches_the_app(pki):
-    server, task, url = await _serve(pki)
+        assert time.monotonic() < deadline and thread.is_alive(), "server did not start"
+        time.sleep(0.01)
     try:
-        async with httpx.AsyncClient(verify=_ctx(pki, pki["client"])) as c:
-            first = (await c.get(url + "/")).json()
-            second = (await c.get(url + "/again")).json()  # same kept-alive connection
-        assert first["fp"] == pki["client"].fingerprint_sha256 == second["fp"]
-        assert "CN=a0001-api" in first["subject"] and "O=A0001" in first["subject"]
+        yield app, port
     finally:
         server.should_exit = True
-        await task
+        thread.join(timeout=10)
+        assert not thread.is_alive()
 
 
-async def test_missing_or_foreign_certificate_refused_in_handshake(pki):
-    server, task, url = await _serve(pki)
+def refused(reason: str) -> float:
+    return REGISTRY.get_sample_value(COUNTER, {"reason": reason}) or 0.0
+
+
+def wait_until(condition, timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition not reached"
+        time.sleep(0.01)
+
+
+def tls_warnings(caplog) -> list[logging.LogRecord]:
+    return [r for r in caplog.records if r.name == "switchhub.tls" and r.levelno == logging.WARNING]
+
+
+def attempt(pki, port, client=None) -> bytes | None:
+    """One connection with the given client certificate (or none); what came back, None on a TLS error."""
     try:
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as raw, \
+                _ctx(pki, client).wrap_socket(raw, server_hostname="127.0.0.1") as s:
+            s.sendall(b"GET / HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n")
+            return s.recv(1000)
+    except (ssl.SSLError, ConnectionError):
+        return None
+
+
+def exchange(pki, port, request: bytes):
+    """Send one raw request with a valid certificate; read until the server closes the connection."""
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as raw, \
+            _ctx(pki, pki["client"]).wrap_socket(raw, server_hostname="127.0.0.1") as s:
+        s.sendall(request)
+        data = b""
+        while chunk := s.recv(65536):  # b"" = the server closed; a kept-open connection times out instead
+            data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    headers = dict(line.lower().split(": ", 1) for line in lines[1:])
+    return int(lines[0].split()[1]), headers, body
+
+
+def get(target: str, headers: list[str] = ()) -> bytes:
+    return ("\r\n".join([f"GET {target} HTTP/1.1", "host: 127.0.0.1", *headers, "connection: close"])
+            + "\r\n\r\n").encode()
+
+
+@pytest.mark.parametrize("loop", LOOPS)
+def test_valid_client_certificate_reaches_the_app(pki, loop):
+    with running(pki, loop) as (app, port), httpx.Client(verify=_ctx(pki, pki["client"])) as c:
+        first = c.get(f"https://127.0.0.1:{port}/").json()
+        second = c.get(f"https://127.0.0.1:{port}/again").json()
+    assert first["client_port"] == second["client_port"]  # the same kept-alive connection
+    assert first["fp"] == pki["client"].fingerprint_sha256 == second["fp"]
+    assert "CN=a0001-api" in first["subject"] and "O=A0001" in first["subject"]
+    assert first["scheme"] == "https" and first["loop"].startswith(loop)
+    assert first["chain"] == [Path(pki["client"].cert_path).read_text()]
+    assert first["tls"]["client_cert_name"] == first["subject"]
+    assert first["tls"]["tls_version"] == 0x0304 and first["tls"]["cipher_suite"].startswith("TLS_")
+
+
+@pytest.mark.parametrize("loop", LOOPS)
+def test_missing_or_foreign_certificate_refused_in_handshake(pki, loop):
+    with running(pki, loop) as (app, port):
         for client in (None, pki["foreign"]):
             with pytest.raises(httpx.HTTPError):
-                async with httpx.AsyncClient(verify=_ctx(pki, client)) as c:
-                    await c.get(url + "/")
+                with httpx.Client(verify=_ctx(pki, client)) as c:
+                    c.get(f"https://127.0.0.1:{port}/")
+    assert app.calls == 0
+
+
+@pytest.mark.parametrize("loop", LOOPS)
+@pytest.mark.parametrize("client, reason", [(None, "no_certificate"), ("foreign", "certificate_verify_failed")])
+def test_refused_handshake_is_logged_and_counted(pki, loop, client, reason, caplog):
+    before = refused(reason)
+    with running(pki, loop) as (app, port):
+        assert attempt(pki, port, pki[client] if client else None) in (None, b"")
+        wait_until(lambda: refused(reason) >= before + 1)
+    assert refused(reason) == before + 1
+    [record] = tls_warnings(caplog)
+    assert "127.0.0.1" in record.getMessage() and reason in record.getMessage()
+    assert (record.peer, record.reason) == ("127.0.0.1", reason)
+    assert app.calls == 0
+
+
+@pytest.mark.parametrize("loop", LOOPS)
+def test_refusals_logged_at_most_once_per_address_per_second(pki, loop, caplog):
+    before = refused("no_certificate")
+    with running(pki, loop) as (app, port):
+        for _ in range(5):
+            attempt(pki, port)
+        wait_until(lambda: refused("no_certificate") >= before + 5)
+        assert refused("no_certificate") == before + 5
+        assert len(tls_warnings(caplog)) == 1
+        time.sleep(1.1)
+        attempt(pki, port)
+        wait_until(lambda: refused("no_certificate") >= before + 6)
+    lines = tls_warnings(caplog)
+    assert len(lines) == 2 and "4 more from this address" in lines[1].getMessage()
+
+
+@pytest.mark.parametrize("loop", LOOPS)
+def test_broken_stalled_and_abandoned_handshakes(pki, loop, caplog):
+    caplog.set_level(logging.DEBUG, logger="switchhub.tls")
+    before = {r: refused(r) for r in ("handshake_error", "handshake_timeout", "peer_closed")}
+    with running(pki, loop, handshake_timeout=0.3) as (app, port):
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as s:  # plain HTTP to the TLS port
+            s.sendall(get("/"))
+            assert s.recv(100) == b""
+        wait_until(lambda: refused("handshake_error") >= before["handshake_error"] + 1)
+        time.sleep(1.1)  # a fresh line allowed for 127.0.0.1
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as s:  # says nothing
+            wait_until(lambda: refused("handshake_timeout") >= before["handshake_timeout"] + 1)
+        with socket.create_connection(("127.0.0.1", port), timeout=5):  # a port probe: connect, close
+            pass
+        wait_until(lambda: refused("peer_closed") >= before["peer_closed"] + 1)
+    assert [r.reason for r in tls_warnings(caplog)] == ["handshake_error", "handshake_timeout"]
+    assert app.calls == 0
+
+
+def _finish_handshake_and_send(pki, port, request: bytes) -> bytes:
+    """The client's last handshake flight and the request leave in one write, so the server decrypts
+    the request in the same read that completes its handshake."""
+    incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+    tls = _ctx(pki, pki["client"]).wrap_bio(incoming, outgoing, server_hostname="127.0.0.1")
+    response = b""
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+        while True:
+            try:
+                tls.do_handshake()
+                break
+            except ssl.SSLWantReadError:
+                sock.sendall(outgoing.read())
+                incoming.write(sock.recv(65536))
+        tls.write(request)
+        sock.sendall(outgoing.read())
+        while True:
+            try:
+                if not (chunk := tls.read(65536)):  # close_notify
+                    break
+                response += chunk
+            except ssl.SSLWantReadError:
+                if not (data := sock.recv(65536)):
+                    break
+                incoming.write(data)
+            except ssl.SSLZeroReturnError:
+                break
+    return response
+
+
+@pytest.mark.parametrize("loop", LOOPS)
+def test_request_in_the_same_segment_as_the_handshake_is_served(pki, loop):
+    with running(pki, loop) as (app, port):
+        response = _finish_handshake_and_send(pki, port, get("/early"))
+    assert response.startswith(b"HTTP/1.1 200 ")
+    assert json.loads(response.partition(b"\r\n\r\n")[2])["fp"] == pki["client"].fingerprint_sha256
+
+
+@pytest.mark.parametrize("loop", LOOPS)
+def test_url_over_8_kib_gets_414_problem_and_the_connection_closed(pki, loop):
+    with running(pki, loop) as (app, port):
+        status, headers, body = exchange(pki, port, get("/" + "a" * 9 * 1024, ["connection: keep-alive"]))
+        assert exchange(pki, port, get("/" + "a" * 8191))[0] == 200  # 8192 bytes: at the limit
+        assert exchange(pki, port, get("/" + "a" * 8192))[0] == 414
+        assert exchange(pki, port, get("/" + "a" * 7999))[0] == 200
+    assert status == 414 and headers["content-type"] == "application/problem+json"
+    assert headers["connection"] == "close"
+    problem = json.loads(body)
+    assert problem == {"type": "https://switchhub.example/problems/uri_too_long", "status": 414,
+                       "title": "リクエストURLが長すぎます", "detail": "URL は 8192 バイト以内で指定してください",
+                       "code": "uri_too_long"}
+    assert app.calls == 2
+
+
+@pytest.mark.parametrize("loop", LOOPS)
+def test_headers_over_16_kib_or_100_lines_get_431(pki, loop):
+    with running(pki, loop) as (app, port):
+        big = exchange(pki, port, get("/", [f"x-pad-{i}: {'b' * 2000}" for i in range(10)]))
+        many = exchange(pki, port, get("/", [f"x-line-{i}: 1" for i in range(99)]))  # + host + connection
+        assert exchange(pki, port, get("/", [f"x-line-{i}: 1" for i in range(98)]))[0] == 200  # 100 lines
+        assert exchange(pki, port, get("/", [f"x-pad-{i}: {'b' * 2000}" for i in range(7)]))[0] == 200
+    for status, headers, body in (big, many):
+        assert status == 431 and headers["content-type"] == "application/problem+json"
+        assert headers["connection"] == "close"
+        problem = json.loads(body)
+        assert problem["code"] == "headers_too_large" and problem["title"] == "リクエストヘッダが大きすぎます"
+        assert problem["type"] == "https://switchhub.example/problems/headers_too_large"
+    assert app.calls == 2
+
+
+@pytest.mark.parametrize("loop", LOOPS)
+def test_unterminated_header_line_is_refused_before_it_ends(pki, loop):
+    """httptools collects a header line until it ends; the server must not wait (or buffer) that long."""
+    with running(pki, loop) as (app, port):
+        status, headers, body = exchange(pki, port, b"GET / HTTP/1.1\r\nhost: x\r\nx-endless: " + b"c" * 200_000)
+    assert status == 431 and json.loads(body)["code"] == "headers_too_large"
+    assert app.calls == 0
+
+
+def test_metrics_endpoint_serves_the_counter(monkeypatch):
+    assert Settings().metrics_port is None and start_metrics_server(None) is None  # off by default
+    monkeypatch.setenv("SWITCHHUB_METRICS_PORT", str(_free_port()))
+    settings = Settings.from_env()
+    metrics = start_metrics_server(settings.metrics_port)
+    assert metrics is not None and metrics.port == settings.metrics_port
+    try:
+        text = httpx.get(f"http://127.0.0.1:{settings.metrics_port}/metrics").text
     finally:
-        server.should_exit = True
-        await task
+        metrics.close()
+    assert f'{COUNTER}{{reason="no_certificate"}}' in text
+    assert f'{COUNTER}{{reason="certificate_verify_failed"}}' in text
 
 
 def test_proxy_header_only_from_trusted_proxy(pki):

@@ -1,10 +1,20 @@
 """Serving ASGI apps over TLS with required client certificates, and reading them back.
 
-uvicorn verifies client certificates (`ssl_cert_reqs=CERT_REQUIRED`) but does not hand
-the verified certificate to the app. `TLSHttpToolsProtocol` fills the standard ASGI TLS
-extension (`scope["extensions"]["tls"]["client_cert_chain"]`) from the connection's SSL
-object, once per connection after the handshake. This relies on uvicorn internals
-(`self.app` per protocol instance), so uvicorn is pinned in pyproject.toml.
+The protocol class does the TLS handshake itself (`loop.start_tls` on the accepted TCP
+connection) instead of letting uvicorn hand an SSL context to `create_server`: asyncio's
+and uvloop's SSL transports swallow a failed handshake (logged only in loop debug mode),
+and refusals are what security review wants to see. Every refusal is counted in
+`switchhub_tls_handshakes_refused_total{reason}` and logged on `switchhub.tls` at most once
+per peer address per second, so a scanner cannot flood the log. Client certificates stay
+CERT_REQUIRED: OpenSSL then names a missing certificate (PEER_DID_NOT_RETURN_A_CERTIFICATE)
+apart from an unverifiable one, the client gets a proper TLS alert, and a client without a
+certificate never gets as far as HTTP.
+
+After the handshake `TLSHttpToolsProtocol` fills the standard ASGI TLS extension
+(`scope["extensions"]["tls"]["client_cert_chain"]`) once per connection, and limits the
+request head (llhttp has no limits of its own): a target over 8 KiB gets 414, headers over
+16 KiB or 100 lines get 431, before the app is called. This relies on uvicorn internals
+(`self.app` per protocol instance, parser callbacks), so uvicorn is pinned in pyproject.toml.
 
 Behind a TLS-terminating proxy (nginx `ssl_verify_client on`), the certificate comes in a
 configured header instead, accepted only from configured proxy addresses.
@@ -12,17 +22,35 @@ configured header instead, accepted only from configured proxy addresses.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import json
+import logging
 import ssl
-from functools import lru_cache
+import time
+import types
+from collections import OrderedDict
 from dataclasses import dataclass
+from functools import lru_cache, partial
 from typing import Any
 from urllib.parse import unquote
 
+import httptools
 import uvicorn
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+from uvicorn.config import SSL_PROTOCOL_VERSION, create_ssl_context
+from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
+
+from switchhub.metrics import TLS_HANDSHAKES_REFUSED
+
+log = logging.getLogger("switchhub.tls")
+
+MAX_URL_BYTES = 8 * 1024  # request target, as sent
+MAX_HEADER_BYTES = 16 * 1024  # all header lines of one request, "name: value\r\n" each
+MAX_HEADER_LINES = 100
+HANDSHAKE_TIMEOUT_S = 10.0
+REFUSAL_LOG_INTERVAL_S = 1.0  # per peer address
 
 
 @dataclass(frozen=True)
@@ -31,6 +59,13 @@ class ClientCert:
     subject: str
     pem: str
     via: str  # "tls" | "proxy"
+
+
+@dataclass(frozen=True)
+class Limits:
+    url_bytes: int = MAX_URL_BYTES
+    header_bytes: int = MAX_HEADER_BYTES
+    header_lines: int = MAX_HEADER_LINES
 
 
 def fingerprint_of_der(der: bytes) -> str:
@@ -58,6 +93,60 @@ def _tls_extension(transport: Any) -> dict[str, Any] | None:
             "cipher_suite": None if not cipher else cipher[0]}
 
 
+def refusal_reason(exc: BaseException) -> str:
+    """Why a server-side handshake failed, from what asyncio's and uvloop's start_tls raise."""
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return "certificate_verify_failed"
+    if isinstance(exc, ssl.SSLError):
+        return "no_certificate" if exc.reason == "PEER_DID_NOT_RETURN_A_CERTIFICATE" else "handshake_error"
+    if isinstance(exc, (ConnectionAbortedError, TimeoutError)):  # both loops abort a slow handshake so
+        return "handshake_timeout"
+    if isinstance(exc, (ConnectionResetError, BrokenPipeError)):  # EOF before the handshake finished
+        return "peer_closed"
+    return "handshake_error"
+
+
+def _detail(exc: BaseException) -> str:
+    if isinstance(exc, ssl.SSLCertVerificationError) and exc.verify_message:
+        return exc.verify_message
+    return (exc.reason if isinstance(exc, ssl.SSLError) else None) or str(exc) or type(exc).__name__
+
+
+class RefusalLog:
+    """Counts every refused handshake; logs at most one line per peer address per interval.
+
+    A peer that merely closed the connection (port probes, load-balancer checks, the demo's
+    readiness check) is counted but logged at DEBUG only, and does not use up the address's
+    line, so it cannot hide a real refusal that follows.
+    """
+
+    def __init__(self, interval: float = REFUSAL_LOG_INTERVAL_S, max_addresses: int = 4096) -> None:
+        self.interval, self.max_addresses = interval, max_addresses
+        self._seen: OrderedDict[str, tuple[float, int]] = OrderedDict()  # address -> (last line at, suppressed)
+
+    def refused(self, peer: Any, reason: str, detail: str) -> None:
+        host, port = (str(peer[0]), peer[1]) if isinstance(peer, (tuple, list)) and peer else ("unknown", 0)
+        if reason == "peer_closed":
+            log.debug("TLS handshake not completed, %s:%s closed the connection", host, port)
+        else:
+            self._log(host, port, reason, detail)
+        TLS_HANDSHAKES_REFUSED.labels(reason=reason).inc()
+
+    def _log(self, host: str, port: int, reason: str, detail: str) -> None:
+        now = time.monotonic()
+        last = self._seen.get(host)
+        if last is not None and now - last[0] < self.interval:
+            self._seen[host] = (last[0], last[1] + 1)
+            return
+        self._seen.pop(host, None)
+        self._seen[host] = (now, 0)  # kept in order of the last line, oldest first
+        while len(self._seen) > self.max_addresses and now - next(iter(self._seen.values()))[0] >= self.interval:
+            self._seen.popitem(last=False)
+        more = f"; {last[1]} more from this address since the previous line" if last and last[1] else ""
+        log.warning("TLS handshake refused from %s:%s: %s (%s)%s", host, port, reason, detail, more,
+                    extra={"peer": host, "reason": reason})
+
+
 class _WithTLS:
     """Per-connection ASGI wrapper adding the TLS extension to every request scope."""
 
@@ -70,26 +159,227 @@ class _WithTLS:
         await self.app(scope, receive, send)
 
 
+class _Listener:
+    """What the connections of one server share: TLS context, limits, refusal log, open handshakes."""
+
+    def __init__(self, ssl_context: ssl.SSLContext, handshake_timeout: float, limits: Limits) -> None:
+        self.ssl_context, self.handshake_timeout, self.limits = ssl_context, handshake_timeout, limits
+        self.refusals = RefusalLog()
+        self.handshakes: set[asyncio.Task[None]] = set()
+
+
+_PROBLEMS = {  # code -> status, title, detail
+    "uri_too_long": (414, "リクエストURLが長すぎます", "URL は {url_bytes} バイト以内で指定してください"),
+    "headers_too_large": (431, "リクエストヘッダが大きすぎます",
+                          "ヘッダは合計 {header_bytes} バイト・{header_lines} 行以内にしてください"),
+}
+
+
+class _TooLarge(Exception):
+    """Raised in a parser callback; httptools stops parsing and re-raises it as the error's context."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+def _start_eagerly(loop: asyncio.AbstractEventLoop, coro: Any) -> asyncio.Task[Any] | None:
+    """A task for `coro` whose first step runs now, inside the caller (Python 3.12's eager tasks).
+
+    start_tls must take the TCP transport over inside connection_made: uvloop starts reading
+    right after connection_made returns, paused or not, so a ClientHello would otherwise reach
+    the HTTP parser before a task's first step called start_tls. None if `coro` finished at once.
+    """
+    try:
+        pending = coro.send(None)
+    except StopIteration:
+        return None
+    return loop.create_task(_resume(coro, pending))
+
+
+@types.coroutine
+def _resume(coro: Any, pending: Any) -> Any:
+    """Carry on a coroutine suspended on `pending`, as `await coro` would have (results, throws, cancels)."""
+    while True:
+        try:
+            sent = yield pending
+        except BaseException as exc:  # noqa: BLE001 -- a cancellation goes on into coro like any throw
+            step = partial(coro.throw, exc)
+        else:
+            step = partial(coro.send, sent)
+        try:
+            pending = step()
+        except StopIteration as done:
+            return done.value
+
+
 class TLSHttpToolsProtocol(HttpToolsProtocol):
+    """uvicorn's httptools protocol behind our own TLS handshake, with request-head limits."""
+
+    def __init__(self, config: Any, server_state: Any, app_state: Any, _loop: Any = None, *,
+                 listener: _Listener) -> None:
+        super().__init__(config, server_state, app_state, _loop)
+        self.listener, self.limits = listener, listener.limits
+        self._early: list[bytes] | None = []  # decrypted data that came before the handshake task resumed
+        self._lost = self._refused = False
+        self._in_head, self._quiet, self._progress = True, 0, False
+        self._header_bytes = self._header_lines = 0
+
+    # Handshake: the TCP transport is ours until start_tls hands back the TLS transport.
     def connection_made(self, transport: Any) -> None:  # type: ignore[override]
-        super().connection_made(transport)
-        tls = _tls_extension(transport)
-        if tls is not None:
-            self.app = _WithTLS(self.app, tls)
+        task = _start_eagerly(self.loop, self._handshake(transport))
+        if task is not None:
+            self.listener.handshakes.add(task)
+            task.add_done_callback(self.listener.handshakes.discard)
+
+    async def _handshake(self, transport: Any) -> None:
+        peer = transport.get_extra_info("peername")
+        try:
+            tls = await self.loop.start_tls(transport, self, self.listener.ssl_context, server_side=True,
+                                            ssl_handshake_timeout=self.listener.handshake_timeout)
+        except Exception as exc:
+            transport.close()
+            self.listener.refusals.refused(peer, refusal_reason(exc), _detail(exc))
+            return
+        extension = _tls_extension(tls)
+        if extension is None:  # uvloop returns from start_tls when the peer left before the handshake began
+            tls.close()
+            self.listener.refusals.refused(peer, "peer_closed", "closed before the handshake")
+            return
+        if not extension["client_cert_chain"]:  # CERT_REQUIRED already refuses this; never let it through
+            tls.close()
+            self.listener.refusals.refused(peer, "no_certificate", "no client certificate after the handshake")
+            return
+        if self._lost:  # handshake done, but the peer is gone already
+            return
+        super().connection_made(tls)  # uvicorn: scheme "https" as the TLS transport has an sslcontext
+        self.app = _WithTLS(self.app, extension)
+        early, self._early = self._early, None
+        for data in early:
+            self.data_received(data)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self.transport is None:  # closed before uvicorn's connection_made: nothing of its to tear down
+            self._lost = True
+            return
+        super().connection_lost(exc)
+
+    def pause_writing(self) -> None:
+        if self.flow is not None:
+            super().pause_writing()
+
+    def resume_writing(self) -> None:
+        if self.flow is not None:
+            super().resume_writing()
+
+    # HTTP: uvicorn 0.38's data_received, plus the limits of the request head.
+    def data_received(self, data: bytes) -> None:
+        if self._early is not None:
+            self._early.append(data)
+            return
+        if self._refused:
+            return
+        self._unset_keepalive_if_required()
+        self._progress = False
+        try:
+            self.parser.feed_data(data)
+        except httptools.HttpParserCallbackError as exc:
+            if isinstance(exc.__context__, _TooLarge):
+                self._refuse_request(exc.__context__.code)
+            else:
+                self._invalid_request()
+            return
+        except httptools.HttpParserError:
+            self._invalid_request()
+            return
+        except httptools.HttpParserUpgrade:
+            if self._should_upgrade():
+                self.handle_websocket_upgrade()
+            else:
+                self._unsupported_upgrade_warning()
+        # httptools buffers a header line until it ends: bound the bytes that pass without a callback
+        if self._in_head:
+            self._quiet = 0 if self._progress else self._quiet + len(data)
+            if self._quiet > self.limits.header_bytes:
+                self._refuse_request("headers_too_large")
+
+    def _invalid_request(self) -> None:
+        msg = "Invalid HTTP request received."
+        self.logger.warning(msg)
+        self.send_400_response(msg)
+
+    def _refuse_request(self, code: str) -> None:
+        self._refused = True
+        status, title, detail = _PROBLEMS[code]
+        body = json.dumps({"type": f"https://switchhub.example/problems/{code}", "status": status, "title": title,
+                           "detail": detail.format(**vars(self.limits)), "code": code},
+                          ensure_ascii=False).encode()
+        head = [STATUS_LINE[status]] + [b"%s: %s\r\n" % kv for kv in self.server_state.default_headers]
+        head += [b"content-type: application/problem+json\r\n", b"content-length: %d\r\n" % len(body),
+                 b"connection: close\r\n\r\n"]
+        self.transport.write(b"".join(head) + body)
+        self.transport.close()
+        log.info("request refused with %s from %s", status, "%s:%s" % self.client if self.client else "?")
+
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        self._header_bytes = self._header_lines = 0
+        self._progress = True
+
+    def on_url(self, url: bytes) -> None:
+        self._progress = True
+        if len(self.url) + len(url) > self.limits.url_bytes:
+            raise _TooLarge("uri_too_long")
+        super().on_url(url)
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self._progress = True
+        self._header_lines += 1
+        self._header_bytes += len(name) + len(value) + 4
+        if self._header_lines > self.limits.header_lines or self._header_bytes > self.limits.header_bytes:
+            raise _TooLarge("headers_too_large")
+        super().on_header(name, value)
+
+    def on_headers_complete(self) -> None:
+        self._in_head = False
+        super().on_headers_complete()
+
+    def on_message_complete(self) -> None:
+        super().on_message_complete()
+        self._in_head, self._quiet = True, 0
+
+
+class TLSServer(uvicorn.Server):
+    """uvicorn's server that also aborts handshakes still in progress when it shuts down."""
+
+    def __init__(self, config: uvicorn.Config, listener: _Listener) -> None:
+        super().__init__(config)
+        self.listener = listener
+
+    async def shutdown(self, sockets: Any = None) -> None:
+        for server in getattr(self, "servers", []):
+            server.close()  # no new connections, then no half-open ones
+        for task in list(self.listener.handshakes):
+            task.cancel()
+        await super().shutdown(sockets)
 
 
 def build_server(app: Any, *, host: str, port: int, certfile: str, keyfile: str, ca_certs: str,
-                 log_level: str = "warning") -> uvicorn.Server:
-    config = uvicorn.Config(app, host=host, port=port, ssl_certfile=certfile, ssl_keyfile=keyfile,
-                            ssl_ca_certs=ca_certs, ssl_cert_reqs=ssl.CERT_REQUIRED, http=TLSHttpToolsProtocol,
-                            log_level=log_level, access_log=False, timeout_keep_alive=30, lifespan="off")
-    return uvicorn.Server(config)
+                 log_level: str = "warning", loop: str = "auto", handshake_timeout: float = HANDSHAKE_TIMEOUT_S,
+                 limits: Limits = Limits()) -> uvicorn.Server:
+    """A uvicorn server for `app`; `loop` as uvicorn's ("auto" = uvloop when installed, "asyncio")."""
+    context = create_ssl_context(certfile=certfile, keyfile=keyfile, password=None, ssl_version=SSL_PROTOCOL_VERSION,
+                                 cert_reqs=ssl.CERT_REQUIRED, ca_certs=ca_certs, ciphers="TLSv1")  # uvicorn's defaults
+    listener = _Listener(context, handshake_timeout, limits)
+    config = uvicorn.Config(app, host=host, port=port, http=partial(TLSHttpToolsProtocol, listener=listener),  # type: ignore[arg-type]
+                            loop=loop, log_level=log_level, access_log=False, timeout_keep_alive=30, lifespan="off")
+    return TLSServer(config, listener)
 
 
 def serve(app: Any, *, host: str, port: int, certfile: str, keyfile: str, ca_certs: str,
-          log_level: str = "warning") -> None:
+          log_level: str = "warning", **options: Any) -> None:
     build_server(app, host=host, port=port, certfile=certfile, keyfile=keyfile, ca_certs=ca_certs,
-                 log_level=log_level).run()
+                 log_level=log_level, **options).run()
 
 
 def _parse_header_pem(value: str) -> str | None:
