@@ -210,6 +210,7 @@ def test_broken_stalled_and_abandoned_handshakes(pki, loop, caplog):
         time.sleep(1.1)  # a fresh line allowed for 127.0.0.1
         with socket.create_connection(("127.0.0.1", port), timeout=5) as s:  # says nothing
             wait_until(lambda: refused("handshake_timeout") >= before["handshake_timeout"] + 1)
+        time.sleep(1.1)
         with socket.create_connection(("127.0.0.1", port), timeout=5):  # a port probe: connect, close
             pass
         wait_until(lambda: refused("peer_closed") >= before["peer_closed"] + 1)
@@ -308,6 +309,39 @@ def test_metrics_endpoint_serves_the_counter(monkeypatch):
         metrics.close()
     assert f'{COUNTER}{{reason="no_certificate"}}' in text
     assert f'{COUNTER}{{reason="certificate_verify_failed"}}' in text
+
+
+def test_hub_and_area_commands_serve_metrics_when_configured(monkeypatch, tmp_path):
+    from typer.testing import CliRunner
+
+    from switchhub import cli, metrics, runtime, tlsserver
+
+    port, started, served = _free_port(), [], []
+    real_start = metrics.start_metrics_server
+    monkeypatch.setattr(metrics, "start_metrics_server", lambda p: started.append(real_start(p)) or started[-1])
+    monkeypatch.setattr(runtime, "build_hub_app", lambda settings: "hub app")
+    monkeypatch.setattr(runtime, "build_area_app", lambda settings: "area app")
+
+    def serve(app, **kw):  # called where the real server would run: is /metrics up?
+        try:
+            served.append((app, httpx.get(f"http://127.0.0.1:{port}/metrics").status_code))
+        except httpx.ConnectError:
+            served.append((app, None))
+
+    monkeypatch.setattr(tlsserver, "serve", serve)
+    monkeypatch.setenv("SWITCHHUB_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("SWITCHHUB_METRICS_PORT", str(port))
+    try:
+        for command in ("hub", "area"):
+            assert CliRunner().invoke(cli.app, [command]).exit_code == 0
+            started[-1].close()
+        monkeypatch.delenv("SWITCHHUB_METRICS_PORT")
+        assert CliRunner().invoke(cli.app, ["hub"]).exit_code == 0
+    finally:
+        for server in started:
+            if server is not None:
+                server.close()
+    assert served == [("hub app", 200), ("area app", 200), ("hub app", None)] and started[2] is None
 
 
 def test_proxy_header_only_from_trusted_proxy(pki):

@@ -109,6 +109,16 @@ def set_status(kind: str = typer.Argument(..., help="certificate | user | operat
     console.print(f"{kind} {key}: {status}")
 
 
+def _serve_metrics(settings: Settings) -> None:
+    """Prometheus metrics on 127.0.0.1:metrics_port next to the server, when configured."""
+    from switchhub.metrics import start_metrics_server
+
+    try:
+        start_metrics_server(settings.metrics_port)
+    except OSError as exc:
+        _fail(f"メトリクスのポート {settings.metrics_port} を開けません: {exc}")
+
+
 @app.command()
 def hub(host: str = "127.0.0.1", port: int = 8443) -> None:
     """Serve the hub over TLS with required client certificates."""
@@ -116,6 +126,7 @@ def hub(host: str = "127.0.0.1", port: int = 8443) -> None:
     from switchhub.tlsserver import serve
 
     settings = _settings()
+    _serve_metrics(settings)
     p = cert_paths(settings.certs_dir)
     serve(build_hub_app(settings), host=host, port=port, certfile=str(p["hub_server"]),
           keyfile=str(p["hub_server_key"]), ca_certs=str(p["ca"]))
@@ -135,6 +146,7 @@ def area(host: str = "127.0.0.1", port: int = 8444,
         if not served or any(a not in AREA_CODES for a in served):
             _fail("エリアコードは 01〜10 をカンマ区切りで指定してください")
         settings = settings.with_(served_areas=served)
+    _serve_metrics(settings)
     p = cert_paths(settings.certs_dir)
     serve(build_area_app(settings), host=host, port=port, certfile=str(p["area_server"]),
           keyfile=str(p["area_server_key"]), ca_certs=str(p["ca"]))
