@@ -40,13 +40,16 @@ class Probe:
         self.calls += 1
         cert = client_cert_from_scope(scope, trusted_proxies=frozenset(), proxy_header=None)
         tls = scope["extensions"]["tls"]
-        body = json.dumps({"fp": cert.fingerprint_sha256 if cert else None, "subject": cert.subject if cert else None,
-                           "scheme": scope["scheme"], "client_port": scope["client"][1], "path_len": len(scope["path"]),
-                           "loop": type(asyncio.get_running_loop()).__module__,
-                           "tls": {k: v for k, v in tls.items() if k != "client_cert_chain"},
-                           "chain": tls["client_cert_chain"]}).encode()
+        body = json.dumps({
+            "fp": cert.fingerprint_sha256 if cert else None, "subject": cert.subject if cert else None,
+            "scheme": scope["scheme"], "client_port": scope["client"][1],
+            "loop": type(asyncio.get_running_loop()).__module__,
+            "tls": {k: v for k, v in tls.items() if k != "client_cert_chain"},
+            "chain": tls["client_cert_chain"],
+        }).encode()
         await send({"type": "http.response.start", "status": 200,
-                    "headers": [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]})
+                    "headers": [(b"content-type", b"application/json"),
+                                (b"content-length", b"%d" % len(body))]})
         await send({"type": "http.response.body", "body": body})
 
 
@@ -72,6 +75,11 @@ def _ctx(pki, client=None):
     return ctx
 
 
+def _tls_files(pki) -> dict[str, str]:
+    return {"certfile": str(pki["server"].cert_path), "keyfile": str(pki["server"].key_path),
+            "ca_certs": str(devca.ca_cert_path(pki["dir"] / "ca"))}
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -82,9 +90,7 @@ def _free_port() -> int:
 def running(pki, loop, **options):
     """The server as `switchhub hub` runs it (`Server.run`, which creates the chosen loop), in a thread."""
     app, port = Probe(), _free_port()
-    server = build_server(app, host="127.0.0.1", port=port, certfile=str(pki["server"].cert_path),
-                          keyfile=str(pki["server"].key_path), ca_certs=str(devca.ca_cert_path(pki["dir"] / "ca")),
-                          loop=loop, **options)
+    server = build_server(app, host="127.0.0.1", port=port, loop=loop, **_tls_files(pki), **options)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10
@@ -169,7 +175,8 @@ def test_missing_or_foreign_certificate_refused_in_handshake(pki, loop):
 
 
 @pytest.mark.parametrize("loop", LOOPS)
-@pytest.mark.parametrize("client, reason", [(None, "no_certificate"), ("foreign", "certificate_verify_failed")])
+@pytest.mark.parametrize("client, reason",
+                         [(None, "no_certificate"), ("foreign", "certificate_verify_failed")])
 def test_refused_handshake_is_logged_and_counted(pki, loop, client, reason, caplog):
     before = refused(reason)
     with running(pki, loop) as (app, port):
@@ -198,6 +205,19 @@ def test_refusals_logged_at_most_once_per_address_per_second(pki, loop, caplog):
     assert len(lines) == 2 and "4 more from this address" in lines[1].getMessage()
 
 
+def test_refusal_log_forgets_addresses_beyond_its_bound(caplog):
+    from switchhub import tlsserver
+
+    now = [100.0]
+    refusals = tlsserver.RefusalLog(max_addresses=2, clock=lambda: now[0])
+    for host in ("192.0.2.1", "192.0.2.2", "192.0.2.3"):  # all within the interval: all kept
+        refusals.refused((host, 1), "no_certificate", "test")
+    now[0] += 1.5
+    refusals.refused(("192.0.2.4", 1), "no_certificate", "test")
+    assert list(refusals._seen) == ["192.0.2.3", "192.0.2.4"]
+    assert len(tls_warnings(caplog)) == 4
+
+
 @pytest.mark.parametrize("loop", LOOPS)
 def test_broken_stalled_and_abandoned_handshakes(pki, loop, caplog):
     caplog.set_level(logging.DEBUG, logger="switchhub.tls")
@@ -216,6 +236,25 @@ def test_broken_stalled_and_abandoned_handshakes(pki, loop, caplog):
         wait_until(lambda: refused("peer_closed") >= before["peer_closed"] + 1)
     assert [r.reason for r in tls_warnings(caplog)] == ["handshake_error", "handshake_timeout"]
     assert app.calls == 0
+
+
+async def test_server_stop_drops_handshakes_in_progress(pki):
+    """`serve()` on a loop that lives on (an embedding app): a stalled handshake ends with the server."""
+    server = build_server(Probe(), host="127.0.0.1", port=_free_port(), **_tls_files(pki))
+    before = {r: refused(r) for r in ("handshake_timeout", "handshake_error", "peer_closed")}
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        await asyncio.sleep(0.01)
+    reader, writer = await asyncio.open_connection("127.0.0.1", server.config.port)  # says nothing
+    while not server.listener.handshakes:
+        await asyncio.sleep(0.01)
+    server.should_exit = True
+    await asyncio.wait_for(task, 5)
+    assert await asyncio.wait_for(reader.read(), 5) == b""  # the server closed it
+    writer.close()
+    await writer.wait_closed()
+    assert not server.listener.handshakes
+    assert {r: refused(r) for r in before} == before  # a shutdown is no refusal
 
 
 def _finish_handshake_and_send(pki, port, request: bytes) -> bytes:
@@ -292,7 +331,8 @@ def test_headers_over_16_kib_or_100_lines_get_431(pki, loop):
 def test_unterminated_header_line_is_refused_before_it_ends(pki, loop):
     """httptools collects a header line until it ends; the server must not wait (or buffer) that long."""
     with running(pki, loop) as (app, port):
-        status, headers, body = exchange(pki, port, b"GET / HTTP/1.1\r\nhost: x\r\nx-endless: " + b"c" * 200_000)
+        endless = b"GET / HTTP/1.1\r\nhost: x\r\nx-endless: " + b"c" * 200_000
+        status, headers, body = exchange(pki, port, endless)
     assert status == 431 and json.loads(body)["code"] == "headers_too_large"
     assert app.calls == 0
 
@@ -318,7 +358,8 @@ def test_hub_and_area_commands_serve_metrics_when_configured(monkeypatch, tmp_pa
 
     port, started, served = _free_port(), [], []
     real_start = metrics.start_metrics_server
-    monkeypatch.setattr(metrics, "start_metrics_server", lambda p: started.append(real_start(p)) or started[-1])
+    monkeypatch.setattr(metrics, "start_metrics_server",
+                        lambda p: started.append(real_start(p)) or started[-1])
     monkeypatch.setattr(runtime, "build_hub_app", lambda settings: "hub app")
     monkeypatch.setattr(runtime, "build_area_app", lambda settings: "area app")
 

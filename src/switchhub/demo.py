@@ -194,7 +194,8 @@ def run_demo(settings: Settings, *, points: int, seed: int, port: int, console: 
     signal.signal(signal.SIGTERM, _stop)
     mail = start_mail_catcher(settings, console)
     # with SWITCHHUB_METRICS_PORT set, the hub serves metrics on it and the area system on the next port
-    metrics = {} if settings.metrics_port is None else {"SWITCHHUB_METRICS_PORT": str(settings.metrics_port + 1)}
+    metrics = {} if settings.metrics_port is None else {
+        "SWITCHHUB_METRICS_PORT": str(settings.metrics_port + 1)}
     procs = [
         subprocess.Popen([*exe, "area", "--port", str(area_port)], env={**env, **metrics}),
         subprocess.Popen([*exe, "hub", "--port", str(port)], env=env),

@@ -3,9 +3,10 @@
 The protocol class does the TLS handshake itself (`loop.start_tls` on the accepted TCP
 connection) instead of letting uvicorn hand an SSL context to `create_server`: asyncio's
 and uvloop's SSL transports swallow a failed handshake (logged only in loop debug mode),
-and refusals are what security review wants to see. Every refusal is counted in
-`switchhub_tls_handshakes_refused_total{reason}` and logged on `switchhub.tls` at most once
-per peer address per second, so a scanner cannot flood the log. Client certificates stay
+and refusals are what security review wants to see. start_tls is entered inside
+`connection_made` itself, as uvloop starts reading as soon as that returns. Every refusal is
+counted in `switchhub_tls_handshakes_refused_total{reason}` and logged on `switchhub.tls` at
+most once per peer address per second, so a scanner cannot flood the log. Client certificates stay
 CERT_REQUIRED: OpenSSL then names a missing certificate (PEER_DID_NOT_RETURN_A_CERTIFICATE)
 apart from an unverifiable one, the client gets a proper TLS alert, and a client without a
 certificate never gets as far as HTTP.
@@ -32,7 +33,7 @@ import types
 from collections import OrderedDict
 from dataclasses import dataclass
 from functools import lru_cache, partial
-from typing import Any
+from typing import Any, Callable
 from urllib.parse import unquote
 
 import httptools
@@ -99,7 +100,7 @@ def refusal_reason(exc: BaseException) -> str:
         return "certificate_verify_failed"
     if isinstance(exc, ssl.SSLError):
         return "no_certificate" if exc.reason == "PEER_DID_NOT_RETURN_A_CERTIFICATE" else "handshake_error"
-    if isinstance(exc, (ConnectionAbortedError, TimeoutError)):  # both loops abort a slow handshake so
+    if isinstance(exc, (ConnectionAbortedError, TimeoutError)):  # how both loops end a slow handshake
         return "handshake_timeout"
     if isinstance(exc, (ConnectionResetError, BrokenPipeError)):  # EOF before the handshake finished
         return "peer_closed"
@@ -120,9 +121,11 @@ class RefusalLog:
     line, so it cannot hide a real refusal that follows.
     """
 
-    def __init__(self, interval: float = REFUSAL_LOG_INTERVAL_S, max_addresses: int = 4096) -> None:
-        self.interval, self.max_addresses = interval, max_addresses
-        self._seen: OrderedDict[str, tuple[float, int]] = OrderedDict()  # address -> (last line at, suppressed)
+    def __init__(self, interval: float = REFUSAL_LOG_INTERVAL_S, max_addresses: int = 4096,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.interval, self.max_addresses, self.clock = interval, max_addresses, clock
+        # address -> (time of its last line, refusals not logged since), oldest line first
+        self._seen: OrderedDict[str, tuple[float, int]] = OrderedDict()
 
     def refused(self, peer: Any, reason: str, detail: str) -> None:
         host, port = (str(peer[0]), peer[1]) if isinstance(peer, (tuple, list)) and peer else ("unknown", 0)
@@ -133,15 +136,18 @@ class RefusalLog:
         TLS_HANDSHAKES_REFUSED.labels(reason=reason).inc()
 
     def _log(self, host: str, port: int, reason: str, detail: str) -> None:
-        now = time.monotonic()
+        now = self.clock()
         last = self._seen.get(host)
         if last is not None and now - last[0] < self.interval:
             self._seen[host] = (last[0], last[1] + 1)
             return
         self._seen.pop(host, None)
-        self._seen[host] = (now, 0)  # kept in order of the last line, oldest first
-        while len(self._seen) > self.max_addresses and now - next(iter(self._seen.values()))[0] >= self.interval:
-            self._seen.popitem(last=False)
+        self._seen[host] = (now, 0)
+        while len(self._seen) > self.max_addresses:  # bounded: forget addresses whose interval is over
+            oldest, (at, _) = next(iter(self._seen.items()))
+            if now - at < self.interval:
+                break
+            del self._seen[oldest]
         more = f"; {last[1]} more from this address since the previous line" if last and last[1] else ""
         log.warning("TLS handshake refused from %s:%s: %s (%s)%s", host, port, reason, detail, more,
                     extra={"peer": host, "reason": reason})
@@ -248,7 +254,7 @@ class TLSHttpToolsProtocol(HttpToolsProtocol):
             return
         if not extension["client_cert_chain"]:  # CERT_REQUIRED already refuses this; never let it through
             tls.close()
-            self.listener.refusals.refused(peer, "no_certificate", "no client certificate after the handshake")
+            self.listener.refusals.refused(peer, "no_certificate", "no certificate after the handshake")
             return
         if self._lost:  # handshake done, but the peer is gone already
             return
@@ -311,9 +317,9 @@ class TLSHttpToolsProtocol(HttpToolsProtocol):
     def _refuse_request(self, code: str) -> None:
         self._refused = True
         status, title, detail = _PROBLEMS[code]
-        body = json.dumps({"type": f"https://switchhub.example/problems/{code}", "status": status, "title": title,
-                           "detail": detail.format(**vars(self.limits)), "code": code},
-                          ensure_ascii=False).encode()
+        problem = {"type": f"https://switchhub.example/problems/{code}", "status": status, "title": title,
+                   "detail": detail.format(**vars(self.limits)), "code": code}
+        body = json.dumps(problem, ensure_ascii=False).encode()
         head = [STATUS_LINE[status]] + [b"%s: %s\r\n" % kv for kv in self.server_state.default_headers]
         head += [b"content-type: application/problem+json\r\n", b"content-length: %d\r\n" % len(body),
                  b"connection: close\r\n\r\n"]
@@ -365,14 +371,16 @@ class TLSServer(uvicorn.Server):
 
 
 def build_server(app: Any, *, host: str, port: int, certfile: str, keyfile: str, ca_certs: str,
-                 log_level: str = "warning", loop: str = "auto", handshake_timeout: float = HANDSHAKE_TIMEOUT_S,
-                 limits: Limits = Limits()) -> uvicorn.Server:
+                 log_level: str = "warning", loop: str = "auto",
+                 handshake_timeout: float = HANDSHAKE_TIMEOUT_S, limits: Limits = Limits()) -> TLSServer:
     """A uvicorn server for `app`; `loop` as uvicorn's ("auto" = uvloop when installed, "asyncio")."""
-    context = create_ssl_context(certfile=certfile, keyfile=keyfile, password=None, ssl_version=SSL_PROTOCOL_VERSION,
-                                 cert_reqs=ssl.CERT_REQUIRED, ca_certs=ca_certs, ciphers="TLSv1")  # uvicorn's defaults
+    context = create_ssl_context(  # what uvicorn made of its ssl_* options before
+        certfile=certfile, keyfile=keyfile, password=None, ssl_version=SSL_PROTOCOL_VERSION,
+        cert_reqs=ssl.CERT_REQUIRED, ca_certs=ca_certs, ciphers="TLSv1")
     listener = _Listener(context, handshake_timeout, limits)
-    config = uvicorn.Config(app, host=host, port=port, http=partial(TLSHttpToolsProtocol, listener=listener),  # type: ignore[arg-type]
-                            loop=loop, log_level=log_level, access_log=False, timeout_keep_alive=30, lifespan="off")
+    protocol = partial(TLSHttpToolsProtocol, listener=listener)
+    config = uvicorn.Config(app, host=host, port=port, http=protocol, loop=loop,  # type: ignore[arg-type]
+                            log_level=log_level, access_log=False, timeout_keep_alive=30, lifespan="off")
     return TLSServer(config, listener)
 
 
