@@ -42,7 +42,7 @@ class Probe:
         tls = scope["extensions"]["tls"]
         body = json.dumps({
             "fp": cert.fingerprint_sha256 if cert else None, "subject": cert.subject if cert else None,
-            "scheme": scope["scheme"], "client_port": scope["client"][1],
+            "scheme": scope["scheme"], "client_host": scope["client"][0], "client_port": scope["client"][1],
             "loop": type(asyncio.get_running_loop()).__module__,
             "tls": {k: v for k, v in tls.items() if k != "client_cert_chain"},
             "chain": tls["client_cert_chain"],
@@ -397,3 +397,12 @@ def test_proxy_header_only_from_trusted_proxy(pki):
     spaced = pem.replace("\n", " ")
     assert client_cert_from_scope({"client": ("10.0.0.5", 1), "headers": [(b"x-ssl-client-cert", spaced.encode())]},
                                   **kw).fingerprint_sha256 == pki["client"].fingerprint_sha256
+
+
+def test_forwarded_headers_do_not_change_the_client_address(pki):
+    """The peer address decides whether a proxy's certificate header is trusted, so a client on
+    the server's own host must not be able to claim another address with X-Forwarded-For."""
+    with running(pki, "asyncio") as (app, port), httpx.Client(verify=_ctx(pki, pki["client"])) as c:
+        seen = c.get(f"https://127.0.0.1:{port}/", headers={"X-Forwarded-For": "10.0.0.5",
+                                                             "X-Forwarded-Proto": "http"}).json()
+    assert seen["client_host"] == "127.0.0.1" and seen["scheme"] == "https"
