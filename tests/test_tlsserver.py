@@ -406,3 +406,4 @@ def test_forwarded_headers_do_not_change_the_client_address(pki):
         seen = c.get(f"https://127.0.0.1:{port}/", headers={"X-Forwarded-For": "10.0.0.5",
                                                              "X-Forwarded-Proto": "http"}).json()
     assert seen["client_host"] == "127.0.0.1" and seen["scheme"] == "https"
+

@@ -286,7 +286,7 @@ class TLSHttpToolsProtocol(HttpToolsProtocol):
         if self._refused:
             return
         self._unset_keepalive_if_required()
-        self._progress = False
+        self._progress, head_before = False, self._in_head
         try:
             self.parser.feed_data(data)
         except httptools.HttpParserCallbackError as exc:
@@ -304,7 +304,8 @@ class TLSHttpToolsProtocol(HttpToolsProtocol):
             else:
                 self._unsupported_upgrade_warning()
         # httptools buffers a header line until it ends: bound the bytes that pass without a callback
-        if self._in_head:
+        # (only bytes that arrived while a head was open: a body's last piece is not a silent head)
+        if head_before and self._in_head:
             self._quiet = 0 if self._progress else self._quiet + len(data)
             if self._quiet > self.limits.header_bytes:
                 self._refuse_request("headers_too_large")
@@ -350,9 +351,14 @@ class TLSHttpToolsProtocol(HttpToolsProtocol):
         self._in_head = False
         super().on_headers_complete()
 
+    def on_body(self, body: bytes) -> None:
+        self._progress = True
+        super().on_body(body)
+
     def on_message_complete(self) -> None:
         super().on_message_complete()
-        self._in_head, self._quiet = True, 0
+        # the bytes that completed this message were parsed: they must not count as a silent head
+        self._in_head, self._quiet, self._progress = True, 0, True
 
 
 class TLSServer(uvicorn.Server):

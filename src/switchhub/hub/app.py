@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from fastapi import Depends, FastAPI
@@ -147,10 +148,15 @@ def install_web_error_pages(app: FastAPI) -> None:
 def allowed_methods(app: FastAPI, scope: dict[str, Any]) -> list[str]:
     from starlette.routing import Match
 
-    methods: set[str] = set()
+    """Methods of the most specific route template matching the path: `/applications/0:withdraw`
+    also fits `/applications/{application_no}`, but it is the `…:withdraw` operation's URL."""
+    by_template: dict[str, set[str]] = {}
     routers = (*app.state.api_routers, *app.state.web_routers)
     for route in (r for router in routers for r in router.routes):
         match, _ = route.matches({**scope, "method": "GET"})
         if match is not Match.NONE and getattr(route, "methods", None):
-            methods |= set(route.methods)
-    return sorted(methods)
+            by_template.setdefault(route.path, set()).update(route.methods)
+    if not by_template:
+        return []
+    literal = lambda template: len(re.sub(r"\{[^}]*\}", "", template))  # noqa: E731
+    return sorted(by_template[max(by_template, key=literal)])

@@ -24,16 +24,21 @@ def webhook_policy(request: Request) -> WebhookPolicy:
                                        getattr(request.app.state, "webhook_resolver", None))
 
 
+EVENT_KIND_DOC = {"enum": sorted(service.EVENT_KINDS)}
+
+
 class WebhookInput(BaseModel):
     model_config = ConfigDict(strict=True, extra="forbid")
-    url: str = Field(min_length=8, max_length=500)
-    event_kinds: list[str] = Field(default_factory=list, max_length=20)
+    url: str = Field(min_length=8, max_length=500, description="https:// の公開アドレス（内部アドレスは不可）",
+                     json_schema_extra={"format": "uri", "pattern": "^https://"})
+    event_kinds: list[Annotated[str, Field(json_schema_extra=EVENT_KIND_DOC)]] = Field(
+        default_factory=list, max_length=20, description="空: すべてのイベント")
 
 
 class SubscriptionInput(BaseModel):
     model_config = ConfigDict(strict=True, extra="forbid")
-    email: str = Field(min_length=3, max_length=200)
-    event_kind: str = Field(max_length=60)
+    email: str = Field(min_length=3, max_length=200, json_schema_extra={"format": "email"})
+    event_kind: str = Field(max_length=60, json_schema_extra=EVENT_KIND_DOC)
 
 
 @router.get("/webhooks", summary="Webhook一覧", openapi_extra={"x-interface-ids": ["SH_WEBHOOKS"]})
