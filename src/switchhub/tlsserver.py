@@ -388,7 +388,7 @@ def build_server(app: Any, *, host: str, port: int, certfile: str, keyfile: str,
     # proxy_headers off: uvicorn would otherwise rewrite the client address from X-Forwarded-For
     # (trusted from 127.0.0.1), and the address decides whether the certificate header is trusted
     config = uvicorn.Config(app, host=host, port=port, http=protocol, loop=loop,  # type: ignore[arg-type]
-                            log_level=log_level, access_log=False, timeout_keep_alive=30, lifespan="off",
+                            log_level=log_level, access_log=False, timeout_keep_alive=30, lifespan="auto",
                             proxy_headers=False)
     return TLSServer(config, listener)
 

@@ -109,13 +109,16 @@ async def test_request_bodies_are_limited_while_they_are_read(world):
         await close_stack(stack)
 
 
-class _SlowTransport(httpx.AsyncBaseTransport):
-    def __init__(self, inner: httpx.AsyncBaseTransport, delay: float) -> None:
-        self.inner, self.delay = inner, delay
+async def _hung_listener() -> tuple[asyncio.Server, int, list]:
+    """Accepts connections and never answers: an area system that hangs."""
+    held: list = []
 
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        await asyncio.sleep(self.delay)
-        return await self.inner.handle_async_request(request)
+    async def hold(reader, writer):
+        held.append(writer)
+        await asyncio.sleep(30)
+
+    server = await asyncio.start_server(hold, "127.0.0.1", 0)
+    return server, server.sockets[0].getsockname()[1], held
 
 
 def _cursor(value: str) -> dict:
@@ -124,18 +127,28 @@ def _cursor(value: str) -> dict:
 
 async def test_feed_serves_the_other_areas_when_one_is_down_or_slow(stack):
     area = httpx.ASGITransport(app=with_client_cert(stack.area_app, stack.world.hub_client.pem))
+    hung, port, held = await _hung_listener()
     urls = {f"{i:02d}": "https://area.test" for i in range(1, 11)}
-    urls.update({"06": "https://down.test", "09": "https://slow.test"})
+    urls.update({"06": "https://down.test", "09": f"https://127.0.0.1:{port}"})
     down = httpx.MockTransport(lambda request: (_ for _ in ()).throw(httpx.ConnectError("refused")))
-    stack.hub_app.state.areas = HttpsAreaClient(urls, timeout=0.3, transports={
-        "https://area.test": area, "https://down.test": down, "https://slow.test": _SlowTransport(area, 2.0)})
+    saved = stack.hub_app.state.areas
+    stack.hub_app.state.areas = HttpsAreaClient(urls, timeout=0.5, transports={
+        "https://area.test": area, "https://down.test": down})
     spid = smart_point_of(stack.world, "M0300", skip=53)
-    with frozen(NOW):
-        async with stack.client("A0001") as a:
-            filed = (await a.post("/api/v1/applications/switch-start", json=start_body(spid))).json()
-            started = asyncio.get_running_loop().time()
-            feed = await a.get("/api/v1/applications")
-            took = asyncio.get_running_loop().time() - started
+    try:
+        with frozen(NOW):
+            async with stack.client("A0001") as a:
+                filed = (await a.post("/api/v1/applications/switch-start", json=start_body(spid))).json()
+                started = asyncio.get_running_loop().time()
+                feed = await a.get("/api/v1/applications")
+                took = asyncio.get_running_loop().time() - started
+    finally:
+        await stack.hub_app.state.areas.aclose()
+        stack.hub_app.state.areas = saved
+        for writer in held:
+            writer.close()
+        hung.close()
+        await hung.wait_closed()
     assert feed.status_code == 200
     body = feed.json()
     assert [(i["application_no"], i["to_stage"]) for i in body["items"]] == [

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -13,9 +16,17 @@ from switchhub.db.engine import lookup_reader
 from switchhub.httpkit import BodyLimit, RejectNulBytes, install_error_handlers
 
 
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Close the pools on the serving loop when the server stops (no connection outlives its loop)."""
+    yield
+    for engine in (app.state.reader, app.state.writer, app.state.engine):
+        await engine.dispose()
+
+
 def create_area_app(settings: Settings, engine: AsyncEngine) -> FastAPI:
     app = FastAPI(title="switchhub area system", version="1", openapi_url="/area/v1/openapi.json", docs_url=None,
-                  redoc_url=None)
+                  redoc_url=None, lifespan=_lifespan)
     app.state.settings = settings
     app.state.engine = engine
     app.state.reader = lookup_reader(engine)  # lookups and batches

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import Depends, FastAPI
@@ -68,9 +70,17 @@ class ResponseHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Close the pool and the area connections on the serving loop when the server stops."""
+    yield
+    await app.state.areas.aclose()
+    await app.state.engine.dispose()
+
+
 def create_hub_app(settings: Settings, engine: AsyncEngine, areas: AreaClient) -> FastAPI:
     app = FastAPI(title="switchhub API", version="1.0.0", description=API_DESCRIPTION,
-                  openapi_url="/api/v1/openapi.json", docs_url=None, redoc_url=None)
+                  openapi_url="/api/v1/openapi.json", docs_url=None, redoc_url=None, lifespan=_lifespan)
     app.state.settings = settings
     app.state.engine = engine
     # reads that need no transaction skip BEGIN/COMMIT round trips (the hot lookup path)

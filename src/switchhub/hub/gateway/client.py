@@ -8,7 +8,6 @@ for that area only: nothing here is shared between areas except the hub itself.
 
 from __future__ import annotations
 
-import asyncio
 import ssl
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -81,10 +80,9 @@ class HttpsAreaClient:
     async def call(self, area: str, method: str, path: str, caller: Caller, *, params: dict | None = None,
                    json: Any = None) -> Any:
         client = self._client(area)
-        try:  # httpx limits each network step; the deadline bounds the whole answer (a trickling area)
-            resp = await asyncio.wait_for(client.request(method, path, params=params, json=json,
-                                                         headers=caller.headers()), self._timeout)
-        except (httpx.TimeoutException, asyncio.TimeoutError) as exc:
+        try:  # httpx's timeouts bound each step (connect, TLS, read); cancelling mid-handshake leaks sockets
+            resp = await client.request(method, path, params=params, json=json, headers=caller.headers())
+        except httpx.TimeoutException as exc:
             raise _timeout(area) from exc
         except httpx.HTTPError as exc:
             raise _unavailable(area) from exc
