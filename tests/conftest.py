@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+
 import pytest
 
 from tests.support import World, build_stack, build_world, close_stack, drop_database
@@ -30,3 +32,11 @@ def live(world: World):
     stack = start_live(world, tag="session")
     yield stack
     stop_live(stack)
+
+
+@pytest.fixture(autouse=True)
+def _collect_garbage_after_each_test():
+    """Leaked sockets and connections warn when collected; collecting here blames the test that
+    leaked them (ResourceWarnings are errors: pyproject.toml) instead of a later one."""
+    yield
+    gc.collect()

@@ -37,6 +37,8 @@ class Probe:
         self.calls = 0
 
     async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":  # the server's lifespan events are not requests
+            return
         self.calls += 1
         cert = client_cert_from_scope(scope, trusted_proxies=frozenset(), proxy_header=None)
         tls = scope["extensions"]["tls"]

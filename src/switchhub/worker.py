@@ -80,6 +80,8 @@ async def run_worker(settings: Settings, *, role: str = "all", interval: float =
             rounds += 1
             await asyncio.sleep(interval)
     finally:
+        if poster is not None:
+            await poster.aclose()
         for engine in (hub_engine, area_engine):
             if engine is not None:
                 await engine.dispose()

@@ -51,4 +51,5 @@ async def test_two_retailers_complete_a_switch_over_https(live):
         assert "current_retailer_code" not in theirs and "customer_name_kanji" not in theirs
     finally:
         set_clock(previous)
+        await poster.aclose()
         await area_engine.dispose()

@@ -4,7 +4,8 @@ that created them, CSRF tokens on every form (relay, application, logout)."""
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import datetime
+from pathlib import Path
 
 from sqlalchemy import text
 
@@ -52,7 +53,7 @@ async def _second_web_certificate(stack, operator: str) -> ClientIdentity:
     certs = stack.world.certs_dir
     issued = devca.issue_client_cert(certs / "ca", certs, f"{operator.lower()}-web-2", operator_code=operator,
                                      purpose="web", common_name=f"{operator.lower()}-web-2")
-    pem = open(issued.cert_path).read()
+    pem = Path(issued.cert_path).read_text()
     async with stack.hub_app.state.engine.begin() as conn:
         await register_certificate(conn, fingerprint=issued.fingerprint_sha256, subject=f"CN={operator}-2",
                                    operator_code=operator, purpose="web", not_before=None, not_after=None)

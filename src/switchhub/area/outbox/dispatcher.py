@@ -35,17 +35,26 @@ async def deliver(engine: AsyncEngine, post: Poster, *, batch: int = 200) -> int
         sent += len(events)
 
 
-def https_poster(hub_url: str, cert: tuple[str, str], ca: str, timeout: float = 10.0) -> Poster:
-    import ssl
+class HttpsPoster:
+    """Posts event batches to the hub over HTTPS with the area's certificate (one kept-alive
+    client; close it with `aclose` when the worker stops)."""
 
-    import httpx
+    def __init__(self, hub_url: str, cert: tuple[str, str], ca: str, timeout: float = 10.0) -> None:
+        import ssl
 
-    ctx = ssl.create_default_context(cafile=ca)
-    ctx.load_cert_chain(*cert)
-    client = httpx.AsyncClient(base_url=hub_url, verify=ctx, timeout=timeout)
+        import httpx
 
-    async def post(events: list[dict[str, Any]]) -> bool:
-        resp = await client.post("/internal/v1/area-events", json={"events": events})
+        ctx = ssl.create_default_context(cafile=ca)
+        ctx.load_cert_chain(*cert)
+        self._client = httpx.AsyncClient(base_url=hub_url, verify=ctx, timeout=timeout)
+
+    async def __call__(self, events: list[dict[str, Any]]) -> bool:
+        resp = await self._client.post("/internal/v1/area-events", json={"events": events})
         return resp.status_code == 200
 
-    return post
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+
+def https_poster(hub_url: str, cert: tuple[str, str], ca: str, timeout: float = 10.0) -> HttpsPoster:
+    return HttpsPoster(hub_url, cert, ca, timeout)
