@@ -103,6 +103,13 @@ async def test_relay_rules_duplicate_ng_reasons_and_visibility(stack):
             assert ng.json()["ng_reason_names"] == ["契約番号不一致", "契約名義不一致"]
             again = await b.post("/api/v1/relays", json=relay_body(spid))
             assert again.status_code == 201
+            # an OK relay (02) is still open: one open relay per point means 01 and 02
+            ok = await cur.post(f"/api/v1/relays/{again.json()['relay_no']}/decision",
+                                json={"decision": "01", "staff_name": "担当"})
+            assert ok.status_code == 200 and ok.json()["status"] == "02"
+            third = await a.post("/api/v1/relays", json=relay_body(spid))
+            assert third.status_code == 409 and third.json()["code"] == "relay_duplicate"
+            assert "期限切れ" in third.json()["detail"] and third.json()["expires_on"] == "2026-12-20"
 
 
 async def test_undecided_relay_expires_once_after_three_business_days(stack):

@@ -205,3 +205,43 @@ async def test_api_users_cannot_log_in_on_the_web(stack):
     async with stack.client("A0001", "web", token=None) as c:
         r = await _web_login(c, "a0001-api", stack.world.logins["a0001-api"], None)
     assert r.status_code == 200 and "お使いのユーザIDは利用できません" in r.text
+
+
+async def test_a_grid_operator_cannot_register_a_relay_on_the_web_and_nothing_is_stored(stack):
+    """The review's case: T0300 logged in on the Web posted a relay naming itself new retailer."""
+    from tests.flow.helpers import smart_point_of
+    from tests.flow.test_switch_api import relay_body
+
+    spid = smart_point_of(stack.world, "M0300", skip=70)
+    form = {k: str(v) for k, v in relay_body(spid, requested_switch_date="2030-01-31").items()}
+    async with stack.client("T0300", "web", token=None) as c:
+        await _web_login(c, "t0300-user1", stack.world.logins["t0300-user1"], None)
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', (await c.get("/")).text).group(1)
+        r = await c.post("/relays/new", data={**form, "csrf_token": csrf})
+    assert r.status_code == 403 and REFUSED_PAGE in r.text
+    assert await _count(stack, "relays") == 0
+
+
+async def test_web_and_api_write_the_same_audit_record_for_the_same_action(stack):
+    from tests.flow.helpers import smart_point_of
+    from tests.flow.test_switch_api import relay_body
+    from tests.hub.helpers import audit_rows
+
+    via_api, via_web = (smart_point_of(stack.world, "M0300", skip=s) for s in (71, 72))
+    async with stack.client("A0001") as api:
+        assert (await api.post("/api/v1/relays", json=relay_body(via_api, requested_switch_date="2030-01-31"))
+                ).status_code == 201
+    async with stack.client("A0001", "web", token=None) as web:
+        await _web_login(web, "a0001-user1", stack.world.logins["a0001-user1"], None)
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', (await web.get("/")).text).group(1)
+        form = {k: str(v) for k, v in relay_body(via_web, requested_switch_date="2030-01-31").items()}
+        assert (await web.post("/relays/new", data={**form, "csrf_token": csrf})).status_code == 303
+    api_row, = audit_rows(stack.hub_url, "api.relay.register")
+    web_row, = audit_rows(stack.hub_url, "web.relay.register")
+    same = ("operator_code", "resource_type", "purpose", "outcome", "fields", "item_count", "detail")
+    assert {k: api_row[k] for k in same} == {k: web_row[k] for k in same} == {
+        "operator_code": "A0001", "resource_type": "relay", "purpose": "switching", "outcome": "ok", "fields": [],
+        "item_count": 0, "detail": {}}
+    assert (api_row["user_login"], web_row["user_login"]) == ("a0001-api", "a0001-user1")
+    assert (api_row["cert_fingerprint"], web_row["cert_fingerprint"]) == (
+        stack.world.clients["A0001-api"].fingerprint, stack.world.clients["A0001-web"].fingerprint)
