@@ -98,17 +98,18 @@ async def change_status(settings: Settings, kind: str, key: str, status: str) ->
 
 async def _subscribe_demo_desks(hub_url: str) -> None:
     """The demo retailers' switching desks get every relay event by e-mail."""
+    from switchhub.hub.audit.context import Actor
     from switchhub.hub.notify.service import EVENT_KINDS, create_subscription
     from switchhub.kernel.caller import Caller
 
     engine = make_engine(hub_url, pool_size=1)
     try:
         async with engine.begin() as conn:
-            for code in ("M0300", "A0001"):
+            for code in ("M0300", "A0001"):  # set up as each retailer's admin would, through the same service
+                admin = Actor(Caller(code, "retailer", user_login=f"{code.lower()}-admin", role="admin"), "cli")
                 for kind in EVENT_KINDS:
                     if kind.startswith("relay."):
-                        await create_subscription(conn, Caller(code, "retailer", user_login="demo"),
-                                                  f"desk@{code.lower()}.example", kind)
+                        await create_subscription(conn, admin, f"desk@{code.lower()}.example", kind)
     finally:
         await engine.dispose()
 
