@@ -10,9 +10,8 @@ from switchhub.area.outbox.dispatcher import deliver
 from switchhub.db.jobs import run_due
 from switchhub.hub.relays.tasks import HANDLERS as HUB_JOBS
 from switchhub.kernel.clock import JST, FixedClock, get_clock, set_clock
-from tests.support import area_poster
 from tests.hub.helpers import area_template_url
-from tests.support import execute
+from tests.support import area_poster, execute
 
 
 @contextmanager

@@ -12,10 +12,26 @@ import pytest
 from switchhub.config import Settings
 from switchhub.hub.notify.delivery import SmtpConfig, deliver_due
 from switchhub.hub.notify.service import URL_MESSAGES
-from switchhub.hub.notify.urlpolicy import SystemResolver, UrlRefused, WebhookPolicy, address_allowed, check_url
+from switchhub.hub.notify.urlpolicy import (
+    SystemResolver,
+    UrlRefused,
+    WebhookPolicy,
+    address_allowed,
+    check_url,
+)
 from tests.flow.helpers import frozen, smart_point_of
-from tests.flow.test_outbox_and_notify import (HOOK_HOST, NOW, HttpsReceiver, ScriptedResolver, by_channel,
-                                               hooks_stack, make_admin, policy_of, trusting, webhook_certs)
+from tests.flow.test_outbox_and_notify import (
+    HOOK_HOST,
+    NOW,
+    HttpsReceiver,
+    ScriptedResolver,
+    by_channel,
+    hooks_stack,
+    make_admin,
+    policy_of,
+    trusting,
+    webhook_certs,
+)
 from tests.flow.test_switch_api import relay_body
 
 __all__ = ["hooks_stack"]  # the fixture, shared with the flow test

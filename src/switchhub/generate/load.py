@@ -60,10 +60,13 @@ def split_by_share(total: int) -> dict[str, int]:
 
 def load_operators(hub_url: str, seed: int) -> list[DemoLogin]:
     """Operators and users (idempotent: an already filled hub keeps its accounts)."""
-    from switchhub.hub.accounts.passwords import hash_password
+    from switchhub.hub.accounts.passwords import hash_password, policy_issues
 
     ops = operators(seed)
     logins = users(ops, seed)
+    for u in logins:  # generated passwords obey the same policy as any other (security.md)
+        if not u.is_api_user and policy_issues(u.password, u.login_id, []):
+            raise ValueError(f"generated password for {u.login_id} breaks the policy")
     with psycopg.connect(plain_url(hub_url)) as conn:
         if conn.execute("SELECT count(*) FROM operators").fetchone()[0]:
             return logins

@@ -15,7 +15,13 @@ from switchhub.generate.names import BUILDINGS, COMPANY_SUFFIX, FAMILY, GIVEN
 from switchhub.generate.operators import new_retailer_areas
 from switchhub.generate.places import cities_of
 from switchhub.kernel.calendar import valid_reading_codes
-from switchhub.kernel.text import normalize_block, normalize_building, normalize_code_like, normalize_room, normalize_town
+from switchhub.kernel.text import (
+    normalize_block,
+    normalize_building,
+    normalize_code_like,
+    normalize_room,
+    normalize_town,
+)
 
 POINT_COLUMNS = (
     "spid", "area", "channel", "postcode", "prefecture", "city", "town", "block", "building", "room",

@@ -12,7 +12,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from switchhub.config import Settings
-from switchhub.httpkit import SECURITY_HEADERS, BodyLimit, RejectNulBytes, install_error_handlers, known_query_only
+from switchhub.httpkit import (
+    SECURITY_HEADERS,
+    BodyLimit,
+    RejectNulBytes,
+    install_error_handlers,
+    known_query_only,
+)
 from switchhub.hub.accounts.endpoints import router as accounts_router
 from switchhub.hub.accounts.identity import CertificateGate
 from switchhub.hub.accounts.ratelimit import TokenBuckets

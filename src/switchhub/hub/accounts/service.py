@@ -17,7 +17,13 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from switchhub.hub.accounts import permissions, repository
-from switchhub.hub.accounts.passwords import HISTORY, burn_verification, hash_password, policy_issues, verify_password
+from switchhub.hub.accounts.passwords import (
+    HISTORY,
+    burn_verification,
+    hash_password,
+    policy_issues,
+    verify_password,
+)
 from switchhub.hub.audit.context import Actor
 from switchhub.hub.audit.repository import write
 from switchhub.kernel.caller import Caller

@@ -15,7 +15,6 @@ from contextlib import AsyncExitStack
 from typing import Any
 
 import httpx
-
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from switchhub.hub.accounts import permissions

@@ -17,10 +17,10 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from switchhub.hub.notify.urlpolicy import UrlRefused, WebhookPolicy, check_url
 from switchhub.hub.accounts import permissions
 from switchhub.hub.audit.context import Actor
 from switchhub.hub.audit.repository import write
+from switchhub.hub.notify.urlpolicy import UrlRefused, WebhookPolicy, check_url
 from switchhub.kernel.caller import Caller
 from switchhub.kernel.errors import IssueCollector, NotFound
 

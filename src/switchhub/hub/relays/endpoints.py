@@ -11,7 +11,12 @@ from switchhub.httpkit import json_body
 from switchhub.hub.deps import actor_of, require, tx
 from switchhub.hub.idempotency import idempotent
 from switchhub.hub.relays import service
-from switchhub.hub.relays.schemas import RelayCorrection, RelayDecisionInput, RelayRegistration, RelayWithdrawal
+from switchhub.hub.relays.schemas import (
+    RelayCorrection,
+    RelayDecisionInput,
+    RelayRegistration,
+    RelayWithdrawal,
+)
 from switchhub.kernel.caller import Caller
 from switchhub.kernel.clock import get_clock
 from switchhub.kernel.errors import InputError

@@ -67,12 +67,6 @@ def msg(key: str, lang: str) -> str:
     return UI[key][1 if lang == "en" else 0]
 
 
-
-
-def msg(key: str, lang: str) -> str:
-    return UI[key][1 if lang == "en" else 0]
-
-
 def lang_of(request: Request) -> str:
     """?lang= (remembered in a cookie), then the cookie, then Accept-Language; Japanese by default."""
     for chosen in (request.query_params.get("lang"), request.cookies.get(LANG_COOKIE)):

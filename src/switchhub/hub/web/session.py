@@ -16,11 +16,11 @@ from datetime import timedelta
 
 from fastapi import Request
 
+from switchhub.httpkit import request_id
 from switchhub.hub.accounts import permissions
 from switchhub.hub.accounts.service import WebUser, resolve_session
 from switchhub.hub.audit.context import Actor
 from switchhub.hub.deps import log_refusal, remote_addr, tx
-from switchhub.httpkit import request_id
 from switchhub.kernel.clock import get_clock
 from switchhub.kernel.errors import Forbidden
 

@@ -15,6 +15,7 @@ import secrets
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
 
+from switchhub.httpkit import request_id
 from switchhub.hub.accounts import repository
 from switchhub.hub.accounts.service import WebUser, change_password, check_login, start_session
 from switchhub.hub.audit.repository import AuditEntry, write
@@ -30,7 +31,6 @@ from switchhub.hub.web.session import (
     web_actor,
     web_user,
 )
-from switchhub.httpkit import request_id
 from switchhub.kernel import calendar as cal
 from switchhub.kernel.clock import get_clock
 from switchhub.kernel.codes import Area
