@@ -309,3 +309,38 @@ async def test_customer_requested_date_other_than_a_reading_day(stack):
     assert refused.status_code == 422 and refused.json()["errors"][0]["code"] == "not_reading_day"
     assert accepted.status_code == 201 and accepted.json()["switch_date"] == other.isoformat()
     assert accepted.json()["customer_request"] is True
+
+
+async def test_an_ok_relay_whose_switch_start_was_withdrawn_still_expires(stack):
+    """Found by the state machine: the withdrawn switch-start kept the relay 02 for good (No.78)."""
+    spid = smart_point_of(stack.world, "M0300", skip=14)
+    with frozen(NOW) as clock:
+        async with stack.client("A0001") as a, stack.client("A0002") as b, stack.client("M0300") as cur:
+            relay = (await a.post("/api/v1/relays", json=relay_body(spid, requested_switch_date="2026-12-10"))).json()
+            await cur.post(f"/api/v1/relays/{relay['relay_no']}/decision", json={"decision": "01", "staff_name": "x"})
+            start = (await a.post("/api/v1/applications/switch-start", json=start_body(spid, relay["relay_no"]))).json()
+            await a.post(f"/api/v1/applications/{start['application_no']}:withdraw", json={"reason": "顧客都合"})
+            await settle(stack)
+            assert (await a.get(f"/api/v1/relays/{relay['relay_no']}")).json()["status"] == "02"
+            clock.set(datetime(2026, 12, 11, 0, 5))
+            await settle(stack)
+            final = (await a.get(f"/api/v1/relays/{relay['relay_no']}")).json()
+            rival = await b.post("/api/v1/relays", json=relay_body(spid, requested_switch_date="2027-01-20"))
+    assert final["status"] == "07" and final["status_reason"] == "no_switch_start_by_date"
+    assert final["switch_start_no"] is None
+    assert rival.status_code == 201
+
+
+async def test_another_retailers_switch_start_against_a_matched_pair(stack):
+    spid = smart_point_of(stack.world, "M0300", skip=15)
+    with frozen(NOW):
+        async with stack.client("A0001") as a, stack.client("A0002") as b, stack.client("M0300") as cur:
+            start = (await a.post("/api/v1/applications/switch-start", json=start_body(spid))).json()
+            end = (await cur.post("/api/v1/applications/switch-end",
+                                  json={"spid": spid, "switch_date": start["switch_date"]})).json()
+            assert end["stage"] == "05"
+            rival = await b.post("/api/v1/applications/switch-start", json=start_body(spid))
+            again = await cur.post("/api/v1/applications/switch-end", json={"spid": spid})
+    assert (rival.status_code, rival.json()["code"]) == (409, "other_switch_pending")
+    assert start["application_no"] in rival.json()["detail"]
+    assert (again.status_code, again.json()["code"]) == (409, "conflicting_application")

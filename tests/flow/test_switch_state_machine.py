@@ -19,9 +19,10 @@ and domain.md (relay statuses, stages). Nothing of the code under test is import
 the business calendar (`switchhub.kernel.calendar`), which processes.md makes the one place
 for date arithmetic (business days, reading days, lead times, matching deadline): the dates
 come from there, every acceptance decision from the model. Where the spec leaves an answer
-open, the decision is written next to it ("Decision:"). Two places where the implementation
-answers otherwise than the spec are marked "KNOWN DEVIATION": the model follows the
-implementation there, so that everything else stays checked, until they are fixed.
+open, the decision is written next to it ("Decision:"). Where the implementation answers
+otherwise than the spec, the model would follow it with a "KNOWN DEVIATION" note; there are none
+at present (the two found while writing this test — a withdrawn switch-start keeping its OK
+relay alive for good, the reason codes against a matched pair — are fixed).
 
 Run with -s to see which predicted outcomes a run exercised.
 """
@@ -83,7 +84,11 @@ class MRelay:
     requested: date
     decision_deadline: date
     status: str = "01"
-    start_filed: bool = False  # a switch-start naming this relay was accepted by the T&D
+    start_no: str | None = None  # the live switch-start filed naming this relay, as the hub knows it
+
+    @property
+    def start_filed(self) -> bool:
+        return self.start_no is not None
 
 
 @dataclass
@@ -190,31 +195,23 @@ class SwitchModel:
         Decision on order: a conflict with an open application is named before the supplier check
         (every rejection names the conflicting application, the more specific answer).
         """
-        for other in self.live_apps(p):
-            if other.stage in UNMATCHED and other.type == kind:
-                # "05 while another retailer's 05 is open (他社スイッチング申込あり)"; otherwise the group
-                # rule, at most one open application of the switch group → 異動並びチェックエラー.
+        live = self.live_apps(p)
+        for other in live:
+            if other.type == kind:
+                # "05 while another retailer's 05 is open (他社スイッチング申込あり)", matched or not;
+                # otherwise the group rule, at most one open application of the switch group →
+                # 異動並びチェックエラー.
                 if kind == SWITCH_START and other.applicant != who:
                     return "other_switch_pending"
                 return "conflicting_application"
-            if other.stage not in UNMATCHED:  # 05/10: the point's switch pair is matched and still open
-                return self.matched_pair_refusal(kind, who, other)
+        if any(other.stage not in UNMATCHED for other in live):  # 05/10: the pair is matched and open
+            return "conflicting_application"
         if kind == SWITCH_END and self.supplier[p] != who:
             return "not_current_supplier"  # "03 ... by a retailer that does not supply the point"
         if kind == SWITCH_START and self.supplier[p] == who:
             # Decision (the spec is silent): switching a point to the retailer that supplies it is refused.
             return "already_supplier"
         return None
-
-    @staticmethod
-    def matched_pair_refusal(kind: str, who: str, matched: MApp) -> str:
-        # KNOWN DEVIATION (reported): by processes.md a switch-start by another retailer while a matched
-        # switch-start is open is 他社スイッチング申込あり ("05 while another retailer's 05 is open") and any
-        # other filing against the open pair a group conflict (異動並びチェックエラー); the T&D answers
-        # switch_pending (スイッチング申込あり, the spec's reason for 01/02 filed against a switch pair) to
-        # every switch filing against a matched pair. Spec: "other_switch_pending" if kind == SWITCH_START
-        # and matched.applicant != who else "conflicting_application". The status (409) is as specified.
-        return "switch_pending"
 
     def expect_switch_start(self, who: str, p: int, relay: MRelay | None) -> Expect:
         # P3/P4: a relay named on a switch-start must be the caller's own OK relay for that point.
@@ -246,7 +243,7 @@ class SwitchModel:
                         and a.switch_date == switch_date), None)
         self.apps[no] = app
         if relay_no:
-            self.relays[relay_no].start_filed = True
+            self.relays[relay_no].start_no = no
         if partner is not None:  # P4: the second of a pair (same point and date) matches at once, both → 05
             app.stage = partner.stage = "05"
             app.partner, partner.partner = partner.no, app.no
@@ -272,6 +269,8 @@ class SwitchModel:
     def withdraw_app(self, app: MApp) -> None:
         if app.stage in UNMATCHED:
             app.stage = "07"
+            if app.type == SWITCH_START and app.relay_no:  # the hub learns it with the area's event
+                self.undelivered.append((app.relay_no, f"withdrawn:{app.no}"))
             return
         for a in (app, self.apps[app.partner]):  # 10 取消受付中 → "the T&D rejects both (09)"
             a.stage = "09"
@@ -303,15 +302,19 @@ class SwitchModel:
         # Hub: the events move an OK relay to 04 / 05 (… unless it has left 02: 04 and the other terminal
         # statuses never change — P3 has no transition out of them).
         for relay_no, status in self.undelivered:
-            if self.relays[relay_no].status == "02":
-                self.relays[relay_no].status = status
+            relay = self.relays[relay_no]
+            if relay.status != "02":
+                continue
+            if status.startswith("withdrawn:"):  # the relay's switch-start is gone: it waits for another
+                if relay.start_no == status.split(":", 1)[1]:
+                    relay.start_no = None
+            else:
+                relay.status = status
         self.undelivered.clear()
         # Hub deadlines (P3): undecided at the end of the 3rd business day → 07; OK but no switch-start
         # filed by the requested switch date → 07.
-        # KNOWN DEVIATION (reported): a switch-start that was filed naming the relay and then withdrawn
-        # still counts as filed, so such a relay stays 02 for good, blocking every other retailer's relay
-        # for the point (and the duplicate refusal tells them it expires on a day already past). This is
-        # the stale relay the deadline was made for (No.78); the spec's reading would expire it.
+        # A switch-start that was filed naming the relay and then withdrawn no longer counts as filed
+        # (the stale relay No.78 is about): the relay expires after its date like one never used.
         for r in self.relays.values():
             if r.status == "01" and today > r.decision_deadline:
                 r.status = "07"

@@ -115,13 +115,17 @@ async def _state_checks(conn: AsyncConnection, caller: Caller, point: dict[str, 
         if other["type"] in ("01", "02", "12", "13"):
             raise _conflict(RejectionReason.TERMINATION_PENDING, other, "廃止の申込を受付中です",
                             "A termination is pending")
-        if other["type"] == kind and other["stage"] != "05":
+    # one open switch pair per point: the same type (matched or not) is named first, so that another
+    # retailer's switch-start is 他社スイッチング申込あり whatever its stage
+    for other in open_apps:
+        if other["type"] == kind:
             reason = (RejectionReason.OTHER_SWITCH_PENDING
                       if kind == SWITCH_START and other["applicant_code"] != caller.operator_code
                       else RejectionReason.CONFLICTING_APPLICATION)
             raise _conflict(reason, other, "同じ供給地点に受付中の申込があります", "An application is already pending")
+    for other in open_apps:
         if other["stage"] in ("05", "10"):
-            raise _conflict(RejectionReason.SWITCH_PENDING, other, "マッチング済みのスイッチング申込があります",
+            raise _conflict(RejectionReason.CONFLICTING_APPLICATION, other, "マッチング済みのスイッチング申込があります",
                             "A matched switch is pending")
     if kind == SWITCH_END and point["supplier"] != caller.operator_code:
         raise Conflict("申込者はこの供給地点の現在の小売電気事業者ではありません",

@@ -274,6 +274,10 @@ async def on_area_event(conn: AsyncConnection, kind: str, payload: dict[str, Any
     relay = await repo.get(conn, relay_no, for_update=True)
     if relay is None or relay["status"] != "02":
         return
+    if (kind == "application.stage_changed" and payload.get("to_stage") == "07" and payload.get("type") == "05"
+            and relay["switch_start_no"] == payload.get("application_no")):
+        await _switch_start_withdrawn(conn, relay, now)
+        return
     if kind == "switch.matched":
         relay = await rules.apply(conn, relay, "matched", actor="area", detail=payload,
                                   changes={"switch_start_no": payload.get("start_no")})
@@ -285,6 +289,17 @@ async def on_area_event(conn: AsyncConnection, kind: str, payload: dict[str, Any
                                   reason=payload.get("reason_code") or "match_failed")
         await jobs.cancel(conn, "relays.expire_no_application", relay_no, now)
         await _event(conn, "relay.match_failed", relay, now, reason_code=payload.get("reason_code"))
+
+
+async def _switch_start_withdrawn(conn: AsyncConnection, relay: dict[str, Any], now: datetime) -> None:
+    """The switch-start filed on an OK relay was withdrawn: the relay waits for another one again,
+    and expires at once if its requested date has already passed (a stale relay blocks the point)."""
+    await repo.update_fields(conn, relay["relay_no"], {"switch_start_no": None})
+    deadline = midnight(relay["requested_switch_date"] + timedelta(days=1))
+    if now >= deadline:
+        await expire(conn, relay["relay_no"], "expire_no_application", now)
+    else:
+        await jobs.enqueue(conn, "relays.expire_no_application", relay["relay_no"], deadline)
 
 
 def _public(relay: dict[str, Any]) -> dict[str, Any]:
