@@ -199,9 +199,6 @@ def json_body(model: type) -> Any:
     return Depends(body)
 
 
-_KNOWN_QUERY: dict[int, frozenset[str]] = {}
-
-
 def _query_names(dependant: Any) -> set[str]:
     names = {p.alias for p in dependant.query_params}
     for sub in dependant.dependencies:
@@ -215,9 +212,10 @@ async def known_query_only(request: Request) -> None:
     route = request.scope.get("route")
     if route is None:
         return
-    names = _KNOWN_QUERY.get(id(route))
-    if names is None:
-        names = _KNOWN_QUERY[id(route)] = frozenset(_query_names(route.dependant))
+    names = getattr(route, "_switchhub_query_names", None)
+    if names is None:  # computed once per route, kept on the route itself
+        names = frozenset(_query_names(route.dependant))
+        route._switchhub_query_names = names
     unknown = sorted({k for k in request.query_params.keys() if k not in names})
     if unknown:
         shown = ", ".join(repr(k)[:40] for k in unknown[:5])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from switchhub.db.urls import with_database
 from tests.support import World, execute
 
@@ -45,3 +47,31 @@ def audit_rows(hub_url: str, action: str | None = None) -> list[dict]:
         if action:
             return conn.execute("SELECT * FROM audit_records WHERE action = %s ORDER BY id", (action,)).fetchall()
         return conn.execute("SELECT * FROM audit_records ORDER BY id").fetchall()
+
+
+def csrf_of(page_text: str) -> str:
+    """The CSRF token of the first form on a page."""
+    return re.search(r'name="csrf_token" value="([^"]+)"', page_text).group(1)
+
+
+async def web_login(client, login_id: str, password: str, otp: str | None = None):
+    """Log in through the login form (its CSRF token first); otp: the six digits, or None to leave it out."""
+    page = await client.get("/login")
+    data = {"login_id": login_id, "password": password, "csrf_token": csrf_of(page.text)}
+    if otp is not None:
+        data["otp"] = otp
+    return await client.post("/login", data=data)
+
+
+async def issue_tokens(stack, *logins: str) -> dict[str, str]:
+    """API credentials for named users of any role (to show that the role, not the credential, limits them)."""
+    from sqlalchemy import text
+
+    from switchhub.hub.accounts.service import issue_credential
+
+    out = {}
+    async with stack.hub_app.state.engine.begin() as conn:
+        for login_id in logins:
+            uid = (await conn.execute(text("SELECT id FROM users WHERE login_id = :l"), {"l": login_id})).scalar_one()
+            out[login_id] = await issue_credential(conn, uid)
+    return out

@@ -13,20 +13,12 @@ import pyotp
 from sqlalchemy import text
 
 from switchhub.kernel.clock import get_clock
-from tests.hub.helpers import audit_rows
+from tests.hub.helpers import audit_rows, csrf_of, issue_tokens
+from tests.hub.helpers import web_login as login
 
 BAD_LOGIN = "ユーザIDもしくはパスワードが不正です"
 UNAVAILABLE = "お使いのユーザIDは利用できません"
 OTP_NEEDED = "ワンタイムパスワード（認証アプリの6桁）も入力してください"
-
-
-async def login(client, login_id: str, password: str, otp: str | None = None):
-    page = await client.get("/login")
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
-    data = {"login_id": login_id, "password": password, "csrf_token": token}
-    if otp is not None:
-        data["otp"] = otp
-    return await client.post("/login", data=data)
 
 
 def _error(page) -> str:
@@ -62,8 +54,7 @@ async def test_foreign_terminal_reveals_nothing_counts_nothing_and_is_logged_for
 async def test_unknown_ids_take_as_long_as_known_ones(stack):
     """An unknown ID is checked against a dummy hash: without it the answer is several times faster."""
     async def timed(c, login_id: str) -> float:
-        page = await c.get("/login")
-        token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+        token = csrf_of((await c.get("/login")).text)
         start = time.perf_counter()
         await c.post("/login", data={"login_id": login_id, "password": "wrong-password-xyz", "csrf_token": token})
         return time.perf_counter() - start
@@ -108,11 +99,9 @@ async def test_second_factor_is_asked_before_the_password_is_judged(stack):
 
 
 async def _change_on_page(c, current: str, new: str, again: str | None = None):
-    page = await c.get("/password")
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
     return await c.post("/password", data={"current_password": current, "new_password": new,
                                            "new_password_again": again if again is not None else new,
-                                           "csrf_token": token})
+                                           "csrf_token": csrf_of((await c.get("/password")).text)})
 
 
 def _field_errors(page) -> dict[str, str]:
@@ -157,11 +146,7 @@ async def test_password_equal_to_the_user_id_is_refused(stack):
 
 
 async def test_password_change_through_the_api(stack):
-    from switchhub.hub.accounts.service import issue_credential
-
-    async with stack.hub_app.state.engine.begin() as conn:
-        user_id = (await conn.execute(text("SELECT id FROM users WHERE login_id = 'm0300-user1'"))).scalar_one()
-        token = await issue_credential(conn, user_id)
+    token = (await issue_tokens(stack, "m0300-user1"))["m0300-user1"]
     current = stack.world.logins["m0300-user1"]
     async with stack.client("M0300", token=token) as c:
         short = await c.post("/api/v1/me/password", json={"current_password": current, "new_password": "short"})

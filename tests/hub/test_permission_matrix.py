@@ -10,14 +10,11 @@ permission is decided before anything else, and a refused request changes nothin
 
 from __future__ import annotations
 
-import re
-
 import pyotp
 from fastapi.routing import APIRoute
 from sqlalchemy import text
 
-from switchhub.hub.accounts.service import issue_credential
-from tests.hub.helpers import point_of
+from tests.hub.helpers import csrf_of, issue_tokens, point_of, web_login
 
 ROLES = {  # role → (operator, login)
     "retailer.admin": ("A0001", "a0001-admin"),
@@ -127,16 +124,6 @@ def test_the_tables_cover_every_route_and_every_route_declares_a_permission(stac
     assert undeclared == []
 
 
-async def _api_credentials(stack) -> dict[str, str]:
-    """Bearer credentials for every role's user (people get one too, to prove their role is what limits them)."""
-    tokens = {}
-    async with stack.hub_app.state.engine.begin() as conn:
-        for role, (_, login) in ROLES.items():
-            user_id = (await conn.execute(text("SELECT id FROM users WHERE login_id = :l"), {"l": login})).scalar_one()
-            tokens[role] = await issue_credential(conn, user_id, "matrix")
-    return tokens
-
-
 async def _count(stack, table: str) -> int:
     async with stack.hub_app.state.engine.connect() as conn:
         return (await conn.execute(text(f"SELECT count(*) FROM {table}"))).scalar_one()
@@ -144,7 +131,8 @@ async def _count(stack, table: str) -> int:
 
 async def test_every_api_operation_for_every_role(stack):
     spid = point_of(stack.world, "M0300")
-    tokens = await _api_credentials(stack)
+    by_login = await issue_tokens(stack, *(login for _, login in ROLES.values()))
+    tokens = {role: by_login[login] for role, (_, login) in ROLES.items()}
     relays_before = await _count(stack, "relays")
     wrong = []
     for role, (operator, _) in ROLES.items():
@@ -168,12 +156,7 @@ async def test_every_api_operation_for_every_role(stack):
 
 
 async def _web_login(client, login: str, password: str, totp: str | None):
-    page = await client.get("/login")
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
-    data = {"login_id": login, "password": password, "csrf_token": token}
-    if totp:
-        data["otp"] = pyotp.TOTP(totp).now()
-    return await client.post("/login", data=data)
+    return await web_login(client, login, password, pyotp.TOTP(totp).now() if totp else None)
 
 
 async def test_every_web_page_for_every_role(stack):
@@ -185,8 +168,7 @@ async def test_every_web_page_for_every_role(stack):
         async with stack.client(operator, "web", token=None) as c:
             r = await _web_login(c, login, world.logins[login], world.totp.get(login))
             assert r.status_code == 303, (role, r.text[:300])
-            portal = await c.get("/")
-            csrf = re.search(r'name="csrf_token" value="([^"]+)"', portal.text).group(1)
+            csrf = csrf_of((await c.get("/")).text)
             for method, path, url, form, ok_status, allowed in WEB:
                 url = url.replace("{spid}", spid)
                 if method == "GET":
@@ -216,7 +198,7 @@ async def test_a_grid_operator_cannot_register_a_relay_on_the_web_and_nothing_is
     form = {k: str(v) for k, v in relay_body(spid, requested_switch_date="2030-01-31").items()}
     async with stack.client("T0300", "web", token=None) as c:
         await _web_login(c, "t0300-user1", stack.world.logins["t0300-user1"], None)
-        csrf = re.search(r'name="csrf_token" value="([^"]+)"', (await c.get("/")).text).group(1)
+        csrf = csrf_of((await c.get("/")).text)
         r = await c.post("/relays/new", data={**form, "csrf_token": csrf})
     assert r.status_code == 403 and REFUSED_PAGE in r.text
     assert await _count(stack, "relays") == 0
@@ -233,7 +215,7 @@ async def test_web_and_api_write_the_same_audit_record_for_the_same_action(stack
                 ).status_code == 201
     async with stack.client("A0001", "web", token=None) as web:
         await _web_login(web, "a0001-user1", stack.world.logins["a0001-user1"], None)
-        csrf = re.search(r'name="csrf_token" value="([^"]+)"', (await web.get("/")).text).group(1)
+        csrf = csrf_of((await web.get("/")).text)
         form = {k: str(v) for k, v in relay_body(via_web, requested_switch_date="2030-01-31").items()}
         assert (await web.post("/relays/new", data={**form, "csrf_token": csrf})).status_code == 303
     api_row, = audit_rows(stack.hub_url, "api.relay.register")

@@ -13,14 +13,11 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from sqlalchemy import text
-
-from switchhub.hub.accounts.service import issue_credential
 from switchhub.kernel.clock import JST
 from tests.flow.helpers import frozen, smart_point_of
 from tests.flow.test_switch_api import relay_body, start_body
-from tests.hub.helpers import audit_rows
-from tests.hub.test_login import login
+from tests.hub.helpers import audit_rows, issue_tokens
+from tests.hub.helpers import web_login as login
 
 NOW = datetime(2026, 11, 24, 10, 0, tzinfo=JST)
 RELAY_HELPDESK_FIELDS = {
@@ -40,15 +37,6 @@ APPLICATION_STATUS_FIELDS = {
 APPLICATION_FIELDS = APPLICATION_STATUS_FIELDS | {"details"}
 
 
-async def _tokens(stack, *logins: str) -> dict[str, str]:
-    out = {}
-    async with stack.hub_app.state.engine.begin() as conn:
-        for login_id in logins:
-            uid = (await conn.execute(text("SELECT id FROM users WHERE login_id = :l"), {"l": login_id})).scalar_one()
-            out[login_id] = await issue_credential(conn, uid)
-    return out
-
-
 async def _relay(stack, skip: int) -> str:
     spid = smart_point_of(stack.world, "M0300", skip=skip)
     async with stack.client("A0001") as a, stack.client("M0300") as m:
@@ -60,7 +48,7 @@ async def _relay(stack, skip: int) -> str:
 
 
 async def test_relay_rows_and_fields_per_caller(stack):
-    tokens = await _tokens(stack, "oc000-admin", "oc000-user1")
+    tokens = await issue_tokens(stack, "oc000-admin", "oc000-user1")
     with frozen(NOW):
         relay_no = await _relay(stack, 40)
         seen = {}
@@ -104,7 +92,7 @@ async def test_relay_pages_show_the_helpdesk_no_customer_name_or_contract(stack)
 
 
 async def test_only_the_helpdesk_or_admin_of_occto_withdraws_a_relay(stack):
-    tokens = await _tokens(stack, "oc000-admin", "oc000-user1")
+    tokens = await issue_tokens(stack, "oc000-admin", "oc000-user1")
     with frozen(NOW):
         spid = smart_point_of(stack.world, "M0300", skip=42)
         async with stack.client("A0001") as a:
@@ -124,7 +112,7 @@ async def test_only_the_helpdesk_or_admin_of_occto_withdraws_a_relay(stack):
 
 
 async def test_application_rows_and_fields_per_caller(stack):
-    tokens = await _tokens(stack, "oc000-user1")
+    tokens = await issue_tokens(stack, "oc000-user1")
     with frozen(NOW):
         spid = smart_point_of(stack.world, "M0300", skip=43)
         async with stack.client("A0001") as a:
@@ -168,3 +156,40 @@ async def test_application_pages_for_the_tso_of_another_area(stack):
                 pages[operator] = (r.status_code, re.search(r'id="stage">([^<]+)<', r.text))
     assert pages["T0300"][0] == 200 and pages["T0300"][1].group(1).startswith("04")
     assert pages["T0600"][0] == 404 and pages["T0600"][1] is None
+
+
+async def test_the_helpdesk_cannot_search_relays_by_the_customer_name_it_does_not_see(stack):
+    """A search by a hidden field would reveal it one prefix at a time."""
+    with frozen(NOW):
+        await _relay(stack, 46)
+        async with stack.client("OC000") as helpdesk, stack.client("M0300") as party:
+            refused = await helpdesk.get("/api/v1/relays", params={"role": "current", "customer_name": "山田"})
+            allowed = await party.get("/api/v1/relays", params={"role": "current", "customer_name": "山田"})
+    assert refused.status_code == 422 and refused.json()["errors"] == [
+        {"field": "customer_name", "code": "not_searchable", "message": "需要者名では検索できません（表示されない項目です）"}]
+    assert allowed.status_code == 200 and allowed.json()["total"] == 1
+
+
+async def test_relay_reads_that_name_the_customer_are_audited(stack):
+    with frozen(NOW):
+        relay_no = await _relay(stack, 47)
+        async with stack.client("M0300") as party, stack.client("OC000") as helpdesk:
+            await party.get(f"/api/v1/relays/{relay_no}")
+            await party.get("/api/v1/relays", params={"role": "current"})
+            await helpdesk.get(f"/api/v1/relays/{relay_no}")  # no customer name: nothing personal read
+            await helpdesk.get("/api/v1/relays", params={"role": "current"})
+    reads = [(r["action"], r["operator_code"], r["resource_ids"], r["fields"], r["item_count"])
+             for r in audit_rows(stack.hub_url) if r["action"] in ("api.relay.read", "api.relay.list")]
+    assert reads == [("api.relay.read", "M0300", [relay_no], ["customer_name_kana", "customer_name_kanji"], 1),
+                     ("api.relay.list", "M0300", [relay_no], ["customer_name_kana", "customer_name_kanji"], 1)]
+
+
+async def test_the_helpdesk_relay_page_names_the_unsearchable_field(stack):
+    import pyotp
+
+    async with stack.client("OC000", "web", token=None) as c:
+        await login(c, "oc000-helpdesk", stack.world.logins["oc000-helpdesk"],
+                    pyotp.TOTP(stack.world.totp["oc000-helpdesk"]).now())
+        page = await c.get("/relays", params={"role": "current", "customer_name": "山田"})
+    assert page.status_code == 200
+    assert re.search(r'id="customer_name-error">([^<]+)<', page.text).group(1) == "需要者名では検索できません（表示されない項目です）"

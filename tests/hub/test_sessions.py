@@ -3,7 +3,6 @@ that created them, CSRF tokens on every form (relay, application, logout)."""
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from pathlib import Path
 
@@ -14,7 +13,8 @@ from switchhub.hub.accounts.admin import register_certificate
 from switchhub.kernel.clock import JST
 from tests.flow.helpers import frozen, smart_point_of
 from tests.flow.test_switch_api import relay_body
-from tests.hub.test_login import login
+from tests.hub.helpers import csrf_of
+from tests.hub.helpers import web_login as login
 from tests.support import ClientIdentity
 
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=JST)
@@ -87,8 +87,7 @@ async def test_forms_without_the_sessions_csrf_token_are_refused_and_change_noth
     with frozen(NOW):
         async with stack.client("A0001", "web", token=None) as c:
             await login(c, "a0001-user1", stack.world.logins["a0001-user1"])
-            portal = await c.get("/")
-            token = re.search(r'name="csrf_token" value="([^"]+)"', portal.text).group(1)
+            token = csrf_of((await c.get("/")).text)
             for forged in ({}, {"csrf_token": "forged"}):
                 r = await c.post("/relays/new", data={**body, **forged})
                 assert r.status_code == 403 and "もう一度操作してください" in r.text

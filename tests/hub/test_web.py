@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 
-from tests.hub.helpers import audit_rows, switched_point
+from tests.hub.helpers import audit_rows, csrf_of, switched_point
+from tests.hub.helpers import web_login as login
 
 BAD_LOGIN = "ユーザIDもしくはパスワードが不正です"
 UNAVAILABLE = "お使いのユーザIDは利用できません"
@@ -12,13 +13,7 @@ TERMINAL = "お使いの端末では当システムを利用できません"
 
 
 async def _csrf(client) -> str:
-    page = await client.get("/login")
-    return re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
-
-
-async def login(client, login_id: str, password: str):
-    return await client.post("/login", data={"login_id": login_id, "password": password,
-                                             "csrf_token": await _csrf(client)})
+    return csrf_of((await client.get("/login")).text)
 
 
 async def test_login_portal_and_logout(stack):
@@ -32,7 +27,7 @@ async def test_login_portal_and_logout(stack):
         for href in ('href="/facility"', 'href="/search"', 'href="/calendar"', 'href="/api/v1/docs"'):
             assert href in portal.text
         cookie = c.cookies.get("switchhub_session")
-        token = re.search(r'name="csrf_token" value="([^"]+)"', portal.text).group(1)
+        token = csrf_of(portal.text)
         assert (await c.post("/logout", data={"csrf_token": "forged"})).status_code == 403
         assert (await c.get("/")).status_code == 200
         assert (await c.post("/logout", data={"csrf_token": token})).status_code == 303

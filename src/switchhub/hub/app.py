@@ -174,5 +174,4 @@ def allowed_methods(app: FastAPI, scope: dict[str, Any]) -> list[str]:
             by_template.setdefault(route.path, set()).update(route.methods)
     if not by_template:
         return []
-    literal = lambda template: len(re.sub(r"\{[^}]*\}", "", template))  # noqa: E731
-    return sorted(by_template[max(by_template, key=literal)])
+    return sorted(by_template[max(by_template, key=lambda t: len(re.sub(r"\{[^}]*\}", "", t)))])

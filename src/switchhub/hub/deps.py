@@ -70,6 +70,15 @@ async def api_caller(request: Request, cert: CertIdentity = Depends(cert_identit
     return caller
 
 
+async def check_or_refuse(request: Request, caller: Caller, permission: str) -> None:
+    """The declared permission of a route or page: a refusal is audited, then answered 403."""
+    if not permissions.allowed(caller, permission):
+        await log_refusal(request, "permission_denied", operator_code=caller.operator_code,
+                          user_login=caller.user_login, fingerprint=caller.cert_fingerprint,
+                          detail={"permission": permission})
+        permissions.check(caller, permission)
+
+
 def require(permission: str) -> Callable[..., object]:
     """Route dependency: the API caller must hold `permission`; also applies the rate limit.
 
@@ -78,11 +87,7 @@ def require(permission: str) -> Callable[..., object]:
     """
 
     async def dependency(request: Request, caller: Caller = Depends(api_caller)) -> Caller:
-        if not permissions.allowed(caller, permission):
-            await log_refusal(request, "permission_denied", operator_code=caller.operator_code,
-                              user_login=caller.user_login, fingerprint=caller.cert_fingerprint,
-                              detail={"permission": permission})
-            permissions.check(caller, permission)
+        await check_or_refuse(request, caller, permission)
         buckets = request.app.state.rate_limits
         ok, remaining, wait = buckets.take(caller.operator_code, 1.0)
         headers = buckets.headers(remaining, wait)

@@ -208,6 +208,8 @@ RELAY_SHARED_FIELDS: frozenset[str] = frozenset({
     "history",
 })
 RELAY_PARTY_FIELDS: frozenset[str] = frozenset({"customer_name_kana", "customer_name_kanji", "contract_no", "ng_memo"})
+#: Fields of a relay that identify the customer (answers with any are audited).
+RELAY_PERSONAL_FIELDS: frozenset[str] = frozenset({"customer_name_kana", "customer_name_kanji"})
 
 
 @dataclass(frozen=True)
@@ -219,6 +221,10 @@ class RelayGrant:
     def __post_init__(self) -> None:
         if self._mint is not _MINT:
             raise TypeError("RelayGrant is made only by switchhub.kernel.visibility")
+
+    @property
+    def personal_fields(self) -> frozenset[str]:
+        return self.fields & RELAY_PERSONAL_FIELDS
 
 
 def _is_occto_staff(caller: Caller) -> bool:
@@ -236,10 +242,15 @@ def relay_grant(caller: Caller, new_retailer: str, current_retailer: str) -> Rel
 
 @dataclass(frozen=True)
 class RelayScope:
-    """Which relays a listing may return: those where `column` is the caller, or all (helpdesk)."""
+    """Which relays a listing may return: those where `column` is the caller, or all (helpdesk).
+
+    `customer_search`: whether the listing may be filtered by the customer's name. Only callers who
+    see the name may search by it; a search by a hidden field would reveal it one prefix at a time.
+    """
 
     column: str | None  # "new_retailer" | "current_retailer" | None for every relay
     operator_code: str
+    customer_search: bool
     _mint: object = None
 
     def __post_init__(self) -> None:
@@ -250,9 +261,9 @@ class RelayScope:
 def relay_scope(caller: Caller, side: str) -> RelayScope | None:
     """Rows of a relay listing: a retailer sees its own side (`new` or `current`), the helpdesk all."""
     if caller.is_retailer:
-        return RelayScope("new_retailer" if side == "new" else "current_retailer", caller.operator_code, _MINT)
+        return RelayScope("new_retailer" if side == "new" else "current_retailer", caller.operator_code, True, _MINT)
     if _is_occto_staff(caller):
-        return RelayScope(None, caller.operator_code, _MINT)
+        return RelayScope(None, caller.operator_code, False, _MINT)
     return None
 
 

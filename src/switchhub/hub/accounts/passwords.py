@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
@@ -18,14 +20,14 @@ def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
-_DUMMY: list[str] = []
+@lru_cache(maxsize=1)
+def _dummy_hash() -> str:
+    return _hasher.hash("switchhub-dummy-" + "x" * 16)
 
 
 def burn_verification(password: str) -> None:
     """Verify against a throw-away hash: an unknown ID costs the same time as a known one."""
-    if not _DUMMY:
-        _DUMMY.append(_hasher.hash("switchhub-dummy-" + "x" * 16))
-    verify_password(_DUMMY[0], password)
+    verify_password(_dummy_hash(), password)
 
 
 def verify_password(stored_hash: str | None, password: str) -> bool:

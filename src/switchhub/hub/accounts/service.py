@@ -27,7 +27,7 @@ from switchhub.hub.accounts.passwords import (
 from switchhub.hub.audit.context import Actor
 from switchhub.hub.audit.repository import write
 from switchhub.kernel.caller import Caller
-from switchhub.kernel.errors import Conflict, Forbidden, IssueCollector, Unauthenticated
+from switchhub.kernel.errors import Conflict, Forbidden, IssueCollector, NotFound, Unauthenticated
 
 MAX_FAILED_LOGINS = 5
 MSG_BAD_LOGIN = ("ユーザIDもしくはパスワードが不正です", "The user ID or password is incorrect")
@@ -253,8 +253,6 @@ async def revoke_credential(conn: AsyncConnection, actor: Actor, key_id: str, no
     mine = owner is not None and owner["operator_code"].strip() == caller.operator_code and (
         caller.role == "admin" or owner["login_id"] == caller.user_login)
     if not mine or not await repository.revoke_credential(conn, key_id, caller.operator_code, now):
-        from switchhub.kernel.errors import NotFound
-
         raise NotFound("指定されたAPIクレデンシャルはありません", "No such credential")
     await write(conn, actor.entry("credential.revoke", resource_type="api_credential", resource_ids=[key_id],
                                   detail={"for": owner["login_id"]}))

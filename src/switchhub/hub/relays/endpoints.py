@@ -70,13 +70,13 @@ async def list_relays(
                "registered_from": query_date(registered_from, "registered_from"),
                "registered_to": query_date(registered_to, "registered_to"), "area": area}
     async with tx(request) as conn:
-        return await service.listing(conn, caller, role, filters, page, per_page)
+        return await service.listing(conn, actor_of(request, caller), role, filters, page, per_page)
 
 
 @router.get("/relays/{relay_no}", summary="廃止取次の詳細", openapi_extra={"x-interface-ids": ["IS_20210"]})
 async def get_relay(relay_no: str, request: Request, caller: Caller = Depends(require("hub:relays:read"))) -> dict:
     async with tx(request) as conn:
-        return await service.detail(conn, caller, relay_no)
+        return await service.detail(conn, actor_of(request, caller), relay_no)
 
 
 @router.patch("/relays/{relay_no}", summary="廃止取次の訂正（判断待ちの間）", openapi_extra={"x-interface-ids": ["IS_20110"]})

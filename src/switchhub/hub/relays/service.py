@@ -32,7 +32,7 @@ from switchhub.kernel.codes import NgReason, RelayStatus
 from switchhub.kernel.errors import Conflict, InputError, IssueCollector, NotFound
 from switchhub.kernel.spid import parse_spid
 from switchhub.kernel.text import normalize_kana, normalize_text, validate_phone
-from switchhub.kernel.visibility import project_relay, relay_grant, relay_scope
+from switchhub.kernel.visibility import RELAY_PERSONAL_FIELDS, project_relay, relay_grant, relay_scope
 
 TERMINATING_TYPES = {"01", "02", "03", "12", "13", "14"}
 
@@ -320,19 +320,29 @@ async def _answer(conn: AsyncConnection, caller: Caller, relay_no: str) -> dict[
     return project_relay(out, grant)
 
 
-async def detail(conn: AsyncConnection, caller: Caller, relay_no: str) -> dict[str, Any]:
-    """One relay as the caller may see it (IS_20210), with its history."""
+async def detail(conn: AsyncConnection, actor: Actor, relay_no: str) -> dict[str, Any]:
+    """One relay as the caller may see it (IS_20210), with its history; audited when it names the customer."""
+    caller = actor.caller
     permissions.check(caller, "hub:relays:read")
-    return await _answer(conn, caller, relay_no)
+    relay = await _answer(conn, caller, relay_no)
+    personal = sorted(RELAY_PERSONAL_FIELDS & relay.keys())
+    if personal:
+        await write(conn, actor.entry("relay.read", resource_type="relay", resource_ids=[relay_no], fields=personal,
+                                      item_count=1))
+    return relay
 
 
-async def listing(conn: AsyncConnection, caller: Caller, side: str, filters: dict[str, Any], page: int,
+async def listing(conn: AsyncConnection, actor: Actor, side: str, filters: dict[str, Any], page: int,
                   per_page: int) -> dict[str, Any]:
     """Relays I registered (side=new, IS_20210) or addressed to me (side=current, IS_20310); all for the helpdesk."""
+    caller = actor.caller
     permissions.check(caller, "hub:relays:read")
     scope = relay_scope(caller, side)
     if scope is None:
         return {"total": 0, "page": page, "per_page": per_page, "items": []}
+    if filters.get("customer_name") and not scope.customer_search:
+        raise InputError.single("customer_name", "not_searchable", "需要者名では検索できません（表示されない項目です）",
+                                "You cannot search by the customer's name (it is not shown to you)")
     where: list[str] = []
     params: dict[str, Any] = {}
     counterpart = "r.current_retailer" if side == "new" else "r.new_retailer"
@@ -361,4 +371,8 @@ async def listing(conn: AsyncConnection, caller: Caller, side: str, filters: dic
         grant = relay_grant(caller, r["new_retailer"], r["current_retailer"])
         if grant is not None:
             items.append(project_relay(_public(r), grant))
+    personal = sorted({f for item in items for f in RELAY_PERSONAL_FIELDS & item.keys()})
+    if personal:
+        await write(conn, actor.entry("relay.list", resource_type="relay", resource_ids=[i["relay_no"] for i in items],
+                                      fields=personal, item_count=len(items)))
     return {"total": total, "page": page, "per_page": per_page, "items": items}

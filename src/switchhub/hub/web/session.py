@@ -17,10 +17,9 @@ from datetime import timedelta
 from fastapi import Request
 
 from switchhub.httpkit import request_id
-from switchhub.hub.accounts import permissions
 from switchhub.hub.accounts.service import WebUser, resolve_session
 from switchhub.hub.audit.context import Actor
-from switchhub.hub.deps import log_refusal, remote_addr, tx
+from switchhub.hub.deps import check_or_refuse, remote_addr, tx
 from switchhub.kernel.clock import get_clock
 from switchhub.kernel.errors import Forbidden
 
@@ -63,11 +62,7 @@ def web_user(permission: str, *, allow_expired_password: bool = False) -> Callab
         request.state.web_user = user
         if user.password_expired and not allow_expired_password:
             raise PasswordChangeRequired()
-        if not permissions.allowed(user.caller, permission):
-            await log_refusal(request, "permission_denied", operator_code=user.caller.operator_code,
-                              user_login=user.caller.user_login, fingerprint=user.caller.cert_fingerprint,
-                              detail={"permission": permission})
-            permissions.check(user.caller, permission)
+        await check_or_refuse(request, user.caller, permission)
         return user
 
     dependency.permission = permission  # type: ignore[attr-defined]

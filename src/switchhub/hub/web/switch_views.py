@@ -23,7 +23,7 @@ from switchhub.hub.web.render import error_texts, lang_of, render
 from switchhub.hub.web.session import read_form, web_actor, web_user
 from switchhub.kernel.clock import get_clock
 from switchhub.kernel.codes import Area, NgReason, RelayStatus
-from switchhub.kernel.errors import InputError, NotFound, SwitchhubError
+from switchhub.kernel.errors import InputError, SwitchhubError
 from switchhub.kernel.spid import parse_spid
 
 router = APIRouter(include_in_schema=False)
@@ -56,6 +56,7 @@ def _parse(model: type, data: dict[str, Any]) -> Any:
 
 @router.get("/relays")
 async def relay_list(request: Request, user: WebUser = Depends(web_user("hub:relays:read"))) -> Response:
+    lang = lang_of(request)
     q = {k: str(request.query_params.get(k, "")).strip()[:60] for k in
          ("role", "relay_no", "spid", "counterpart_code", "counterpart_name", "customer_name", "status", "area")}
     q["role"] = q["role"] if q["role"] in ("new", "current") else "new"
@@ -67,11 +68,16 @@ async def relay_list(request: Request, user: WebUser = Depends(web_user("hub:rel
                "status": q["status"] if q["status"] in {s.value for s in RelayStatus} else "",
                "area": q["area"] if q["area"] in {a.value for a in Area} else "",
                "registered_from": None, "registered_to": None}
-    async with tx(request) as conn:
-        result = await relays.listing(conn, user.caller, q["role"], filters, page, 20)
+    errors: dict[str, str] = {}
+    try:
+        async with tx(request) as conn:
+            result = await relays.listing(conn, web_actor(request, user), q["role"], filters, page, 20)
+    except InputError as exc:
+        errors = error_texts(exc, lang)[0]
+        result = {"total": 0, "page": page, "per_page": 20, "items": []}
     pages = range(1, (result["total"] + 19) // 20 + 1)
     return render(request, "relays.html", {"user": user, "q": q, "result": result, "page": page, "pages": pages,
-                                           "statuses": list(RelayStatus), "areas": list(Area)})
+                                           "statuses": list(RelayStatus), "areas": list(Area), "errors": errors})
 
 
 @router.get("/relays/new")
@@ -98,7 +104,7 @@ async def relay_register(request: Request, user: WebUser = Depends(web_user("hub
 async def _relay_page(request: Request, user: WebUser, relay_no: str, errors: dict, error: str | None,
                       status: int = 200) -> Response:
     async with tx(request) as conn:
-        relay = await relays.detail(conn, user.caller, relay_no)
+        relay = await relays.detail(conn, web_actor(request, user), relay_no)
     return render(request, "relay_detail.html", {"user": user, "r": relay, "reasons": list(NgReason),
                                                  "errors": errors, "error": error}, status=status)
 
@@ -210,7 +216,7 @@ async def application_withdraw(application_no: str, request: Request,
             await applications.withdraw(conn, request.app.state.areas, web_actor(request, user), application_no,
                                         body.reason)
     except SwitchhubError as exc:
-        if exc.status in (403, 404) or isinstance(exc, NotFound):
+        if exc.status in (403, 404):
             raise
         errors, error = error_texts(exc, lang_of(request))
         return await _application_page(request, user, application_no, error or next(iter(errors.values()), None))
