@@ -6,13 +6,12 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from switchhub.hub.relays import repository as repo
 from switchhub.kernel.codes import RelayStatus
 from switchhub.kernel.errors import Conflict
 
@@ -52,12 +51,6 @@ async def apply(conn: AsyncConnection, relay: dict[str, Any], rule_name: str, *,
                        code="relay_status_conflict", extra={"relay_no": relay["relay_no"], "relay_status": current})
     code = reason or rule.reason
     sets = {"status": rule.enters, "status_reason": code, **(changes or {})}
-    assignments = ", ".join(f"{k} = :{k}" for k in sets)
-    await conn.execute(text(f"UPDATE relays SET {assignments}, updated_at = now() WHERE relay_no = :relay_no"),
-                       {**sets, "relay_no": relay["relay_no"]})
-    await conn.execute(text(
-        "INSERT INTO relay_history (relay_no, from_status, to_status, rule, reason_code, actor, detail)"
-        " VALUES (:no, :f, :t, :rule, :reason, :actor, CAST(:detail AS jsonb))"),
-        {"no": relay["relay_no"], "f": current, "t": rule.enters, "rule": rule.name, "reason": code, "actor": actor,
-         "detail": json.dumps(detail or {}, ensure_ascii=False, default=str)})
+    await repo.update_fields(conn, relay["relay_no"], sets)
+    await repo.add_history(conn, relay["relay_no"], current, rule.enters, rule.name, code, actor, detail)
     return {**relay, **sets}
