@@ -27,6 +27,7 @@ from sqlalchemy import text
 from switchhub import devca
 from switchhub.area.outbox.dispatcher import deliver
 from switchhub.area.outbox.repository import emit
+from switchhub.contract.events import StageChanged, SwitchMatchFailed
 from switchhub.hub.notify.delivery import SmtpConfig, deliver_due, verify_signature
 from switchhub.hub.notify.urlpolicy import WebhookPolicy
 from switchhub.kernel.clock import JST
@@ -173,13 +174,14 @@ async def test_rolled_back_change_emits_nothing_and_committed_survives_hub_outag
     assert await _rows(hub_engine, "SELECT event_id FROM area_events") == []
     with pytest.raises(RuntimeError):
         async with area_engine.begin() as conn:
-            await emit(conn, "03", "switch.matched", {"relay_no": "R-rolled-back"})
+            await emit(conn, "03", SwitchMatchFailed(spid="03" + "0" * 20, relay_no="R-rolled-back",
+                                                     application_no="03X", reason_code="matching_deadline"))
             raise RuntimeError("the change fails after the event was written")
     assert await _rows(area_engine, "SELECT id FROM outbox_events") == []
 
     async with area_engine.begin() as conn:
-        await emit(conn, "03", "application.stage_changed",
-                   {"application_no": "03X", "applicant_code": "A0001", "type": "05", "to_stage": "04"})
+        await emit(conn, "03", StageChanged(application_no="03X", applicant_code="A0001", type="05",
+                                            spid="03" + "0" * 20, from_stage="01", to_stage="04", rule="accept"))
     [(event_id,)] = await _rows(area_engine, "SELECT id FROM outbox_events")
 
     async def hub_down(events):

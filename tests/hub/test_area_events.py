@@ -11,7 +11,9 @@ from tests.support import build_stack, close_stack, with_client_cert
 
 def _event(event_id: int, area: str) -> dict:
     return {"id": event_id, "area": area, "kind": "switch.matched",
-            "payload": {"spid": f"{area}" + "0" * 20, "relay_no": None}}
+            "payload": {"spid": f"{area}" + "0" * 20, "relay_no": None, "switch_date": "2027-01-15",
+                        "start_no": f"{area}2027010100000001", "end_no": f"{area}2027010100000002",
+                        "new_retailer": "A0001", "current_retailer": "A0002"}}
 
 
 async def _post(stack, events: list[dict]) -> httpx.Response:
@@ -55,3 +57,15 @@ async def test_an_unbound_certificate_cannot_post_at_all(stack):
     refused = audit_rows(stack.hub_url, "auth.certificate.refused")
     assert [(x["outcome"], x["cert_fingerprint"]) for x in refused] == [
         ("area_certificate_required", stack.world.hub_client.fingerprint)]
+
+
+async def test_events_that_do_not_fit_the_contract_are_refused_whole(stack):
+    """An unknown kind, or a payload missing what its kind carries, is a 422 naming the event;
+    nothing of the batch is kept (the good event before it neither)."""
+    unknown = await _post(stack, [_event(10, "03"), {**_event(11, "03"), "kind": "switch.teleported"}])
+    short = _event(13, "03")
+    del short["payload"]["start_no"]
+    missing = await _post(stack, [_event(12, "03"), short])
+    assert unknown.status_code == 422
+    assert missing.status_code == 422 and missing.json()["errors"][0]["field"] == "events[13].payload"
+    assert await _received(stack) == []

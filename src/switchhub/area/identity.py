@@ -11,7 +11,7 @@ import logging
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from switchhub.config import Settings
-from switchhub.kernel.caller import Caller
+from switchhub.contract.headers import caller_from_headers
 from switchhub.tlsserver import client_cert_from_scope
 
 log = logging.getLogger("switchhub.area.identity")
@@ -35,7 +35,7 @@ class HubOnlyMiddleware:
             await _refuse(send, 403, "hub_certificate_required", "ハブの証明書以外からの要求は受け付けません")
             return
         headers = {k.decode("latin-1"): v.decode("utf-8", "replace") for k, v in scope["headers"]}
-        caller = Caller.from_headers(headers)
+        caller = caller_from_headers(headers)
         if caller is None and scope["path"].startswith("/area/v1/"):
             await _refuse(send, 400, "acting_operator_required", "操作する事業者が指定されていません")
             return

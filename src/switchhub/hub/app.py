@@ -27,10 +27,10 @@ from switchhub.hub.audit.endpoints import router as audit_router
 from switchhub.hub.calendar_endpoints import router as calendar_router
 from switchhub.hub.deps import RATELIMIT_STATE
 from switchhub.hub.gateway.client import AreaClient
-from switchhub.hub.gateway.endpoints import router as points_router
-from switchhub.hub.gateway.events import router as events_router
+from switchhub.hub.inbox.endpoints import router as events_router
 from switchhub.hub.notify.endpoints import router as notify_router
 from switchhub.hub.openapi import build_openapi
+from switchhub.hub.points.endpoints import router as points_router
 from switchhub.hub.relays.endpoints import router as relays_router
 
 API_DESCRIPTION = """switchhub API — スイッチング支援システム.

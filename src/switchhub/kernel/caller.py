@@ -29,22 +29,3 @@ class Caller:
     @property
     def is_occto(self) -> bool:
         return self.kind == "occto"
-
-    def headers(self) -> dict[str, str]:
-        """The acting-operator headers the hub sends to an area system."""
-        return {
-            "X-Switchhub-Operator": self.operator_code,
-            "X-Switchhub-Operator-Kind": self.kind,
-            "X-Switchhub-Operator-Areas": ",".join(sorted(self.areas)),
-            "X-Switchhub-User": self.user_login,
-            "X-Switchhub-Role": self.role,
-        }
-
-    @classmethod
-    def from_headers(cls, headers: "object") -> "Caller | None":
-        get = headers.get  # type: ignore[attr-defined]
-        code, kind = get("x-switchhub-operator"), get("x-switchhub-operator-kind")
-        if not code or kind not in ("occto", "retailer", "tso"):
-            return None
-        areas = frozenset(a for a in (get("x-switchhub-operator-areas") or "").split(",") if a)
-        return cls(code, kind, areas, get("x-switchhub-user") or "", get("x-switchhub-role") or "general")

@@ -212,6 +212,23 @@ class ApplicationStage(CodeEnum):
         return self.value in ("06", "07", "08", "09")
 
 
+class StageReason(CodeEnum):
+    """Why an application entered its stage (the feed's reason code); rejections use RejectionReason."""
+    RECEIVED = ("received", "受付", "Received")
+    UNDER_REVIEW = ("under_review", "審査開始", "Review started")
+    ACCEPTED = ("accepted", "受付完了", "Accepted")
+    METER_WORK = ("meter_work", "計器工事手配", "Meter work arranged")
+    CORRECTED = ("corrected", "訂正", "Corrected")
+    MATCHED = ("matched", "マッチング成立", "Matched")
+    SCHEDULED = ("scheduled", "実施日確定", "Date fixed")
+    COMPLETED = ("completed", "処理完了", "Completed")
+    COMPLETED_OTHER_DATE = ("completed_other_date", "処理完了(日付変更)", "Completed on another date")
+    WITHDRAWN = ("withdrawn", "取消", "Withdrawn")
+    WITHDRAWAL_REQUESTED = ("withdrawal_requested", "取消依頼による却下", "Rejected on a withdrawal request")
+    MATCHING_DEADLINE = ("matching_deadline", "マッチング不成立", "Matching deadline passed")
+    SUPERSEDED = ("superseded", "他の申込の実施による却下", "Rejected: superseded by another application")
+
+
 class RelayStatus(CodeEnum):
     AWAITING_DECISION = ("01", "判断待ち", "Awaiting decision")
     DECIDED_OK = ("02", "判断済み(OK)", "Decided (OK)")
@@ -228,6 +245,21 @@ class RelayStatus(CodeEnum):
     @property
     def terminal(self) -> bool:
         return self.value in ("03", "04", "05", "06", "07")
+
+
+class RelayReason(CodeEnum):
+    """Why a relay entered its status (the history's reason code)."""
+    REGISTERED = ("registered", "登録", "Registered")
+    CORRECTED = ("corrected", "訂正", "Corrected")
+    DECIDED_OK = ("decided_ok", "OK判断", "Decided OK")
+    DECIDED_NG = ("decided_ng", "NG判断", "Decided NG")
+    WITHDRAWN_BY_NEW_RETAILER = ("withdrawn_by_new_retailer", "新小売による取消", "Withdrawn by the new retailer")
+    WITHDRAWN_BY_HELPDESK = ("withdrawn_by_helpdesk", "ヘルプデスクによる取消", "Withdrawn by the helpdesk")
+    NO_DECISION_IN_TIME = ("no_decision_in_time", "判断期限切れ", "No decision in time")
+    NO_SWITCH_START_BY_DATE = ("no_switch_start_by_date", "スイッチング申込なし", "No switch-start by the date")
+    SWITCH_START_WITHDRAWN = ("switch_start_withdrawn", "スイッチング開始の取消", "Switch-start withdrawn")
+    MATCHED = ("matched", "マッチング成立", "Matched")
+    MATCH_FAILED = ("match_failed", "マッチング不成立", "Matching failed")
 
 
 class RelayDecision(CodeEnum):

@@ -7,8 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 
 from switchhub.area.applications import service
-from switchhub.area.applications.schemas import SwitchEndRequest, SwitchStartRequest, WithdrawRequest
 from switchhub.area.deps import acting_caller
+from switchhub.contract.applications import SwitchEndRequest, SwitchStartRequest, WithdrawRequest
 from switchhub.httpkit import parse_body
 from switchhub.kernel.caller import Caller
 from switchhub.kernel.clock import get_clock

@@ -9,6 +9,11 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from switchhub.kernel.codes import ApplicationStage, ApplicationType
+
+OPEN_STAGES = [s.value for s in ApplicationStage if not s.terminal]
+
+FEED_LOCK = 7_211_001
 COLUMNS = ("application_no, area, spid, type, stage, applicant_code, received_at, requested_date, effective_date,"
            " payload, relay_no, channel, meter_work, customer_request, matched_with, matching_deadline, reason_code,"
            " messages, notes, supply_start_date, supply_end_date, meter_replaced_date, counterpart_code, updated_at")
@@ -48,8 +53,8 @@ async def point_state(conn: AsyncConnection, area: str, spid: str, on: date) -> 
 async def open_applications(conn: AsyncConnection, area: str, spid: str) -> list[dict[str, Any]]:
     rows = await conn.execute(text(
         f"SELECT {COLUMNS} FROM applications WHERE area = :area AND spid = :spid"
-        " AND stage IN ('01', '02', '03', '04', '05', '10') ORDER BY received_at FOR UPDATE"),
-        {"area": area, "spid": spid})
+        " AND stage = ANY(:open) ORDER BY received_at FOR UPDATE"),
+        {"area": area, "spid": spid, "open": OPEN_STAGES})
     return [_row(r) for r in rows]
 
 
@@ -65,6 +70,31 @@ async def insert(conn: AsyncConnection, app: dict[str, Any]) -> None:
         " VALUES (:application_no, :area, :spid, :type, :stage, :applicant_code, :received_at, :requested_date,"
         " CAST(:payload AS jsonb), :relay_no, :channel, :meter_work, :customer_request, :matching_deadline)"),
         {**app, "payload": json.dumps(app["payload"], ensure_ascii=False, default=str)})
+
+
+async def update_fields(conn: AsyncConnection, application_no: str, sets: dict[str, Any],
+                        message: dict[str, Any] | None = None) -> None:
+    """Write the given columns (and append one coded message) to one application."""
+    assignments = ", ".join(f"{k} = :{k}" for k in sets)
+    params = {**sets, "no": application_no}
+    extra = ""
+    if message:
+        params["msg"] = json.dumps([message], ensure_ascii=False)
+        extra = ", messages = messages || CAST(:msg AS jsonb)"
+    await conn.execute(text(f"UPDATE applications SET {assignments}{extra}, updated_at = now()"
+                            " WHERE application_no = :no"), params)
+
+
+async def add_change(conn: AsyncConnection, app: dict[str, Any], from_stage: str | None, to_stage: str, rule: str,
+                     reason: str, actor: str) -> None:
+    """One entry of the ordered change log (the feed). The advisory lock serialises the tail of
+    stage-changing transactions so that the feed's sequence is the commit order."""
+    await conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": FEED_LOCK})
+    await conn.execute(text(
+        "INSERT INTO application_changes (application_no, applicant_code, area, from_stage, to_stage, rule,"
+        " reason_code, actor) VALUES (:no, :op, :area, :f, :t, :rule, :reason, :actor)"),
+        {"no": app["application_no"], "op": app["applicant_code"], "area": app["area"], "f": from_stage,
+         "t": to_stage, "rule": rule, "reason": reason, "actor": actor})
 
 
 async def get(conn: AsyncConnection, application_no: str, *, for_update: bool = False) -> dict[str, Any] | None:
@@ -92,8 +122,10 @@ async def feed(conn: AsyncConnection, area: str, applicant: str, after: int, lim
 async def unmatched_pairs(conn: AsyncConnection, limit: int = 100) -> list[tuple[str, str]]:
     rows = await conn.execute(text(
         "SELECT s.application_no, e.application_no FROM applications s JOIN applications e"
-        " ON e.area = s.area AND e.spid = s.spid AND e.requested_date = s.requested_date AND e.type = '03'"
-        " WHERE s.type = '05' AND s.stage IN ('03', '04') AND e.stage IN ('03', '04') LIMIT :n"), {"n": limit})
+        " ON e.area = s.area AND e.spid = s.spid AND e.requested_date = s.requested_date"
+        " WHERE s.type = :start AND e.type = :end AND s.stage = ANY(:waiting) AND e.stage = ANY(:waiting) LIMIT :n"),
+        {"n": limit, "start": ApplicationType.SWITCH_START.value, "end": ApplicationType.SWITCH_END.value,
+         "waiting": [ApplicationStage.METER_WORK.value, ApplicationStage.AWAITING_MATCH.value]})
     return [(r[0], r[1]) for r in rows]
 
 

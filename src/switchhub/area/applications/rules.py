@@ -1,87 +1,79 @@
-"""Application stage transitions as named rules (domain.md stages 01–10).
+"""Application stage transitions (domain.md stages 01–10) as rules of the kernel's engine.
 
-Every stage change goes through `apply`: the rule declares the stages it leaves and the
-stage it enters; anything else is refused with a coded reason. The change is written to
-the ordered change log (the feed) and to the outbox in the same transaction.
+Every stage change goes through `MACHINE.apply`: the rule declares the stages it leaves and the
+stage it enters; anything else is refused with a coded reason. The engine's history row is the
+ordered change log (the feed), and the same transaction queues the contract's stage-changed event.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from switchhub.area.applications import repository as repo
 from switchhub.area.outbox.repository import emit
-from switchhub.kernel.codes import ApplicationStage
+from switchhub.contract.events import StageChanged
+from switchhub.kernel.codes import ApplicationStage as S
+from switchhub.kernel.codes import StageReason as R
 from switchhub.kernel.errors import Conflict
+from switchhub.kernel.transitions import Machine, Rule, states
 
-FEED_LOCK = 7_211_001  # serialises the tail of stage-changing transactions: feed seq = commit order
-
-
-@dataclass(frozen=True)
-class Rule:
-    name: str
-    leaves: frozenset[str]
-    enters: str
-    reason: str = ""
+WAITING = states(S.RECEIVED, S.UNDER_REVIEW, S.METER_WORK, S.AWAITING_MATCH)
+OPEN = WAITING | states(S.MATCHED, S.WITHDRAWAL_REQUESTED)
+OPEN_CODES = [s.value for s in OPEN]
+WAITING_CODES = [s.value for s in WAITING]
 
 
-def _r(name: str, leaves: set[str], enters: str, reason: str = "") -> Rule:
-    return Rule(name, frozenset(leaves), enters, reason)
+class _Store:
+    async def write_state(self, conn: AsyncConnection, record: dict[str, Any], sets: dict[str, Any]) -> None:
+        message = sets.pop("_message", None)
+        await repo.update_fields(conn, record["application_no"], sets, message)
+
+    async def write_history(self, conn: AsyncConnection, record: dict[str, Any], *, from_state: str | None,
+                            to_state: str, rule: str, reason: str, actor: str, detail: dict[str, Any] | None) -> None:
+        await repo.add_change(conn, record, from_state, to_state, rule, reason, actor)
+        await emit(conn, record["area"], StageChanged(
+            application_no=record["application_no"], type=record["type"], spid=record["spid"],
+            applicant_code=record["applicant_code"], from_stage=from_state, to_stage=to_state, rule=rule,
+            reason_code=reason, relay_no=record.get("relay_no"),
+            requested_date=str(record.get("requested_date") or "")))
 
 
-OPEN = {"01", "02", "03", "04"}
-RULES: dict[str, Rule] = {r.name: r for r in (
-    _r("receive", set(), "01"),
-    _r("accept", {"01"}, "04"),
-    _r("arrange_meter_work", {"01"}, "03"),
-    _r("match", {"03", "04"}, "05"),
-    _r("complete", {"05"}, "06"),
-    _r("complete_other_date", {"05"}, "08"),
-    _r("withdraw", OPEN, "07", "withdrawn"),
-    _r("request_withdrawal", {"05"}, "10", "withdrawal_requested"),
-    _r("reject_on_withdrawal", {"10"}, "09", "withdrawal_requested"),
-    _r("reject_matching_deadline", OPEN, "09", "matching_deadline"),
-)}
+def _refusal(app: dict[str, Any], rule: Rule[Any]) -> Conflict:
+    stage = app.get("stage")
+    return Conflict(
+        f"受付工程「{S(stage).ja if stage else '-'}」からはこの操作はできません（申込番号 {app['application_no']}）",
+        f"Application {app['application_no']} in stage {stage} cannot take rule {rule.name}",
+        code="stage_transition_not_allowed", extra={"application_no": app["application_no"], "stage": stage})
 
 
-async def record(conn: AsyncConnection, app: dict[str, Any], rule: Rule, *, reason: str, actor: str,
-                 from_stage: str | None) -> None:
-    await conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": FEED_LOCK})
-    await conn.execute(text(
-        "INSERT INTO application_changes (application_no, applicant_code, area, from_stage, to_stage, rule,"
-        " reason_code, actor) VALUES (:no, :op, :area, :f, :t, :rule, :reason, :actor)"),
-        {"no": app["application_no"], "op": app["applicant_code"], "area": app["area"], "f": from_stage,
-         "t": rule.enters, "rule": rule.name, "reason": reason, "actor": actor})
-    await emit(conn, app["area"], "application.stage_changed", {
-        "application_no": app["application_no"], "type": app["type"], "spid": app["spid"],
-        "applicant_code": app["applicant_code"], "from_stage": from_stage, "to_stage": rule.enters,
-        "rule": rule.name, "reason_code": reason, "relay_no": app.get("relay_no"),
-        "requested_date": str(app.get("requested_date") or "")})
+MACHINE: Machine[S] = Machine("application", "stage", "reason_code", (
+    Rule("receive", frozenset(), S.RECEIVED, R.RECEIVED),
+    Rule("review", states(S.RECEIVED), S.UNDER_REVIEW, R.UNDER_REVIEW),
+    Rule("accept", states(S.RECEIVED, S.UNDER_REVIEW), S.AWAITING_MATCH, R.ACCEPTED),
+    Rule("arrange_meter_work", states(S.RECEIVED, S.UNDER_REVIEW), S.METER_WORK, R.METER_WORK),
+    Rule("correct", WAITING, S.RECEIVED, R.CORRECTED),
+    Rule("match", states(S.METER_WORK, S.AWAITING_MATCH), S.MATCHED, R.MATCHED),
+    Rule("schedule", states(S.RECEIVED, S.UNDER_REVIEW, S.METER_WORK), S.MATCHED, R.SCHEDULED),
+    Rule("complete", states(S.MATCHED), S.COMPLETED, R.COMPLETED),
+    Rule("complete_other_date", states(S.MATCHED), S.COMPLETED_OTHER_DATE, R.COMPLETED_OTHER_DATE),
+    Rule("withdraw", WAITING, S.WITHDRAWN, R.WITHDRAWN),
+    Rule("request_withdrawal", states(S.MATCHED), S.WITHDRAWAL_REQUESTED, R.WITHDRAWAL_REQUESTED),
+    Rule("reject_on_withdrawal", states(S.WITHDRAWAL_REQUESTED), S.REJECTED, R.WITHDRAWAL_REQUESTED),
+    Rule("reject_matching_deadline", WAITING, S.REJECTED, R.MATCHING_DEADLINE),
+    Rule("reject_superseded", WAITING | states(S.MATCHED), S.REJECTED, R.SUPERSEDED),
+), _Store(), _refusal)
 
 
-async def apply(conn: AsyncConnection, app: dict[str, Any], rule_name: str, *, actor: str, reason: str = "",
-                message: dict[str, str] | None = None, changes: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Move `app` (a row dict, locked by the caller) through the named rule; returns the updated dict."""
-    rule = RULES[rule_name]
-    current = app["stage"]
-    if current not in rule.leaves:
-        raise Conflict(
-            f"受付工程「{ApplicationStage(current).ja}」からは{rule.name}できません（申込番号 {app['application_no']}）",
-            f"Application {app['application_no']} in stage {current} cannot take rule {rule.name}",
-            code="stage_transition_not_allowed", extra={"application_no": app["application_no"], "stage": current})
-    reason = reason or rule.reason
-    sets = {"stage": rule.enters, "reason_code": reason, **(changes or {})}
-    assignments = ", ".join(f"{k} = :{k}" for k in sets)
-    params = {**sets, "no": app["application_no"]}
-    extra_msg = ""
+async def apply(conn: AsyncConnection, app: dict[str, Any], rule_name: str, *, actor: str,
+                reason: Any = None, message: dict[str, str] | None = None,
+                changes: dict[str, Any] | None = None, new: bool = False) -> dict[str, Any]:
+    """Move `app` (a row dict, locked by the caller) through the named rule; `message` is appended
+    to the application's coded messages (ご連絡事項)."""
+    sets = dict(changes or {})
     if message:
-        params["msg"] = __import__("json").dumps([message], ensure_ascii=False)
-        extra_msg = ", messages = messages || CAST(:msg AS jsonb)"
-    await conn.execute(text(f"UPDATE applications SET {assignments}{extra_msg}, updated_at = now()"
-                            " WHERE application_no = :no"), params)
-    updated = {**app, **sets}
-    await record(conn, updated, rule, reason=reason, actor=actor, from_stage=current)
+        sets["_message"] = message
+    updated = await MACHINE.apply(conn, app, rule_name, actor=actor, reason=reason, changes=sets, new=new)
+    updated.pop("_message", None)
     return updated

@@ -14,8 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from switchhub.area.applications import repository as repo
 from switchhub.area.applications import rules
-from switchhub.area.applications.schemas import SwitchEndRequest, SwitchStartRequest
 from switchhub.area.outbox.repository import emit
+from switchhub.contract.applications import SwitchEndRequest, SwitchStartRequest
+from switchhub.contract.events import SwitchCompleted, SwitchMatched, SwitchMatchFailed, SwitchWithdrawn
 from switchhub.db import jobs
 from switchhub.kernel import calendar as cal
 from switchhub.kernel.caller import Caller
@@ -158,7 +159,7 @@ async def file(conn: AsyncConnection, caller: Caller, kind: str, req: SwitchStar
            "payload": payload, "relay_no": req.relay_no, "channel": point["channel"], "meter_work": meter_work,
            "customer_request": req.customer_request, "matching_deadline": deadline}
     await repo.insert(conn, app)
-    await rules.record(conn, app, rules.RULES["receive"], reason="", actor=caller.user_login, from_stage=None)
+    app = await rules.apply(conn, app, "receive", actor=caller.user_login, new=True)
     app = await rules.apply(conn, app, "arrange_meter_work" if meter_work and kind == SWITCH_START else "accept",
                             actor="system")
     await jobs.enqueue(conn, "applications.matching_deadline", app["application_no"], midnight(deadline + timedelta(1)))
@@ -185,10 +186,10 @@ async def try_match(conn: AsyncConnection, app: dict[str, Any], now: datetime) -
         await jobs.cancel(conn, "applications.matching_deadline", a["application_no"], now)
     await jobs.enqueue(conn, "switch.execute", start["application_no"], midnight(start["requested_date"]),
                        {"start": start["application_no"], "end": end["application_no"]})
-    await emit(conn, app["area"], "switch.matched", {
-        "spid": app["spid"], "switch_date": str(start["requested_date"]), "relay_no": start.get("relay_no"),
-        "start_no": start["application_no"], "end_no": end["application_no"],
-        "new_retailer": start["applicant_code"], "current_retailer": end["applicant_code"]})
+    await emit(conn, app["area"], SwitchMatched(
+        spid=app["spid"], switch_date=str(start["requested_date"]), relay_no=start.get("relay_no"),
+        start_no=start["application_no"], end_no=end["application_no"],
+        new_retailer=start["applicant_code"], current_retailer=end["applicant_code"]))
     return True
 
 
@@ -204,14 +205,14 @@ async def sweep(conn: AsyncConnection, now: datetime) -> int:
 
 async def matching_deadline_passed(conn: AsyncConnection, application_no: str, now: datetime) -> None:
     app = await repo.get(conn, application_no, for_update=True)
-    if app is None or app["stage"] not in rules.OPEN:
+    if app is None or app["stage"] not in rules.WAITING_CODES:
         return
     app = await rules.apply(conn, app, "reject_matching_deadline", actor="system", message={
         "code": RejectionReason.MATCHING_DEADLINE.value,
         "message": f"マッチング期限 {app['matching_deadline']} までに対となる申込がありませんでした"})
-    await emit(conn, app["area"], "switch.match_failed", {
-        "spid": app["spid"], "relay_no": app.get("relay_no"), "application_no": application_no,
-        "reason_code": RejectionReason.MATCHING_DEADLINE.value})
+    await emit(conn, app["area"], SwitchMatchFailed(
+        spid=app["spid"], relay_no=app.get("relay_no"), application_no=application_no,
+        reason_code=RejectionReason.MATCHING_DEADLINE.value))
 
 
 async def execute(conn: AsyncConnection, start_no: str, end_no: str, now: datetime) -> None:
@@ -234,9 +235,8 @@ async def execute(conn: AsyncConnection, start_no: str, end_no: str, now: dateti
     await rules.apply(conn, end, "complete", actor="system",
                       changes={"effective_date": day, "supply_end_date": day - timedelta(days=1),
                                "meter_replaced_date": replaced})
-    await emit(conn, start["area"], "switch.completed", {"spid": start["spid"], "switch_date": str(day),
-                                                         "relay_no": start.get("relay_no"), "start_no": start_no,
-                                                         "end_no": end_no})
+    await emit(conn, start["area"], SwitchCompleted(spid=start["spid"], switch_date=str(day),
+                                                    relay_no=start.get("relay_no"), start_no=start_no, end_no=end_no))
 
 
 async def withdraw(conn: AsyncConnection, caller: Caller, application_no: str, reason: str,
@@ -246,7 +246,7 @@ async def withdraw(conn: AsyncConnection, caller: Caller, application_no: str, r
     app = await repo.get(conn, application_no, for_update=True)
     if app is None or not caller.is_retailer or app["applicant_code"] != caller.operator_code:
         raise NotFound("指定された申込はありません", "No such application")
-    if app["stage"] in rules.OPEN:
+    if app["stage"] in rules.WAITING_CODES:
         await rules.apply(conn, app, "withdraw", actor=caller.user_login, message={
             "code": "withdrawn", "message": f"申込者により取り消されました: {reason}"})
         await jobs.cancel(conn, "applications.matching_deadline", application_no, now)
@@ -265,10 +265,10 @@ async def withdraw(conn: AsyncConnection, caller: Caller, application_no: str, r
         await rules.apply(conn, a, "reject_on_withdrawal", actor="system", message=note)
     start_no = app["application_no"] if app["type"] == SWITCH_START else app["matched_with"]
     await jobs.cancel(conn, "switch.execute", start_no, now)
-    await emit(conn, app["area"], "switch.withdrawn", {
-        "spid": app["spid"], "relay_no": app.get("relay_no") or (other or {}).get("relay_no"),
-        "requested_by": caller.operator_code, "reason": reason,
-        "parties": [app["applicant_code"], (other or {}).get("applicant_code")]})
+    await emit(conn, app["area"], SwitchWithdrawn(
+        spid=app["spid"], relay_no=app.get("relay_no") or (other or {}).get("relay_no"),
+        requested_by=caller.operator_code, reason=reason,
+        parties=[app["applicant_code"], (other or {}).get("applicant_code")]))
     return await status(conn, caller, application_no)
 
 

@@ -5,13 +5,18 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from pydantic import BaseModel
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from switchhub.contract.events import kind_of
 
-async def emit(conn: AsyncConnection, area: str, kind: str, payload: dict[str, Any]) -> None:
+
+async def emit(conn: AsyncConnection, area: str, event: BaseModel) -> None:
+    """Queue one contract event (its kind follows from its payload type) in this transaction."""
     await conn.execute(text("INSERT INTO outbox_events (area, kind, payload) VALUES (:a, :k, CAST(:p AS jsonb))"),
-                       {"a": area, "k": kind, "p": json.dumps(payload, ensure_ascii=False, default=str)})
+                       {"a": area, "k": kind_of(event).value,
+                        "p": json.dumps(event.model_dump(mode="json"), ensure_ascii=False)})
 
 
 async def pending(conn: AsyncConnection, limit: int) -> list[dict[str, Any]]:

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from switchhub.area.deps import acting_caller, area_conn, search_conn, today
 from switchhub.area.points import service
-from switchhub.area.points.schemas import BatchRequest
+from switchhub.contract.points import BatchGetRequest as BatchRequest
 from switchhub.httpkit import FastJSONResponse
 from switchhub.kernel.caller import Caller
 from switchhub.kernel.errors import Forbidden, NotFound

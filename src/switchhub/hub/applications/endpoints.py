@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 
-from switchhub.area.applications.schemas import SwitchEndRequest, SwitchStartRequest, WithdrawRequest
+from switchhub.contract.applications import SwitchEndRequest, SwitchStartRequest, WithdrawRequest
 from switchhub.httpkit import json_body
 from switchhub.hub.applications import service
 from switchhub.hub.deps import actor_of, require, tx

@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from switchhub.area.applications.schemas import SwitchEndRequest, SwitchStartRequest
+from switchhub.contract.applications import SwitchEndRequest, SwitchStartRequest, WithdrawRequest
 from switchhub.hub.accounts import permissions
 from switchhub.hub.audit.context import Actor
 from switchhub.hub.audit.repository import write
@@ -72,8 +72,7 @@ async def file(conn: AsyncConnection, areas: AreaClient, actor: Actor, kind: str
     relay_no = body.relay_no if kind == "switch-start" else None
     if relay_no:
         await relays.link_switch_start(conn, caller, relay_no, spid)
-    answer = await areas.call(spid[:2], "POST", f"/area/v1/applications/{kind}", caller,
-                              json={**body.model_dump(mode="json"), "spid": spid})
+    answer = await areas.file_application(caller, kind, body.model_copy(update={"spid": spid}))
     answer = await _checked(conn, actor, answer)
     if relay_no:
         await relays.record_switch_start(conn, relay_no, answer["application_no"])
@@ -86,9 +85,8 @@ async def file(conn: AsyncConnection, areas: AreaClient, actor: Actor, kind: str
 async def status(conn: AsyncConnection, areas: AreaClient, actor: Actor, application_no: str) -> dict[str, Any]:
     """業務処理状況確認: one application as the caller may see it."""
     permissions.check(actor.caller, "hub:applications:read")
-    area = area_of_application(application_no)
-    answer = await _checked(conn, actor, await areas.call(area, "GET", f"/area/v1/applications/{application_no}",
-                                                          actor.caller))
+    area_of_application(application_no)
+    answer = await _checked(conn, actor, await areas.application(actor.caller, application_no))
     await _audit_read(conn, actor, answer)
     return answer
 
@@ -97,9 +95,8 @@ async def withdraw(conn: AsyncConnection, areas: AreaClient, actor: Actor, appli
                    reason: str) -> dict[str, Any]:
     """Update flag 3: the applicant withdraws (after matching: both of the pair are rejected)."""
     permissions.check(actor.caller, "hub:applications:write")
-    area = area_of_application(application_no)
-    answer = await areas.call(area, "POST", f"/area/v1/applications/{application_no}:withdraw", actor.caller,
-                              json={"reason": reason})
+    area_of_application(application_no)
+    answer = await areas.withdraw_application(actor.caller, application_no, WithdrawRequest(reason=reason))
     answer = await _checked(conn, actor, answer)
     await write(conn, actor.entry("application.withdraw", resource_type="application",
                                   resource_ids=[application_no], detail={"reason": reason}))
@@ -130,9 +127,8 @@ async def feed(areas: AreaClient, caller: Caller, cursor: str, limit: int) -> di
     permissions.check(caller, "hub:applications:read")
     pos = decode_cursor(cursor)
     targets = sorted(caller.areas) or list(AREA_CODES)
-    answers = await asyncio.gather(*(areas.call(a, "GET", "/area/v1/applications", caller,
-                                                params={"area": a, "after": pos.get(a, 0), "limit": limit})
-                                     for a in targets), return_exceptions=True)
+    answers = await asyncio.gather(*(areas.feed(a, caller, pos.get(a, 0), limit) for a in targets),
+                                   return_exceptions=True)
     items: list[dict[str, Any]] = []
     unavailable: list[dict[str, Any]] = []
     for area, answer in zip(targets, answers):
@@ -141,6 +137,6 @@ async def feed(areas: AreaClient, caller: Caller, cursor: str, limit: int) -> di
             continue
         if isinstance(answer, BaseException):
             raise answer
-        items += [{**i, "area": area} for i in answer["items"]]
-        pos[area] = answer["last_seq"]
+        items += [{**i.model_dump(), "area": area} for i in answer.items]
+        pos[area] = answer.last_seq
     return {"items": items, "next_cursor": encode_cursor(pos), "unavailable_areas": unavailable}

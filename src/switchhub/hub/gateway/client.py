@@ -1,4 +1,4 @@
-"""Routing of grid-side operations to the area systems, over HTTPS with the hub's certificate.
+"""The area client: the contract's operations as typed methods, over HTTPS with the hub's certificate.
 
 `AreaClient` is the interface; `HttpsAreaClient` the real implementation. Tests and the
 sandbox plug another area server in behind the same contract by giving it an
@@ -10,11 +10,15 @@ from __future__ import annotations
 
 import ssl
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any, Protocol
 
 import httpx
+from pydantic import BaseModel
 
+from switchhub.contract.applications import ApplicationAnswer, AreaFeedPage
+from switchhub.contract.headers import caller_headers
+from switchhub.contract.points import BatchAnswer, PointItem, SearchAnswer
 from switchhub.kernel.caller import Caller
 from switchhub.kernel.codes import Area
 from switchhub.kernel.errors import (
@@ -32,11 +36,27 @@ Transport = httpx.AsyncBaseTransport
 
 
 class AreaClient(Protocol):
-    async def call(self, area: str, method: str, path: str, caller: Caller, *, params: dict | None = None,
-                   json: Any = None) -> Any: ...
+    """The contract's operations, one typed method each (paths live only in the implementation)."""
 
-    def stream(self, area: str, path: str, caller: Caller, *, params: dict | None = None
-               ) -> "AsyncIterator[httpx.Response]": ...
+    async def lookup(self, caller: Caller, spid: str) -> PointItem: ...
+
+    async def batch_get(self, area: str, caller: Caller, spids: list[str]) -> BatchAnswer: ...
+
+    async def search(self, area: str, caller: Caller, query: dict[str, str], limit: int) -> SearchAnswer: ...
+
+    def export(self, area: str, caller: Caller, fmt: str, header: bool
+               ) -> "AbstractAsyncContextManager[httpx.Response]": ...
+
+    async def file_application(self, caller: Caller, kind: str, body: BaseModel) -> dict[str, Any]: ...
+
+    async def application(self, caller: Caller, application_no: str) -> dict[str, Any]: ...
+
+    async def correct_application(self, caller: Caller, application_no: str, body: BaseModel) -> dict[str, Any]: ...
+
+    async def withdraw_application(self, caller: Caller, application_no: str, body: BaseModel
+                                   ) -> dict[str, Any]: ...
+
+    async def feed(self, area: str, caller: Caller, after: int, limit: int) -> AreaFeedPage: ...
 
     async def aclose(self) -> None: ...
 
@@ -77,11 +97,55 @@ class HttpsAreaClient:
                 limits=httpx.Limits(max_connections=64, max_keepalive_connections=32), **kwargs)
         return self._clients[base]
 
-    async def call(self, area: str, method: str, path: str, caller: Caller, *, params: dict | None = None,
-                   json: Any = None) -> Any:
+
+    # -- the contract's operations ------------------------------------------------------------
+
+    async def lookup(self, caller: Caller, spid: str) -> PointItem:
+        return PointItem.model_validate(await self._call(spid[:2], "GET", f"/area/v1/supply-points/{spid}", caller))
+
+    async def batch_get(self, area: str, caller: Caller, spids: list[str]) -> BatchAnswer:
+        return BatchAnswer.model_validate(await self._call(area, "POST", "/area/v1/supply-points:batch-get", caller,
+                                                           json={"spids": spids}))
+
+    async def search(self, area: str, caller: Caller, query: dict[str, str], limit: int) -> SearchAnswer:
+        return SearchAnswer.model_validate(await self._call(area, "GET", "/area/v1/supply-points", caller,
+                                                            params={**query, "area": area, "offset": 0,
+                                                                    "limit": limit}))
+
+    def export(self, area: str, caller: Caller, fmt: str, header: bool
+               ) -> AbstractAsyncContextManager[httpx.Response]:
+        return self._stream(area, "/area/v1/supply-points:export", caller,
+                            params={"area": area, "format": fmt, "header": "true" if header else "false"})
+
+    async def file_application(self, caller: Caller, kind: str, body: BaseModel) -> dict[str, Any]:
+        spid = getattr(body, "spid")
+        return _application(await self._call(spid[:2], "POST", f"/area/v1/applications/{kind}", caller,
+                                             json=body.model_dump(mode="json")))
+
+    async def application(self, caller: Caller, application_no: str) -> dict[str, Any]:
+        return _application(await self._call(application_no[:2], "GET", f"/area/v1/applications/{application_no}",
+                                             caller))
+
+    async def correct_application(self, caller: Caller, application_no: str, body: BaseModel) -> dict[str, Any]:
+        return _application(await self._call(application_no[:2], "PATCH", f"/area/v1/applications/{application_no}",
+                                             caller, json=body.model_dump(mode="json", exclude_unset=True)))
+
+    async def withdraw_application(self, caller: Caller, application_no: str, body: BaseModel) -> dict[str, Any]:
+        return _application(await self._call(application_no[:2], "POST",
+                                             f"/area/v1/applications/{application_no}:withdraw", caller,
+                                             json=body.model_dump(mode="json")))
+
+    async def feed(self, area: str, caller: Caller, after: int, limit: int) -> AreaFeedPage:
+        return AreaFeedPage.model_validate(await self._call(area, "GET", "/area/v1/applications", caller,
+                                                            params={"area": area, "after": after, "limit": limit}))
+
+    # -- transport ------------------------------------------------------------------------------
+
+    async def _call(self, area: str, method: str, path: str, caller: Caller, *, params: dict | None = None,
+                    json: Any = None) -> Any:
         client = self._client(area)
         try:  # httpx's timeouts bound each step (connect, TLS, read); cancelling mid-handshake leaks sockets
-            resp = await client.request(method, path, params=params, json=json, headers=caller.headers())
+            resp = await client.request(method, path, params=params, json=json, headers=caller_headers(caller))
         except httpx.TimeoutException as exc:
             raise _timeout(area) from exc
         except httpx.HTTPError as exc:
@@ -91,11 +155,11 @@ class HttpsAreaClient:
         return resp.json()
 
     @asynccontextmanager
-    async def stream(self, area: str, path: str, caller: Caller, *, params: dict | None = None
-                     ) -> AsyncIterator[httpx.Response]:
+    async def _stream(self, area: str, path: str, caller: Caller, *, params: dict | None = None
+                      ) -> AsyncIterator[httpx.Response]:
         client = self._client(area)
         try:
-            async with client.stream("GET", path, params=params, headers=caller.headers(),
+            async with client.stream("GET", path, params=params, headers=caller_headers(caller),
                                      timeout=httpx.Timeout(None, connect=3.0)) as resp:
                 if resp.status_code >= 400:
                     await resp.aread()
@@ -110,6 +174,13 @@ class HttpsAreaClient:
         for client in self._clients.values():
             await client.aclose()
         self._clients.clear()
+
+
+def _application(body: Any) -> dict[str, Any]:
+    """An application answer checked against the contract; extra fields are kept so that the hub's
+    visibility re-check sees everything the area sent."""
+    ApplicationAnswer.model_validate(body)
+    return body
 
 
 def _json_or_none(resp: httpx.Response) -> dict | None:

@@ -9,7 +9,10 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from switchhub.kernel.codes import RelayStatus
 from switchhub.kernel.visibility import RelayScope
+
+OPEN_STATUSES = [s.value for s in RelayStatus if s.open]
 
 COLUMNS = ("r.relay_no, r.spid, r.area, r.new_retailer, r.current_retailer, r.contract_no, r.customer_name_kana,"
            " r.customer_name_kanji, r.address, r.building, r.requested_switch_date, r.contact_name, r.contact_phone,"
@@ -34,8 +37,8 @@ async def next_number(conn: AsyncConnection, today: date) -> str:
 
 
 async def open_for_point(conn: AsyncConnection, spid: str) -> dict[str, Any] | None:
-    row = (await conn.execute(text(f"SELECT {COLUMNS}{FROM} WHERE r.spid = :s AND r.status IN ('01', '02')"
-                                   " FOR UPDATE OF r"), {"s": spid})).first()
+    row = (await conn.execute(text(f"SELECT {COLUMNS}{FROM} WHERE r.spid = :s AND r.status = ANY(:open)"
+                                   " FOR UPDATE OF r"), {"s": spid, "open": OPEN_STATUSES})).first()
     return _row(row) if row else None
 
 

@@ -1,56 +1,52 @@
-"""Relay status transitions (P3) as named rules with coded reasons.
+"""Relay status transitions (P3) as named rules of the kernel's transition engine.
 
 01 判断待ち → 02 OK / 03 NG / 06 withdrawn / 07 expired; 02 → 04 matched / 05 match failed /
-06 withdrawn / 07 expired. Terminal statuses never change.
+06 withdrawn / 07 expired. Terminal statuses never change. A correction stays in 01.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from switchhub.hub.relays import repository as repo
-from switchhub.kernel.codes import RelayStatus
+from switchhub.kernel.codes import RelayReason as R
+from switchhub.kernel.codes import RelayStatus as S
 from switchhub.kernel.errors import Conflict
+from switchhub.kernel.transitions import Machine, Rule, states
+
+OPEN = states(S.AWAITING_DECISION, S.DECIDED_OK)
 
 
-@dataclass(frozen=True)
-class Rule:
-    name: str
-    leaves: frozenset[str]
-    enters: str
-    reason: str
+class _Store:
+    async def write_state(self, conn: AsyncConnection, record: dict[str, Any], sets: dict[str, Any]) -> None:
+        await repo.update_fields(conn, record["relay_no"], sets)
+
+    async def write_history(self, conn: AsyncConnection, record: dict[str, Any], *, from_state: str | None,
+                            to_state: str, rule: str, reason: str, actor: str, detail: dict[str, Any] | None) -> None:
+        await repo.add_history(conn, record["relay_no"], from_state, to_state, rule, reason, actor, detail)
 
 
-def _r(name: str, leaves: set[str], enters: str, reason: str) -> Rule:
-    return Rule(name, frozenset(leaves), enters, reason)
+def _refusal(relay: dict[str, Any], rule: Rule[Any]) -> Conflict:
+    status = relay.get("status")
+    return Conflict(f"廃止取次ステータス「{S(status).ja if status else '-'}」ではこの操作はできません"
+                    f"（取次番号 {relay['relay_no']}）",
+                    f"Relay {relay['relay_no']} in status {status} does not allow {rule.name}",
+                    code="relay_status_conflict", extra={"relay_no": relay["relay_no"], "relay_status": status})
 
 
-RULES: dict[str, Rule] = {r.name: r for r in (
-    _r("decide_ok", {"01"}, "02", "decided_ok"),
-    _r("decide_ng", {"01"}, "03", "decided_ng"),
-    _r("withdraw", {"01", "02"}, "06", "withdrawn_by_new_retailer"),
-    _r("helpdesk_withdraw", {"01", "02"}, "06", "withdrawn_by_helpdesk"),
-    _r("expire_undecided", {"01"}, "07", "no_decision_in_time"),
-    _r("expire_no_application", {"02"}, "07", "no_switch_start_by_date"),
-    _r("matched", {"02"}, "04", "matched"),
-    _r("match_failed", {"02"}, "05", "match_failed"),
-)}
+MACHINE: Machine[S] = Machine("relay", "status", "status_reason", (
+    Rule("register", frozenset(), S.AWAITING_DECISION, R.REGISTERED),
+    Rule("correct", states(S.AWAITING_DECISION), S.AWAITING_DECISION, R.CORRECTED),
+    Rule("decide_ok", states(S.AWAITING_DECISION), S.DECIDED_OK, R.DECIDED_OK),
+    Rule("decide_ng", states(S.AWAITING_DECISION), S.DECIDED_NG, R.DECIDED_NG),
+    Rule("withdraw", OPEN, S.WITHDRAWN, R.WITHDRAWN_BY_NEW_RETAILER),
+    Rule("helpdesk_withdraw", OPEN, S.WITHDRAWN, R.WITHDRAWN_BY_HELPDESK),
+    Rule("expire_undecided", states(S.AWAITING_DECISION), S.EXPIRED, R.NO_DECISION_IN_TIME),
+    Rule("expire_no_application", states(S.DECIDED_OK), S.EXPIRED, R.NO_SWITCH_START_BY_DATE),
+    Rule("matched", states(S.DECIDED_OK), S.MATCHED_OK, R.MATCHED),
+    Rule("match_failed", states(S.DECIDED_OK), S.MATCHED_NG, R.MATCH_FAILED),
+), _Store(), _refusal)
 
-
-async def apply(conn: AsyncConnection, relay: dict[str, Any], rule_name: str, *, actor: str,
-                changes: dict[str, Any] | None = None, detail: dict[str, Any] | None = None,
-                reason: str | None = None) -> dict[str, Any]:
-    rule = RULES[rule_name]
-    current = relay["status"]
-    if current not in rule.leaves:
-        raise Conflict(f"廃止取次ステータス「{RelayStatus(current).ja}」ではこの操作はできません（取次番号 {relay['relay_no']}）",
-                       f"Relay {relay['relay_no']} in status {current} does not allow {rule.name}",
-                       code="relay_status_conflict", extra={"relay_no": relay["relay_no"], "relay_status": current})
-    code = reason or rule.reason
-    sets = {"status": rule.enters, "status_reason": code, **(changes or {})}
-    await repo.update_fields(conn, relay["relay_no"], sets)
-    await repo.add_history(conn, relay["relay_no"], current, rule.enters, rule.name, code, actor, detail)
-    return {**relay, **sets}
+apply = MACHINE.apply

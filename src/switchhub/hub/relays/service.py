@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from switchhub.contract.events import StageChanged, SwitchMatched, SwitchMatchFailed
 from switchhub.db import jobs
 from switchhub.hub.accounts import permissions
 from switchhub.hub.accounts import repository as accounts
@@ -28,13 +29,16 @@ from switchhub.hub.relays.schemas import RelayCorrection, RelayDecisionInput, Re
 from switchhub.kernel import calendar as cal
 from switchhub.kernel.caller import Caller
 from switchhub.kernel.clock import JST
-from switchhub.kernel.codes import NgReason, RelayStatus
+from switchhub.kernel.codes import ApplicationStage, ApplicationType, NgReason, RelayDecision, RelayStatus
 from switchhub.kernel.errors import Conflict, InputError, IssueCollector, NotFound
 from switchhub.kernel.spid import parse_spid
 from switchhub.kernel.text import normalize_kana, normalize_text, validate_phone
 from switchhub.kernel.visibility import RELAY_PERSONAL_FIELDS, project_relay, relay_grant, relay_scope
 
-TERMINATING_TYPES = {"01", "02", "03", "12", "13", "14"}
+T = ApplicationType
+TERMINATING_TYPES = {T.TERMINATION, T.TERMINATION_REMOVAL, T.SWITCH_END, T.FIT_TERMINATION,
+                     T.FIT_TERMINATION_REMOVAL, T.FIT_SWITCH_END}
+SWITCH_START_TYPES = {T.SWITCH_START, T.FIT_SWITCH_START}
 
 
 def midnight(d: date) -> datetime:
@@ -52,11 +56,11 @@ def _audit(actor: Actor, action: str, relay_no: str, **detail: Any):
 async def pending_types_at(areas: AreaClient, caller: Caller, spid: str) -> set[str]:
     """Application types pending at the point (a public facility field), from the point's area."""
     try:
-        answer = await areas.call(spid[:2], "GET", f"/area/v1/supply-points/{spid}", caller)
+        answer = await areas.lookup(caller, spid)
     except NotFound:
         raise InputError.single("spid", "point_not_found", f"供給地点特定番号 {spid} の供給地点はありません",
                                 "No such supply point") from None
-    return {a["type"] for a in answer["point"].get("pending_applications") or []}
+    return {a["type"] for a in answer.point.get("pending_applications") or []}
 
 
 async def _event(conn: AsyncConnection, kind: str, relay: dict[str, Any], now: datetime, **extra: Any) -> None:
@@ -108,7 +112,7 @@ async def register(conn: AsyncConnection, areas: AreaClient, actor: Actor, req: 
         "customer_name_kanji": normalize_text(req.customer_name_kanji), "address": normalize_text(req.address),
         "building": normalize_text(req.building), "requested_switch_date": req.requested_switch_date,
         "contact_name": normalize_text(req.contact_name), "contact_phone": validate_phone(req.contact_phone),
-        "status": "01", "decision_deadline": cal.add_business_days(today, 3), "registered_by": caller.user_login,
+        "status": RelayStatus.AWAITING_DECISION.value, "decision_deadline": cal.add_business_days(today, 3), "registered_by": caller.user_login,
         "registered_at": now,
     }
     try:
@@ -117,7 +121,7 @@ async def register(conn: AsyncConnection, areas: AreaClient, actor: Actor, req: 
     except IntegrityError:
         await _refuse_duplicate(conn, caller, spid)
         raise
-    await repo.add_history(conn, relay["relay_no"], None, "01", "register", "registered", caller.user_login)
+    await rules.apply(conn, relay, "register", actor=caller.user_login, new=True)
     await jobs.enqueue(conn, "relays.expire_undecided", relay["relay_no"],
                        midnight(relay["decision_deadline"] + timedelta(days=1)))
     await _event(conn, "relay.registered", relay, now)
@@ -134,7 +138,7 @@ async def _refuse_duplicate(conn: AsyncConnection, caller: Caller, spid: str) ->
                        f"登録日 {existing['registered_at'].astimezone(JST).date()}）",
                        f"An open relay exists: {existing['relay_no']}", code="relay_duplicate",
                        extra={"relay_no": existing["relay_no"]})
-    expires = existing["decision_deadline"] if existing["status"] == "01" else existing["requested_switch_date"]
+    expires = existing["decision_deadline"] if existing["status"] == RelayStatus.AWAITING_DECISION else existing["requested_switch_date"]
     raise Conflict(f"この供給地点には他の事業者の廃止取次が受付中です（{expires} の終わりに期限切れとなります）",
                    f"Another operator's relay is open for this point (expires at the end of {expires})",
                    code="relay_duplicate", extra={"expires_on": str(expires)})
@@ -155,7 +159,7 @@ async def correct(conn: AsyncConnection, actor: Actor, relay_no: str, req: Relay
     relay = await _locked_visible(conn, caller, relay_no)
     if relay["new_retailer"] != caller.operator_code:
         raise _not_found()
-    if relay["status"] != "01":
+    if not rules.MACHINE.can(relay, "correct"):
         raise Conflict("訂正できるのは判断待ちの廃止取次だけです", "Only relays awaiting a decision can be corrected",
                        code="relay_status_conflict")
     fields = {k: v for k, v in req.model_dump(exclude_none=True).items()}
@@ -165,9 +169,8 @@ async def correct(conn: AsyncConnection, actor: Actor, relay_no: str, req: Relay
         fields["contact_phone"] = validate_phone(fields["contact_phone"], "contact_phone")
     if "customer_name_kana" in fields:
         fields["customer_name_kana"] = normalize_kana(fields["customer_name_kana"])
-    await repo.update_fields(conn, relay_no, fields)
-    await repo.add_history(conn, relay_no, "01", "01", "correct", "corrected", caller.user_login,
-                           {"fields": sorted(fields)})
+    await rules.apply(conn, relay, "correct", actor=caller.user_login, changes=fields,
+                      detail={"fields": sorted(fields)})
     await write(conn, _audit(actor, "correct", relay_no, fields=sorted(fields)))
     return await _answer(conn, caller, relay_no)
 
@@ -175,9 +178,9 @@ async def correct(conn: AsyncConnection, actor: Actor, relay_no: str, req: Relay
 def _check_decision(req: RelayDecisionInput) -> None:
     issues = IssueCollector()
     reasons = list(dict.fromkeys(req.ng_reasons))
-    if req.decision == "01" and reasons:
+    if req.decision == RelayDecision.OK and reasons:
         issues.add("ng_reasons", "not_allowed", "OKの判断にNG理由は指定できません", "No NG reasons with an OK decision")
-    if req.decision == "02":
+    if req.decision == RelayDecision.NG:
         if not reasons:
             issues.add("ng_reasons", "required", "NGの判断にはNG理由を1つ以上指定してください", "Give at least one NG reason")
         if "1" in reasons and len(reasons) > 1:
@@ -201,10 +204,10 @@ async def decide(conn: AsyncConnection, actor: Actor, relay_no: str, req: RelayD
     _check_decision(req)
     changes = {"decision": req.decision, "decision_staff": normalize_text(req.staff_name), "decided_at": now,
                "ng_reasons": sorted(set(req.ng_reasons)), "ng_memo": req.memo.strip()}
-    relay = await rules.apply(conn, relay, "decide_ok" if req.decision == "01" else "decide_ng",
+    relay = await rules.apply(conn, relay, "decide_ok" if req.decision == RelayDecision.OK else "decide_ng",
                               actor=caller.user_login, changes=changes)
     await jobs.cancel(conn, "relays.expire_undecided", relay_no, now)
-    if req.decision == "01":
+    if req.decision == RelayDecision.OK:
         await jobs.enqueue(conn, "relays.expire_no_application", relay_no,
                            midnight(relay["requested_switch_date"] + timedelta(days=1)))
     await _event(conn, "relay.decided", relay, now, decision=req.decision, ng_reasons=changes["ng_reasons"])
@@ -239,7 +242,7 @@ async def withdraw(conn: AsyncConnection, actor: Actor, relay_no: str, reason: s
 async def expire(conn: AsyncConnection, relay_no: str, rule: str, now: datetime) -> None:
     """Deadline job: expire once, only if the relay is still in the state the deadline watches."""
     relay = await repo.get(conn, relay_no, for_update=True)
-    if relay is None or relay["status"] not in rules.RULES[rule].leaves:
+    if relay is None or not rules.MACHINE.can(relay, rule):
         return
     if rule == "expire_no_application" and relay["switch_start_no"]:
         return
@@ -258,7 +261,7 @@ async def link_switch_start(conn: AsyncConnection, caller: Caller, relay_no: str
     if relay["spid"] != spid:
         raise InputError.single("relay_no", "spid_mismatch", "廃止取次と供給地点特定番号が一致しません",
                                 "The relay is for another supply point")
-    if relay["status"] != "02":
+    if relay["status"] != RelayStatus.DECIDED_OK:
         raise Conflict(f"廃止取次が「{RelayStatus(relay['status']).ja}」のためスイッチング開始を申し込めません",
                        "The relay is not decided OK", code="relay_not_ok")
 
@@ -267,28 +270,48 @@ async def record_switch_start(conn: AsyncConnection, relay_no: str, application_
     await repo.update_fields(conn, relay_no, {"switch_start_no": application_no})
 
 
-async def on_area_event(conn: AsyncConnection, kind: str, payload: dict[str, Any], now: datetime) -> None:
-    relay_no = payload.get("relay_no")
+async def _relay_waiting(conn: AsyncConnection, relay_no: str | None) -> dict[str, Any] | None:
+    """The OK relay an area event is about, locked; None when there is none or it moved on."""
     if not relay_no:
-        return
+        return None
     relay = await repo.get(conn, relay_no, for_update=True)
-    if relay is None or relay["status"] != "02":
+    return relay if relay is not None and relay["status"] == RelayStatus.DECIDED_OK else None
+
+
+async def on_stage_changed(conn: AsyncConnection, event: StageChanged, now: datetime) -> None:
+    """A switch-start filed on an OK relay was withdrawn (07) or rejected (09)."""
+    if event.type not in SWITCH_START_TYPES:
         return
-    if (kind == "application.stage_changed" and payload.get("to_stage") == "07" and payload.get("type") == "05"
-            and relay["switch_start_no"] == payload.get("application_no")):
+    relay = await _relay_waiting(conn, event.relay_no)
+    if relay is None:
+        return
+    if event.to_stage == ApplicationStage.WITHDRAWN and relay["switch_start_no"] == event.application_no:
         await _switch_start_withdrawn(conn, relay, now)
+    elif event.to_stage == ApplicationStage.REJECTED:
+        await _match_failed(conn, relay, event.model_dump(), event.reason_code or None, now)
+
+
+async def on_switch_matched(conn: AsyncConnection, event: SwitchMatched, now: datetime) -> None:
+    relay = await _relay_waiting(conn, event.relay_no)
+    if relay is None:
         return
-    if kind == "switch.matched":
-        relay = await rules.apply(conn, relay, "matched", actor="area", detail=payload,
-                                  changes={"switch_start_no": payload.get("start_no")})
-        await jobs.cancel(conn, "relays.expire_no_application", relay_no, now)
-        await _event(conn, "relay.matched", relay, now, switch_date=payload.get("switch_date"))
-    elif kind == "switch.match_failed" or (kind == "application.stage_changed" and payload.get("to_stage") == "09"
-                                           and payload.get("type") == "05"):
-        relay = await rules.apply(conn, relay, "match_failed", actor="area", detail=payload,
-                                  reason=payload.get("reason_code") or "match_failed")
-        await jobs.cancel(conn, "relays.expire_no_application", relay_no, now)
-        await _event(conn, "relay.match_failed", relay, now, reason_code=payload.get("reason_code"))
+    relay = await rules.apply(conn, relay, "matched", actor="area", detail=event.model_dump(),
+                              changes={"switch_start_no": event.start_no})
+    await jobs.cancel(conn, "relays.expire_no_application", relay["relay_no"], now)
+    await _event(conn, "relay.matched", relay, now, switch_date=event.switch_date)
+
+
+async def on_match_failed(conn: AsyncConnection, event: SwitchMatchFailed, now: datetime) -> None:
+    relay = await _relay_waiting(conn, event.relay_no)
+    if relay is not None:
+        await _match_failed(conn, relay, event.model_dump(), event.reason_code or None, now)
+
+
+async def _match_failed(conn: AsyncConnection, relay: dict[str, Any], detail: dict[str, Any], reason: str | None,
+                        now: datetime) -> None:
+    relay = await rules.apply(conn, relay, "match_failed", actor="area", detail=detail, reason=reason)
+    await jobs.cancel(conn, "relays.expire_no_application", relay["relay_no"], now)
+    await _event(conn, "relay.match_failed", relay, now, reason_code=reason)
 
 
 async def _switch_start_withdrawn(conn: AsyncConnection, relay: dict[str, Any], now: datetime) -> None:

@@ -13,7 +13,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
-from switchhub.area.applications.schemas import SwitchEndRequest, SwitchStartRequest, WithdrawRequest
+from switchhub.contract.applications import SwitchEndRequest, SwitchStartRequest, WithdrawRequest
 from switchhub.hub.accounts.service import WebUser
 from switchhub.hub.applications import service as applications
 from switchhub.hub.deps import tx

@@ -20,7 +20,7 @@ from switchhub.hub.accounts import repository
 from switchhub.hub.accounts.service import WebUser, change_password, check_login, start_session
 from switchhub.hub.audit.repository import AuditEntry, write
 from switchhub.hub.deps import remote_addr, tx
-from switchhub.hub.gateway import service as facility
+from switchhub.hub.points import service as facility
 from switchhub.hub.web import labels
 from switchhub.hub.web.render import HERE, error_texts, lang_of, msg, render, set_cookie
 from switchhub.hub.web.session import (

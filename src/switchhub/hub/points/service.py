@@ -74,9 +74,9 @@ async def _audit(engine: AsyncEngine, entries: list[AuditEntry]) -> None:
 async def lookup(engine: AsyncEngine, areas: AreaClient, ctx: Actor, spid: str) -> dict[str, Any]:
     """設備情報照会 (IF_10110): one point as the caller may see it on today's date."""
     permissions.check(ctx.caller, "hub:supply-points:read")
-    answer = await areas.call(spid[:2], "GET", f"/area/v1/supply-points/{spid}", ctx.caller)
+    answer = await areas.lookup(ctx.caller, spid)
     alerts: list[AuditEntry] = []
-    point = recheck(ctx, answer["point"], View.LOOKUP, alerts)
+    point = recheck(ctx, answer.point, View.LOOKUP, alerts)
     await _name_retailers(engine, [point])
     sensitive = sensitive_fields(point)
     if sensitive:
@@ -93,7 +93,7 @@ async def batch(engine: AsyncEngine, areas: AreaClient, ctx: Actor, spids: list[
     for s in spids:
         by_area[s[:2]].append(s)
     results = await asyncio.gather(
-        *(areas.call(a, "POST", "/area/v1/supply-points:batch-get", ctx.caller, json={"spids": members})
+        *(areas.batch_get(a, ctx.caller, members)
           for a, members in by_area.items()),
         return_exceptions=True,
     )
@@ -107,10 +107,10 @@ async def batch(engine: AsyncEngine, areas: AreaClient, ctx: Actor, spids: list[
             continue
         if isinstance(res, BaseException):
             raise res
-        for item in res["items"]:
-            p = recheck(ctx, item["point"], View.LOOKUP, alerts)
+        for item in res.items:
+            p = recheck(ctx, item.point, View.LOOKUP, alerts)
             found[p["spid"]] = p
-        not_found += res["not_found"]
+        not_found += res.not_found
     points = [found[s] for s in spids if s in found]
     await _name_retailers(engine, points)
     sensitive_ids = [p["spid"] for p in points if sensitive_fields(p)]
@@ -138,9 +138,7 @@ async def search(engine: AsyncEngine, areas: AreaClient, ctx: Actor, params: dic
     query = {k: v for k, v in params.items() if v and k != "area"}
     offset = (page - 1) * per_page
     # each area returns its own first (offset + per_page) matches; the merge keeps area order
-    answers = await asyncio.gather(*(areas.call(a, "GET", "/area/v1/supply-points", ctx.caller,
-                                                params={**query, "area": a, "offset": 0,
-                                                        "limit": min(SEARCH_CAP, offset + per_page)})
+    answers = await asyncio.gather(*(areas.search(a, ctx.caller, query, min(SEARCH_CAP, offset + per_page))
                                      for a in targets), return_exceptions=True)
     total, truncated, items, unavailable = 0, False, [], []
     alerts: list[AuditEntry] = []
@@ -152,9 +150,9 @@ async def search(engine: AsyncEngine, areas: AreaClient, ctx: Actor, params: dic
             continue
         if isinstance(ans, BaseException):
             raise ans
-        total += ans["total"]
-        truncated = truncated or ans["truncated"]
-        items += [recheck(ctx, p, View.SEARCH, alerts) for p in ans["items"]]
+        total += ans.total
+        truncated = truncated or ans.truncated
+        items += [recheck(ctx, p, View.SEARCH, alerts) for p in ans.items]
     if total > SEARCH_CAP:
         total, truncated = SEARCH_CAP, True
     await _audit(engine, alerts)
@@ -173,9 +171,7 @@ async def open_export(engine: AsyncEngine, areas: AreaClient, ctx: Actor, fmt: s
     targets = sorted(caller.areas) or list(AREA_CODES)
     streams = []
     for i, area in enumerate(targets):
-        streams.append(await stack.enter_async_context(areas.stream(
-            area, "/area/v1/supply-points:export", caller,
-            params={"area": area, "format": fmt, "header": "true" if i == 0 else "false"})))
+        streams.append(await stack.enter_async_context(areas.export(area, caller, fmt, header=i == 0)))
     fields = streams[0].headers.get("x-export-fields", "").split(",") if streams else []
     bad = check_answer(caller, {f: None for f in fields}, View.EXPORT)
     count = sum(int(r.headers.get("x-row-count", "0")) for r in streams)

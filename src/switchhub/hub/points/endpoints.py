@@ -8,11 +8,11 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import StreamingResponse
 
+from switchhub.contract.points import BatchGetRequest
 from switchhub.httpkit import FastJSONResponse
 from switchhub.hub.audit.context import Actor
 from switchhub.hub.deps import actor_of, require
-from switchhub.hub.gateway import service
-from switchhub.hub.gateway.schemas import BatchGetRequest
+from switchhub.hub.points import service
 from switchhub.kernel.caller import Caller
 from switchhub.kernel.errors import IssueCollector
 from switchhub.kernel.spid import SPID_DOC, parse_spid

@@ -1,0 +1,107 @@
+"""Area → hub events (`POST /internal/v1/area-events`): every kind with its typed payload.
+
+The area writes them to its transactional outbox with `Event.payload_of`, so nothing leaves
+the area that the contract does not name; the hub validates each payload by its kind and
+dispatches it through a table (hub/inbox). Unknown kinds are refused by the hub.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+AREA = r"^(0[1-9]|10)$"
+
+
+class EventKind(str, Enum):
+    APPLICATION_STAGE_CHANGED = "application.stage_changed"
+    SWITCH_MATCHED = "switch.matched"
+    SWITCH_MATCH_FAILED = "switch.match_failed"
+    SWITCH_COMPLETED = "switch.completed"
+    SWITCH_WITHDRAWN = "switch.withdrawn"
+
+    __str__ = str.__str__
+
+
+class _Payload(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class StageChanged(_Payload):
+    """One stage change of one application (the feed entry, pushed)."""
+    application_no: str
+    type: str
+    spid: str
+    applicant_code: str
+    from_stage: str | None
+    to_stage: str
+    rule: str
+    reason_code: str = ""
+    relay_no: str | None = None
+    requested_date: str = ""
+
+
+class SwitchMatched(_Payload):
+    spid: str
+    switch_date: str
+    relay_no: str | None = None
+    start_no: str
+    end_no: str
+    new_retailer: str
+    current_retailer: str
+
+
+class SwitchMatchFailed(_Payload):
+    spid: str
+    relay_no: str | None = None
+    application_no: str
+    reason_code: str
+
+
+class SwitchCompleted(_Payload):
+    spid: str
+    switch_date: str
+    relay_no: str | None = None
+    start_no: str
+    end_no: str
+
+
+class SwitchWithdrawn(_Payload):
+    spid: str
+    relay_no: str | None = None
+    requested_by: str
+    reason: str
+    parties: list[str | None]
+
+
+PAYLOADS: dict[EventKind, type[_Payload]] = {
+    EventKind.APPLICATION_STAGE_CHANGED: StageChanged,
+    EventKind.SWITCH_MATCHED: SwitchMatched,
+    EventKind.SWITCH_MATCH_FAILED: SwitchMatchFailed,
+    EventKind.SWITCH_COMPLETED: SwitchCompleted,
+    EventKind.SWITCH_WITHDRAWN: SwitchWithdrawn,
+}
+
+
+def kind_of(payload: _Payload) -> EventKind:
+    for kind, model in PAYLOADS.items():
+        if type(payload) is model:
+            return kind
+    raise TypeError(f"not a contract event payload: {type(payload).__name__}")
+
+
+class AreaEvent(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    id: int
+    area: str = Field(pattern=AREA)
+    kind: EventKind
+    payload: dict[str, Any]
+
+    def typed(self) -> _Payload:
+        return PAYLOADS[self.kind].model_validate(self.payload)
+
+
+class AreaEventBatch(BaseModel):
+    events: list[AreaEvent] = Field(max_length=1000)

@@ -1,0 +1,1 @@
+"""Area events received by the hub, dispatched by kind through one table."""

@@ -1,0 +1,1 @@
+"""Supply points as retailers see them: lookup, batch, search, export (re-check, audit, streaming)."""
