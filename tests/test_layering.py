@@ -45,3 +45,11 @@ def test_the_check_sees_a_violation(tmp_path):
     bad = tmp_path / "x.py"
     bad.write_text("from switchhub.area.points import service\nimport switchhub.area.app\n", encoding="utf-8")
     assert _imports(bad) == ["switchhub.area.points", "switchhub.area.app"]
+
+
+def test_audit_entries_are_built_in_one_place():
+    """`hub/audit/context.py` is the one builder of audit records (Actor.entry/alert, unauthenticated,
+    cli_entry): every other module takes its result."""
+    builders = [str(p.relative_to(SRC)) for p in sorted(SRC.rglob("*.py"))
+                if "AuditEntry(" in p.read_text(encoding="utf-8").replace("class AuditEntry(", "")]
+    assert builders == ["hub/audit/context.py"]
