@@ -78,7 +78,7 @@ async def relationship_facts(
         ),
         {"area": area, "spids": spids, "on": on, "op": operator_code},
     )
-    return {r.spid: (r.supplier.strip() if r.supplier else None, bool(r.ever)) for r in rows}
+    return {r.spid: (r.supplier, bool(r.ever)) for r in rows}
 
 
 async def fetch_points(conn: AsyncConnection, area: str, spids: list[str], grant: FieldGrant, on: date
