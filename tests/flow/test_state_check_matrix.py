@@ -109,7 +109,7 @@ def _points(world, vacant: bool, n: int) -> list[str]:
     rows = execute(area_template_url(world),
                    f"SELECT p.spid FROM supply_points p WHERE p.channel = 'low' AND {where} ORDER BY p.spid LIMIT %s",
                    (n,))
-    found = [r[0].strip() for r in rows]
+    found = [r[0] for r in rows]
     assert len(found) == n, f"the test data has {len(found)} such points, the matrix needs {n}"
     return found
 

@@ -76,11 +76,11 @@ async def relationship_facts(
             " EXISTS (SELECT 1 FROM supply_periods s WHERE s.area = p.area AND s.spid = p.spid"
             "   AND s.retailer_code = :op) AS ever"
             " FROM supply_points p"
-            " WHERE p.area = :area AND p.spid = ANY(CAST(:spids AS bpchar[]))"
+            " WHERE p.area = :area AND p.spid = ANY(CAST(:spids AS text[]))"
         ),
         {"area": area, "spids": spids, "on": on, "op": operator_code},
     )
-    return {r.spid: (r.supplier.strip() if r.supplier else None, bool(r.ever)) for r in rows}
+    return {r.spid: (r.supplier, bool(r.ever)) for r in rows}
 
 
 async def fetch_points(conn: AsyncConnection, area: str, spids: list[str], grant: FieldGrant, on: date
@@ -88,7 +88,7 @@ async def fetch_points(conn: AsyncConnection, area: str, spids: list[str], grant
     """The granted columns of the given points of one area (order as given)."""
     _, sql = select_list(grant)
     rows = await conn.execute(
-        text(f"SELECT {sql} WHERE p.area = :area AND p.spid = ANY(CAST(:spids AS bpchar[]))"),
+        text(f"SELECT {sql} WHERE p.area = :area AND p.spid = ANY(CAST(:spids AS text[]))"),
         {"area": area, "spids": spids, "on": on},
     )
     by_spid = {r.spid: dict(r._mapping) for r in rows}

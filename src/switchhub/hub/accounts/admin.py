@@ -24,7 +24,7 @@ async def register_certificate(conn: AsyncConnection, *, fingerprint: str, subje
         raise InputError.single("purpose", "invalid_code", "用途は web または api を指定してください",
                                 "purpose must be web or api")
     if not await repository.operators(conn) or operator_code not in {
-            o["code"].strip() for o in await repository.operators(conn)}:
+            o["code"] for o in await repository.operators(conn)}:
         raise NotFound(f"事業者コード {operator_code} は登録されていません", f"Unknown operator {operator_code}")
     await repository.insert_certificate(conn, fingerprint=fingerprint, subject=subject, operator_code=operator_code,
                                         purpose=purpose, not_before=not_before, not_after=not_after)
