@@ -273,12 +273,15 @@ def project_relay(record: dict[str, Any], grant: RelayGrant) -> dict[str, Any]:
 
 # --- applications ----------------------------------------------------------------------------
 
-APPLICATION_DETAIL_FIELDS: frozenset[str] = frozenset({"details"})
+#: The applicant's own fields of an application: the customer details it gave and, for an ampere or
+#: customer change, the values before the change (`previous`, requests No.43/52). Seen by the
+#: applicant and the area's T&D (which holds them), never by OCCTO or another retailer.
+APPLICATION_DETAIL_FIELDS: frozenset[str] = frozenset({"details", "previous"})
 
 
 @dataclass(frozen=True)
 class ApplicationGrant:
-    details: bool  # the applicant's customer details (names, phone, service menu, capacity)
+    details: bool  # the applicant's own fields (APPLICATION_DETAIL_FIELDS: customer details, previous values)
     _mint: object = None
 
     def __post_init__(self) -> None:
