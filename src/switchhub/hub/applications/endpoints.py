@@ -55,13 +55,13 @@ def _filing_route(kind: str):  # noqa: ANN202 - FastAPI reads the signature
 
 for _kind, (_summary, _ids) in FILINGS.items():
     router.add_api_route(f"/applications/{_kind}", _filing_route(_kind), methods=["POST"], status_code=201,
-                         summary=_summary, response_model=ApplicationAnswer,
+                         summary=_summary, response_model=ApplicationAnswer, response_model_exclude_unset=True,
                          responses={201: {"model": ApplicationAnswer}},
                          openapi_extra={"x-interface-ids": _ids})
 
 
 @router.patch("/applications/{application_no}", summary="申込の訂正 (correction, update flag 2)",
-              response_model=ApplicationAnswer,
+              response_model=ApplicationAnswer, response_model_exclude_unset=True,
               openapi_extra={"x-interface-ids": [_id for _, ids in FILINGS.values() for _id in ids]})
 async def correct(application_no: str, request: Request, caller: Caller = Depends(require("hub:applications:write")),
                   body: CorrectionRequest = json_body(CorrectionRequest)):
@@ -77,7 +77,8 @@ async def correct(application_no: str, request: Request, caller: Caller = Depend
 
 
 @router.get("/applications/{application_no}", summary="業務処理状況確認 (status of one application)",
-            response_model=ApplicationAnswer, openapi_extra={"x-interface-ids": STATUS_IDS})
+            response_model=ApplicationAnswer, response_model_exclude_unset=True,
+            openapi_extra={"x-interface-ids": STATUS_IDS})
 async def get_application(application_no: str, request: Request,
                           caller: Caller = Depends(require("hub:applications:read"))) -> dict:
     async with tx(request) as conn:
@@ -85,7 +86,7 @@ async def get_application(application_no: str, request: Request,
 
 
 @router.post("/applications/{application_no}:withdraw", summary="申込の取消 (withdrawal, update flag 3)",
-             response_model=ApplicationAnswer,
+             response_model=ApplicationAnswer, response_model_exclude_unset=True,
              openapi_extra={"x-interface-ids": [_id for _, ids in FILINGS.values() for _id in ids]})
 async def withdraw(application_no: str, request: Request,
                    caller: Caller = Depends(require("hub:applications:write")),
