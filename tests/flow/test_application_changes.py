@@ -207,3 +207,5 @@ async def test_a_switch_start_for_a_relay_takes_the_relays_date_and_a_differing_
             assert fallback.json()["switch_date"] != "2026-11-25"
             assert [w["code"] for w in fallback.json()["warnings"]] == ["relay_date_not_allowed"]
             await settle(stack)
+            seen = (await cur.get(f"/api/v1/relays/{relay['relay_no']}")).json()  # the current retailer
+    assert (seen["switch_start_no"], seen["switch_start_date"]) == (start.json()["application_no"], "2027-01-15")

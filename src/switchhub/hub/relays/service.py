@@ -22,6 +22,7 @@ from switchhub.hub.accounts import repository as accounts
 from switchhub.hub.audit.context import Actor
 from switchhub.hub.audit.repository import write
 from switchhub.hub.gateway.client import AreaClient
+from switchhub.hub.inbox import repository as inbox_repo
 from switchhub.hub.notify.publish import publish
 from switchhub.hub.relays import repository as repo
 from switchhub.hub.relays import rules
@@ -349,6 +350,8 @@ async def _answer(conn: AsyncConnection, caller: Caller, relay_no: str) -> dict[
     if relay is None or grant is None:
         raise _not_found()
     out = _public(relay)
+    if relay["switch_start_no"]:  # the linked start's date, as its area last reported it (issue 7)
+        out["switch_start_date"] = await inbox_repo.requested_date_of(conn, relay["area"], relay["switch_start_no"])
     out["history"] = [{**h, "at": h["at"].astimezone(JST).isoformat()} for h in await repo.history(conn, relay_no)]
     return project_relay(out, grant)
 
