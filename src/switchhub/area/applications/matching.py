@@ -39,6 +39,12 @@ def _counterparts(app: dict[str, Any], open_apps: list[dict[str, Any]]) -> list[
     return [a for a in open_apps if T(a["type"]).base is other and a["application_no"] != app["application_no"]]
 
 
+def counterpart_dates(type_code: T, open_apps: list[dict[str, Any]]) -> set[Any]:
+    """The dates of the open counterparts (waiting for a pair) of a new switch application."""
+    probe = {"application_no": "", "type": type_code.value}
+    return {a["requested_date"] for a in _counterparts(probe, open_apps) if a["stage"] in PAIRABLE}
+
+
 def date_warnings(app: dict[str, Any], open_apps: list[dict[str, Any]]) -> list[dict[str, str]]:
     """A counterpart waiting for another date: the pair will not match unless one of them is corrected."""
     out = []

@@ -106,8 +106,11 @@ async def _assess(conn: AsyncConnection, caller: Caller, kind: Kind, req: BaseMo
         when = dates.default(rule, area, point, meter_work, today, not_before)
     checks.run(caller.operator_code, point, type_code, when, open_apps)
     if requested is not None:
-        dates.check(rule, kind.date_field, area, point, meter_work, requested, getattr(req, "customer_request", False),
-                    today)
+        # a switch application for its open counterpart's date takes that date as it is (the counterpart,
+        # e.g. a start on a relay's requested date, already stated the customer's request)
+        off_reading_day = getattr(req, "customer_request", False) or (
+            kind.pair and requested in matching.counterpart_dates(type_code, open_apps))
+        dates.check(rule, kind.date_field, area, point, meter_work, requested, off_reading_day, today)
     deadline = dates.fix_day(rule, area, point["channel"], point["smart"], meter_work, when)
     previous = await _previous(conn, base, point, area, spid, today)
     probe = {"application_no": exclude or "", "type": type_code.value, "requested_date": when}
