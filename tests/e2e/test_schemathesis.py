@@ -32,6 +32,16 @@ RULES_BEYOND_THE_SCHEMA = {
                                                    "lead time and reading days",
     ("POST", "/api/v1/applications/switch-end"): "dates by lead time and reading days",
     ("POST", "/api/v1/applications/{application_no}:withdraw"): "a reason is given",
+    ("POST", "/api/v1/applications/termination"): "contact fields with removal or attendance; phone shape; the "
+                                                  "channel (high voltage: removal only); the end date by lead time",
+    ("POST", "/api/v1/applications/reconnection"): "consent; capacity fields by channel; phone shape; the start "
+                                                   "date by lead time; the channel",
+    ("POST", "/api/v1/applications/customer-change"): "at least one field, kana and kanji together; phone shape; "
+                                                      "the date by lead time",
+    ("POST", "/api/v1/applications/ampere-change"): "a current of 10/15/20/30/40/50/60 A other than today's; "
+                                                    "low voltage with an ampere breaker; the date by lead time",
+    ("PATCH", "/api/v1/applications/{application_no}"): "at least one field of the application's own type; "
+                                                        "re-checked as a new filing",
     ("POST", "/api/v1/me/password"): "the password policy",
     ("POST", "/api/v1/webhooks"): "the host resolves to a public address",
     ("POST", "/api/v1/subscriptions"): "an e-mail address of the usual shape",

@@ -190,27 +190,22 @@ class SwitchModel:
     # --- P4 applications ---------------------------------------------------------------------
 
     def state_refusal(self, kind: str, who: str, p: int) -> str | None:
-        """異動並びチェック (processes.md): one open switch pair per point, and the supplier rules.
-
-        Decision on order: a conflict with an open application is named before the supplier check
-        (every rejection names the conflicting application, the more specific answer).
+        """異動並びチェック in the order of the shared decision (/work/briefs/statechecks.md, from
+        processes.md): the applicant first (供給事業者不一致 / already the supplier), then the
+        contract status (every point here is 契約中), then cross-group conflicts (05 while another
+        retailer's 05 is open, matched or not → 他社スイッチング申込あり), then one open application
+        per type of the switch group (異動並びチェックエラー; a 03 and a 05 are the pair).
         """
         live = self.live_apps(p)
-        for other in live:
-            if other.type == kind:
-                # "05 while another retailer's 05 is open (他社スイッチング申込あり)", matched or not;
-                # otherwise the group rule, at most one open application of the switch group →
-                # 異動並びチェックエラー.
-                if kind == SWITCH_START and other.applicant != who:
-                    return "other_switch_pending"
-                return "conflicting_application"
-        if any(other.stage not in UNMATCHED for other in live):  # 05/10: the pair is matched and open
-            return "conflicting_application"
         if kind == SWITCH_END and self.supplier[p] != who:
             return "not_current_supplier"  # "03 ... by a retailer that does not supply the point"
         if kind == SWITCH_START and self.supplier[p] == who:
             # Decision (the spec is silent): switching a point to the retailer that supplies it is refused.
             return "already_supplier"
+        if kind == SWITCH_START and any(o.type == SWITCH_START and o.applicant != who for o in live):
+            return "other_switch_pending"
+        if any(o.type == kind for o in live):
+            return "conflicting_application"
         return None
 
     def expect_switch_start(self, who: str, p: int, relay: MRelay | None) -> Expect:
@@ -585,7 +580,10 @@ def test_switch_lifecycle_state_machine(world):
             body = check(r, expect, f"switch-start by {who} at point {p} naming {relay}",
                          "switch-start" + (f" naming a relay in {relay.status}" if relay else ""))
             if expect.status == 201:
-                self.filed(body, SWITCH_START, who, p, m.default_date(p), relay.no if relay else None)
+                # issue 7: a start filed for a relay without a date takes the relay's requested date
+                # when the lead time still reaches it, else the default date (with a warning)
+                when = relay.requested if relay and relay.requested >= m.earliest() else m.default_date(p)
+                self.filed(body, SWITCH_START, who, p, when, relay.no if relay else None)
 
         def switch_start(self, p, role, k, relay_pick):
             relays = list(self.model.relays.values())
@@ -603,8 +601,8 @@ def test_switch_lifecycle_state_machine(world):
             payload: dict = {"spid": points[p]}
             if switch_date is None:
                 switch_date = m.default_date(p)
-            else:
-                payload["switch_date"] = switch_date.isoformat()
+            else:  # the customer's date (a relay's may be no reading day): P4 "customer request"
+                payload.update(switch_date=switch_date.isoformat(), customer_request=True)
             expect = m.expect_switch_end(who, p, switch_date)
             r = self.call(who, "POST", "/api/v1/applications/switch-end", json=payload)
             body = check(r, expect, f"switch-end by {who} at point {p} for {switch_date}",

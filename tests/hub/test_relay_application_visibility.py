@@ -33,6 +33,7 @@ APPLICATION_STATUS_FIELDS = {
     "application_no", "type", "type_name", "spid", "stage", "stage_name", "terminal", "applicant_code",
     "received_at", "switch_date", "customer_request", "meter_work", "matching_deadline", "matched_with", "relay_no",
     "supply_start_date", "supply_end_date", "meter_replaced_date", "reason_code", "notes", "messages", "history",
+    "requested_date", "effective_date",  # issue 7: every type's date, and the date it took effect
 }
 APPLICATION_FIELDS = APPLICATION_STATUS_FIELDS | {"details"}
 
@@ -127,7 +128,7 @@ async def test_application_rows_and_fields_per_caller(stack):
             async with client as c:
                 r = await c.get(f"/api/v1/applications/{number}")
             seen[who] = (r.status_code, set(r.json()) if r.status_code == 200 else r.json()["code"])
-    assert filed.json().keys() == APPLICATION_FIELDS
+    assert filed.json().keys() == APPLICATION_FIELDS | {"warnings"}  # the filing's answer only
     assert seen == {
         "applicant": (200, APPLICATION_FIELDS),
         "current_retailer": (404, "not_found"),

@@ -200,3 +200,29 @@ def test_fixed_clock_moves_only_when_told_and_can_be_swapped_in():
     finally:
         set_clock(previous)
     assert SystemClock().now().utcoffset() == timedelta(hours=9)
+
+
+# processes.md P5/P6 lead times for the other application types, written from the spec
+# (2026-11-24 is a Tuesday; 2026-11-23 Labour Thanksgiving Day; Dec 29 - Jan 3 closed).
+from switchhub.kernel.calendar import date_fix_day, earliest_date  # noqa: E402
+
+
+@pytest.mark.parametrize("kind, smart, today, expected", [
+    ("termination", True, date(2026, 11, 24), date(2026, 11, 25)),  # next business day
+    ("termination", False, date(2026, 11, 24), date(2026, 11, 25)),
+    ("termination_removal", True, date(2026, 11, 24), date(2026, 11, 27)),  # 3 business days
+    ("reconnection", True, date(2026, 11, 24), date(2026, 11, 25)),  # remotely switchable smart meter
+    ("reconnection", False, date(2026, 11, 24), date(2026, 11, 27)),
+    ("ampere_change", True, date(2026, 11, 27), date(2026, 11, 30)),  # Friday → Monday
+    ("ampere_change", False, date(2026, 11, 27), date(2026, 12, 2)),
+    ("customer_change", True, date(2026, 11, 20), date(2026, 11, 24)),  # Fri → Tue over the holiday Monday
+    ("termination", True, date(2026, 12, 28), date(2027, 1, 4)),  # over the year-end closure
+])
+def test_earliest_dates_of_the_other_types(kind, smart, today, expected):
+    assert earliest_date(kind, smart, today) == expected
+
+
+def test_the_date_is_fixed_after_the_last_day_a_new_filing_could_take_it():
+    assert date_fix_day("termination_removal", True, date(2026, 11, 27)) == date(2026, 11, 24)
+    assert date_fix_day("termination", True, date(2026, 11, 30)) == date(2026, 11, 29)  # Sunday: Monday is next
+    assert date_fix_day("reconnection", False, date(2026, 12, 4)) == date(2026, 12, 1)

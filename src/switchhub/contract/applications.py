@@ -104,8 +104,10 @@ class CorrectionRequest(BaseModel):
     contact_phone: str | None = Field(default=None, max_length=13)
     move_in_time: str | None = Field(default=None, pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
     service_menu: Literal["01", "02", "03", "04"] | None = None
+    capacity_method: Literal["1", "2", "3"] | None = None
     contract_current: int | None = None
     contract_capacity: float | None = Field(default=None, gt=0, le=49.9)
+    contract_power: float | None = Field(default=None, gt=0, le=2000)
     customer_name_kana: str | None = Field(default=None, min_length=1, max_length=80)
     customer_name_kanji: str | None = Field(default=None, min_length=1, max_length=80)
     customer_phone: str | None = Field(default=None, min_length=10, max_length=13)
@@ -161,6 +163,7 @@ class ApplicationAnswer(BaseModel):
     applicant_code: str
     received_at: str
     switch_date: str | None = None
+    requested_date: str | None = Field(default=None, description="申込の日付（スイッチング予定日・廃止日・再点日・変更日）")
     customer_request: bool = False
     meter_work: bool = False
     matching_deadline: str | None = None
@@ -190,6 +193,7 @@ class FeedItem(BaseModel):
     reason_code: str | None = None
     at: str
     switch_date: str | None = None
+    requested_date: str | None = None
 
 
 class AreaFeedPage(BaseModel):

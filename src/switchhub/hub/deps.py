@@ -36,7 +36,8 @@ def remote_addr(request: Request) -> str:
 
 
 def actor_of(request: Request, caller: Caller, channel: str = "api", purpose: str = "switching") -> Actor:
-    return Actor(caller, channel, request_id(request), remote_addr(request), purpose)
+    key = request.headers.get("idempotency-key", "")[:200] if request.method in ("POST", "PATCH") else ""
+    return Actor(caller, channel, request_id(request), remote_addr(request), purpose, key)
 
 
 async def cert_identity(request: Request) -> CertIdentity:

@@ -177,3 +177,33 @@ def matching_deadline(area: str, channel: str, meter_work: bool, switch_date: da
     while earliest_switch_date(area, channel, meter_work, d, lead_times) > switch_date:
         d -= timedelta(days=1)
     return d
+
+
+#: Lead times of the applications other than switching, in business days from today: (with a
+#: smart meter, without). processes.md P5/P6: termination ≥ next business day, with meter removal
+#: ≥ 3 business days; reconnection ≥ next business day with a remotely switchable smart meter,
+#: else ≥ 3; ampere change likewise (a smart meter sets the current limit remotely). Decision:
+#: a customer change (name, phone) needs no site work, so ≥ next business day; the same on
+#: every channel.
+APPLICATION_LEAD_DAYS: dict[str, tuple[int, int]] = {
+    "termination": (1, 1),
+    "termination_removal": (3, 3),
+    "reconnection": (1, 3),
+    "ampere_change": (1, 3),
+    "customer_change": (1, 1),
+}
+
+
+def earliest_date(kind: str, smart: bool, today: date, area: str | None = None) -> date:
+    """The earliest allowed date of a termination, reconnection, ampere or customer change filed today."""
+    with_smart, without = APPLICATION_LEAD_DAYS[kind]
+    return add_business_days(today, with_smart if smart else without, area)
+
+
+def date_fix_day(kind: str, smart: bool, on: date, area: str | None = None) -> date:
+    """The last day on which a new filing for `on` would still be accepted: the application's date
+    is fixed (stage 05) at the end of that day, so corrections are possible until then."""
+    d = on
+    while earliest_date(kind, smart, d, area) > on:
+        d -= timedelta(days=1)
+    return d

@@ -180,6 +180,23 @@ class ApplicationType(CodeEnum):
         """Channels the type may be filed for (domain.md); see APPLICATION_TYPE_CHANNELS."""
         return APPLICATION_TYPE_CHANNELS[self.value]
 
+    @property
+    def base(self) -> "ApplicationType":
+        """The low/high-voltage type of a FIT variant (12 → 01 …); itself otherwise."""
+        return ApplicationType(FIT_BASE.get(self.value, self.value))
+
+    @property
+    def fit_twin(self) -> "ApplicationType | None":
+        """The FIT variant of a type (01 → 12 …); None when the type has none (06, 08)."""
+        twin = FIT_TWINS.get(self.value)
+        return ApplicationType(twin) if twin else None
+
+    def on_channel(self, channel: str) -> "ApplicationType | None":
+        """The type code filed at a point of `channel`: the FIT twin at a low_fit point; None when
+        the type is not offered on that channel (domain.md's type x channel table)."""
+        code = self.fit_twin if channel == "low_fit" else self
+        return code if code is not None and channel in code.channels else None
+
 
 APPLICATION_TYPE_CHANNELS: dict[str, tuple[str, ...]] = {
     "01": ("low",), "02": ("low", "high"), "03": ("low", "high", "low_fit"), "04": ("low", "low_fit"),
@@ -187,6 +204,10 @@ APPLICATION_TYPE_CHANNELS: dict[str, tuple[str, ...]] = {
     "12": ("low_fit",), "13": ("low_fit",), "14": ("low_fit",), "15": ("low_fit",), "16": ("low_fit",),
     "17": ("low_fit",),
 }
+
+
+FIT_TWINS: dict[str, str] = {"01": "12", "02": "13", "03": "14", "04": "15", "05": "16", "07": "17"}
+FIT_BASE: dict[str, str] = {fit: base for base, fit in FIT_TWINS.items()}
 
 
 class UpdateFlag(CodeEnum):

@@ -204,8 +204,8 @@ RELAY_SHARED_FIELDS: frozenset[str] = frozenset({
     "relay_no", "spid", "area", "new_retailer", "new_retailer_name", "current_retailer", "current_retailer_name",
     "address", "building", "requested_switch_date", "contact_name", "contact_phone", "status", "status_name",
     "status_reason", "decision", "decision_staff", "ng_reasons", "ng_reason_names", "decided_at", "withdrawn_by",
-    "withdrawal_reason", "decision_deadline", "switch_start_no", "registered_by", "registered_at", "updated_at",
-    "history",
+    "withdrawal_reason", "decision_deadline", "switch_start_no", "switch_start_date", "registered_by",
+    "registered_at", "updated_at", "history",
 })
 RELAY_PARTY_FIELDS: frozenset[str] = frozenset({"customer_name_kana", "customer_name_kanji", "contract_no", "ng_memo"})
 #: Fields of a relay that identify the customer (answers with any are audited).
@@ -273,12 +273,15 @@ def project_relay(record: dict[str, Any], grant: RelayGrant) -> dict[str, Any]:
 
 # --- applications ----------------------------------------------------------------------------
 
-APPLICATION_DETAIL_FIELDS: frozenset[str] = frozenset({"details"})
+#: The applicant's own fields of an application: the customer details it gave and, for an ampere or
+#: customer change, the values before the change (`previous`, requests No.43/52). Seen by the
+#: applicant and the area's T&D (which holds them), never by OCCTO or another retailer.
+APPLICATION_DETAIL_FIELDS: frozenset[str] = frozenset({"details", "previous"})
 
 
 @dataclass(frozen=True)
 class ApplicationGrant:
-    details: bool  # the applicant's customer details (names, phone, service menu, capacity)
+    details: bool  # the applicant's own fields (APPLICATION_DETAIL_FIELDS: customer details, previous values)
     _mint: object = None
 
     def __post_init__(self) -> None:

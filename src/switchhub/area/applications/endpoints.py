@@ -1,38 +1,64 @@
-"""Thin routes of the area's application API (/area/v1/applications…)."""
+"""Thin routes of the area's application API (/area/v1/applications…): one filing route per kind
+of the per-kind table, correction (PATCH), withdrawal, status and the feed."""
 
 from __future__ import annotations
 
-from typing import Annotated
+import hashlib
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from switchhub.area.applications import service
+from switchhub.area.applications.kinds import KINDS
 from switchhub.area.deps import acting_caller
-from switchhub.contract.applications import SwitchEndRequest, SwitchStartRequest, WithdrawRequest
+from switchhub.contract.applications import CorrectionRequest, WithdrawRequest
+from switchhub.contract.headers import IDEMPOTENCY_KEY
 from switchhub.httpkit import parse_body
 from switchhub.kernel.caller import Caller
 from switchhub.kernel.clock import get_clock
 from switchhub.kernel.errors import NotFound
 
 router = APIRouter(prefix="/area/v1")
+Produce = Callable[[AsyncConnection], Awaitable[dict[str, Any]]]
 
 
 def _served(request: Request, spid_or_no: str) -> bool:
     return spid_or_no[:2] in request.app.state.settings.served_areas
 
 
-@router.post("/applications/switch-start")
-async def switch_start(request: Request, caller: Caller = Depends(acting_caller)) -> dict:
-    body = await parse_body(request, SwitchStartRequest)
+async def _changing(request: Request, caller: Caller, produce: Produce, status_code: int = 200) -> JSONResponse:
+    """One transaction for the change and, under the forwarded Idempotency-Key, its stored answer."""
+    key = request.headers.get(IDEMPOTENCY_KEY)
+    digest = hashlib.sha256(request.method.encode() + request.url.path.encode() + await request.body()).hexdigest()
     async with request.app.state.writer.begin() as conn:
-        return await service.file(conn, caller, service.SWITCH_START, body, get_clock().now())
+        replay = await service.once(conn, caller, key, digest, produce)
+        if replay is not None:
+            return JSONResponse(replay[1], status_code=replay[0], headers={"Idempotent-Replayed": "true"})
+        answer = await produce(conn)
+        await service.remember(conn, caller, key, status_code, answer)
+    return JSONResponse(answer, status_code=status_code)
 
 
-@router.post("/applications/switch-end")
-async def switch_end(request: Request, caller: Caller = Depends(acting_caller)) -> dict:
-    body = await parse_body(request, SwitchEndRequest)
-    async with request.app.state.writer.begin() as conn:
-        return await service.file(conn, caller, service.SWITCH_END, body, get_clock().now())
+def _filing_route(kind: str) -> Callable[..., Awaitable[JSONResponse]]:
+    model = KINDS[kind].request
+
+    async def file(request: Request, caller: Caller = Depends(acting_caller)) -> JSONResponse:
+        body = await parse_body(request, model)
+
+        async def produce(conn: AsyncConnection) -> dict[str, Any]:
+            return await service.file(conn, caller, kind, body, get_clock().now())
+
+        return await _changing(request, caller, produce, 201)
+
+    file.__name__ = f"file_{kind.replace('-', '_')}"
+    return file
+
+
+for _kind in KINDS:
+    router.add_api_route(f"/applications/{_kind}", _filing_route(_kind), methods=["POST"], status_code=201)
 
 
 @router.get("/applications/{application_no}")
@@ -43,11 +69,26 @@ async def get_application(application_no: str, request: Request, caller: Caller 
         return await service.status(conn, caller, application_no)
 
 
+@router.patch("/applications/{application_no}")
+async def correct(application_no: str, request: Request, caller: Caller = Depends(acting_caller)) -> JSONResponse:
+    body = await parse_body(request, CorrectionRequest)
+    if not _served(request, application_no):
+        raise NotFound("指定された申込はありません", "No such application")
+
+    async def produce(conn: AsyncConnection) -> dict[str, Any]:
+        return await service.correct(conn, caller, application_no, body, get_clock().now())
+
+    return await _changing(request, caller, produce)
+
+
 @router.post("/applications/{application_no}:withdraw")
-async def withdraw(application_no: str, request: Request, caller: Caller = Depends(acting_caller)) -> dict:
+async def withdraw(application_no: str, request: Request, caller: Caller = Depends(acting_caller)) -> JSONResponse:
     body = await parse_body(request, WithdrawRequest)
-    async with request.app.state.writer.begin() as conn:
+
+    async def produce(conn: AsyncConnection) -> dict[str, Any]:
         return await service.withdraw(conn, caller, application_no, body.reason, get_clock().now())
+
+    return await _changing(request, caller, produce)
 
 
 @router.get("/applications")

@@ -16,7 +16,7 @@ OPEN_STAGES = [s.value for s in ApplicationStage if not s.terminal]
 FEED_LOCK = 7_211_001
 COLUMNS = ("application_no, area, spid, type, stage, applicant_code, received_at, requested_date, effective_date,"
            " payload, relay_no, channel, meter_work, customer_request, matched_with, matching_deadline, reason_code,"
-           " messages, notes, supply_start_date, supply_end_date, meter_replaced_date, counterpart_code, updated_at")
+           " messages, notes, supply_start_date, supply_end_date, meter_replaced_date, counterpart_code, previous, updated_at")
 
 
 async def lock_point(conn: AsyncConnection, spid: str) -> None:
@@ -24,9 +24,16 @@ async def lock_point(conn: AsyncConnection, spid: str) -> None:
     await conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:s))"), {"s": spid})
 
 
+async def lock_point_of(conn: AsyncConnection, application_no: str) -> None:
+    """The point lock of an application's point (execution serialises with filings there)."""
+    await conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(rtrim(spid))) FROM applications"
+                            " WHERE application_no = :no"), {"no": application_no})
+
+
 async def point_state(conn: AsyncConnection, area: str, spid: str, on: date) -> dict[str, Any] | None:
     row = (await conn.execute(text(
         "SELECT p.spid, p.channel, p.contract_status, p.capacity_method, p.reading_day_code, p.meters,"
+        " p.contract_current, p.breaker_remote,"
         " (SELECT s.retailer_code FROM supply_periods s WHERE s.area = p.area AND s.spid = p.spid"
         "   AND s.valid_from <= :on AND (s.valid_to IS NULL OR s.valid_to >= :on) ORDER BY s.valid_from DESC LIMIT 1)"
         "   AS supplier,"
@@ -57,17 +64,23 @@ async def next_number(conn: AsyncConnection, area: str, today: date) -> str:
 async def insert(conn: AsyncConnection, app: dict[str, Any]) -> None:
     await conn.execute(text(
         "INSERT INTO applications (application_no, area, spid, type, stage, applicant_code, received_at,"
-        " requested_date, payload, relay_no, channel, meter_work, customer_request, matching_deadline)"
+        " requested_date, payload, relay_no, channel, meter_work, customer_request, matching_deadline, previous)"
         " VALUES (:application_no, :area, :spid, :type, :stage, :applicant_code, :received_at, :requested_date,"
-        " CAST(:payload AS jsonb), :relay_no, :channel, :meter_work, :customer_request, :matching_deadline)"),
-        {**app, "payload": json.dumps(app["payload"], ensure_ascii=False, default=str)})
+        " CAST(:payload AS jsonb), :relay_no, :channel, :meter_work, :customer_request, :matching_deadline,"
+        " CAST(:previous AS jsonb))"),
+        {**app, "payload": json.dumps(app["payload"], ensure_ascii=False, default=str),
+         "previous": json.dumps(app.get("previous"), ensure_ascii=False, default=str)})
+
+
+JSON_COLUMNS = frozenset({"payload", "previous"})
 
 
 async def update_fields(conn: AsyncConnection, application_no: str, sets: dict[str, Any],
                         message: dict[str, Any] | None = None) -> None:
     """Write the given columns (and append one coded message) to one application."""
-    assignments = ", ".join(f"{k} = :{k}" for k in sets)
-    params = {**sets, "no": application_no}
+    assignments = ", ".join(f"{k} = CAST(:{k} AS jsonb)" if k in JSON_COLUMNS else f"{k} = :{k}" for k in sets)
+    params = {k: json.dumps(v, ensure_ascii=False, default=str) if k in JSON_COLUMNS else v for k, v in sets.items()}
+    params["no"] = application_no
     extra = ""
     if message:
         params["msg"] = json.dumps([message], ensure_ascii=False)
@@ -114,8 +127,10 @@ async def unmatched_pairs(conn: AsyncConnection, limit: int = 100) -> list[tuple
     rows = await conn.execute(text(
         "SELECT s.application_no, e.application_no FROM applications s JOIN applications e"
         " ON e.area = s.area AND e.spid = s.spid AND e.requested_date = s.requested_date"
-        " WHERE s.type = :start AND e.type = :end AND s.stage = ANY(:waiting) AND e.stage = ANY(:waiting) LIMIT :n"),
-        {"n": limit, "start": ApplicationType.SWITCH_START.value, "end": ApplicationType.SWITCH_END.value,
+        " WHERE s.type = ANY(:start) AND e.type = ANY(:end) AND s.stage = ANY(:waiting) AND e.stage = ANY(:waiting)"
+        " LIMIT :n"),
+        {"n": limit, "start": [ApplicationType.SWITCH_START.value, ApplicationType.FIT_SWITCH_START.value],
+         "end": [ApplicationType.SWITCH_END.value, ApplicationType.FIT_SWITCH_END.value],
          "waiting": [ApplicationStage.METER_WORK.value, ApplicationStage.AWAITING_MATCH.value]})
     return [(r[0], r[1]) for r in rows]
 
@@ -155,3 +170,75 @@ async def mark_meter_replaced(conn: AsyncConnection, area: str, spid: str) -> No
         "UPDATE supply_points SET meters = (SELECT jsonb_agg(m || '{\"smart\": true, \"meter_type\": \"1\","
         " \"interval_collectable\": true, \"auto_reading\": true}'::jsonb) FROM jsonb_array_elements(meters) m),"
         " updated_at = now() WHERE area = :area AND spid = :spid"), {"area": area, "spid": spid})
+
+
+async def current_customer(conn: AsyncConnection, area: str, spid: str, on: date) -> dict[str, Any] | None:
+    row = (await conn.execute(text(
+        "SELECT id, name_kana, name_kanji, phone, contact_phone FROM customer_periods WHERE area = :area"
+        " AND spid = :spid AND valid_from <= :on AND (valid_to IS NULL OR valid_to >= :on)"
+        " ORDER BY valid_from DESC LIMIT 1"), {"area": area, "spid": spid, "on": on})).first()
+    return dict(row._mapping) if row else None
+
+
+async def end_customer(conn: AsyncConnection, area: str, spid: str, last_day: date) -> None:
+    """The open customer period ends on `last_day` (one that would start later is cut to nothing)."""
+    await conn.execute(text(
+        "UPDATE customer_periods SET valid_to = GREATEST(:d, valid_from) WHERE area = :area AND spid = :spid"
+        " AND valid_to IS NULL"), {"d": last_day, "area": area, "spid": spid})
+
+
+async def start_customer(conn: AsyncConnection, area: str, spid: str, first_day: date, kana: str, kanji: str,
+                         phone: str, contact_phone: str = "") -> None:
+    await conn.execute(text("INSERT INTO customer_periods (area, spid, name_kana, name_kanji, phone, contact_phone,"
+                            " valid_from) VALUES (:area, :spid, :kana, :kanji, :p, :cp, :d)"),
+                       {"area": area, "spid": spid, "kana": kana, "kanji": kanji, "p": phone, "cp": contact_phone,
+                        "d": first_day})
+
+
+async def update_customer_phone(conn: AsyncConnection, area: str, customer_id: int, phone: str) -> None:
+    await conn.execute(text("UPDATE customer_periods SET phone = :p WHERE area = :area AND id = :id"),
+                       {"p": phone, "area": area, "id": customer_id})
+
+
+POINT_COLUMNS = frozenset({"contract_status", "contract_current", "current_limit_value", "service_menu",
+                           "capacity_method", "contract_capacity", "contract_power"})
+
+
+async def set_point(conn: AsyncConnection, area: str, spid: str, sets: dict[str, Any]) -> None:
+    """Contract fields of the point master changed by an execution (names from POINT_COLUMNS only)."""
+    unknown = set(sets) - POINT_COLUMNS
+    if unknown:
+        raise ValueError(f"not a point contract column: {sorted(unknown)}")
+    assignments = ", ".join(f"{k} = :{k}" for k in sets)
+    await conn.execute(text(f"UPDATE supply_points SET {assignments}, updated_at = now()"
+                            " WHERE area = :area AND spid = :spid"), {**sets, "area": area, "spid": spid})
+
+
+async def mark_meter_removed(conn: AsyncConnection, area: str, spid: str, day: date) -> None:
+    await conn.execute(text(
+        "UPDATE supply_points SET meters = (SELECT coalesce(jsonb_agg(m || jsonb_build_object('removed', true,"
+        " 'removed_date', CAST(:d AS text))), '[]'::jsonb) FROM jsonb_array_elements(meters) m),"
+        " updated_at = now() WHERE area = :area AND spid = :spid"), {"d": day.isoformat(), "area": area, "spid": spid})
+
+
+# -- idempotency of filings, corrections and withdrawals (the hub forwards the caller's key) ------
+
+async def claim_key(conn: AsyncConnection, operator: str, key: str, digest: str) -> bool:
+    """Take (operator, key) in this transaction; False when it exists (a concurrent holder is waited for)."""
+    row = (await conn.execute(text(
+        "INSERT INTO idempotency_keys (operator_code, key, request_hash, status_code, response_body)"
+        " VALUES (:op, :k, :h, 0, '') ON CONFLICT DO NOTHING RETURNING 1"),
+        {"op": operator, "k": key, "h": digest})).first()
+    return row is not None
+
+
+async def stored_answer(conn: AsyncConnection, operator: str, key: str) -> tuple[str, int, bytes] | None:
+    row = (await conn.execute(text(
+        "SELECT request_hash, status_code, response_body FROM idempotency_keys WHERE operator_code = :op AND key = :k"),
+        {"op": operator, "k": key})).first()
+    return (row.request_hash, row.status_code, bytes(row.response_body)) if row else None
+
+
+async def store_answer(conn: AsyncConnection, operator: str, key: str, status: int, body: bytes) -> None:
+    await conn.execute(text("UPDATE idempotency_keys SET status_code = :s, response_body = :b"
+                            " WHERE operator_code = :op AND key = :k"), {"s": status, "b": body, "op": operator, "k": key})

@@ -1,48 +1,46 @@
-"""Switching (P4): switch-start / switch-end filing with the state checks, immediate matching,
-withdrawal, the matching deadline and execution on the switch date.
+"""Applications in the area (P4–P7): one filing path for every kind, correction, withdrawal,
+status and the feed.
 
-Services never commit; endpoints and jobs own the transaction. Every stage change goes
-through `rules.apply`, which also writes the feed entry and the outbox event.
+The filing path reads the per-kind table (kinds.py): the type code from the point's channel,
+field validation (fields.py), the state checks (checks.py), the date (dates.py), then the
+stages: a switch application waits for its counterpart (matching.py); every other type goes
+01 → (03 meter work) → 05 when its date is fixed (job `applications.schedule`) → 06 on the date
+(job `applications.execute`, execution.py). Services never commit; endpoints and jobs own the
+transaction. Every stage change goes through `rules.apply` (history, feed, outbox event).
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
+from pydantic import BaseModel, ValidationError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from switchhub.area.applications import checks, dates, execution, fields, matching, rules
 from switchhub.area.applications import repository as repo
-from switchhub.area.applications import rules
+from switchhub.area.applications.kinds import KINDS, Kind, kind_of_type, request_of
 from switchhub.area.outbox.repository import emit
-from switchhub.contract.applications import SwitchEndRequest, SwitchStartRequest
-from switchhub.contract.events import SwitchCompleted, SwitchMatched, SwitchMatchFailed, SwitchWithdrawn
+from switchhub.contract.applications import CorrectionRequest
+from switchhub.contract.events import SwitchWithdrawn
 from switchhub.db import jobs
-from switchhub.kernel import calendar as cal
+from switchhub.httpkit import validation_issues
 from switchhub.kernel.caller import Caller
 from switchhub.kernel.clock import JST
-from switchhub.kernel.codes import ApplicationStage, ApplicationType, RejectionReason
+from switchhub.kernel.codes import ApplicationStage as S
+from switchhub.kernel.codes import ApplicationType as T
+from switchhub.kernel.codes import RejectionReason
 from switchhub.kernel.errors import Conflict, InputError, IssueCollector, NotFound
 from switchhub.kernel.spid import parse_spid
-from switchhub.kernel.text import validate_phone
 from switchhub.kernel.visibility import application_grant, project_application
 
-SWITCH_START, SWITCH_END = "05", "03"
-AMPERES = (10, 15, 20, 30, 40, 50, 60)
+midnight = matching.midnight
 
 
-def midnight(d: date) -> datetime:
-    return datetime.combine(d, time(0), tzinfo=JST)
-
-
-def _conflict(reason: RejectionReason, app: dict[str, Any], detail_ja: str, detail_en: str) -> Conflict:
-    received = app["received_at"].astimezone(JST).date().isoformat()
-    kind = ApplicationType(app["type"])
-    return Conflict(
-        f"{detail_ja}（{reason.ja}: 申込番号 {app['application_no']}、{kind.ja}、受付日 {received}）",
-        f"{detail_en} ({reason.en}: application {app['application_no']}, {kind.en}, received {received})",
-        code=reason.value, extra={"conflicting_application": {"application_no": app["application_no"],
-                                                              "type": app["type"], "received_date": received}})
+def _not_found() -> NotFound:
+    return NotFound("指定された申込はありません", "No such application")
 
 
 def _point_or_404(point: dict[str, Any] | None) -> dict[str, Any]:
@@ -52,249 +50,223 @@ def _point_or_404(point: dict[str, Any] | None) -> dict[str, Any]:
     return point
 
 
-def _choose_date(area: str, point: dict[str, Any], requested: date | None, customer_request: bool,
-                 meter_work: bool, today: date) -> date:
-    earliest = cal.earliest_switch_date(area, point["channel"], meter_work, today)
-    code = point["reading_day_code"]
-    if requested is None:
-        return cal.reading_dates_on_or_after(area, code, earliest, 1)[0]
-    if requested < earliest:
-        raise InputError.single("switch_date", RejectionReason.DATE_TOO_EARLY.value,
-                                f"スイッチング予定日 {requested} は受付できません。最短の受付可能日は {earliest} です",
-                                f"The switch date {requested} is too early; the earliest allowed date is {earliest}")
-    scheduled = cal.reading_dates_on_or_after(area, code, requested, 1)[0]
-    if scheduled != requested and not customer_request:
-        raise InputError.single("switch_date", "not_reading_day",
-                                f"{requested} は定例検針日ではありません（次の定例検針日は {scheduled}）。"
-                                "定例検針日以外を希望する場合は customer_request を指定してください",
-                                f"{requested} is not a scheduled reading day (next: {scheduled}); set customer_request")
-    return requested
+@dataclass
+class Assessment:
+    """A filing (or a corrected one) that passed every check: what to store."""
+    point: dict[str, Any]
+    type: T
+    date: Any
+    meter_work: bool
+    deadline: Any
+    previous: dict[str, Any] | None
+    warnings: list[dict[str, str]] = field(default_factory=list)
 
 
-def _check_start_fields(req: SwitchStartRequest, point: dict[str, Any]) -> None:
-    issues = IssueCollector()
-    if not req.consent:
-        issues.add("consent", "consent_required", "託送供給等約款への需要者の同意が必要です",
-                   "The customer's consent is required")
-    try:
-        validate_phone(req.customer_phone, "customer_phone")
-    except InputError as exc:
-        issues.extend(exc.errors)
-    channel = point["channel"]
-    if channel == "high":
-        if req.contract_power is None:
-            issues.add("contract_power", "required", "高圧の供給地点では契約電力 (kW) が必要です",
-                       "contract_power is required for high voltage")
-        if req.contract_current is not None:
-            issues.add("contract_current", "channel_mismatch", "高圧の供給地点に契約電流は指定できません",
-                       "contract_current does not apply to high voltage")
-    else:
-        if req.contract_power is not None:
-            issues.add("contract_power", "channel_mismatch", "低圧の供給地点に契約電力は指定できません",
-                       "contract_power applies to high voltage only")
-        if req.capacity_method == "1":
-            if req.contract_current not in AMPERES:
-                issues.add("contract_current", "invalid_value",
-                           f"契約電流は {', '.join(map(str, AMPERES))} A のいずれかです",
-                           f"contract_current must be one of {AMPERES}")
-        elif req.contract_capacity is None:
-            issues.add("contract_capacity", "required", "主開閉器契約では契約容量 (kVA) が必要です",
-                       "contract_capacity is required")
-        if req.capacity_method == "3":
-            issues.add("capacity_method", "channel_mismatch", "実量制は高圧の供給地点のみ指定できます",
-                       "capacity method 3 applies to high voltage only")
-    issues.raise_if_any()
+def _meter_work(base: T, point: dict[str, Any]) -> bool:
+    if base is T.TERMINATION_REMOVAL:
+        return True
+    return base in (T.SWITCH_START, T.SWITCH_END, T.RECONNECTION, T.AMPERE_CHANGE) and not point["smart"]
 
 
-async def _state_checks(conn: AsyncConnection, caller: Caller, point: dict[str, Any], kind: str,
-                        open_apps: list[dict[str, Any]]) -> None:
-    """異動並びチェック and 契約状態チェック for switching (processes.md)."""
-    if point["contract_status"] not in ("1", "4"):
-        raise Conflict(f"契約状態が「契約中」ではないため受付できません（契約状態コード {point['contract_status']}）",
-                       "The point is not under contract", code=RejectionReason.CONTRACT_STATUS.value)
-    for other in open_apps:
-        if other["type"] in ("01", "02", "12", "13"):
-            raise _conflict(RejectionReason.TERMINATION_PENDING, other, "廃止の申込を受付中です",
-                            "A termination is pending")
-    # one open switch pair per point: the same type (matched or not) is named first, so that another
-    # retailer's switch-start is 他社スイッチング申込あり whatever its stage
-    for other in open_apps:
-        if other["type"] == kind:
-            reason = (RejectionReason.OTHER_SWITCH_PENDING
-                      if kind == SWITCH_START and other["applicant_code"] != caller.operator_code
-                      else RejectionReason.CONFLICTING_APPLICATION)
-            raise _conflict(reason, other, "同じ供給地点に受付中の申込があります", "An application is already pending")
-    for other in open_apps:
-        if other["stage"] in ("05", "10"):
-            raise _conflict(RejectionReason.CONFLICTING_APPLICATION, other, "マッチング済みのスイッチング申込があります",
-                            "A matched switch is pending")
-    if kind == SWITCH_END and point["supplier"] != caller.operator_code:
-        raise Conflict("申込者はこの供給地点の現在の小売電気事業者ではありません",
-                       "The applicant does not supply this point", code=RejectionReason.NOT_CURRENT_SUPPLIER.value)
-    if kind == SWITCH_START and point["supplier"] == caller.operator_code:
-        raise Conflict("既に申込者が供給している供給地点です", "The applicant already supplies this point",
-                       code="already_supplier")
+async def _previous(conn: AsyncConnection, base: T, point: dict[str, Any], area: str, spid: str, today: Any
+                    ) -> dict[str, Any] | None:
+    """The current values a change replaces (shown to the applicant: requests No.43/52)."""
+    if base is T.AMPERE_CHANGE:
+        return {"contract_current": point["contract_current"]}
+    if base is T.CUSTOMER_CHANGE:
+        cur = await repo.current_customer(conn, area, spid, today) or {}
+        return {"customer_name_kana": cur.get("name_kana"), "customer_name_kanji": cur.get("name_kanji"),
+                "customer_phone": cur.get("phone"), "contact_phone": cur.get("contact_phone")}
+    return None
 
 
-async def file(conn: AsyncConnection, caller: Caller, kind: str, req: SwitchStartRequest | SwitchEndRequest,
-               now: datetime) -> dict[str, Any]:
-    """File a switch-start (05) or switch-end (03); matches at once when the counterpart is waiting."""
+async def _assess(conn: AsyncConnection, caller: Caller, kind: Kind, req: BaseModel, now: datetime,
+                  exclude: str | None = None) -> Assessment:
+    """Everything a new filing must pass, in the order of statechecks.md; `exclude` is the
+    application being corrected (it does not conflict with itself)."""
     if not caller.is_retailer:
-        raise InputError.single("applicant", "retailer_only", "スイッチング申込は小売電気事業者のみ行えます",
-                                "Only retailers file switching applications")
-    spid = parse_spid(req.spid)
+        raise InputError.single("applicant", "retailer_only", "申込は小売電気事業者のみ行えます",
+                                "Only retailers file applications")
+    spid = parse_spid(getattr(req, "spid"))
     area, today = spid[:2], now.astimezone(JST).date()
     await repo.lock_point(conn, spid)
     point = _point_or_404(await repo.point_state(conn, area, spid, today))
-    if isinstance(req, SwitchStartRequest):
-        _check_start_fields(req, point)
-    open_apps = await repo.open_applications(conn, area, spid)
-    await _state_checks(conn, caller, point, kind, open_apps)
-    meter_work = not point["smart"]
-    switch_date = _choose_date(area, point, req.switch_date, req.customer_request, meter_work, today)
-    deadline = cal.matching_deadline(area, point["channel"], meter_work, switch_date)
-    payload = req.model_dump(mode="json", exclude={"spid", "switch_date", "customer_request", "relay_no"})
-    app = {"application_no": await repo.next_number(conn, area, today), "area": area, "spid": spid, "type": kind,
-           "stage": "01", "applicant_code": caller.operator_code, "received_at": now, "requested_date": switch_date,
-           "payload": payload, "relay_no": req.relay_no, "channel": point["channel"], "meter_work": meter_work,
-           "customer_request": req.customer_request, "matching_deadline": deadline}
+    type_code = kind.type_for(req, point["channel"])
+    base = type_code.base
+    fields.validate(kind.name, req, point)
+    open_apps = [a for a in await repo.open_applications(conn, area, spid) if a["application_no"] != exclude]
+    meter_work = _meter_work(base, point)
+    rule = kind.date_rule_of(base)
+    requested = kind.requested_date(req)
+    when = requested
+    if when is None:
+        pending_end = [a["requested_date"] for a in open_apps if checks.base(a) in checks.TERMINATIONS]
+        # a move-in after a pending move-out starts the day after the termination's date at the earliest
+        not_before = dates.day_after(pending_end[0]) if base is T.RECONNECTION and pending_end else None
+        when = dates.default(rule, area, point, meter_work, today, not_before)
+    checks.run(caller.operator_code, point, type_code, when, open_apps)
+    if requested is not None:
+        # a switch application for its open counterpart's date takes that date as it is (the counterpart,
+        # e.g. a start on a relay's requested date, already stated the customer's request)
+        off_reading_day = getattr(req, "customer_request", False) or (
+            kind.pair and requested in matching.counterpart_dates(type_code, open_apps))
+        dates.check(rule, kind.date_field, area, point, meter_work, requested, off_reading_day, today)
+    deadline = dates.fix_day(rule, area, point["channel"], point["smart"], meter_work, when)
+    previous = await _previous(conn, base, point, area, spid, today)
+    probe = {"application_no": exclude or "", "type": type_code.value, "requested_date": when}
+    warnings = matching.date_warnings(probe, open_apps) if kind.pair else []
+    return Assessment(point, type_code, when, meter_work, deadline, previous, warnings)
+
+
+def _payload(kind: Kind, req: BaseModel) -> dict[str, Any]:
+    return req.model_dump(mode="json", exclude={"spid", kind.date_field, "customer_request", "relay_no"})
+
+
+async def _proceed(conn: AsyncConnection, kind: Kind, app: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """From 01: a switch application waits for (or matches) its counterpart; any other type waits
+    for its date to be fixed, passing 03 when meter work is needed."""
+    if kind.pair:
+        start_needs_work = app["meter_work"] and T(app["type"]).base is T.SWITCH_START
+        app = await rules.apply(conn, app, "arrange_meter_work" if start_needs_work else "accept", actor="system")
+        await jobs.enqueue(conn, matching.DEADLINE_JOB, app["application_no"], matching.deadline_run_at(app),
+                           reschedule=True)
+        await matching.try_match(conn, app, now)
+        return app
+    if app["meter_work"]:
+        app = await rules.apply(conn, app, "arrange_meter_work", actor="system")
+    await jobs.enqueue(conn, execution.SCHEDULE_JOB, app["application_no"], matching.deadline_run_at(app),
+                       reschedule=True)
+    await jobs.enqueue(conn, execution.EXECUTE_JOB, app["application_no"], midnight(app["requested_date"]),
+                       reschedule=True)
+    return app
+
+
+async def file(conn: AsyncConnection, caller: Caller, kind_name: str, req: BaseModel, now: datetime) -> dict[str, Any]:
+    """File an application of any kind (update flag 1)."""
+    kind = KINDS[kind_name]
+    a = await _assess(conn, caller, kind, req, now)
+    spid = parse_spid(getattr(req, "spid"))
+    app = {"application_no": await repo.next_number(conn, spid[:2], now.astimezone(JST).date()), "area": spid[:2],
+           "spid": spid, "type": a.type.value, "stage": S.RECEIVED.value, "applicant_code": caller.operator_code,
+           "received_at": now, "requested_date": a.date, "payload": _payload(kind, req),
+           "relay_no": getattr(req, "relay_no", None), "channel": a.point["channel"], "meter_work": a.meter_work,
+           "customer_request": getattr(req, "customer_request", False), "matching_deadline": a.deadline,
+           "previous": a.previous, "matched_with": None}
     await repo.insert(conn, app)
     app = await rules.apply(conn, app, "receive", actor=caller.user_login, new=True)
-    app = await rules.apply(conn, app, "arrange_meter_work" if meter_work and kind == SWITCH_START else "accept",
-                            actor="system")
-    await jobs.enqueue(conn, "applications.matching_deadline", app["application_no"], midnight(deadline + timedelta(1)))
-    await try_match(conn, app, now)
-    return await status(conn, caller, app["application_no"])
+    await _proceed(conn, kind, app, now)
+    answer = await status(conn, caller, app["application_no"])
+    answer["warnings"] = a.warnings
+    return answer
 
 
-async def try_match(conn: AsyncConnection, app: dict[str, Any], now: datetime) -> bool:
-    """Pair this application with a waiting counterpart for the same point and date (both → 05)."""
-    other_type = SWITCH_END if app["type"] == SWITCH_START else SWITCH_START
-    candidates = [a for a in await repo.open_applications(conn, app["area"], app["spid"])
-                  if a["type"] == other_type and a["stage"] in ("03", "04")
-                  and a["requested_date"] == app["requested_date"]]
-    if not candidates:
-        return False
-    other = candidates[0]
-    start, end = (app, other) if app["type"] == SWITCH_START else (other, app)
-    start = await rules.apply(conn, start, "match", actor="system",
-                              changes={"matched_with": end["application_no"], "counterpart_code": end["applicant_code"]})
-    end = await rules.apply(conn, end, "match", actor="system",
-                            changes={"matched_with": start["application_no"], "counterpart_code": start["applicant_code"],
-                                     "relay_no": end.get("relay_no") or start.get("relay_no")})
-    for a in (start, end):
-        await jobs.cancel(conn, "applications.matching_deadline", a["application_no"], now)
-    await jobs.enqueue(conn, "switch.execute", start["application_no"], midnight(start["requested_date"]),
-                       {"start": start["application_no"], "end": end["application_no"]})
-    await emit(conn, app["area"], SwitchMatched(
-        spid=app["spid"], switch_date=str(start["requested_date"]), relay_no=start.get("relay_no"),
-        start_no=start["application_no"], end_no=end["application_no"],
-        new_retailer=start["applicant_code"], current_retailer=end["applicant_code"]))
-    return True
+def _corrected_request(kind: Kind, app: dict[str, Any], given: dict[str, Any]) -> BaseModel:
+    body = {**request_of(kind, app), **json.loads(json.dumps(given, default=str))}
+    try:
+        return kind.request.model_validate_json(json.dumps(body))
+    except ValidationError as exc:
+        issues = validation_issues(list(exc.errors()))
+        raise InputError(issues[0].message_ja, issues[0].message_en, errors=issues) from None
 
 
-async def sweep(conn: AsyncConnection, now: datetime) -> int:
-    """Recovery: match any pair that is waiting (the at-once path is the normal one)."""
-    matched = 0
-    for start_no, _ in await repo.unmatched_pairs(conn):
-        app = await repo.get(conn, start_no, for_update=True)
-        if app and app["stage"] in ("03", "04") and await try_match(conn, app, now):
-            matched += 1
-    return matched
-
-
-async def matching_deadline_passed(conn: AsyncConnection, application_no: str, now: datetime) -> None:
+async def correct(conn: AsyncConnection, caller: Caller, application_no: str, req: CorrectionRequest,
+                  now: datetime) -> dict[str, Any]:
+    """Update flag 2: the applicant corrects its application before its dates are fixed (05);
+    the corrected application is checked as a new filing would be (itself excluded)."""
     app = await repo.get(conn, application_no, for_update=True)
-    if app is None or app["stage"] not in rules.WAITING_CODES:
-        return
-    app = await rules.apply(conn, app, "reject_matching_deadline", actor="system", message={
-        "code": RejectionReason.MATCHING_DEADLINE.value,
-        "message": f"マッチング期限 {app['matching_deadline']} までに対となる申込がありませんでした"})
-    await emit(conn, app["area"], SwitchMatchFailed(
-        spid=app["spid"], relay_no=app.get("relay_no"), application_no=application_no,
-        reason_code=RejectionReason.MATCHING_DEADLINE.value))
-
-
-async def execute(conn: AsyncConnection, start_no: str, end_no: str, now: datetime) -> None:
-    """On the switch date: the current supply ends the day before, the new one begins; both → 06."""
-    start = await repo.get(conn, start_no, for_update=True)
-    end = await repo.get(conn, end_no, for_update=True)
-    if not start or not end or start["stage"] != "05" or end["stage"] != "05":
-        return
-    day = start["requested_date"]
-    await repo.end_supply(conn, start["area"], start["spid"], end["applicant_code"], day - timedelta(days=1))
-    await repo.start_supply(conn, start["area"], start["spid"], start["applicant_code"], day)
-    p = start["payload"]
-    await repo.change_customer(conn, start["area"], start["spid"], day, p["customer_name_kana"],
-                               p["customer_name_kanji"], p["customer_phone"])
-    replaced = day if start["meter_work"] else None
-    if replaced:
-        await repo.mark_meter_replaced(conn, start["area"], start["spid"])
-    await rules.apply(conn, start, "complete", actor="system",
-                      changes={"effective_date": day, "supply_start_date": day, "meter_replaced_date": replaced})
-    await rules.apply(conn, end, "complete", actor="system",
-                      changes={"effective_date": day, "supply_end_date": day - timedelta(days=1),
-                               "meter_replaced_date": replaced})
-    await emit(conn, start["area"], SwitchCompleted(spid=start["spid"], switch_date=str(day),
-                                                    relay_no=start.get("relay_no"), start_no=start_no, end_no=end_no))
+    if app is None or not caller.is_retailer or app["applicant_code"] != caller.operator_code:
+        raise _not_found()
+    kind = kind_of_type(app["type"])
+    given = req.model_dump(exclude_unset=True)
+    issues = IssueCollector()
+    for name in sorted(set(given) - kind.correctable):
+        issues.add(name, "not_correctable", f"{T(app['type']).ja}の申込では「{name}」は訂正できません",
+                   f"{name} cannot be corrected on this application type")
+    if not given:
+        issues.add("body", "required", "訂正する項目を一つ以上指定してください", "Give at least one field to correct")
+    issues.raise_if_any()
+    if app["stage"] not in rules.WAITING_CODES:
+        raise Conflict(f"受付工程「{S(app['stage']).ja}」の申込は訂正できません（日付確定前のみ）",
+                       "The application can no longer be corrected", code="stage_transition_not_allowed",
+                       extra={"application_no": application_no, "stage": app["stage"]})
+    new_req = _corrected_request(kind, app, given)
+    a = await _assess(conn, caller, kind, new_req, now, exclude=application_no)
+    changes = {"type": a.type.value, "requested_date": a.date, "payload": _payload(kind, new_req),
+               "meter_work": a.meter_work, "customer_request": getattr(new_req, "customer_request", False),
+               "matching_deadline": a.deadline, "previous": a.previous}
+    app = await rules.apply(conn, app, "correct", actor=caller.user_login, changes=changes,
+                            message={"code": "corrected", "message": f"訂正されました: {', '.join(sorted(given))}"})
+    await _proceed(conn, kind, app, now)
+    answer = await status(conn, caller, application_no)
+    answer["warnings"] = a.warnings
+    return answer
 
 
 async def withdraw(conn: AsyncConnection, caller: Caller, application_no: str, reason: str,
                    now: datetime) -> dict[str, Any]:
-    """The applicant withdraws its own application: before matching it is withdrawn (07); after
-    matching the request (10) rejects both applications of the pair (09), recording who asked."""
+    """Update flag 3: before its date is fixed the application is withdrawn (07); after (05) the
+    request (10) rejects it (09) — for a matched switch pair, both — recording who asked."""
     app = await repo.get(conn, application_no, for_update=True)
     if app is None or not caller.is_retailer or app["applicant_code"] != caller.operator_code:
-        raise NotFound("指定された申込はありません", "No such application")
+        raise _not_found()
     if app["stage"] in rules.WAITING_CODES:
         await rules.apply(conn, app, "withdraw", actor=caller.user_login, message={
             "code": "withdrawn", "message": f"申込者により取り消されました: {reason}"})
-        await jobs.cancel(conn, "applications.matching_deadline", application_no, now)
+        await execution.cancel_jobs(conn, app, now)
         return await status(conn, caller, application_no)
-    if app["stage"] != "05":
-        raise Conflict(f"受付工程「{ApplicationStage(app['stage']).ja}」の申込は取り消せません",
+    if app["stage"] != S.MATCHED:
+        raise Conflict(f"受付工程「{S(app['stage']).ja}」の申込は取り消せません",
                        "This application can no longer be withdrawn", code="stage_transition_not_allowed")
-    other = await repo.get(conn, app["matched_with"], for_update=True)
     note = {"code": RejectionReason.WITHDRAWAL_REQUESTED.value,
             "message": f"{caller.operator_code} の取消依頼により却下しました（理由: {reason}）",
             "requested_by": caller.operator_code}
+    other = await repo.get(conn, app["matched_with"], for_update=True) if matching.is_pair(app) else None
     for a in (app, other):
         if a is None:
             continue
         a = await rules.apply(conn, a, "request_withdrawal", actor=caller.user_login)
         await rules.apply(conn, a, "reject_on_withdrawal", actor="system", message=note)
-    start_no = app["application_no"] if app["type"] == SWITCH_START else app["matched_with"]
-    await jobs.cancel(conn, "switch.execute", start_no, now)
-    await emit(conn, app["area"], SwitchWithdrawn(
-        spid=app["spid"], relay_no=app.get("relay_no") or (other or {}).get("relay_no"),
-        requested_by=caller.operator_code, reason=reason,
-        parties=[app["applicant_code"], (other or {}).get("applicant_code")]))
+        await execution.cancel_jobs(conn, a, now)
+    if matching.is_pair(app):
+        await emit(conn, app["area"], SwitchWithdrawn(
+            spid=app["spid"], relay_no=app.get("relay_no") or (other or {}).get("relay_no"),
+            requested_by=caller.operator_code, reason=reason,
+            parties=[app["applicant_code"], (other or {}).get("applicant_code")]))
     return await status(conn, caller, application_no)
+
+
+def _day(value: Any) -> str | None:
+    return str(value) if value else None
 
 
 async def status(conn: AsyncConnection, caller: Caller, application_no: str) -> dict[str, Any]:
     app = await repo.get(conn, application_no)
     grant = application_grant(caller, app["applicant_code"], app["area"]) if app else None
     if app is None or grant is None:
-        raise NotFound("指定された申込はありません", "No such application")
-    stage = ApplicationStage(app["stage"])
+        raise _not_found()
+    stage, kind = S(app["stage"]), T(app["type"])
     out = {
-        "application_no": app["application_no"], "type": app["type"], "type_name": ApplicationType(app["type"]).ja,
+        "application_no": app["application_no"], "type": app["type"], "type_name": kind.ja,
         "spid": app["spid"], "stage": stage.value, "stage_name": stage.ja, "terminal": stage.terminal,
         "applicant_code": app["applicant_code"], "received_at": app["received_at"].astimezone(JST).isoformat(),
-        "switch_date": str(app["requested_date"]) if app["requested_date"] else None,
+        "switch_date": _day(app["requested_date"]) if matching.is_pair(app) else None,
+        "requested_date": _day(app["requested_date"]),
         "customer_request": app["customer_request"], "meter_work": app["meter_work"],
-        "matching_deadline": str(app["matching_deadline"]) if app["matching_deadline"] else None,
+        "matching_deadline": _day(app["matching_deadline"]),
         "matched_with": app["matched_with"], "relay_no": app["relay_no"],
-        "supply_start_date": str(app["supply_start_date"]) if app["supply_start_date"] else None,
-        "supply_end_date": str(app["supply_end_date"]) if app["supply_end_date"] else None,
-        "meter_replaced_date": str(app["meter_replaced_date"]) if app["meter_replaced_date"] else None,
+        "effective_date": _day(app["effective_date"]),
+        "supply_start_date": _day(app["supply_start_date"]),
+        "supply_end_date": _day(app["supply_end_date"]),
+        "meter_replaced_date": _day(app["meter_replaced_date"]),
         "reason_code": app["reason_code"], "notes": app["notes"], "messages": app["messages"],
         "history": [{"seq": h["seq"], "from_stage": h["from_stage"], "to_stage": h["to_stage"], "rule": h["rule"],
                      "reason_code": h["reason_code"], "at": h["at"].astimezone(JST).isoformat()}
                     for h in await repo.history(conn, application_no)],
+        "details": app["payload"],
     }
-    return project_application({**out, "details": app["payload"]}, grant)
+    if app.get("previous") is not None:
+        out["previous"] = app["previous"]
+    return project_application(out, grant)
 
 
 async def feed(conn: AsyncConnection, caller: Caller, area: str, after: int, limit: int) -> dict[str, Any]:
@@ -302,6 +274,39 @@ async def feed(conn: AsyncConnection, caller: Caller, area: str, after: int, lim
     items = [{"seq": r["seq"], "application_no": r["application_no"], "type": r["type"], "spid": r["spid"],
               "from_stage": r["from_stage"], "to_stage": r["to_stage"], "rule": r["rule"],
               "reason_code": r["reason_code"], "at": r["at"].astimezone(JST).isoformat(),
-              "switch_date": str(r["requested_date"]) if r["requested_date"] else None} for r in rows]
+              "switch_date": _day(r["requested_date"]) if matching.is_pair({"type": r["type"]}) else None,
+              "requested_date": _day(r["requested_date"])} for r in rows]
     return {"items": items, "last_seq": items[-1]["seq"] if items else after}
 
+
+# the jobs' and the worker's entry points (tasks.py, worker.py)
+sweep = matching.sweep
+matching_deadline_passed = matching.deadline_passed
+
+
+async def once(conn: AsyncConnection, caller: Caller, key: str | None, digest: str, produce: Any
+               ) -> tuple[int, dict[str, Any]] | None:
+    """Area-side idempotency: the first answer to (operator, key) is stored with the change, in its
+    transaction; a retry (the hub lost the answer) gets it again, another body under the key is 422.
+    Returns the stored (status, answer) for a retry, or None after running `produce(conn)` and
+    storing its (status, answer)."""
+    if not key:
+        return None
+    if len(key) > 200:
+        raise InputError.single("Idempotency-Key", "too_long", "Idempotency-Key は200文字以内で指定してください",
+                                "Idempotency-Key must be at most 200 characters")
+    if await repo.claim_key(conn, caller.operator_code, key, digest):
+        return None
+    stored = await repo.stored_answer(conn, caller.operator_code, key)
+    if stored is None or stored[0] != digest:
+        raise InputError.single("Idempotency-Key", "idempotency_key_reused",
+                                "同じ Idempotency-Key が異なる内容のリクエストに使われています",
+                                "The Idempotency-Key was used with a different request")
+    return stored[1], json.loads(stored[2])
+
+
+async def remember(conn: AsyncConnection, caller: Caller, key: str | None, status_code: int,
+                   answer: dict[str, Any]) -> None:
+    if key:
+        await repo.store_answer(conn, caller.operator_code, key, status_code,
+                                json.dumps(answer, ensure_ascii=False, default=str).encode())

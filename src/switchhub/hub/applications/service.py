@@ -12,23 +12,26 @@ import asyncio
 import base64
 import json
 import logging
+from datetime import date
 from typing import Any
 
+from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from switchhub.contract.applications import SwitchEndRequest, SwitchStartRequest, WithdrawRequest
+from switchhub.contract.applications import REQUESTS, CorrectionRequest, WithdrawRequest
 from switchhub.hub.accounts import permissions
 from switchhub.hub.audit.context import Actor
 from switchhub.hub.audit.repository import write
 from switchhub.hub.gateway.client import AreaClient
 from switchhub.hub.relays import service as relays
 from switchhub.kernel.caller import Caller
+from switchhub.kernel.codes import Area
 from switchhub.kernel.errors import InputError, NotFound, SwitchhubError
 from switchhub.kernel.spid import AREA_CODES, parse_spid
 from switchhub.kernel.visibility import check_application_answer
 
 log = logging.getLogger("switchhub.hub.applications")
-KINDS = ("switch-start", "switch-end")
+KINDS = tuple(REQUESTS)
 
 
 def _not_found() -> NotFound:
@@ -56,29 +59,93 @@ async def _checked(conn: AsyncConnection, actor: Actor, answer: dict[str, Any]) 
 
 
 async def _audit_read(conn: AsyncConnection, actor: Actor, answer: dict[str, Any]) -> None:
-    if "details" in answer:  # the applicant's customer details are personal data
+    personal = [f for f in ("details", "previous") if f in answer]
+    if personal:  # the applicant's customer details (and the values before a change) are personal data
         await write(conn, actor.entry("application.read", resource_type="application",
-                                      resource_ids=[answer["application_no"]], fields=["details"], item_count=1))
+                                      resource_ids=[answer["application_no"]], fields=personal, item_count=1))
 
 
-async def file(conn: AsyncConnection, areas: AreaClient, actor: Actor, kind: str,
-               body: SwitchStartRequest | SwitchEndRequest) -> dict[str, Any]:
-    """File at the point's area; a named relay must be the caller's OK relay and is linked after."""
+def _in_callers_areas(caller: Caller, spid: str) -> None:
+    """A retailer files only in the areas it is registered for (issue 7: M0300 filed in Kansai)."""
+    if caller.is_retailer and spid[:2] not in caller.areas:
+        name = Area(spid[:2]).ja
+        raise InputError.single("spid", "area_not_registered",
+                                f"{name}エリア（{spid[:2]}）の供給地点には申し込めません（登録されていないエリアです）",
+                                f"You are not registered for area {spid[:2]}")
+
+
+def _warning(code: str, ja: str, en: str) -> dict[str, str]:
+    return {"code": code, "message": ja, "message_en": en}
+
+
+async def _file_switch_start(areas: AreaClient, actor: Actor, body: BaseModel, relay_date: date | None
+                             ) -> tuple[dict[str, Any], list[dict[str, str]]]:
+    """A switch-start filed for a relay without a date takes the relay's requested date (the
+    customer's wish, so `customer_request`) when the point allows it, else the earliest reading day."""
+    key = actor.idempotency_key or None
+    if relay_date is None or getattr(body, "switch_date") is not None:
+        return await areas.file_application(actor.caller, "switch-start", body, idempotency_key=key), []
+    try:
+        dated = body.model_copy(update={"switch_date": relay_date, "customer_request": True})
+        return await areas.file_application(actor.caller, "switch-start", dated, idempotency_key=key), []
+    except InputError as exc:
+        if not any(e.field == "switch_date" for e in exc.errors):
+            raise
+        reason = next(e.message_ja for e in exc.errors if e.field == "switch_date")
+        answer = await areas.file_application(actor.caller, "switch-start", body, idempotency_key=key)
+        return answer, [_warning("relay_date_not_allowed",
+                                 f"廃止取次の希望日 {relay_date} は指定できないため、最短の定例検針日 {answer.get('switch_date')}"
+                                 f" で受け付けました（{reason}）",
+                                 f"The relay's date {relay_date} is not allowed; filed for {answer.get('switch_date')}")]
+
+
+async def file(conn: AsyncConnection, areas: AreaClient, actor: Actor, kind: str, body: BaseModel) -> dict[str, Any]:
+    """File an application of any kind at the point's area (update flag 1). A switch-start naming a
+    relay must name the caller's OK relay and is linked after; a switch date that differs from the
+    relay's gets a warning in the answer."""
     caller = actor.caller
     permissions.check(caller, "hub:applications:write")
-    if kind not in KINDS:
+    if kind not in REQUESTS or not isinstance(body, REQUESTS[kind]):
         raise _not_found()
-    spid = parse_spid(body.spid)
-    relay_no = body.relay_no if kind == "switch-start" else None
-    if relay_no:
-        await relays.link_switch_start(conn, caller, relay_no, spid)
-    answer = await areas.file_application(caller, kind, body.model_copy(update={"spid": spid}))
+    spid = parse_spid(getattr(body, "spid"))
+    _in_callers_areas(caller, spid)
+    body = body.model_copy(update={"spid": spid})
+    relay_no = getattr(body, "relay_no", None)
+    warnings: list[dict[str, str]] = []
+    relay_date: date | None = None
+    if kind == "switch-start" and relay_no:
+        relay_date = (await relays.link_switch_start(conn, caller, relay_no, spid))["requested_switch_date"]
+        answer, warnings = await _file_switch_start(areas, actor, body, relay_date)
+    else:
+        if kind == "switch-end" and relay_no:
+            relay_date = await relays.requested_date_for_party(conn, caller, relay_no)
+        answer = await areas.file_application(caller, kind, body, idempotency_key=actor.idempotency_key or None)
     answer = await _checked(conn, actor, answer)
-    if relay_no:
+    if relay_date is not None and answer.get("switch_date") and answer["switch_date"] != str(relay_date) \
+            and not warnings:
+        warnings.append(_warning("relay_date_differs",
+                                 f"スイッチング予定日 {answer['switch_date']} は廃止取次の希望日 {relay_date} と異なります",
+                                 f"The switch date {answer['switch_date']} differs from the relay's date {relay_date}"))
+    answer["warnings"] = [*answer.get("warnings", []), *warnings]
+    if kind == "switch-start" and relay_no:
         await relays.record_switch_start(conn, relay_no, answer["application_no"])
     await write(conn, actor.entry(f"application.{kind}", resource_type="application",
                                   resource_ids=[answer["application_no"]], detail={"spid": spid,
                                                                                   "stage": answer["stage"]}))
+    return answer
+
+
+async def correct(conn: AsyncConnection, areas: AreaClient, actor: Actor, application_no: str,
+                  body: CorrectionRequest) -> dict[str, Any]:
+    """Update flag 2: the applicant corrects its application before its dates are fixed; the area
+    re-checks it as a new filing."""
+    permissions.check(actor.caller, "hub:applications:write")
+    area_of_application(application_no)
+    answer = await areas.correct_application(actor.caller, application_no, body,
+                                             idempotency_key=actor.idempotency_key or None)
+    answer = await _checked(conn, actor, answer)
+    await write(conn, actor.entry("application.correct", resource_type="application", resource_ids=[application_no],
+                                  detail={"fields": sorted(body.model_dump(exclude_unset=True))}))
     return answer
 
 
@@ -96,7 +163,8 @@ async def withdraw(conn: AsyncConnection, areas: AreaClient, actor: Actor, appli
     """Update flag 3: the applicant withdraws (after matching: both of the pair are rejected)."""
     permissions.check(actor.caller, "hub:applications:write")
     area_of_application(application_no)
-    answer = await areas.withdraw_application(actor.caller, application_no, WithdrawRequest(reason=reason))
+    answer = await areas.withdraw_application(actor.caller, application_no, WithdrawRequest(reason=reason),
+                                              idempotency_key=actor.idempotency_key or None)
     answer = await _checked(conn, actor, answer)
     await write(conn, actor.entry("application.withdraw", resource_type="application",
                                   resource_ids=[application_no], detail={"reason": reason}))

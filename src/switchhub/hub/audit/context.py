@@ -25,6 +25,7 @@ class Actor:
     request_id: str = ""
     remote_addr: str = ""
     purpose: str = "switching"
+    idempotency_key: str = ""  # the caller's Idempotency-Key, forwarded to the area with the change
 
     def __post_init__(self) -> None:
         if self.channel not in CHANNELS:
@@ -46,7 +47,7 @@ class Actor:
                      remote_addr=self.remote_addr, **kw)
 
     def with_purpose(self, purpose: str) -> "Actor":
-        return Actor(self.caller, self.channel, self.request_id, self.remote_addr, purpose)
+        return Actor(self.caller, self.channel, self.request_id, self.remote_addr, purpose, self.idempotency_key)
 
 
 def build(action: str, **kw: Any) -> AuditEntry:

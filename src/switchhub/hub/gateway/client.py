@@ -17,7 +17,7 @@ import httpx
 from pydantic import BaseModel
 
 from switchhub.contract.applications import ApplicationAnswer, AreaFeedPage
-from switchhub.contract.headers import caller_headers
+from switchhub.contract.headers import IDEMPOTENCY_KEY, caller_headers
 from switchhub.contract.points import BatchAnswer, PointItem, SearchAnswer
 from switchhub.kernel.caller import Caller
 from switchhub.kernel.codes import Area
@@ -47,14 +47,16 @@ class AreaClient(Protocol):
     def export(self, area: str, caller: Caller, fmt: str, header: bool
                ) -> "AbstractAsyncContextManager[httpx.Response]": ...
 
-    async def file_application(self, caller: Caller, kind: str, body: BaseModel) -> dict[str, Any]: ...
+    async def file_application(self, caller: Caller, kind: str, body: BaseModel, *,
+                               idempotency_key: str | None = None) -> dict[str, Any]: ...
 
     async def application(self, caller: Caller, application_no: str) -> dict[str, Any]: ...
 
-    async def correct_application(self, caller: Caller, application_no: str, body: BaseModel) -> dict[str, Any]: ...
+    async def correct_application(self, caller: Caller, application_no: str, body: BaseModel, *,
+                                  idempotency_key: str | None = None) -> dict[str, Any]: ...
 
-    async def withdraw_application(self, caller: Caller, application_no: str, body: BaseModel
-                                   ) -> dict[str, Any]: ...
+    async def withdraw_application(self, caller: Caller, application_no: str, body: BaseModel, *,
+                                   idempotency_key: str | None = None) -> dict[str, Any]: ...
 
     async def feed(self, area: str, caller: Caller, after: int, limit: int) -> AreaFeedPage: ...
 
@@ -117,23 +119,27 @@ class HttpsAreaClient:
         return self._stream(area, "/area/v1/supply-points:export", caller,
                             params={"area": area, "format": fmt, "header": "true" if header else "false"})
 
-    async def file_application(self, caller: Caller, kind: str, body: BaseModel) -> dict[str, Any]:
+    async def file_application(self, caller: Caller, kind: str, body: BaseModel, *,
+                               idempotency_key: str | None = None) -> dict[str, Any]:
         spid = getattr(body, "spid")
         return _application(await self._call(spid[:2], "POST", f"/area/v1/applications/{kind}", caller,
-                                             json=body.model_dump(mode="json")))
+                                             json=body.model_dump(mode="json"), idempotency_key=idempotency_key))
 
     async def application(self, caller: Caller, application_no: str) -> dict[str, Any]:
         return _application(await self._call(application_no[:2], "GET", f"/area/v1/applications/{application_no}",
                                              caller))
 
-    async def correct_application(self, caller: Caller, application_no: str, body: BaseModel) -> dict[str, Any]:
+    async def correct_application(self, caller: Caller, application_no: str, body: BaseModel, *,
+                                  idempotency_key: str | None = None) -> dict[str, Any]:
         return _application(await self._call(application_no[:2], "PATCH", f"/area/v1/applications/{application_no}",
-                                             caller, json=body.model_dump(mode="json", exclude_unset=True)))
+                                             caller, json=body.model_dump(mode="json", exclude_unset=True),
+                                             idempotency_key=idempotency_key))
 
-    async def withdraw_application(self, caller: Caller, application_no: str, body: BaseModel) -> dict[str, Any]:
+    async def withdraw_application(self, caller: Caller, application_no: str, body: BaseModel, *,
+                                   idempotency_key: str | None = None) -> dict[str, Any]:
         return _application(await self._call(application_no[:2], "POST",
                                              f"/area/v1/applications/{application_no}:withdraw", caller,
-                                             json=body.model_dump(mode="json")))
+                                             json=body.model_dump(mode="json"), idempotency_key=idempotency_key))
 
     async def feed(self, area: str, caller: Caller, after: int, limit: int) -> AreaFeedPage:
         return AreaFeedPage.model_validate(await self._call(area, "GET", "/area/v1/applications", caller,
@@ -142,10 +148,13 @@ class HttpsAreaClient:
     # -- transport ------------------------------------------------------------------------------
 
     async def _call(self, area: str, method: str, path: str, caller: Caller, *, params: dict | None = None,
-                    json: Any = None) -> Any:
+                    json: Any = None, idempotency_key: str | None = None) -> Any:
         client = self._client(area)
+        headers = caller_headers(caller)
+        if idempotency_key:  # the area stores the first answer under the caller's key (retry after a lost answer)
+            headers[IDEMPOTENCY_KEY] = idempotency_key
         try:  # httpx's timeouts bound each step (connect, TLS, read); cancelling mid-handshake leaks sockets
-            resp = await client.request(method, path, params=params, json=json, headers=caller_headers(caller))
+            resp = await client.request(method, path, params=params, json=json, headers=headers)
         except httpx.TimeoutException as exc:
             raise _timeout(area) from exc
         except httpx.HTTPError as exc:

@@ -22,6 +22,7 @@ from switchhub.hub.accounts import repository as accounts
 from switchhub.hub.audit.context import Actor
 from switchhub.hub.audit.repository import write
 from switchhub.hub.gateway.client import AreaClient
+from switchhub.hub.inbox import repository as inbox_repo
 from switchhub.hub.notify.publish import publish
 from switchhub.hub.relays import repository as repo
 from switchhub.hub.relays import rules
@@ -250,8 +251,9 @@ async def expire(conn: AsyncConnection, relay_no: str, rule: str, now: datetime)
     await _event(conn, "relay.expired", relay, now)
 
 
-async def link_switch_start(conn: AsyncConnection, caller: Caller, relay_no: str, spid: str) -> None:
-    """Check before filing a switch-start that names a relay: the caller's own OK relay for that point.
+async def link_switch_start(conn: AsyncConnection, caller: Caller, relay_no: str, spid: str) -> dict[str, Any]:
+    """Check before filing a switch-start that names a relay: the caller's own OK relay for that point;
+    returns the relay (its requested date is the start's default date).
 
     The relay stays locked until the filing's transaction ends, so two filings cannot both use it."""
     relay = await repo.get(conn, relay_no, for_update=True)
@@ -264,6 +266,15 @@ async def link_switch_start(conn: AsyncConnection, caller: Caller, relay_no: str
     if relay["status"] != RelayStatus.DECIDED_OK:
         raise Conflict(f"廃止取次が「{RelayStatus(relay['status']).ja}」のためスイッチング開始を申し込めません",
                        "The relay is not decided OK", code="relay_not_ok")
+    return relay
+
+
+async def requested_date_for_party(conn: AsyncConnection, caller: Caller, relay_no: str) -> date | None:
+    """The relay's requested switch date when the caller is one of its retailers (else None)."""
+    relay = await repo.get(conn, relay_no)
+    if relay is None or relay_grant(caller, relay["new_retailer"], relay["current_retailer"]) is None:
+        return None
+    return relay["requested_switch_date"]
 
 
 async def record_switch_start(conn: AsyncConnection, relay_no: str, application_no: str) -> None:
@@ -339,6 +350,8 @@ async def _answer(conn: AsyncConnection, caller: Caller, relay_no: str) -> dict[
     if relay is None or grant is None:
         raise _not_found()
     out = _public(relay)
+    if relay["switch_start_no"]:  # the linked start's date, as its area last reported it (issue 7)
+        out["switch_start_date"] = await inbox_repo.requested_date_of(conn, relay["area"], relay["switch_start_no"])
     out["history"] = [{**h, "at": h["at"].astimezone(JST).isoformat()} for h in await repo.history(conn, relay_no)]
     return project_relay(out, grant)
 
