@@ -46,12 +46,15 @@ C_TERM, C_SWITCH, C_OTHER_SW, C_SAME = "termination_pending", "switch_pending", 
     "conflicting_application"
 C_STATUS, C_SUPPLIER = "contract_status", "not_current_supplier"
 
-# Second application at an ACTIVE point supplied by M0300 while the first is open (processes.md):
+# Second application at an ACTIVE point supplied by M0300 while the first is open (processes.md).
+# A reconnection filed without a date while a termination is pending takes the earliest date after
+# the termination's (move-out then move-in, P5), so it is accepted; with a date on or before the
+# termination's it is refused (test_reconnection_only_after_the_pending_termination_date).
 OPEN_ACTIVE: dict[str, dict[str, str]] = {
     #          01        02        03         04         05         05other     06        07
-    "01": {"01": C_SAME, "02": C_SAME, "03": C_TERM, "04": C_TERM, "05": C_TERM, "05other": C_TERM,
+    "01": {"01": C_SAME, "02": C_SAME, "03": C_TERM, "04": ACCEPTED, "05": C_TERM, "05other": C_TERM,
            "06": ACCEPTED, "07": ACCEPTED},
-    "02": {"01": C_SAME, "02": C_SAME, "03": C_TERM, "04": C_TERM, "05": C_TERM, "05other": C_TERM,
+    "02": {"01": C_SAME, "02": C_SAME, "03": C_TERM, "04": ACCEPTED, "05": C_TERM, "05other": C_TERM,
            "06": ACCEPTED, "07": ACCEPTED},
     "03": {"01": C_SWITCH, "02": C_SWITCH, "03": C_SAME, "04": C_STATUS, "05": ACCEPTED, "05other": ACCEPTED,
            "06": ACCEPTED, "07": ACCEPTED},
@@ -104,6 +107,7 @@ def _points(world, vacant: bool, n: int) -> list[str]:
     movers A0001/A0002 are registered in every area)."""
     where = ("p.contract_status = '2'" if vacant else
              "p.area = '03' AND p.contract_status = '1' AND p.capacity_method = '1'"
+             " AND p.contract_current IS DISTINCT FROM 40"  # the ampere change below asks for 40 A
              " AND p.meters @> '[{\"smart\": true}]' AND EXISTS (SELECT 1 FROM supply_periods s"
              " WHERE s.area = p.area AND s.spid = p.spid AND s.valid_to IS NULL AND s.retailer_code = 'M0300')")
     rows = execute(area_template_url(world),
