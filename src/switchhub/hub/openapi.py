@@ -50,12 +50,11 @@ def _error_responses() -> dict[str, Any]:
 def _body_models(app: FastAPI) -> dict[tuple[str, str], type]:
     """(path, method) → the model a route parses with `json_body`."""
     out: dict[tuple[str, str], type] = {}
-    for route in (r for router in app.state.api_routers for r in router.routes):
-        if isinstance(route, APIRoute):
-            for dep in route.dependant.dependencies:
-                model = getattr(dep.call, "body_model", None)
-                if model is not None:
-                    out.update({(route.path, m.lower()): model for m in route.methods})
+    for route in _api_routes(app):
+        for dep in route.dependant.dependencies:
+            model = getattr(dep.call, "body_model", None)
+            if model is not None:
+                out.update({(route.path, m.lower()): model for m in route.methods})
     return out
 
 
@@ -72,6 +71,26 @@ def _add_bodies(schema: dict[str, Any], models: dict[tuple[str, str], type]) -> 
             "application/json": {"schema": {"$ref": f"#/components/schemas/{model.__name__}"}}}}
 
 
+def _api_routes(app: FastAPI) -> list[APIRoute]:
+    return [r for router in app.state.api_routers for r in router.routes
+            if isinstance(r, APIRoute) and r.include_in_schema]
+
+
+def _name_operations(schema: dict[str, Any], app: FastAPI) -> None:
+    """operationId = the route function's name (`get_relay`, `decide` …), prefixed with its tag where
+    two share a name (`relays_withdraw`, `applications_withdraw`): a generated client's methods."""
+    routes = _api_routes(app)
+    counts: dict[str, int] = {}
+    for route in routes:
+        counts[route.name] = counts.get(route.name, 0) + 1
+    for route in routes:
+        name = route.name if counts[route.name] == 1 else f"{route.tags[0]}_{route.name}".replace("-", "_")
+        for method in route.methods:
+            operation = schema["paths"].get(route.path, {}).get(method.lower())
+            if operation is not None:
+                operation["operationId"] = name
+
+
 def build_openapi(app: FastAPI, server_url: str) -> dict[str, Any]:
     schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
     schema["paths"] = {p: v for p, v in schema["paths"].items() if p.startswith("/api/v1/")}
@@ -82,6 +101,7 @@ def build_openapi(app: FastAPI, server_url: str) -> dict[str, Any]:
     for name in ("HTTPValidationError", "ValidationError"):
         components["schemas"].pop(name, None)
     _add_bodies(schema, _body_models(app))
+    _name_operations(schema, app)
     components["securitySchemes"] = {
         "bearer": {"type": "http", "scheme": "bearer", "description": "shk_… API credential"},
         "mutualTLS": {"type": "mutualTLS", "description": "registered API client certificate"},
