@@ -24,6 +24,7 @@ from switchhub.kernel.codes import (
     SupplyMethod,
 )
 from switchhub.kernel.spid import SPID_DOC
+from switchhub.kernel.visibility import Relationship
 
 Spid = Annotated[str, Field(description="供給地点特定番号", json_schema_extra=SPID_DOC)]
 
@@ -97,6 +98,30 @@ class SupplyPoint(BaseModel):
     contact_phone: str | None = Field(default=None, description="連絡先電話番号（供給者のみ）")
     current_retailer_code: str | None = Field(default=None, description="現小売事業者コード（供給者のみ）")
     current_retailer_name: str | None = Field(default=None, description="現小売事業者名（供給者のみ）")
+
+
+class PointAnswer(BaseModel):
+    """The area's answer to a lookup (and each item of a batch): the caller's relationship to the point
+    and the point with the fields that relationship grants. The JSON of `PointItem`, typed for the
+    published contract (the hub parses it as `PointItem` and checks every field again)."""
+    model_config = ConfigDict(extra="forbid")
+    relationship: Relationship = Field(description="照会者と供給地点の関係（表示項目を決める）")
+    point: SupplyPoint
+
+
+class BatchPointsAnswer(BaseModel):
+    """The JSON of `BatchAnswer`: points found (in request order) and spids not found here."""
+    model_config = ConfigDict(extra="forbid")
+    items: list[PointAnswer]
+    not_found: list[Spid]
+
+
+class SearchPointsAnswer(BaseModel):
+    """The JSON of `SearchAnswer`: public fields only, meter numbers masked unless searched by one."""
+    model_config = ConfigDict(extra="forbid")
+    total: int = Field(description="該当件数（最大100）")
+    truncated: bool = Field(description="100件を超えた")
+    items: list[SupplyPoint]
 
 
 class PointItem(BaseModel):

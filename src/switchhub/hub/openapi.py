@@ -13,7 +13,8 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
 
-PROBLEM = "application/problem+json"
+from switchhub.openapikit import PROBLEM_SCHEMAS, add_request_bodies, problem_answers
+
 ERRORS = {
     "400": "リクエストの形式が正しくありません (bad request)",
     "401": "APIクレデンシャルがない・正しくない (credential missing or invalid)",
@@ -26,49 +27,13 @@ ERRORS = {
     "503": "一般送配電事業者のシステムに接続できない (area system unavailable)",
     "504": "一般送配電事業者のシステムが応答しない (area system timeout)",
 }
-SCHEMAS: dict[str, Any] = {
-    "FieldIssue": {"type": "object", "required": ["field", "code", "message"], "properties": {
-        "field": {"type": "string"}, "code": {"type": "string"}, "message": {"type": "string"}}},
-    "Problem": {"type": "object", "required": ["type", "status", "title", "detail", "code"],
-                "additionalProperties": True, "description": "RFC 9457 problem details with a stable `code`",
-                "properties": {
-                    "type": {"type": "string"}, "status": {"type": "integer"}, "title": {"type": "string"},
-                    "detail": {"type": "string"}, "code": {"type": "string"}, "request_id": {"type": "string"},
-                    "errors": {"type": "array", "items": {"$ref": "#/components/schemas/FieldIssue"}}}},
-}
 RATE_HEADERS = {name: {"description": text, "schema": {"type": "integer"}} for name, text in (
     ("RateLimit-Limit", "bucket size"), ("RateLimit-Remaining", "requests left now"),
     ("RateLimit-Reset", "seconds until the bucket is full again"))}
 
 
 def _error_responses() -> dict[str, Any]:
-    return {code: {"description": text, "headers": RATE_HEADERS,
-                   "content": {PROBLEM: {"schema": {"$ref": "#/components/schemas/Problem"}}}}
-            for code, text in ERRORS.items()}
-
-
-def _body_models(app: FastAPI) -> dict[tuple[str, str], type]:
-    """(path, method) → the model a route parses with `json_body`."""
-    out: dict[tuple[str, str], type] = {}
-    for route in _api_routes(app):
-        for dep in route.dependant.dependencies:
-            model = getattr(dep.call, "body_model", None)
-            if model is not None:
-                out.update({(route.path, m.lower()): model for m in route.methods})
-    return out
-
-
-def _add_bodies(schema: dict[str, Any], models: dict[tuple[str, str], type]) -> None:
-    components = schema["components"]["schemas"]
-    for (path, method), model in models.items():
-        operation = schema["paths"].get(path, {}).get(method)
-        if operation is None:
-            continue
-        body = model.model_json_schema(ref_template="#/components/schemas/{model}")
-        components.update(body.pop("$defs", {}))
-        components[model.__name__] = body
-        operation["requestBody"] = {"required": True, "content": {
-            "application/json": {"schema": {"$ref": f"#/components/schemas/{model.__name__}"}}}}
+    return problem_answers(ERRORS, RATE_HEADERS)
 
 
 def _api_routes(app: FastAPI) -> list[APIRoute]:
@@ -97,10 +62,10 @@ def build_openapi(app: FastAPI, server_url: str) -> dict[str, Any]:
     schema["openapi"] = "3.1.0"
     schema["servers"] = [{"url": server_url}]
     components = schema.setdefault("components", {})
-    components.setdefault("schemas", {}).update(SCHEMAS)
+    components.setdefault("schemas", {}).update(PROBLEM_SCHEMAS)
     for name in ("HTTPValidationError", "ValidationError"):
         components["schemas"].pop(name, None)
-    _add_bodies(schema, _body_models(app))
+    add_request_bodies(schema, _api_routes(app))
     _name_operations(schema, app)
     components["securitySchemes"] = {
         "bearer": {"type": "http", "scheme": "bearer", "description": "shk_… API credential"},

@@ -11,6 +11,9 @@ from switchhub.kernel.codes import Area, NgReason, RelayDecision, RelayReason, R
 from switchhub.kernel.spid import SPID_DOC
 
 Timestamp = Annotated[str, Field(json_schema_extra={"format": "date-time"})]
+#: not a closed list: a failed match carries the reason code of the application that failed it
+REASON_DOC = (f"理由コード: {', '.join(m.value for m in RelayReason)}; マッチング不成立では申込の理由コード"
+              " (e.g. matching_deadline)")
 
 
 class RelayRegistration(BaseModel):
@@ -57,7 +60,7 @@ class RelayHistoryEntry(BaseModel):
     from_status: RelayStatus | None
     to_status: RelayStatus
     rule: str
-    reason_code: RelayReason | None
+    reason_code: str | None = Field(description=REASON_DOC)
     actor: str = Field(description="操作した利用者（または system）")
     detail: dict[str, Any]
     at: Timestamp
@@ -81,7 +84,7 @@ class RelaySummary(BaseModel):
     contact_name: str
     contact_phone: str
     status: RelayStatus = Field(description="廃止取次ステータス")
-    status_reason: RelayReason | Literal[""] = Field(description="ステータスの理由（登録直後は空）")
+    status_reason: str = Field(description=REASON_DOC + "（登録直後は空）")
     decision: RelayDecision | None = Field(description="判断 01 OK / 02 NG")
     decision_staff: str | None
     ng_reasons: list[NgReason] = Field(description="NG理由")
