@@ -35,8 +35,10 @@ SPID_PATTERN = "(0[1-9]|10)[0-9]{20}"  # domain.md: 22 digits, area code 01–10
 CODE_FIELDS = {"area", "channel", "contract_form", "capacity_method", "supply_method", "disconnection_method",
                "contract_status", "meter_type", "service_menu", "status", "decision", "ng_reasons", "kind",
                "from_status", "to_status", "reason_code", "status_reason", "purpose", "type"}
-#: not code lists: an HTTP status, the problem type URI, the audit log's free purpose text
-NOT_CODES = {"Problem.status", "Problem.type", "BatchFailure.status", "AuditRecord.purpose"}
+#: not code lists: an HTTP status, the problem type URI, the audit log's free purpose text, and a relay's
+#: reason, which on a failed match is the reason code of the application that failed it (an area's code)
+NOT_CODES = {"Problem.status", "Problem.type", "BatchFailure.status", "AuditRecord.purpose",
+             "RelaySummary.status_reason", "Relay.status_reason", "RelayHistoryEntry.reason_code"}
 
 
 def _resolve(spec: dict, schema: dict) -> dict:
