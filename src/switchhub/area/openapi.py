@@ -19,7 +19,7 @@ from switchhub.openapikit import PROBLEM_SCHEMAS, add_request_bodies, problem_an
 
 TITLE = "switchhub area contract (一般送配電事業者システム連携 /area/v1)"
 VERSION = "1.0.0"
-DESCRIPTION = """The interface every T&D system (一般送配電事業者システム) offers the switchhub hub.
+DESCRIPTION = """The interface every T&D system (一般送配電事業者システム) offers the hub of switchhub.
 
 * Only the hub calls it, over mutual TLS with the hub's client certificate; anyone else is refused (403).
 * The hub names the acting operator and user in the `X-Switchhub-*` headers; the T&D system applies
@@ -78,7 +78,7 @@ def build_area_openapi(routers: Any, server_url: str | None = None) -> dict[str,
             "application/json": {"schema": {"$ref": "#/components/schemas/AreaEventBatch"}}}},
         "responses": {"200": {"description": "受け付けた（重複は無視）"}}}}}
     schema["components"]["securitySchemes"] = {
-        "hubCertificate": {"type": "mutualTLS", "description": "the switchhub hub's client certificate"}}
+        "hubCertificate": {"type": "mutualTLS", "description": "the hub's client certificate"}}
     schema["security"] = [{"hubCertificate": []}]
     for route in routes:
         for method in route.methods:
