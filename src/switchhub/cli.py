@@ -1,4 +1,4 @@
-"""`switchhub` command line: demo | hub | area | worker | db | certs | credentials | generate | status."""
+"""`switchhub` command line: demo | hub | area | worker | db | certs | credentials | contract | generate | status."""
 
 from __future__ import annotations
 
@@ -16,9 +16,11 @@ app = typer.Typer(help="switchhub — スイッチング支援システム", no_
 db_app = typer.Typer(help="データベース (migrations)", no_args_is_help=True)
 certs_app = typer.Typer(help="開発用認証局とクライアント証明書", no_args_is_help=True)
 cred_app = typer.Typer(help="APIクレデンシャル", no_args_is_help=True)
+contract_app = typer.Typer(help="ハブと一般送配電事業者システムの連携仕様 (hub ↔ T&D contract)", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(certs_app, name="certs")
 app.add_typer(cred_app, name="credentials")
+app.add_typer(contract_app, name="contract")
 console = Console(soft_wrap=True)
 
 
@@ -94,6 +96,17 @@ def credentials_issue(user: str = typer.Option(..., help="APIユーザのユー�
     from switchhub.demo import issue_token
 
     console.print(asyncio.run(issue_token(_settings(), user)))
+
+
+@contract_app.command("openapi")
+def contract_openapi(server: str = typer.Option("", help="servers[] に入れるエリアシステムのURL (optional)")) -> None:
+    """Print the area contract's OpenAPI 3.1 document (/area/v1) for grid operators with their own system."""
+    import json
+
+    from switchhub.area.app import contract_routers
+    from switchhub.area.openapi import build_area_openapi
+
+    typer.echo(json.dumps(build_area_openapi(contract_routers(), server or None), ensure_ascii=False, indent=2))
 
 
 @app.command("status")

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from switchhub.area.applications.endpoints import router as applications_router
 from switchhub.area.identity import HubOnlyMiddleware
+from switchhub.area.openapi import build_area_openapi
 from switchhub.area.points.endpoints import router as points_router
 from switchhub.config import Settings
 from switchhub.db.engine import lookup_reader
@@ -24,6 +26,11 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         await engine.dispose()
 
 
+def contract_routers() -> tuple[APIRouter, ...]:
+    """The routers of `/area/v1`: the hub ↔ T&D contract (its OpenAPI document is built from them)."""
+    return (points_router, applications_router)
+
+
 def create_area_app(settings: Settings, engine: AsyncEngine) -> FastAPI:
     app = FastAPI(title="switchhub area system", version="1", openapi_url="/area/v1/openapi.json", docs_url=None,
                   redoc_url=None, lifespan=_lifespan)
@@ -33,8 +40,17 @@ def create_area_app(settings: Settings, engine: AsyncEngine) -> FastAPI:
     app.state.search_reader = engine.execution_options(isolation_level="AUTOCOMMIT")
     app.state.writer = lookup_reader(engine, autocommit=False)  # applications: equality lookups only
     install_error_handlers(app)
-    app.include_router(points_router)
-    app.include_router(applications_router)
+    app.state.contract_routers = contract_routers()
+    for router in app.state.contract_routers:
+        app.include_router(router)
+
+    def openapi() -> dict[str, Any]:
+        """The contract document (`/area/v1/openapi.json`, behind the hub-only gate like every route)."""
+        if not app.openapi_schema:
+            app.openapi_schema = build_area_openapi(app.state.contract_routers)
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict:

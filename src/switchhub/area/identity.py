@@ -16,6 +16,8 @@ from switchhub.tlsserver import client_cert_from_scope
 
 log = logging.getLogger("switchhub.area.identity")
 OPEN_PATHS = ("/healthz",)
+#: the contract document: the hub's certificate only, no acting operator needed to read it
+CONTRACT_DOCUMENT = "/area/v1/openapi.json"
 
 
 class HubOnlyMiddleware:
@@ -36,7 +38,7 @@ class HubOnlyMiddleware:
             return
         headers = {k.decode("latin-1"): v.decode("utf-8", "replace") for k, v in scope["headers"]}
         caller = caller_from_headers(headers)
-        if caller is None and scope["path"].startswith("/area/v1/"):
+        if caller is None and scope["path"].startswith("/area/v1/") and scope["path"] != CONTRACT_DOCUMENT:
             await _refuse(send, 400, "acting_operator_required", "操作する事業者が指定されていません")
             return
         scope.setdefault("state", {})["caller"] = caller
@@ -46,7 +48,8 @@ class HubOnlyMiddleware:
 async def _refuse(send: Send, status: int, code: str, message: str) -> None:
     import json
 
-    body = json.dumps({"status": status, "code": code, "title": message, "detail": message},
+    body = json.dumps({"type": f"https://switchhub.example/problems/{code}", "status": status, "code": code,
+                       "title": message, "detail": message},
                       ensure_ascii=False).encode()
     await send({"type": "http.response.start", "status": status,
                 "headers": [(b"content-type", b"application/problem+json"), (b"content-length", str(len(body)).encode())]})

@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from switchhub.kernel.codes import ApplicationStage, ApplicationType
 from switchhub.kernel.spid import SPID_DOC
 
 SPID = Field(max_length=40, description="供給地点特定番号", json_schema_extra=SPID_DOC)
@@ -142,8 +143,8 @@ FilingRequest = (TerminationRequest | SwitchEndRequest | ReconnectionRequest | S
 
 class HistoryEntry(BaseModel):
     seq: int
-    from_stage: str | None
-    to_stage: str
+    from_stage: ApplicationStage | None
+    to_stage: ApplicationStage
     rule: str
     reason_code: str | None = None
     at: str
@@ -154,10 +155,10 @@ class ApplicationAnswer(BaseModel):
     not see are absent (the applicant's customer `details` for a T&D's or the helpdesk's view)."""
     model_config = ConfigDict(extra="allow")
     application_no: str
-    type: str = Field(description="申込種別 (domain.md)")
+    type: ApplicationType = Field(description="申込種別 (domain.md)")
     type_name: str
-    spid: str
-    stage: str = Field(description="受付工程")
+    spid: str = Field(description="供給地点特定番号", json_schema_extra=SPID_DOC)
+    stage: ApplicationStage = Field(description="受付工程")
     stage_name: str
     terminal: bool
     applicant_code: str
@@ -185,10 +186,10 @@ class ApplicationAnswer(BaseModel):
 class FeedItem(BaseModel):
     seq: int
     application_no: str
-    type: str
-    spid: str
-    from_stage: str | None
-    to_stage: str
+    type: ApplicationType
+    spid: str = Field(description="供給地点特定番号", json_schema_extra=SPID_DOC)
+    from_stage: ApplicationStage | None
+    to_stage: ApplicationStage
     rule: str
     reason_code: str | None = None
     at: str

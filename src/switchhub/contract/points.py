@@ -6,17 +6,122 @@ at the hub), so its fields are open here; the hub's API publishes the field list
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from switchhub.kernel.codes import (
+    ApplicationType,
+    Area,
+    CapacityMethod,
+    Channel,
+    ContractForm,
+    ContractStatus,
+    DisconnectionMethod,
+    MeterType,
+    ServiceMenu,
+    SupplyMethod,
+)
 from switchhub.kernel.spid import SPID_DOC
+from switchhub.kernel.visibility import Relationship
+
+Spid = Annotated[str, Field(description="供給地点特定番号", json_schema_extra=SPID_DOC)]
 
 
 class BatchGetRequest(BaseModel):
     model_config = ConfigDict(strict=True, extra="forbid")
     spids: list[Annotated[str, Field(max_length=40, json_schema_extra=SPID_DOC)]] = Field(
         min_length=1, max_length=1000, description="供給地点特定番号（最大1,000件）")
+
+
+class Meter(BaseModel):
+    """計器情報 (fields in the order the area stores them)."""
+    model_config = ConfigDict(extra="forbid")
+    smart: bool = Field(description="スマートメーター")
+    meter_no: str = Field(description="計器番号（検索結果では下3桁以外を * で伏せる）")
+    meter_type: MeterType = Field(description="計器種別")
+    auto_reading: bool = Field(description="自動検針可")
+    interval_collectable: bool = Field(description="30分値取得可")
+
+
+class PendingApplication(BaseModel):
+    """異動申込受付情報: an open application at the point."""
+    model_config = ConfigDict(extra="forbid")
+    type: ApplicationType = Field(description="申込種別")
+    received_date: dt.date = Field(description="受付日")
+
+
+class SupplyPoint(BaseModel):
+    """設備情報 (domain.md): every field the hub may answer, in answer order. Which of them are present
+    depends on the caller (kernel.visibility): public fields for every retailer, supplier fields only
+    for the current supplier and the area's T&D. Absent fields are not sent (never null-filled);
+    tso-only fields never leave the area through the hub."""
+    model_config = ConfigDict(extra="forbid")
+    spid: Spid | None = None
+    area: Area | None = Field(default=None, description="エリアコード")
+    channel: Channel | None = Field(default=None, description="low 低圧 / high 高圧 / low_fit 低圧FIT電源")
+    postcode: str | None = Field(default=None, description="郵便番号")
+    prefecture: str | None = Field(default=None, description="都道府県")
+    city: str | None = Field(default=None, description="市区町村")
+    town: str | None = Field(default=None, description="町域")
+    block: str | None = Field(default=None, description="番地")
+    building: str | None = Field(default=None, description="建物名")
+    room: str | None = Field(default=None, description="部屋番号")
+    island_flag: bool | None = Field(default=None, description="離島ユニバーサルサービス対象")
+    contract_form: ContractForm | None = Field(default=None, description="契約形態")
+    capacity_method: CapacityMethod | None = Field(default=None, description="契約決定方法")
+    contract_current: int | None = Field(default=None, description="契約電流 (A)")
+    contract_capacity: float | None = Field(default=None, description="契約容量 (kVA)")
+    current_upper_limit: int | None = Field(default=None, description="電流上限値 (A)")
+    current_limit_value: int | None = Field(default=None, description="電流制限値 (A)")
+    ampere_breaker: bool | None = Field(default=None, description="アンペアブレーカ有無")
+    breaker_remote: bool | None = Field(default=None, description="アンペアブレーカ遠隔切替可")
+    minimum_charge: bool | None = Field(default=None, description="最低料金適用")
+    power_factor: int | None = Field(default=None, description="力率 (%)")
+    flat_rate_lamp: str | None = Field(default=None, description="定額電灯情報")
+    meters: list[Meter] | None = Field(default=None, description="計器情報")
+    pole_no: str | None = Field(default=None, description="引込柱番号")
+    supply_method: SupplyMethod | None = Field(default=None, description="供給方式")
+    disconnection_method: DisconnectionMethod | None = Field(default=None, description="廃止措置方法")
+    reading_day_code: str | None = Field(default=None, pattern=r"^[0-9]{2}$", description="基本検針日（検針日コード）")
+    next_reading_date: dt.date | None = Field(default=None, description="次回実検針日")
+    next_but_one_reading_date: dt.date | None = Field(default=None, description="次々回実検針日")
+    past_new_extension_dates: list[dt.date] | None = Field(default=None, description="過去新増設年月日")
+    contract_status: ContractStatus | None = Field(default=None, description="契約状態")
+    pending_applications: list[PendingApplication] | None = Field(default=None, description="異動申込受付情報")
+    service_menu: ServiceMenu | None = Field(default=None, description="接続送電サービスメニュー（供給者のみ）")
+    contract_power: float | None = Field(default=None, description="契約電力 (kW)（供給者のみ）")
+    customer_name_kana: str | None = Field(default=None, description="需要者氏名（カナ）（供給者のみ）")
+    customer_name_kanji: str | None = Field(default=None, description="需要者氏名（漢字）（供給者のみ）")
+    customer_phone: str | None = Field(default=None, description="需要者電話番号（供給者のみ）")
+    contact_phone: str | None = Field(default=None, description="連絡先電話番号（供給者のみ）")
+    current_retailer_code: str | None = Field(default=None, description="現小売事業者コード（供給者のみ）")
+    current_retailer_name: str | None = Field(default=None, description="現小売事業者名（供給者のみ）")
+
+
+class PointAnswer(BaseModel):
+    """The area's answer to a lookup (and each item of a batch): the caller's relationship to the point
+    and the point with the fields that relationship grants. The JSON of `PointItem`, typed for the
+    published contract (the hub parses it as `PointItem` and checks every field again)."""
+    model_config = ConfigDict(extra="forbid")
+    relationship: Relationship = Field(description="照会者と供給地点の関係（表示項目を決める）")
+    point: SupplyPoint
+
+
+class BatchPointsAnswer(BaseModel):
+    """The JSON of `BatchAnswer`: points found (in request order) and spids not found here."""
+    model_config = ConfigDict(extra="forbid")
+    items: list[PointAnswer]
+    not_found: list[Spid]
+
+
+class SearchPointsAnswer(BaseModel):
+    """The JSON of `SearchAnswer`: public fields only, meter numbers masked unless searched by one."""
+    model_config = ConfigDict(extra="forbid")
+    total: int = Field(description="該当件数（最大100）")
+    truncated: bool = Field(description="100件を超えた")
+    items: list[SupplyPoint]
 
 
 class PointItem(BaseModel):

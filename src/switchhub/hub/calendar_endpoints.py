@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query
 
+from switchhub.hub.calendar_schemas import ReadingCalendar
 from switchhub.hub.deps import require
 from switchhub.kernel import calendar as cal
 from switchhub.kernel.caller import Caller
@@ -16,7 +17,7 @@ router = APIRouter(prefix="/api/v1", tags=["calendar"])
 
 
 @router.get("/areas/{area}/reading-calendar", summary="定例検針日カレンダー (reading-day calendar of an area)",
-             openapi_extra={"x-interface-ids": ["SH_READING_CALENDAR"]})
+             response_model=ReadingCalendar, openapi_extra={"x-interface-ids": ["SH_READING_CALENDAR"]})
 async def reading_calendar(
     area: Annotated[str, Path(pattern=r"^(0[1-9]|10)$")],
     year: Annotated[int | None, Query(ge=2016, le=2100)] = None,

@@ -6,9 +6,9 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import Request
+from fastapi import Depends, Header, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
@@ -17,13 +17,26 @@ from switchhub.kernel.caller import Caller
 from switchhub.kernel.errors import Conflict, InputError, SwitchhubError
 
 Producer = Callable[[], Awaitable[Any]]
+MAX_KEY_LENGTH = 200
+
+
+def _declared_key(key: Annotated[str, Header(
+        alias="Idempotency-Key", json_schema_extra={"maxLength": MAX_KEY_LENGTH},
+        description="再送しても一度だけ処理されるためのキー（7日間保持）。同じキー・同じ内容なら最初の応答を返し、"
+                    "同じキーで内容が異なれば422 (the same key and body returns the first answer)")] = "") -> str:
+    return key
+
+
+#: Route dependency that declares the `Idempotency-Key` header of a route answered through
+#: `idempotent` (the header itself is read and checked there, with its Japanese field message).
+IDEMPOTENCY_KEY = Depends(_declared_key)
 
 
 async def idempotent(request: Request, caller: Caller, produce: Producer, status_code: int = 200) -> JSONResponse:
     key = request.headers.get("idempotency-key")
     if not key:
         return JSONResponse(await produce(), status_code=status_code)
-    if len(key) > 200:
+    if len(key) > MAX_KEY_LENGTH:
         raise InputError.single("Idempotency-Key", "too_long", "Idempotency-Key は200文字以内で指定してください",
                                 "Idempotency-Key must be at most 200 characters")
     digest = hashlib.sha256(request.method.encode() + request.url.path.encode() + await request.body()).hexdigest()

@@ -13,7 +13,8 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
 
-PROBLEM = "application/problem+json"
+from switchhub.openapikit import PROBLEM_SCHEMAS, add_request_bodies, problem_answers
+
 ERRORS = {
     "400": "リクエストの形式が正しくありません (bad request)",
     "401": "APIクレデンシャルがない・正しくない (credential missing or invalid)",
@@ -26,50 +27,33 @@ ERRORS = {
     "503": "一般送配電事業者のシステムに接続できない (area system unavailable)",
     "504": "一般送配電事業者のシステムが応答しない (area system timeout)",
 }
-SCHEMAS: dict[str, Any] = {
-    "FieldIssue": {"type": "object", "required": ["field", "code", "message"], "properties": {
-        "field": {"type": "string"}, "code": {"type": "string"}, "message": {"type": "string"}}},
-    "Problem": {"type": "object", "required": ["type", "status", "title", "detail", "code"],
-                "additionalProperties": True, "description": "RFC 9457 problem details with a stable `code`",
-                "properties": {
-                    "type": {"type": "string"}, "status": {"type": "integer"}, "title": {"type": "string"},
-                    "detail": {"type": "string"}, "code": {"type": "string"}, "request_id": {"type": "string"},
-                    "errors": {"type": "array", "items": {"$ref": "#/components/schemas/FieldIssue"}}}},
-}
 RATE_HEADERS = {name: {"description": text, "schema": {"type": "integer"}} for name, text in (
     ("RateLimit-Limit", "bucket size"), ("RateLimit-Remaining", "requests left now"),
     ("RateLimit-Reset", "seconds until the bucket is full again"))}
 
 
 def _error_responses() -> dict[str, Any]:
-    return {code: {"description": text, "headers": RATE_HEADERS,
-                   "content": {PROBLEM: {"schema": {"$ref": "#/components/schemas/Problem"}}}}
-            for code, text in ERRORS.items()}
+    return problem_answers(ERRORS, RATE_HEADERS)
 
 
-def _body_models(app: FastAPI) -> dict[tuple[str, str], type]:
-    """(path, method) → the model a route parses with `json_body`."""
-    out: dict[tuple[str, str], type] = {}
-    for route in (r for router in app.state.api_routers for r in router.routes):
-        if isinstance(route, APIRoute):
-            for dep in route.dependant.dependencies:
-                model = getattr(dep.call, "body_model", None)
-                if model is not None:
-                    out.update({(route.path, m.lower()): model for m in route.methods})
-    return out
+def _api_routes(app: FastAPI) -> list[APIRoute]:
+    return [r for router in app.state.api_routers for r in router.routes
+            if isinstance(r, APIRoute) and r.include_in_schema]
 
 
-def _add_bodies(schema: dict[str, Any], models: dict[tuple[str, str], type]) -> None:
-    components = schema["components"]["schemas"]
-    for (path, method), model in models.items():
-        operation = schema["paths"].get(path, {}).get(method)
-        if operation is None:
-            continue
-        body = model.model_json_schema(ref_template="#/components/schemas/{model}")
-        components.update(body.pop("$defs", {}))
-        components[model.__name__] = body
-        operation["requestBody"] = {"required": True, "content": {
-            "application/json": {"schema": {"$ref": f"#/components/schemas/{model.__name__}"}}}}
+def _name_operations(schema: dict[str, Any], app: FastAPI) -> None:
+    """operationId = the route function's name (`get_relay`, `decide` …), prefixed with its tag where
+    two share a name (`relays_withdraw`, `applications_withdraw`): a generated client's methods."""
+    routes = _api_routes(app)
+    counts: dict[str, int] = {}
+    for route in routes:
+        counts[route.name] = counts.get(route.name, 0) + 1
+    for route in routes:
+        name = route.name if counts[route.name] == 1 else f"{route.tags[0]}_{route.name}".replace("-", "_")
+        for method in route.methods:
+            operation = schema["paths"].get(route.path, {}).get(method.lower())
+            if operation is not None:
+                operation["operationId"] = name
 
 
 def build_openapi(app: FastAPI, server_url: str) -> dict[str, Any]:
@@ -78,10 +62,11 @@ def build_openapi(app: FastAPI, server_url: str) -> dict[str, Any]:
     schema["openapi"] = "3.1.0"
     schema["servers"] = [{"url": server_url}]
     components = schema.setdefault("components", {})
-    components.setdefault("schemas", {}).update(SCHEMAS)
+    components.setdefault("schemas", {}).update(PROBLEM_SCHEMAS)
     for name in ("HTTPValidationError", "ValidationError"):
         components["schemas"].pop(name, None)
-    _add_bodies(schema, _body_models(app))
+    add_request_bodies(schema, _api_routes(app))
+    _name_operations(schema, app)
     components["securitySchemes"] = {
         "bearer": {"type": "http", "scheme": "bearer", "description": "shk_… API credential"},
         "mutualTLS": {"type": "mutualTLS", "description": "registered API client certificate"},

@@ -14,15 +14,23 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from switchhub.area.applications import service
 from switchhub.area.applications.kinds import KINDS
 from switchhub.area.deps import acting_caller
-from switchhub.contract.applications import CorrectionRequest, WithdrawRequest
+from switchhub.contract.applications import (
+    ApplicationAnswer,
+    AreaFeedPage,
+    CorrectionRequest,
+    WithdrawRequest,
+)
 from switchhub.contract.headers import IDEMPOTENCY_KEY
-from switchhub.httpkit import parse_body
+from switchhub.httpkit import json_body
 from switchhub.kernel.caller import Caller
 from switchhub.kernel.clock import get_clock
 from switchhub.kernel.errors import NotFound
 
-router = APIRouter(prefix="/area/v1")
+router = APIRouter(prefix="/area/v1", tags=["applications"])
 Produce = Callable[[AsyncConnection], Awaitable[dict[str, Any]]]
+# The answers go out as the service built them; the contract's models document them.
+ANSWER = {200: {"model": ApplicationAnswer, "description": "the application as the caller may see it"}}
+FILED = {201: {"model": ApplicationAnswer, "description": "the application as filed"}}
 
 
 def _served(request: Request, spid_or_no: str) -> bool:
@@ -45,8 +53,8 @@ async def _changing(request: Request, caller: Caller, produce: Produce, status_c
 def _filing_route(kind: str) -> Callable[..., Awaitable[JSONResponse]]:
     model = KINDS[kind].request
 
-    async def file(request: Request, caller: Caller = Depends(acting_caller)) -> JSONResponse:
-        body = await parse_body(request, model)
+    async def file(request: Request, caller: Caller = Depends(acting_caller),
+                   body: Any = json_body(model)) -> JSONResponse:
 
         async def produce(conn: AsyncConnection) -> dict[str, Any]:
             return await service.file(conn, caller, kind, body, get_clock().now())
@@ -58,10 +66,11 @@ def _filing_route(kind: str) -> Callable[..., Awaitable[JSONResponse]]:
 
 
 for _kind in KINDS:
-    router.add_api_route(f"/applications/{_kind}", _filing_route(_kind), methods=["POST"], status_code=201)
+    router.add_api_route(f"/applications/{_kind}", _filing_route(_kind), methods=["POST"], status_code=201,
+                         summary=f"{KINDS[_kind].types[0].ja}の申込", response_model=None, responses=FILED)
 
 
-@router.get("/applications/{application_no}")
+@router.get("/applications/{application_no}", summary="業務処理状況確認", response_model=None, responses=ANSWER)
 async def get_application(application_no: str, request: Request, caller: Caller = Depends(acting_caller)) -> dict:
     if not _served(request, application_no):
         raise NotFound("指定された申込はありません", "No such application")
@@ -69,9 +78,10 @@ async def get_application(application_no: str, request: Request, caller: Caller 
         return await service.status(conn, caller, application_no)
 
 
-@router.patch("/applications/{application_no}")
-async def correct(application_no: str, request: Request, caller: Caller = Depends(acting_caller)) -> JSONResponse:
-    body = await parse_body(request, CorrectionRequest)
+@router.patch("/applications/{application_no}", summary="申込の訂正（更新フラグ 2）", response_model=None,
+              responses=ANSWER)
+async def correct(application_no: str, request: Request, caller: Caller = Depends(acting_caller),
+                  body: CorrectionRequest = json_body(CorrectionRequest)) -> JSONResponse:
     if not _served(request, application_no):
         raise NotFound("指定された申込はありません", "No such application")
 
@@ -81,9 +91,10 @@ async def correct(application_no: str, request: Request, caller: Caller = Depend
     return await _changing(request, caller, produce)
 
 
-@router.post("/applications/{application_no}:withdraw")
-async def withdraw(application_no: str, request: Request, caller: Caller = Depends(acting_caller)) -> JSONResponse:
-    body = await parse_body(request, WithdrawRequest)
+@router.post("/applications/{application_no}:withdraw", summary="申込の取消（更新フラグ 3）", response_model=None,
+             responses=ANSWER)
+async def withdraw(application_no: str, request: Request, caller: Caller = Depends(acting_caller),
+                   body: WithdrawRequest = json_body(WithdrawRequest)) -> JSONResponse:
 
     async def produce(conn: AsyncConnection) -> dict[str, Any]:
         return await service.withdraw(conn, caller, application_no, body.reason, get_clock().now())
@@ -91,7 +102,8 @@ async def withdraw(application_no: str, request: Request, caller: Caller = Depen
     return await _changing(request, caller, produce)
 
 
-@router.get("/applications")
+@router.get("/applications", summary="異動申込の変更一覧（フィード）", response_model=None,
+            responses={200: {"model": AreaFeedPage, "description": "changes after `after`"}})
 async def feed(request: Request, area: Annotated[str, Query(pattern=r"^(0[1-9]|10)$")],
                after: Annotated[int, Query(ge=0)] = 0,
                limit: Annotated[int, Query(ge=1, le=1000)] = 100, caller: Caller = Depends(acting_caller)) -> dict:

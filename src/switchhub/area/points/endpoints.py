@@ -8,28 +8,37 @@ from collections.abc import AsyncIterator
 from datetime import date
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import StreamingResponse
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from switchhub.area.deps import acting_caller, area_conn, search_conn, today
 from switchhub.area.points import service
 from switchhub.contract.points import BatchGetRequest as BatchRequest
+from switchhub.contract.points import BatchPointsAnswer, PointAnswer, SearchPointsAnswer
 from switchhub.httpkit import FastJSONResponse
 from switchhub.kernel.caller import Caller
 from switchhub.kernel.errors import Forbidden, NotFound
-from switchhub.kernel.spid import parse_spid
+from switchhub.kernel.spid import SPID_DOC, parse_spid
 
-router = APIRouter(prefix="/area/v1")
+router = APIRouter(prefix="/area/v1", tags=["supply-points"])
+# Answers are sent as built (the hot path); the declared models are the contract's JSON of them.
+EXPORT_ANSWER = {200: {"description": "gzip: CSV (UTF-8) or NDJSON of the caller's own points", "content": {
+    "application/gzip": {"schema": {"type": "string", "contentMediaType": "application/gzip",
+                                    "contentEncoding": "binary"}}}, "headers": {
+    "X-Row-Count": {"description": "行数", "schema": {"type": "integer"}},
+    "X-Export-Fields": {"description": "列（カンマ区切り）", "schema": {"type": "string"}},
+    "X-Export-Media-Type": {"description": "展開後の形式 (text/csv or application/x-ndjson)",
+                            "schema": {"type": "string"}}}}}
 
 
 def _served(request: Request, spid: str) -> bool:
     return spid[:2] in request.app.state.settings.served_areas
 
 
-@router.get("/supply-points/{spid}")
+@router.get("/supply-points/{spid}", summary="設備情報照会", response_model=PointAnswer)
 async def get_point(
-    spid: str, request: Request, caller: Caller = Depends(acting_caller),
+    spid: Annotated[str, Path(json_schema_extra=SPID_DOC)], request: Request, caller: Caller = Depends(acting_caller),
     conn: AsyncConnection = Depends(area_conn), on: date = Depends(today),
 ) -> FastJSONResponse:
     spid = parse_spid(spid)
@@ -38,7 +47,7 @@ async def get_point(
     return FastJSONResponse(await service.lookup(conn, caller, spid, on))
 
 
-@router.post("/supply-points:batch-get")
+@router.post("/supply-points:batch-get", summary="設備情報一括照会", response_model=BatchPointsAnswer)
 async def batch_get(
     body: BatchRequest, request: Request, caller: Caller = Depends(acting_caller),
     conn: AsyncConnection = Depends(area_conn), on: date = Depends(today),
@@ -48,7 +57,7 @@ async def batch_get(
     return FastJSONResponse({"items": items, "not_found": missing})
 
 
-@router.get("/supply-points")
+@router.get("/supply-points", summary="供給地点特定番号検索", response_model=SearchPointsAnswer)
 async def search(
     request: Request,
     area: Annotated[str, Query(pattern=r"^(0[1-9]|10)$")],
@@ -70,7 +79,8 @@ async def search(
     return FastJSONResponse(await service.search(conn, caller, q, on, offset=offset, limit=limit))
 
 
-@router.get("/supply-points:export")
+@router.get("/supply-points:export", summary="自社供給地点一括取得", response_class=StreamingResponse,
+            responses=EXPORT_ANSWER)
 async def export(
     request: Request, area: Annotated[str, Query(pattern=r"^(0[1-9]|10)$")],
     format: Literal["csv", "ndjson"] = "csv", header: bool = True,

@@ -5,10 +5,16 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
-from pydantic import BaseModel, ConfigDict, Field
 
 from switchhub.httpkit import json_body
 from switchhub.hub.accounts import repository, service
+from switchhub.hub.accounts.schemas import (
+    CredentialRevoked,
+    Me,
+    OperatorList,
+    PasswordChange,
+    PasswordChanged,
+)
 from switchhub.hub.deps import actor_of, require, tx
 from switchhub.kernel.caller import Caller
 from switchhub.kernel.clock import get_clock
@@ -16,14 +22,8 @@ from switchhub.kernel.clock import get_clock
 router = APIRouter(prefix="/api/v1", tags=["accounts"])
 
 
-class PasswordChange(BaseModel):
-    model_config = ConfigDict(strict=True, extra="forbid")
-    current_password: str = Field(min_length=1, max_length=256)
-    new_password: str = Field(min_length=1, max_length=256)
-
-
 @router.get("/me", summary="利用者情報 (who am I, my rate limit, my certificate)",
-            openapi_extra={"x-interface-ids": ["SH_ME"]})
+            response_model=Me, openapi_extra={"x-interface-ids": ["SH_ME"]})
 async def me(request: Request, caller: Caller = Depends(require("hub:me:read"))) -> dict:
     cert = request.state.cert
     limits = request.app.state.rate_limits
@@ -41,7 +41,7 @@ async def me(request: Request, caller: Caller = Depends(require("hub:me:read")))
 
 
 @router.post("/me/password", summary="パスワードの変更 (change my password)",
-             openapi_extra={"x-interface-ids": ["SH_PASSWORD_CHANGE"]})
+             response_model=PasswordChanged, openapi_extra={"x-interface-ids": ["SH_PASSWORD_CHANGE"]})
 async def change_password(request: Request, caller: Caller = Depends(require("hub:me:password")),
                           body: PasswordChange = json_body(PasswordChange)) -> dict:
     async with tx(request) as conn:
@@ -50,7 +50,8 @@ async def change_password(request: Request, caller: Caller = Depends(require("hu
     return {"changed": True}
 
 
-@router.get("/operators", summary="事業者一覧 (operator list)", openapi_extra={"x-interface-ids": ["IS_30110"]})
+@router.get("/operators", summary="事業者一覧 (operator list)", response_model=OperatorList,
+            openapi_extra={"x-interface-ids": ["IS_30110"]})
 async def operators(request: Request,
                     kind: Literal["occto", "retailer", "tso"] | None = None,
                     area: Annotated[str | None, Query(pattern=r"^(0[1-9]|10)$")] = None,
@@ -65,7 +66,7 @@ async def operators(request: Request,
 
 
 @router.post("/me/credentials/{key_id}:revoke", summary="APIクレデンシャルの失効 (revoke one of my operator's credentials)",
-             openapi_extra={"x-interface-ids": ["SH_CREDENTIAL_REVOKE"]})
+             response_model=CredentialRevoked, openapi_extra={"x-interface-ids": ["SH_CREDENTIAL_REVOKE"]})
 async def revoke(key_id: str, request: Request, caller: Caller = Depends(require("hub:credentials:revoke"))) -> dict:
     async with tx(request) as conn:
         return await service.revoke_credential(conn, actor_of(request, caller), key_id, get_clock().now())

@@ -10,8 +10,9 @@ from pydantic import BaseModel
 from switchhub.contract.applications import REQUESTS, ApplicationAnswer, CorrectionRequest, WithdrawRequest
 from switchhub.httpkit import json_body
 from switchhub.hub.applications import service
+from switchhub.hub.applications.schemas import FeedAnswer
 from switchhub.hub.deps import actor_of, require, tx
-from switchhub.hub.idempotency import idempotent
+from switchhub.hub.idempotency import IDEMPOTENCY_KEY, idempotent
 from switchhub.kernel.caller import Caller
 from switchhub.kernel.spid import parse_spid
 
@@ -56,12 +57,12 @@ def _filing_route(kind: str):  # noqa: ANN202 - FastAPI reads the signature
 for _kind, (_summary, _ids) in FILINGS.items():
     router.add_api_route(f"/applications/{_kind}", _filing_route(_kind), methods=["POST"], status_code=201,
                          summary=_summary, response_model=ApplicationAnswer, response_model_exclude_unset=True,
-                         responses={201: {"model": ApplicationAnswer}},
+                         responses={201: {"model": ApplicationAnswer}}, dependencies=[IDEMPOTENCY_KEY],
                          openapi_extra={"x-interface-ids": _ids})
 
 
 @router.patch("/applications/{application_no}", summary="申込の訂正 (correction, update flag 2)",
-              response_model=ApplicationAnswer, response_model_exclude_unset=True,
+              response_model=ApplicationAnswer, response_model_exclude_unset=True, dependencies=[IDEMPOTENCY_KEY],
               openapi_extra={"x-interface-ids": [_id for _, ids in FILINGS.values() for _id in ids]})
 async def correct(application_no: str, request: Request, caller: Caller = Depends(require("hub:applications:write")),
                   body: CorrectionRequest = json_body(CorrectionRequest)):
@@ -86,7 +87,7 @@ async def get_application(application_no: str, request: Request,
 
 
 @router.post("/applications/{application_no}:withdraw", summary="申込の取消 (withdrawal, update flag 3)",
-             response_model=ApplicationAnswer, response_model_exclude_unset=True,
+             response_model=ApplicationAnswer, response_model_exclude_unset=True, dependencies=[IDEMPOTENCY_KEY],
              openapi_extra={"x-interface-ids": [_id for _, ids in FILINGS.values() for _id in ids]})
 async def withdraw(application_no: str, request: Request,
                    caller: Caller = Depends(require("hub:applications:write")),
@@ -101,7 +102,7 @@ async def withdraw(application_no: str, request: Request,
 
 
 @router.get("/applications", summary="異動申込一括取得 (applications feed from a cursor)",
-            openapi_extra={"x-interface-ids": ["IF_11110", "IF_K11110", "IF_F11110"]})
+            response_model=FeedAnswer, openapi_extra={"x-interface-ids": ["IF_11110", "IF_K11110", "IF_F11110"]})
 async def feed(request: Request, cursor: Annotated[str, Query(max_length=400)] = "",
                limit: Annotated[int, Query(ge=1, le=1000)] = 100,
                caller: Caller = Depends(require("hub:applications:read"))) -> dict:

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 
 from switchhub.hub.audit import repository
+from switchhub.hub.audit.schemas import AuditPage
 from switchhub.hub.deps import require
 from switchhub.kernel.caller import Caller
 
@@ -14,7 +15,7 @@ router = APIRouter(prefix="/api/v1", tags=["audit"])
 
 
 @router.get("/audit-records", summary="アクセスログ（自社分。広域機関は全事業者）",
-            openapi_extra={"x-interface-ids": ["SH_AUDIT_LOG"]})
+            response_model=AuditPage, openapi_extra={"x-interface-ids": ["SH_AUDIT_LOG"]})
 async def audit_records(request: Request, action: Annotated[str, Query(max_length=80)] = "",
                         operator_code: Annotated[str, Query(max_length=5)] = "",
                         page: Annotated[int, Query(ge=1, le=10000)] = 1,

@@ -14,7 +14,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any, Protocol
 
 import httpx
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from switchhub.contract.applications import ApplicationAnswer, AreaFeedPage
 from switchhub.contract.headers import IDEMPOTENCY_KEY, caller_headers
@@ -187,8 +187,14 @@ class HttpsAreaClient:
 
 def _application(body: Any) -> dict[str, Any]:
     """An application answer checked against the contract; extra fields are kept so that the hub's
-    visibility re-check sees everything the area sent."""
-    ApplicationAnswer.model_validate(body)
+    visibility re-check sees everything the area sent. An answer outside the contract (an unknown
+    type or stage, a missing field) is the area's failure, answered as that area unavailable."""
+    try:
+        ApplicationAnswer.model_validate(body)
+    except ValidationError as exc:
+        raise AreaUnavailable("一般送配電事業者システムの応答が契約（インタフェース仕様）と一致しません",
+                              "The area system answered outside the contract",
+                              code="area_contract_violation", extra={"problems": len(exc.errors())}) from None
     return body
 
 

@@ -5,11 +5,19 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request
-from pydantic import BaseModel, ConfigDict, Field
 
 from switchhub.httpkit import json_body
 from switchhub.hub.deps import actor_of, require, tx
 from switchhub.hub.notify import service
+from switchhub.hub.notify.schemas import (
+    DeliveryPage,
+    Subscription,
+    SubscriptionInput,
+    SubscriptionList,
+    WebhookCreated,
+    WebhookInput,
+    WebhookList,
+)
 from switchhub.hub.notify.urlpolicy import WebhookPolicy
 from switchhub.kernel.caller import Caller
 
@@ -24,24 +32,8 @@ def webhook_policy(request: Request) -> WebhookPolicy:
                                        getattr(request.app.state, "webhook_resolver", None))
 
 
-EVENT_KIND_DOC = {"enum": sorted(service.EVENT_KINDS)}
-
-
-class WebhookInput(BaseModel):
-    model_config = ConfigDict(strict=True, extra="forbid")
-    url: str = Field(min_length=8, max_length=500, description="https:// の公開アドレス（内部アドレスは不可）",
-                     json_schema_extra={"format": "uri", "pattern": "^https://"})
-    event_kinds: list[Annotated[str, Field(json_schema_extra=EVENT_KIND_DOC)]] = Field(
-        default_factory=list, max_length=20, description="空: すべてのイベント")
-
-
-class SubscriptionInput(BaseModel):
-    model_config = ConfigDict(strict=True, extra="forbid")
-    email: str = Field(min_length=3, max_length=200, json_schema_extra={"format": "email"})
-    event_kind: str = Field(max_length=60, json_schema_extra=EVENT_KIND_DOC)
-
-
-@router.get("/webhooks", summary="Webhook一覧", openapi_extra={"x-interface-ids": ["SH_WEBHOOKS"]})
+@router.get("/webhooks", summary="Webhook一覧", response_model=WebhookList,
+            openapi_extra={"x-interface-ids": ["SH_WEBHOOKS"]})
 async def list_webhooks(request: Request, caller: Caller = Depends(require(MANAGE))) -> dict:
     async with tx(request) as conn:
         items = await service.list_webhooks(conn, caller)
@@ -49,7 +41,7 @@ async def list_webhooks(request: Request, caller: Caller = Depends(require(MANAG
 
 
 @router.post("/webhooks", status_code=201, summary="Webhookの登録（署名用シークレットはこの応答でのみ表示）",
-             openapi_extra={"x-interface-ids": ["SH_WEBHOOKS"]})
+             response_model=WebhookCreated, openapi_extra={"x-interface-ids": ["SH_WEBHOOKS"]})
 async def create_webhook(request: Request, caller: Caller = Depends(require(MANAGE)),
                          body: WebhookInput = json_body(WebhookInput)) -> dict:
     hook = await service.check_webhook(body.url, body.event_kinds, webhook_policy(request))
@@ -64,7 +56,8 @@ async def delete_webhook(webhook_id: RowId, request: Request, caller: Caller = D
         await service.delete_owned(conn, actor_of(request, caller), "webhooks", webhook_id)
 
 
-@router.get("/subscriptions", summary="メール通知の購読一覧", openapi_extra={"x-interface-ids": ["SH_SUBSCRIPTIONS"]})
+@router.get("/subscriptions", summary="メール通知の購読一覧", response_model=SubscriptionList,
+            openapi_extra={"x-interface-ids": ["SH_SUBSCRIPTIONS"]})
 async def list_subscriptions(request: Request, caller: Caller = Depends(require(MANAGE))) -> dict:
     async with tx(request) as conn:
         items = await service.list_subscriptions(conn, caller)
@@ -72,7 +65,7 @@ async def list_subscriptions(request: Request, caller: Caller = Depends(require(
 
 
 @router.post("/subscriptions", status_code=201, summary="メール通知の購読",
-             openapi_extra={"x-interface-ids": ["SH_SUBSCRIPTIONS"]})
+             response_model=Subscription, openapi_extra={"x-interface-ids": ["SH_SUBSCRIPTIONS"]})
 async def create_subscription(request: Request, caller: Caller = Depends(require(MANAGE)),
                               body: SubscriptionInput = json_body(SubscriptionInput)) -> dict:
     async with tx(request) as conn:
@@ -88,7 +81,8 @@ async def delete_subscription(subscription_id: RowId, request: Request,
         await service.delete_owned(conn, actor_of(request, caller), "subscriptions", subscription_id)
 
 
-@router.get("/notifications/deliveries", summary="通知の配信ログ", openapi_extra={"x-interface-ids": ["SH_DELIVERIES"]})
+@router.get("/notifications/deliveries", summary="通知の配信ログ", response_model=DeliveryPage,
+            openapi_extra={"x-interface-ids": ["SH_DELIVERIES"]})
 async def deliveries(request: Request, page: Annotated[int, Query(ge=1, le=10000)] = 1,
                      per_page: Annotated[int, Query(ge=1, le=100)] = 20,
                      caller: Caller = Depends(require(MANAGE))) -> dict:

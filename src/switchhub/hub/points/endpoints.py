@@ -8,23 +8,27 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import StreamingResponse
 
-from switchhub.contract.points import BatchGetRequest
+from switchhub.contract.points import BatchGetRequest, SupplyPoint
 from switchhub.httpkit import FastJSONResponse
 from switchhub.hub.audit.context import Actor
 from switchhub.hub.deps import actor_of, require
 from switchhub.hub.points import service
+from switchhub.hub.points.schemas import EXPORT_MEDIA, BatchLookupAnswer, SearchPage
 from switchhub.kernel.caller import Caller
 from switchhub.kernel.errors import IssueCollector
 from switchhub.kernel.spid import SPID_DOC, parse_spid
 
 router = APIRouter(prefix="/api/v1", tags=["supply-points"])
+# The answers are built as the caller may see them (kernel.visibility) and sent as they are: the
+# models document them (every field optional, absent ones not sent); tests/hub/test_response_models.py
+# checks that real answers are exactly their model's serialisation.
 
 
 def _ctx(request: Request, caller: Caller) -> Actor:
     return actor_of(request, caller)
 
 
-@router.get("/supply-points/{spid}", summary="設備情報照会 (facility lookup)",
+@router.get("/supply-points/{spid}", summary="設備情報照会 (facility lookup)", response_model=SupplyPoint,
             openapi_extra={"x-interface-ids": ["IF_10110", "IF_F10110", "IF_K10110"]})
 async def get_supply_point(spid: Annotated[str, Path(json_schema_extra=SPID_DOC)], request: Request,
                            caller: Caller = Depends(require("hub:supply-points:read"))) -> FastJSONResponse:
@@ -34,6 +38,7 @@ async def get_supply_point(spid: Annotated[str, Path(json_schema_extra=SPID_DOC)
 
 
 @router.post("/supply-points:batch-get", summary="設備情報一括照会 (batch lookup, ≤ 1,000)",
+             response_model=BatchLookupAnswer,
              openapi_extra={"x-interface-ids": ["IF_10110", "IF_F10110", "IF_K10110"]})
 async def batch_get(body: BatchGetRequest, request: Request,
                     caller: Caller = Depends(require("hub:supply-points:read"))) -> FastJSONResponse:
@@ -53,7 +58,7 @@ async def batch_get(body: BatchGetRequest, request: Request,
 Text = Annotated[str, Query(max_length=80)]
 
 
-@router.get("/supply-points", summary="供給地点特定番号検索 (search by address / pole / meter)",
+@router.get("/supply-points", summary="供給地点特定番号検索 (search by address / pole / meter)", response_model=SearchPage,
             openapi_extra={"x-interface-ids": ["SH_SEARCH"]})
 async def search_supply_points(
     request: Request,
@@ -90,7 +95,9 @@ async def search_supply_points(
 @router.get("/supply-points:export", summary="自社供給地点一括取得 (own-point export, gzip CSV or NDJSON)",
             openapi_extra={"x-interface-ids": ["SH_EXPORT"]},
             response_class=StreamingResponse,
-            responses={200: {"content": {"application/gzip": {}}, "description": "gzip-compressed CSV or NDJSON"}})
+            responses={200: {"content": EXPORT_MEDIA, "description": "gzip-compressed CSV or NDJSON", "headers": {
+                "X-Row-Count": {"description": "行数 (rows)", "schema": {"type": "integer"}},
+                "Content-Disposition": {"description": "attachment; filename", "schema": {"type": "string"}}}}})
 async def export_supply_points(request: Request, format: Literal["csv", "ndjson"] = "csv",
                                caller: Caller = Depends(require("hub:supply-points:export"))) -> StreamingResponse:
     stack = AsyncExitStack()

@@ -9,11 +9,13 @@ from fastapi import APIRouter, Depends, Query, Request
 
 from switchhub.httpkit import json_body
 from switchhub.hub.deps import actor_of, require, tx
-from switchhub.hub.idempotency import idempotent
+from switchhub.hub.idempotency import IDEMPOTENCY_KEY, idempotent
 from switchhub.hub.relays import service
 from switchhub.hub.relays.schemas import (
+    Relay,
     RelayCorrection,
     RelayDecisionInput,
+    RelayPage,
     RelayRegistration,
     RelayWithdrawal,
 )
@@ -37,8 +39,8 @@ def query_date(value: str | None, field: str) -> dt.date | None:
                                 f"{field}: dates are YYYY-MM-DD") from None
 
 
-@router.post("/relays", status_code=201, summary="廃止取次の登録 (register a relay)",
-             openapi_extra={"x-interface-ids": ["IS_20110"]})
+@router.post("/relays", status_code=201, summary="廃止取次の登録 (register a relay)", response_model=Relay,
+             dependencies=[IDEMPOTENCY_KEY], openapi_extra={"x-interface-ids": ["IS_20110"]})
 async def register(request: Request, caller: Caller = Depends(require("hub:relays:write")),
                    body: RelayRegistration = json_body(RelayRegistration)):
 
@@ -51,6 +53,7 @@ async def register(request: Request, caller: Caller = Depends(require("hub:relay
 
 
 @router.get("/relays", summary="廃止取次一覧 (relays I registered: role=new; addressed to me: role=current)",
+            response_model=RelayPage, response_model_exclude_unset=True,
             openapi_extra={"x-interface-ids": ["IS_20210", "IS_20310"]})
 async def list_relays(
     request: Request, role: Literal["new", "current"] = "new",
@@ -73,21 +76,23 @@ async def list_relays(
         return await service.listing(conn, actor_of(request, caller), role, filters, page, per_page)
 
 
-@router.get("/relays/{relay_no}", summary="廃止取次の詳細", openapi_extra={"x-interface-ids": ["IS_20210"]})
+@router.get("/relays/{relay_no}", summary="廃止取次の詳細", response_model=Relay, response_model_exclude_unset=True,
+            openapi_extra={"x-interface-ids": ["IS_20210"]})
 async def get_relay(relay_no: str, request: Request, caller: Caller = Depends(require("hub:relays:read"))) -> dict:
     async with tx(request) as conn:
         return await service.detail(conn, actor_of(request, caller), relay_no)
 
 
-@router.patch("/relays/{relay_no}", summary="廃止取次の訂正（判断待ちの間）", openapi_extra={"x-interface-ids": ["IS_20110"]})
+@router.patch("/relays/{relay_no}", summary="廃止取次の訂正（判断待ちの間）", response_model=Relay,
+              response_model_exclude_unset=True, openapi_extra={"x-interface-ids": ["IS_20110"]})
 async def correct(relay_no: str, request: Request, caller: Caller = Depends(require("hub:relays:write")),
                   body: RelayCorrection = json_body(RelayCorrection)) -> dict:
     async with tx(request) as conn:
         return await service.correct(conn, actor_of(request, caller), relay_no, body, get_clock().now())
 
 
-@router.post("/relays/{relay_no}/decision", summary="廃止取次の判断 (OK / NG)",
-             openapi_extra={"x-interface-ids": ["IS_20410"]})
+@router.post("/relays/{relay_no}/decision", summary="廃止取次の判断 (OK / NG)", response_model=Relay,
+             dependencies=[IDEMPOTENCY_KEY], openapi_extra={"x-interface-ids": ["IS_20410"]})
 async def decide(relay_no: str, request: Request, caller: Caller = Depends(require("hub:relays:write")),
                  body: RelayDecisionInput = json_body(RelayDecisionInput)):
 
@@ -98,8 +103,8 @@ async def decide(relay_no: str, request: Request, caller: Caller = Depends(requi
     return await idempotent(request, caller, produce)
 
 
-@router.post("/relays/{relay_no}:withdraw", summary="廃止取次の取消（新小売・広域機関ヘルプデスク）",
-             openapi_extra={"x-interface-ids": ["SH_RELAY_WITHDRAW"]})
+@router.post("/relays/{relay_no}:withdraw", summary="廃止取次の取消（新小売・広域機関ヘルプデスク）", response_model=Relay,
+             dependencies=[IDEMPOTENCY_KEY], openapi_extra={"x-interface-ids": ["SH_RELAY_WITHDRAW"]})
 async def withdraw(relay_no: str, request: Request, caller: Caller = Depends(require("hub:relays:read")),
                    body: RelayWithdrawal = json_body(RelayWithdrawal)):
     # declared as read (held by both retailers and the helpdesk); the service then requires the

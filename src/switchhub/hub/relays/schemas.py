@@ -1,13 +1,19 @@
-"""Relay inputs (strict; dates as YYYY-MM-DD strings)."""
+"""Relay inputs (strict; dates as YYYY-MM-DD strings) and answers."""
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from switchhub.kernel.codes import Area, NgReason, RelayDecision, RelayReason, RelayStatus
 from switchhub.kernel.spid import SPID_DOC
+
+Timestamp = Annotated[str, Field(json_schema_extra={"format": "date-time"})]
+#: not a closed list: a failed match carries the reason code of the application that failed it
+REASON_DOC = (f"理由コード: {', '.join(m.value for m in RelayReason)}; マッチング不成立では申込の理由コード"
+              " (e.g. matching_deadline)")
 
 
 class RelayRegistration(BaseModel):
@@ -47,3 +53,64 @@ class RelayDecisionInput(BaseModel):
 class RelayWithdrawal(BaseModel):
     model_config = ConfigDict(strict=True, extra="forbid")
     reason: str = Field(default="", max_length=400)
+
+
+class RelayHistoryEntry(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    from_status: RelayStatus | None
+    to_status: RelayStatus
+    rule: str
+    reason_code: str | None = Field(description=REASON_DOC)
+    actor: str = Field(description="操作した利用者（または system）")
+    detail: dict[str, Any]
+    at: Timestamp
+
+
+class RelaySummary(BaseModel):
+    """廃止取次 as the caller may see it: the two retailers see every field; OCCTO's helpdesk sees
+    it without the customer's name, the contract number and the memo (those are then absent)."""
+    model_config = ConfigDict(extra="forbid")
+    relay_no: str = Field(description="廃止取次番号")
+    spid: str = Field(description="供給地点特定番号", json_schema_extra=SPID_DOC)
+    area: Area
+    new_retailer: str = Field(description="新小売事業者コード")
+    current_retailer: str = Field(description="現小売事業者コード")
+    contract_no: str | None = Field(default=None, description="現小売との契約番号（当事者のみ）")
+    customer_name_kana: str | None = Field(default=None, description="需要者氏名（カナ）（当事者のみ）")
+    customer_name_kanji: str | None = Field(default=None, description="需要者氏名（漢字）（当事者のみ）")
+    address: str
+    building: str
+    requested_switch_date: dt.date = Field(description="スイッチング希望日")
+    contact_name: str
+    contact_phone: str
+    status: RelayStatus = Field(description="廃止取次ステータス")
+    status_reason: str = Field(description=REASON_DOC + "（登録直後は空）")
+    decision: RelayDecision | None = Field(description="判断 01 OK / 02 NG")
+    decision_staff: str | None
+    ng_reasons: list[NgReason] = Field(description="NG理由")
+    ng_memo: str | None = Field(default=None, description="NG理由の補足（当事者のみ）")
+    decided_at: Timestamp | None
+    withdrawn_by: str | None = Field(description="取消した事業者コード")
+    withdrawal_reason: str
+    decision_deadline: dt.date = Field(description="判断期限")
+    switch_start_no: str | None = Field(description="スイッチング開始申込番号")
+    registered_by: str
+    registered_at: Timestamp
+    updated_at: Timestamp
+    new_retailer_name: str
+    current_retailer_name: str
+    status_name: str = Field(description="ステータス名（日本語）")
+    ng_reason_names: list[str] = Field(description="NG理由名（日本語）")
+
+
+class Relay(RelaySummary):
+    """One relay with its history (IS_20210 detail, and the answer of every change)."""
+    history: list[RelayHistoryEntry]
+
+
+class RelayPage(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    total: int
+    page: int
+    per_page: int
+    items: list[RelaySummary]

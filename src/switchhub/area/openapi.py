@@ -1,0 +1,91 @@
+"""The hub ↔ T&D contract as its own OpenAPI 3.1 document (api.md "Hub ↔ T&D contract").
+
+Built from the area's `/area/v1` routes, whose request and answer models all come from
+`switchhub.contract`, with the problem+json answers every operation may give, the acting-operator
+headers the hub sends, and the events the area sends to the hub (`webhooks`). A grid operator with
+its own system implements this document; `switchhub contract openapi` prints it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi.openapi.utils import get_openapi
+from fastapi.routing import APIRoute
+
+from switchhub.contract import headers
+from switchhub.contract.events import AreaEventBatch
+from switchhub.openapikit import PROBLEM_SCHEMAS, add_request_bodies, problem_answers
+
+TITLE = "switchhub area contract (一般送配電事業者システム連携 /area/v1)"
+VERSION = "1.0.0"
+DESCRIPTION = """The interface every T&D system (一般送配電事業者システム) offers the hub of switchhub.
+
+* Only the hub calls it, over mutual TLS with the hub's client certificate; anyone else is refused (403).
+* The hub names the acting operator and user in the `X-Switchhub-*` headers; the T&D system applies
+  the visibility rules of domain.md itself for that operator (the hub checks every answer again).
+* Errors are `application/problem+json` (RFC 9457) with a stable `code` and Japanese messages.
+* Stage changes, matching and completions go to the hub as events (`webhooks` → `areaEvents`):
+  `POST /internal/v1/area-events` on the hub with the area's certificate, at least once, each with an ID.
+"""
+ERRORS = {
+    "400": "操作する事業者が指定されていない・リクエストの形式が正しくない (acting operator missing, bad request)",
+    "403": "ハブの証明書以外からの要求・権限のない操作 (not the hub's certificate, or not allowed)",
+    "404": "該当なし、または照会者のものではない・担当エリア外 (not found, not the caller's, or not served)",
+    "409": "現在の状態ではできない操作 (business conflict: state checks)",
+    "413": "リクエストが大きすぎる (request too large)",
+    "422": "入力内容の誤り、項目ごとのメッセージ付き (invalid input, per field)",
+}
+CODE = r"^[A-Z0-9]{5}$"
+AREA_LIST = r"^((0[1-9]|10)(,(0[1-9]|10))*)?$"
+ACTING_HEADERS: list[dict[str, Any]] = [
+    {"name": headers.OPERATOR, "in": "header", "required": True, "description": "操作する事業者のコード",
+     "schema": {"type": "string", "pattern": CODE}},
+    {"name": headers.OPERATOR_KIND, "in": "header", "required": True, "description": "事業者の種別",
+     "schema": {"type": "string", "enum": list(headers.KINDS)}},
+    {"name": headers.OPERATOR_AREAS, "in": "header", "required": False,
+     "description": "事業者のエリア（カンマ区切り）", "schema": {"type": "string", "pattern": AREA_LIST}},
+    {"name": headers.USER, "in": "header", "required": False, "description": "操作する利用者のID",
+     "schema": {"type": "string", "maxLength": 60, "pattern": r"^[A-Za-z0-9._@-]*$"}},
+    {"name": headers.ROLE, "in": "header", "required": False, "description": "利用者の役割",
+     "schema": {"type": "string", "enum": ["admin", "general", "helpdesk", "api"]}},
+]
+
+
+def contract_routes(routers: Any) -> list[APIRoute]:
+    return [r for router in routers for r in router.routes
+            if isinstance(r, APIRoute) and r.include_in_schema and r.path.startswith("/area/v1/")]
+
+
+def build_area_openapi(routers: Any, server_url: str | None = None) -> dict[str, Any]:
+    routes = contract_routes(routers)
+    schema = get_openapi(title=TITLE, version=VERSION, description=DESCRIPTION, routes=routes)
+    schema["openapi"] = "3.1.0"
+    if server_url:
+        schema["servers"] = [{"url": server_url}]
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    for name in ("HTTPValidationError", "ValidationError"):
+        components.pop(name, None)
+    components.update(PROBLEM_SCHEMAS)
+    add_request_bodies(schema, routes)
+    events = AreaEventBatch.model_json_schema(ref_template="#/components/schemas/{model}")
+    components.update(events.pop("$defs", {}))
+    components["AreaEventBatch"] = events
+    schema["webhooks"] = {"areaEvents": {"post": {
+        "summary": "エリアからハブへのイベント (POST /internal/v1/area-events on the hub)",
+        "operationId": "area_events",
+        "requestBody": {"required": True, "content": {
+            "application/json": {"schema": {"$ref": "#/components/schemas/AreaEventBatch"}}}},
+        "responses": {"200": {"description": "受け付けた（重複は無視）"}}}}}
+    schema["components"]["securitySchemes"] = {
+        "hubCertificate": {"type": "mutualTLS", "description": "the hub's client certificate"}}
+    schema["security"] = [{"hubCertificate": []}]
+    for route in routes:
+        for method in route.methods:
+            operation = schema["paths"][route.path][method.lower()]
+            operation["operationId"] = route.name
+            declared = {p["name"] for p in operation.get("parameters", [])}
+            operation["parameters"] = [*operation.get("parameters", []),
+                                       *(h for h in ACTING_HEADERS if h["name"] not in declared)]
+            operation.setdefault("responses", {}).update(problem_answers(ERRORS))
+    return schema
