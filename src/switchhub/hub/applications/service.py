@@ -18,11 +18,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from switchhub.contract.applications import SwitchEndRequest, SwitchStartRequest, WithdrawRequest
 from switchhub.hub.accounts import permissions
+from switchhub.hub.applications import repository as index
 from switchhub.hub.audit.context import Actor
 from switchhub.hub.audit.repository import write
 from switchhub.hub.gateway.client import AreaClient
 from switchhub.hub.relays import service as relays
 from switchhub.kernel.caller import Caller
+from switchhub.kernel.clock import get_clock
 from switchhub.kernel.errors import InputError, NotFound, SwitchhubError
 from switchhub.kernel.spid import AREA_CODES, parse_spid
 from switchhub.kernel.visibility import check_application_answer
@@ -74,6 +76,7 @@ async def file(conn: AsyncConnection, areas: AreaClient, actor: Actor, kind: str
         await relays.link_switch_start(conn, caller, relay_no, spid)
     answer = await areas.file_application(caller, kind, body.model_copy(update={"spid": spid}))
     answer = await _checked(conn, actor, answer)
+    await index.upsert_filed(conn, answer, get_clock().now())
     if relay_no:
         await relays.record_switch_start(conn, relay_no, answer["application_no"])
     await write(conn, actor.entry(f"application.{kind}", resource_type="application",
