@@ -183,6 +183,8 @@ async def test_relay_worklist_pages_badge_deadline_labels_and_decision_without_d
         async with stack.client("A0001") as a:
             r1 = (await a.post("/api/v1/relays", json=relay_body(p1))).json()["relay_no"]
             r2 = (await a.post("/api/v1/relays", json=relay_body(p2))).json()["relay_no"]
+        async with stack.client("M0300") as m:
+            api_listing = (await m.get("/api/v1/relays", params={"role": "current", "status": "01"})).json()
         cur = await _web(stack, "M0300")
         try:
             portal = await cur.get("/")
@@ -222,6 +224,8 @@ async def test_relay_worklist_pages_badge_deadline_labels_and_decision_without_d
     head = re.search(r"<thead>(.*?)</thead>", listing.text, re.S).group(1)
     assert "判断期限" in head
     assert listing.text.count('<td class="deadline">2026-11-27</td>') == 2
+    assert sorted((i["relay_no"], i["decision_deadline"]) for i in api_listing["items"]) == [
+        (r1, "2026-11-27"), (r2, "2026-11-27")]
     # the decision form preselects nothing; without a choice the field says so and nothing changes
     form = re.search(r'<form[^>]*id="decision-form".*?</form>', page.text, re.S).group(0)
     assert 'name="decision" value="01"' in form and 'name="decision" value="02"' in form
