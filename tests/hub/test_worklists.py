@@ -281,3 +281,18 @@ async def test_applications_page_lists_with_japanese_labels_and_links(stack):
     history = re.search(r'<table id="application-history">(.*?)</table>', detail.text, re.S).group(1)
     rows = [re.findall(r"<td>(.*?)</td>", r)[1:] for r in re.findall(r"<tr><td>.*?</tr>", history)]
     assert rows == [[" → 受付", "受付", "受付"], ["受付 → マッチング待ち", "受付完了", "受付完了"]]
+
+
+async def test_the_search_is_published_with_its_filters_and_answer_model(stack):
+    async with stack.client("A0001") as c:
+        spec = (await c.get("/api/v1/openapi.json")).json()
+    op = spec["paths"]["/api/v1/applications:search"]["get"]
+    assert op["x-interface-ids"] == ["SH_APPLICATION_SEARCH"]
+    assert {p["name"] for p in op["parameters"]} >= {"type", "stage", "area", "spid", "received_from", "received_to",
+                                                    "date_from", "date_to", "page", "per_page"}
+    per_page = next(p for p in op["parameters"] if p["name"] == "per_page")["schema"]
+    assert (per_page["default"], per_page["maximum"]) == (20, 100)
+    answer = op["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
+    row = spec["components"]["schemas"][spec["components"]["schemas"][answer]["properties"]["items"]["items"]["$ref"]
+                                        .rsplit("/", 1)[1]]
+    assert set(row["properties"]) == ROW_FIELDS
