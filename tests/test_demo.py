@@ -35,7 +35,7 @@ async def test_prepare_demo_sets_up_logins_certificates_credentials_and_desks(wo
                     "SELECT count(*) FROM audit_records WHERE action = 'cli.subscription.create'"))).scalar_one()
         finally:
             await engine.dispose()
-        assert [(code.strip(), n) for code, n in desks] == [("A0001", 6), ("M0300", 6)]
+        assert [(code, n) for code, n in desks] == [("A0001", 6), ("M0300", 6)]
         assert audited == 12
     finally:
         for n in names:

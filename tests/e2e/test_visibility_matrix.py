@@ -37,7 +37,7 @@ def _switched_points(world, n: int = 4) -> list[tuple[str, str, str]]:
                    " AND old.valid_to IS NOT NULL AND old.retailer_code = 'M0300'"
                    " WHERE cur.valid_to IS NULL AND cur.area = '03' AND cur.retailer_code IN ('A0001', 'A0002')"
                    " ORDER BY md5(cur.spid) LIMIT %s", (n,))
-    return [(s.strip(), c.strip(), o.strip()) for s, c, o in rows]
+    return rows
 
 
 def _caller_for(role: str, current: str, former: str) -> str:

@@ -39,4 +39,4 @@ def smart_point_of(world, retailer: str, area: str = "03", skip: int = 0) -> str
                    " AND s.valid_to IS NULL WHERE p.area = %s AND s.retailer_code = %s AND p.contract_status = '1'"
                    " AND p.meters @> '[{\"smart\": true}]' AND p.channel = 'low' AND p.capacity_method = '1'"
                    " ORDER BY p.spid OFFSET %s LIMIT 1", (area, retailer, skip))
-    return rows[0][0].strip()
+    return rows[0][0]

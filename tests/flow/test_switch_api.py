@@ -245,7 +245,7 @@ async def test_point_without_smart_meter_needs_meter_work_and_longer_lead(stack)
                    "SELECT p.spid FROM supply_points p JOIN supply_periods s ON s.area = p.area AND s.spid = p.spid"
                    " AND s.valid_to IS NULL AND s.retailer_code = 'M0300' WHERE p.area = '03' AND p.channel = 'low'"
                    " AND p.capacity_method = '1' AND p.contract_status = '1'"
-                   " AND NOT p.meters @> '[{\"smart\": true}]' ORDER BY p.spid LIMIT 1")[0][0].strip()
+                   " AND NOT p.meters @> '[{\"smart\": true}]' ORDER BY p.spid LIMIT 1")[0][0]
     with frozen(NOW):
         async with stack.client("A0001") as a:
             start = (await a.post("/api/v1/applications/switch-start", json=start_body(spid))).json()

@@ -405,7 +405,7 @@ def check(r, expect: Expect, context: str, label: str) -> dict:
 def test_switch_lifecycle_state_machine(world):
     points = [smart_point_of(world, "M0300", skip=20 + i) for i in range(3)]
     codes = [execute(area_template_url(world), "SELECT reading_day_code FROM supply_points WHERE spid = %s",
-                     (spid,))[0][0].strip() for spid in points]
+                     (spid,))[0][0] for spid in points]
 
     class SwitchMachine(RuleBasedStateMachine):
         def __init__(self) -> None:
@@ -685,7 +685,7 @@ def test_switch_lifecycle_state_machine(world):
             # The model, everywhere (not only where a step just acted).
             assert hub.statuses == {no: r.status for no, r in m.relays.items()}, "relay statuses differ"
             assert area.stages == {no: a.stage for no, a in m.apps.items()}, "application stages differ"
-            suppliers = sorted((s.strip(), c.strip()) for s, c in area.suppliers)
+            suppliers = sorted((s, c) for s, c in area.suppliers)
             assert suppliers == sorted(zip(points, m.supplier)), ("today's suppliers differ", suppliers)
             # The structural invariants.
             assert hub.doubly_open == [], f"more than one open relay (01/02) at {hub.doubly_open}"

@@ -21,14 +21,14 @@ def switched_point(world: World, area: str = "03") -> tuple[str, str, str]:
                    " WHERE cur.valid_to IS NULL AND cur.area = %s AND cur.retailer_code IN ('A0001', 'A0002')"
                    " AND old.retailer_code = 'M0300' ORDER BY cur.spid LIMIT 1", (area,))
     spid, cur, old = rows[0]
-    return spid.strip(), cur.strip(), old.strip()
+    return spid, cur, old
 
 
 def point_of(world: World, retailer: str, area: str = "03") -> str:
     rows = execute(area_template_url(world),
                    "SELECT spid FROM supply_periods WHERE retailer_code = %s AND valid_to IS NULL AND area = %s"
                    " ORDER BY spid LIMIT 1", (retailer, area))
-    return rows[0][0].strip()
+    return rows[0][0]
 
 
 def own_point_count(world: World, retailer: str) -> int:

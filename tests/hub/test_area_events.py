@@ -25,7 +25,7 @@ async def _post(stack, events: list[dict]) -> httpx.Response:
 async def _received(stack) -> list[tuple[str, int]]:
     async with stack.hub_app.state.engine.connect() as conn:
         rows = await conn.execute(text("SELECT area, event_id FROM area_events ORDER BY area, event_id"))
-        return [(r.area.strip(), r.event_id) for r in rows]
+        return [(r.area, r.event_id) for r in rows]
 
 
 async def test_an_area_03_certificate_cannot_post_area_06_events(world):

@@ -130,7 +130,7 @@ async def test_search_by_town_and_block_with_variant_forms(stack):
         r = await c.get("/api/v1/supply-points", params={"prefecture": pref, "city": city, "town": town,
                                                           "block": wide_block})
     assert r.status_code == 200, r.text
-    assert spid.strip() in {p["spid"] for p in r.json()["items"]}
+    assert spid in {p["spid"] for p in r.json()["items"]}
 
 
 async def test_search_by_meter_shows_full_meter_number(stack):
@@ -145,7 +145,7 @@ async def test_search_by_meter_shows_full_meter_number(stack):
         r = await c.get("/api/v1/supply-points", params={"meter_no": meter_no})
     assert r.status_code == 200
     items = r.json()["items"]
-    assert [p["spid"] for p in items] == [spid.strip()]
+    assert [p["spid"] for p in items] == [spid]
     assert items[0]["meters"][0]["meter_no"] == meter_no
 
 

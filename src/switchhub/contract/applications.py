@@ -13,7 +13,6 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from switchhub.kernel.spid import SPID_DOC
 
-
 SPID = Field(max_length=40, description="供給地点特定番号", json_schema_extra=SPID_DOC)
 STRICT = ConfigDict(strict=True, extra="forbid")
 

@@ -101,11 +101,12 @@ def create_hub_app(settings: Settings, engine: AsyncEngine, areas: AreaClient) -
     for router in app.state.api_routers:
         app.include_router(router, dependencies=[Depends(known_query_only)])
     from switchhub.hub.docs import router as docs_router
+    from switchhub.hub.web.application_forms import router as application_forms_router
     from switchhub.hub.web.switch_views import router as switch_web_router
     from switchhub.hub.web.views import router as web_router
     from switchhub.hub.web.worklist_views import router as worklist_web_router
 
-    app.state.web_routers = (web_router, worklist_web_router, switch_web_router)
+    app.state.web_routers = (web_router, worklist_web_router, application_forms_router, switch_web_router)
     for router in app.state.web_routers:
         app.include_router(router)
 

@@ -16,8 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from switchhub.httpkit import request_id
 from switchhub.hub.accounts import permissions
 from switchhub.hub.accounts.service import CertIdentity, RefusedError, resolve_api_caller
-from switchhub.hub.audit.context import Actor
-from switchhub.hub.audit.repository import AuditEntry, write
+from switchhub.hub.audit.context import Actor, unauthenticated
+from switchhub.hub.audit.repository import write
 from switchhub.kernel.caller import Caller
 from switchhub.kernel.errors import Forbidden, RateLimited, Unauthenticated
 
@@ -51,10 +51,10 @@ async def log_refusal(request: Request, code: str, *, operator_code: str | None 
                       user_login: str | None = None, fingerprint: str | None = None,
                       detail: dict[str, Any] | None = None) -> None:
     async with request.app.state.engine.begin() as conn:
-        await write(conn, AuditEntry(action="auth.refused", operator_code=operator_code, user_login=user_login,
-                                     cert_fingerprint=fingerprint, outcome=code, remote_addr=remote_addr(request),
-                                     request_id=request_id(request),
-                                     detail={"path": request.url.path, **(detail or {})}))
+        await write(conn, unauthenticated("auth.refused", operator_code=operator_code, user_login=user_login,
+                                          cert_fingerprint=fingerprint, outcome=code, remote_addr=remote_addr(request),
+                                          request_id=request_id(request),
+                                          detail={"path": request.url.path, **(detail or {})}))
 
 
 async def api_caller(request: Request, cert: CertIdentity = Depends(cert_identity)) -> Caller:

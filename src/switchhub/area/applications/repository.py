@@ -19,14 +19,6 @@ COLUMNS = ("application_no, area, spid, type, stage, applicant_code, received_at
            " messages, notes, supply_start_date, supply_end_date, meter_replaced_date, counterpart_code, updated_at")
 
 
-def _row(r: Any) -> dict[str, Any]:
-    d = dict(r._mapping)
-    for k in ("area", "spid", "type", "stage", "applicant_code", "counterpart_code"):
-        if isinstance(d.get(k), str):
-            d[k] = d[k].strip()
-    return d
-
-
 async def lock_point(conn: AsyncConnection, spid: str) -> None:
     """Serialise filings for one point so that the second of a pair always sees the first."""
     await conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:s))"), {"s": spid})
@@ -45,7 +37,6 @@ async def point_state(conn: AsyncConnection, area: str, spid: str, on: date) -> 
     if row is None:
         return None
     d = dict(row._mapping)
-    d["supplier"] = d["supplier"].strip() if d["supplier"] else None
     d["smart"] = any(m.get("smart") for m in (d["meters"] or []))
     return d
 
@@ -55,7 +46,7 @@ async def open_applications(conn: AsyncConnection, area: str, spid: str) -> list
         f"SELECT {COLUMNS} FROM applications WHERE area = :area AND spid = :spid"
         " AND stage = ANY(:open) ORDER BY received_at FOR UPDATE"),
         {"area": area, "spid": spid, "open": OPEN_STAGES})
-    return [_row(r) for r in rows]
+    return [dict(r._mapping) for r in rows]
 
 
 async def next_number(conn: AsyncConnection, area: str, today: date) -> str:
@@ -100,7 +91,7 @@ async def add_change(conn: AsyncConnection, app: dict[str, Any], from_stage: str
 async def get(conn: AsyncConnection, application_no: str, *, for_update: bool = False) -> dict[str, Any] | None:
     row = (await conn.execute(text(f"SELECT {COLUMNS} FROM applications WHERE application_no = :no"
                                    + (" FOR UPDATE" if for_update else "")), {"no": application_no})).first()
-    return _row(row) if row else None
+    return dict(row._mapping) if row else None
 
 
 async def history(conn: AsyncConnection, application_no: str) -> list[dict[str, Any]]:

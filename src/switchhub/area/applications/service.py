@@ -55,7 +55,7 @@ def _point_or_404(point: dict[str, Any] | None) -> dict[str, Any]:
 def _choose_date(area: str, point: dict[str, Any], requested: date | None, customer_request: bool,
                  meter_work: bool, today: date) -> date:
     earliest = cal.earliest_switch_date(area, point["channel"], meter_work, today)
-    code = point["reading_day_code"].strip()
+    code = point["reading_day_code"]
     if requested is None:
         return cal.reading_dates_on_or_after(area, code, earliest, 1)[0]
     if requested < earliest:
@@ -299,7 +299,7 @@ async def status(conn: AsyncConnection, caller: Caller, application_no: str) -> 
 
 async def feed(conn: AsyncConnection, caller: Caller, area: str, after: int, limit: int) -> dict[str, Any]:
     rows = await repo.feed(conn, area, caller.operator_code, after, limit)
-    items = [{"seq": r["seq"], "application_no": r["application_no"], "type": r["type"], "spid": r["spid"].strip(),
+    items = [{"seq": r["seq"], "application_no": r["application_no"], "type": r["type"], "spid": r["spid"],
               "from_stage": r["from_stage"], "to_stage": r["to_stage"], "rule": r["rule"],
               "reason_code": r["reason_code"], "at": r["at"].astimezone(JST).isoformat(),
               "switch_date": str(r["requested_date"]) if r["requested_date"] else None} for r in rows]

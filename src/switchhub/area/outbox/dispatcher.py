@@ -22,7 +22,7 @@ async def deliver(engine: AsyncEngine, post: Poster, *, batch: int = 200) -> int
             events = await repository.pending(conn, batch)
             if not events:
                 return sent
-            body = [{"id": e["id"], "area": e["area"].strip(), "kind": e["kind"], "payload": e["payload"],
+            body = [{"id": e["id"], "area": e["area"], "kind": e["kind"], "payload": e["payload"],
                      "created_at": e["created_at"].isoformat()} for e in events]
             try:
                 ok = await post(body)

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from switchhub.kernel.codes import ApplicationStage
 from switchhub.kernel.visibility import FieldGrant
 
 #: Field → SQL expression over `p` (supply_points), `cur` (current customer), `sup` (supplier).
@@ -19,6 +20,7 @@ _DIRECT = (
     "contract_power load_equipment tso_notes"
 ).split()
 _EXPR: dict[str, str] = {f: f"p.{f}" for f in _DIRECT}
+_TERMINAL_STAGES = ", ".join(f"'{s.value}'" for s in ApplicationStage if s.terminal)  # from the code list
 _EXPR.update({
     "customer_name_kana": "cur.name_kana",
     "customer_name_kanji": "cur.name_kanji",
@@ -29,7 +31,7 @@ _EXPR.update({
         "(SELECT coalesce(jsonb_agg(jsonb_build_object('type', a.type, 'received_date',"
         " to_char(a.received_at AT TIME ZONE 'Asia/Tokyo', 'YYYY-MM-DD')) ORDER BY a.received_at), '[]'::jsonb)"
         " FROM applications a WHERE a.area = p.area AND a.spid = p.spid"
-        " AND a.stage NOT IN ('06', '07', '08', '09'))"
+        f" AND a.stage NOT IN ({_TERMINAL_STAGES}))"
     ),
 })
 #: Fields computed in Python from selected columns (reading dates from the area calendar).
@@ -74,11 +76,11 @@ async def relationship_facts(
             " EXISTS (SELECT 1 FROM supply_periods s WHERE s.area = p.area AND s.spid = p.spid"
             "   AND s.retailer_code = :op) AS ever"
             " FROM supply_points p"
-            " WHERE p.area = :area AND p.spid = ANY(CAST(:spids AS bpchar[]))"
+            " WHERE p.area = :area AND p.spid = ANY(CAST(:spids AS text[]))"
         ),
         {"area": area, "spids": spids, "on": on, "op": operator_code},
     )
-    return {r.spid: (r.supplier.strip() if r.supplier else None, bool(r.ever)) for r in rows}
+    return {r.spid: (r.supplier, bool(r.ever)) for r in rows}
 
 
 async def fetch_points(conn: AsyncConnection, area: str, spids: list[str], grant: FieldGrant, on: date
@@ -86,7 +88,7 @@ async def fetch_points(conn: AsyncConnection, area: str, spids: list[str], grant
     """The granted columns of the given points of one area (order as given)."""
     _, sql = select_list(grant)
     rows = await conn.execute(
-        text(f"SELECT {sql} WHERE p.area = :area AND p.spid = ANY(CAST(:spids AS bpchar[]))"),
+        text(f"SELECT {sql} WHERE p.area = :area AND p.spid = ANY(CAST(:spids AS text[]))"),
         {"area": area, "spids": spids, "on": on},
     )
     by_spid = {r.spid: dict(r._mapping) for r in rows}

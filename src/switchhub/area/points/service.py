@@ -34,10 +34,6 @@ SEARCH_CAP = 100
 def _finish(row: dict[str, Any], grant: FieldGrant, on: date) -> dict[str, Any]:
     """Add the computed fields (next reading dates) and project onto the grant."""
     record = dict(row)
-    for key in ("spid", "area", "postcode", "reading_day_code", "current_retailer_code", "contract_form",
-                "capacity_method", "supply_method", "disconnection_method", "contract_status", "service_menu"):
-        if isinstance(record.get(key), str):
-            record[key] = record[key].strip()
     code = record.get("reading_day_code")
     if code:
         nxt = cal.reading_dates_on_or_after(record["spid"][:2], code, on, 2)
@@ -62,7 +58,7 @@ async def lookup_many(conn: AsyncConnection, caller: Caller, spids: list[str], o
     found: dict[str, dict] = {}
     for (area, grant), members in groups.items():
         for row in await repository.fetch_points(conn, area, members, grant, on):
-            found[row["spid"].strip()] = {"relationship": grant.relationship.value, "point": _finish(row, grant, on)}
+            found[row["spid"]] = {"relationship": grant.relationship.value, "point": _finish(row, grant, on)}
     return [found[s] for s in spids if s in found], [s for s in spids if s not in found]
 
 

@@ -12,7 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from switchhub.hub.accounts import repository
 from switchhub.hub.accounts.service import issue_credential
-from switchhub.hub.audit.repository import AuditEntry, write
+from switchhub.hub.audit.context import cli_entry
+from switchhub.hub.audit.repository import write
 from switchhub.kernel.errors import InputError, NotFound
 
 
@@ -23,13 +24,13 @@ async def register_certificate(conn: AsyncConnection, *, fingerprint: str, subje
         raise InputError.single("purpose", "invalid_code", "用途は web または api を指定してください",
                                 "purpose must be web or api")
     if not await repository.operators(conn) or operator_code not in {
-            o["code"].strip() for o in await repository.operators(conn)}:
+            o["code"] for o in await repository.operators(conn)}:
         raise NotFound(f"事業者コード {operator_code} は登録されていません", f"Unknown operator {operator_code}")
     await repository.insert_certificate(conn, fingerprint=fingerprint, subject=subject, operator_code=operator_code,
                                         purpose=purpose, not_before=not_before, not_after=not_after)
-    await write(conn, AuditEntry(action="admin.certificate.register", user_login=actor, operator_code=operator_code,
-                                 resource_type="client_certificate", resource_ids=[fingerprint],
-                                 detail={"purpose": purpose, "subject": subject}))
+    await write(conn, cli_entry("certificate.register", actor, operator_code=operator_code,
+                                resource_type="client_certificate", resource_ids=[fingerprint],
+                                detail={"purpose": purpose, "subject": subject}))
 
 
 async def issue_api_credential(conn: AsyncConnection, login_id: str, label: str = "", actor: str = "cli") -> str:
@@ -39,9 +40,9 @@ async def issue_api_credential(conn: AsyncConnection, login_id: str, label: str 
     if not user["is_api_user"]:
         raise InputError.single("login_id", "not_api_user", "APIユーザではありません", "Not an API user")
     token = await issue_credential(conn, user["id"], label)
-    await write(conn, AuditEntry(action="admin.credential.issue", user_login=actor,
-                                 operator_code=user["operator_code"], resource_type="api_credential",
-                                 resource_ids=[token.split(".")[0]], detail={"for": login_id}))
+    await write(conn, cli_entry("credential.issue", actor, operator_code=user["operator_code"],
+                                resource_type="api_credential", resource_ids=[token.split(".")[0]],
+                                detail={"for": login_id}))
     return token
 
 
@@ -59,5 +60,5 @@ async def set_status(conn: AsyncConnection, kind: str, key: str, status: str, ac
     if kind == "user" and status == "active":
         await repository.set_login_result(conn, (await repository.user_by_login(conn, key))["id"],
                                           failed_logins=0, status="active")
-    await write(conn, AuditEntry(action=f"admin.{kind}.status", user_login=actor, resource_type=kind,
-                                 resource_ids=[key], detail={"status": status}))
+    await write(conn, cli_entry(f"{kind}.status", actor, resource_type=kind, resource_ids=[key],
+                                detail={"status": status}))

@@ -57,8 +57,8 @@ async def operators(request: Request,
                     caller: Caller = Depends(require("hub:operators:read"))) -> dict:
     async with tx(request) as conn:
         rows = await repository.operators(conn, kind, area)
-    items = [{"code": r["code"].strip(), "name": r["name"], "name_kana": r["name_kana"], "kind": r["kind"],
-              "areas": [a.strip() for a in r["areas"]], "incumbent_areas": [a.strip() for a in r["incumbent_areas"]],
+    items = [{"code": r["code"], "name": r["name"], "name_kana": r["name_kana"], "kind": r["kind"],
+              "areas": r["areas"], "incumbent_areas": r["incumbent_areas"],
               "contact_name": r["contact_name"], "contact_phone": r["contact_phone"], "status": r["status"]}
              for r in rows]
     return {"total": len(items), "items": items}

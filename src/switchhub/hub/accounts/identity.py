@@ -14,7 +14,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from switchhub.config import Settings
 from switchhub.hub.accounts.service import MSG_TERMINAL, RefusedError, identify_certificate
-from switchhub.hub.audit.repository import AuditEntry, write
+from switchhub.hub.audit.context import unauthenticated
+from switchhub.hub.audit.repository import write
 from switchhub.tlsserver import client_cert_from_scope
 
 log = logging.getLogger("switchhub.hub.identity")
@@ -61,9 +62,9 @@ class CertificateGate:
         log.warning("certificate refused", extra={"code": code, "fingerprint": fingerprint, "path": scope["path"]})
         try:
             async with self.engine.begin() as conn:  # type: ignore[attr-defined]
-                await write(conn, AuditEntry(action="auth.certificate.refused", cert_fingerprint=fingerprint,
-                                             outcome=code, remote_addr=str(client[0]),
-                                             detail={"path": scope["path"]}))
+                await write(conn, unauthenticated("auth.certificate.refused", cert_fingerprint=fingerprint,
+                                                  outcome=code, remote_addr=str(client[0]),
+                                                  detail={"path": scope["path"]}))
         except Exception:  # the refusal itself must never fail because logging did
             log.exception("could not write refusal audit record")
         if scope["path"].startswith(("/api/", INTERNAL_PREFIX)):

@@ -101,7 +101,7 @@ async def operators(conn: AsyncConnection, kind: str | None = None, area: str | 
         text(
             "SELECT code, name, name_kana, kind, areas, incumbent_areas, contact_name, contact_phone, status"
             " FROM operators WHERE (CAST(:kind AS text) IS NULL OR kind = :kind)"
-            " AND (CAST(:area AS text) IS NULL OR CAST(:area AS char(2)) = ANY(areas)) ORDER BY kind, code"
+            " AND (CAST(:area AS text) IS NULL OR CAST(:area AS text) = ANY(areas)) ORDER BY kind, code"
         ),
         {"kind": kind, "area": area},
     )

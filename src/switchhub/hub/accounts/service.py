@@ -72,8 +72,8 @@ async def identify_certificate(conn: AsyncConnection, fingerprint: str) -> CertI
         raise RefusedError(*MSG_TERMINAL, code="certificate_suspended")
     if row["operator_status"] != "active":
         raise RefusedError(*MSG_TERMINAL, code="operator_suspended")
-    return CertIdentity(fingerprint, row["subject"], row["purpose"], row["operator_code"].strip(), row["kind"],
-                        frozenset(a.strip() for a in row["areas"]))
+    return CertIdentity(fingerprint, row["subject"], row["purpose"], row["operator_code"], row["kind"],
+                        frozenset(row["areas"]))
 
 
 def parse_bearer(authorization: str | None) -> tuple[str, str]:
@@ -94,20 +94,20 @@ async def resolve_api_caller(conn: AsyncConnection, cert: CertIdentity, authoriz
     if row is None or not hmac.compare_digest(row["secret_hash"], sha256_hex(secret)):
         raise Unauthenticated("APIクレデンシャルが正しくありません", "The credential is not valid", code="credential_invalid")
     who = {"user_login": row["login_id"], "detail": {"certificate_operator": cert.operator_code,
-                                                    "credential_operator": row["operator_code"].strip()}}
+                                                    "credential_operator": row["operator_code"]}}
     if row["revoked_at"] is not None:
         raise RefusedError("このAPIクレデンシャルは失効しています", "The credential has been revoked",
                            code="credential_revoked", audit=who)
     if row["user_status"] != "active" or row["operator_status"] != "active":
         raise RefusedError(*MSG_USER_UNAVAILABLE, code="user_unavailable", audit=who)
-    if row["operator_code"].strip() != cert.operator_code:
+    if row["operator_code"] != cert.operator_code:
         raise RefusedError("クライアント証明書とAPIクレデンシャルの事業者が一致しません",
                            "The certificate and the credential belong to different operators",
                            code="certificate_operator_mismatch", audit=who)
     if cert.purpose != "api":
         raise RefusedError("API用のクライアント証明書が必要です", "An API client certificate is required",
                            code="certificate_purpose", audit=who)
-    return Caller(cert.operator_code, row["kind"], frozenset(a.strip() for a in row["areas"]), row["login_id"],
+    return Caller(cert.operator_code, row["kind"], frozenset(row["areas"]), row["login_id"],
                   row["role"], cert.fingerprint)
 
 
@@ -156,10 +156,10 @@ async def check_login(conn: AsyncConnection, cert: CertIdentity, login_id: str, 
     if user is None:
         burn_verification(password)
         return LoginResult(False, *MSG_BAD_LOGIN, code="unknown_user")
-    if user["operator_code"].strip() != cert.operator_code:
+    if user["operator_code"] != cert.operator_code:
         burn_verification(password)
         return LoginResult(False, *MSG_BAD_LOGIN, code="foreign_terminal",
-                           user_operator=user["operator_code"].strip())
+                           user_operator=user["operator_code"])
     if user["status"] != "active" or user["operator_status"] != "active" or user["is_api_user"]:
         return LoginResult(False, *MSG_USER_UNAVAILABLE, code="user_unavailable")
     second_factor = user["role"] in SECOND_FACTOR_ROLES
@@ -231,7 +231,7 @@ async def resolve_session(conn: AsyncConnection, token: str | None, cert: CertId
     if not token:
         return None
     row = await repository.session(conn, sha256_hex(token))
-    if row is None or row["ended_at"] is not None or row["cert_fingerprint"].strip() != cert.fingerprint:
+    if row is None or row["ended_at"] is not None or row["cert_fingerprint"] != cert.fingerprint:
         return None
     if now - row["last_seen_at"] > idle or now - row["created_at"] > absolute:
         await repository.end_session(conn, row["token_hash"], now)
@@ -239,7 +239,7 @@ async def resolve_session(conn: AsyncConnection, token: str | None, cert: CertId
     if row["user_status"] != "active" or row["operator_status"] != "active":
         return None
     await repository.touch_session(conn, row["token_hash"], now)
-    caller = Caller(row["operator_code"].strip(), row["kind"], frozenset(a.strip() for a in row["areas"]),
+    caller = Caller(row["operator_code"], row["kind"], frozenset(row["areas"]),
                     row["login_id"], row["role"], cert.fingerprint)
     return WebUser(caller, row["display_name"], row["operator_name"], row["csrf_token"], row["token_hash"],
                    password_expired(row["password_changed_at"], now, password_max_age))
@@ -250,7 +250,7 @@ async def revoke_credential(conn: AsyncConnection, actor: Actor, key_id: str, no
     caller = actor.caller
     permissions.check(caller, "hub:credentials:revoke")
     owner = await repository.credential_owner(conn, key_id)
-    mine = owner is not None and owner["operator_code"].strip() == caller.operator_code and (
+    mine = owner is not None and owner["operator_code"] == caller.operator_code and (
         caller.role == "admin" or owner["login_id"] == caller.user_login)
     if not mine or not await repository.revoke_credential(conn, key_id, caller.operator_code, now):
         raise NotFound("指定されたAPIクレデンシャルはありません", "No such credential")

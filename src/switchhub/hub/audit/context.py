@@ -41,9 +41,28 @@ class Actor:
     def _entry(self, action: str, **kw: Any) -> AuditEntry:
         c = self.caller
         kw.setdefault("purpose", self.purpose)
-        return AuditEntry(action=action, operator_code=c.operator_code or None, user_login=c.user_login or None,
-                          cert_fingerprint=c.cert_fingerprint or None, request_id=self.request_id,
-                          remote_addr=self.remote_addr, **kw)
+        return build(action, operator_code=c.operator_code or None, user_login=c.user_login or None,
+                     cert_fingerprint=c.cert_fingerprint or None, request_id=self.request_id,
+                     remote_addr=self.remote_addr, **kw)
 
     def with_purpose(self, purpose: str) -> "Actor":
         return Actor(self.caller, self.channel, self.request_id, self.remote_addr, purpose)
+
+
+def build(action: str, **kw: Any) -> AuditEntry:
+    """The one constructor of audit entries. Actors use it through `entry`/`alert`; the doors that act
+    before anyone is authenticated (certificate refusals, login attempts) and the operator's CLI use
+    `unauthenticated` and `cli_entry`, so that every record has the same shape."""
+    return AuditEntry(action=action, **kw)
+
+
+def unauthenticated(action: str, *, request_id: str = "", remote_addr: str = "", cert_fingerprint: str | None = None,
+                    operator_code: str | None = None, user_login: str | None = None, **kw: Any) -> AuditEntry:
+    """A record of an attempt before authentication: what was presented, from where."""
+    return build(action, request_id=request_id, remote_addr=remote_addr, cert_fingerprint=cert_fingerprint,
+                 operator_code=operator_code, user_login=user_login, **kw)
+
+
+def cli_entry(subject_action: str, actor_login: str, **kw: Any) -> AuditEntry:
+    """A record of an operator's command-line administration (`admin.<subject>.<action>`)."""
+    return build(f"admin.{subject_action}", user_login=actor_login, **kw)

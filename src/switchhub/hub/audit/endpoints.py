@@ -24,6 +24,6 @@ async def audit_records(request: Request, action: Annotated[str, Query(max_lengt
     async with request.app.state.reader.connect() as conn:
         rows = await repository.search(conn, operator_code=scope, action=action.strip() or None, limit=per_page,
                                        offset=(page - 1) * per_page)
-    items = [{**r, "at": r["at"].isoformat(), "operator_code": (r["operator_code"] or "").strip() or None,
-              "cert_fingerprint": (r["cert_fingerprint"] or "").strip() or None} for r in rows]
+    items = [{**r, "at": r["at"].isoformat(), "operator_code": r["operator_code"] or None,
+              "cert_fingerprint": r["cert_fingerprint"] or None} for r in rows]
     return {"page": page, "per_page": per_page, "items": items}

@@ -23,14 +23,6 @@ FROM = (" FROM relays r JOIN operators nr ON nr.code = r.new_retailer"
         " JOIN operators cr ON cr.code = r.current_retailer")
 
 
-def _row(r: Any) -> dict[str, Any]:
-    d = dict(r._mapping)
-    for k in ("spid", "area", "new_retailer", "current_retailer", "status", "decision"):
-        if isinstance(d.get(k), str):
-            d[k] = d[k].strip()
-    return d
-
-
 async def next_number(conn: AsyncConnection, today: date) -> str:
     n = (await conn.execute(text("SELECT nextval('relay_no_seq')"))).scalar_one()
     return f"R{today:%Y%m%d}{n:07d}"
@@ -39,7 +31,7 @@ async def next_number(conn: AsyncConnection, today: date) -> str:
 async def open_for_point(conn: AsyncConnection, spid: str) -> dict[str, Any] | None:
     row = (await conn.execute(text(f"SELECT {COLUMNS}{FROM} WHERE r.spid = :s AND r.status = ANY(:open)"
                                    " FOR UPDATE OF r"), {"s": spid, "open": OPEN_STATUSES})).first()
-    return _row(row) if row else None
+    return dict(row._mapping) if row else None
 
 
 async def insert(conn: AsyncConnection, relay: dict[str, Any]) -> None:
@@ -51,7 +43,7 @@ async def insert(conn: AsyncConnection, relay: dict[str, Any]) -> None:
 async def get(conn: AsyncConnection, relay_no: str, *, for_update: bool = False) -> dict[str, Any] | None:
     row = (await conn.execute(text(f"SELECT {COLUMNS}{FROM} WHERE r.relay_no = :n" +
                                    (" FOR UPDATE OF r" if for_update else "")), {"n": relay_no})).first()
-    return _row(row) if row else None
+    return dict(row._mapping) if row else None
 
 
 async def history(conn: AsyncConnection, relay_no: str) -> list[dict[str, Any]]:
@@ -85,7 +77,7 @@ async def search(conn: AsyncConnection, scope: RelayScope, where: list[str], par
     total = (await conn.execute(text(f"SELECT count(*){FROM} WHERE {cond}"), params)).scalar_one()
     rows = await conn.execute(text(f"SELECT {COLUMNS}{FROM} WHERE {cond} ORDER BY r.updated_at DESC, r.relay_no DESC"
                                    " OFFSET :offset LIMIT :limit"), {**params, "offset": offset, "limit": limit})
-    return int(total), [_row(r) for r in rows]
+    return int(total), [dict(r._mapping) for r in rows]
 
 
 async def count_awaiting_decision(conn: AsyncConnection, current_retailer: str) -> int:

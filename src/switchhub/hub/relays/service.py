@@ -84,7 +84,7 @@ async def register(conn: AsyncConnection, areas: AreaClient, actor: Actor, req: 
         issues.extend(exc.errors)
         spid = ""
     code = req.current_retailer_code.strip().upper()
-    target = {o["code"].strip(): o for o in await accounts.operators(conn, "retailer")}.get(code)
+    target = {o["code"]: o for o in await accounts.operators(conn, "retailer")}.get(code)
     if target is None:
         issues.add("current_retailer_code", "unknown_operator", f"事業者コード {code} の小売電気事業者は登録されていません",
                    f"No retailer with code {code}")

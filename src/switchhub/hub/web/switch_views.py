@@ -13,7 +13,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
-from switchhub.contract.applications import SwitchEndRequest, SwitchStartRequest, WithdrawRequest
+from switchhub.contract.applications import WithdrawRequest
 from switchhub.hub.accounts.service import WebUser
 from switchhub.hub.applications import service as applications
 from switchhub.hub.deps import tx
@@ -29,7 +29,6 @@ from switchhub.kernel.spid import parse_spid
 router = APIRouter(include_in_schema=False)
 RELAY_FIELDS = ("spid", "current_retailer_code", "contract_no", "customer_name_kana", "customer_name_kanji",
                 "address", "building", "requested_switch_date", "contact_name", "contact_phone")
-KINDS = ("switch-start", "switch-end")
 
 
 def _parse(model: type, data: dict[str, Any]) -> Any:
@@ -161,54 +160,6 @@ async def relay_withdraw(relay_no: str, request: Request, user: WebUser = Depend
             raise
         return await _relay_page(request, user, relay_no, *error_texts(exc, lang_of(request)))
     return RedirectResponse(f"/relays/{relay_no}", status_code=303)
-
-
-@router.get("/applications/new")
-async def application_form(request: Request, kind: str = "switch-start", spid: str = "", relay_no: str = "",
-                           switch_date: str = "", user: WebUser = Depends(web_user("hub:applications:write"))
-                           ) -> Response:
-    kind = kind if kind in KINDS else "switch-start"
-    return render(request, "application_new.html", {"user": user, "kind": kind, "errors": {}, "error": None,
-                                                    "v": {"spid": spid[:40], "relay_no": relay_no[:40],
-                                                          "switch_date": switch_date[:10]}})
-
-
-def _application_body(kind: str, v: dict[str, str]) -> dict[str, Any]:
-    data: dict[str, Any] = {"spid": v.get("spid", ""), "customer_request": v.get("customer_request") == "on"}
-    if v.get("switch_date"):
-        data["switch_date"] = v["switch_date"]
-    if v.get("relay_no"):
-        data["relay_no"] = v["relay_no"]
-    if kind == "switch-start":
-        data.update({k: v.get(k, "") for k in ("service_menu", "capacity_method", "customer_name_kana",
-                                               "customer_name_kanji", "customer_phone")})
-        data["consent"] = v.get("consent") == "on"
-        for k, cast in (("contract_current", int), ("contract_capacity", float), ("contract_power", float)):
-            if v.get(k):
-                try:
-                    data[k] = cast(v[k])
-                except ValueError:
-                    data[k] = v[k]
-    return data
-
-
-@router.post("/applications/new")
-async def application_file(request: Request, user: WebUser = Depends(web_user("hub:applications:write"))
-                           ) -> Response:
-    form = await read_form(request, user)
-    kind = form.get("kind") if form.get("kind") in KINDS else "switch-start"
-    try:
-        body = _parse(SwitchStartRequest if kind == "switch-start" else SwitchEndRequest,
-                      _application_body(kind, form.values))
-        async with tx(request) as conn:
-            answer = await applications.file(conn, request.app.state.areas, web_actor(request, user), kind, body)
-    except SwitchhubError as exc:
-        if exc.status == 403:
-            raise
-        errors, error = error_texts(exc, lang_of(request))
-        return render(request, "application_new.html", {"user": user, "kind": kind, "v": form.values,
-                                                        "errors": errors, "error": error})
-    return RedirectResponse(f"/applications/{answer['application_no']}", status_code=303)
 
 
 async def _application_page(request: Request, user: WebUser, application_no: str, error: str | None) -> Response:

@@ -18,6 +18,7 @@ from fastapi.responses import FileResponse, RedirectResponse, Response
 from switchhub.httpkit import request_id
 from switchhub.hub.accounts import repository
 from switchhub.hub.accounts.service import WebUser, change_password, check_login, start_session
+from switchhub.hub.audit.context import unauthenticated
 from switchhub.hub.audit.repository import AuditEntry, write
 from switchhub.hub.deps import remote_addr, tx
 from switchhub.hub.points import service as facility
@@ -65,9 +66,9 @@ def _login_audit(request: Request, result, login_id: str) -> list[AuditEntry]:
     cert = request.state.cert
     operators = [cert.operator_code] + ([result.user_operator] if result.user_operator else [])
     detail = {"terminal_operator": cert.operator_code, "user_operator": result.user_operator or cert.operator_code}
-    return [AuditEntry(action="web.login", operator_code=op, user_login=login_id, cert_fingerprint=cert.fingerprint,
-                       outcome="ok" if result.ok else result.code, remote_addr=remote_addr(request),
-                       request_id=request_id(request), detail=detail) for op in operators]
+    return [unauthenticated("web.login", operator_code=op, user_login=login_id, cert_fingerprint=cert.fingerprint,
+                            outcome="ok" if result.ok else result.code, remote_addr=remote_addr(request),
+                            request_id=request_id(request), detail=detail) for op in operators]
 
 
 @router.post("/login")

@@ -5,12 +5,12 @@ One row per application, written from the filing answer and from every
 applied, so a redelivered or older event never moves a stage back. No customer data.
 
 Revision ID: 0006
-Revises: 0004 (to be re-linked to 0005 by the lead)
+Revises: 0005
 """
 from alembic import op
 
 revision = "0006"
-down_revision = "0004"  # the lead re-links this to "0005" (another branch's varchar migration)
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
