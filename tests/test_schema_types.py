@@ -113,7 +113,7 @@ def test_hub_migration_keeps_rows_keys_and_indexes_both_ways(databases):
     execute(hub, "INSERT INTO operators (code, name, kind, areas) VALUES ('A001', 'x', 'retailer', '{03,6}'),"
                  " ('A0002', 'y', 'retailer', '{}')")
     before = shape(hub)
-    upgrade("hub", hub)
+    upgrade("hub", hub, "0005")  # the varchar migration itself (later revisions add their own tables)
     after = shape(hub)
     assert [row[:4] for row in after["indexes"]] == [row[:4] for row in before["indexes"]]
     assert [row[:5] for row in after["constraints"]] == [row[:5] for row in before["constraints"]]

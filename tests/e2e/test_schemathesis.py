@@ -23,6 +23,8 @@ POSITIVE = ["2xx", "3xx", "401", "403", "404", "409", "429", "5xx"]  # schemathe
 RULES_BEYOND_THE_SCHEMA = {
     ("GET", "/api/v1/supply-points"): "prefecture and city together, or a pole or meter number; a known prefecture",
     ("GET", "/api/v1/applications"): "the cursor is an opaque value the API gave out",
+    ("GET", "/api/v1/applications:search"): "date ranges in order; dates that exist (YYYY-MM-DD shaped 2026-02-31 "
+                                            "is refused)",
     ("POST", "/api/v1/relays"): "the current retailer is a registered other retailer; the date is not in the past; "
                                 "the phone number has 10-11 digits starting with 0",
     ("PATCH", "/api/v1/relays/{relay_no}"): "at least one field; phone shape",

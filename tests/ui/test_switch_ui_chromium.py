@@ -53,6 +53,7 @@ def test_relay_and_switch_through_the_web_pages(live):
         cur.goto(f"{live.hub_base}/relays?role=current&area=03")
         cur.click(f"a:has-text('{relay_no}')")
         cur.fill("#decision-form input[name=staff_name]", "現 太郎")
+        cur.check("#decision-form input[name=decision][value='01']")  # the form preselects nothing
         cur.click("#decision-form button[type=submit]")
         cur.wait_for_selector("#relay-status")
         assert cur.inner_text("#relay-status") == "判断済み(OK)"

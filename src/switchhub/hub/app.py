@@ -23,6 +23,7 @@ from switchhub.hub.accounts.endpoints import router as accounts_router
 from switchhub.hub.accounts.identity import CertificateGate
 from switchhub.hub.accounts.ratelimit import TokenBuckets
 from switchhub.hub.applications.endpoints import router as applications_router
+from switchhub.hub.applications.list_endpoints import router as application_list_router
 from switchhub.hub.audit.endpoints import router as audit_router
 from switchhub.hub.calendar_endpoints import router as calendar_router
 from switchhub.hub.deps import RATELIMIT_STATE
@@ -96,15 +97,16 @@ def create_hub_app(settings: Settings, engine: AsyncEngine, areas: AreaClient) -
     install_error_handlers(app)
     install_web_error_pages(app)
     app.state.api_routers = (points_router, calendar_router, accounts_router, relays_router, applications_router,
-                             notify_router, audit_router)
+                             application_list_router, notify_router, audit_router)
     for router in app.state.api_routers:
         app.include_router(router, dependencies=[Depends(known_query_only)])
     from switchhub.hub.docs import router as docs_router
     from switchhub.hub.web.application_forms import router as application_forms_router
     from switchhub.hub.web.switch_views import router as switch_web_router
     from switchhub.hub.web.views import router as web_router
+    from switchhub.hub.web.worklist_views import router as worklist_web_router
 
-    app.state.web_routers = (web_router, application_forms_router, switch_web_router)
+    app.state.web_routers = (web_router, worklist_web_router, application_forms_router, switch_web_router)
     for router in app.state.web_routers:
         app.include_router(router)
 

@@ -300,6 +300,33 @@ def application_grant(caller: Caller, applicant_code: str, area: str) -> Applica
     return None
 
 
+@dataclass(frozen=True)
+class ApplicationScope:
+    """Which rows of the hub's application index a listing may return (the index holds no
+    customer data, so a row is shown whole): the applicant's own (`applicant`), those of the
+    T&D's areas (`areas`), or every row (OCCTO's helpdesk and admins: both None)."""
+
+    applicant: str | None
+    areas: frozenset[str] | None
+    _mint: object = None
+
+    def __post_init__(self) -> None:
+        if self._mint is not _MINT:
+            raise TypeError("ApplicationScope is made only by switchhub.kernel.visibility")
+
+
+def application_scope(caller: Caller) -> ApplicationScope | None:
+    """Rows of an application listing, by the same rule as `application_grant`: a retailer its own
+    applications, a T&D those of its areas, OCCTO staff all; anyone else none."""
+    if caller.is_retailer:
+        return ApplicationScope(caller.operator_code, None, _MINT)
+    if caller.is_tso:
+        return ApplicationScope(None, frozenset(caller.areas), _MINT)
+    if _is_occto_staff(caller):
+        return ApplicationScope(None, None, _MINT)
+    return None
+
+
 def project_application(record: dict[str, Any], grant: ApplicationGrant) -> dict[str, Any]:
     return {k: v for k, v in record.items() if grant.details or k not in APPLICATION_DETAIL_FIELDS}
 

@@ -12,6 +12,7 @@ import asyncio
 import base64
 import json
 import logging
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -20,11 +21,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from switchhub.contract.applications import REQUESTS, CorrectionRequest, WithdrawRequest
 from switchhub.hub.accounts import permissions
+from switchhub.hub.applications import repository as index
 from switchhub.hub.audit.context import Actor
 from switchhub.hub.audit.repository import write
 from switchhub.hub.gateway.client import AreaClient
 from switchhub.hub.relays import service as relays
 from switchhub.kernel.caller import Caller
+from switchhub.kernel.clock import get_clock
 from switchhub.kernel.codes import Area
 from switchhub.kernel.errors import InputError, NotFound, SwitchhubError
 from switchhub.kernel.spid import AREA_CODES, parse_spid
@@ -78,61 +81,90 @@ def _warning(code: str, ja: str, en: str) -> dict[str, str]:
     return {"code": code, "message": ja, "message_en": en}
 
 
-async def _file_switch_start(areas: AreaClient, actor: Actor, body: BaseModel, relay_date: date | None
-                             ) -> tuple[dict[str, Any], list[dict[str, str]]]:
-    """A switch-start filed for a relay without a date takes the relay's requested date (the
-    customer's wish, so `customer_request`) when the point allows it, else the earliest reading day."""
-    key = actor.idempotency_key or None
-    if relay_date is None or getattr(body, "switch_date") is not None:
-        return await areas.file_application(actor.caller, "switch-start", body, idempotency_key=key), []
-    try:
-        dated = body.model_copy(update={"switch_date": relay_date, "customer_request": True})
-        return await areas.file_application(actor.caller, "switch-start", dated, idempotency_key=key), []
-    except InputError as exc:
-        if not any(e.field == "switch_date" for e in exc.errors):
-            raise
-        reason = next(e.message_ja for e in exc.errors if e.field == "switch_date")
-        answer = await areas.file_application(actor.caller, "switch-start", body, idempotency_key=key)
-        return answer, [_warning("relay_date_not_allowed",
-                                 f"廃止取次の希望日 {relay_date} は指定できないため、最短の定例検針日 {answer.get('switch_date')}"
-                                 f" で受け付けました（{reason}）",
-                                 f"The relay's date {relay_date} is not allowed; filed for {answer.get('switch_date')}")]
+@dataclass(frozen=True)
+class Filing:
+    """One filing as the hub has checked it, before the area sees it."""
+    kind: str
+    body: BaseModel
+    spid: str
+    relay_no: str | None = None
+    relay_date: date | None = None  # the relay's requested date (switch-start / switch-end naming a relay)
 
 
-async def file(conn: AsyncConnection, areas: AreaClient, actor: Actor, kind: str, body: BaseModel) -> dict[str, Any]:
-    """File an application of any kind at the point's area (update flag 1). A switch-start naming a
-    relay must name the caller's OK relay and is linked after; a switch date that differs from the
-    relay's gets a warning in the answer."""
+async def prepare(conn: AsyncConnection, actor: Actor, kind: str, body: BaseModel) -> Filing:
+    """The hub's own checks of one filing (also each row of a bulk file): the kind, the spid, the
+    caller's areas, and a named relay — for a switch-start the caller's OK relay for the point,
+    locked until the transaction ends, so two filings cannot both use it."""
     caller = actor.caller
-    permissions.check(caller, "hub:applications:write")
     if kind not in REQUESTS or not isinstance(body, REQUESTS[kind]):
         raise _not_found()
     spid = parse_spid(getattr(body, "spid"))
     _in_callers_areas(caller, spid)
     body = body.model_copy(update={"spid": spid})
     relay_no = getattr(body, "relay_no", None)
-    warnings: list[dict[str, str]] = []
     relay_date: date | None = None
     if kind == "switch-start" and relay_no:
         relay_date = (await relays.link_switch_start(conn, caller, relay_no, spid))["requested_switch_date"]
-        answer, warnings = await _file_switch_start(areas, actor, body, relay_date)
-    else:
-        if kind == "switch-end" and relay_no:
-            relay_date = await relays.requested_date_for_party(conn, caller, relay_no)
-        answer = await areas.file_application(caller, kind, body, idempotency_key=actor.idempotency_key or None)
+    elif kind == "switch-end" and relay_no:
+        relay_date = await relays.requested_date_for_party(conn, caller, relay_no)
+    return Filing(kind, body, spid, relay_no, relay_date)
+
+
+def dated_for_relay(filing: Filing) -> BaseModel:
+    """A switch-start filed for a relay without a date takes the relay's requested date (the
+    customer's wish, so `customer_request`)."""
+    if filing.kind != "switch-start" or filing.relay_date is None or getattr(filing.body, "switch_date") is not None:
+        return filing.body
+    return filing.body.model_copy(update={"switch_date": filing.relay_date, "customer_request": True})
+
+
+async def _file_at_area(areas: AreaClient, actor: Actor, filing: Filing) -> tuple[dict[str, Any], list[dict[str, str]]]:
+    """The area's answer; a relay's date the point does not allow falls back to the earliest reading
+    day, with a warning that says why."""
+    key = actor.idempotency_key or None
+    dated = dated_for_relay(filing)
+    try:
+        return await areas.file_application(actor.caller, filing.kind, dated, idempotency_key=key), []
+    except InputError as exc:
+        if dated is filing.body or not any(e.field == "switch_date" for e in exc.errors):
+            raise
+        reason = next(e.message_ja for e in exc.errors if e.field == "switch_date")
+    answer = await areas.file_application(actor.caller, filing.kind, filing.body, idempotency_key=key)
+    return answer, [_warning("relay_date_not_allowed",
+                             f"廃止取次の希望日 {filing.relay_date} は指定できないため、最短の定例検針日"
+                             f" {answer.get('switch_date')} で受け付けました（{reason}）",
+                             f"The relay's date {filing.relay_date} is not allowed; filed for {answer.get('switch_date')}")]
+
+
+async def record(conn: AsyncConnection, actor: Actor, filing: Filing, answer: dict[str, Any],
+                 warnings: list[dict[str, str]] | None = None) -> dict[str, Any]:
+    """After the area accepted a filing: the hub's second opinion on the answer, the date warnings,
+    the worklist index, the relay's link and the audit record of the filing."""
     answer = await _checked(conn, actor, answer)
-    if relay_date is not None and answer.get("switch_date") and answer["switch_date"] != str(relay_date) \
+    warnings = list(warnings or [])
+    if filing.relay_date is not None and answer.get("switch_date") and answer["switch_date"] != str(filing.relay_date) \
             and not warnings:
         warnings.append(_warning("relay_date_differs",
-                                 f"スイッチング予定日 {answer['switch_date']} は廃止取次の希望日 {relay_date} と異なります",
-                                 f"The switch date {answer['switch_date']} differs from the relay's date {relay_date}"))
+                                 f"スイッチング予定日 {answer['switch_date']} は廃止取次の希望日 {filing.relay_date} と異なります",
+                                 f"The switch date {answer['switch_date']} differs from the relay's date {filing.relay_date}"))
     answer["warnings"] = [*answer.get("warnings", []), *warnings]
-    if kind == "switch-start" and relay_no:
-        await relays.record_switch_start(conn, relay_no, answer["application_no"])
-    await write(conn, actor.entry(f"application.{kind}", resource_type="application",
-                                  resource_ids=[answer["application_no"]], detail={"spid": spid,
-                                                                                  "stage": answer["stage"]}))
+    await index.upsert_filed(conn, answer, get_clock().now())
+    if filing.kind == "switch-start" and filing.relay_no:
+        await relays.record_switch_start(conn, filing.relay_no, answer["application_no"])
+    await write(conn, actor.entry(f"application.{filing.kind}", resource_type="application",
+                                  resource_ids=[answer["application_no"]],
+                                  detail={"spid": filing.spid, "stage": answer["stage"]}))
     return answer
+
+
+async def file(conn: AsyncConnection, areas: AreaClient, actor: Actor, kind: str, body: BaseModel) -> dict[str, Any]:
+    """File an application of any kind at the point's area (update flag 1). A switch-start naming a
+    relay must name the caller's OK relay and is linked after; a switch date that differs from the
+    relay's gets a warning in the answer."""
+    permissions.check(actor.caller, "hub:applications:write")
+    filing = await prepare(conn, actor, kind, body)
+    answer, warnings = await _file_at_area(areas, actor, filing)
+    return await record(conn, actor, filing, answer, warnings)
 
 
 async def correct(conn: AsyncConnection, areas: AreaClient, actor: Actor, application_no: str,

@@ -14,6 +14,7 @@ from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from switchhub.contract.events import AreaEvent, EventKind, StageChanged
+from switchhub.hub.applications import list_service as worklist
 from switchhub.hub.audit.context import Actor
 from switchhub.hub.audit.repository import write
 from switchhub.hub.inbox import repository as repo
@@ -25,6 +26,7 @@ Handler = Callable[[AsyncConnection, Any, AreaEvent, datetime], Awaitable[None]]
 
 
 async def _stage_changed(conn: AsyncConnection, payload: StageChanged, ev: AreaEvent, now: datetime) -> None:
+    await worklist.index_stage_change(conn, ev.area, ev.id, payload, now)
     await relays.on_stage_changed(conn, payload, now)
     await publish(conn, EventKind.APPLICATION_STAGE_CHANGED.value, [payload.applicant_code], payload.model_dump(),
                   f"area-{ev.area}-{ev.id}", now)

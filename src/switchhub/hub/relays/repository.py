@@ -78,3 +78,10 @@ async def search(conn: AsyncConnection, scope: RelayScope, where: list[str], par
     rows = await conn.execute(text(f"SELECT {COLUMNS}{FROM} WHERE {cond} ORDER BY r.updated_at DESC, r.relay_no DESC"
                                    " OFFSET :offset LIMIT :limit"), {**params, "offset": offset, "limit": limit})
     return int(total), [dict(r._mapping) for r in rows]
+
+
+async def count_awaiting_decision(conn: AsyncConnection, current_retailer: str) -> int:
+    """Relays addressed to this retailer still awaiting its decision (the portal's badge)."""
+    return int((await conn.execute(text(
+        "SELECT count(*) FROM relays WHERE current_retailer = :op AND status = :status"),
+        {"op": current_retailer, "status": RelayStatus.AWAITING_DECISION.value})).scalar_one())

@@ -98,3 +98,76 @@ def grouped(point: dict[str, Any], lang: str = "ja") -> list[tuple[str, list[tup
         if rows:
             out.append((gen if lang == "en" else gja, rows))
     return out
+
+
+# --- history rows (relay and application detail pages) -----------------------------------------
+
+def _code_label(enums: tuple[type[codes.CodeEnum], ...], code: Any, lang: str) -> str:
+    """The name of `code` in the first of `enums` that has it; unknown codes are shown as they are."""
+    if code is None or code == "":
+        return "—"
+    for enum in enums:
+        try:
+            return enum(str(code)).label(lang)
+        except ValueError:
+            continue
+    return str(code)
+
+
+def relay_status(code: Any, lang: str = "ja") -> str:
+    return _code_label((codes.RelayStatus,), code, lang)
+
+
+def stage(code: Any, lang: str = "ja") -> str:
+    return _code_label((codes.ApplicationStage,), code, lang)
+
+
+def application_type(code: Any, lang: str = "ja") -> str:
+    return _code_label((codes.ApplicationType,), code, lang)
+
+
+def area(code: Any, lang: str = "ja") -> str:
+    return _code_label((codes.Area,), code, lang)
+
+
+def relay_reason(code: Any, lang: str = "ja") -> str:
+    """A relay's history reason: its own reasons, or the area's reason a failed match carries."""
+    return _code_label((codes.RelayReason, codes.RejectionReason, codes.StageReason), code, lang)
+
+
+def stage_reason(code: Any, lang: str = "ja") -> str:
+    """An application's history reason: why it entered the stage, or why it was rejected."""
+    return _code_label((codes.StageReason, codes.RejectionReason), code, lang)
+
+
+def relay_rule(name: Any, lang: str = "ja") -> str:
+    """A relay rule by the reason it records (the rules are the hub's own: hub/relays/rules.py)."""
+    from switchhub.hub.relays.rules import MACHINE
+
+    rule = MACHINE.rules.get(str(name))
+    return _code_label((codes.RelayReason,), rule.reason.value, lang) if rule else str(name or "—")
+
+
+#: The area's application rules (named in every stage-changed event and feed entry, P7).
+APPLICATION_RULES: dict[str, tuple[str, str]] = {
+    "receive": ("受付", "Receive"), "review": ("審査開始", "Start review"), "accept": ("受付完了", "Accept"),
+    "arrange_meter_work": ("計器工事手配", "Arrange meter work"), "correct": ("訂正", "Correct"),
+    "match": ("マッチング", "Match"), "schedule": ("実施日確定", "Fix the date"), "complete": ("処理完了", "Complete"),
+    "complete_other_date": ("処理完了(日付変更)", "Complete on another date"), "withdraw": ("取消", "Withdraw"),
+    "request_withdrawal": ("取消依頼", "Request withdrawal"),
+    "reject_on_withdrawal": ("取消依頼による却下", "Reject on a withdrawal request"),
+    "reject_matching_deadline": ("マッチング期限切れによる却下", "Reject: matching deadline passed"),
+    "reject_superseded": ("他の申込の実施による却下", "Reject: superseded by another application"),
+}
+ACTORS: dict[str, tuple[str, str]] = {"system": ("システム", "System"),
+                                      "area": ("一般送配電事業者システム", "T&D system")}
+
+
+def application_rule(name: Any, lang: str = "ja") -> str:
+    ja, en = APPLICATION_RULES.get(str(name), (str(name or "—"),) * 2)
+    return en if lang == "en" else ja
+
+
+def actor(login: Any, lang: str = "ja") -> str:
+    ja, en = ACTORS.get(str(login), (str(login or "—"),) * 2)
+    return en if lang == "en" else ja

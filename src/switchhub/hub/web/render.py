@@ -58,6 +58,12 @@ UI = {
                         "At least 12 characters, not your user ID, none of your last 5"),
     "change": ("変更する", "Change"),
     "relays": ("廃止取次", "Relays"), "applications": ("スイッチング申込", "Switching applications"),
+    "my_applications": ("申込一覧", "Applications"),
+    "my_applications_desc": ("申込の受付工程を種別・工程・エリア・日付で確認します",
+                             "Your applications by type, stage, area and date"),
+    "awaiting_decision": ("判断待ちの廃止取次", "Relays awaiting your decision"),
+    "awaiting_decision_desc": ("自社宛の廃止取次のうち判断待ちのもの", "Relays addressed to you, not yet decided"),
+    "count_unit": ("件", ""),
     "area_down": ("エリア「{area}」の一般送配電事業者システムに接続できないため、そのエリアの結果は含まれていません",
                   "The system of area {area} is unavailable; its results are not included"),
 }

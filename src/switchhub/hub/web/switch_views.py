@@ -20,10 +20,10 @@ from switchhub.hub.deps import tx
 from switchhub.hub.relays import service as relays
 from switchhub.hub.relays.schemas import RelayDecisionInput, RelayRegistration
 from switchhub.hub.web.render import error_texts, lang_of, render
-from switchhub.hub.web.session import read_form, web_actor, web_user
+from switchhub.hub.web.session import WebForm, read_form, web_actor, web_user
 from switchhub.kernel.clock import get_clock
-from switchhub.kernel.codes import Area, NgReason, RelayStatus
-from switchhub.kernel.errors import InputError, SwitchhubError
+from switchhub.kernel.codes import Area, NgReason, RelayDecision, RelayStatus
+from switchhub.kernel.errors import FieldIssue, InputError, SwitchhubError
 from switchhub.kernel.spid import parse_spid
 
 router = APIRouter(include_in_schema=False)
@@ -101,11 +101,15 @@ async def relay_register(request: Request, user: WebUser = Depends(web_user("hub
 
 
 async def _relay_page(request: Request, user: WebUser, relay_no: str, errors: dict, error: str | None,
-                      status: int = 200) -> Response:
+                      status: int = 200, form: WebForm | None = None) -> Response:
+    """The relay with its forms; after a refused decision the choices made are shown again."""
     async with tx(request) as conn:
         relay = await relays.detail(conn, web_actor(request, user), relay_no)
     return render(request, "relay_detail.html", {"user": user, "r": relay, "reasons": list(NgReason),
-                                                 "errors": errors, "error": error}, status=status)
+                                                 "decisions": list(RelayDecision), "errors": errors, "error": error,
+                                                 "v": form.values if form else {},
+                                                 "v_reasons": form.getlist("ng_reasons") if form else []},
+                  status=status)
 
 
 @router.get("/relays/{relay_no}")
@@ -114,19 +118,32 @@ async def relay_detail(relay_no: str, request: Request, user: WebUser = Depends(
     return await _relay_page(request, user, relay_no, {}, None)
 
 
+def _parse_decision(form: WebForm) -> RelayDecisionInput:
+    """The form has no default choice: without one, the field says so (with the form's other errors)."""
+    data = {"decision": form.get("decision"), "staff_name": form.get("staff_name"),
+            "ng_reasons": form.getlist("ng_reasons"), "memo": form.get("memo")}
+    if data["decision"] in {d.value for d in RelayDecision}:
+        return _parse(RelayDecisionInput, data)
+    issues = [FieldIssue("decision", "required", "判断を選択してください", "Choose OK or NG")]
+    try:
+        _parse(RelayDecisionInput, {**data, "decision": RelayDecision.OK.value})
+    except InputError as exc:
+        issues += [i for i in exc.errors if i.field != "decision"]
+    raise InputError(issues[0].message_ja, issues[0].message_en, errors=issues)
+
+
 @router.post("/relays/{relay_no}/decision")
 async def relay_decide(relay_no: str, request: Request, user: WebUser = Depends(web_user("hub:relays:write"))
                        ) -> Response:
     form = await read_form(request, user)
     try:
-        body = _parse(RelayDecisionInput, {"decision": form.get("decision"), "staff_name": form.get("staff_name"),
-                                           "ng_reasons": form.getlist("ng_reasons"), "memo": form.get("memo")})
+        body = _parse_decision(form)
         async with tx(request) as conn:
             await relays.decide(conn, web_actor(request, user), relay_no, body, get_clock().now())
     except SwitchhubError as exc:
         if exc.status in (403, 404):
             raise
-        return await _relay_page(request, user, relay_no, *error_texts(exc, lang_of(request)))
+        return await _relay_page(request, user, relay_no, *error_texts(exc, lang_of(request)), form=form)
     return RedirectResponse(f"/relays/{relay_no}", status_code=303)
 
 

@@ -22,6 +22,7 @@ from switchhub.hub.audit.context import unauthenticated
 from switchhub.hub.audit.repository import AuditEntry, write
 from switchhub.hub.deps import remote_addr, tx
 from switchhub.hub.points import service as facility
+from switchhub.hub.relays import worklist as relay_worklist
 from switchhub.hub.web import labels
 from switchhub.hub.web.render import HERE, error_texts, lang_of, msg, render, set_cookie
 from switchhub.hub.web.session import (
@@ -137,7 +138,9 @@ async def password_change(request: Request,
 
 @router.get("/")
 async def portal(request: Request, user: WebUser = Depends(web_user("hub:web:use"))) -> Response:
-    return render(request, "portal.html", {"user": user})
+    async with tx(request) as conn:
+        awaiting = await relay_worklist.awaiting_my_decision(conn, web_actor(request, user))
+    return render(request, "portal.html", {"user": user, "awaiting": awaiting})
 
 
 async def _facility(request: Request, user: WebUser, spid: str) -> Response:
