@@ -106,6 +106,8 @@ class RelaySummary(BaseModel):
 class Relay(RelaySummary):
     """One relay with its history (IS_20210 detail, and the answer of every change)."""
     history: list[RelayHistoryEntry]
+    switch_start_date: dt.date | None = Field(
+        default=None, description="リンクされたスイッチング開始申込の予定日（両小売事業者に表示）")
 
 
 class RelayPage(BaseModel):
