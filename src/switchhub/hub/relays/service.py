@@ -22,7 +22,7 @@ from switchhub.hub.accounts import repository as accounts
 from switchhub.hub.audit.context import Actor
 from switchhub.hub.audit.repository import write
 from switchhub.hub.gateway.client import AreaClient
-from switchhub.hub.notify.publish import publish
+from switchhub.hub.notify.publish import Event, publish_many
 from switchhub.hub.relays import repository as repo
 from switchhub.hub.relays import rules
 from switchhub.hub.relays.schemas import RelayCorrection, RelayDecisionInput, RelayRegistration
@@ -53,39 +53,53 @@ def _audit(actor: Actor, action: str, relay_no: str, **detail: Any):
     return actor.entry(f"relay.{action}", resource_type="relay", resource_ids=[relay_no], detail=dict(detail))
 
 
+def point_not_found(spid: str) -> InputError:
+    return InputError.single("spid", "point_not_found", f"供給地点特定番号 {spid} の供給地点はありません",
+                             "No such supply point")
+
+
 async def pending_types_at(areas: AreaClient, caller: Caller, spid: str) -> set[str]:
     """Application types pending at the point (a public facility field), from the point's area."""
     try:
         answer = await areas.lookup(caller, spid)
     except NotFound:
-        raise InputError.single("spid", "point_not_found", f"供給地点特定番号 {spid} の供給地点はありません",
-                                "No such supply point") from None
-    return {a["type"] for a in answer.point.get("pending_applications") or []}
+        raise point_not_found(spid) from None
+    return pending_types(answer.point)
 
 
-async def _event(conn: AsyncConnection, kind: str, relay: dict[str, Any], now: datetime, **extra: Any) -> None:
+def pending_types(point: dict[str, Any]) -> set[str]:
+    return {a["type"] for a in point.get("pending_applications") or []}
+
+
+def _event_of(kind: str, relay: dict[str, Any], now: datetime, **extra: Any) -> Event:
     data = {"relay_no": relay["relay_no"], "spid": relay["spid"], "status": relay["status"],
             "status_name": RelayStatus(relay["status"]).ja, "new_retailer": relay["new_retailer"],
             "current_retailer": relay["current_retailer"], **extra}
-    await publish(conn, kind, [relay["new_retailer"], relay["current_retailer"]], data,
-                  f"{kind}:{relay['relay_no']}:{relay['status']}", now)
+    return Event([relay["new_retailer"], relay["current_retailer"]], data,
+                 f"{kind}:{relay['relay_no']}:{relay['status']}")
 
 
-async def register(conn: AsyncConnection, areas: AreaClient, actor: Actor, req: RelayRegistration,
-                   now: datetime) -> dict[str, Any]:
-    """The new retailer registers a relay to the point's current retailer (IS_20110)."""
-    caller = actor.caller
-    permissions.check(caller, "hub:relays:write")
+async def _event(conn: AsyncConnection, kind: str, relay: dict[str, Any], now: datetime, **extra: Any) -> None:
+    await publish_many(conn, kind, [_event_of(kind, relay, now, **extra)], now)
+
+
+async def retailers(conn: AsyncConnection) -> dict[str, dict[str, Any]]:
+    """The registered retailers by code (what a registration's current retailer must be)."""
+    return {o["code"].strip(): o for o in await accounts.operators(conn, "retailer")}
+
+
+def check_registration(caller: Caller, req: RelayRegistration, today: date,
+                       known: dict[str, dict[str, Any]]) -> tuple[str, str]:
+    """The field checks of a registration, for one relay and for each row of a bulk file alike:
+    (spid, current retailer code), or every field's issue at once."""
     issues = IssueCollector()
-    today = now.astimezone(JST).date()
     try:
         spid = parse_spid(req.spid)
     except InputError as exc:
         issues.extend(exc.errors)
         spid = ""
     code = req.current_retailer_code.strip().upper()
-    target = {o["code"].strip(): o for o in await accounts.operators(conn, "retailer")}.get(code)
-    if target is None:
+    if code not in known:
         issues.add("current_retailer_code", "unknown_operator", f"事業者コード {code} の小売電気事業者は登録されていません",
                    f"No retailer with code {code}")
     elif code == caller.operator_code:
@@ -100,37 +114,73 @@ async def register(conn: AsyncConnection, areas: AreaClient, actor: Actor, req: 
         except InputError as exc:
             issues.extend(exc.errors)
     issues.raise_if_any()
-    if await pending_types_at(areas, caller, spid) & TERMINATING_TYPES:
+    return spid, code
+
+
+def check_point(caller: Caller, pending: set[str], existing: dict[str, Any] | None) -> None:
+    """The point's own checks: no termination pending there, no open relay for it."""
+    if pending & TERMINATING_TYPES:
         raise Conflict(f"この供給地点は現小売事業者による廃止を受付中です（{NgReason.TERMINATION_IN_PROGRESS.ja}）",
                        "The current retailer has already filed a termination for this point",
                        code="termination_pending")
-    await _refuse_duplicate(conn, caller, spid)
-    relay = {
-        "relay_no": await repo.next_number(conn, today), "spid": spid, "area": spid[:2],
+    _refuse_duplicate(caller, existing)
+
+
+def new_relay(caller: Caller, req: RelayRegistration, spid: str, code: str, relay_no: str, now: datetime
+              ) -> dict[str, Any]:
+    today = now.astimezone(JST).date()
+    return {
+        "relay_no": relay_no, "spid": spid, "area": spid[:2],
         "new_retailer": caller.operator_code, "current_retailer": code, "contract_no": normalize_text(req.contract_no),
         "customer_name_kana": normalize_kana(req.customer_name_kana),
         "customer_name_kanji": normalize_text(req.customer_name_kanji), "address": normalize_text(req.address),
         "building": normalize_text(req.building), "requested_switch_date": req.requested_switch_date,
         "contact_name": normalize_text(req.contact_name), "contact_phone": validate_phone(req.contact_phone),
-        "status": RelayStatus.AWAITING_DECISION.value, "decision_deadline": cal.add_business_days(today, 3), "registered_by": caller.user_login,
-        "registered_at": now,
+        "status": RelayStatus.AWAITING_DECISION.value, "decision_deadline": cal.add_business_days(today, 3),
+        "registered_by": caller.user_login, "registered_at": now,
     }
+
+
+async def store_new(conn: AsyncConnection, actor: Actor, relays: list[dict[str, Any]], now: datetime) -> None:
+    """Store registered relays (one, or a bulk file's rows) with their first state and history, the
+    undecided-deadline jobs, the events and one audit record each: a constant number of statements.
+    A concurrent registration for one of the points raises IntegrityError (the insert's savepoint is
+    rolled back)."""
+    async with conn.begin_nested():
+        await repo.insert_many(conn, relays)
+    await rules.MACHINE.record_new(conn, relays, "register", actor=actor.caller.user_login)
+    await jobs.enqueue_many(conn, "relays.expire_undecided",
+                            [(r["relay_no"], midnight(r["decision_deadline"] + timedelta(days=1))) for r in relays])
+    await publish_many(conn, "relay.registered", [_event_of("relay.registered", r, now) for r in relays], now)
+    await write(conn, *(_audit(actor, "register", r["relay_no"]) for r in relays))
+
+
+async def open_relays(conn: AsyncConnection, spids: list[str], *, lock: bool) -> dict[str, dict[str, Any]]:
+    """The open relay of each point that has one (a bulk file's prefetch for `check_point`)."""
+    return await repo.open_for_points(conn, spids, for_update=lock)
+
+
+async def relay_numbers(conn: AsyncConnection, now: datetime, count: int) -> list[str]:
+    return await repo.next_numbers(conn, now.astimezone(JST).date(), count)
+
+
+async def register(conn: AsyncConnection, areas: AreaClient, actor: Actor, req: RelayRegistration,
+                   now: datetime) -> dict[str, Any]:
+    """The new retailer registers a relay to the point's current retailer (IS_20110)."""
+    caller = actor.caller
+    permissions.check(caller, "hub:relays:write")
+    spid, code = check_registration(caller, req, now.astimezone(JST).date(), await retailers(conn))
+    check_point(caller, await pending_types_at(areas, caller, spid), await repo.open_for_point(conn, spid))
+    relay = new_relay(caller, req, spid, code, (await relay_numbers(conn, now, 1))[0], now)
     try:
-        async with conn.begin_nested():
-            await repo.insert(conn, relay)
+        await store_new(conn, actor, [relay], now)
     except IntegrityError:
-        await _refuse_duplicate(conn, caller, spid)
+        _refuse_duplicate(caller, await repo.open_for_point(conn, spid))
         raise
-    await rules.apply(conn, relay, "register", actor=caller.user_login, new=True)
-    await jobs.enqueue(conn, "relays.expire_undecided", relay["relay_no"],
-                       midnight(relay["decision_deadline"] + timedelta(days=1)))
-    await _event(conn, "relay.registered", relay, now)
-    await write(conn, _audit(actor, "register", relay["relay_no"]))
     return await _answer(conn, caller, relay["relay_no"])
 
 
-async def _refuse_duplicate(conn: AsyncConnection, caller: Caller, spid: str) -> None:
-    existing = await repo.open_for_point(conn, spid)
+def _refuse_duplicate(caller: Caller, existing: dict[str, Any] | None) -> None:
     if existing is None:
         return
     if existing["new_retailer"] == caller.operator_code:
