@@ -14,6 +14,7 @@ import json
 import logging
 from typing import Any
 
+from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from switchhub.contract.applications import SwitchEndRequest, SwitchStartRequest, WithdrawRequest
@@ -61,25 +62,40 @@ async def _audit_read(conn: AsyncConnection, actor: Actor, answer: dict[str, Any
                                       resource_ids=[answer["application_no"]], fields=["details"], item_count=1))
 
 
+async def prepare(conn: AsyncConnection, caller: Caller, kind: str, body: BaseModel) -> tuple[BaseModel, str | None]:
+    """The hub's checks of one filing before the area sees it (also each row of a bulk file): the
+    kind, the spid, and a named relay (the caller's OK relay for the point, locked until the end of
+    the transaction). Returns the body with the parsed spid and the relay to link."""
+    if kind not in KINDS:
+        raise _not_found()
+    spid = parse_spid(getattr(body, "spid"))
+    relay_no = getattr(body, "relay_no", None) if kind == "switch-start" else None
+    if relay_no:
+        await relays.link_switch_start(conn, caller, relay_no, spid)
+    return body.model_copy(update={"spid": spid}), relay_no
+
+
+async def record(conn: AsyncConnection, actor: Actor, kind: str, answer: dict[str, Any], relay_no: str | None
+                 ) -> dict[str, Any]:
+    """After the area accepted a filing: the hub's second opinion on the answer, the relay's link
+    and the audit record of the filing."""
+    answer = await _checked(conn, actor, answer)
+    if relay_no:
+        await relays.record_switch_start(conn, relay_no, answer["application_no"])
+    await write(conn, actor.entry(f"application.{kind}", resource_type="application",
+                                  resource_ids=[answer["application_no"]], detail={"spid": answer["spid"],
+                                                                                  "stage": answer["stage"]}))
+    return answer
+
+
 async def file(conn: AsyncConnection, areas: AreaClient, actor: Actor, kind: str,
                body: SwitchStartRequest | SwitchEndRequest) -> dict[str, Any]:
     """File at the point's area; a named relay must be the caller's OK relay and is linked after."""
     caller = actor.caller
     permissions.check(caller, "hub:applications:write")
-    if kind not in KINDS:
-        raise _not_found()
-    spid = parse_spid(body.spid)
-    relay_no = body.relay_no if kind == "switch-start" else None
-    if relay_no:
-        await relays.link_switch_start(conn, caller, relay_no, spid)
-    answer = await areas.file_application(caller, kind, body.model_copy(update={"spid": spid}))
-    answer = await _checked(conn, actor, answer)
-    if relay_no:
-        await relays.record_switch_start(conn, relay_no, answer["application_no"])
-    await write(conn, actor.entry(f"application.{kind}", resource_type="application",
-                                  resource_ids=[answer["application_no"]], detail={"spid": spid,
-                                                                                  "stage": answer["stage"]}))
-    return answer
+    checked, relay_no = await prepare(conn, caller, kind, body)
+    answer = await areas.file_application(caller, kind, checked)
+    return await record(conn, actor, kind, answer, relay_no)
 
 
 async def status(conn: AsyncConnection, areas: AreaClient, actor: Actor, application_no: str) -> dict[str, Any]:

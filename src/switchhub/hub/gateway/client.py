@@ -16,7 +16,12 @@ from typing import Any, Protocol
 import httpx
 from pydantic import BaseModel
 
-from switchhub.contract.applications import ApplicationAnswer, AreaFeedPage
+from switchhub.contract.applications import (
+    ApplicationAnswer,
+    AreaFeedPage,
+    BulkFilingAnswer,
+    BulkFilingRequest,
+)
 from switchhub.contract.headers import caller_headers
 from switchhub.contract.points import BatchAnswer, PointItem, SearchAnswer
 from switchhub.kernel.caller import Caller
@@ -57,6 +62,8 @@ class AreaClient(Protocol):
                                    ) -> dict[str, Any]: ...
 
     async def feed(self, area: str, caller: Caller, after: int, limit: int) -> AreaFeedPage: ...
+
+    async def file_applications(self, area: str, caller: Caller, batch: BulkFilingRequest) -> BulkFilingAnswer: ...
 
     async def aclose(self) -> None: ...
 
@@ -139,13 +146,22 @@ class HttpsAreaClient:
         return AreaFeedPage.model_validate(await self._call(area, "GET", "/area/v1/applications", caller,
                                                             params={"area": area, "after": after, "limit": limit}))
 
+    async def file_applications(self, area: str, caller: Caller, batch: BulkFilingRequest) -> BulkFilingAnswer:
+        """A bulk file's rows of one area in one area transaction (the read may take a while: up to
+        10,000 filings, so its timeout grows with the batch)."""
+        return BulkFilingAnswer.model_validate(await self._call(
+            area, "POST", "/area/v1/applications:bulk", caller, json=batch.model_dump(mode="json"),
+            read_timeout=max(self._timeout, 30.0 + len(batch.items) * 0.05)))
+
     # -- transport ------------------------------------------------------------------------------
 
     async def _call(self, area: str, method: str, path: str, caller: Caller, *, params: dict | None = None,
-                    json: Any = None) -> Any:
+                    json: Any = None, read_timeout: float | None = None) -> Any:
         client = self._client(area)
+        timeout = httpx.Timeout(read_timeout, connect=min(self._timeout, 3.0)) if read_timeout else httpx.USE_CLIENT_DEFAULT
         try:  # httpx's timeouts bound each step (connect, TLS, read); cancelling mid-handshake leaks sockets
-            resp = await client.request(method, path, params=params, json=json, headers=caller_headers(caller))
+            resp = await client.request(method, path, params=params, json=json, headers=caller_headers(caller),
+                                        timeout=timeout)
         except httpx.TimeoutException as exc:
             raise _timeout(area) from exc
         except httpx.HTTPError as exc:
