@@ -32,6 +32,8 @@ RULES_BEYOND_THE_SCHEMA = {
                                                    "lead time and reading days",
     ("POST", "/api/v1/applications/switch-end"): "dates by lead time and reading days",
     ("POST", "/api/v1/applications/{application_no}:withdraw"): "a reason is given",
+    ("POST", "/api/v1/relays:bulk"): "the file is CSV in CP932 or UTF-8 with the documented header row",
+    ("POST", "/api/v1/applications:bulk"): "the file is CSV in CP932 or UTF-8 with the documented header row",
     ("POST", "/api/v1/me/password"): "the password policy",
     ("POST", "/api/v1/webhooks"): "the host resolves to a public address",
     ("POST", "/api/v1/subscriptions"): "an e-mail address of the usual shape",

@@ -41,18 +41,20 @@ SHOWN_ISSUES = 1000  # lines of the table on the page; the CSV has all
 
 
 async def _file_of(request: Request, user: WebUser, field: str) -> tuple[bytes | None, dict[str, str]]:
+    """The uploaded file (`file`) or the file sent back by the confirmation form (`content`, base64),
+    after the CSRF check, and the form's other values."""
     form = await request.form(max_files=1, max_fields=10, max_part_size=PART_LIMIT)
-    values = (await read_form(request, user)).values  # CSRF first
-    item = form.get(field)
-    if field == "file":
-        try:
-            return (await item.read() if item is not None and not isinstance(item, str) else None), values
-        finally:
-            await form.close()
     try:
-        return (base64.b64decode(str(item or ""), validate=True) or None), values
-    except (binascii.Error, ValueError):
-        return None, values
+        values = (await read_form(request, user)).values  # CSRF first
+        item = form.get(field)
+        if field == "file":
+            return (await item.read() if item is not None and not isinstance(item, str) else None), values
+        try:
+            return (base64.b64decode(str(item or ""), validate=True) or None), values
+        except (binascii.Error, ValueError):
+            return None, values
+    finally:
+        await form.close()
 
 
 def _links(report: dict[str, Any], name: str) -> dict[str, str]:
