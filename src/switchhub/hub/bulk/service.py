@@ -1,7 +1,7 @@
 """Bulk files of relays and applications: validate every row as the API would, then commit.
 
-Relays: every row goes through the relay service's own checks (`check_registration`, the
-point's `check_point`), with the point data prefetched by the area's batch lookup (≤ 1,000 per
+Relays: every row goes through the relay registration's own checks (`hub/relays/registration.py`:
+`check_registration`, the point's `check_point`), with the point data prefetched by the area's batch lookup (≤ 1,000 per
 call) and the open relays of all the file's points read at once; the valid rows are stored by
 `relays.store_new` in the request's one transaction. `dry_run` stores nothing.
 Applications: see `applications_bulk` (split by area, each area's batch in one area transaction).
@@ -26,7 +26,7 @@ from switchhub.hub.bulk import csvfile
 from switchhub.hub.bulk.columns import RELAYS, to_model
 from switchhub.hub.bulk.report import Rows
 from switchhub.hub.gateway.client import AreaClient
-from switchhub.hub.relays import service as relays
+from switchhub.hub.relays import registration as relays
 from switchhub.hub.relays.schemas import RelayRegistration
 from switchhub.kernel.caller import Caller
 from switchhub.kernel.clock import JST
