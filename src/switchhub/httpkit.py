@@ -268,16 +268,18 @@ class BodyLimit:
     `PayloadTooLarge`, which the app's error handlers answer as 413 problem+json.
     """
 
-    def __init__(self, app: Any, max_bytes: int) -> None:
+    def __init__(self, app: Any, max_bytes: int, larger: dict[str, int] | None = None) -> None:
         self.app, self.max_bytes = app, max_bytes
+        self.larger = dict(larger or {})  # exact path → its own limit (bulk file uploads)
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.larger.get(scope.get("path", ""), self.max_bytes)
         declared = next((v for k, v in scope.get("headers", []) if k == b"content-length"), None)
-        if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
-            err = _too_large(self.max_bytes)
+        if declared is not None and (not declared.isdigit() or int(declared) > limit):
+            err = _too_large(limit)
             body = json.dumps(err.problem("ja"), ensure_ascii=False).encode()
             await send({"type": "http.response.start", "status": 413,
                         "headers": [(b"content-type", PROBLEM.encode()), (b"content-length", str(len(body)).encode()),
@@ -291,8 +293,8 @@ class BodyLimit:
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > self.max_bytes:
-                    raise _too_large(self.max_bytes)
+                if seen > limit:
+                    raise _too_large(limit)
             return message
 
         await self.app(scope, counted, send)

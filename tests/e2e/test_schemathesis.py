@@ -44,6 +44,8 @@ RULES_BEYOND_THE_SCHEMA = {
                                                     "low voltage with an ampere breaker; the date by lead time",
     ("PATCH", "/api/v1/applications/{application_no}"): "at least one field of the application's own type; "
                                                         "re-checked as a new filing",
+    ("POST", "/api/v1/relays:bulk"): "the file is CSV in CP932 or UTF-8 with the documented header row",
+    ("POST", "/api/v1/applications:bulk"): "the file is CSV in CP932 or UTF-8 with the documented header row",
     ("POST", "/api/v1/me/password"): "the password policy",
     ("POST", "/api/v1/webhooks"): "the host resolves to a public address",
     ("POST", "/api/v1/subscriptions"): "an e-mail address of the usual shape",

@@ -57,6 +57,9 @@ API = [
      {"decision": "01", "staff_name": "担当"}, 404, RETAILER),
     ("POST", "/api/v1/relays/{relay_no}:withdraw", f"/api/v1/relays/{NO_RELAY}:withdraw", {"reason": "理由"}, 404,
      RETAILER | OCCTO_STAFF),
+    # a JSON body is no CSV file: 415 once the permission allowed the caller
+    ("POST", "/api/v1/relays:bulk", "/api/v1/relays:bulk", {}, 415, RETAILER),
+    ("POST", "/api/v1/applications:bulk", "/api/v1/applications:bulk", {}, 415, RETAILER),
     ("POST", "/api/v1/applications/switch-start", "/api/v1/applications/switch-start", {}, 422, RETAILER),
     ("POST", "/api/v1/applications/switch-end", "/api/v1/applications/switch-end", {}, 422, RETAILER),
     ("POST", "/api/v1/applications/termination", "/api/v1/applications/termination", {}, 422, RETAILER),
@@ -102,6 +105,12 @@ WEB = [
      RETAILER | OCCTO_STAFF),
     ("GET", "/applications", "/applications", None, 200, RETAILER | TSO | OCCTO_STAFF),
     ("GET", "/badge/relays-awaiting", "/badge/relays-awaiting", None, 200, RETAILER | OCCTO_STAFF),
+    ("GET", "/relays/bulk", "/relays/bulk", None, 200, RETAILER),
+    ("POST", "/relays/bulk", "/relays/bulk", {}, 422, RETAILER),  # no file chosen
+    ("POST", "/relays/bulk/commit", "/relays/bulk/commit", {"mode": "valid_rows"}, 422, RETAILER),
+    ("GET", "/applications/bulk", "/applications/bulk", None, 200, RETAILER),
+    ("POST", "/applications/bulk", "/applications/bulk", {}, 422, RETAILER),
+    ("POST", "/applications/bulk/commit", "/applications/bulk/commit", {"mode": "valid_rows"}, 422, RETAILER),
     ("GET", "/applications/new", "/applications/new", None, 200, RETAILER),
     ("POST", "/applications/new", "/applications/new", {"kind": "switch-start"}, 200, RETAILER),
     ("GET", "/applications/{application_no}", f"/applications/{NO_APP}", None, 404, RETAILER | TSO | OCCTO_STAFF),

@@ -56,7 +56,9 @@ def create_area_app(settings: Settings, engine: AsyncEngine) -> FastAPI:
     async def healthz() -> dict:
         return {"status": "ok", "areas": list(settings.served_areas)}
 
-    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    # a bulk file's rows of one area (≤ 10,000 filings as JSON)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes,
+                       larger={"/area/v1/applications:bulk": max(40_000_000, settings.max_body_bytes)})
     app.add_middleware(HubOnlyMiddleware, settings=settings)
     app.add_middleware(RejectNulBytes)
     return app

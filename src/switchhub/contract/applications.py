@@ -201,3 +201,41 @@ class AreaFeedPage(BaseModel):
     """One area's feed page: changes after `after`, and the last sequence number returned."""
     items: list[FeedItem]
     last_seq: int
+
+
+# -- bulk filing (a bulk file's rows of one area, filed in one area transaction) -------------------
+
+BULK_MAX_ITEMS = 10_000
+
+
+class BulkFilingItem(BaseModel):
+    """One row of a bulk file: its kind and the body a single filing of that kind would send."""
+    model_config = STRICT
+    row: int = Field(ge=1, description="ファイルの行番号")
+    kind: Literal["termination", "switch-end", "reconnection", "switch-start", "ampere-change", "customer-change"]
+    body: dict[str, Any] = Field(description="REQUESTS[kind] の本文")
+
+
+class BulkFilingRequest(BaseModel):
+    """Rows of one area, filed one after another in ONE area transaction, each with the checks of a
+    single filing (in a savepoint, so a refused row changes nothing). dry_run: rolled back at the end;
+    all_or_nothing: committed only if every row was accepted; valid_rows: the accepted rows committed."""
+    model_config = STRICT
+    dry_run: bool
+    mode: Literal["all_or_nothing", "valid_rows"]
+    items: list[BulkFilingItem] = Field(min_length=1, max_length=BULK_MAX_ITEMS)
+
+
+class BulkFilingResult(BaseModel):
+    row: int
+    ok: bool
+    application: dict[str, Any] | None = Field(default=None, description="ApplicationAnswer (accepted rows)")
+    status: int | None = Field(default=None, description="the status a single filing would have answered")
+    code: str | None = None
+    message: str | None = None
+    errors: list[dict[str, str]] = Field(default_factory=list, description="field, code, message (Japanese)")
+
+
+class BulkFilingAnswer(BaseModel):
+    committed: bool
+    results: list[BulkFilingResult]

@@ -34,6 +34,14 @@ async def enqueue(conn: AsyncConnection, kind: str, key: str, run_at: datetime, 
     )
 
 
+async def enqueue_many(conn: AsyncConnection, kind: str, items: list[tuple[str, datetime]]) -> None:
+    """`enqueue` of many keys of one kind (no payload), in one executemany."""
+    if items:
+        await conn.execute(text("INSERT INTO jobs (kind, key, run_at, payload) VALUES (:kind, :key, :run_at, '{}')"
+                                " ON CONFLICT (kind, key) DO NOTHING"),
+                           [{"kind": kind, "key": key, "run_at": run_at} for key, run_at in items])
+
+
 async def cancel(conn: AsyncConnection, kind: str, key: str, now: datetime) -> None:
     await conn.execute(text("UPDATE jobs SET done_at = :now, last_error = 'cancelled' WHERE kind = :k AND key = :key"
                             " AND done_at IS NULL"), {"k": kind, "key": key, "now": now})

@@ -25,6 +25,7 @@ from switchhub.hub.accounts.ratelimit import TokenBuckets
 from switchhub.hub.applications.endpoints import router as applications_router
 from switchhub.hub.applications.list_endpoints import router as application_list_router
 from switchhub.hub.audit.endpoints import router as audit_router
+from switchhub.hub.bulk.endpoints import router as bulk_router
 from switchhub.hub.calendar_endpoints import router as calendar_router
 from switchhub.hub.deps import RATELIMIT_STATE
 from switchhub.hub.gateway.client import AreaClient
@@ -97,16 +98,19 @@ def create_hub_app(settings: Settings, engine: AsyncEngine, areas: AreaClient) -
     install_error_handlers(app)
     install_web_error_pages(app)
     app.state.api_routers = (points_router, calendar_router, accounts_router, relays_router, applications_router,
-                             application_list_router, notify_router, audit_router)
+                             application_list_router, bulk_router, notify_router, audit_router)
     for router in app.state.api_routers:
         app.include_router(router, dependencies=[Depends(known_query_only)])
     from switchhub.hub.docs import router as docs_router
     from switchhub.hub.web.application_forms import router as application_forms_router
+    from switchhub.hub.web.bulk_views import router as bulk_web_router
     from switchhub.hub.web.switch_views import router as switch_web_router
     from switchhub.hub.web.views import router as web_router
     from switchhub.hub.web.worklist_views import router as worklist_web_router
 
-    app.state.web_routers = (web_router, worklist_web_router, application_forms_router, switch_web_router)
+    # fixed paths (/applications/new, /relays/bulk …) before the switch pages' /…/{number}
+    app.state.web_routers = (web_router, worklist_web_router, application_forms_router, bulk_web_router,
+                             switch_web_router)
     for router in app.state.web_routers:
         app.include_router(router)
 
@@ -123,7 +127,13 @@ def create_hub_app(settings: Settings, engine: AsyncEngine, areas: AreaClient) -
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
-    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    from switchhub.hub.bulk.endpoints import PATHS as BULK_PATHS
+    from switchhub.hub.bulk.endpoints import REQUEST_LIMIT as BULK_LIMIT
+    from switchhub.hub.web.bulk_views import LIMITS as BULK_PAGE_LIMITS
+
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes,
+                       larger={**{p: max(BULK_LIMIT, settings.max_body_bytes) for p in BULK_PATHS},
+                               **{p: max(n, settings.max_body_bytes) for p, n in BULK_PAGE_LIMITS.items()}})
     app.add_middleware(CertificateGate, settings=settings, engine=engine, reader=app.state.reader)
     app.add_middleware(ResponseHeaders, buckets=app.state.rate_limits)
     app.add_middleware(RejectNulBytes)

@@ -32,14 +32,18 @@ def _declared_key(key: Annotated[str, Header(
 IDEMPOTENCY_KEY = Depends(_declared_key)
 
 
-async def idempotent(request: Request, caller: Caller, produce: Producer, status_code: int = 200) -> JSONResponse:
+async def idempotent(request: Request, caller: Caller, produce: Producer, status_code: int = 200, *,
+                     fingerprint: bytes | None = None) -> JSONResponse:
+    """`fingerprint`: what identifies the request when its raw body does not (a multipart upload's
+    boundary changes on every retry of the same file); the route's method and path are added."""
     key = request.headers.get("idempotency-key")
     if not key:
         return JSONResponse(await produce(), status_code=status_code)
     if len(key) > MAX_KEY_LENGTH:
         raise InputError.single("Idempotency-Key", "too_long", "Idempotency-Key は200文字以内で指定してください",
                                 "Idempotency-Key must be at most 200 characters")
-    digest = hashlib.sha256(request.method.encode() + request.url.path.encode() + await request.body()).hexdigest()
+    content = fingerprint if fingerprint is not None else await request.body()
+    digest = hashlib.sha256(request.method.encode() + request.url.path.encode() + content).hexdigest()
     engine = request.app.state.engine
     async with engine.begin() as conn:
         row = (await conn.execute(text(

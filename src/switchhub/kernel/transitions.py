@@ -98,5 +98,34 @@ class Machine(Generic[S]):
         return updated
 
 
+    async def record_new(self, conn: AsyncConnection, records: list[Record], rule_name: str, *, actor: str,
+                         detail: dict[str, Any] | None = None) -> list[Record]:
+        """`apply(..., new=True)` for many records just inserted (a bulk file's rows): the same rule and
+        hooks for each, and their history rows written at once when the store can (`write_history_many`)."""
+        rule = self.rules[rule_name]
+        if not rule.allows(None):
+            raise ValueError(f"rule {rule_name} does not start a record")
+        code = str(rule.reason.value)
+        updated = []
+        for record in records:
+            for hook in rule.preconditions:
+                refusal = hook(record, {})
+                if refusal is not None:
+                    raise refusal
+            updated.append({**record, self.state_field: rule.enters.value, self.reason_field: code})
+        many = getattr(self.store, "write_history_many", None)
+        rows = [{"record": r, "from_state": None, "to_state": rule.enters.value, "rule": rule.name, "reason": code,
+                 "actor": actor, "detail": detail} for r in updated]
+        if many is not None:
+            await many(conn, rows)
+        else:
+            for row in rows:
+                await self.store.write_history(conn, row.pop("record"), **row)
+        if self.after is not None:
+            for r in updated:
+                await self.after(conn, r, rule, None)
+        return updated
+
+
 def states(*members: Enum) -> frozenset[Any]:
     return frozenset(members)

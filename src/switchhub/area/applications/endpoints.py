@@ -4,11 +4,14 @@ of the per-kind table, correction (PATCH), withdrawal, status and the feed."""
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
+from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from switchhub.area.applications import service
@@ -17,14 +20,18 @@ from switchhub.area.deps import acting_caller
 from switchhub.contract.applications import (
     ApplicationAnswer,
     AreaFeedPage,
+    BulkFilingAnswer,
+    BulkFilingItem,
+    BulkFilingRequest,
+    BulkFilingResult,
     CorrectionRequest,
     WithdrawRequest,
 )
 from switchhub.contract.headers import IDEMPOTENCY_KEY
-from switchhub.httpkit import json_body
+from switchhub.httpkit import json_body, validation_issues
 from switchhub.kernel.caller import Caller
 from switchhub.kernel.clock import get_clock
-from switchhub.kernel.errors import NotFound
+from switchhub.kernel.errors import InputError, NotFound, SwitchhubError
 
 router = APIRouter(prefix="/area/v1", tags=["applications"])
 Produce = Callable[[AsyncConnection], Awaitable[dict[str, Any]]]
@@ -109,3 +116,43 @@ async def feed(request: Request, area: Annotated[str, Query(pattern=r"^(0[1-9]|1
                limit: Annotated[int, Query(ge=1, le=1000)] = 100, caller: Caller = Depends(acting_caller)) -> dict:
     async with request.app.state.writer.connect() as conn:
         return await service.feed(conn, caller, area, after, limit)
+
+
+# A bulk file's rows of this area (contract BulkFilingRequest): each row filed through the same service
+# call as its single route, in a savepoint of the batch's one transaction.
+async def _file_row(conn: AsyncConnection, caller: Caller, item: BulkFilingItem, now: datetime) -> dict:
+    try:
+        req = KINDS[item.kind].request.model_validate_json(json.dumps(item.body, ensure_ascii=False))
+    except ValidationError as exc:
+        issues = validation_issues(list(exc.errors()))
+        raise InputError(issues[0].message_ja, issues[0].message_en, errors=issues) from None
+    return await service.file(conn, caller, item.kind, req, now)
+
+
+@router.post("/applications:bulk", summary="申込の一括登録（1エリア・1トランザクション）", response_model=None,
+             responses={200: {"model": BulkFilingAnswer, "description": "each row's answer, and whether it committed"}})
+async def file_batch(request: Request, caller: Caller = Depends(acting_caller),
+                     body: BulkFilingRequest = json_body(BulkFilingRequest)) -> dict:
+    now = get_clock().now()
+    results: list[BulkFilingResult] = []
+    async with request.app.state.writer.connect() as conn:
+        trans = await conn.begin()
+        try:
+            for item in body.items:
+                try:
+                    if not _served(request, str(item.body.get("spid", ""))):
+                        raise NotFound("指定された供給地点特定番号の供給地点はありません", "No such supply point")
+                    async with conn.begin_nested():
+                        answer = await _file_row(conn, caller, item, now)
+                    results.append(BulkFilingResult(row=item.row, ok=True, application=answer))
+                except SwitchhubError as exc:
+                    results.append(BulkFilingResult(row=item.row, ok=False, status=exc.status, code=exc.code,
+                                                    message=exc.detail_ja,
+                                                    errors=[e.as_dict() for e in exc.errors]))
+            commit = not body.dry_run and (body.mode == "valid_rows" or all(r.ok for r in results)) \
+                and any(r.ok for r in results)
+            await (trans.commit() if commit else trans.rollback())
+        except BaseException:
+            await trans.rollback()
+            raise
+    return BulkFilingAnswer(committed=commit, results=results).model_dump(mode="json")

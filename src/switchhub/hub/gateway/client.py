@@ -16,7 +16,12 @@ from typing import Any, Protocol
 import httpx
 from pydantic import BaseModel, ValidationError
 
-from switchhub.contract.applications import ApplicationAnswer, AreaFeedPage
+from switchhub.contract.applications import (
+    ApplicationAnswer,
+    AreaFeedPage,
+    BulkFilingAnswer,
+    BulkFilingRequest,
+)
 from switchhub.contract.headers import IDEMPOTENCY_KEY, caller_headers
 from switchhub.contract.points import BatchAnswer, PointItem, SearchAnswer
 from switchhub.kernel.caller import Caller
@@ -59,6 +64,8 @@ class AreaClient(Protocol):
                                    idempotency_key: str | None = None) -> dict[str, Any]: ...
 
     async def feed(self, area: str, caller: Caller, after: int, limit: int) -> AreaFeedPage: ...
+
+    async def file_applications(self, area: str, caller: Caller, batch: BulkFilingRequest) -> BulkFilingAnswer: ...
 
     async def aclose(self) -> None: ...
 
@@ -145,16 +152,24 @@ class HttpsAreaClient:
         return AreaFeedPage.model_validate(await self._call(area, "GET", "/area/v1/applications", caller,
                                                             params={"area": area, "after": after, "limit": limit}))
 
+    async def file_applications(self, area: str, caller: Caller, batch: BulkFilingRequest) -> BulkFilingAnswer:
+        """A bulk file's rows of one area in one area transaction (the read may take a while: up to
+        10,000 filings, so its timeout grows with the batch)."""
+        return BulkFilingAnswer.model_validate(await self._call(
+            area, "POST", "/area/v1/applications:bulk", caller, json=batch.model_dump(mode="json"),
+            read_timeout=max(self._timeout, 30.0 + len(batch.items) * 0.05)))
+
     # -- transport ------------------------------------------------------------------------------
 
     async def _call(self, area: str, method: str, path: str, caller: Caller, *, params: dict | None = None,
-                    json: Any = None, idempotency_key: str | None = None) -> Any:
+                    json: Any = None, idempotency_key: str | None = None, read_timeout: float | None = None) -> Any:
         client = self._client(area)
         headers = caller_headers(caller)
         if idempotency_key:  # the area stores the first answer under the caller's key (retry after a lost answer)
             headers[IDEMPOTENCY_KEY] = idempotency_key
+        timeout = httpx.Timeout(read_timeout, connect=min(self._timeout, 3.0)) if read_timeout else httpx.USE_CLIENT_DEFAULT
         try:  # httpx's timeouts bound each step (connect, TLS, read); cancelling mid-handshake leaks sockets
-            resp = await client.request(method, path, params=params, json=json, headers=headers)
+            resp = await client.request(method, path, params=params, json=json, headers=headers, timeout=timeout)
         except httpx.TimeoutException as exc:
             raise _timeout(area) from exc
         except httpx.HTTPError as exc:

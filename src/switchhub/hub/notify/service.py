@@ -34,21 +34,44 @@ EVENT_KINDS: dict[str, str] = {
 MANAGE = "hub:notify:manage"
 
 
+_FAN_OUT = text(
+    "INSERT INTO deliveries (operator_code, channel, target, webhook_id, event_id, event_kind, payload,"
+    " next_attempt_at)"
+    " SELECT s.operator_code, 'email', s.email, CAST(NULL AS bigint), :eid, :kind, CAST(:p AS jsonb), CAST(:now AS timestamptz) FROM subscriptions s"
+    "  WHERE s.operator_code = ANY(CAST(:ops AS text[])) AND s.event_kind = :kind"
+    " UNION ALL"
+    " SELECT w.operator_code, 'webhook', w.url, w.id, :eid, :kind, CAST(:p AS jsonb), CAST(:now AS timestamptz) FROM webhooks w"
+    "  WHERE w.operator_code = ANY(CAST(:ops AS text[])) AND w.active"
+    "  AND (cardinality(w.event_kinds) = 0 OR :kind = ANY(w.event_kinds))"
+    " ON CONFLICT (channel, target, event_id) DO NOTHING")
+
+
 async def fan_out(conn: AsyncConnection, *, operator_codes: list[str], event_id: str, event_kind: str,
                   payload: dict[str, Any], now: datetime) -> int:
     body = json.dumps(payload, ensure_ascii=False, default=str)
-    result = await conn.execute(text(
-        "INSERT INTO deliveries (operator_code, channel, target, webhook_id, event_id, event_kind, payload,"
-        " next_attempt_at)"
-        " SELECT s.operator_code, 'email', s.email, CAST(NULL AS bigint), :eid, :kind, CAST(:p AS jsonb), CAST(:now AS timestamptz) FROM subscriptions s"
-        "  WHERE s.operator_code = ANY(CAST(:ops AS text[])) AND s.event_kind = :kind"
-        " UNION ALL"
-        " SELECT w.operator_code, 'webhook', w.url, w.id, :eid, :kind, CAST(:p AS jsonb), CAST(:now AS timestamptz) FROM webhooks w"
-        "  WHERE w.operator_code = ANY(CAST(:ops AS text[])) AND w.active"
-        "  AND (cardinality(w.event_kinds) = 0 OR :kind = ANY(w.event_kinds))"
-        " ON CONFLICT (channel, target, event_id) DO NOTHING"),
-        {"eid": event_id, "kind": event_kind, "p": body, "now": now, "ops": operator_codes})
+    result = await conn.execute(_FAN_OUT, {"eid": event_id, "kind": event_kind, "p": body, "now": now,
+                                           "ops": operator_codes})
     return result.rowcount
+
+
+async def fan_out_many(conn: AsyncConnection, *, event_kind: str,
+                       events: list[tuple[list[str], str, dict[str, Any]]], now: datetime) -> None:
+    """`fan_out` of many events of one kind, (operators, event id, payload) each, in one executemany."""
+    if not events:
+        return
+    if len(events) == 1:
+        ops, eid, payload = events[0]
+        await fan_out(conn, operator_codes=ops, event_id=eid, event_kind=event_kind, payload=payload, now=now)
+        return
+    interested = (await conn.execute(text(
+        "SELECT DISTINCT operator_code FROM subscriptions WHERE event_kind = :kind"
+        " UNION SELECT DISTINCT operator_code FROM webhooks WHERE active"
+        " AND (cardinality(event_kinds) = 0 OR :kind = ANY(event_kinds))"), {"kind": event_kind})).scalars().all()
+    wanted = {str(o).strip() for o in interested}
+    params = [{"eid": eid, "kind": event_kind, "p": json.dumps(payload, ensure_ascii=False, default=str), "now": now,
+               "ops": ops} for ops, eid, payload in events if wanted & set(ops)]
+    if params:
+        await conn.execute(_FAN_OUT, params)
 
 
 def _check_kinds(kinds: list[str], field: str, issues: IssueCollector) -> None:

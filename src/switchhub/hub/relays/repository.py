@@ -28,16 +28,33 @@ async def next_number(conn: AsyncConnection, today: date) -> str:
     return f"R{today:%Y%m%d}{n:07d}"
 
 
+async def next_numbers(conn: AsyncConnection, today: date, count: int) -> list[str]:
+    rows = await conn.execute(text("SELECT nextval('relay_no_seq') FROM generate_series(1, :n)"), {"n": count})
+    return [f"R{today:%Y%m%d}{n:07d}" for n in rows.scalars()]
+
+
 async def open_for_point(conn: AsyncConnection, spid: str) -> dict[str, Any] | None:
     row = (await conn.execute(text(f"SELECT {COLUMNS}{FROM} WHERE r.spid = :s AND r.status = ANY(:open)"
                                    " FOR UPDATE OF r"), {"s": spid, "open": OPEN_STATUSES})).first()
     return dict(row._mapping) if row else None
 
 
-async def insert(conn: AsyncConnection, relay: dict[str, Any]) -> None:
-    cols = ", ".join(relay)
-    vals = ", ".join(f":{k}" for k in relay)
-    await conn.execute(text(f"INSERT INTO relays ({cols}) VALUES ({vals})"), relay)
+async def open_for_points(conn: AsyncConnection, spids: list[str], *, for_update: bool) -> dict[str, dict[str, Any]]:
+    """The open relay of each of the points that has one (a bulk file's prefetch), locked if asked."""
+    if not spids:
+        return {}
+    rows = await conn.execute(text(f"SELECT {COLUMNS}{FROM} WHERE r.spid = ANY(:s) AND r.status = ANY(:open)" +
+                                   (" FOR UPDATE OF r" if for_update else "")), {"s": spids, "open": OPEN_STATUSES})
+    return {d["spid"]: d for d in (dict(r._mapping) for r in rows)}
+
+
+async def insert_many(conn: AsyncConnection, relays: list[dict[str, Any]]) -> None:
+    """One relay or a bulk file's relays, all with the same columns (a multi-row INSERT)."""
+    if not relays:
+        return
+    cols = ", ".join(relays[0])
+    vals = ", ".join(f":{k}" for k in relays[0])
+    await conn.execute(text(f"INSERT INTO relays ({cols}) VALUES ({vals})"), relays)
 
 
 async def get(conn: AsyncConnection, relay_no: str, *, for_update: bool = False) -> dict[str, Any] | None:
@@ -65,6 +82,15 @@ async def add_history(conn: AsyncConnection, relay_no: str, from_status: str | N
         " VALUES (:no, :f, :t, :rule, :reason, :actor, CAST(:detail AS jsonb))"),
         {"no": relay_no, "f": from_status, "t": to_status, "rule": rule, "reason": reason_code, "actor": actor,
          "detail": json.dumps(detail or {}, ensure_ascii=False, default=str)})
+
+
+async def add_history_many(conn: AsyncConnection, rows: list[dict[str, Any]]) -> None:
+    """History rows (relay_no, from_status, to_status, rule, reason_code, actor, detail) in one executemany."""
+    if rows:
+        await conn.execute(text(
+            "INSERT INTO relay_history (relay_no, from_status, to_status, rule, reason_code, actor, detail)"
+            " VALUES (:relay_no, :from_status, :to_status, :rule, :reason_code, :actor, CAST(:detail AS jsonb))"),
+            [{**r, "detail": json.dumps(r.get("detail") or {}, ensure_ascii=False, default=str)} for r in rows])
 
 
 async def search(conn: AsyncConnection, scope: RelayScope, where: list[str], params: dict[str, Any], offset: int,

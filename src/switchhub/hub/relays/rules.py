@@ -27,6 +27,11 @@ class _Store:
                             to_state: str, rule: str, reason: str, actor: str, detail: dict[str, Any] | None) -> None:
         await repo.add_history(conn, record["relay_no"], from_state, to_state, rule, reason, actor, detail)
 
+    async def write_history_many(self, conn: AsyncConnection, rows: list[dict[str, Any]]) -> None:
+        await repo.add_history_many(conn, [{"relay_no": r["record"]["relay_no"], "from_status": r["from_state"],
+                                            "to_status": r["to_state"], "rule": r["rule"], "reason_code": r["reason"],
+                                            "actor": r["actor"], "detail": r["detail"]} for r in rows])
+
 
 def _refusal(relay: dict[str, Any], rule: Rule[Any]) -> Conflict:
     status = relay.get("status")

@@ -9,7 +9,7 @@ anyone else gets the same 404 as for a relay that does not exist.
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -18,58 +18,43 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from switchhub.contract.events import StageChanged, SwitchMatched, SwitchMatchFailed
 from switchhub.db import jobs
 from switchhub.hub.accounts import permissions
-from switchhub.hub.accounts import repository as accounts
 from switchhub.hub.audit.context import Actor
 from switchhub.hub.audit.repository import write
 from switchhub.hub.gateway.client import AreaClient
 from switchhub.hub.inbox import repository as inbox_repo
-from switchhub.hub.notify.publish import publish
+from switchhub.hub.notify.publish import publish_many
 from switchhub.hub.relays import repository as repo
 from switchhub.hub.relays import rules
+from switchhub.hub.relays.registration import (
+    audit,
+    check_point,
+    check_registration,
+    event_of,
+    midnight,
+    new_relay,
+    pending_types_at,
+    refuse_duplicate,
+    relay_numbers,
+    retailers,
+    store_new,
+)
 from switchhub.hub.relays.schemas import RelayCorrection, RelayDecisionInput, RelayRegistration
-from switchhub.kernel import calendar as cal
 from switchhub.kernel.caller import Caller
 from switchhub.kernel.clock import JST
 from switchhub.kernel.codes import ApplicationStage, ApplicationType, NgReason, RelayDecision, RelayStatus
 from switchhub.kernel.errors import Conflict, InputError, IssueCollector, NotFound
-from switchhub.kernel.spid import parse_spid
 from switchhub.kernel.text import normalize_kana, normalize_text, validate_phone
 from switchhub.kernel.visibility import RELAY_PERSONAL_FIELDS, project_relay, relay_grant, relay_scope
 
-T = ApplicationType
-TERMINATING_TYPES = {T.TERMINATION, T.TERMINATION_REMOVAL, T.SWITCH_END, T.FIT_TERMINATION,
-                     T.FIT_TERMINATION_REMOVAL, T.FIT_SWITCH_END}
-SWITCH_START_TYPES = {T.SWITCH_START, T.FIT_SWITCH_START}
-
-
-def midnight(d: date) -> datetime:
-    return datetime.combine(d, time(0), tzinfo=JST)
+SWITCH_START_TYPES = {ApplicationType.SWITCH_START, ApplicationType.FIT_SWITCH_START}
 
 
 def _not_found() -> NotFound:
     return NotFound("指定された廃止取次はありません", "No such relay")
 
 
-def _audit(actor: Actor, action: str, relay_no: str, **detail: Any):
-    return actor.entry(f"relay.{action}", resource_type="relay", resource_ids=[relay_no], detail=dict(detail))
-
-
-async def pending_types_at(areas: AreaClient, caller: Caller, spid: str) -> set[str]:
-    """Application types pending at the point (a public facility field), from the point's area."""
-    try:
-        answer = await areas.lookup(caller, spid)
-    except NotFound:
-        raise InputError.single("spid", "point_not_found", f"供給地点特定番号 {spid} の供給地点はありません",
-                                "No such supply point") from None
-    return {a["type"] for a in answer.point.get("pending_applications") or []}
-
-
 async def _event(conn: AsyncConnection, kind: str, relay: dict[str, Any], now: datetime, **extra: Any) -> None:
-    data = {"relay_no": relay["relay_no"], "spid": relay["spid"], "status": relay["status"],
-            "status_name": RelayStatus(relay["status"]).ja, "new_retailer": relay["new_retailer"],
-            "current_retailer": relay["current_retailer"], **extra}
-    await publish(conn, kind, [relay["new_retailer"], relay["current_retailer"]], data,
-                  f"{kind}:{relay['relay_no']}:{relay['status']}", now)
+    await publish_many(conn, kind, [event_of(kind, relay, now, **extra)], now)
 
 
 async def register(conn: AsyncConnection, areas: AreaClient, actor: Actor, req: RelayRegistration,
@@ -77,72 +62,15 @@ async def register(conn: AsyncConnection, areas: AreaClient, actor: Actor, req: 
     """The new retailer registers a relay to the point's current retailer (IS_20110)."""
     caller = actor.caller
     permissions.check(caller, "hub:relays:write")
-    issues = IssueCollector()
-    today = now.astimezone(JST).date()
+    spid, code = check_registration(caller, req, now.astimezone(JST).date(), await retailers(conn))
+    check_point(caller, await pending_types_at(areas, caller, spid), await repo.open_for_point(conn, spid))
+    relay = new_relay(caller, req, spid, code, (await relay_numbers(conn, now, 1))[0], now)
     try:
-        spid = parse_spid(req.spid)
-    except InputError as exc:
-        issues.extend(exc.errors)
-        spid = ""
-    code = req.current_retailer_code.strip().upper()
-    target = {o["code"]: o for o in await accounts.operators(conn, "retailer")}.get(code)
-    if target is None:
-        issues.add("current_retailer_code", "unknown_operator", f"事業者コード {code} の小売電気事業者は登録されていません",
-                   f"No retailer with code {code}")
-    elif code == caller.operator_code:
-        issues.add("current_retailer_code", "self", "自社を現小売事業者として指定することはできません",
-                   "You cannot relay to yourself")
-    if req.requested_switch_date < today:
-        issues.add("requested_switch_date", "past_date", f"スイッチング希望日 {req.requested_switch_date} は過去の日付です",
-                   "The requested switch date is in the past")
-    for field in ("contact_phone",):
-        try:
-            validate_phone(getattr(req, field), field)
-        except InputError as exc:
-            issues.extend(exc.errors)
-    issues.raise_if_any()
-    if await pending_types_at(areas, caller, spid) & TERMINATING_TYPES:
-        raise Conflict(f"この供給地点は現小売事業者による廃止を受付中です（{NgReason.TERMINATION_IN_PROGRESS.ja}）",
-                       "The current retailer has already filed a termination for this point",
-                       code="termination_pending")
-    await _refuse_duplicate(conn, caller, spid)
-    relay = {
-        "relay_no": await repo.next_number(conn, today), "spid": spid, "area": spid[:2],
-        "new_retailer": caller.operator_code, "current_retailer": code, "contract_no": normalize_text(req.contract_no),
-        "customer_name_kana": normalize_kana(req.customer_name_kana),
-        "customer_name_kanji": normalize_text(req.customer_name_kanji), "address": normalize_text(req.address),
-        "building": normalize_text(req.building), "requested_switch_date": req.requested_switch_date,
-        "contact_name": normalize_text(req.contact_name), "contact_phone": validate_phone(req.contact_phone),
-        "status": RelayStatus.AWAITING_DECISION.value, "decision_deadline": cal.add_business_days(today, 3), "registered_by": caller.user_login,
-        "registered_at": now,
-    }
-    try:
-        async with conn.begin_nested():
-            await repo.insert(conn, relay)
+        await store_new(conn, actor, [relay], now)
     except IntegrityError:
-        await _refuse_duplicate(conn, caller, spid)
+        refuse_duplicate(caller, await repo.open_for_point(conn, spid))
         raise
-    await rules.apply(conn, relay, "register", actor=caller.user_login, new=True)
-    await jobs.enqueue(conn, "relays.expire_undecided", relay["relay_no"],
-                       midnight(relay["decision_deadline"] + timedelta(days=1)))
-    await _event(conn, "relay.registered", relay, now)
-    await write(conn, _audit(actor, "register", relay["relay_no"]))
     return await _answer(conn, caller, relay["relay_no"])
-
-
-async def _refuse_duplicate(conn: AsyncConnection, caller: Caller, spid: str) -> None:
-    existing = await repo.open_for_point(conn, spid)
-    if existing is None:
-        return
-    if existing["new_retailer"] == caller.operator_code:
-        raise Conflict(f"この供給地点には受付中の廃止取次があります（取次番号 {existing['relay_no']}、"
-                       f"登録日 {existing['registered_at'].astimezone(JST).date()}）",
-                       f"An open relay exists: {existing['relay_no']}", code="relay_duplicate",
-                       extra={"relay_no": existing["relay_no"]})
-    expires = existing["decision_deadline"] if existing["status"] == RelayStatus.AWAITING_DECISION else existing["requested_switch_date"]
-    raise Conflict(f"この供給地点には他の事業者の廃止取次が受付中です（{expires} の終わりに期限切れとなります）",
-                   f"Another operator's relay is open for this point (expires at the end of {expires})",
-                   code="relay_duplicate", extra={"expires_on": str(expires)})
 
 
 async def _locked_visible(conn: AsyncConnection, caller: Caller, relay_no: str) -> dict[str, Any]:
@@ -172,7 +100,7 @@ async def correct(conn: AsyncConnection, actor: Actor, relay_no: str, req: Relay
         fields["customer_name_kana"] = normalize_kana(fields["customer_name_kana"])
     await rules.apply(conn, relay, "correct", actor=caller.user_login, changes=fields,
                       detail={"fields": sorted(fields)})
-    await write(conn, _audit(actor, "correct", relay_no, fields=sorted(fields)))
+    await write(conn, audit(actor, "correct", relay_no, fields=sorted(fields)))
     return await _answer(conn, caller, relay_no)
 
 
@@ -212,7 +140,7 @@ async def decide(conn: AsyncConnection, actor: Actor, relay_no: str, req: RelayD
         await jobs.enqueue(conn, "relays.expire_no_application", relay_no,
                            midnight(relay["requested_switch_date"] + timedelta(days=1)))
     await _event(conn, "relay.decided", relay, now, decision=req.decision, ng_reasons=changes["ng_reasons"])
-    await write(conn, _audit(actor, "decide", relay_no, decision=req.decision, ng_reasons=changes["ng_reasons"]))
+    await write(conn, audit(actor, "decide", relay_no, decision=req.decision, ng_reasons=changes["ng_reasons"]))
     return await _answer(conn, caller, relay_no)
 
 
@@ -236,7 +164,7 @@ async def withdraw(conn: AsyncConnection, actor: Actor, relay_no: str, reason: s
     for kind in ("relays.expire_undecided", "relays.expire_no_application"):
         await jobs.cancel(conn, kind, relay_no, now)
     await _event(conn, "relay.withdrawn", relay, now, reason=reason.strip(), withdrawn_by=caller.operator_code)
-    await write(conn, _audit(actor, "withdraw", relay_no, reason=reason.strip()))
+    await write(conn, audit(actor, "withdraw", relay_no, reason=reason.strip()))
     return await _answer(conn, caller, relay_no)
 
 

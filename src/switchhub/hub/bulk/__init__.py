@@ -1,0 +1,1 @@
+"""Bulk files (the original's ★ functions): relays and applications uploaded as CSV."""
