@@ -57,7 +57,7 @@ async def run(args: argparse.Namespace) -> None:
     ensure_dataset(args.points)
     hub_url, area_url = copy_databases(args.points)
     with psycopg.connect(plain_url(area_url)) as conn:
-        spids = [r[0].strip() for r in conn.execute(
+        spids = [r[0] for r in conn.execute(
             "SELECT p.spid FROM supply_points p JOIN supply_periods s ON s.area = p.area AND s.spid = p.spid"
             " AND s.valid_to IS NULL WHERE s.retailer_code = 'M0300' AND p.contract_status = '1'"
             " ORDER BY md5(p.spid) LIMIT %s", (args.rows + args.sample,))]

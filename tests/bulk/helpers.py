@@ -16,7 +16,7 @@ def points_of(world, retailer: str, count: int, area: str = "03", offset: int = 
                    "SELECT p.spid FROM supply_points p JOIN supply_periods s ON s.area = p.area AND s.spid = p.spid"
                    " AND s.valid_to IS NULL WHERE p.area = %s AND s.retailer_code = %s AND p.contract_status = '1'"
                    " ORDER BY p.spid OFFSET %s LIMIT %s", (area, retailer, offset, count))
-    return [r[0].strip() for r in rows]
+    return [r[0] for r in rows]
 
 
 def relay_row(spid: str, **over: str) -> list[str]:

@@ -75,7 +75,7 @@ async def test_a_mixed_file_over_two_areas_with_a_per_row_report_and_both_modes(
     lines = list(csv.reader(io.StringIO(some.content.decode("utf-8-sig"))))
     done = {ln[0]: ln[2] for ln in lines[1:] if ln[1] == "登録済"}
     assert set(done) == {"2", "3", "4"}
-    stored = {r[0]: (r[1], r[2].strip()) for r in execute(stack.area_url,
+    stored = {r[0]: (r[1], r[2]) for r in execute(stack.area_url,
                                                           "SELECT application_no, type, spid FROM applications")}
     assert stored == {done["2"]: ("05", tokyo), done["3"]: ("05", kansai), done["4"]: ("03", own)}
     assert done["3"].startswith("06") and done["2"].startswith("03")

@@ -72,7 +72,7 @@ async def _relay_numbers(stack):
     from sqlalchemy import text
 
     async with stack.hub_app.state.engine.connect() as conn:
-        return [(r[0].strip(), r[1]) for r in await conn.execute(text("SELECT spid, relay_no FROM relays"))]
+        return [(r[0], r[1]) for r in await conn.execute(text("SELECT spid, relay_no FROM relays"))]
 
 
 async def test_a_refused_file_and_a_missing_mode_are_shown_on_the_page(stack):

@@ -178,7 +178,7 @@ async def _relays_by_spid(stack) -> list[tuple[str, str]]:
     async with stack.hub_app.state.engine.connect() as conn:
         from sqlalchemy import text
 
-        return [(r[0].strip(), r[1]) for r in await conn.execute(text("SELECT spid, relay_no FROM relays"))]
+        return [(r[0], r[1]) for r in await conn.execute(text("SELECT spid, relay_no FROM relays"))]
 
 
 async def test_the_report_as_cp932_csv(stack):
