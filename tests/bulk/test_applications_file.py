@@ -61,7 +61,7 @@ async def test_a_mixed_file_over_two_areas_with_a_per_row_report_and_both_modes(
         assert (7, "spid", "申込者はこの供給地点の現在の小売電気事業者ではありません") in got
         assert (8, "spid", "指定された供給地点特定番号の供給地点はありません") in got
         # row 9 meets row 2's filing of the same batch (rows are filed in file order in one transaction)
-        assert any(row == 9 and msg.startswith("同じ供給地点に受付中の申込があります（異動並びチェックエラー: 申込番号 03")
+        assert any(row == 9 and msg.startswith("同じ供給地点に同じ種類の受付中の申込があります（異動並びチェックエラー: 申込番号 03")
                    for row, _, msg in got)
         assert [r["kind"] for r in report["results"]][:4] == ["switch-start", "switch-start", "switch-end",
                                                               "switch-start"]
@@ -119,3 +119,27 @@ async def test_a_switch_start_row_naming_a_relay_links_it_like_a_single_filing(s
         relay = (await new.get(f"/api/v1/relays/{relay_no}")).json()
     assert relay["switch_start_no"] == application_no
     assert await count(stack, "SELECT count(*) FROM relays WHERE switch_start_no = :n", n=application_no) == 1
+
+
+async def test_every_kind_by_file_through_the_same_checks(stack):
+    """A current supplier's file of termination, removal, ampere and customer changes: each row filed
+    as its single route would file it (type codes from the kind and the removal flag), a bad current
+    refused with the single filing's message."""
+    p1, p2, p3, p4, p5 = (smart_point_of(stack.world, "M0300", "03", skip=s) for s in range(120, 125))
+    header = ["申込種別", "供給地点特定番号", "廃止日", "計器撤去", "現地連絡先氏名", "現地連絡先電話番号", "契約電流",
+              "需要者電話番号"]
+    rows = [["廃止", p1, "", "", "", "", "", ""],
+            ["廃止・撤去", p2, "", "", "現地 太郎", "03-1234-5678", "", ""],
+            ["アンペア変更", p3, "", "", "", "", "60", ""],
+            ["需要者情報変更", p4, "", "", "", "", "", "03-9876-5432"],
+            ["アンペア変更", p5, "", "", "", "", "35", ""]]
+    async with stack.client("M0300") as c:
+        r = await c.post(URL, content=csv_bytes(header, rows, "utf-8"), headers={"content-type": "text/csv"},
+                         params={"dry_run": "false", "mode": "valid_rows"})
+    assert r.status_code == 200, r.text
+    report = r.json()
+    assert (report["ok_rows"], report["ng_rows"], report["committed_rows"]) == (4, 1, 4)
+    bad = [(res["row"], e["field"], e["message"]) for res in report["results"] for e in res["errors"]]
+    assert bad == [(6, "contract_current", "契約電流は 10, 15, 20, 30, 40, 50, 60 A のいずれかです")]
+    stored = dict(execute(stack.area_url, "SELECT spid, type FROM applications WHERE applicant_code = 'M0300'"))
+    assert stored == {p1: "01", p2: "02", p3: "06", p4: "07"}
