@@ -1,11 +1,18 @@
-"""P2 and P3: matching delay and complete switches per second through the full path.
+"""P2 and P3: matching delay and complete switches per second through the full path, and a mixed
+workload of every other application type next to it in the same run.
 
 Each switch: relay (new retailer) → OK (current retailer) → switch-start → switch-end, over
 mutual TLS to `switchhub hub` and `switchhub area` processes, on copies of the 1 M dataset.
 Matching happens inside the second application's transaction, so the matching delay is the
 time from sending the second application until both are at stage 05 (checked on the answer).
 
-    python bench/switch_flow.py --points 1000000 --switches 400 --concurrency 16
+The mixed workload (`--mixed N`) then files N applications over other points, in a fixed
+rotation: termination, termination with removal, ampere change and customer change by the
+current retailer, and reconnection of vacant points by the new retailer — each one POST through
+the hub to the area with its state checks, dates and audit — and reports applications/s and
+the latency of one filing.
+
+    python bench/switch_flow.py --points 1000000 --switches 400 --mixed 1000 --concurrency 16
 """
 
 from __future__ import annotations
@@ -40,6 +47,16 @@ async def run(args: argparse.Namespace) -> None:
             " AND s.valid_to IS NULL WHERE s.retailer_code = 'M0300' AND p.contract_status = '1' AND p.channel = 'low'"
             " AND p.capacity_method = '1' AND p.meters @> '[{\"smart\": true}]' ORDER BY md5(p.spid) LIMIT %s",
             (args.switches,))]
+        others = [r[0] for r in conn.execute(
+            "SELECT p.spid FROM supply_points p JOIN supply_periods s ON s.area = p.area AND s.spid = p.spid"
+            " AND s.valid_to IS NULL WHERE s.retailer_code = 'M0300' AND p.contract_status = '1' AND p.channel = 'low'"
+            " AND p.capacity_method = '1' AND p.contract_current IS DISTINCT FROM 60"
+            " AND p.meters @> '[{\"smart\": true}]' ORDER BY md5(p.spid || 'mixed') LIMIT %s",
+            (args.switches + args.mixed,))]
+        others = [o for o in others if o not in set(spids)][:args.mixed]  # none of the switched points
+        vacant = [r[0] for r in conn.execute(
+            "SELECT spid FROM supply_points WHERE area = '03' AND contract_status = '2' AND channel = 'low'"
+            " ORDER BY md5(spid) LIMIT %s", (args.mixed // 5 + 1,))]
     procs, info = start_services(hub_url, area_url, port=18600)
     try:
         def client(code: str) -> httpx.AsyncClient:
@@ -89,6 +106,7 @@ async def run(args: argparse.Namespace) -> None:
         t0 = time.monotonic()
         await asyncio.gather(*(worker() for _ in range(args.concurrency)))
         elapsed = time.monotonic() - t0
+        mixed = await mixed_workload(new, cur, others, vacant, args) if args.mixed else None
         await new.aclose()
         await cur.aclose()
     finally:
@@ -100,12 +118,63 @@ async def run(args: argparse.Namespace) -> None:
           f"   original: up to 1,200,000 ms (20-minute batch)")
     print(f"complete switches (relay → OK → start + end → matched)  {done / elapsed:6.1f} /s   failures {failures}"
           f"   national peak ≈ 0.5 /s")
+    if mixed:
+        rate, p50, p99, by_kind, failures = mixed
+        print(f"mixed applications (termination, removal, ampere, customer change, reconnection)  {rate:6.1f} /s"
+              f"   one filing p50 {p50:6.1f} ms  p99 {p99:6.1f} ms   failures {failures}"
+              f"   next to {done / elapsed:.1f} complete switches/s above (4 requests each)")
+        print("   by kind: " + ", ".join(f"{k} {n}" for k, n in sorted(by_kind.items())))
+
+
+MIXED = (  # (kind, who files, body without spid) in rotation
+    ("termination", "cur", {"remove_meter": False}),
+    ("termination", "cur", {"remove_meter": True, "contact_name": "ベンチ 現地", "contact_phone": "03-0000-0000"}),
+    ("ampere-change", "cur", {"contract_current": 60}),
+    ("customer-change", "cur", {"customer_phone": "03-1111-2222"}),
+    ("reconnection", "new", {"service_menu": "01", "capacity_method": "1", "contract_current": 30,
+                             "customer_name_kana": "ベンチ ハナコ", "customer_name_kanji": "ベンチ 花子",
+                             "customer_phone": "090-1111-2222", "consent": True}),
+)
+
+
+async def mixed_workload(new: httpx.AsyncClient, cur: httpx.AsyncClient, others: list[str], vacant: list[str],
+                         args: argparse.Namespace) -> tuple[float, float, float, dict[str, int], int]:
+    """File `args.mixed` applications of every other type; (applications/s, p50 ms, p99 ms, per kind, failures)."""
+    points, moves = iter(others), iter(vacant)
+    jobs: asyncio.Queue[tuple[str, httpx.AsyncClient, dict]] = asyncio.Queue()
+    for i in range(args.mixed):
+        kind, who, body = MIXED[i % len(MIXED)]
+        spid = next(moves, None) if kind == "reconnection" else next(points, None)
+        if spid is not None:
+            jobs.put_nowait((kind, new if who == "new" else cur, {"spid": spid, **body}))
+    latencies: list[float] = []
+    by_kind: dict[str, int] = {}
+    failures = 0
+
+    async def worker() -> None:
+        nonlocal failures
+        while not jobs.empty():
+            kind, client, body = jobs.get_nowait()
+            t = time.perf_counter()
+            r = await client.post(f"/api/v1/applications/{kind}", json=body)
+            latencies.append(time.perf_counter() - t)
+            if r.status_code == 201:
+                by_kind[kind] = by_kind.get(kind, 0) + 1
+            else:
+                failures += 1
+
+    t0 = time.monotonic()
+    await asyncio.gather(*(worker() for _ in range(args.concurrency)))
+    elapsed = time.monotonic() - t0
+    p50, p99 = percentiles([d * 1000 for d in latencies])
+    return sum(by_kind.values()) / elapsed, p50, p99, by_kind, failures
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--points", type=int, default=1_000_000)
     ap.add_argument("--switches", type=int, default=400)
+    ap.add_argument("--mixed", type=int, default=1000, help="applications of the other types (0: none)")
     ap.add_argument("--concurrency", type=int, default=16)
     asyncio.run(run(ap.parse_args()))
 
