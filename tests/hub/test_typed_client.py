@@ -23,6 +23,7 @@ CONFIG = f"""package_name_override: {PACKAGE}
 post_hooks: []
 content_type_overrides:
   application/gzip: application/octet-stream
+  text/csv: application/octet-stream
 """
 
 

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 
 from switchhub.hub.applications import list_service as service
-from switchhub.hub.applications.list_schemas import ApplicationList
+from switchhub.hub.applications.schemas import ApplicationList
 from switchhub.hub.deps import actor_of, require, tx
 from switchhub.hub.relays.endpoints import DateQuery, query_date
 from switchhub.kernel.caller import Caller

@@ -21,7 +21,7 @@ from switchhub.hub.bulk.csvfile import MAX_BYTES
 from switchhub.hub.bulk.report import to_csv
 from switchhub.hub.bulk.schemas import BulkReport, Mode
 from switchhub.hub.deps import actor_of, require, tx
-from switchhub.hub.idempotency import idempotent
+from switchhub.hub.idempotency import IDEMPOTENCY_KEY, idempotent
 from switchhub.kernel.caller import Caller
 from switchhub.kernel.clock import get_clock
 from switchhub.kernel.errors import InputError, SwitchhubError
@@ -107,7 +107,8 @@ async def _bulk(request: Request, caller: Caller, kind: str, dry_run: bool, mode
 
 
 @router.post("/relays:bulk", summary="廃止取次の一括登録（CSV、検証のみ → 登録）", response_model=BulkReport,
-             responses=RESPONSES, openapi_extra={"x-interface-ids": ["SH_RELAY_BULK"], **OPENAPI_BODY})
+             responses=RESPONSES, dependencies=[IDEMPOTENCY_KEY],
+             openapi_extra={"x-interface-ids": ["SH_RELAY_BULK"], **OPENAPI_BODY})
 async def relays_bulk(request: Request, dry_run: DryRun = True, mode: ModeQuery = "all_or_nothing",
                       report_encoding: Encoding = "utf-8",
                       caller: Caller = Depends(require("hub:relays:write"))) -> Response:
@@ -115,7 +116,7 @@ async def relays_bulk(request: Request, dry_run: DryRun = True, mode: ModeQuery 
 
 
 @router.post("/applications:bulk", summary="申込の一括登録（CSV、全申込種別、検証のみ → エリアごとに登録）",
-             response_model=BulkReport, responses=RESPONSES,
+             response_model=BulkReport, responses=RESPONSES, dependencies=[IDEMPOTENCY_KEY],
              openapi_extra={"x-interface-ids": ["SH_APPLICATION_BULK"], **OPENAPI_BODY})
 async def applications_bulk(request: Request, dry_run: DryRun = True, mode: ModeQuery = "all_or_nothing",
                             report_encoding: Encoding = "utf-8",

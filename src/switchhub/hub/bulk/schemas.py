@@ -6,6 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from switchhub.kernel.codes import Area
+
 Mode = Literal["all_or_nothing", "valid_rows"]
 Outcome = Literal["ok", "registered", "not_registered", "ng"]
 OUTCOME_JA: dict[str, str] = {"ok": "OK", "registered": "登録済", "not_registered": "未登録（他の行に誤り）", "ng": "NG"}
@@ -23,12 +25,13 @@ class RowResult(BaseModel):
     outcome: Outcome = Field(description="ok 検証OK / registered 登録済 / not_registered 未登録 / ng 誤りあり")
     outcome_name: str
     number: str | None = Field(default=None, description="登録された取次番号・申込番号")
-    kind: str | None = Field(default=None, description="申込種別（申込ファイル）")
+    kind: Literal["termination", "switch-end", "reconnection", "switch-start", "ampere-change",
+                  "customer-change"] | None = Field(default=None, description="申込種別（申込ファイル）")
     errors: list[RowIssue] = Field(default_factory=list)
 
 
 class AreaOutcome(BaseModel):
-    area: str
+    area: Area
     area_name: str
     rows: int
     committed: bool
