@@ -127,6 +127,10 @@ class SwitchModel:
 
     # --- lookups -----------------------------------------------------------------------------
 
+    def named_current(self, p: int) -> str:
+        """The current retailer a relay for point p names."""
+        return self.supplier[p]
+
     def open_relay(self, p: int) -> MRelay | None:
         return next((r for r in self.relays.values() if r.point == p and r.status in OPEN_RELAY), None)
 
@@ -277,6 +281,10 @@ class SwitchModel:
     def advance_to(self, today: date) -> None:
         """What the jobs and the event delivery do once the clock reads `today` (settle())."""
         self.today = today
+        self.run_area_jobs(today)
+        self.deliver_and_expire(today)
+
+    def run_area_jobs(self, today: date) -> None:
         # T&D: an application still unmatched at the end of its matching deadline → 09 (マッチング不成立);
         # on the switch date the current supply ends (the day before) and the new one begins, both → 06.
         due: list[tuple[date, int, str, MApp]] = []
@@ -294,6 +302,8 @@ class SwitchModel:
                 a.stage = self.apps[a.partner].stage = "06"
                 self.supplier[a.point] = a.applicant
                 OUTCOMES["executed"] += 1
+
+    def deliver_and_expire(self, today: date) -> None:
         # Hub: the events move an OK relay to 04 / 05 (… unless it has left 02: 04 and the other terminal
         # statuses never change — P3 has no transition out of them).
         for relay_no, status in self.undelivered:
@@ -397,305 +407,318 @@ def check(r, expect: Expect, context: str, label: str) -> dict:
     return body
 
 
+class SwitchMachine(RuleBasedStateMachine):
+    points: list[str] = []  # the supply points' spids, set by the test
+    codes: list[str] = []  # their reading-day codes
+    world = None  # the test world the stacks are built from
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.loop = asyncio.new_event_loop()
+        self.previous_clock = get_clock()
+        self.clock = FixedClock(START_AT)
+        set_clock(self.clock)
+        self.stack = build_stack(self.world)
+        self.model = self.make_model()
+        self.last_stage: dict[str, str] = {}
+        self.seen_seq = 0
+
+    def make_model(self) -> SwitchModel:
+        return SwitchModel(self.codes, self.clock.today())
+
+    def teardown(self) -> None:
+        self.run(close_stack(self.stack))
+        set_clock(self.previous_clock)
+        self.loop.close()
+
+    def run(self, coro):
+        return self.loop.run_until_complete(coro)
+
+    def call(self, operator: str, method: str, url: str, **kw):
+        async def go():
+            async with self.stack.client(operator) as c:
+                return await c.request(method, url, **kw)
+
+        return self.run(go())
+
+    @rule(step=STEP)
+    def step(self, step):
+        name, args = step
+        needs = self.needs()
+        OUTCOMES[f"~ {name}" + (" (nothing to act on)" if name in needs and not needs[name] else "")] += 1
+        if name not in needs or needs[name]:
+            getattr(self, name)(**args)
+
+    def needs(self) -> dict:
+        """What each targeted action needs to exist (it is skipped without)."""
+        m = self.model
+        ok = self.relays_in({"02"})
+        return {"decide": m.relays, "withdraw_relay": m.relays, "withdraw_application": m.apps,
+                 "decide_awaiting_relay_as_current_retailer": self.relays_in({"01"}),
+                 "register_over_ok_relay": ok, "switch_start_on_ok_relay": ok,
+                "switch_end_for_latest_start": [a for a in m.apps.values() if a.type == SWITCH_START]}
+
+    # --- whom and what --------------------------------------------------------------------
+
+    def acting(self, p: int, role: str, k: int) -> str:
+        """The point's supplier, or one of the two retailers that do not supply it ("challenger")."""
+        supplier = self.model.supplier[p]
+        return supplier if role == "supplier" else [r for r in RETAILERS if r != supplier][k]
+
+    def party(self, relay: MRelay, role: str) -> str:
+        return {"current": relay.current, "new": relay.new, "helpdesk": HELPDESK,
+                "other": other_retailer(relay.new, relay.current)}[role]
+
+    def relays_in(self, statuses: set[str]) -> list[MRelay]:
+        return [r for r in self.model.relays.values() if r.status in statuses]
+
+    # --- the main flow --------------------------------------------------------------------
+
+    def progress(self, p, k, days):
+        """Point p's next step of the main flow — relay → OK → switch-start naming it → switch-end for
+        its date (matched) → every other pair withdrawn after matching, the others executed on the
+        switch date; an OK relay whose switch-start is gone is withdrawn by its new retailer — each
+        right party's call preceded by the calls the rules must refuse at that point of the flow."""
+        m = self.model
+        relay, live = m.open_relay(p), m.live_apps(p)
+        waiting = [a for a in live if a.type == SWITCH_START and a.stage in UNMATCHED]
+        matched = [a for a in live if a.type == SWITCH_START and a.stage == "05"]
+        if relay is None and not live:
+            self.register_relay(p, "challenger", k, days, None)
+        elif relay is not None and relay.status == "01":
+            self.register_relay(p, "challenger", k, days, None)  # a second relay (owner's or rival's)
+            self.do_switch_start(relay.new, p, relay)  # the relay is not decided yet
+            self.do_decide(relay, ("new", "other")[k], "ok")  # only the current retailer decides
+            self.do_decide(relay, "current", "ok")
+        elif relay is not None and not relay.start_filed:
+            self.register_relay(p, "challenger", k, days, None)  # a second relay while this one is OK
+            self.do_withdraw_relay(relay, ("current", "other")[k])  # only its new retailer withdraws
+            self.do_switch_start(relay.new, p, relay)
+        elif waiting:
+            day = waiting[-1].switch_date
+            self.do_switch_end(self.acting(p, "challenger", k), p, day)  # only the supplier ends supply
+            self.do_switch_end(m.supplier[p], p, day)
+        elif matched and matched[0].pair % 2:
+            pair = (matched[0], m.apps[matched[0].partner])
+            mine, theirs = pair if matched[0].pair // 2 % 2 else pair[::-1]
+            self.do_withdraw_application(theirs, "counterpart")  # through the other party's number
+            self.do_withdraw_application(mine, "applicant")
+        elif matched:
+            self.advance(max(1, matched[0].switch_date.toordinal() - m.today.toordinal()))
+        elif relay is not None:
+            self.do_withdraw_relay(relay, "new")
+
+    # --- P3 relays ------------------------------------------------------------------------
+
+    def register_relay(self, p, role, k, days, busy):
+        m = self.model
+        open_relays = self.relays_in({"02"}) or self.relays_in(OPEN_RELAY)
+        if busy is not None and open_relays:  # at a point with an open relay, an OK one if there is one
+            p = open_relays[busy % len(open_relays)].point
+        who, named = self.acting(p, role, k), m.named_current(p)
+        requested = date.fromordinal(m.today.toordinal() + days)
+        expect, existing = m.expect_register(who, p, named), m.open_relay(p)
+        r = self.call(who, "POST", "/api/v1/relays", json=relay_body(
+            self.points[p], current=named, requested_switch_date=requested.isoformat()))
+        body = check(r, expect, f"relay registration by {who} at point {p}",
+                     "register" + (f" with a relay in {existing.status} there" if existing else ""))
+        if expect.code == "relay_duplicate":
+            # P3: the refusal names the open relay and its registration date only to its owner; others
+            # learn when it expires (its decision deadline while 01, its requested switch date while 02).
+            if existing.new == who:
+                assert existing.no in body["detail"], body
+                assert existing.registered.isoformat() in body["detail"], body
+            else:
+                assert existing.no not in body["detail"], body
+                expires = existing.decision_deadline if existing.status == "01" else existing.requested
+                assert body["expires_on"] == expires.isoformat(), (body, existing)
+        if expect.status == 201:
+            relay = m.register(body["relay_no"], who, p, named, requested)
+            got = (body["status"], body["spid"], body["new_retailer"], body["current_retailer"],
+                   body["requested_switch_date"], body["decision_deadline"])
+            assert got == ("01", self.points[p], who, named, requested.isoformat(),
+                           relay.decision_deadline.isoformat()), body
+
+    def register_over_ok_relay(self, i, k, days):
+        """Targeted: the duplicate rule while a relay is OK (02)."""
+        m = self.model
+        ok = self.relays_in({"02"})
+        quiet = [r for r in ok if not any(a.type == SWITCH_END for a in m.live_apps(r.point))]
+        relays = quiet or ok  # rather where no switch-end is pending (that answers 廃止受付中 first)
+        self.register_relay(relays[i % len(relays)].point, "challenger", k, days, None)
+
+    def do_decide(self, relay: MRelay, role: str, verdict) -> None:
+        who = self.party(relay, role)
+        if verdict == "ok":
+            payload = {"decision": "01", "staff_name": "担当"}
+        else:
+            reasons = NG_BODIES[verdict]
+            payload = {"decision": "02", "staff_name": "担当", "ng_reasons": reasons,
+                       "memo": "確認できず" if "9" in reasons else ""}
+        expect = self.model.expect_decide(relay, who)
+        r = self.call(who, "POST", f"/api/v1/relays/{relay.no}/decision", json=payload)
+        body = check(r, expect, f"decision {verdict} by {who} ({role}) on {relay}",
+                     f"decide by {role} on {relay.status}")
+        if expect.status == 200:
+            relay.status = "02" if verdict == "ok" else "03"
+            assert body["status"] == relay.status, body
+            assert set(body["ng_reasons"]) == set(payload.get("ng_reasons", [])), body
+
+    def decide(self, i, role, verdict):
+        relays = list(self.model.relays.values())
+        self.do_decide(relays[i % len(relays)], role, verdict)
+
+    def decide_awaiting_relay_as_current_retailer(self, i, verdict):
+        relays = self.relays_in({"01"})
+        self.do_decide(relays[i % len(relays)], "current", verdict)
+
+    def withdraw_relay(self, i, only_open, role):
+        relays = (self.relays_in(OPEN_RELAY) if only_open else []) or list(self.model.relays.values())
+        self.do_withdraw_relay(relays[i % len(relays)], role)
+
+    def do_withdraw_relay(self, relay: MRelay, role: str) -> None:
+        who = self.party(relay, role)
+        expect = self.model.expect_withdraw_relay(relay, who)
+        r = self.call(who, "POST", f"/api/v1/relays/{relay.no}:withdraw", json={"reason": "需要者都合"})
+        body = check(r, expect, f"relay withdrawal by {who} ({role}) of {relay}",
+                     f"withdraw relay by {role} on {relay.status}")
+        if expect.status == 200:
+            relay.status = "06"
+            assert body["status"] == "06" and body["withdrawn_by"] == who, body
+
+    # --- P4 applications ------------------------------------------------------------------
+
+    def do_switch_start(self, who: str, p: int, relay: MRelay | None) -> None:
+        m = self.model
+        expect = m.expect_switch_start(who, p, relay)
+        r = self.call(who, "POST", "/api/v1/applications/switch-start",
+                      json=start_body(self.points[p], relay.no if relay else None))
+        body = check(r, expect, f"switch-start by {who} at point {p} naming {relay}",
+                     "switch-start" + (f" naming a relay in {relay.status}" if relay else ""))
+        if expect.status == 201:
+            # issue 7: a start filed for a relay without a date takes the relay's requested date
+            # when the lead time still reaches it, else the default date (with a warning)
+            when = relay.requested if relay and relay.requested >= m.earliest() else m.default_date(p)
+            self.filed(body, SWITCH_START, who, p, when, relay.no if relay else None)
+
+    def switch_start(self, p, role, k, relay_pick):
+        relays = list(self.model.relays.values())
+        relay = relays[relay_pick % len(relays)] if relay_pick is not None and relays else None
+        self.do_switch_start(self.acting(p, role, k), p, relay)
+
+    def switch_start_on_ok_relay(self, i):
+        """Targeted: the new retailer names its OK relay."""
+        relays = self.relays_in({"02"})
+        relay = relays[i % len(relays)]
+        self.do_switch_start(relay.new, relay.point, relay)
+
+    def do_switch_end(self, who: str, p: int, switch_date: date | None) -> None:
+        m = self.model
+        payload: dict = {"spid": self.points[p]}
+        if switch_date is None:
+            switch_date = m.default_date(p)
+        else:  # the customer's date (a relay's may be no reading day): P4 "customer request"
+            payload.update(switch_date=switch_date.isoformat(), customer_request=True)
+        expect = m.expect_switch_end(who, p, switch_date)
+        r = self.call(who, "POST", "/api/v1/applications/switch-end", json=payload)
+        body = check(r, expect, f"switch-end by {who} at point {p} for {switch_date}",
+                     "switch-end by " + ("supplier" if who == m.supplier[p] else "non-supplier"))
+        if expect.code == "date_too_early":
+            assert m.earliest().isoformat() in body["errors"][0]["message"], body
+        if expect.status == 201:
+            self.filed(body, SWITCH_END, who, p, switch_date, None)
+
+    def switch_end(self, p, role, k, later):
+        """At the default date, or at the scheduled reading day after it (which no waiting default-dated
+        switch-start may match: a pair has one date)."""
+        after = cal.reading_dates_on_or_after(AREA, self.codes[p], self.model.default_date(p), 2)[1]
+        self.do_switch_end(self.acting(p, role, k), p, after if later else None)
+
+    def switch_end_for_latest_start(self, role, k):
+        """Targeted: at the point and for the date of the latest switch-start, waiting if one is."""
+        starts = [a for a in self.model.apps.values() if a.type == SWITCH_START]
+        start = ([a for a in starts if a.stage in UNMATCHED] or starts)[-1]
+        self.do_switch_end(self.acting(start.point, role, k), start.point, start.switch_date)
+
+    def filed(self, body: dict, kind: str, who: str, p: int, switch_date: date,
+              relay_no: str | None) -> None:
+        app = self.model.file(body["application_no"], kind, who, p, switch_date, relay_no)
+        got = (body["type"], body["spid"], body["applicant_code"], body["stage"], body["switch_date"],
+               body["matching_deadline"], body["matched_with"], body["relay_no"])
+        want = (kind, self.points[p], who, app.stage, app.switch_date.isoformat(),
+                app.matching_deadline.isoformat(), app.partner, app.relay_no)
+        assert got == want, (got, want)
+
+    def withdraw_application(self, i, among, role):
+        apps = list(self.model.apps.values())
+        stages = {"matched": {"05"}, "live": LIVE, "any": set()}[among]
+        pool = [a for a in apps if a.stage in stages] or apps
+        self.do_withdraw_application(pool[i % len(pool)], role)
+
+    def do_withdraw_application(self, app: MApp, role: str) -> None:
+        m = self.model
+        partner = m.apps[app.partner].applicant if app.partner else None
+        if role == "applicant":
+            who = app.applicant
+        elif role == "counterpart" and partner:
+            who = partner
+        else:
+            who = other_retailer(app.applicant, partner or app.applicant)
+        expect = m.expect_withdraw_app(app, who)
+        r = self.call(who, "POST", f"/api/v1/applications/{app.no}:withdraw", json={"reason": "需要者の申出"})
+        body = check(r, expect, f"application withdrawal by {who} ({role}) of {app}",
+                     f"withdraw {app.type} by {role} at {app.stage}")
+        if expect.status == 200:
+            m.withdraw_app(app)
+            assert body["stage"] == app.stage, (body, app)
+
+    # --- time -----------------------------------------------------------------------------
+
+    def advance(self, days):
+        self.clock.advance(days=days)
+        self.run(settle(self.stack))
+        self.model.advance_to(self.clock.today())
+
+    # --- invariants: one round trip per database after every step -------------------------
+
+    def snapshot(self) -> tuple:
+        async def go():
+            async with self.stack.hub_app.state.engine.connect() as hub:
+                h = (await hub.execute(text(HUB_CHECKS))).one()
+            async with self.stack.area_app.state.engine.connect() as area:
+                a = (await area.execute(text(AREA_CHECKS), {"spids": self.points, "d": self.model.today,
+                                                            "after": self.seen_seq})).one()
+            return h, a
+
+        return self.run(go())
+
+    @invariant()
+    def databases_equal_the_model_and_invariants_hold(self):
+        m = self.model
+        hub, area = self.snapshot()
+        # The model, everywhere (not only where a step just acted).
+        assert hub.statuses == {no: r.status for no, r in m.relays.items()}, "relay statuses differ"
+        assert area.stages == {no: a.stage for no, a in m.apps.items()}, "application stages differ"
+        suppliers = sorted((s, c) for s, c in area.suppliers)
+        assert suppliers == sorted(zip(self.points, m.supplier)), ("today's suppliers differ", suppliers)
+        # The structural invariants.
+        assert hub.doubly_open == [], f"more than one open relay (01/02) at {hub.doubly_open}"
+        assert hub.without_reason == [], f"terminal relays without a reason: {hub.without_reason}"
+        assert area.overlapping == [], f"two suppliers on one day at {area.overlapping}"
+        assert area.disagreeing == [], f"matched pairs that disagree: {area.disagreeing}"
+        for no, frm, to, seq in area.changes:  # each change starts where the last ended, never backwards
+            assert frm == self.last_stage.get(no), (no, frm, self.last_stage.get(no))
+            if frm is not None:
+                assert RANK[to] >= RANK[frm] and frm not in ("06", "07", "08", "09"), (no, frm, to)
+            self.last_stage[no] = to
+            self.seen_seq = max(self.seen_seq, seq)
+
+
 def test_switch_lifecycle_state_machine(world):
     points = [smart_point_of(world, "M0300", skip=20 + i) for i in range(3)]
     codes = [execute(area_template_url(world), "SELECT reading_day_code FROM supply_points WHERE spid = %s",
                      (spid,))[0][0] for spid in points]
-
-    class SwitchMachine(RuleBasedStateMachine):
-        def __init__(self) -> None:
-            super().__init__()
-            self.loop = asyncio.new_event_loop()
-            self.previous_clock = get_clock()
-            self.clock = FixedClock(START_AT)
-            set_clock(self.clock)
-            self.stack = build_stack(world)
-            self.model = SwitchModel(codes, self.clock.today())
-            self.last_stage: dict[str, str] = {}
-            self.seen_seq = 0
-
-        def teardown(self) -> None:
-            self.run(close_stack(self.stack))
-            set_clock(self.previous_clock)
-            self.loop.close()
-
-        def run(self, coro):
-            return self.loop.run_until_complete(coro)
-
-        def call(self, operator: str, method: str, url: str, **kw):
-            async def go():
-                async with self.stack.client(operator) as c:
-                    return await c.request(method, url, **kw)
-
-            return self.run(go())
-
-        @rule(step=STEP)
-        def step(self, step):
-            name, args = step
-            m = self.model
-            ok = self.relays_in({"02"})
-            needs = {"decide": m.relays, "withdraw_relay": m.relays, "withdraw_application": m.apps,
-                     "decide_awaiting_relay_as_current_retailer": self.relays_in({"01"}),
-                     "register_over_ok_relay": ok, "switch_start_on_ok_relay": ok,
-                     "switch_end_for_latest_start": [a for a in m.apps.values() if a.type == SWITCH_START]}
-            OUTCOMES[f"~ {name}" + (" (nothing to act on)" if name in needs and not needs[name] else "")] += 1
-            if name not in needs or needs[name]:
-                getattr(self, name)(**args)
-
-        # --- whom and what --------------------------------------------------------------------
-
-        def acting(self, p: int, role: str, k: int) -> str:
-            """The point's supplier, or one of the two retailers that do not supply it ("challenger")."""
-            supplier = self.model.supplier[p]
-            return supplier if role == "supplier" else [r for r in RETAILERS if r != supplier][k]
-
-        def party(self, relay: MRelay, role: str) -> str:
-            return {"current": relay.current, "new": relay.new, "helpdesk": HELPDESK,
-                    "other": other_retailer(relay.new, relay.current)}[role]
-
-        def relays_in(self, statuses: set[str]) -> list[MRelay]:
-            return [r for r in self.model.relays.values() if r.status in statuses]
-
-        # --- the main flow --------------------------------------------------------------------
-
-        def progress(self, p, k, days):
-            """Point p's next step of the main flow — relay → OK → switch-start naming it → switch-end for
-            its date (matched) → every other pair withdrawn after matching, the others executed on the
-            switch date; an OK relay whose switch-start is gone is withdrawn by its new retailer — each
-            right party's call preceded by the calls the rules must refuse at that point of the flow."""
-            m = self.model
-            relay, live = m.open_relay(p), m.live_apps(p)
-            waiting = [a for a in live if a.type == SWITCH_START and a.stage in UNMATCHED]
-            matched = [a for a in live if a.type == SWITCH_START and a.stage == "05"]
-            if relay is None and not live:
-                self.register_relay(p, "challenger", k, days, None)
-            elif relay is not None and relay.status == "01":
-                self.register_relay(p, "challenger", k, days, None)  # a second relay (owner's or rival's)
-                self.do_switch_start(relay.new, p, relay)  # the relay is not decided yet
-                self.do_decide(relay, ("new", "other")[k], "ok")  # only the current retailer decides
-                self.do_decide(relay, "current", "ok")
-            elif relay is not None and not relay.start_filed:
-                self.register_relay(p, "challenger", k, days, None)  # a second relay while this one is OK
-                self.do_withdraw_relay(relay, ("current", "other")[k])  # only its new retailer withdraws
-                self.do_switch_start(relay.new, p, relay)
-            elif waiting:
-                day = waiting[-1].switch_date
-                self.do_switch_end(self.acting(p, "challenger", k), p, day)  # only the supplier ends supply
-                self.do_switch_end(m.supplier[p], p, day)
-            elif matched and matched[0].pair % 2:
-                pair = (matched[0], m.apps[matched[0].partner])
-                mine, theirs = pair if matched[0].pair // 2 % 2 else pair[::-1]
-                self.do_withdraw_application(theirs, "counterpart")  # through the other party's number
-                self.do_withdraw_application(mine, "applicant")
-            elif matched:
-                self.advance(max(1, matched[0].switch_date.toordinal() - m.today.toordinal()))
-            elif relay is not None:
-                self.do_withdraw_relay(relay, "new")
-
-        # --- P3 relays ------------------------------------------------------------------------
-
-        def register_relay(self, p, role, k, days, busy):
-            m = self.model
-            open_relays = self.relays_in({"02"}) or self.relays_in(OPEN_RELAY)
-            if busy is not None and open_relays:  # at a point with an open relay, an OK one if there is one
-                p = open_relays[busy % len(open_relays)].point
-            who, named = self.acting(p, role, k), m.supplier[p]
-            requested = date.fromordinal(m.today.toordinal() + days)
-            expect, existing = m.expect_register(who, p, named), m.open_relay(p)
-            r = self.call(who, "POST", "/api/v1/relays", json=relay_body(
-                points[p], current=named, requested_switch_date=requested.isoformat()))
-            body = check(r, expect, f"relay registration by {who} at point {p}",
-                         "register" + (f" with a relay in {existing.status} there" if existing else ""))
-            if expect.code == "relay_duplicate":
-                # P3: the refusal names the open relay and its registration date only to its owner; others
-                # learn when it expires (its decision deadline while 01, its requested switch date while 02).
-                if existing.new == who:
-                    assert existing.no in body["detail"], body
-                    assert existing.registered.isoformat() in body["detail"], body
-                else:
-                    assert existing.no not in body["detail"], body
-                    expires = existing.decision_deadline if existing.status == "01" else existing.requested
-                    assert body["expires_on"] == expires.isoformat(), (body, existing)
-            if expect.status == 201:
-                relay = m.register(body["relay_no"], who, p, named, requested)
-                got = (body["status"], body["spid"], body["new_retailer"], body["current_retailer"],
-                       body["requested_switch_date"], body["decision_deadline"])
-                assert got == ("01", points[p], who, named, requested.isoformat(),
-                               relay.decision_deadline.isoformat()), body
-
-        def register_over_ok_relay(self, i, k, days):
-            """Targeted: the duplicate rule while a relay is OK (02)."""
-            m = self.model
-            ok = self.relays_in({"02"})
-            quiet = [r for r in ok if not any(a.type == SWITCH_END for a in m.live_apps(r.point))]
-            relays = quiet or ok  # rather where no switch-end is pending (that answers 廃止受付中 first)
-            self.register_relay(relays[i % len(relays)].point, "challenger", k, days, None)
-
-        def do_decide(self, relay: MRelay, role: str, verdict) -> None:
-            who = self.party(relay, role)
-            if verdict == "ok":
-                payload = {"decision": "01", "staff_name": "担当"}
-            else:
-                reasons = NG_BODIES[verdict]
-                payload = {"decision": "02", "staff_name": "担当", "ng_reasons": reasons,
-                           "memo": "確認できず" if "9" in reasons else ""}
-            expect = self.model.expect_decide(relay, who)
-            r = self.call(who, "POST", f"/api/v1/relays/{relay.no}/decision", json=payload)
-            body = check(r, expect, f"decision {verdict} by {who} ({role}) on {relay}",
-                         f"decide by {role} on {relay.status}")
-            if expect.status == 200:
-                relay.status = "02" if verdict == "ok" else "03"
-                assert body["status"] == relay.status, body
-                assert set(body["ng_reasons"]) == set(payload.get("ng_reasons", [])), body
-
-        def decide(self, i, role, verdict):
-            relays = list(self.model.relays.values())
-            self.do_decide(relays[i % len(relays)], role, verdict)
-
-        def decide_awaiting_relay_as_current_retailer(self, i, verdict):
-            relays = self.relays_in({"01"})
-            self.do_decide(relays[i % len(relays)], "current", verdict)
-
-        def withdraw_relay(self, i, only_open, role):
-            relays = (self.relays_in(OPEN_RELAY) if only_open else []) or list(self.model.relays.values())
-            self.do_withdraw_relay(relays[i % len(relays)], role)
-
-        def do_withdraw_relay(self, relay: MRelay, role: str) -> None:
-            who = self.party(relay, role)
-            expect = self.model.expect_withdraw_relay(relay, who)
-            r = self.call(who, "POST", f"/api/v1/relays/{relay.no}:withdraw", json={"reason": "需要者都合"})
-            body = check(r, expect, f"relay withdrawal by {who} ({role}) of {relay}",
-                         f"withdraw relay by {role} on {relay.status}")
-            if expect.status == 200:
-                relay.status = "06"
-                assert body["status"] == "06" and body["withdrawn_by"] == who, body
-
-        # --- P4 applications ------------------------------------------------------------------
-
-        def do_switch_start(self, who: str, p: int, relay: MRelay | None) -> None:
-            m = self.model
-            expect = m.expect_switch_start(who, p, relay)
-            r = self.call(who, "POST", "/api/v1/applications/switch-start",
-                          json=start_body(points[p], relay.no if relay else None))
-            body = check(r, expect, f"switch-start by {who} at point {p} naming {relay}",
-                         "switch-start" + (f" naming a relay in {relay.status}" if relay else ""))
-            if expect.status == 201:
-                # issue 7: a start filed for a relay without a date takes the relay's requested date
-                # when the lead time still reaches it, else the default date (with a warning)
-                when = relay.requested if relay and relay.requested >= m.earliest() else m.default_date(p)
-                self.filed(body, SWITCH_START, who, p, when, relay.no if relay else None)
-
-        def switch_start(self, p, role, k, relay_pick):
-            relays = list(self.model.relays.values())
-            relay = relays[relay_pick % len(relays)] if relay_pick is not None and relays else None
-            self.do_switch_start(self.acting(p, role, k), p, relay)
-
-        def switch_start_on_ok_relay(self, i):
-            """Targeted: the new retailer names its OK relay."""
-            relays = self.relays_in({"02"})
-            relay = relays[i % len(relays)]
-            self.do_switch_start(relay.new, relay.point, relay)
-
-        def do_switch_end(self, who: str, p: int, switch_date: date | None) -> None:
-            m = self.model
-            payload: dict = {"spid": points[p]}
-            if switch_date is None:
-                switch_date = m.default_date(p)
-            else:  # the customer's date (a relay's may be no reading day): P4 "customer request"
-                payload.update(switch_date=switch_date.isoformat(), customer_request=True)
-            expect = m.expect_switch_end(who, p, switch_date)
-            r = self.call(who, "POST", "/api/v1/applications/switch-end", json=payload)
-            body = check(r, expect, f"switch-end by {who} at point {p} for {switch_date}",
-                         "switch-end by " + ("supplier" if who == m.supplier[p] else "non-supplier"))
-            if expect.code == "date_too_early":
-                assert m.earliest().isoformat() in body["errors"][0]["message"], body
-            if expect.status == 201:
-                self.filed(body, SWITCH_END, who, p, switch_date, None)
-
-        def switch_end(self, p, role, k, later):
-            """At the default date, or at the scheduled reading day after it (which no waiting default-dated
-            switch-start may match: a pair has one date)."""
-            after = cal.reading_dates_on_or_after(AREA, codes[p], self.model.default_date(p), 2)[1]
-            self.do_switch_end(self.acting(p, role, k), p, after if later else None)
-
-        def switch_end_for_latest_start(self, role, k):
-            """Targeted: at the point and for the date of the latest switch-start, waiting if one is."""
-            starts = [a for a in self.model.apps.values() if a.type == SWITCH_START]
-            start = ([a for a in starts if a.stage in UNMATCHED] or starts)[-1]
-            self.do_switch_end(self.acting(start.point, role, k), start.point, start.switch_date)
-
-        def filed(self, body: dict, kind: str, who: str, p: int, switch_date: date,
-                  relay_no: str | None) -> None:
-            app = self.model.file(body["application_no"], kind, who, p, switch_date, relay_no)
-            got = (body["type"], body["spid"], body["applicant_code"], body["stage"], body["switch_date"],
-                   body["matching_deadline"], body["matched_with"], body["relay_no"])
-            want = (kind, points[p], who, app.stage, app.switch_date.isoformat(),
-                    app.matching_deadline.isoformat(), app.partner, app.relay_no)
-            assert got == want, (got, want)
-
-        def withdraw_application(self, i, among, role):
-            apps = list(self.model.apps.values())
-            stages = {"matched": {"05"}, "live": LIVE, "any": set()}[among]
-            pool = [a for a in apps if a.stage in stages] or apps
-            self.do_withdraw_application(pool[i % len(pool)], role)
-
-        def do_withdraw_application(self, app: MApp, role: str) -> None:
-            m = self.model
-            partner = m.apps[app.partner].applicant if app.partner else None
-            if role == "applicant":
-                who = app.applicant
-            elif role == "counterpart" and partner:
-                who = partner
-            else:
-                who = other_retailer(app.applicant, partner or app.applicant)
-            expect = m.expect_withdraw_app(app, who)
-            r = self.call(who, "POST", f"/api/v1/applications/{app.no}:withdraw", json={"reason": "需要者の申出"})
-            body = check(r, expect, f"application withdrawal by {who} ({role}) of {app}",
-                         f"withdraw {app.type} by {role} at {app.stage}")
-            if expect.status == 200:
-                m.withdraw_app(app)
-                assert body["stage"] == app.stage, (body, app)
-
-        # --- time -----------------------------------------------------------------------------
-
-        def advance(self, days):
-            self.clock.advance(days=days)
-            self.run(settle(self.stack))
-            self.model.advance_to(self.clock.today())
-
-        # --- invariants: one round trip per database after every step -------------------------
-
-        def snapshot(self) -> tuple:
-            async def go():
-                async with self.stack.hub_app.state.engine.connect() as hub:
-                    h = (await hub.execute(text(HUB_CHECKS))).one()
-                async with self.stack.area_app.state.engine.connect() as area:
-                    a = (await area.execute(text(AREA_CHECKS), {"spids": points, "d": self.model.today,
-                                                                "after": self.seen_seq})).one()
-                return h, a
-
-            return self.run(go())
-
-        @invariant()
-        def databases_equal_the_model_and_invariants_hold(self):
-            m = self.model
-            hub, area = self.snapshot()
-            # The model, everywhere (not only where a step just acted).
-            assert hub.statuses == {no: r.status for no, r in m.relays.items()}, "relay statuses differ"
-            assert area.stages == {no: a.stage for no, a in m.apps.items()}, "application stages differ"
-            suppliers = sorted((s, c) for s, c in area.suppliers)
-            assert suppliers == sorted(zip(points, m.supplier)), ("today's suppliers differ", suppliers)
-            # The structural invariants.
-            assert hub.doubly_open == [], f"more than one open relay (01/02) at {hub.doubly_open}"
-            assert hub.without_reason == [], f"terminal relays without a reason: {hub.without_reason}"
-            assert area.overlapping == [], f"two suppliers on one day at {area.overlapping}"
-            assert area.disagreeing == [], f"matched pairs that disagree: {area.disagreeing}"
-            for no, frm, to, seq in area.changes:  # each change starts where the last ended, never backwards
-                assert frm == self.last_stage.get(no), (no, frm, self.last_stage.get(no))
-                if frm is not None:
-                    assert RANK[to] >= RANK[frm] and frm not in ("06", "07", "08", "09"), (no, frm, to)
-                self.last_stage[no] = to
-                self.seen_seq = max(self.seen_seq, seq)
+    SwitchMachine.points, SwitchMachine.codes, SwitchMachine.world = points, codes, world
 
     # No shrinking by default: shrinking a 40-step run over two databases takes many minutes, and each
     # failed step already names the call, the acting operator, the model's expectation and the answer.
