@@ -115,25 +115,23 @@ async def _subscribe_demo_desks(hub_url: str) -> None:
 
 
 async def _sample_spid(area_url: str, retailer: str) -> str | None:
-    from sqlalchemy import text
+    from switchhub.area.points.repository import first_supplied_spid
 
     engine = make_engine(area_url, pool_size=1)
     try:
         async with engine.connect() as conn:
-            return (await conn.execute(text(
-                "SELECT spid FROM supply_periods WHERE retailer_code = :r AND valid_to IS NULL"
-                " AND area = '03' ORDER BY spid LIMIT 1"), {"r": retailer})).scalar()
+            return await first_supplied_spid(conn, retailer, "03")
     finally:
         await engine.dispose()
 
 
 async def _point_count(area_url: str) -> int:
-    from sqlalchemy import text
+    from switchhub.area.points.repository import count_all_points
 
     engine = make_engine(area_url, pool_size=1)
     try:
         async with engine.connect() as conn:
-            return int((await conn.execute(text("SELECT count(*) FROM supply_points"))).scalar_one())
+            return await count_all_points(conn)
     finally:
         await engine.dispose()
 

@@ -10,8 +10,6 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from sqlalchemy import text
-
 from switchhub.config import Settings
 from switchhub.db.embedded import resolve_urls
 from switchhub.db.engine import make_engine
@@ -23,11 +21,12 @@ log = logging.getLogger("switchhub.worker")
 
 async def housekeeping(hub_engine) -> None:
     """Drop idempotency keys older than 7 days (api.md) and end expired web sessions."""
+    from switchhub.hub.accounts.repository import end_expired_sessions
+    from switchhub.hub.idempotency.repository import purge_expired
+
     async with hub_engine.begin() as conn:
-        await conn.execute(text("DELETE FROM idempotency_keys WHERE created_at < now() - interval '7 days'"))
-        await conn.execute(text("UPDATE web_sessions SET ended_at = now() WHERE ended_at IS NULL"
-                                " AND (last_seen_at < now() - interval '30 minutes'"
-                                " OR created_at < now() - interval '12 hours')"))
+        await purge_expired(conn)
+        await end_expired_sessions(conn)
 
 
 async def hub_round(hub_engine, smtp, policy=None) -> None:

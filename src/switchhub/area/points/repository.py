@@ -144,3 +144,15 @@ async def count_own_points(conn: AsyncConnection, area: str, operator_code: str,
             )
         ).scalar_one()
     )
+
+
+async def count_all_points(conn: AsyncConnection) -> int:
+    """How many supply points the area database holds, in every area (0: not generated yet)."""
+    return int((await conn.execute(text("SELECT count(*) FROM supply_points"))).scalar_one())
+
+
+async def first_supplied_spid(conn: AsyncConnection, retailer_code: str, area: str) -> str | None:
+    """The lowest spid in the area that the retailer supplies now (an open supply period), if any."""
+    return (await conn.execute(text(
+        "SELECT spid FROM supply_periods WHERE retailer_code = :r AND valid_to IS NULL"
+        " AND area = :area ORDER BY spid LIMIT 1"), {"r": retailer_code, "area": area})).scalar()

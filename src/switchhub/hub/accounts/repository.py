@@ -174,3 +174,10 @@ async def set_status(conn: AsyncConnection, table: str, key_col: str, key: Any, 
         raise ValueError(table)
     result = await conn.execute(text(f"UPDATE {table} SET status = :s WHERE {key_col} = :k"), {"s": status, "k": key})
     return result.rowcount == 1
+
+
+async def end_expired_sessions(conn: AsyncConnection) -> None:
+    """End the web sessions idle for more than 30 minutes or older than 12 hours (security.md)."""
+    await conn.execute(text("UPDATE web_sessions SET ended_at = now() WHERE ended_at IS NULL"
+                            " AND (last_seen_at < now() - interval '30 minutes'"
+                            " OR created_at < now() - interval '12 hours')"))

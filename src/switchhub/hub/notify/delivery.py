@@ -19,9 +19,9 @@ from typing import Any
 
 import aiosmtplib
 import httpx
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from switchhub.hub.notify import repository
 from switchhub.hub.notify.service import EVENT_KINDS
 from switchhub.hub.notify.urlpolicy import UrlRefused, WebhookPolicy, check_url
 
@@ -153,10 +153,7 @@ async def deliver_due(engine: AsyncEngine, *, smtp: SmtpConfig, now: datetime, l
     try:
         for _ in range(limit):
             async with engine.begin() as conn:
-                row = (await conn.execute(text(
-                    "SELECT d.*, w.secret FROM deliveries d LEFT JOIN webhooks w ON w.id = d.webhook_id"
-                    " WHERE d.status = 'pending' AND d.next_attempt_at <= :now ORDER BY d.next_attempt_at, d.id"
-                    " LIMIT 1 FOR UPDATE OF d SKIP LOCKED"), {"now": now})).first()
+                row = await repository.lock_next_due(conn, now)
                 if row is None:
                     break
                 first = row.first_attempt_at or now
@@ -166,15 +163,11 @@ async def deliver_due(engine: AsyncEngine, *, smtp: SmtpConfig, now: datetime, l
                     attempts, code = row.attempts + 1, reason(exc)
                     failed = now - first >= GIVE_UP_AFTER
                     log.info("delivery %s attempt %s failed: %s", row.id, attempts, code)
-                    await conn.execute(text(
-                        "UPDATE deliveries SET attempts = :a, first_attempt_at = :f, last_error = :e,"
-                        " status = :s, next_attempt_at = :next WHERE id = :id"),
-                        {"a": attempts, "f": first, "e": code, "s": "failed" if failed else "pending",
-                         "next": now + retry_delay(attempts), "id": row.id})
+                    await repository.record_failed_attempt(
+                        conn, row.id, attempts=attempts, first_attempt_at=first, error=code,
+                        status="failed" if failed else "pending", next_attempt_at=now + retry_delay(attempts))
                     continue
-                await conn.execute(text(
-                    "UPDATE deliveries SET attempts = attempts + 1, first_attempt_at = :f, status = 'delivered',"
-                    " delivered_at = :now, last_error = '' WHERE id = :id"), {"f": first, "now": now, "id": row.id})
+                await repository.record_delivered(conn, row.id, first_attempt_at=first, now=now)
                 delivered += 1
     finally:
         if http_client is None:

@@ -14,12 +14,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from switchhub.hub.accounts import permissions
 from switchhub.hub.audit.context import Actor
 from switchhub.hub.audit.repository import write
+from switchhub.hub.notify import repository
 from switchhub.hub.notify.urlpolicy import UrlRefused, WebhookPolicy, check_url
 from switchhub.kernel.caller import Caller
 from switchhub.kernel.errors import IssueCollector, NotFound
@@ -34,24 +34,11 @@ EVENT_KINDS: dict[str, str] = {
 MANAGE = "hub:notify:manage"
 
 
-_FAN_OUT = text(
-    "INSERT INTO deliveries (operator_code, channel, target, webhook_id, event_id, event_kind, payload,"
-    " next_attempt_at)"
-    " SELECT s.operator_code, 'email', s.email, CAST(NULL AS bigint), :eid, :kind, CAST(:p AS jsonb), CAST(:now AS timestamptz) FROM subscriptions s"
-    "  WHERE s.operator_code = ANY(CAST(:ops AS text[])) AND s.event_kind = :kind"
-    " UNION ALL"
-    " SELECT w.operator_code, 'webhook', w.url, w.id, :eid, :kind, CAST(:p AS jsonb), CAST(:now AS timestamptz) FROM webhooks w"
-    "  WHERE w.operator_code = ANY(CAST(:ops AS text[])) AND w.active"
-    "  AND (cardinality(w.event_kinds) = 0 OR :kind = ANY(w.event_kinds))"
-    " ON CONFLICT (channel, target, event_id) DO NOTHING")
-
-
 async def fan_out(conn: AsyncConnection, *, operator_codes: list[str], event_id: str, event_kind: str,
                   payload: dict[str, Any], now: datetime) -> int:
     body = json.dumps(payload, ensure_ascii=False, default=str)
-    result = await conn.execute(_FAN_OUT, {"eid": event_id, "kind": event_kind, "p": body, "now": now,
-                                           "ops": operator_codes})
-    return result.rowcount
+    return await repository.insert_deliveries(conn, operator_codes=operator_codes, event_id=event_id,
+                                              event_kind=event_kind, body=body, now=now)
 
 
 async def fan_out_many(conn: AsyncConnection, *, event_kind: str,
@@ -63,15 +50,12 @@ async def fan_out_many(conn: AsyncConnection, *, event_kind: str,
         ops, eid, payload = events[0]
         await fan_out(conn, operator_codes=ops, event_id=eid, event_kind=event_kind, payload=payload, now=now)
         return
-    interested = (await conn.execute(text(
-        "SELECT DISTINCT operator_code FROM subscriptions WHERE event_kind = :kind"
-        " UNION SELECT DISTINCT operator_code FROM webhooks WHERE active"
-        " AND (cardinality(event_kinds) = 0 OR :kind = ANY(event_kinds))"), {"kind": event_kind})).scalars().all()
+    interested = await repository.interested_operators(conn, event_kind)
     wanted = {str(o).strip() for o in interested}
-    params = [{"eid": eid, "kind": event_kind, "p": json.dumps(payload, ensure_ascii=False, default=str), "now": now,
-               "ops": ops} for ops, eid, payload in events if wanted & set(ops)]
-    if params:
-        await conn.execute(_FAN_OUT, params)
+    rows = [(ops, eid, json.dumps(payload, ensure_ascii=False, default=str))
+            for ops, eid, payload in events if wanted & set(ops)]
+    if rows:
+        await repository.insert_deliveries_many(conn, event_kind=event_kind, events=rows, now=now)
 
 
 def _check_kinds(kinds: list[str], field: str, issues: IssueCollector) -> None:
@@ -119,21 +103,17 @@ async def create_webhook(conn: AsyncConnection, actor: Actor, hook: CheckedWebho
     caller = actor.caller
     permissions.check(caller, MANAGE)
     secret = secrets.token_urlsafe(32)
-    row = (await conn.execute(text(
-        "INSERT INTO webhooks (operator_code, url, secret, event_kinds) VALUES (:op, :u, :s, :k)"
-        " RETURNING id, created_at"),
-        {"op": caller.operator_code, "u": hook.url, "s": secret, "k": hook.kinds})).first()
-    await write(conn, actor.entry("webhook.create", resource_type="webhook", resource_ids=[str(row.id)],
+    row = await repository.insert_webhook(conn, caller.operator_code, hook.url, secret, hook.kinds)
+    await write(conn, actor.entry("webhook.create", resource_type="webhook", resource_ids=[str(row["id"])],
                                   detail={"url": hook.url, "event_kinds": hook.kinds}))
-    return {"id": row.id, "url": hook.url, "event_kinds": hook.kinds, "secret": secret, "active": True,
-            "created_at": row.created_at.isoformat()}
+    return {"id": row["id"], "url": hook.url, "event_kinds": hook.kinds, "secret": secret, "active": True,
+            "created_at": row["created_at"].isoformat()}
 
 
 async def list_webhooks(conn: AsyncConnection, caller: Caller) -> list[dict[str, Any]]:
     permissions.check(caller, MANAGE)
-    rows = await conn.execute(text("SELECT id, url, event_kinds, active, created_at FROM webhooks"
-                                   " WHERE operator_code = :op ORDER BY id"), {"op": caller.operator_code})
-    return [{**dict(r._mapping), "created_at": r.created_at.isoformat()} for r in rows]
+    rows = await repository.webhooks_of(conn, caller.operator_code)
+    return [{**r, "created_at": r["created_at"].isoformat()} for r in rows]
 
 
 async def delete_owned(conn: AsyncConnection, actor: Actor, table: str, item_id: int) -> None:
@@ -142,9 +122,8 @@ async def delete_owned(conn: AsyncConnection, actor: Actor, table: str, item_id:
     permissions.check(caller, MANAGE)
     if table not in ("webhooks", "subscriptions"):
         raise ValueError(table)
-    sql = ("UPDATE webhooks SET active = false WHERE id = :id AND operator_code = :op AND active" if table == "webhooks"
-           else "DELETE FROM subscriptions WHERE id = :id AND operator_code = :op")
-    if (await conn.execute(text(sql), {"id": item_id, "op": caller.operator_code})).rowcount != 1:
+    remove = repository.deactivate_webhook if table == "webhooks" else repository.delete_subscription
+    if not await remove(conn, item_id, caller.operator_code):
         raise NotFound()
     await write(conn, actor.entry(f"{table[:-1]}.delete", resource_type=table[:-1], resource_ids=[str(item_id)]))
 
@@ -157,30 +136,21 @@ async def create_subscription(conn: AsyncConnection, actor: Actor, email: str, k
         issues.add("email", "email_format", "メールアドレスの形式が正しくありません", "Invalid e-mail address")
     _check_kinds([kind], "event_kind", issues)
     issues.raise_if_any()
-    row = (await conn.execute(text(
-        "INSERT INTO subscriptions (operator_code, email, event_kind, created_by) VALUES (:op, :e, :k, :by)"
-        " ON CONFLICT (operator_code, email, event_kind) DO UPDATE SET created_by = EXCLUDED.created_by"
-        " RETURNING id"), {"op": caller.operator_code, "e": email, "k": kind, "by": caller.user_login})).first()
-    await write(conn, actor.entry("subscription.create", resource_type="subscription", resource_ids=[str(row.id)],
+    sub_id = await repository.upsert_subscription(conn, caller.operator_code, email, kind, caller.user_login)
+    await write(conn, actor.entry("subscription.create", resource_type="subscription", resource_ids=[str(sub_id)],
                                   detail={"email": email, "event_kind": kind}))
-    return {"id": row.id, "email": email, "event_kind": kind}
+    return {"id": sub_id, "email": email, "event_kind": kind}
 
 
 async def list_subscriptions(conn: AsyncConnection, caller: Caller) -> list[dict[str, Any]]:
     permissions.check(caller, MANAGE)
-    rows = await conn.execute(text("SELECT id, email, event_kind FROM subscriptions WHERE operator_code = :op"
-                                   " ORDER BY id"), {"op": caller.operator_code})
-    return [dict(r._mapping) for r in rows]
+    return await repository.subscriptions_of(conn, caller.operator_code)
 
 
 async def delivery_log(conn: AsyncConnection, caller: Caller, page: int, per_page: int) -> dict[str, Any]:
     permissions.check(caller, MANAGE)
-    total = (await conn.execute(text("SELECT count(*) FROM deliveries WHERE operator_code = :op"),
-                                {"op": caller.operator_code})).scalar_one()
-    rows = await conn.execute(text(
-        "SELECT id, channel, target, event_id, event_kind, status, attempts, next_attempt_at, last_error,"
-        " delivered_at, created_at FROM deliveries WHERE operator_code = :op ORDER BY id DESC"
-        " OFFSET :o LIMIT :n"), {"op": caller.operator_code, "o": (page - 1) * per_page, "n": per_page})
-    items = [{k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in dict(r._mapping).items()} for r in rows]
+    total = await repository.count_deliveries(conn, caller.operator_code)
+    rows = await repository.deliveries_page(conn, caller.operator_code, (page - 1) * per_page, per_page)
+    items = [{k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in r.items()} for r in rows]
     return {"total": int(total), "page": page, "per_page": per_page, "items": items}
 

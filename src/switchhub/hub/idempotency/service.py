@@ -10,9 +10,9 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request
 from fastapi.responses import JSONResponse
-from sqlalchemy import text
 
 from switchhub.httpkit import PROBLEM, lang_of, request_id
+from switchhub.hub.idempotency import repository
 from switchhub.kernel.caller import Caller
 from switchhub.kernel.errors import Conflict, InputError, SwitchhubError
 
@@ -46,10 +46,7 @@ async def idempotent(request: Request, caller: Caller, produce: Producer, status
     digest = hashlib.sha256(request.method.encode() + request.url.path.encode() + content).hexdigest()
     engine = request.app.state.engine
     async with engine.begin() as conn:
-        row = (await conn.execute(text(
-            "SELECT request_hash, status_code, response_body, content_type, created_at < now() - interval '60 seconds'"
-            " AS stale FROM idempotency_keys WHERE operator_code = :op AND key = :k FOR UPDATE"),
-            {"op": caller.operator_code, "k": key})).first()
+        row = await repository.lock_key(conn, caller.operator_code, key)
         if row is not None:
             if row.request_hash != digest:
                 raise InputError.single("Idempotency-Key", "idempotency_key_reused",
@@ -61,23 +58,17 @@ async def idempotent(request: Request, caller: Caller, produce: Producer, status
             if not row.stale:
                 raise Conflict("同じ Idempotency-Key のリクエストを処理中です", "A request with this key is in progress",
                                code="idempotency_in_progress")
-            await conn.execute(text("DELETE FROM idempotency_keys WHERE operator_code = :op AND key = :k"),
-                               {"op": caller.operator_code, "k": key})
-        await conn.execute(text(
-            "INSERT INTO idempotency_keys (operator_code, key, request_hash, status_code, response_body, content_type)"
-            " VALUES (:op, :k, :h, 0, '', '')"), {"op": caller.operator_code, "k": key, "h": digest})
+            await repository.delete_key(conn, caller.operator_code, key)
+        await repository.insert_claim(conn, caller.operator_code, key, digest)
     try:
         body, code, ctype = await produce(), status_code, "application/json"
     except SwitchhubError as exc:
         if exc.status >= 500:  # the area was unavailable: let the client retry the same key
             async with engine.begin() as conn:
-                await conn.execute(text("DELETE FROM idempotency_keys WHERE operator_code = :op AND key = :k"),
-                                   {"op": caller.operator_code, "k": key})
+                await repository.delete_key(conn, caller.operator_code, key)
             raise
         body, code, ctype = exc.problem(lang_of(request), request_id(request)), exc.status, PROBLEM
     async with engine.begin() as conn:
-        await conn.execute(text("UPDATE idempotency_keys SET status_code = :s, response_body = :b, content_type = :c"
-                                " WHERE operator_code = :op AND key = :k"),
-                           {"s": code, "b": json.dumps(body, ensure_ascii=False, default=str).encode(), "c": ctype,
-                            "op": caller.operator_code, "k": key})
+        await repository.store_answer(conn, caller.operator_code, key, code,
+                                      json.dumps(body, ensure_ascii=False, default=str).encode(), ctype)
     return JSONResponse(body, status_code=code, media_type=ctype)

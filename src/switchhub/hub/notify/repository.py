@@ -1,0 +1,145 @@
+"""All SQL of notifications (P8): e-mail subscriptions, webhooks and the delivery log."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.engine import Row
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+_FAN_OUT = text(
+    "INSERT INTO deliveries (operator_code, channel, target, webhook_id, event_id, event_kind, payload,"
+    " next_attempt_at)"
+    " SELECT s.operator_code, 'email', s.email, CAST(NULL AS bigint), :eid, :kind, CAST(:p AS jsonb), CAST(:now AS timestamptz) FROM subscriptions s"
+    "  WHERE s.operator_code = ANY(CAST(:ops AS text[])) AND s.event_kind = :kind"
+    " UNION ALL"
+    " SELECT w.operator_code, 'webhook', w.url, w.id, :eid, :kind, CAST(:p AS jsonb), CAST(:now AS timestamptz) FROM webhooks w"
+    "  WHERE w.operator_code = ANY(CAST(:ops AS text[])) AND w.active"
+    "  AND (cardinality(w.event_kinds) = 0 OR :kind = ANY(w.event_kinds))"
+    " ON CONFLICT (channel, target, event_id) DO NOTHING")
+
+
+# -- fan-out: pending deliveries created in the transaction of the change -----------------------
+
+async def insert_deliveries(conn: AsyncConnection, *, operator_codes: list[str], event_id: str, event_kind: str,
+                            body: str, now: datetime) -> int:
+    """One pending delivery per e-mail subscription of the event's kind and per active webhook
+    (all kinds, or this one) of the given operators; an event already queued for a target is
+    skipped. `body` is the payload as JSON text. Returns how many deliveries were created."""
+    result = await conn.execute(_FAN_OUT, {"eid": event_id, "kind": event_kind, "p": body, "now": now,
+                                           "ops": operator_codes})
+    return result.rowcount
+
+
+async def insert_deliveries_many(conn: AsyncConnection, *, event_kind: str,
+                                 events: list[tuple[list[str], str, str]], now: datetime) -> None:
+    """`insert_deliveries` for many events of one kind, (operators, event id, JSON body) each, in
+    one executemany."""
+    await conn.execute(_FAN_OUT, [{"eid": eid, "kind": event_kind, "p": body, "now": now, "ops": ops}
+                                  for ops, eid, body in events])
+
+
+async def interested_operators(conn: AsyncConnection, event_kind: str) -> list[str]:
+    """Operators with an e-mail subscription to the kind or an active webhook that takes it."""
+    return list((await conn.execute(text(
+        "SELECT DISTINCT operator_code FROM subscriptions WHERE event_kind = :kind"
+        " UNION SELECT DISTINCT operator_code FROM webhooks WHERE active"
+        " AND (cardinality(event_kinds) = 0 OR :kind = ANY(event_kinds))"), {"kind": event_kind})).scalars().all())
+
+
+# -- webhooks and subscriptions of an operator -------------------------------------------------
+
+async def insert_webhook(conn: AsyncConnection, operator_code: str, url: str, secret: str,
+                         kinds: list[str]) -> dict[str, Any]:
+    """A new active webhook; returns its `id` and `created_at`."""
+    row = (await conn.execute(text(
+        "INSERT INTO webhooks (operator_code, url, secret, event_kinds) VALUES (:op, :u, :s, :k)"
+        " RETURNING id, created_at"),
+        {"op": operator_code, "u": url, "s": secret, "k": kinds})).first()
+    return dict(row._mapping)
+
+
+async def webhooks_of(conn: AsyncConnection, operator_code: str) -> list[dict[str, Any]]:
+    """The operator's webhooks, active or stopped, oldest first (never the secret)."""
+    rows = await conn.execute(text("SELECT id, url, event_kinds, active, created_at FROM webhooks"
+                                   " WHERE operator_code = :op ORDER BY id"), {"op": operator_code})
+    return [dict(r._mapping) for r in rows]
+
+
+async def deactivate_webhook(conn: AsyncConnection, webhook_id: int, operator_code: str) -> bool:
+    """Stop an active webhook of the operator; False when there is no such active webhook."""
+    result = await conn.execute(text(
+        "UPDATE webhooks SET active = false WHERE id = :id AND operator_code = :op AND active"),
+        {"id": webhook_id, "op": operator_code})
+    return result.rowcount == 1
+
+
+async def delete_subscription(conn: AsyncConnection, subscription_id: int, operator_code: str) -> bool:
+    """Remove a subscription of the operator; False when the operator has no such subscription."""
+    result = await conn.execute(text("DELETE FROM subscriptions WHERE id = :id AND operator_code = :op"),
+                                {"id": subscription_id, "op": operator_code})
+    return result.rowcount == 1
+
+
+async def upsert_subscription(conn: AsyncConnection, operator_code: str, email: str, kind: str,
+                              created_by: str | None) -> int:
+    """Subscribe the address to the kind (again: only `created_by` changes); returns the id."""
+    row = (await conn.execute(text(
+        "INSERT INTO subscriptions (operator_code, email, event_kind, created_by) VALUES (:op, :e, :k, :by)"
+        " ON CONFLICT (operator_code, email, event_kind) DO UPDATE SET created_by = EXCLUDED.created_by"
+        " RETURNING id"), {"op": operator_code, "e": email, "k": kind, "by": created_by})).first()
+    return row.id
+
+
+async def subscriptions_of(conn: AsyncConnection, operator_code: str) -> list[dict[str, Any]]:
+    """The operator's e-mail subscriptions, oldest first."""
+    rows = await conn.execute(text("SELECT id, email, event_kind FROM subscriptions WHERE operator_code = :op"
+                                   " ORDER BY id"), {"op": operator_code})
+    return [dict(r._mapping) for r in rows]
+
+
+# -- the delivery log --------------------------------------------------------------------------
+
+async def count_deliveries(conn: AsyncConnection, operator_code: str) -> int:
+    """How many deliveries the operator's log holds."""
+    return (await conn.execute(text("SELECT count(*) FROM deliveries WHERE operator_code = :op"),
+                               {"op": operator_code})).scalar_one()
+
+
+async def deliveries_page(conn: AsyncConnection, operator_code: str, offset: int, limit: int) -> list[dict[str, Any]]:
+    """One page of the operator's delivery log, newest first."""
+    rows = await conn.execute(text(
+        "SELECT id, channel, target, event_id, event_kind, status, attempts, next_attempt_at, last_error,"
+        " delivered_at, created_at FROM deliveries WHERE operator_code = :op ORDER BY id DESC"
+        " OFFSET :o LIMIT :n"), {"op": operator_code, "o": offset, "n": limit})
+    return [dict(r._mapping) for r in rows]
+
+
+# -- sending (the worker, one short transaction per delivery) ----------------------------------
+
+async def lock_next_due(conn: AsyncConnection, now: datetime) -> Row | None:
+    """The oldest pending delivery due at `now`, locked for this transaction (rows another worker
+    holds are skipped), with its webhook's signing secret (`secret`, NULL for e-mail)."""
+    return (await conn.execute(text(
+        "SELECT d.*, w.secret FROM deliveries d LEFT JOIN webhooks w ON w.id = d.webhook_id"
+        " WHERE d.status = 'pending' AND d.next_attempt_at <= :now ORDER BY d.next_attempt_at, d.id"
+        " LIMIT 1 FOR UPDATE OF d SKIP LOCKED"), {"now": now})).first()
+
+
+async def record_failed_attempt(conn: AsyncConnection, delivery_id: int, *, attempts: int, first_attempt_at: datetime,
+                                error: str, status: str, next_attempt_at: datetime) -> None:
+    """Log a failed attempt: its reason code, the status (pending or failed) and the next try."""
+    await conn.execute(text(
+        "UPDATE deliveries SET attempts = :a, first_attempt_at = :f, last_error = :e,"
+        " status = :s, next_attempt_at = :next WHERE id = :id"),
+        {"a": attempts, "f": first_attempt_at, "e": error, "s": status, "next": next_attempt_at, "id": delivery_id})
+
+
+async def record_delivered(conn: AsyncConnection, delivery_id: int, *, first_attempt_at: datetime,
+                           now: datetime) -> None:
+    """Log the attempt that succeeded: the delivery is done."""
+    await conn.execute(text(
+        "UPDATE deliveries SET attempts = attempts + 1, first_attempt_at = :f, status = 'delivered',"
+        " delivered_at = :now, last_error = '' WHERE id = :id"), {"f": first_attempt_at, "now": now, "id": delivery_id})
