@@ -17,10 +17,12 @@ db_app = typer.Typer(help="データベース (migrations)", no_args_is_help=Tru
 certs_app = typer.Typer(help="開発用認証局とクライアント証明書", no_args_is_help=True)
 cred_app = typer.Typer(help="APIクレデンシャル", no_args_is_help=True)
 contract_app = typer.Typer(help="ハブと一般送配電事業者システムの連携仕様 (hub ↔ T&D contract)", no_args_is_help=True)
+readings_app = typer.Typer(help="計量値（30分電力量）", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(certs_app, name="certs")
 app.add_typer(cred_app, name="credentials")
 app.add_typer(contract_app, name="contract")
+app.add_typer(readings_app, name="readings")
 console = Console(soft_wrap=True)
 
 
@@ -107,6 +109,28 @@ def contract_openapi(server: str = typer.Option("", help="servers[] に入れる
     from switchhub.area.openapi import build_area_openapi
 
     typer.echo(json.dumps(build_area_openapi(contract_routers(), server or None), ensure_ascii=False, indent=2))
+
+
+@readings_app.command("ingest")
+def readings_ingest(file: Path = typer.Argument(..., exists=True, dir_okay=False, help="CSV (spid,date,slot,kwh,status)"),
+                    area: str = typer.Option(..., help="エリアコード (01〜10)")) -> None:
+    """Ingest a meter data CSV (UTF-8 or CP932) into the area database; any bad row refuses the file."""
+    from switchhub.area.readings.ingest_cli import ingest_file
+    from switchhub.db.embedded import resolve_urls
+    from switchhub.kernel.errors import InputError
+    from switchhub.kernel.spid import AREA_CODES
+
+    if area not in AREA_CODES:
+        _fail("エリアコードは 01〜10 で指定してください")
+    _, area_url = resolve_urls(_settings())
+    try:
+        done = asyncio.run(ingest_file(area_url, area, file.read_bytes()))
+    except InputError as error:
+        console.print(f"[red]エラー:[/red] {error.detail_ja}")
+        for line in error.extra.get("report", []):
+            console.print(f"{line['row']}行目 {line['field']}: {line['message']}", markup=False)
+        raise typer.Exit(1)
+    console.print(f"取り込みました: エリア{done.area} {done.rows}行 {done.days}地点日 (訂正 {done.revised_days})")
 
 
 @app.command("status")

@@ -19,6 +19,7 @@ from schemathesis.config import SchemathesisConfig
 import switchhub.contract.applications
 import switchhub.contract.events
 import switchhub.contract.points
+import switchhub.contract.readings
 from tests.live import ca_file
 from tests.support import with_client_cert
 
@@ -28,7 +29,8 @@ ACTING = {"X-Switchhub-Operator": True, "X-Switchhub-Operator-Kind": True, "X-Sw
 
 
 def _contract_models() -> set[str]:
-    modules = (switchhub.contract.points, switchhub.contract.applications, switchhub.contract.events)
+    modules = (switchhub.contract.points, switchhub.contract.applications, switchhub.contract.events,
+               switchhub.contract.readings)
     return {name for m in modules for name, obj in vars(m).items()
             if inspect.isclass(obj) and obj.__module__ == m.__name__}
 
@@ -59,7 +61,7 @@ async def test_the_document_lists_every_area_route_with_contract_models(stack):
     assert spec["openapi"] == "3.1.0"
     routes = [(m.lower(), route.path) for route in _all_routes(stack.area_app.routes) if isinstance(route, APIRoute)
               and route.path.startswith("/area/v1/") and route.path != "/area/v1/openapi.json" for m in route.methods]
-    assert len(routes) >= 9
+    assert len(routes) >= 10
     documented = {(m, p) for p, item in spec["paths"].items() for m in item}
     assert set(routes) == documented
     contract = _contract_models()

@@ -1,0 +1,47 @@
+"""Meter readings in the contract: the T&D's meter data source ingests 30-minute energy.
+
+`POST /area/v1/readings:ingest` takes rows (spid, date, slot 1–48, kWh decimal(10,4), status) for
+one area. A file with any bad row is refused as a whole (422 with one report line per bad row);
+otherwise the rows are merged per point and day and a corrected slot raises that day's revision.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from switchhub.kernel.spid import SPID_DOC
+
+MAX_ROWS = 100_000
+
+
+class ReadingRow(BaseModel):
+    """30分電力量の1コマ。kWh は文字列（浮動小数点にしない）。範囲はサービスが行ごとに検査する（行番号付きの報告のため）。"""
+    model_config = ConfigDict(extra="forbid")
+    spid: Annotated[str, Field(max_length=40, description="供給地点特定番号", json_schema_extra=SPID_DOC)]
+    date: Annotated[str, Field(max_length=20, description="計量日 (YYYY-MM-DD または YYYYMMDD)")]
+    slot: Annotated[int, Field(description="コマ番号 1〜48 (1 = 0:00〜0:30)")]
+    kwh: Annotated[str, Field(max_length=30, description="電力量 kWh、0以上・小数4桁まで (decimal(10,4))",
+                              examples=["1.2345"])]
+    status: Annotated[str, Field(max_length=10, description="状態 0〜9 (0 = 有効)")] = "0"
+
+
+class IngestRequest(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid")
+    area: Annotated[str, Field(pattern=r"^(0[1-9]|10)$", description="エリアコード")]
+    rows: list[ReadingRow] = Field(min_length=1, max_length=MAX_ROWS, description="30分電力量（最大100,000行）")
+
+
+class RowProblem(BaseModel):
+    """取込結果の行ごとの誤り (row: CSVでは行番号（見出し行を含む）、APIでは rows の1始まりの番号)。"""
+    row: int
+    field: str
+    message: str
+
+
+class IngestAnswer(BaseModel):
+    area: str
+    rows: int = Field(description="取り込んだ行数")
+    days: int = Field(description="更新した地点・日の数")
+    revised_days: int = Field(description="訂正により版が上がった地点・日の数")
