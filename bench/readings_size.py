@@ -69,6 +69,7 @@ def main() -> None:
     with psycopg.connect(url, autocommit=True) as c:
         c.execute("VACUUM ANALYZE readings_30min")
         size = c.execute(SIZE).fetchone()[0]
+        index = c.execute(SIZE.replace("pg_total_relation_size", "pg_indexes_size")).fetchone()[0]
         c.execute(PER_SLOT)
         c.execute("VACUUM ANALYZE per_slot")
         per_slot = c.execute("SELECT pg_total_relation_size('per_slot')").fetchone()[0]
@@ -76,6 +77,7 @@ def main() -> None:
     print(f"point-days: {args.days}  merge: {elapsed:.1f} s ({args.days / elapsed:,.0f} point-days/s)")
     print(f"readings_30min (table + indexes): {size / 2**20:.1f} MiB = {per_million / 2**20:.0f} MiB per million"
           f" point-days; 400 M point-days: {per_million * 400 / 2**30:.0f} GiB")
+    print(f"of which indexes: {index * 1_000_000 / args.days / 2**20:.0f} MiB per million point-days")
     print(f"reference, one row per slot: {per_slot * 1_000_000 / args.days / 2**20:.0f} MiB per million point-days")
     with psycopg.connect(admin, autocommit=True) as c:
         c.execute("DROP DATABASE bench_readings")

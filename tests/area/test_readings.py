@@ -143,3 +143,24 @@ async def test_the_cli_ingests_a_cp932_file_into_the_area_database(stack, tmp_pa
     assert "2行目 kwh: 電力量が数値ではありません（入力値: abc）" in result.output
     assert _day(stack, spid)[1][1] == Decimal("2.02")
 
+
+
+def test_the_migration_goes_down_and_up_again(tmp_path):
+    import uuid
+
+    from switchhub.db.migrate import downgrade, upgrade
+    from tests.support import admin_url, create_database, drop_database
+
+    admin, name = admin_url(), f"readings_mig_{uuid.uuid4().hex[:8]}"
+    url = create_database(admin, name)
+    try:
+        upgrade("area", url)
+        tables = "SELECT count(*) FROM pg_class WHERE relname LIKE 'readings%%' AND relkind IN ('r', 'p')"
+        assert execute(url, tables)[0][0] == 1 + 16 + 1 + 10  # 13 months back, this one, 2 ahead; 10 areas
+        downgrade("area", url, "0004")
+        assert execute(url, tables) == [(0,)]
+        assert execute(url, "SELECT count(*) FROM pg_proc WHERE proname = 'readings_month_partition'") == [(0,)]
+        upgrade("area", url)
+        assert execute(url, tables)[0][0] == 28
+    finally:
+        drop_database(admin, name)
