@@ -142,6 +142,10 @@ async def test_the_cli_ingests_a_cp932_file_into_the_area_database(stack, tmp_pa
     assert result.exit_code == 1
     assert "2行目 kwh: 電力量が数値ではありません（入力値: abc）" in result.output
     assert _day(stack, spid)[1][1] == Decimal("2.02")
+    empty = tmp_path / "empty.csv"
+    empty.write_bytes("供給地点特定番号,日付,コマ,電力量,状態\n".encode())
+    result = await asyncio.to_thread(CliRunner().invoke, cli.app, ["readings", "ingest", str(empty), "--area", "03"])
+    assert result.exit_code == 1 and "1行目 file: 取り込む行がありません" in result.output
 
 
 

@@ -50,6 +50,8 @@ async def ingest_rows(conn: AsyncConnection, area: str, rows: list[RawRow]) -> I
 
 
 async def _ingest(conn: AsyncConnection, area: str, raw: list[RawRow], report: Report) -> Ingested:
+    if not raw and not report.problems:
+        report.add(1, "file", "empty", "取り込む行がありません", "No rows to ingest")
     readings = parse_rows(raw, report)
     spids = sorted({r.spid for r in readings})
     check_points(readings, area, await repository.areas_of(conn, spids), report)
