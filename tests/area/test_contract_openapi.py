@@ -133,3 +133,19 @@ def test_smoke_pass_against_the_reference_area(case, live):
                  "verify": str(ca_file(live.world)), "timeout": 30}
     response = case.call(**transport)
     case.validate_response(response, transport_kwargs=transport)
+
+
+async def test_a_feed_position_beyond_bigint_is_a_field_error(stack):
+    """Found by the smoke pass: `after` past the bigint sequence answered 500; it is a 422 naming it."""
+    import httpx
+
+    from tests.support import with_client_cert
+
+    transport = httpx.ASGITransport(app=with_client_cert(stack.area_app, stack.world.hub_client.pem))
+    headers = {"X-Switchhub-Operator": "A0001", "X-Switchhub-Operator-Kind": "retailer",
+               "X-Switchhub-Operator-Areas": "03", "X-Switchhub-User": "a0001-api"}
+    async with httpx.AsyncClient(transport=transport, base_url="https://area.test", headers=headers) as c:
+        r = await c.get("/area/v1/applications", params={"area": "03", "after": str(2**63)})
+        ok = await c.get("/area/v1/applications", params={"area": "03", "after": str(2**63 - 1)})
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "after"
+    assert ok.status_code == 200 and ok.json()["items"] == []

@@ -36,6 +36,7 @@ from switchhub.kernel.errors import InputError, NotFound, SwitchhubError
 router = APIRouter(prefix="/area/v1", tags=["applications"])
 Produce = Callable[[AsyncConnection], Awaitable[dict[str, Any]]]
 # The answers go out as the service built them; the contract's models document them.
+BIGINT_MAX = 2**63 - 1  # the feed sequence is a bigint
 ANSWER = {200: {"model": ApplicationAnswer, "description": "the application as the caller may see it"}}
 FILED = {201: {"model": ApplicationAnswer, "description": "the application as filed"}}
 
@@ -112,7 +113,7 @@ async def withdraw(application_no: str, request: Request, caller: Caller = Depen
 @router.get("/applications", summary="異動申込の変更一覧（フィード）", response_model=None,
             responses={200: {"model": AreaFeedPage, "description": "changes after `after`"}})
 async def feed(request: Request, area: Annotated[str, Query(pattern=r"^(0[1-9]|10)$")],
-               after: Annotated[int, Query(ge=0)] = 0,
+               after: Annotated[int, Query(ge=0, le=BIGINT_MAX)] = 0,
                limit: Annotated[int, Query(ge=1, le=1000)] = 100, caller: Caller = Depends(acting_caller)) -> dict:
     async with request.app.state.writer.connect() as conn:
         return await service.feed(conn, caller, area, after, limit)

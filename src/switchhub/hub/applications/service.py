@@ -208,7 +208,10 @@ def decode_cursor(cursor: str) -> dict[str, int]:
         return {}
     try:
         raw = json.loads(base64.urlsafe_b64decode(cursor.encode() + b"=" * (-len(cursor) % 4)))
-        return {str(k): int(v) for k, v in raw.items() if str(k) in AREA_CODES and int(v) >= 0}
+        pos = {str(k): int(v) for k, v in raw.items() if str(k) in AREA_CODES}
+        if any(not 0 <= v < 2**63 for v in pos.values()):  # the areas' feed sequences are bigints
+            raise ValueError("cursor position out of range")
+        return pos
     except (ValueError, TypeError, AttributeError):
         raise InputError.single("cursor", "invalid_cursor", "カーソルの形式が正しくありません",
                                 "The cursor is not valid") from None
