@@ -10,7 +10,6 @@ No.43/52), read through the facility lookup as the caller may see it.
 
 from __future__ import annotations
 
-import json
 import types
 import typing
 from dataclasses import dataclass
@@ -18,18 +17,16 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
-from pydantic import BaseModel, ValidationError
 
 from switchhub.contract.applications import REQUESTS
-from switchhub.httpkit import validation_issues
 from switchhub.hub.accounts.service import WebUser
 from switchhub.hub.applications import service as applications
 from switchhub.hub.deps import tx
 from switchhub.hub.points import service as facility
 from switchhub.hub.web.labels import CODE_FIELDS, FIELD_LABELS
 from switchhub.hub.web.render import error_texts, lang_of, render
-from switchhub.hub.web.session import read_form, web_actor, web_user
-from switchhub.kernel.errors import InputError, SwitchhubError
+from switchhub.hub.web.session import parse_form, read_form, web_actor, web_user
+from switchhub.kernel.errors import SwitchhubError
 from switchhub.kernel.spid import parse_spid
 
 router = APIRouter(include_in_schema=False)
@@ -110,24 +107,6 @@ def body_of(kind: str, values: dict[str, str]) -> dict[str, Any]:
     return data
 
 
-def parse(model: type[BaseModel], data: dict[str, Any]) -> BaseModel:
-    """The form as the API model; the spid's own check is reported together with the others."""
-    issues = []
-    if "spid" in data:
-        try:
-            parse_spid(data["spid"])
-        except InputError as exc:
-            issues += exc.errors
-    try:
-        parsed = model.model_validate_json(json.dumps(data))
-    except ValidationError as exc:
-        issues += [i for i in validation_issues(list(exc.errors())) if i.field != "spid" or not issues]
-        parsed = None
-    if issues or parsed is None:
-        raise InputError(issues[0].message_ja, issues[0].message_en, errors=issues)
-    return parsed
-
-
 async def _current_values(request: Request, user: WebUser, kind: str, spid: str) -> dict[str, Any] | None:
     """The point's current values for a change form, as the caller may see them (None: not shown)."""
     if kind not in CURRENT_VALUES or not spid:
@@ -166,7 +145,7 @@ async def application_file(request: Request, user: WebUser = Depends(web_user("h
     form = await read_form(request, user)
     kind = form.get("kind") if form.get("kind") in REQUESTS else "switch-start"
     try:
-        body = parse(REQUESTS[kind], body_of(kind, form.values))
+        body = parse_form(REQUESTS[kind], body_of(kind, form.values))
         async with tx(request) as conn:
             answer = await applications.file(conn, request.app.state.areas, web_actor(request, user), kind, body)
     except SwitchhubError as exc:

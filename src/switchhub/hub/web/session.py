@@ -13,6 +13,7 @@ import hmac
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from fastapi import Request
 
@@ -96,3 +97,30 @@ async def read_form(request: Request, user: WebUser) -> WebForm:
         raise CsrfFailed()
     keys = [k for k in form.keys() if k != "csrf_token"]
     return WebForm({k: _clean(form.get(k, "")) for k in keys}, {k: [_clean(v) for v in form.getlist(k)] for k in keys})
+
+
+def parse_form(model: type, data: dict[str, Any]) -> Any:
+    """A form's values as the API's model (the views of every form use this one parser); the spid's
+    own check is reported together with the model's field errors."""
+    import json
+
+    from pydantic import ValidationError
+
+    from switchhub.httpkit import validation_issues
+    from switchhub.kernel.errors import InputError
+    from switchhub.kernel.spid import parse_spid
+
+    issues = []
+    if "spid" in data:
+        try:
+            parse_spid(data["spid"])
+        except InputError as exc:
+            issues += exc.errors
+    try:
+        parsed = model.model_validate_json(json.dumps(data))
+    except ValidationError as exc:
+        issues += [i for i in validation_issues(list(exc.errors())) if i.field != "spid" or not issues]
+        parsed = None
+    if issues or parsed is None:
+        raise InputError(issues[0].message_ja, issues[0].message_en, errors=issues)
+    return parsed

@@ -7,9 +7,6 @@ the field errors into a page. CSRF token on every form.
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
@@ -20,37 +17,14 @@ from switchhub.hub.deps import tx
 from switchhub.hub.relays import service as relays
 from switchhub.hub.relays.schemas import RelayDecisionInput, RelayRegistration
 from switchhub.hub.web.render import error_texts, lang_of, render
-from switchhub.hub.web.session import WebForm, read_form, web_actor, web_user
+from switchhub.hub.web.session import WebForm, parse_form, read_form, web_actor, web_user
 from switchhub.kernel.clock import get_clock
 from switchhub.kernel.codes import Area, NgReason, RelayDecision, RelayStatus
 from switchhub.kernel.errors import FieldIssue, InputError, SwitchhubError
-from switchhub.kernel.spid import parse_spid
 
 router = APIRouter(include_in_schema=False)
 RELAY_FIELDS = ("spid", "current_retailer_code", "contract_no", "customer_name_kana", "customer_name_kanji",
                 "address", "building", "requested_switch_date", "contact_name", "contact_phone")
-
-
-def _parse(model: type, data: dict[str, Any]) -> Any:
-    """The form as the API model; the spid's own check is reported together with the others."""
-    from pydantic import ValidationError
-
-    from switchhub.httpkit import validation_issues
-
-    issues = []
-    if "spid" in data:
-        try:
-            parse_spid(data["spid"])
-        except InputError as exc:
-            issues += exc.errors
-    try:
-        parsed = model.model_validate_json(json.dumps(data))
-    except ValidationError as exc:
-        issues += [i for i in validation_issues(list(exc.errors())) if i.field != "spid" or not issues]
-        parsed = None
-    if issues:
-        raise InputError(issues[0].message_ja, issues[0].message_en, errors=issues)
-    return parsed
 
 
 @router.get("/relays")
@@ -88,7 +62,7 @@ async def relay_form(request: Request, user: WebUser = Depends(web_user("hub:rel
 async def relay_register(request: Request, user: WebUser = Depends(web_user("hub:relays:write"))) -> Response:
     form = await read_form(request, user)
     try:
-        body = _parse(RelayRegistration, {k: form.get(k) for k in RELAY_FIELDS})
+        body = parse_form(RelayRegistration, {k: form.get(k) for k in RELAY_FIELDS})
         async with tx(request) as conn:
             relay = await relays.register(conn, request.app.state.areas, web_actor(request, user), body,
                                           get_clock().now())
@@ -123,10 +97,10 @@ def _parse_decision(form: WebForm) -> RelayDecisionInput:
     data = {"decision": form.get("decision"), "staff_name": form.get("staff_name"),
             "ng_reasons": form.getlist("ng_reasons"), "memo": form.get("memo")}
     if data["decision"] in {d.value for d in RelayDecision}:
-        return _parse(RelayDecisionInput, data)
+        return parse_form(RelayDecisionInput, data)
     issues = [FieldIssue("decision", "required", "判断を選択してください", "Choose OK or NG")]
     try:
-        _parse(RelayDecisionInput, {**data, "decision": RelayDecision.OK.value})
+        parse_form(RelayDecisionInput, {**data, "decision": RelayDecision.OK.value})
     except InputError as exc:
         issues += [i for i in exc.errors if i.field != "decision"]
     raise InputError(issues[0].message_ja, issues[0].message_en, errors=issues)
@@ -179,7 +153,7 @@ async def application_withdraw(application_no: str, request: Request,
                                user: WebUser = Depends(web_user("hub:applications:write"))) -> Response:
     form = await read_form(request, user)
     try:
-        body = _parse(WithdrawRequest, {"reason": form.get("reason")})
+        body = parse_form(WithdrawRequest, {"reason": form.get("reason")})
         async with tx(request) as conn:
             await applications.withdraw(conn, request.app.state.areas, web_actor(request, user), application_no,
                                         body.reason)
