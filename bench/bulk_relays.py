@@ -22,20 +22,11 @@ import time
 import httpx
 import psycopg
 
-from common import admin_url, ensure_dataset, start_services, stop
-from switchhub.db.urls import plain_url, with_database
+from common import copy_databases, ensure_dataset, start_services, stop
+from switchhub.db.urls import plain_url
 
 HEADER = ["供給地点特定番号", "現小売事業者コード", "現小売との契約番号", "需要者名（カナ）", "需要者名（漢字）", "住所", "建物名",
           "スイッチング希望日", "担当者名", "担当者電話番号"]
-
-
-def copy_databases(points: int) -> tuple[str, str]:
-    admin = admin_url()
-    with psycopg.connect(plain_url(admin), autocommit=True) as conn:
-        for kind in ("hub", "area"):
-            conn.execute(f'DROP DATABASE IF EXISTS "bench_bulk_{kind}"')
-            conn.execute(f'CREATE DATABASE "bench_bulk_{kind}" TEMPLATE "bench_{kind}_{points}"')
-    return with_database(admin, "bench_bulk_hub"), with_database(admin, "bench_bulk_area")
 
 
 def row(spid: str, i: int) -> dict[str, str]:
@@ -55,7 +46,7 @@ def csv_file(rows: list[dict[str, str]]) -> bytes:
 
 async def run(args: argparse.Namespace) -> None:
     ensure_dataset(args.points)
-    hub_url, area_url = copy_databases(args.points)
+    hub_url, area_url = copy_databases(args.points, "bench_bulk")
     with psycopg.connect(plain_url(area_url)) as conn:
         spids = [r[0] for r in conn.execute(
             "SELECT p.spid FROM supply_points p JOIN supply_periods s ON s.area = p.area AND s.spid = p.spid"

@@ -118,3 +118,14 @@ def stop(procs: list[subprocess.Popen]) -> None:
             p.wait(timeout=10)
         except subprocess.TimeoutExpired:
             p.kill()
+
+
+def copy_databases(points: int, prefix: str) -> tuple[str, str]:
+    """Fresh hub and area databases `<prefix>_hub` / `<prefix>_area` copied from the dataset's templates
+    (a benchmark that changes data runs on copies, so the dataset is built once)."""
+    admin = admin_url()
+    with psycopg.connect(plain_url(admin), autocommit=True) as conn:
+        for kind in ("hub", "area"):
+            conn.execute(f'DROP DATABASE IF EXISTS "{prefix}_{kind}"')
+            conn.execute(f'CREATE DATABASE "{prefix}_{kind}" TEMPLATE "bench_{kind}_{points}"')
+    return with_database(admin, f"{prefix}_hub"), with_database(admin, f"{prefix}_area")

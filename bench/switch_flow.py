@@ -25,22 +25,13 @@ import time
 import httpx
 import psycopg
 
-from common import admin_url, ensure_dataset, percentiles, start_services, stop
-from switchhub.db.urls import plain_url, with_database
-
-
-def copy_databases(points: int) -> tuple[str, str]:
-    admin = admin_url()
-    with psycopg.connect(plain_url(admin), autocommit=True) as conn:
-        for kind in ("hub", "area"):
-            conn.execute(f'DROP DATABASE IF EXISTS "bench_sw_{kind}"')
-            conn.execute(f'CREATE DATABASE "bench_sw_{kind}" TEMPLATE "bench_{kind}_{points}"')
-    return with_database(admin, "bench_sw_hub"), with_database(admin, "bench_sw_area")
+from common import copy_databases, ensure_dataset, percentiles, start_services, stop
+from switchhub.db.urls import plain_url
 
 
 async def run(args: argparse.Namespace) -> None:
     ensure_dataset(args.points)
-    hub_url, area_url = copy_databases(args.points)
+    hub_url, area_url = copy_databases(args.points, "bench_sw")
     with psycopg.connect(plain_url(area_url)) as conn:
         spids = [r[0] for r in conn.execute(
             "SELECT p.spid FROM supply_points p JOIN supply_periods s ON s.area = p.area AND s.spid = p.spid"
