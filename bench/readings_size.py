@@ -22,8 +22,8 @@ from switchhub.db.engine import make_engine
 from switchhub.db.migrate import upgrade
 from switchhub.db.urls import with_database
 
-SIZE = ("SELECT coalesce(sum(pg_total_relation_size(inhrelid)), 0) FROM pg_inherits"
-        " WHERE inhparent = 'readings_30min'::regclass")
+SIZE = ("SELECT coalesce(sum(pg_total_relation_size(relid)), 0) FROM pg_partition_tree('readings_30min')"
+        " WHERE isleaf")  # the (month, area) leaves
 PER_SLOT = """
 CREATE UNLOGGED TABLE per_slot (area varchar(2), spid varchar(22), reading_date date, slot smallint,
                                 kwh numeric(10,4), status smallint, PRIMARY KEY (area, spid, reading_date, slot));

@@ -73,7 +73,7 @@ async def test_a_month_without_a_partition_gets_one_on_ingest(stack):
     r = await _ingest(stack, [{"spid": spid, "date": "2019-02-28", "slot": 10, "kwh": "1", "status": "0"}])
     assert r.status_code == 200, r.text
     assert execute(stack.area_url, "SELECT tableoid::regclass::text FROM readings_30min WHERE reading_date ="
-                                   " '2019-02-28'") == [("readings_30min_201902",)]
+                                   " '2019-02-28'") == [("readings_30min_201902_03",)]
 
 
 async def test_a_bad_file_changes_nothing_and_reports_every_bad_row(stack):
@@ -160,11 +160,18 @@ def test_the_migration_goes_down_and_up_again(tmp_path):
     try:
         upgrade("area", url)
         tables = "SELECT count(*) FROM pg_class WHERE relname LIKE 'readings%%' AND relkind IN ('r', 'p')"
-        assert execute(url, tables)[0][0] == 1 + 16 + 1 + 10  # 13 months back, this one, 2 ahead; 10 areas
+        # 13 months back, this one, 2 ahead, each with a leaf per area; readings_monthly with 10 areas
+        assert execute(url, tables)[0][0] == 1 + 16 + 16 * 10 + 1 + 10
+        leaves = "SELECT count(*) FROM pg_class WHERE relname ~ '^readings_30min_[0-9]{6}_(0[1-9]|10)$' AND relkind = 'r'"
+        assert execute(url, leaves) == [(160,)]
+        assert execute(url, "SELECT readings_month_partition(current_date)")[0][0].startswith("readings_30min_")
+        assert execute(url, tables)[0][0] == 188  # idempotent
+        downgrade("area", url, "0005")
+        assert execute(url, tables)[0][0] == 1 + 16 + 1 + 10  # month partitions only
         downgrade("area", url, "0004")
         assert execute(url, tables) == [(0,)]
         assert execute(url, "SELECT count(*) FROM pg_proc WHERE proname = 'readings_month_partition'") == [(0,)]
         upgrade("area", url)
-        assert execute(url, tables)[0][0] == 28
+        assert execute(url, tables)[0][0] == 188
     finally:
         drop_database(admin, name)
