@@ -124,7 +124,7 @@ def readings_ingest(file: Path = typer.Argument(..., exists=True, dir_okay=False
         _fail("エリアコードは 01〜10 で指定してください")
     _, area_url = resolve_urls(_settings())
     try:
-        done = asyncio.run(ingest_file(area_url, area, file.read_bytes()))
+        done = asyncio.run(ingest_file(area_url, area, file))
     except InputError as error:
         console.print(f"[red]エラー:[/red] {error.detail_ja}")
         for line in error.extra.get("report", []):

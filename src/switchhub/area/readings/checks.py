@@ -1,22 +1,24 @@
 """Per-row checks of ingested 30-minute readings, with the Japanese per-row report (row, field, message).
 
 A row is (row number, spid, date, slot, kWh, status) as text. kWh is parsed with Decimal (never
-float): 0 or more, at most 4 decimals and 6 integer digits (decimal(10,4)). Point checks (unknown
-point, point of another area) need the database: `check_points` takes the areas the repository
-found for the file's spids.
+float): 0 or more, at most 4 decimals and 6 integer digits (decimal(10,4)). The format checks run
+here per row; the checks that need every row or the database (unknown point, point of another
+area, the same slot twice) run in SQL on the staged rows. The report keeps the first MAX_PROBLEMS
+problems by row and counts the rest, so a file of millions of bad rows still answers briefly.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 from switchhub.kernel.errors import InputError, IssueCollector
 from switchhub.kernel.spid import normalize_spid
 
 SLOTS = 48
+MAX_PROBLEMS = 1000
 MAX_KWH = Decimal("999999.9999")
 
 
@@ -30,44 +32,63 @@ class RawRow:
     status: str
 
 
-@dataclass(frozen=True)
-class Reading:
-    row: int
-    spid: str
-    day: date
-    slot: int  # 1..48
-    kwh: Decimal
-    status: int
-
-
 class Report:
     """Problems by row: the API answers them as field issues `rows[n].field`, the CLI prints them."""
 
-    def __init__(self) -> None:
+    def __init__(self, limit: int = MAX_PROBLEMS) -> None:
         self.problems: list[tuple[int, str, str, str, str]] = []  # row, field, code, ja, en
+        self.limit = limit
+        self.total = 0
+        self._kept_here = 0
 
     def add(self, row: int, field: str, code: str, ja: str, en: str) -> None:
+        """A problem of the per-row checks. They arrive in row order, as do the SQL checks' (each
+        returns its first `limit` by row), so keeping each source's first `limit` keeps the
+        file's first `limit` overall once sorted."""
+        self.total += 1
+        if self._kept_here < self.limit:
+            self._kept_here += 1
+            self.problems.append((row, field, code, ja, en))
+
+    def add_checked(self, row: int, field: str, code: str, ja: str, en: str) -> None:
+        """A problem an SQL check returned (the check itself returns at most `limit`)."""
+        self.total += 1
         self.problems.append((row, field, code, ja, en))
 
+    def counted(self, more: int) -> None:
+        """Problems an SQL check counted beyond the ones it returned."""
+        self.total += more
+
+    def shown(self) -> list[tuple[int, str, str, str, str]]:
+        return sorted(self.problems)[:self.limit]
+
     def lines(self) -> list[dict]:
-        return [{"row": r, "field": f, "message": ja} for r, f, _, ja, _ in sorted(self.problems)]
+        return [{"row": r, "field": f, "message": ja} for r, f, _, ja, _ in self.shown()]
 
     def raise_if_any(self) -> None:
-        if not self.problems:
+        if not self.total:
             return
         issues = IssueCollector()
-        for r, f, code, ja, en in sorted(self.problems):
+        shown = self.shown()
+        for r, f, code, ja, en in shown:
             issues.add(f"rows[{r}].{f}", code, f"{r}行目: {ja}", f"row {r}: {en}")
         try:
             issues.raise_if_any()
         except InputError as error:
-            error.detail_ja = f"誤りのある行が{len({p[0] for p in self.problems})}行あります。ファイル全体を取り込みませんでした"
-            error.detail_en = "The file has bad rows; nothing was ingested"
+            if self.total <= len(shown):
+                error.detail_ja = f"誤りのある行が{len({p[0] for p in shown})}行あります。ファイル全体を取り込みませんでした"
+                error.detail_en = "The file has bad rows; nothing was ingested"
+            else:
+                error.detail_ja = (f"誤りが{self.total:,}件あります（最初の{len(shown):,}件を表示）。"
+                                   "ファイル全体を取り込みませんでした")
+                error.detail_en = f"The file has {self.total:,} problems (first {len(shown):,} shown); nothing was ingested"
+            error.extra["problems"] = self.total
             error.code = "readings_rejected"
             error.extra["report"] = self.lines()
             raise
 
 
+@lru_cache(maxsize=4096)
 def _day(text: str) -> date | None:
     for fmt in ("%Y-%m-%d", "%Y%m%d"):
         try:
@@ -98,54 +119,46 @@ def _kwh(text: str, row: int, report: Report) -> Decimal | None:
     return value
 
 
-def parse_rows(rows: list[RawRow], report: Report) -> list[Reading]:
-    """The well-formed rows; every problem goes to `report` (duplicates name the first row)."""
-    out: list[Reading] = []
-    seen: dict[tuple[str, date, int], int] = {}
-    for raw in rows:
-        r, ok = raw.row, True
-        spid = normalize_spid(raw.spid.strip())
-        if len(spid) != 22 or not spid.isascii() or not spid.isdigit():
-            report.add(r, "spid", "spid_format", f"供給地点特定番号は22桁の数字です（入力値: {raw.spid[:30]}）",
-                       "The supply point ID must be 22 digits")
-            ok = False
-        day = _day(raw.date.strip())
-        if day is None:
-            report.add(r, "date", "date_format", f"日付が正しくありません（入力値: {raw.date[:20]}）",
-                       "Bad date (YYYY-MM-DD or YYYYMMDD)")
-            ok = False
-        slot_text = raw.slot.strip()
-        slot = int(slot_text) if slot_text.isascii() and slot_text.isdigit() else 0
-        if not 1 <= slot <= SLOTS:
-            report.add(r, "slot", "slot_range", f"コマ番号は1〜48で指定してください（入力値: {raw.slot[:10]}）",
-                       "The slot must be 1 to 48")
-            ok = False
-        kwh = _kwh(raw.kwh.strip(), r, report)
-        status_text = raw.status.strip()
-        if len(status_text) != 1 or not status_text.isdigit() or not status_text.isascii():
-            report.add(r, "status", "status_format", "状態は0〜9の1桁で指定してください", "Status is one digit 0-9")
-            ok = False
-        if not ok or kwh is None or day is None:
-            continue
-        key = (spid, day, slot)
-        if key in seen:
-            report.add(r, "slot", "duplicate", f"{seen[key]}行目と同じ地点・日付・コマです",
-                       f"Same point, date and slot as row {seen[key]}")
-            continue
-        seen[key] = r
-        out.append(Reading(r, spid, day, slot, kwh, int(status_text)))
-    return out
+def copy_line(row: int, cells: list[str], report: Report) -> str | None:
+    """The staging table's COPY text line for a well-formed row (row, spid, date, slot, kWh, status),
+    or None with every problem of the row in `report`. Point and duplicate checks run in SQL on the
+    staged rows (repository.staged_point_problems, staged_duplicates)."""
+    spid_text, date_text, slot_text, kwh_text, status_text = cells
+    ok = True
+    spid = _spid(spid_text)
+    if spid is None:
+        report.add(row, "spid", "spid_format", f"供給地点特定番号は22桁の数字です（入力値: {spid_text[:30]}）",
+                   "The supply point ID must be 22 digits")
+        ok = False
+    day = _day(date_text.strip())
+    if day is None:
+        report.add(row, "date", "date_format", f"日付が正しくありません（入力値: {date_text[:20]}）",
+                   "Bad date (YYYY-MM-DD or YYYYMMDD)")
+        ok = False
+    slot = _slot(slot_text)
+    if slot is None:
+        report.add(row, "slot", "slot_range", f"コマ番号は1〜48で指定してください（入力値: {slot_text[:10]}）",
+                   "The slot must be 1 to 48")
+        ok = False
+    kwh = _kwh(kwh_text.strip(), row, report)
+    status = status_text.strip()
+    if len(status) != 1 or not status.isdigit() or not status.isascii():
+        report.add(row, "status", "status_format", "状態は0〜9の1桁で指定してください", "Status is one digit 0-9")
+        ok = False
+    if not ok or kwh is None:
+        return None
+    return f"{row}\t{spid}\t{day}\t{slot}\t{format(kwh, 'f')}\t{status}\n"
 
 
-def check_points(readings: list[Reading], area: str, areas_of: Mapping[str, str], report: Report) -> None:
-    """Unknown points and points of another area (areas_of: spid → area of the known points)."""
-    for reading in readings:
-        found = areas_of.get(reading.spid)
-        if found is None and reading.spid[:2] != area:
-            found = reading.spid[:2]  # another area's ID that this area system does not hold
-        if found is None:
-            report.add(reading.row, "spid", "point_unknown", "供給地点特定番号が登録されていません",
-                       "Unknown supply point")
-        elif found != area:
-            report.add(reading.row, "spid", "point_other_area", f"エリア{area}の供給地点ではありません（エリア{found}）",
-                       f"The point is not of area {area} (area {found})")
+@lru_cache(maxsize=4096)
+def _spid(text: str) -> str | None:
+    """A file holds 48 rows per point (and the same few dates): cached, the checks cost once."""
+    spid = normalize_spid(text.strip())
+    return spid if len(spid) == 22 and spid.isascii() and spid.isdigit() else None
+
+
+@lru_cache(maxsize=64)
+def _slot(text: str) -> int | None:
+    text = text.strip()
+    slot = int(text) if text.isascii() and text.isdigit() else 0
+    return slot if 1 <= slot <= SLOTS else None

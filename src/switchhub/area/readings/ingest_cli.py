@@ -1,15 +1,23 @@
-"""The CLI's direct ingestion (`switchhub readings ingest FILE --area 03`): one transaction on the area database."""
+"""The CLI's direct ingestion (`switchhub readings ingest FILE --area 03`): one transaction on the area database.
+
+The file is streamed from disk (service.ingest_csv), never read into memory as a whole.
+"""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from switchhub.area.readings import service
 from switchhub.db.engine import make_engine
 
 
-async def ingest_file(area_url: str, area: str, data: bytes) -> service.Ingested:
+async def ingest_file(area_url: str, area: str, source: Path | bytes) -> service.Ingested:
     engine = make_engine(area_url, pool_size=1, max_overflow=0)
     try:
         async with engine.begin() as conn:
-            return await service.ingest_csv(conn, area, data)
+            if isinstance(source, Path):
+                with source.open("rb") as stream:
+                    return await service.ingest_csv(conn, area, stream)
+            return await service.ingest_csv(conn, area, source)
     finally:
         await engine.dispose()

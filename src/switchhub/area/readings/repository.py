@@ -1,13 +1,13 @@
-"""All SQL of the meter readings: point areas for the checks, month partitions, the per-day merge."""
+"""All SQL of the meter readings: the staging of an ingest, its SQL checks, month partitions, the
+per-day merge (from the staging table or from arrays)."""
 
 from __future__ import annotations
 
+import io
 from datetime import date
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
-
-_AREAS_OF = text("SELECT spid, area FROM supply_points WHERE spid = ANY(CAST(:spids AS varchar[]))")
 
 _PARTITIONS = text("SELECT readings_month_partition(m) FROM unnest(CAST(:months AS date[])) m")
 
@@ -17,11 +17,8 @@ _PARTITIONS = text("SELECT readings_month_partition(m) FROM unnest(CAST(:months 
 # when a slot that already had a value gets a different value or status.
 _CHANGED = """(SELECT count(*) FILTER (WHERE o IS NOT NULL AND n IS NOT NULL AND (o <> n OR os IS DISTINCT FROM ns)) > 0
               FROM unnest(r.kwh, EXCLUDED.kwh, r.status, EXCLUDED.status) AS u(o, n, os, ns))"""
-_MERGE = text(f"""
-WITH input AS (
-    SELECT s AS spid, d AS reading_date, k::numeric(10,4)[] AS kwh, st::smallint[] AS status
-    FROM unnest(CAST(:spids AS varchar[]), CAST(:days AS date[]), CAST(:kwh AS text[]),
-                CAST(:status AS text[])) AS u(s, d, k, st)
+_MERGE_INTO = f"""
+WITH input AS ({{input}}
 ), before AS (
     SELECT r.spid, r.reading_date, r.revision FROM readings_30min r
     JOIN input i ON r.area = :area AND r.spid = i.spid AND r.reading_date = i.reading_date
@@ -40,13 +37,103 @@ WITH input AS (
 )
 SELECT count(*) AS days, count(*) FILTER (WHERE m.revision > b.revision) AS revised
 FROM merged m LEFT JOIN before b USING (spid, reading_date)
+"""
+_MERGE = text(_MERGE_INTO.format(input="""
+    SELECT s AS spid, d AS reading_date, k::numeric(10,4)[] AS kwh, st::smallint[] AS status
+    FROM unnest(CAST(:spids AS varchar[]), CAST(:days AS date[]), CAST(:kwh AS text[]),
+                CAST(:status AS text[])) AS u(s, d, k, st)"""))
+_MERGE_STAGED = text(_MERGE_INTO.format(input="""
+    SELECT spid::varchar(22) AS spid, reading_date, kwh, status FROM readings_staging_days"""))
+
+# -- the streaming ingest: rows COPYed into a transaction-local table, checked and grouped in SQL --
+STAGING_COLUMNS = ("row_no", "spid", "reading_date", "slot", "kwh", "status")
+_STAGING = (text("DROP TABLE IF EXISTS pg_temp.readings_staging, pg_temp.readings_staging_days"), text("""
+CREATE TEMP TABLE readings_staging (
+    row_no integer NOT NULL, spid char(22) NOT NULL, reading_date date NOT NULL, slot smallint NOT NULL,
+    kwh numeric(10,4) NOT NULL, status smallint NOT NULL
+) ON COMMIT DROP"""))
+
+# One pass over the rows: per point-day the 48-slot arrays (a full day straight from the ordered
+# aggregate, a partial one spread over its positions) and, to find duplicates without a second sort,
+# the number of rows against the number of distinct slots (bits of a 64-bit mask).
+_ARRAY = """CASE WHEN count(*) = 48 THEN array_agg({col} ORDER BY slot) ELSE
+    (SELECT array_agg(u.v ORDER BY g) FROM generate_series(1, 48) g
+     LEFT JOIN unnest(array_agg(slot), array_agg({col})) AS u(s, v) ON u.s = g) END"""
+_STAGE_DAYS = (text("ANALYZE readings_staging"), text(f"""
+CREATE TEMP TABLE readings_staging_days ON COMMIT DROP AS
+SELECT spid, reading_date, count(*) AS n_rows, bit_count(bit_or(1::bigint << slot)::bit(64)) AS n_slots,
+       {_ARRAY.format(col="kwh")} AS kwh, {_ARRAY.format(col="status")} AS status
+FROM readings_staging GROUP BY spid, reading_date"""), text("ANALYZE readings_staging_days"))
+
+# Unknown points and points of another area, per row, first :limit by row with the total.
+_POINT_PROBLEMS = text("""
+WITH bad AS (
+    SELECT d.spid, min(p.area) AS found
+    FROM (SELECT DISTINCT spid FROM readings_staging_days) d
+    LEFT JOIN supply_points p ON p.spid = d.spid
+    GROUP BY d.spid HAVING NOT coalesce(bool_or(p.area = :area), false)
+)
+SELECT s.row_no, coalesce(b.found, CASE WHEN left(s.spid, 2) <> :area THEN left(s.spid, 2) END) AS found,
+       count(*) OVER () AS total
+FROM readings_staging s JOIN bad b USING (spid) ORDER BY s.row_no LIMIT :limit
 """)
 
+_HAS_DUPLICATES = text("SELECT EXISTS (SELECT 1 FROM readings_staging_days WHERE n_rows > n_slots)")
+_DUPLICATES = text("""
+SELECT row_no, first_row, count(*) OVER () AS total FROM (
+    SELECT s.row_no, min(s.row_no) OVER (PARTITION BY s.spid, s.reading_date, s.slot) AS first_row
+    FROM readings_staging s JOIN readings_staging_days d USING (spid, reading_date)
+    WHERE d.n_rows > d.n_slots
+) x WHERE row_no > first_row ORDER BY row_no LIMIT :limit
+""")
+_STAGED_MONTHS = text("SELECT DISTINCT date_trunc('month', reading_date)::date FROM readings_staging_days")
 
 
-async def areas_of(conn: AsyncConnection, spids: list[str]) -> dict[str, str]:
-    rows = await conn.execute(_AREAS_OF, {"spids": spids})
-    return {spid: area for spid, area in rows}
+async def _driver(conn: AsyncConnection):
+    """The asyncpg connection under the SQLAlchemy one, for COPY. SQLAlchemy begins its transaction
+    on its first statement, so COPY always follows one (create_staging) and runs inside it."""
+    raw = await conn.get_raw_connection()
+    return raw.driver_connection
+
+
+async def create_staging(conn: AsyncConnection) -> None:
+    for statement in _STAGING:
+        await conn.execute(statement)
+
+
+async def copy_staging(conn: AsyncConnection, lines: list[str]) -> None:
+    """COPY (text format) of checked rows: digits, ISO dates and plain decimals, nothing to escape."""
+    await (await _driver(conn)).copy_to_table("readings_staging", source=io.BytesIO("".join(lines).encode()),
+                                              columns=STAGING_COLUMNS, format="text")
+
+
+async def stage_days(conn: AsyncConnection) -> None:
+    for statement in _STAGE_DAYS:
+        await conn.execute(statement)
+
+
+async def staged_point_problems(conn: AsyncConnection, area: str, limit: int) -> tuple[list[tuple[int, str | None]], int]:
+    """(row, area the point belongs to or None if unknown) for the first `limit` rows, and the total."""
+    rows = (await conn.execute(_POINT_PROBLEMS, {"area": area, "limit": limit})).all()
+    return [(r.row_no, r.found) for r in rows], (rows[0].total if rows else 0)
+
+
+async def staged_duplicates(conn: AsyncConnection, limit: int) -> tuple[list[tuple[int, int]], int]:
+    """(row, first row with the same point, date and slot) for the first `limit` repeats, and the total."""
+    if not (await conn.execute(_HAS_DUPLICATES)).scalar():
+        return [], 0
+    rows = (await conn.execute(_DUPLICATES, {"limit": limit})).all()
+    return [(r.row_no, r.first_row) for r in rows], (rows[0].total if rows else 0)
+
+
+async def staged_months(conn: AsyncConnection) -> list[date]:
+    return list((await conn.execute(_STAGED_MONTHS)).scalars())
+
+
+async def merge_staged(conn: AsyncConnection, area: str) -> tuple[int, int]:
+    """Merge the staged point-days into readings_30min (set-based, the revision rule of merge_days)."""
+    row = (await conn.execute(_MERGE_STAGED, {"area": area})).one()
+    return int(row.days), int(row.revised)
 
 
 async def ensure_month_partitions(conn: AsyncConnection, months: list[date]) -> None:

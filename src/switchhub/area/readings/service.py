@@ -1,24 +1,28 @@
 """Use cases of the meter readings: ingest 30-minute energy for one area (never commits).
 
 All-or-nothing: if any row is bad (format, unknown point, point of another area, duplicate slot in
-the file) the whole file is refused with the per-row report and nothing changes. Good files are
-merged per (spid, day): see repository.merge_days for the revision rule.
+the file) the whole file is refused with the per-row report and nothing changes. The rows stream:
+checked for format in Python per row, COPYed in chunks into a transaction-local staging table, the
+checks over all rows run in SQL there, and a good file is merged per (spid, day) in one set-based
+statement (repository.merge_staged; the revision rule of repository.merge_days). Memory stays
+flat whatever the file's size; only the first MAX_PROBLEMS problems are reported, with the count.
 """
 
 from __future__ import annotations
 
+import io
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from typing import BinaryIO
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from switchhub.area.readings import repository
-from switchhub.area.readings.checks import SLOTS, RawRow, Reading, Report, check_points, parse_rows
-from switchhub.area.readings.csvfile import read_rows
+from switchhub.area.readings import csvfile, repository
+from switchhub.area.readings.checks import RawRow, Report, copy_line
 from switchhub.kernel.caller import Caller
 from switchhub.kernel.errors import Forbidden
 
-BATCH_DAYS = 5_000
+CHUNK_ROWS = 50_000  # rows per COPY into the staging table
 
 
 @dataclass(frozen=True)
@@ -39,36 +43,57 @@ def check_ingester(caller: Caller, area: str) -> None:
                         "Only the area's T&D ingests readings")
 
 
-async def ingest_csv(conn: AsyncConnection, area: str, data: bytes) -> Ingested:
+async def ingest_csv(conn: AsyncConnection, area: str, source: bytes | BinaryIO) -> Ingested:
+    """A CSV file (bytes, or a seekable binary stream such as an open file), streamed."""
+    stream = io.BytesIO(source) if isinstance(source, (bytes, bytearray)) else source
     report = Report()
-    raw = read_rows(data, report)
-    return await _ingest(conn, area, raw, report)
+    return await _ingest(conn, area, csvfile.iter_rows(stream, report), report)
 
 
 async def ingest_rows(conn: AsyncConnection, area: str, rows: list[RawRow]) -> Ingested:
-    return await _ingest(conn, area, rows, Report())
+    """The API's rows, through the same staging path as a file."""
+    cells = ((r.row, [r.spid, r.date, r.slot, r.kwh, r.status]) for r in rows)
+    return await _ingest(conn, area, cells, Report())
 
 
-async def _ingest(conn: AsyncConnection, area: str, raw: list[RawRow], report: Report) -> Ingested:
-    if not raw and not report.problems:
+async def _ingest(conn: AsyncConnection, area: str, rows: Iterable[tuple[int, list[str]]],
+                  report: Report) -> Ingested:
+    await repository.create_staging(conn)
+    staged, chunk = 0, []
+    for number, cells in rows:
+        line = copy_line(number, cells, report)
+        if line is not None:
+            chunk.append(line)
+            if len(chunk) == CHUNK_ROWS:
+                await repository.copy_staging(conn, chunk)
+                staged, chunk = staged + len(chunk), []
+    if chunk:
+        await repository.copy_staging(conn, chunk)
+        staged += len(chunk)
+    if not staged and not report.total:
         report.add(1, "file", "empty", "取り込む行がありません", "No rows to ingest")
-    readings = parse_rows(raw, report)
-    spids = sorted({r.spid for r in readings})
-    check_points(readings, area, await repository.areas_of(conn, spids), report)
-    report.raise_if_any()
-    days = _by_day(readings)
-    await repository.ensure_month_partitions(conn, sorted({d.replace(day=1) for _, d in days}))
-    items = [(spid, day, kwh, status) for (spid, day), (kwh, status) in sorted(days.items())]
-    total = revised = 0
-    for i in range(0, len(items), BATCH_DAYS):
-        n, r = await repository.merge_days(conn, area, items[i:i + BATCH_DAYS])
-        total, revised = total + n, revised + r
-    return Ingested(area, len(readings), total, revised)
+    if staged:
+        await repository.stage_days(conn)
+        await _check_staged(conn, area, report)
+    report.raise_if_any()  # the transaction's staging tables go with it; nothing else was written
+    await repository.ensure_month_partitions(conn, await repository.staged_months(conn))
+    days, revised = await repository.merge_staged(conn, area)
+    return Ingested(area, staged, days, revised)
 
 
-def _by_day(readings: list[Reading]) -> dict[tuple[str, date], tuple[list, list]]:
-    days: dict[tuple[str, date], tuple[list, list]] = {}
-    for r in readings:
-        kwh, status = days.setdefault((r.spid, r.day), ([None] * SLOTS, [None] * SLOTS))
-        kwh[r.slot - 1], status[r.slot - 1] = r.kwh, r.status
-    return days
+async def _check_staged(conn: AsyncConnection, area: str, report: Report) -> None:
+    """Unknown points, points of another area and repeated slots, found in SQL over all staged rows."""
+    found, total = await repository.staged_point_problems(conn, area, report.limit)
+    for row, other in found:
+        if other is None:
+            report.add_checked(row, "spid", "point_unknown", "供給地点特定番号が登録されていません",
+                               "Unknown supply point")
+        else:
+            report.add_checked(row, "spid", "point_other_area", f"エリア{area}の供給地点ではありません（エリア{other}）",
+                               f"The point is not of area {area} (area {other})")
+    report.counted(total - len(found))
+    repeats, total = await repository.staged_duplicates(conn, report.limit)
+    for row, first in repeats:
+        report.add_checked(row, "slot", "duplicate", f"{first}行目と同じ地点・日付・コマです",
+                           f"Same point, date and slot as row {first}")
+    report.counted(total - len(repeats))
