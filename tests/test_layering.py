@@ -66,6 +66,10 @@ SQL_ALLOWED = {
     "generate/load.py": "the bulk generator of the demo/benchmark data set: COPY of millions of rows over its own "
                         "psycopg/asyncpg connections (no SQLAlchemy engine), dropping and rebuilding secondary "
                         "indexes around the load; a database tool like db/, not a use case of any domain",
+    "generate/readings.py": "the generator of the demo's meter readings: millions of synthetic half hours computed "
+                            "inside the database (INSERT … SELECT into the month × area leaves) over its own psycopg "
+                            "connections, like generate/load.py; the monthly totals of the smart points go through "
+                            "the area readings service (confirm_month), not through this module",
 }
 
 

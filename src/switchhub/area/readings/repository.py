@@ -153,3 +153,61 @@ async def merge_days(conn: AsyncConnection, area: str,
         "area": area, "spids": [d[0] for d in days], "days": [d[1] for d in days],
         "kwh": [_literal(d[2]) for d in days], "status": [_literal(d[3]) for d in days]})).one()
     return int(row.days), int(row.revised)
+
+
+# -- monthly confirmed totals -------------------------------------------------------------------
+# A revision rises when a confirmed value changes; confirming again with the same values is no
+# revision and leaves confirmed_at alone.
+_MONTHLY_CHANGED = """(r.kwh, r.max_demand_kw, r.power_factor, r.next_reading_date) IS DISTINCT FROM
+    (EXCLUDED.kwh, EXCLUDED.max_demand_kw, EXCLUDED.power_factor, EXCLUDED.next_reading_date)"""
+_MONTHLY_UPSERT = f"""
+WITH input AS ({{input}}
+), before AS (
+    SELECT m.spid, m.billing_month FROM readings_monthly m
+    JOIN input i ON m.area = :area AND m.spid = i.spid AND m.billing_month = i.billing_month
+), written AS (
+    INSERT INTO readings_monthly AS r (area, spid, billing_month, kwh, max_demand_kw, power_factor, next_reading_date)
+    SELECT :area, spid, billing_month, kwh, max_demand_kw, power_factor, next_reading_date FROM input
+    ON CONFLICT (area, spid, billing_month) DO UPDATE SET
+        kwh = EXCLUDED.kwh, max_demand_kw = EXCLUDED.max_demand_kw, power_factor = EXCLUDED.power_factor,
+        next_reading_date = EXCLUDED.next_reading_date, revision = r.revision + 1, confirmed_at = now()
+    WHERE {_MONTHLY_CHANGED}
+    RETURNING r.spid, r.billing_month
+)
+SELECT count(*) AS written, count(b.spid) AS revised FROM written w LEFT JOIN before b USING (spid, billing_month)
+"""
+
+# The month's kWh per point = the sum of its slots from the reading day in the previous month up to
+# the day before the reading day in the month (the periods per reading-day code come from the
+# calendar); only points whose every day and slot of the period was received are confirmed.
+# Maximum demand: the largest half-hour kWh × 2 (kW over 30 minutes). Power factor: the one given
+# for this month before (ingest-monthly), else the point's contract value.
+_CONFIRM = text(_MONTHLY_UPSERT.format(input="""
+SELECT t.spid::varchar(22) AS spid, CAST(:month AS date) AS billing_month, t.kwh, t.max_kwh * 2 AS max_demand_kw,
+       coalesce(m.power_factor, t.power_factor) AS power_factor, t.d_next AS next_reading_date
+FROM (
+    SELECT sp.spid, p.d_next, min(sp.power_factor) AS power_factor,
+           sum(d.total) AS kwh, max(d.peak) AS max_kwh, count(*) AS n_days, sum(d.n) AS n_slots,
+           min(p.d_to - p.d_from) AS period_days
+    FROM unnest(CAST(:codes AS text[]), CAST(:froms AS date[]), CAST(:tos AS date[]), CAST(:nexts AS date[]))
+         AS p(code, d_from, d_to, d_next)
+    JOIN supply_points sp ON sp.area = :area AND sp.reading_day_code = p.code
+    JOIN readings_30min r ON r.area = :area AND r.spid = sp.spid
+                         AND r.reading_date >= p.d_from AND r.reading_date < p.d_to
+    CROSS JOIN LATERAL (SELECT sum(v) AS total, max(v) AS peak, count(v) AS n FROM unnest(r.kwh) v) d
+    WHERE sp.spid = ANY(CAST(:spids AS varchar[])) OR CAST(:spids AS varchar[]) IS NULL
+    GROUP BY sp.spid, p.d_next
+) t
+LEFT JOIN readings_monthly m ON m.area = :area AND m.spid = t.spid AND m.billing_month = CAST(:month AS date)
+WHERE t.n_days = t.period_days AND t.n_slots = 48 * t.period_days"""))
+
+
+async def confirm_month(conn: AsyncConnection, area: str, month: date,
+                        periods: list[tuple[str, date, date, date]], spids: list[str] | None) -> tuple[int, int]:
+    """Monthly totals of `area` for billing month `month` from the 30-minute readings:
+    periods = (reading-day code, first day, day after the last, next reading date).
+    (points written — new or changed —, of which revised)."""
+    row = (await conn.execute(_CONFIRM, {
+        "area": area, "month": month, "codes": [p[0] for p in periods], "froms": [p[1] for p in periods],
+        "tos": [p[2] for p in periods], "nexts": [p[3] for p in periods], "spids": spids})).one()
+    return int(row.written), int(row.revised)

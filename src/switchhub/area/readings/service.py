@@ -13,12 +13,14 @@ from __future__ import annotations
 import io
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date
 from typing import BinaryIO
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from switchhub.area.readings import csvfile, repository
 from switchhub.area.readings.checks import RawRow, Report, copy_line
+from switchhub.kernel import calendar
 from switchhub.kernel.caller import Caller
 from switchhub.kernel.errors import Forbidden
 
@@ -97,3 +99,39 @@ async def _check_staged(conn: AsyncConnection, area: str, report: Report) -> Non
         report.add_checked(row, "slot", "duplicate", f"{first}行目と同じ地点・日付・コマです",
                            f"Same point, date and slot as row {first}")
     report.counted(total - len(repeats))
+
+
+# -- monthly confirmed totals -------------------------------------------------------------------
+
+def _month_shift(month: date, n: int) -> date:
+    m = month.year * 12 + month.month - 1 + n
+    return date(m // 12, m % 12 + 1, 1)
+
+
+def billing_periods(area: str, month: date) -> list[tuple[str, date, date, date]]:
+    """Billing month M of a point (its 検針月) is the usage from its reading day in M-1 up to the
+    day before its reading day in M (kernel/calendar's reading-day calendar of the area and the
+    point's reading-day code); the next reading date is the reading day in M+1.
+    (code, first day, day after the last day, next reading date) per code of the area."""
+    prev, nxt = _month_shift(month, -1), _month_shift(month, 1)
+    return [(code, calendar.reading_date(area, code, prev.year, prev.month),
+             calendar.reading_date(area, code, month.year, month.month),
+             calendar.reading_date(area, code, nxt.year, nxt.month)) for code in calendar.valid_reading_codes(area)]
+
+
+@dataclass(frozen=True)
+class Confirmed:
+    area: str
+    billing_month: date
+    points: int
+    revised: int
+
+
+async def confirm_month(conn: AsyncConnection, area: str, month: date, spids: list[str] | None = None) -> Confirmed:
+    """Compute readings_monthly for one area and billing month from its 30-minute readings (all its
+    points, or `spids`): kWh = sum of the period's slots, maximum demand = largest half hour × 2 (kW),
+    next reading date from the calendar. Points whose period is not fully received are left out
+    (their month is not confirmable yet); a changed value raises the month's revision."""
+    month = month.replace(day=1)
+    written, revised = await repository.confirm_month(conn, area, month, billing_periods(area, month), spids)
+    return Confirmed(area, month, written, revised)
