@@ -92,6 +92,7 @@ def build_world(tmp: Path) -> World:
     from switchhub import devca
     from switchhub.db.migrate import upgrade
     from switchhub.generate.load import generate
+    from switchhub.generate.readings import generate_readings
     from switchhub.hub.accounts.admin import issue_api_credential, register_certificate
 
     admin = admin_url()
@@ -101,6 +102,9 @@ def build_world(tmp: Path) -> World:
     upgrade("hub", hub_url)
     upgrade("area", area_url)
     result = generate(hub_url, area_url, TEST_POINTS, TEST_SEED)
+    # meter readings up to yesterday: half hours for the first 2 smart points of each (area, current
+    # retailer), monthly totals for every active point (generate/readings.py; ≈ 3 s)
+    generate_readings(area_url, TEST_SEED, per_group=2)
     certs = tmp / "certs"
     devca.create_ca(certs / "ca")
     world = World(admin, hub_t, area_t, certs, logins={x.login_id: x.password for x in result.logins},

@@ -55,7 +55,8 @@ def db_migrate(which: str = typer.Argument("all", help="hub | area | all")) -> N
 @app.command()
 def generate(points: int = typer.Option(100_000, min=0, max=100_000_000, help="供給地点数"),
              seed: int = typer.Option(1, help="乱数シード（同じシードは同じデータ）"),
-             replace: bool = typer.Option(False, help="既存の供給地点を置き換える")) -> None:
+             replace: bool = typer.Option(False, help="既存の供給地点を置き換える"),
+             readings: bool = typer.Option(True, help="計量値（30分値・月間確定値）も生成する")) -> None:
     """Deterministic synthetic data for all 10 areas (bulk-loaded with COPY)."""
     from switchhub.db.embedded import resolve_urls
     from switchhub.db.migrate import upgrade
@@ -66,6 +67,10 @@ def generate(points: int = typer.Option(100_000, min=0, max=100_000_000, help="�
     upgrade("area", area_url)
     result = run(hub_url, area_url, points, seed, replace=replace)
     console.print(result)
+    if readings:
+        from switchhub.generate.readings import generate_readings
+
+        console.print(generate_readings(area_url, seed))
 
 
 @certs_app.command("init")

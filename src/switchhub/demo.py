@@ -140,6 +140,7 @@ def prepare_demo(settings: Settings, *, points: int, seed: int, console: Console
     """Everything before the servers start; returns what the banner prints."""
     from switchhub.db.migrate import upgrade
     from switchhub.generate.load import generate
+    from switchhub.generate.readings import generate_readings
 
     t0 = time.monotonic()
     hub_url, area_url = resolve_urls(settings)
@@ -149,6 +150,8 @@ def prepare_demo(settings: Settings, *, points: int, seed: int, console: Console
     if asyncio.run(_point_count(area_url)) == 0:
         console.print(f"供給地点 {points:,} 件を生成しています…")
         result = generate(hub_url, area_url, points, seed)
+        console.print("計量値（30分値・月間確定値）を生成しています…")
+        generate_readings(area_url, seed)
         logins = [dict(login_id=x.login_id, password=x.password, operator_code=x.operator_code, role=x.role,
                        totp_secret=x.totp_secret) for x in result.logins]
         logins_file.write_text(json.dumps(logins, ensure_ascii=False, indent=1))

@@ -42,7 +42,7 @@ SEASON = (1.25, 1.2, 1.05, 0.9, 0.85, 0.95, 1.15, 1.3, 1.1, 0.9, 0.95, 1.15)
 # kWh per half hour at shape 1: 12 household classes (≈ 3–16 kWh a day), 2 high-voltage classes
 SCALES = tuple(round(0.06 * 1.17 ** c, 4) for c in range(12)) + (12.0, 30.0)
 VARIANTS = 16
-PER_GROUP = 20
+PER_GROUP = 10
 
 # (utility statements take no bind parameters: the temp tables are created, then filled)
 _POINTS = ("""CREATE TEMP TABLE IF NOT EXISTS gen_points (spid varchar(22), code text, channel text, c int,
