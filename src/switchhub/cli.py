@@ -138,6 +138,30 @@ def readings_ingest(file: Path = typer.Argument(..., exists=True, dir_okay=False
     console.print(f"取り込みました: エリア{done.area} {done.rows}行 {done.days}地点日 (訂正 {done.revised_days})")
 
 
+@readings_app.command("ingest-monthly")
+def readings_ingest_monthly(file: Path = typer.Argument(..., exists=True, dir_okay=False,
+                                                        help="CSV (spid,billing_month,kwh,max_demand_kw,power_factor,"
+                                                             "next_reading_date)"),
+                            area: str = typer.Option(..., help="エリアコード (01〜10)")) -> None:
+    """Ingest monthly confirmed totals (UTF-8 or CP932); any bad row refuses the file."""
+    from switchhub.area.readings.ingest_cli import ingest_monthly_file
+    from switchhub.db.embedded import resolve_urls
+    from switchhub.kernel.errors import InputError
+    from switchhub.kernel.spid import AREA_CODES
+
+    if area not in AREA_CODES:
+        _fail("エリアコードは 01〜10 で指定してください")
+    _, area_url = resolve_urls(_settings())
+    try:
+        done = asyncio.run(ingest_monthly_file(area_url, area, file))
+    except InputError as error:
+        console.print(f"[red]エラー:[/red] {error.detail_ja}")
+        for line in error.extra.get("report", []):
+            console.print(f"{line['row']}行目 {line['field']}: {line['message']}", markup=False)
+        raise typer.Exit(1)
+    console.print(f"取り込みました: エリア{done.area} {done.rows}行 (新規・変更 {done.written}, 訂正 {done.revised})")
+
+
 @app.command("status")
 def set_status(kind: str = typer.Argument(..., help="certificate | user | operator"),
                key: str = typer.Argument(..., help="fingerprint / user ID / operator code"),

@@ -60,7 +60,8 @@ def create_area_app(settings: Settings, engine: AsyncEngine) -> FastAPI:
     # a bulk file's rows of one area (≤ 10,000 filings as JSON); ≤ 100,000 reading rows
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes,
                        larger={"/area/v1/applications:bulk": max(40_000_000, settings.max_body_bytes),
-                               "/area/v1/readings:ingest": max(20_000_000, settings.max_body_bytes)})
+                               "/area/v1/readings:ingest": max(20_000_000, settings.max_body_bytes),
+                               "/area/v1/readings:ingest-monthly": max(20_000_000, settings.max_body_bytes)})
     app.add_middleware(HubOnlyMiddleware, settings=settings)
     app.add_middleware(RejectNulBytes)
     return app

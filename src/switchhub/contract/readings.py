@@ -3,6 +3,8 @@
 `POST /area/v1/readings:ingest` takes rows (spid, date, slot 1–48, kWh decimal(10,4), status) for
 one area. A file with any bad row is refused as a whole (422 with one report line per bad row);
 otherwise the rows are merged per point and day and a corrected slot raises that day's revision.
+`POST /area/v1/readings:ingest-monthly` takes monthly confirmed totals (points without 30-minute
+data) with the same rules: any bad row refuses all; a changed value raises the month's revision.
 """
 
 from __future__ import annotations
@@ -45,3 +47,31 @@ class IngestAnswer(BaseModel):
     rows: int = Field(description="取り込んだ行数")
     days: int = Field(description="更新した地点・日の数")
     revised_days: int = Field(description="訂正により版が上がった地点・日の数")
+
+
+MAX_MONTHLY_ROWS = 100_000
+
+
+class MonthlyRow(BaseModel):
+    """1地点・1検針月の確定値（スマートメーター以外の地点など）。数値は文字列（浮動小数点にしない）。空文字 = なし。"""
+    model_config = ConfigDict(extra="forbid")
+    spid: Annotated[str, Field(max_length=40, description="供給地点特定番号", json_schema_extra=SPID_DOC)]
+    billing_month: Annotated[str, Field(max_length=20, description="検針月 (YYYY-MM または YYYYMM)")]
+    kwh: Annotated[str, Field(max_length=30, description="使用電力量 kWh、0以上・小数4桁まで (decimal(14,4))",
+                              examples=["312.5"])]
+    max_demand_kw: Annotated[str, Field(max_length=30, description="最大需要電力 kW（小数4桁まで、空 = なし）")] = ""
+    power_factor: Annotated[str, Field(max_length=10, description="力率 % (0〜100、空 = なし)")] = ""
+    next_reading_date: Annotated[str, Field(max_length=20, description="次回検針予定日 (YYYY-MM-DD、空 = なし)")] = ""
+
+
+class IngestMonthlyRequest(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid")
+    area: Annotated[str, Field(pattern=r"^(0[1-9]|10)$", description="エリアコード")]
+    rows: list[MonthlyRow] = Field(min_length=1, max_length=MAX_MONTHLY_ROWS, description="月間確定値（最大100,000行）")
+
+
+class IngestMonthlyAnswer(BaseModel):
+    area: str
+    rows: int = Field(description="取り込んだ行数")
+    written: int = Field(description="新規または値の変わった地点・検針月の数")
+    revised: int = Field(description="値が変わり版が上がった地点・検針月の数")

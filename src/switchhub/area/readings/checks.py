@@ -162,3 +162,64 @@ def _slot(text: str) -> int | None:
     text = text.strip()
     slot = int(text) if text.isascii() and text.isdigit() else 0
     return slot if 1 <= slot <= SLOTS else None
+
+
+# -- monthly confirmed totals: spid, billing month, kWh, max demand kW, power factor %, next reading date
+MAX_MONTH_KWH = Decimal("9999999999.9999")  # numeric(14,4)
+MonthlyRow = tuple[int, str, date, Decimal, "Decimal | None", "int | None", "date | None"]
+
+
+def _month(text: str) -> date | None:
+    text = text.strip()
+    for fmt in ("%Y-%m", "%Y%m", "%Y-%m-%d"):
+        try:
+            day = datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+        return day if day.day == 1 else None
+    return None
+
+
+def _decimal(text: str, row: int, field: str, label: str, maximum: Decimal, report: Report) -> Decimal | None:
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        value = None
+    if value is None or not value.is_finite() or value < 0 or value.as_tuple().exponent < -4 or value > maximum:  # type: ignore[operator]
+        report.add(row, field, f"{field}_format", f"{label}は0以上・小数点以下4桁まで・{maximum}以下の数値です"
+                   f"（入力値: {text[:20]}）", f"{field} must be a number from 0 to {maximum} with at most 4 decimals")
+        return None
+    return value
+
+
+def parse_monthly(row: int, cells: list[str], report: Report) -> MonthlyRow | None:
+    """A well-formed monthly row, or None with its problems in `report` (points and repeats: service)."""
+    spid_text, month_text, kwh_text, demand_text, factor_text, next_text = (c.strip() for c in cells)
+    ok = True
+    spid = _spid(spid_text)
+    if spid is None:
+        report.add(row, "spid", "spid_format", f"供給地点特定番号は22桁の数字です（入力値: {spid_text[:30]}）",
+                   "The supply point ID must be 22 digits")
+        ok = False
+    month = _month(month_text)
+    if month is None:
+        report.add(row, "billing_month", "month_format", f"検針月が正しくありません（入力値: {month_text[:20]}）",
+                   "Bad billing month (YYYY-MM or YYYYMM)")
+        ok = False
+    kwh = _decimal(kwh_text, row, "kwh", "使用電力量", MAX_MONTH_KWH, report)
+    demand = _decimal(demand_text, row, "max_demand_kw", "最大需要電力", MAX_KWH, report) if demand_text else None
+    factor = None
+    if factor_text:
+        factor = int(factor_text) if factor_text.isascii() and factor_text.isdigit() else -1
+        if not 0 <= factor <= 100:
+            report.add(row, "power_factor", "power_factor_range", f"力率は0〜100の整数です（入力値: {factor_text[:10]}）",
+                       "The power factor is an integer 0-100")
+            ok = False
+    next_day = _day(next_text) if next_text else None
+    if next_text and (next_day is None or (month is not None and next_day <= month)):
+        report.add(row, "next_reading_date", "next_reading_date", f"次回検針予定日が正しくありません（入力値: {next_text[:20]}）",
+                   "Bad next reading date (a date after the billing month's first day)")
+        ok = False
+    if not ok or kwh is None or (demand_text and demand is None) or month is None or spid is None:
+        return None
+    return (row, spid, month, kwh, demand, factor, next_day)

@@ -19,6 +19,9 @@ from typing import BinaryIO
 from switchhub.area.readings.checks import Report
 
 COLUMNS = ("spid", "date", "slot", "kwh", "status")
+LABELS = "供給地点特定番号,日付,コマ,電力量,状態"
+MONTHLY_COLUMNS = ("spid", "billing_month", "kwh", "max_demand_kw", "power_factor", "next_reading_date")
+MONTHLY_LABELS = "供給地点特定番号,検針月,使用電力量,最大需要電力,力率,次回検針予定日"
 HEADER_FIRST = {"spid", "供給地点特定番号"}
 SNIFF_BYTES = 1 << 20
 
@@ -40,8 +43,9 @@ def _encoding_problem(report: Report, line: int) -> None:
                "The file must be UTF-8 or CP932")
 
 
-def iter_rows(stream: BinaryIO, report: Report) -> Iterator[tuple[int, list[str]]]:
-    """(line number, 5 cells) per data line; other lines go to `report`."""
+def iter_rows(stream: BinaryIO, report: Report, columns: tuple[str, ...] = COLUMNS,
+              labels: str = LABELS) -> Iterator[tuple[int, list[str]]]:
+    """(line number, cells) per data line with len(columns) cells; other lines go to `report`."""
     encoding = encoding_of(stream)
     if encoding is None:
         _encoding_problem(report, 1)
@@ -53,14 +57,13 @@ def iter_rows(stream: BinaryIO, report: Report) -> Iterator[tuple[int, list[str]
         for number, cells in enumerate(reader, start=1):
             if number == 1 and cells and cells[0].strip().lstrip("\ufeff").lower() in HEADER_FIRST:
                 continue
-            if len(cells) == len(COLUMNS):
+            if len(cells) == len(columns):
                 yield number, cells
             elif not cells or all(not c.strip() for c in cells):
                 continue
             else:
-                report.add(number, "row", "columns",
-                           f"列の数が{len(cells)}です（5列: 供給地点特定番号,日付,コマ,電力量,状態）",
-                           f"{len(cells)} columns; expected 5 (spid,date,slot,kwh,status)")
+                report.add(number, "row", "columns", f"列の数が{len(cells)}です（{len(columns)}列: {labels}）",
+                           f"{len(cells)} columns; expected {len(columns)} ({','.join(columns)})")
     except UnicodeDecodeError:
         _encoding_problem(report, number + 1)
     finally:

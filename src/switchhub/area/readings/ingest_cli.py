@@ -21,3 +21,13 @@ async def ingest_file(area_url: str, area: str, source: Path | bytes) -> service
             return await service.ingest_csv(conn, area, source)
     finally:
         await engine.dispose()
+
+
+async def ingest_monthly_file(area_url: str, area: str, source: Path) -> service.IngestedMonthly:
+    engine = make_engine(area_url, pool_size=1, max_overflow=0)
+    try:
+        async with engine.begin() as conn:
+            with source.open("rb") as stream:
+                return await service.ingest_monthly_csv(conn, area, stream)
+    finally:
+        await engine.dispose()

@@ -211,3 +211,25 @@ async def confirm_month(conn: AsyncConnection, area: str, month: date,
         "area": area, "month": month, "codes": [p[0] for p in periods], "froms": [p[1] for p in periods],
         "tos": [p[2] for p in periods], "nexts": [p[3] for p in periods], "spids": spids})).one()
     return int(row.written), int(row.revised)
+
+
+_MONTHLY_INGEST = text(_MONTHLY_UPSERT.format(input="""
+SELECT s AS spid, m AS billing_month, k AS kwh, d AS max_demand_kw, f AS power_factor, n AS next_reading_date
+FROM unnest(CAST(:spids AS varchar[]), CAST(:months AS date[]), CAST(:kwh AS numeric[]), CAST(:demand AS numeric[]),
+            CAST(:factor AS smallint[]), CAST(:next AS date[])) AS u(s, m, k, d, f, n)"""))
+_AREAS_OF = text("SELECT DISTINCT ON (spid) spid, area FROM supply_points WHERE spid = ANY(CAST(:spids AS varchar[]))"
+                 " ORDER BY spid, area = :area DESC")
+
+
+async def areas_of(conn: AsyncConnection, spids: list[str], area: str) -> dict[str, str]:
+    """spid → the area holding it (this area first), for the known ones among `spids`."""
+    rows = await conn.execute(_AREAS_OF, {"spids": spids, "area": area})
+    return {spid: found for spid, found in rows}
+
+
+async def upsert_monthly(conn: AsyncConnection, area: str, rows: list[tuple]) -> tuple[int, int]:
+    """(spid, billing month, kWh, max demand, power factor, next reading date) rows: (written, revised)."""
+    row = (await conn.execute(_MONTHLY_INGEST, {
+        "area": area, "spids": [r[0] for r in rows], "months": [r[1] for r in rows], "kwh": [r[2] for r in rows],
+        "demand": [r[3] for r in rows], "factor": [r[4] for r in rows], "next": [r[5] for r in rows]})).one()
+    return int(row.written), int(row.revised)
