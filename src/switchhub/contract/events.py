@@ -21,6 +21,7 @@ class EventKind(str, Enum):
     SWITCH_MATCH_FAILED = "switch.match_failed"
     SWITCH_COMPLETED = "switch.completed"
     SWITCH_WITHDRAWN = "switch.withdrawn"
+    METERING_FILE_PUBLISHED = "metering.file_published"
 
     __str__ = str.__str__
 
@@ -76,12 +77,29 @@ class SwitchWithdrawn(_Payload):
     parties: list[str | None]
 
 
+class MeteringFilePublished(_Payload):
+    """A metering file (or a new revision of one) is ready for its retailer (contract/metering.py)."""
+    file_id: str
+    area: str
+    retailer_code: str
+    type: str
+    target_date: str | None = None
+    target_month: str | None = None
+    slot_time: str | None = None
+    sequence: int = 1
+    revision: int
+    name: str
+    position: int
+    supersedes: str | None = None
+
+
 PAYLOADS: dict[EventKind, type[_Payload]] = {
     EventKind.APPLICATION_STAGE_CHANGED: StageChanged,
     EventKind.SWITCH_MATCHED: SwitchMatched,
     EventKind.SWITCH_MATCH_FAILED: SwitchMatchFailed,
     EventKind.SWITCH_COMPLETED: SwitchCompleted,
     EventKind.SWITCH_WITHDRAWN: SwitchWithdrawn,
+    EventKind.METERING_FILE_PUBLISHED: MeteringFilePublished,
 }
 
 

@@ -50,6 +50,7 @@ HANDLERS: dict[EventKind, Handler] = {
     EventKind.SWITCH_MATCH_FAILED: _match_failed,
     EventKind.SWITCH_COMPLETED: _nothing,
     EventKind.SWITCH_WITHDRAWN: _nothing,
+    EventKind.METERING_FILE_PUBLISHED: _nothing,  # recorded only until the hub's metering index handles it
 }
 
 
