@@ -18,6 +18,7 @@ from schemathesis.config import SchemathesisConfig
 
 import switchhub.contract.applications
 import switchhub.contract.events
+import switchhub.contract.metering
 import switchhub.contract.points
 import switchhub.contract.readings
 import switchhub.contract.usage
@@ -29,13 +30,14 @@ ACTING = {"X-Switchhub-Operator": True, "X-Switchhub-Operator-Kind": True, "X-Sw
           "X-Switchhub-User": False, "X-Switchhub-Role": False}
 
 
-#: answers that are files, not JSON: the export (gzip) and a usage request's identity documents
-BINARY = {"application/gzip", "application/pdf", "image/jpeg", "image/png", "image/gif"}
+#: answers that are files, not JSON: the export (gzip), metering files (zip) and a usage request's identity documents
+BINARY = {"application/gzip", "application/zip", "application/pdf", "image/jpeg", "image/png", "image/gif"}
 
 
 def _contract_models() -> set[str]:
     modules = (switchhub.contract.points, switchhub.contract.applications, switchhub.contract.events,
-               switchhub.contract.readings, switchhub.contract.usage)
+               switchhub.contract.readings, switchhub.contract.usage,
+               switchhub.contract.metering)
     return {name for m in modules for name, obj in vars(m).items()
             if inspect.isclass(obj) and obj.__module__ == m.__name__}
 

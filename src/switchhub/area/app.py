@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from switchhub.area.applications.endpoints import router as applications_router
 from switchhub.area.identity import HubOnlyMiddleware
+from switchhub.area.metering.endpoints import router as metering_router
 from switchhub.area.openapi import build_area_openapi
 from switchhub.area.points.endpoints import router as points_router
 from switchhub.area.readings.endpoints import router as readings_router
@@ -30,7 +31,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 def contract_routers() -> tuple[APIRouter, ...]:
     """The routers of `/area/v1`: the hub ↔ T&D contract (its OpenAPI document is built from them)."""
-    return (points_router, applications_router, readings_router, usage_router)
+    return (points_router, applications_router, readings_router, usage_router, metering_router)
 
 
 def create_area_app(settings: Settings, engine: AsyncEngine) -> FastAPI:

@@ -12,6 +12,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from switchhub.contract.metering import FileType
+
 AREA = r"^(0[1-9]|10)$"
 
 
@@ -25,6 +27,7 @@ class EventKind(str, Enum):
     USAGE_PASSWORD_REJECTED = "usage.password_rejected"
     USAGE_REVIEW_DUE = "usage.review_due"
     USAGE_REVIEW_OVERDUE = "usage.review_overdue"
+    METERING_FILE_PUBLISHED = "metering.file_published"
 
     __str__ = str.__str__
 
@@ -113,6 +116,22 @@ class UsageReviewOverdue(_Payload):
     review_deadline: str
 
 
+class MeteringFilePublished(_Payload):
+    """A metering file (or a new revision of one) is ready for its retailer (contract/metering.py)."""
+    file_id: str
+    area: str
+    retailer_code: str
+    type: FileType
+    target_date: str | None = None
+    target_month: str | None = None
+    slot_time: str | None = None
+    sequence: int = 1
+    revision: int
+    name: str
+    position: int
+    supersedes: str | None = None
+
+
 PAYLOADS: dict[EventKind, type[_Payload]] = {
     EventKind.APPLICATION_STAGE_CHANGED: StageChanged,
     EventKind.SWITCH_MATCHED: SwitchMatched,
@@ -123,6 +142,7 @@ PAYLOADS: dict[EventKind, type[_Payload]] = {
     EventKind.USAGE_PASSWORD_REJECTED: UsagePasswordRejected,
     EventKind.USAGE_REVIEW_DUE: UsageReviewDue,
     EventKind.USAGE_REVIEW_OVERDUE: UsageReviewOverdue,
+    EventKind.METERING_FILE_PUBLISHED: MeteringFilePublished,
 }
 
 

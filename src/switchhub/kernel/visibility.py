@@ -458,3 +458,35 @@ def check_usage_answer(answer: dict[str, Any]) -> list[str]:
         if (date.fromisoformat(day) if isinstance(day, str) else day) < start:
             bad.append(f"days:{day}")
     return bad
+
+
+# --- metering files --------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class MeteringFileScope:
+    """Which metering files (metering.md) a caller may list and download: a retailer only the files
+    addressed to it (`retailer`), a T&D every retailer's files of its areas (`areas`), OCCTO every
+    file (both None). A file outside the scope is answered as not found."""
+
+    retailer: str | None
+    areas: frozenset[str] | None
+    _mint: object = None
+
+    def __post_init__(self) -> None:
+        if self._mint is not _MINT:
+            raise TypeError("MeteringFileScope is made only by switchhub.kernel.visibility")
+
+    def sees(self, area: str, retailer_code: str) -> bool:
+        return ((self.retailer is None or self.retailer == retailer_code)
+                and (self.areas is None or area in self.areas))
+
+
+def metering_file_scope(caller: Caller) -> MeteringFileScope | None:
+    """A retailer its own files, a T&D the files of its areas, OCCTO all; anyone else none."""
+    if caller.is_retailer:
+        return MeteringFileScope(caller.operator_code, None, _MINT)
+    if caller.is_tso:
+        return MeteringFileScope(None, frozenset(caller.areas), _MINT)
+    if caller.is_occto:
+        return MeteringFileScope(None, None, _MINT)
+    return None

@@ -87,6 +87,7 @@ SELECT row_no, first_row, count(*) OVER () AS total FROM (
 ) x WHERE row_no > first_row ORDER BY row_no LIMIT :limit
 """)
 _STAGED_MONTHS = text("SELECT DISTINCT date_trunc('month', reading_date)::date FROM readings_staging_days")
+_STAGED_DATES = text("SELECT DISTINCT reading_date FROM readings_staging_days ORDER BY 1")
 
 
 async def _driver(conn: AsyncConnection):
@@ -124,6 +125,11 @@ async def staged_duplicates(conn: AsyncConnection, limit: int) -> tuple[list[tup
         return [], 0
     rows = (await conn.execute(_DUPLICATES, {"limit": limit})).all()
     return [(r.row_no, r.first_row) for r in rows], (rows[0].total if rows else 0)
+
+
+async def staged_dates(conn: AsyncConnection) -> list[date]:
+    """The reading dates of the staged rows (their metering files are rebuilt)."""
+    return list((await conn.execute(_STAGED_DATES)).scalars())
 
 
 async def staged_months(conn: AsyncConnection) -> list[date]:

@@ -18,10 +18,12 @@ from typing import BinaryIO
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from switchhub.area.metering import tasks as metering_tasks
 from switchhub.area.readings import csvfile, repository
 from switchhub.area.readings.checks import RawRow, Report, copy_line, parse_monthly
 from switchhub.kernel import calendar
 from switchhub.kernel.caller import Caller
+from switchhub.kernel.clock import get_clock
 from switchhub.kernel.errors import Forbidden
 
 CHUNK_ROWS = 50_000  # rows per COPY into the staging table
@@ -80,6 +82,8 @@ async def _ingest(conn: AsyncConnection, area: str, rows: Iterable[tuple[int, li
     report.raise_if_any()  # the transaction's staging tables go with it; nothing else was written
     await repository.ensure_month_partitions(conn, await repository.staged_months(conn))
     days, revised = await repository.merge_staged(conn, area)
+    # a day whose metering files exist is rebuilt: corrections become new revisions (metering/tasks.py)
+    await metering_tasks.readings_changed(conn, area, await repository.staged_dates(conn), get_clock().now())
     return Ingested(area, staged, days, revised)
 
 

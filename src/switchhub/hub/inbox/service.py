@@ -66,6 +66,7 @@ HANDLERS: dict[EventKind, Handler] = {
     EventKind.USAGE_PASSWORD_REJECTED: _to_applicant,
     EventKind.USAGE_REVIEW_DUE: _to_area_tso,
     EventKind.USAGE_REVIEW_OVERDUE: _to_area_tso,
+    EventKind.METERING_FILE_PUBLISHED: _nothing,  # recorded only until the hub's metering index handles it
 }
 
 
