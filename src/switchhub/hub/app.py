@@ -28,6 +28,7 @@ from switchhub.hub.audit.endpoints import router as audit_router
 from switchhub.hub.bulk.endpoints import router as bulk_router
 from switchhub.hub.calendar_endpoints import router as calendar_router
 from switchhub.hub.deps import RATELIMIT_STATE
+from switchhub.hub.files.endpoints import router as metering_router
 from switchhub.hub.gateway.client import AreaClient
 from switchhub.hub.inbox.endpoints import router as events_router
 from switchhub.hub.notify.endpoints import router as notify_router
@@ -98,7 +99,7 @@ def create_hub_app(settings: Settings, engine: AsyncEngine, areas: AreaClient) -
     install_error_handlers(app)
     install_web_error_pages(app)
     app.state.api_routers = (points_router, calendar_router, accounts_router, relays_router, applications_router,
-                             application_list_router, bulk_router, notify_router, audit_router)
+                             application_list_router, bulk_router, notify_router, audit_router, metering_router)
     for router in app.state.api_routers:
         app.include_router(router, dependencies=[Depends(known_query_only)])
     from switchhub.hub.docs import router as docs_router

@@ -23,6 +23,7 @@ from switchhub.contract.applications import (
     BulkFilingRequest,
 )
 from switchhub.contract.headers import IDEMPOTENCY_KEY, caller_headers
+from switchhub.contract.metering import FileFormat, MeteringFilePage
 from switchhub.contract.points import BatchAnswer, PointItem, SearchAnswer
 from switchhub.kernel.caller import Caller
 from switchhub.kernel.codes import Area
@@ -66,6 +67,12 @@ class AreaClient(Protocol):
     async def feed(self, area: str, caller: Caller, after: int, limit: int) -> AreaFeedPage: ...
 
     async def file_applications(self, area: str, caller: Caller, batch: BulkFilingRequest) -> BulkFilingAnswer: ...
+
+    def metering_file(self, area: str, caller: Caller, file_id: str, fmt: FileFormat
+                      ) -> "AbstractAsyncContextManager[httpx.Response]": ...
+
+    async def metering_files(self, area: str, caller: Caller, retailer: str, after: int, limit: int
+                             ) -> MeteringFilePage: ...
 
     async def aclose(self) -> None: ...
 
@@ -158,6 +165,18 @@ class HttpsAreaClient:
         return BulkFilingAnswer.model_validate(await self._call(
             area, "POST", "/area/v1/applications:bulk", caller, json=batch.model_dump(mode="json"),
             read_timeout=max(self._timeout, 30.0 + len(batch.items) * 0.05)))
+
+    def metering_file(self, area: str, caller: Caller, file_id: str, fmt: FileFormat
+                      ) -> AbstractAsyncContextManager[httpx.Response]:
+        """One metering file's bytes (ZIP or JSON), streamed as the area sends them."""
+        return self._stream(area, f"/area/v1/metering/files/{file_id}", caller, params={"format": fmt.value})
+
+    async def metering_files(self, area: str, caller: Caller, retailer: str, after: int, limit: int
+                             ) -> MeteringFilePage:
+        """A page of an area's file list after a position (the hub's catch-up after missed events)."""
+        params = {"after": after, "limit": limit, **({"retailer": retailer} if retailer else {})}
+        return MeteringFilePage.model_validate(await self._call(area, "GET", "/area/v1/metering/files", caller,
+                                                                params=params))
 
     # -- transport ------------------------------------------------------------------------------
 

@@ -28,6 +28,7 @@ EVENT_KINDS: dict[str, str] = {
     "relay.registered": "廃止取次の登録", "relay.decided": "廃止取次の判断", "relay.withdrawn": "廃止取次の取消",
     "relay.expired": "廃止取次の期限切れ", "relay.matched": "マッチング成立", "relay.match_failed": "マッチング不成立",
     "application.stage_changed": "受付工程の変更", "notice.published": "インフォメーションの掲載",
+    "metering.file_published": "計量データの公開",
 }
 
 
