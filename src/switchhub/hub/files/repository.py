@@ -34,7 +34,7 @@ async def insert_published(conn: AsyncConnection, row: dict[str, Any]) -> bool:
         " area_position, created_at, published_at)"
         " VALUES (:file_id, :area, :retailer_code, :type, :target_date, :target_month, :target_day, :slot_time,"
         " :sequence, :revision, :name, :supersedes,"
-        " (SELECT n.file_id FROM metering_files_index n WHERE n.supersedes = :file_id LIMIT 1), :points, :size_bytes, :sha256, :operation_mode, :area_position, :created_at, :published_at)"
+        " (SELECT n.file_id FROM metering_files_index n WHERE n.supersedes = CAST(:file_id AS varchar) LIMIT 1), :points, :size_bytes, :sha256, :operation_mode, :area_position, :created_at, :published_at)"
         " ON CONFLICT (file_id) DO NOTHING RETURNING position"), row)).first()
     if new is None:
         return False

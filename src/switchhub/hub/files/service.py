@@ -49,6 +49,7 @@ TYPE_NAMES: dict[str, tuple[str, str]] = {
     "C02": ("制限中止割引", "Curtailment discounts"),
     "C03": ("発電者の仕訳後の電力量", "Generators' allocated energy"),
 }
+NOT_FOUND = ("指定された計量データファイルはありません", "No such metering file")
 MEDIA = {FileFormat.ZIP: "application/zip", FileFormat.JSON: "application/json"}
 
 
@@ -150,12 +151,12 @@ async def open_download(engine: AsyncEngine, areas: AreaClient, actor: Actor, fi
     closes with `stack`."""
     permissions.check(actor.caller, READ)
     if not re.fullmatch(FILE_ID, file_id):
-        raise NotFound()
+        raise NotFound(*NOT_FOUND)
     async with engine.connect() as conn:
         row = await repo.by_id(conn, file_id)
     scope = metering_file_scope(actor.caller)
     if row is None or scope is None or not scope.sees(row["area"], row["retailer_code"]):
-        raise NotFound()
+        raise NotFound(*NOT_FOUND)
     resp = await stack.enter_async_context(areas.metering_file(row["area"], actor.caller, file_id, fmt))
     async with engine.begin() as conn:
         await write(conn, actor.entry("metering_file.download", resource_type="metering_file",
