@@ -49,6 +49,8 @@ RULES_BEYOND_THE_SCHEMA = {
     ("POST", "/api/v1/me/password"): "the password policy",
     ("POST", "/api/v1/webhooks"): "the host resolves to a public address",
     ("POST", "/api/v1/subscriptions"): "an e-mail address of the usual shape",
+    ("GET", "/api/v1/metering/files"): "the cursor is an opaque value the API gave out; date ranges in order; "
+                                       "dates that exist",
 }
 CALLERS = {"A0001": "retailer API user", "OC000": "OCCTO helpdesk API user"}
 
