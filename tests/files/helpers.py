@@ -32,6 +32,11 @@ def _zip(name: str, xml: str) -> bytes:
     return buf.getvalue()
 
 
+def _area_engine(stack):
+    """The area database of an in-process stack, or of live servers (`live_area_engine`)."""
+    return stack.area_app.state.engine if hasattr(stack, "area_app") else stack.area_engine
+
+
 async def publish(stack, *, retailer: str = "A0001", area: str = "03", type_: str = "W41120",
                   target: date = date(2026, 11, 30), revision: int = 1, supersedes: str | None = None,
                   points: int = 3, sequence: int = 1) -> str:
@@ -45,7 +50,7 @@ async def publish(stack, *, retailer: str = "A0001", area: str = "03", type_: st
     import gzip
 
     created = datetime(2026, 12, 1, 6, 0, tzinfo=JST)
-    async with stack.area_app.state.engine.begin() as conn:
+    async with _area_engine(stack).begin() as conn:
         row = await area_files.insert_file(conn, {
             "area": area, "retailer_code": retailer, "type": type_, "target": target, "slot": 0,
             "sequence": sequence, "revision": revision, "name": name, "operation_mode": "0", "zip": body,
@@ -62,15 +67,39 @@ async def publish(stack, *, retailer: str = "A0001", area: str = "03", type_: st
 
 
 async def deliver_events(stack) -> int:
-    return await deliver(stack.area_app.state.engine, area_poster(stack))
+    if hasattr(stack, "area_app"):
+        return await deliver(stack.area_app.state.engine, area_poster(stack))
+    return await deliver(stack.area_engine, stack.poster)
 
 
 async def stored(stack, file_id: str) -> dict[str, Any]:
     """The area's own row of a file: its ZIP bytes and the JSON it serves (gzip'd at rest)."""
     import gzip
 
-    async with stack.area_app.state.engine.connect() as conn:
+    async with _area_engine(stack).connect() as conn:
         row = (await conn.execute(text("SELECT zip, json, name, revision FROM metering_files WHERE id = :id"),
                                   {"id": int(file_id.split("-")[1])})).one()
     return {"zip": bytes(row.zip), "json": json.loads(gzip.decompress(bytes(row.json))), "name": row.name,
             "revision": row.revision}
+
+
+class LiveArea:
+    """The live servers' area database and the area worker's HTTPS poster (area certificate), for
+    tests that publish files into a running system; use as `async with LiveArea(live) as area`."""
+
+    def __init__(self, live) -> None:
+        self.live = live
+
+    async def __aenter__(self) -> "LiveArea":
+        from switchhub.area.outbox.dispatcher import https_poster
+        from switchhub.db.engine import make_engine
+        from tests.live import ca_file
+
+        ident = self.live.world.area_client
+        self.area_engine = make_engine(self.live.area_db, pool_size=2)
+        self.poster = https_poster(self.live.hub_base, (str(ident.cert), str(ident.key)), str(ca_file(self.live.world)))
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.poster.aclose()
+        await self.area_engine.dispose()

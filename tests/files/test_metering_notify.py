@@ -17,7 +17,7 @@ from switchhub.hub.notify.delivery import SmtpConfig, deliver_due, verify_signat
 from switchhub.kernel.clock import JST
 from tests.files.helpers import deliver_events, publish
 from tests.flow.helpers import frozen
-from tests.flow.test_outbox_and_notify import (  # noqa: F401 (hooks_stack is a fixture)
+from tests.flow.test_outbox_and_notify import (
     HOOK_HOST,
     HttpsReceiver,
     _free_port,
@@ -29,6 +29,7 @@ from tests.flow.test_outbox_and_notify import (  # noqa: F401 (hooks_stack is a 
     webhook_certs,
 )
 
+__all__ = ["hooks_stack"]  # the fixture, shared with the flow test
 NOW = datetime(2026, 12, 1, 7, 0, tzinfo=JST)
 
 
