@@ -62,3 +62,145 @@ async def insert_file(conn: AsyncConnection, row: dict[str, Any]) -> dict[str, A
         " :target, :slot, :sequence, :revision, :name, :operation_mode, :zip, :json, :sha256, :content_sha256,"
         " :points, :created_at, :supersedes) RETURNING id"), row)).scalar_one()
     return {**row, "id": got, "size_bytes": len(row["zip"])}
+
+
+# --- the points a retailer supplied and their readings ---------------------------------------------
+
+# Supply periods are inclusive at both ends (area/applications/execution.py: a switch ends the old
+# supply the day before the switch date, valid_to = switch date − 1, and starts the new one on it),
+# so a point is the retailer's on day d when valid_from <= d <= valid_to (or valid_to is NULL).
+_CUSTOMER_ON = ("LEFT JOIN LATERAL (SELECT c.id, c.name_kanji FROM customer_periods c WHERE c.area = s.area"
+                " AND c.spid = s.spid AND c.valid_from <= {on} AND (c.valid_to IS NULL OR c.valid_to >= {on})"
+                " ORDER BY c.valid_from DESC LIMIT 1) c ON true")
+
+_DAY_POINTS = """
+SELECT s.retailer_code, p.channel = 'high' AS high, trim(s.spid) AS spid, s.id AS management_no,
+       c.id AS customer_id, c.name_kanji AS customer_name, {values}
+FROM supply_periods s
+JOIN supply_points p ON p.area = s.area AND p.spid = s.spid
+{customer}
+LEFT JOIN readings_30min r ON r.area = s.area AND r.spid = s.spid AND r.reading_date = :d
+WHERE s.area = :a AND s.valid_from <= :d AND (s.valid_to IS NULL OR s.valid_to >= :d) {only}
+ORDER BY s.retailer_code, high, s.spid
+"""
+
+
+def _array(text_value: str | None) -> list[str | None] | None:
+    """PostgreSQL's text of a numeric/smallint array → its elements as text (None for NULL)."""
+    if text_value is None:
+        return None
+    return [None if v == "NULL" else v for v in text_value[1:-1].split(",")]
+
+
+_NO_VALUES: list[str | None] = [None] * 48
+
+
+async def day_points(conn: AsyncConnection, area: str, day: date, *, slot: int | None = None,
+                     retailer: str | None = None, chunk: int = 5000):
+    """Every point supplied on `day` in `area` (one retailer's, or all), in (retailer, high, spid)
+    order, with that day's kWh and status as text (all 48 slots, or one `slot`); streamed."""
+    if slot is None:
+        values = "r.kwh::text AS kwh, r.status::text AS status"
+    else:
+        values = f"r.kwh[{int(slot)}]::text AS kwh, r.status[{int(slot)}]::text AS status"
+    sql = _DAY_POINTS.format(values=values, customer=_CUSTOMER_ON.format(on=":d"),
+                             only="AND s.retailer_code = :r" if retailer else "")
+    result = await conn.stream(text(sql).execution_options(yield_per=chunk),
+                               {"a": area, "d": day, "r": retailer})
+    async for r in result:
+        if slot is None:
+            kwh, status = _array(r.kwh) or _NO_VALUES, _array(r.status) or _NO_VALUES
+        else:
+            kwh, status = [r.kwh], [r.status]
+        yield (r.retailer_code, r.high, r.spid, str(r.management_no),
+               "" if r.customer_id is None else str(r.customer_id), r.customer_name or "", kwh, status)
+
+
+_MONTH_POINTS = """
+SELECT s.retailer_code, p.channel = 'high' AS high, trim(s.spid) AS spid, s.valid_from, s.valid_to,
+       GREATEST(s.valid_from, :m0) AS d0, LEAST(COALESCE(s.valid_to, :m1), :m1) AS d1,
+       c.id AS customer_id, c.name_kanji AS customer_name,
+       concat_ws(' ', p.prefecture, p.city, NULLIF(p.town, ''), NULLIF(p.block, ''), NULLIF(p.building, ''),
+                 NULLIF(p.room, '')) AS point_name,
+       p.channel, COALESCE(m.power_factor, p.power_factor) AS power_factor,
+       COALESCE(p.meters -> 0 ->> 'meter_type', '') AS meter_class,
+       m.kwh::numeric(14,4)::text AS confirmed, m.next_reading_date,
+       d.dates, d.kwhs, d.statuses, t.total, t.max_demand
+FROM supply_periods s
+JOIN supply_points p ON p.area = s.area AND p.spid = s.spid
+{customer}
+LEFT JOIN readings_monthly m ON m.area = s.area AND m.spid = s.spid AND m.billing_month = :m0
+LEFT JOIN LATERAL (
+    SELECT array_agg(r.reading_date ORDER BY r.reading_date) AS dates,
+           array_agg(r.kwh::text ORDER BY r.reading_date) AS kwhs,
+           array_agg(r.status::text ORDER BY r.reading_date) AS statuses
+    FROM readings_30min r
+    WHERE r.area = s.area AND r.spid = s.spid
+      AND r.reading_date BETWEEN GREATEST(s.valid_from, :m0) AND LEAST(COALESCE(s.valid_to, :m1), :m1)) d ON true
+LEFT JOIN LATERAL (
+    SELECT COALESCE(sum(x), 0)::numeric(14,4)::text AS total, (max(x) * 2)::numeric(10,4)::text AS max_demand
+    FROM readings_30min r, unnest(r.kwh) x
+    WHERE r.area = s.area AND r.spid = s.spid
+      AND r.reading_date BETWEEN GREATEST(s.valid_from, :m0) AND LEAST(COALESCE(s.valid_to, :m1), :m1)) t ON true
+WHERE s.area = :a AND s.valid_from <= :m1 AND (s.valid_to IS NULL OR s.valid_to >= :m0) {only}
+ORDER BY s.retailer_code, high, s.spid, s.valid_from
+"""
+
+
+async def month_points(conn: AsyncConnection, area: str, m0: date, m1: date, *, retailer: str | None = None,
+                       chunk: int = 1000):
+    """Every supply period overlapping [m0, m1] in `area` with its covered days' readings (text)."""
+    sql = _MONTH_POINTS.format(customer=_CUSTOMER_ON.format(on="LEAST(COALESCE(s.valid_to, :m1), :m1)"),
+                               only="AND s.retailer_code = :r" if retailer else "")
+    result = await conn.stream(text(sql).execution_options(yield_per=chunk),
+                               {"a": area, "m0": m0, "m1": m1, "r": retailer})
+    async for r in result:
+        row = dict(r._mapping)
+        row["days"] = {d: (_array(k), _array(s)) for d, k, s in zip(row.pop("dates") or [], row.pop("kwhs") or [],
+                                                                    row.pop("statuses") or [])}
+        yield row
+
+
+_FORM_POINTS = """
+SELECT s.retailer_code, trim(s.spid) AS spid, p.channel, p.capacity_method, p.contract_power::text AS contract_power,
+       GREATEST(s.valid_from, :m0) AS d0, LEAST(COALESCE(s.valid_to, :m1), :m1) AS d1,
+       (SELECT (max(x) * 2)::numeric(10,4)::text FROM readings_30min r, unnest(r.kwh) x
+        WHERE r.area = s.area AND r.spid = s.spid
+          AND r.reading_date BETWEEN GREATEST(s.valid_from, :m0) AND LEAST(COALESCE(s.valid_to, :m1), :m1))
+           AS max_demand,
+       (SELECT max(m.max_demand_kw)::numeric(10,4)::text FROM readings_monthly m
+        WHERE m.area = s.area AND m.spid = s.spid AND m.billing_month >= (:m0 - interval '11 months')::date
+          AND m.billing_month < :m0) AS past_max_demand,
+       (SELECT array_agg(r.reading_date::text || '=' || (SELECT COALESCE(sum(x), 0)::numeric(12,4)::text
+                                                          FROM unnest(r.kwh) x) ORDER BY r.reading_date)
+        FROM readings_30min r WHERE r.area = s.area AND r.spid = s.spid
+          AND r.reading_date BETWEEN GREATEST(s.valid_from, :m0) AND LEAST(COALESCE(s.valid_to, :m1), :m1))
+           AS daily
+FROM supply_periods s
+JOIN supply_points p ON p.area = s.area AND p.spid = s.spid
+WHERE s.area = :a AND s.valid_from <= :m1 AND (s.valid_to IS NULL OR s.valid_to >= :m0)
+  AND (p.capacity_method = '3' OR p.channel = 'low_fit')
+ORDER BY s.retailer_code, s.spid, s.valid_from
+"""
+
+
+async def form_points(conn: AsyncConnection, area: str, m0: date, m1: date) -> list[dict[str, Any]]:
+    """The points the CSV forms need: measured-demand (実量制) points and FIT generators, per period."""
+    rows = await conn.execute(text(_FORM_POINTS), {"a": area, "m0": m0, "m1": m1})
+    return [dict(r._mapping) for r in rows]
+
+
+async def generated_days(conn: AsyncConnection, area: str, days: list[date]) -> list[date]:
+    """The days of `days` whose past-day files have been built (their keyed job is done)."""
+    rows = await conn.execute(text(
+        "SELECT key FROM jobs WHERE kind = 'metering.past_day' AND done_at IS NOT NULL"
+        " AND key = ANY(CAST(:keys AS text[]))"), {"keys": [f"{area}:{d.isoformat()}" for d in days]})
+    done = {r.key for r in rows}
+    return [d for d in days if f"{area}:{d.isoformat()}" in done]
+
+
+async def months_with_files(conn: AsyncConnection, area: str, months: list[date], types: list[str]) -> list[date]:
+    rows = await conn.execute(text(
+        "SELECT DISTINCT target FROM metering_files WHERE area = :a AND target = ANY(CAST(:m AS date[]))"
+        " AND type = ANY(CAST(:t AS varchar[]))"), {"a": area, "m": months, "t": types})
+    return sorted(r.target for r in rows)

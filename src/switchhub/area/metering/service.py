@@ -1,17 +1,34 @@
-"""Metering files: listing and download under the caller's scope; building file sets (revisions)."""
+"""Metering files: listing and download under the caller's scope; building file sets (revisions).
+
+A build covers one (area, type group, period): every retailer that supplied points in the period
+gets its files, split into sequences of at most `per_file` points (ordered by spid). Each sequence
+is compared with its latest stored revision by content hash (jsonrender.content_key + the points):
+identical content stores nothing, different content stores revision + 1 with `supersedes`, and
+every stored file is announced to the hub (`metering.file_published`) in the same transaction.
+"""
 
 from __future__ import annotations
 
+import calendar as _calendar
 import gzip
-from datetime import date
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import replace
+from datetime import date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from switchhub.area.metering import repository as repo
+from switchhub.area.metering.model import Header
+from switchhub.area.metering.package import Packaged, package_xml
+from switchhub.area.metering.xmlwriter import MonthlyRow, PointRow
+from switchhub.area.outbox.repository import emit
+from switchhub.contract.events import MeteringFilePublished
 from switchhub.contract.metering import MONTHLY_TYPES, TODAY_TYPES, FileType
 from switchhub.kernel.caller import Caller
 from switchhub.kernel.clock import JST
+from switchhub.kernel.codes import AREA_TSO_NAMES
 from switchhub.kernel.errors import NotFound
 from switchhub.kernel.visibility import MeteringFileScope, metering_file_scope
 
@@ -97,3 +114,146 @@ async def download(conn: AsyncConnection, caller: Caller, served: tuple[str, ...
     if fmt == "json":
         return row, gzip.decompress(await repo.file_bytes(conn, row["id"], "json"))
     return row, await repo.file_bytes(conn, row["id"], "zip")
+
+
+# --- building ---------------------------------------------------------------------------------
+
+PER_FILE = 10_000  # points per sequence (metering.md: a file per retailer is split into sequences)
+VOLTAGE_NAMES = {"high": "高圧", "low": "低圧", "low_fit": "低圧"}
+
+
+def sender_of(area: str) -> tuple[str, str]:
+    return f"T{area}00", AREA_TSO_NAMES[area]
+
+
+def month_bounds(month: date) -> tuple[date, date]:
+    first = month.replace(day=1)
+    return first, first.replace(day=_calendar.monthrange(first.year, first.month)[1])
+
+
+async def store(conn: AsyncConnection, area: str, header: Header, build: Callable[[Header], Packaged],
+                latest: dict[int, dict[str, Any]], now: datetime) -> dict[str, Any] | None:
+    """Package one sequence as the next revision; store and announce it unless its content is unchanged."""
+    before = latest.get(header.sequence)
+    header = replace(header, revision=before["revision"] + 1 if before else 1)
+    built = build(header)
+    if before is not None and before["content_sha256"] == built.content_sha256:
+        return None
+    row = await repo.insert_file(conn, {
+        "area": area, "retailer_code": header.receiver_code, "type": header.type.value, "target": header.target,
+        "slot": header.slot or 0, "sequence": header.sequence, "revision": header.revision, "name": built.name,
+        "operation_mode": header.operation_mode, "zip": built.zip, "json": built.json_gz, "sha256": built.sha256,
+        "content_sha256": built.content_sha256, "points": built.points, "created_at": now,
+        "supersedes": before["id"] if before else None})
+    item = listed(row)
+    await emit(conn, area, MeteringFilePublished(
+        file_id=item["file_id"], area=area, retailer_code=item["retailer_code"], type=item["type"],
+        target_date=item["target_date"], target_month=item["target_month"], slot_time=item["slot_time"],
+        sequence=item["sequence"], revision=item["revision"], name=item["name"], position=item["position"],
+        supersedes=item["supersedes"]))
+    return item
+
+
+async def _grouped(rows: AsyncIterator[tuple], per_file: int) -> AsyncIterator[tuple[str, bool, int, list]]:
+    """(retailer, high, sequence, rows) chunks of at most `per_file` rows from rows ordered by (retailer, high)."""
+    key, chunk, seq = None, [], 0
+    async for row in rows:
+        k = (row[0], row[1])
+        if k != key or len(chunk) >= per_file:
+            if chunk:
+                yield key[0], key[1], seq, chunk  # type: ignore[index]
+            seq = 1 if k != key else seq + 1
+            key, chunk = k, []
+        chunk.append(row)
+    if chunk:
+        yield key[0], key[1], seq, chunk  # type: ignore[index]
+
+
+async def build_day(conn: AsyncConnection, area: str, day: date, now: datetime, mode: str, *,
+                    slot: int | None = None, retailer: str | None = None,
+                    per_file: int = PER_FILE) -> list[dict[str, Any]]:
+    """Today files (one `slot`) or past-day files (slot None) of `day` for every retailer of the area."""
+    code, name = sender_of(area)
+    stored = []
+    rows = repo.day_points(conn, area, day, slot=slot, retailer=retailer)
+    async for retailer_code, high, seq, chunk in _grouped(rows, per_file):
+        if slot is None:
+            t = FileType.HIGH_PAST_DAY if high else FileType.LOW_PAST_DAY
+        else:
+            t = FileType.HIGH_TODAY if high else FileType.LOW_TODAY
+        points = [PointRow(r[2], r[4], r[5], r[3], r[6], r[7]) for r in chunk]
+        header = Header(t, mode, code, name, retailer_code, now, day, slot, seq)
+        latest = await repo.latest_revisions(conn, area, retailer_code, t.value, day, slot or 0)
+        item = await store(conn, area, header, lambda h: package_xml(h, points), latest, now)
+        if item:
+            stored.append(item)
+    return stored
+
+
+def _days_between(d0: date, d1: date) -> list[date]:
+    return [d0 + timedelta(days=i) for i in range((d1 - d0).days + 1)]
+
+
+def _monthly_row(periods: list[dict[str, Any]], m0: date, m1: date) -> MonthlyRow:
+    """One point's record from its supply periods of the retailer in the month (usually one)."""
+    last = periods[-1]
+    days, total, max_demand = [], Decimal(0), None
+    for p in periods:
+        for d in _days_between(p["d0"], p["d1"]):
+            kwh, status = p["days"].get(d, (None, None))
+            days.append((d, kwh or [None] * 48, status or [None] * 48))
+        total += Decimal(p["total"])
+        if p["max_demand"] is not None:
+            md = Decimal(p["max_demand"])
+            max_demand = md if max_demand is None or md > max_demand else max_demand
+    whole = len(periods) == 1 and last["d0"] == m0 and last["d1"] == m1
+    provided = "0" if any(p["days"] for p in periods) else "1"
+    return MonthlyRow(
+        spid=last["spid"], customer_code="" if last["customer_id"] is None else str(last["customer_id"]),
+        customer_name=last["customer_name"] or "", point_name=last["point_name"] or "",
+        voltage_name=VOLTAGE_NAMES.get(last["channel"], last["channel"]), provided=provided,
+        power_factor=last["power_factor"], meter_class=last["meter_class"],
+        total_kwh=format(total.quantize(Decimal("0.0001")), "f"),
+        confirmed_kwh=last["confirmed"] if whole else None,
+        max_demand_kw=None if max_demand is None else format(max_demand, "f"),
+        next_reading_date=last["next_reading_date"], days=days)
+
+
+async def _monthly_rows(conn: AsyncConnection, area: str, m0: date, m1: date,
+                        retailer: str | None) -> AsyncIterator[tuple]:
+    """(retailer, high, MonthlyRow) per retailer and point, from the periods ordered by retailer, high, spid."""
+    key, periods = None, []
+    async for p in repo.month_points(conn, area, m0, m1, retailer=retailer):
+        k = (p["retailer_code"], p["high"], p["spid"])
+        if k != key and periods:
+            yield key[0], key[1], _monthly_row(periods, m0, m1)  # type: ignore[index]
+            periods = []
+        key = k
+        periods.append(p)
+    if periods:
+        yield key[0], key[1], _monthly_row(periods, m0, m1)  # type: ignore[index]
+
+
+async def build_monthly(conn: AsyncConnection, area: str, month: date, now: datetime, mode: str, *,
+                        retailer: str | None = None, per_file: int = PER_FILE) -> list[dict[str, Any]]:
+    """Monthly billing usage files (W51210/W51220) of the billing month for every retailer of the area.
+
+    A point switched during the month is in both retailers' files, each with exactly the days it
+    supplied (supply periods are inclusive), so the two files split the month with no gap or overlap."""
+    m0, m1 = month_bounds(month)
+    code, name = sender_of(area)
+    stored = []
+
+    async def rows() -> AsyncIterator[tuple]:
+        async for r, high, row in _monthly_rows(conn, area, m0, m1, retailer):
+            yield r, high, row
+
+    async for retailer_code, high, seq, chunk in _grouped(rows(), per_file):
+        t = FileType.HIGH_MONTHLY if high else FileType.LOW_MONTHLY
+        points: Sequence[MonthlyRow] = [r[2] for r in chunk]
+        header = Header(t, mode, code, name, retailer_code, now, m0, None, seq)
+        latest = await repo.latest_revisions(conn, area, retailer_code, t.value, m0, 0)
+        item = await store(conn, area, header, lambda h: package_xml(h, points), latest, now)
+        if item:
+            stored.append(item)
+    return stored

@@ -1,0 +1,57 @@
+"""One metering file packaged: a ZIP holding exactly one XML (or CSV), and the gzip'd JSON rendering."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import zipfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from switchhub.area.metering import jsonrender, naming, xmlwriter
+from switchhub.area.metering.model import Header
+from switchhub.contract.metering import MONTHLY_TYPES, PAST_DAY_TYPES, TODAY_TYPES
+
+COMPRESS_LEVEL = 6
+
+
+@dataclass(frozen=True)
+class Packaged:
+    name: str
+    zip: bytes
+    json_gz: bytes
+    sha256: str
+    content_sha256: str
+    points: int
+
+
+def _zip(header: Header, inner: str, write) -> bytes:  # type: ignore[no-untyped-def]
+    buf = io.BytesIO()
+    info = zipfile.ZipInfo(inner, date_time=header.created_at.timetuple()[:6])
+    info.compress_type = zipfile.ZIP_DEFLATED
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED, compresslevel=COMPRESS_LEVEL) as zf:
+        with zf.open(info, "w", force_zip64=True) as f:
+            write(f)
+    return buf.getvalue()
+
+
+def package_xml(header: Header, rows: Sequence[xmlwriter.PointRow] | Sequence[xmlwriter.MonthlyRow]) -> Packaged:
+    """ZIP (one XML) + JSON of one sequence of one file type."""
+    key = (header.type, header.target, header.slot, header.sequence, header.revision)
+    if header.type in TODAY_TYPES:
+        def write(f): return xmlwriter.write_today(f, header, rows)  # type: ignore[arg-type]
+    elif header.type in PAST_DAY_TYPES:
+        def write(f): return xmlwriter.write_past_day(f, header, rows)  # type: ignore[arg-type]
+    else:
+        assert header.type in MONTHLY_TYPES
+        def write(f): return xmlwriter.write_monthly(f, header, rows)  # type: ignore[arg-type]
+    data = _zip(header, naming.inner_name(*key), write)
+    out = io.BytesIO()
+    content = jsonrender.write_json(out, header, rows)
+    return Packaged(naming.zip_name(*key), data, out.getvalue(), hashlib.sha256(data).hexdigest(), content, len(rows))
+
+
+def package_csv(header: Header, csv_bytes: bytes, json_gz: bytes, content_sha256: str, rows: int) -> Packaged:
+    key = (header.type, header.target, header.slot, header.sequence, header.revision)
+    data = _zip(header, naming.inner_name(*key), lambda f: f.write(csv_bytes))
+    return Packaged(naming.zip_name(*key), data, json_gz, hashlib.sha256(data).hexdigest(), content_sha256, rows)
