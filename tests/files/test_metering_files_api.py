@@ -142,3 +142,16 @@ async def test_download_is_the_stored_bytes_audited_and_invisible_to_others(stac
         ("T0300", "metering_file", [file_id], "metering", "zip"),
         ("OC000", "metering_file", [file_id], "metering", "zip")]
     assert rows[0]["item_count"] == 7 and rows[0]["cert_fingerprint"] == stack.world.clients["A0001-api"].fingerprint
+
+
+async def test_the_published_xsd_is_the_one_the_area_validates_against(stack):
+    """The hub serves the contract's copy; the area's files are validated against its own copy
+    (tests/metering): the two must be the same bytes."""
+    from importlib import resources
+
+    async with stack.client("A0002") as c:
+        r = await c.get("/api/v1/metering/schema.xsd")
+    assert r.status_code == 200 and r.headers["content-type"].startswith("application/xml")
+    area_copy = resources.files("switchhub.area.metering").joinpath("xsd/switchhub-metering.xsd").read_bytes()
+    assert r.content == area_copy
+    assert b"switchhub" in r.content  # it says whose rendering it is
