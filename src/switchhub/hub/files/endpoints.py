@@ -27,7 +27,8 @@ def _codes(values: list[str]) -> str:
 
 
 @router.get("/metering/files", response_model=MeteringFileList,
-            summary="計量データ一覧（30分電力量・確定使用量・標準化帳票） (my metering files from a cursor)")
+            summary="計量データ一覧（30分電力量・確定使用量・標準化帳票） (my metering files from a cursor)",
+            openapi_extra={"x-interface-ids": ["SH_METERING_FILES"]})
 async def list_files(
     request: Request,
     cursor: Annotated[str, Query(max_length=200, description="前回の next_cursor（初回は空）")] = "",
@@ -47,7 +48,7 @@ async def list_files(
 
 
 @router.get("/metering/files/{file_id}", summary="計量データのダウンロード (ZIP holding one XML, or JSON)",
-            response_class=StreamingResponse,
+            response_class=StreamingResponse, openapi_extra={"x-interface-ids": ["SH_METERING_FILE"]},
             responses={200: {"content": DOWNLOAD_MEDIA, "description": "the file as the area stored it", "headers": {
                 "Content-Disposition": {"description": "attachment; filename", "schema": {"type": "string"}},
                 "X-Metering-Revision": {"description": "版", "schema": {"type": "integer"}}}}})
@@ -77,7 +78,8 @@ async def download(file_id: Annotated[str, Path(max_length=40, json_schema_extra
 
 
 @router.get("/metering/schema.xsd", summary="計量データの XML スキーマ（switchhub 独自の表現） (the published XSD)",
-            response_class=Response, responses={200: {"content": XSD_MEDIA, "description": "XML Schema"}})
+            response_class=Response, openapi_extra={"x-interface-ids": ["SH_METERING_SCHEMA"]},
+            responses={200: {"content": XSD_MEDIA, "description": "XML Schema"}})
 async def schema_xsd(caller: Caller = Depends(require(service.READ))) -> Response:
     """The structure of the XML in every metering ZIP (metering.md). The official schema is given only
     to registered users; this is switchhub's own rendering of the same structure, and says so."""
