@@ -82,10 +82,11 @@ API = [
     ("DELETE", "/api/v1/subscriptions/{subscription_id}", "/api/v1/subscriptions/999999", None, 404, NOTIFY),
     ("GET", "/api/v1/notifications/deliveries", "/api/v1/notifications/deliveries", None, 200, NOTIFY),
     ("GET", "/api/v1/audit-records", "/api/v1/audit-records", None, 200, AUDIT),
-    # metering files: every role reads; which files, kernel.visibility decides (tests/files)
-    ("GET", "/api/v1/metering/files", "/api/v1/metering/files", None, 200, ALL),
-    ("GET", "/api/v1/metering/files/{file_id}", "/api/v1/metering/files/03-999999", None, 404, ALL),
-    ("GET", "/api/v1/metering/schema.xsd", "/api/v1/metering/schema.xsd", None, 200, ALL),
+    # metering files (docs/metering.md): which files, kernel.visibility decides (tests/files)
+    ("GET", "/api/v1/metering/files", "/api/v1/metering/files", None, 200, RETAILER | TSO | OCCTO_STAFF),
+    ("GET", "/api/v1/metering/files/{file_id}", "/api/v1/metering/files/03-999999", None, 404,
+     RETAILER | TSO | OCCTO_STAFF),
+    ("GET", "/api/v1/metering/schema.xsd", "/api/v1/metering/schema.xsd", None, 200, RETAILER | TSO | OCCTO_STAFF),
 ]
 
 WEB_ROLES = sorted(PEOPLE)
@@ -120,8 +121,8 @@ WEB = [
     ("GET", "/applications/{application_no}", f"/applications/{NO_APP}", None, 404, RETAILER | TSO | OCCTO_STAFF),
     ("POST", "/applications/{application_no}/withdraw", f"/applications/{NO_APP}/withdraw", {"reason": "理由"}, 404,
      RETAILER),
-    ("GET", "/metering", "/metering", None, 200, PEOPLE),
-    ("GET", "/metering/files/{file_id}", "/metering/files/03-999999", None, 404, PEOPLE),
+    ("GET", "/metering", "/metering", None, 200, RETAILER | TSO | OCCTO_STAFF),
+    ("GET", "/metering/files/{file_id}", "/metering/files/03-999999", None, 404, RETAILER | TSO | OCCTO_STAFF),
     ("POST", "/logout", "/logout", {}, 303, PEOPLE),  # last: it ends the session
 ]
 WEB_PUBLIC = {("GET", "/login"), ("POST", "/login"), ("GET", "/static/{name}")}
