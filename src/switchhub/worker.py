@@ -38,13 +38,19 @@ async def hub_round(hub_engine, smtp, policy=None) -> None:
     await deliver_due(hub_engine, smtp=smtp, now=now, policy=policy)
 
 
-async def area_round(area_engine, poster) -> None:
+async def area_round(area_engine, poster, areas: tuple[str, ...] | None = None, *,
+                     schedule_metering: bool = True) -> None:
     from switchhub.area.applications import service
     from switchhub.area.applications.tasks import HANDLERS
+    from switchhub.area.metering import tasks as metering
     from switchhub.area.outbox.dispatcher import deliver
+    from switchhub.kernel.spid import AREA_CODES
 
     now = get_clock().now()
-    await run_due(area_engine, HANDLERS, now)
+    if schedule_metering:  # the metering files' keyed jobs that are due soon (once per key)
+        async with area_engine.begin() as conn:
+            await metering.schedule(conn, now, areas or AREA_CODES)
+    await run_due(area_engine, {**HANDLERS, **metering.HANDLERS}, now)
     async with area_engine.begin() as conn:
         await service.sweep(conn, now)
     await deliver(area_engine, poster)
@@ -69,7 +75,7 @@ async def run_worker(settings: Settings, *, role: str = "all", interval: float =
         while True:
             try:
                 if area_engine is not None:
-                    await area_round(area_engine, poster)
+                    await area_round(area_engine, poster, settings.served_areas, schedule_metering=rounds % 30 == 0)
                 if hub_engine is not None:
                     await hub_round(hub_engine, smtp, webhooks)
                     if rounds % 60 == 0:

@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from switchhub.area.metering import forms
 from switchhub.area.metering import repository as repo
 from switchhub.area.metering.model import Header
 from switchhub.area.metering.package import Packaged, package_xml
@@ -256,4 +257,24 @@ async def build_monthly(conn: AsyncConnection, area: str, month: date, now: date
         item = await store(conn, area, header, lambda h: package_xml(h, points), latest, now)
         if item:
             stored.append(item)
+    return stored
+
+
+async def build_forms(conn: AsyncConnection, area: str, month: date, now: datetime, mode: str) -> list[dict[str, Any]]:
+    """The three CSV forms of the billing month for every retailer with rows (forms.py)."""
+    m0, m1 = month_bounds(month)
+    code, name = sender_of(area)
+    stored = []
+    by_retailer = forms.rows_by_retailer(await repo.form_points(conn, area, m0, m1))
+    for retailer_code in sorted(by_retailer):
+        tables = by_retailer[retailer_code]
+        for t in (FileType.CONTRACT_POWER, FileType.CURTAILMENT, FileType.GENERATOR_ENERGY):
+            rows = tables[t]
+            if not rows and not (t is FileType.CURTAILMENT and tables[FileType.CONTRACT_POWER]):
+                continue
+            header = Header(t, mode, code, name, retailer_code, now, m0, None, 1)
+            latest = await repo.latest_revisions(conn, area, retailer_code, t.value, m0, 0)
+            item = await store(conn, area, header, lambda h, rows=rows: forms.render(h, rows), latest, now)
+            if item:
+                stored.append(item)
     return stored

@@ -12,10 +12,12 @@ from datetime import date
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from switchhub.area.metering import tasks as metering_tasks
 from switchhub.area.readings import repository
 from switchhub.area.readings.checks import SLOTS, RawRow, Reading, Report, check_points, parse_rows
 from switchhub.area.readings.csvfile import read_rows
 from switchhub.kernel.caller import Caller
+from switchhub.kernel.clock import get_clock
 from switchhub.kernel.errors import Forbidden
 
 BATCH_DAYS = 5_000
@@ -63,6 +65,8 @@ async def _ingest(conn: AsyncConnection, area: str, raw: list[RawRow], report: R
     for i in range(0, len(items), BATCH_DAYS):
         n, r = await repository.merge_days(conn, area, items[i:i + BATCH_DAYS])
         total, revised = total + n, revised + r
+    # a day whose metering files exist is rebuilt: corrections become new revisions (metering/tasks.py)
+    await metering_tasks.readings_changed(conn, area, sorted({d for _, d in days}), get_clock().now())
     return Ingested(area, len(readings), total, revised)
 
 

@@ -1,0 +1,136 @@
+"""Keyed jobs of the area's metering files (named domain.verb), run by the area worker.
+
+Each file set is one durable job keyed by what it covers, so it runs once per key and survives a
+restart (db/jobs.py); the worker's `schedule` enqueues the keys that are due soon:
+
+* `metering.today`    key `AREA:YYYY-MM-DD:SS`  — 15 minutes after slot SS ends (30-minute "today" files)
+* `metering.past_day` key `AREA:YYYY-MM-DD`     — 04:00 JST the next day (all 48 slots)
+* `metering.monthly`  key `AREA:YYYY-MM`        — 06:00 JST on the first business day after the reading
+  day (within the 4 business days of metering.md; kernel/calendar.py)
+* `metering.forms`    key `AREA:YYYY-MM`        — 06:00 JST on the second business day after the reading
+  day (within 5 business days)
+* `metering.rebuild`  key `AREA:YYYY-MM-DD:<ingest time>` — a correction or late slot ingested for a day
+  whose past-day files exist rebuilds that day's files (and the month's monthly files once they exist);
+  unchanged content stores nothing.
+
+The billing month is the calendar month and its reading day the first day of the next month
+(docs/metering.md: per-point reading days are not modelled yet). The operation mode written into
+JPMGH is `SWITCHHUB_METERING_OPERATION_MODE` ("1" = test data by default: the reference area serves
+generated data; a live deployment sets "0").
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from switchhub.area.metering import repository as repo
+from switchhub.area.metering import service
+from switchhub.contract.metering import MONTHLY_TYPES
+from switchhub.db.jobs import enqueue, enqueue_many
+from switchhub.kernel.calendar import add_business_days
+from switchhub.kernel.clock import JST
+
+TODAY_JOB, PAST_DAY_JOB, MONTHLY_JOB, FORMS_JOB, REBUILD_JOB = (
+    "metering.today", "metering.past_day", "metering.monthly", "metering.forms", "metering.rebuild")
+TODAY_DELAY = timedelta(minutes=15)
+PAST_DAY_AT = time(4, 0)
+MONTHLY_AT = time(6, 0)
+
+
+def operation_mode() -> str:
+    mode = os.environ.get("SWITCHHUB_METERING_OPERATION_MODE", "1")
+    return mode if mode in ("0", "1") else "1"
+
+
+def slot_end(day: date, slot: int) -> datetime:
+    return datetime.combine(day, time(0), JST) + timedelta(minutes=30 * slot)
+
+
+def reading_day(month: date) -> date:
+    """The reading day of a billing month: the first day of the next month (calendar-month billing)."""
+    return (month.replace(day=28) + timedelta(days=4)).replace(day=1)
+
+
+def monthly_run_at(month: date, area: str) -> datetime:
+    return datetime.combine(add_business_days(reading_day(month), 1, area), MONTHLY_AT, JST)
+
+
+def forms_run_at(month: date, area: str) -> datetime:
+    return datetime.combine(add_business_days(reading_day(month), 2, area), MONTHLY_AT, JST)
+
+
+def _previous_month(day: date) -> date:
+    return (day.replace(day=1) - timedelta(days=1)).replace(day=1)
+
+
+async def schedule(conn: AsyncConnection, now: datetime, areas: tuple[str, ...] | list[str]) -> None:
+    """Enqueue the keys whose time falls within the last 2 hours or the next hour (idempotent)."""
+    now = now.astimezone(JST)
+    today_keys, past_keys, month_keys, form_keys = [], [], [], []
+    start = now - timedelta(hours=2)
+    base = start.replace(minute=start.minute // 30 * 30, second=0, microsecond=0)
+    for area in areas:
+        for i in range(7):  # the slots that begin from 2 hours ago to 1 hour ahead
+            begin = base + timedelta(minutes=30 * i)
+            slot = begin.hour * 2 + begin.minute // 30 + 1
+            today_keys.append((f"{area}:{begin.date().isoformat()}:{slot:02d}",
+                               begin + timedelta(minutes=30) + TODAY_DELAY))
+        yesterday = now.date() - timedelta(days=1)
+        past_keys.append((f"{area}:{yesterday.isoformat()}", datetime.combine(now.date(), PAST_DAY_AT, JST)))
+        month = _previous_month(now.date())
+        month_keys.append((f"{area}:{month:%Y-%m}", monthly_run_at(month, area)))
+        form_keys.append((f"{area}:{month:%Y-%m}", forms_run_at(month, area)))
+    await enqueue_many(conn, TODAY_JOB, today_keys)
+    await enqueue_many(conn, PAST_DAY_JOB, past_keys)
+    await enqueue_many(conn, MONTHLY_JOB, month_keys)
+    await enqueue_many(conn, FORMS_JOB, form_keys)
+
+
+async def readings_changed(conn: AsyncConnection, area: str, days: list[date], now: datetime) -> None:
+    """Called by the readings ingestion: days whose past-day files exist are rebuilt (a new key each time)."""
+    for day in await repo.generated_days(conn, area, sorted(set(days))):
+        await enqueue(conn, REBUILD_JOB, f"{area}:{day.isoformat()}:{now.astimezone(JST):%Y%m%dT%H%M%S.%f}", now)
+
+
+def _parts(key: str) -> list[str]:
+    return key.split(":")
+
+
+async def today(conn: AsyncConnection, payload: dict[str, Any], now: datetime) -> None:
+    area, day, slot = _parts(payload["_key"])[:3]
+    await service.build_day(conn, area, date.fromisoformat(day), now, operation_mode(), slot=int(slot))
+
+
+async def past_day(conn: AsyncConnection, payload: dict[str, Any], now: datetime) -> None:
+    area, day = _parts(payload["_key"])[:2]
+    await service.build_day(conn, area, date.fromisoformat(day), now, operation_mode())
+
+
+def _month(text: str) -> date:
+    return date.fromisoformat(text + "-01")
+
+
+async def monthly(conn: AsyncConnection, payload: dict[str, Any], now: datetime) -> None:
+    area, month = _parts(payload["_key"])[:2]
+    await service.build_monthly(conn, area, _month(month), now, operation_mode())
+
+
+async def forms(conn: AsyncConnection, payload: dict[str, Any], now: datetime) -> None:
+    area, month = _parts(payload["_key"])[:2]
+    await service.build_forms(conn, area, _month(month), now, operation_mode())
+
+
+async def rebuild(conn: AsyncConnection, payload: dict[str, Any], now: datetime) -> None:
+    area, day_text = _parts(payload["_key"])[:2]
+    day = date.fromisoformat(day_text)
+    await service.build_day(conn, area, day, now, operation_mode())
+    month = day.replace(day=1)
+    if await repo.months_with_files(conn, area, [month], [t.value for t in MONTHLY_TYPES]):
+        await service.build_monthly(conn, area, month, now, operation_mode())
+
+
+HANDLERS = {TODAY_JOB: today, PAST_DAY_JOB: past_day, MONTHLY_JOB: monthly, FORMS_JOB: forms, REBUILD_JOB: rebuild}

@@ -1,0 +1,96 @@
+"""A switch executed mid-month (relay → switch-start + switch-end → executed on the date at the HTTP
+interface) moves the point from one retailer's files to the other's on the switch date: the old
+retailer's monthly file has the days before it, the new retailer's the days from it, together the
+whole month with no day twice; the past-day files of the two days around the switch agree."""
+
+from __future__ import annotations
+
+import calendar
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from switchhub.area.metering import reader, service
+from switchhub.area.metering import tasks as metering_tasks
+from switchhub.kernel.clock import JST
+from tests.flow.helpers import frozen, settle, smart_point_of
+from tests.flow.test_switch_api import relay_body, start_body
+from tests.metering.helpers import files, ingest, run_metering_jobs
+from tests.support import execute
+
+NOW = datetime(2026, 11, 24, 10, 0)  # a Tuesday
+
+
+def _value(day: date, slot: int) -> str:
+    return f"{day.day}.{slot:02d}00"  # distinct per day and slot, 4 decimals
+
+
+async def _switch(stack, spid: str) -> date:
+    async with stack.client("A0001") as new, stack.client("M0300") as cur:
+        relay_no = (await new.post("/api/v1/relays", json=relay_body(spid))).json()["relay_no"]
+        await cur.post(f"/api/v1/relays/{relay_no}/decision", json={"decision": "01", "staff_name": "現 太郎"})
+        start = (await new.post("/api/v1/applications/switch-start", json=start_body(spid, relay_no))).json()
+        end = await cur.post("/api/v1/applications/switch-end",
+                             json={"spid": spid, "switch_date": start["switch_date"], "relay_no": relay_no})
+        assert end.status_code == 201, end.text
+    return date.fromisoformat(start["switch_date"])
+
+
+def _zip(stack, file_id: int) -> bytes:
+    return bytes(execute(stack.area_url, "SELECT zip FROM metering_files WHERE id = %s", (file_id,))[0][0])
+
+
+def _point_in(stack, retailer: str, type_: str, target: date, spid: str):
+    found = []
+    for f in files(stack, retailer_code=retailer, type=type_, target=target):
+        found += [p for p in reader.read_zip(_zip(stack, f["id"]))[1].points if p.spid == spid]
+    return found
+
+
+async def test_a_mid_month_switch_splits_the_monthly_files_exactly(stack):
+    spid = smart_point_of(stack.world, "M0300")
+    with frozen(NOW) as clock:
+        switch_date = await _switch(stack, spid)
+        m0 = switch_date.replace(day=1)
+        m1 = m0.replace(day=calendar.monthrange(m0.year, m0.month)[1])
+        assert m0 < switch_date <= m1 and switch_date != m0  # mid-month
+        await settle(stack)
+        clock.set(datetime.combine(switch_date, datetime.min.time()) + timedelta(minutes=5))
+        await settle(stack)
+    periods = execute(stack.area_url, "SELECT retailer_code, valid_from, valid_to FROM supply_periods"
+                                      " WHERE area = '03' AND spid = %s ORDER BY valid_from", (spid,))
+    assert periods[-2][0] == "M0300" and periods[-2][2] == switch_date - timedelta(days=1)
+    assert periods[-1][:2] == ("A0001", switch_date)
+
+    days = [m0 + timedelta(days=i) for i in range((m1 - m0).days + 1)]
+    await ingest(stack, [{"spid": spid, "date": d.isoformat(), "slot": s, "kwh": _value(d, s), "status": "0"}
+                         for d in days for s in range(1, 49)])
+    run_at = metering_tasks.monthly_run_at(m0, "03")
+    assert run_at.date() > m1
+    async with stack.area_app.state.engine.begin() as conn:
+        await metering_tasks.schedule(conn, run_at, ["03"])
+    assert await run_metering_jobs(stack, run_at) >= 1
+
+    old = _point_in(stack, "M0300", "W51220", m0, spid)
+    new = _point_in(stack, "A0001", "W51220", m0, spid)
+    assert len(old) == 1 and len(new) == 1
+    old_days, new_days = [d.day for d in old[0].days], [d.day for d in new[0].days]
+    assert old_days == days[:days.index(switch_date)]  # from the 1st to the day before the switch
+    assert new_days == days[days.index(switch_date):]  # from the switch date to the month's end
+    assert set(old_days) | set(new_days) == set(days) and not set(old_days) & set(new_days)
+    for part in (old[0], new[0]):
+        for d in part.days:
+            assert [r.kwh for r in d.readings] == [Decimal(_value(d.day, s)) for s in range(1, 49)]
+        expected = sum((Decimal(_value(d, s)) for d in [x.day for x in part.days] for s in range(1, 49)),
+                       Decimal(0))
+        assert part.total_kwh == expected and part.confirmed_kwh is None
+        assert part.max_demand_kw == max(Decimal(_value(x.day, 48)) for x in part.days) * 2
+
+    # the past-day files of the day before and the switch date: the point is in exactly one
+    before = switch_date - timedelta(days=1)
+    async with stack.area_app.state.engine.begin() as conn:
+        for d in (before, switch_date):
+            await service.build_day(conn, "03", d, run_at, "1")
+    assert len(_point_in(stack, "M0300", "W41120", before, spid)) == 1
+    assert _point_in(stack, "A0001", "W41120", before, spid) == []
+    assert _point_in(stack, "M0300", "W41120", switch_date, spid) == []
+    assert len(_point_in(stack, "A0001", "W41120", switch_date, spid)) == 1
