@@ -1,69 +1,43 @@
-"""Helpers for the hub's metering file tests: files published in the area, delivered to the hub.
+"""Helpers for the hub's metering file tests: files built in the area, delivered to the hub.
 
-`publish` stores one file in the area database and emits its `metering.file_published` event in
-the same transaction, as the area's file builder does; `deliver_events` posts the outbox to the
+`build` runs the area's own file builder (it stores each file and emits its
+`metering.file_published` event in one transaction); `deliver_events` posts the outbox to the
 hub exactly as the area worker does (area certificate). What the area stored is read back from
 the area database, so download checks compare against the area's bytes, not the test's.
 """
 
 from __future__ import annotations
 
-import hashlib
-import io
 import json
-import zipfile
 from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import text
 
-from switchhub.area.metering import repository as area_files
+from switchhub.area.metering import service as area_service
 from switchhub.area.outbox.dispatcher import deliver
-from switchhub.area.outbox.repository import emit
-from switchhub.contract.events import MeteringFilePublished
 from switchhub.kernel.clock import JST
 from tests.support import area_poster
 
 
-def _zip(name: str, xml: str) -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
-        z.writestr(name.removesuffix(".zip") + ".xml", xml)
-    return buf.getvalue()
-
-
 def _area_engine(stack):
-    """The area database of an in-process stack, or of live servers (`live_area_engine`)."""
+    """The area database of an in-process stack, or of live servers (`LiveArea`)."""
     return stack.area_app.state.engine if hasattr(stack, "area_app") else stack.area_engine
 
 
-async def publish(stack, *, retailer: str = "A0001", area: str = "03", type_: str = "W41120",
-                  target: date = date(2026, 11, 30), revision: int = 1, supersedes: str | None = None,
-                  points: int = 3, sequence: int = 1) -> str:
-    """One stored file and its event (not yet delivered); the file id as the area names it."""
-    ymd = target.strftime("%Y%m%d")
-    name = f"{type_}_{ymd}_0000_{sequence:03d}_r{revision}.zip"
-    xml = (f'<?xml version="1.0" encoding="UTF-8"?><SBD-MSG><JPMGRP><JPTRM><JP06112>{retailer}</JP06112>'
-           f"<JP06116>{ymd}</JP06116><rev>{revision}</rev></JPTRM></JPMGRP></SBD-MSG>")
-    body = _zip(name, xml)
-    doc = json.dumps({"type": type_, "target_date": target.isoformat(), "revision": revision}).encode()
-    import gzip
+BUILT_AT = datetime(2026, 12, 1, 9, 0, tzinfo=JST)
 
-    created = datetime(2026, 12, 1, 6, 0, tzinfo=JST)
+
+async def build(stack, target: date, *, kind: str = "past_day", retailer: str | None = "A0001", slot: int = 20,
+                now: datetime = BUILT_AT, area: str = "03") -> list[dict[str, Any]]:
+    """The area's own builder (area/metering/service.py, what its keyed jobs run): the files of one
+    day (past day, or one `slot` of today) or one billing month, stored and announced through the
+    outbox in one transaction. Returns the stored files as the area lists them."""
     async with _area_engine(stack).begin() as conn:
-        row = await area_files.insert_file(conn, {
-            "area": area, "retailer_code": retailer, "type": type_, "target": target, "slot": 0,
-            "sequence": sequence, "revision": revision, "name": name, "operation_mode": "0", "zip": body,
-            "json": gzip.compress(doc), "sha256": hashlib.sha256(body).hexdigest(),
-            "content_sha256": hashlib.sha256(xml.encode()).hexdigest(), "points": points, "created_at": created,
-            "supersedes": int(supersedes.split("-")[1]) if supersedes else None})
-        file_id = f"{area}-{row['id']:06d}"
-        await emit(conn, area, MeteringFilePublished(
-            file_id=file_id, area=area, retailer_code=retailer, type=type_, target_date=target.isoformat(),
-            sequence=sequence, revision=revision, name=name, position=row["id"], supersedes=supersedes,
-            points=points, size_bytes=len(body), sha256=hashlib.sha256(body).hexdigest(), operation_mode="0",
-            created_at=created.isoformat()))
-    return file_id
+        if kind == "monthly":
+            return await area_service.build_monthly(conn, area, target, now, "1", retailer=retailer)
+        return await area_service.build_day(conn, area, target, now, "1", retailer=retailer,
+                                            slot=slot if kind == "today" else None)
 
 
 async def deliver_events(stack) -> int:

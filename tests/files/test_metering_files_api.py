@@ -8,12 +8,14 @@ from __future__ import annotations
 import hashlib
 import io
 import zipfile
-from datetime import date
+from datetime import date, timedelta
 
+from lxml import etree
 from sqlalchemy import text
 
-from tests.files.helpers import deliver_events, publish, stored
+from tests.files.helpers import BUILT_AT, build, deliver_events, stored
 from tests.hub.helpers import audit_rows
+from tests.metering.helpers import ingest, supplied, xsd
 
 
 async def _all_pages(client, per_page: int, **params) -> tuple[list[list[str]], str]:
@@ -28,84 +30,121 @@ async def _all_pages(client, per_page: int, **params) -> tuple[list[list[str]], 
             return pages, cursor
 
 
+def _ids(files: list[dict]) -> list[str]:
+    return [f["file_id"] for f in files]
+
+
+def _low(files: list[dict]) -> dict:
+    [low] = [f for f in files if f["type"] in ("W41120", "W41110", "W51220")]
+    return low
+
+
 async def test_a_retailer_lists_its_files_from_a_cursor_without_gaps_or_repeats(stack):
-    mine = [await publish(stack, target=date(2026, 11, d)) for d in range(20, 25)]
-    await publish(stack, retailer="A0002")  # another retailer's: never listed for A0001
-    assert await deliver_events(stack) == 6
+    mine = []
+    for day in range(20, 25):
+        mine += await build(stack, date(2026, 11, day))
+    others = await build(stack, date(2026, 11, 20), retailer="A0002")  # never listed for A0001
+    assert len(mine) >= 5 and others
+    assert await deliver_events(stack) == len(mine) + len(others)
     async with stack.client("A0001") as c:
         pages, cursor = await _all_pages(c, 2)
-        assert pages == [mine[0:2], mine[2:4], mine[4:5]]
+        assert all(len(p) <= 2 for p in pages) and len(pages) == (len(mine) + 1) // 2
+        assert [i for p in pages for i in p] == _ids(mine)  # every file once, in publication order
         empty = (await c.get("/api/v1/metering/files", params={"cursor": cursor})).json()
         assert (empty["items"], empty["next_cursor"], empty["has_more"]) == ([], cursor, False)
-        newer = await publish(stack, target=date(2026, 11, 25))
+        newer = await build(stack, date(2026, 11, 25))
         await deliver_events(stack)
         after = (await c.get("/api/v1/metering/files", params={"cursor": cursor})).json()
-        assert [i["file_id"] for i in after["items"]] == [newer]
-        first = (await c.get("/api/v1/metering/files")).json()["items"][0]
+        assert _ids(after["items"]) == _ids(newer)
+        listed = (await c.get("/api/v1/metering/files")).json()["items"]
+    area = _low([f for f in mine if f["target_date"] == "2026-11-20"])
+    first = next(i for i in listed if i["file_id"] == area["file_id"])
+    zipped = (await stored(stack, area["file_id"]))["zip"]
     assert first == {
-        "file_id": mine[0], "area": "03", "retailer_code": "A0001", "type": "W41120",
+        "file_id": area["file_id"], "area": "03", "retailer_code": "A0001", "type": "W41120",
         "type_name": "30分電力量（低圧・過去日）", "target_date": "2026-11-20", "target_month": None,
         "slot_time": None, "sequence": 1, "revision": 1, "latest": True, "supersedes": None, "superseded_by": None,
-        "name": "W41120_20261120_0000_001_r1.zip", "json_name": "W41120_20261120_0000_001_r1.json", "points": 3,
-        "size_bytes": len((await stored(stack, mine[0]))["zip"]),
-        "sha256": hashlib.sha256((await stored(stack, mine[0]))["zip"]).hexdigest(), "operation_mode": "0",
-        "published_at": first["published_at"]}
+        "name": "W41120_20261120_0000_001_r1.zip", "json_name": "W41120_20261120_0000_001_r1.json",
+        "points": area["points"], "size_bytes": len(zipped), "sha256": hashlib.sha256(zipped).hexdigest(),
+        "operation_mode": "1", "published_at": first["published_at"]}
+    assert first["points"] > 0
     async with stack.client("A0002") as other:
-        assert [i["retailer_code"] for i in (await other.get("/api/v1/metering/files")).json()["items"]] == ["A0002"]
+        theirs = (await other.get("/api/v1/metering/files", params={"per_page": 100})).json()["items"]
+    assert _ids(theirs) == _ids(others)
 
 
 async def test_a_redelivered_event_is_indexed_and_announced_once(stack):
-    await publish(stack)
+    built = await build(stack, date(2026, 11, 20))
     await deliver_events(stack)
     async with stack.area_app.state.engine.begin() as conn:
         await conn.execute(text("UPDATE outbox_events SET delivered_at = NULL"))
     await deliver_events(stack)
     async with stack.hub_app.state.engine.connect() as conn:
-        assert (await conn.execute(text("SELECT count(*) FROM metering_files_index"))).scalar_one() == 1
+        assert (await conn.execute(text("SELECT count(*) FROM metering_files_index"))).scalar_one() == len(built)
+
+
+async def _correct(stack, day: date) -> None:
+    """A corrected reading of one of A0001's low-voltage points on `day` (ingested through the area's
+    API, as the meter data source sends it): the day's next build is revision 2."""
+    spid = supplied(stack, "A0001", day)[0]
+    await ingest(stack, [{"spid": spid, "date": day.isoformat(), "slot": 10, "kwh": "7.2500", "status": "0"}])
 
 
 async def test_filters_by_type_target_day_and_revision(stack):
-    r1 = await publish(stack, target=date(2026, 11, 28))
-    r2 = await publish(stack, target=date(2026, 11, 28), revision=2, supersedes=r1)
-    other_day = await publish(stack, target=date(2026, 11, 29))
-    high = await publish(stack, type_="W40120", target=date(2026, 11, 28))
+    day28 = await build(stack, date(2026, 11, 28))
+    await _correct(stack, date(2026, 11, 28))
+    corrected = await build(stack, date(2026, 11, 28), now=BUILT_AT + timedelta(hours=1))
+    day29 = await build(stack, date(2026, 11, 29))
+    month = await build(stack, date(2026, 11, 1), kind="monthly")
     await deliver_events(stack)
+    r1, r2, low29, monthly = _low(day28), _low(corrected), _low(day29), _low(month)
+    assert (r1["revision"], r2["revision"], r2["supersedes"]) == (1, 2, r1["file_id"])
     async with stack.client("A0001") as c:
         async def ids(**params) -> list[str]:
             r = await c.get("/api/v1/metering/files", params=params)
             assert r.status_code == 200, r.text
-            return [i["file_id"] for i in r.json()["items"]]
+            return _ids(r.json()["items"])
 
-        assert await ids() == [r2, other_day, high]  # latest revisions only, by default
-        assert await ids(revision="all") == [r1, r2, other_day, high]
-        assert await ids(type="W41120", revision="all") == [r1, r2, other_day]
-        assert await ids(type="W40120") == [high]
-        assert await ids(date_from="2026-11-29") == [other_day]
-        assert await ids(date_to="2026-11-28", type="W41120") == [r2]
-        assert await ids(date_from="2026-11-28", date_to="2026-11-28", revision="all") == [r1, r2, high]
+        assert await ids(type="W41120") == [r2["file_id"], low29["file_id"]]  # latest revisions by default
+        assert await ids(type="W41120", revision="all") == [r1["file_id"], r2["file_id"], low29["file_id"]]
+        assert r1["file_id"] not in await ids(per_page=100)
+        assert r1["file_id"] in await ids(per_page=100, revision="all")
+        assert await ids(type="W41120", date_from="2026-11-29") == [low29["file_id"]]
+        assert await ids(type="W41120", date_to="2026-11-28", revision="all") == [r1["file_id"], r2["file_id"]]
+        assert await ids(type="W51220") == [monthly["file_id"]]
+        # a monthly file's target day is the first of its month
+        assert await ids(type="W51220", date_from="2026-11-01", date_to="2026-11-01") == [monthly["file_id"]]
+        assert await ids(type="W51220", date_from="2026-11-02") == []
         both = (await c.get("/api/v1/metering/files", params={"revision": "all", "type": "W41120"})).json()["items"]
         assert [(i["revision"], i["latest"], i["supersedes"], i["superseded_by"]) for i in both[:2]] == [
-            (1, False, None, r2), (2, True, r1, None)]
+            (1, False, None, r2["file_id"]), (2, True, r1["file_id"], None)]
+        [m] = (await c.get("/api/v1/metering/files", params={"type": "W51220"})).json()["items"]
+        assert (m["target_date"], m["target_month"], m["type_name"]) == (None, "2026-11", "確定使用量（低圧）")
         bad = await c.get("/api/v1/metering/files", params={"date_from": "2026-11-29", "date_to": "2026-11-28"})
         assert bad.status_code == 422 and [e["field"] for e in bad.json()["errors"]] == ["date_to"]
-        for params in ({"type": "W99999"}, {"revision": "newest"}, {"cursor": "not-a-cursor"}):
+        for params in ({"type": "W99999"}, {"revision": "newest"}, {"cursor": "not-a-cursor"},
+                       {"date_from": "2026-02-31"}, {"per_page": "101"}):
             assert (await c.get("/api/v1/metering/files", params=params)).status_code == 422, params
 
 
 async def test_a_revision_arriving_before_the_one_it_supersedes_still_hides_it(stack):
-    """Events of two areas' outboxes or a replay may arrive in any order; "latest" stays right."""
-    r1 = await publish(stack, target=date(2026, 11, 27))
-    r2 = await publish(stack, target=date(2026, 11, 27), revision=2, supersedes=r1)
-    async with stack.area_app.state.engine.begin() as conn:  # deliver the second event first
+    """Events may arrive in any order (a replay, a catch-up); "latest" stays right."""
+    r1 = _low(await build(stack, date(2026, 11, 27)))
+    await _correct(stack, date(2026, 11, 27))
+    r2 = _low(await build(stack, date(2026, 11, 27), now=BUILT_AT + timedelta(hours=1)))
+    async with stack.area_app.state.engine.begin() as conn:  # deliver the later events first
         await conn.execute(text("UPDATE outbox_events SET id = -id"))
     await deliver_events(stack)
     async with stack.client("A0001") as c:
-        latest = (await c.get("/api/v1/metering/files")).json()["items"]
-    assert [i["file_id"] for i in latest] == [r2]
+        latest = (await c.get("/api/v1/metering/files", params={"type": "W41120"})).json()["items"]
+        every = (await c.get("/api/v1/metering/files", params={"type": "W41120", "revision": "all"})).json()["items"]
+    assert _ids(latest) == [r2["file_id"]]
+    assert sorted(_ids(every)) == sorted([r1["file_id"], r2["file_id"]])
 
 
 async def test_download_is_the_stored_bytes_audited_and_invisible_to_others(stack):
-    file_id = await publish(stack, points=7)
+    low = _low(await build(stack, date(2026, 11, 26)))
+    file_id = low["file_id"]
     await deliver_events(stack)
     area = await stored(stack, file_id)
     async with stack.client("A0001") as c:
@@ -115,7 +154,9 @@ async def test_download_is_the_stored_bytes_audited_and_invisible_to_others(stac
     assert hashlib.sha256(z.content).hexdigest() == hashlib.sha256(area["zip"]).hexdigest()
     assert z.headers["content-disposition"] == f'attachment; filename="{area["name"]}"'
     with zipfile.ZipFile(io.BytesIO(z.content)) as archive:
-        assert len(archive.namelist()) == 1 and archive.namelist()[0].endswith(".xml")
+        [inner] = archive.namelist()
+        assert inner == area["name"][:-4] + ".xml"
+        assert xsd().validate(etree.fromstring(archive.read(inner)))
     assert j.status_code == 200 and j.headers["content-type"].startswith("application/json")
     assert j.json() == area["json"]
     assert j.headers["content-disposition"] == f'attachment; filename="{area["name"][:-4]}.json"'
@@ -141,7 +182,7 @@ async def test_download_is_the_stored_bytes_audited_and_invisible_to_others(stac
         ("A0001", "metering_file", [file_id], "metering", "json"),
         ("T0300", "metering_file", [file_id], "metering", "zip"),
         ("OC000", "metering_file", [file_id], "metering", "zip")]
-    assert rows[0]["item_count"] == 7 and rows[0]["cert_fingerprint"] == stack.world.clients["A0001-api"].fingerprint
+    assert rows[0]["item_count"] == low["points"] and rows[0]["cert_fingerprint"] == stack.world.clients["A0001-api"].fingerprint
 
 
 async def test_the_published_xsd_is_the_one_the_area_validates_against(stack):

@@ -15,7 +15,7 @@ from sqlalchemy import text
 
 from switchhub.hub.notify.delivery import SmtpConfig, deliver_due, verify_signature
 from switchhub.kernel.clock import JST
-from tests.files.helpers import deliver_events, publish
+from tests.files.helpers import build, deliver_events
 from tests.flow.helpers import frozen
 from tests.flow.test_outbox_and_notify import (
     HOOK_HOST,
@@ -54,7 +54,8 @@ async def test_a_published_file_reaches_the_retailers_mail_and_webhook_once(hook
                     secret = hook.json()["secret"]
                     assert (await other.post("/api/v1/subscriptions", json={
                         "email": "data@a0002.example", "event_kind": "metering.file_published"})).status_code == 201
-                file_id = await publish(stack, target=date(2026, 11, 30), revision=1)
+                [built] = await build(stack, date(2026, 11, 30))  # A0001's low-voltage past-day file
+                file_id = built["file_id"]
                 assert await deliver_events(stack) == 1
                 async with stack.area_app.state.engine.begin() as conn:  # delivered again: nothing new
                     await conn.execute(text("UPDATE outbox_events SET delivered_at = NULL"))

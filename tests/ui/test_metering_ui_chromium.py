@@ -12,7 +12,7 @@ from datetime import date
 
 import pytest
 
-from tests.files.helpers import LiveArea, deliver_events, publish, stored
+from tests.files.helpers import LiveArea, build, deliver_events, stored
 from tests.ui.test_switch_ui_chromium import _login
 from tests.ui.test_ui_chromium import ARGS, CHROMIUM
 
@@ -20,20 +20,21 @@ pytestmark = [pytest.mark.ui, pytest.mark.skipif(not os.path.exists(CHROMIUM) an
                                                  reason="Debian chromium not installed (CI installs it)")]
 
 
-def _publish_two(live) -> tuple[str, str, bytes]:
-    async def go() -> tuple[str, str, bytes]:
+def _build_two(live) -> tuple[dict, dict, bytes]:
+    """A0001's past-day file and one today file (slot 20) of the same day, built by the area."""
+    async def go() -> tuple[dict, dict, bytes]:
         async with LiveArea(live) as area:
-            low = await publish(area, retailer="A0001", type_="W41110", target=date(2026, 9, 14))
-            high = await publish(area, retailer="A0001", type_="W40110", target=date(2026, 9, 14))
+            [past] = await build(area, date(2026, 9, 14))
+            [today] = await build(area, date(2026, 9, 14), kind="today", slot=20)
             await deliver_events(area)
-            return low, high, (await stored(area, high))["zip"]
+            return past, today, (await stored(area, today["file_id"]))["zip"]
     return asyncio.run(go())
 
 
 def test_filter_by_type_and_download_a_zip(live, tmp_path):
     from playwright.sync_api import sync_playwright
 
-    low, high, high_zip = _publish_two(live)
+    past, today, today_zip = _build_two(live)
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         page = _login(browser, live, "A0001")
@@ -41,21 +42,22 @@ def test_filter_by_type_and_download_a_zip(live, tmp_path):
         page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
         page.click("nav a[href='/metering']")
         page.wait_for_selector("#metering-table")
-        assert page.locator(f"tr[data-file-id='{low}']").count() == 1
-        page.select_option("#filter-type", "W40110")
+        assert page.locator(f"tr[data-file-id='{past['file_id']}']").count() == 1
+        page.select_option("#filter-type", "W41110")
         page.fill("#metering-filter input[name=date_from]", "2026-09-14")
         page.fill("#metering-filter input[name=date_to]", "2026-09-14")
         page.click("#metering-submit")
-        page.wait_for_url("**/metering?type=W40110*")
+        page.wait_for_url("**/metering?type=W41110*")
         rows = page.locator("#metering-table tr.metering-row")
         assert rows.count() == 1
-        row = page.locator(f"tr[data-file-id='{high}']")
+        row = page.locator(f"tr[data-file-id='{today['file_id']}']")
         cells = row.locator("td").all_inner_texts()
-        assert cells[1:4] == ["30分電力量（高圧・当日）", "2026-09-14", "1"]
+        slot = f"{today['slot_time'][:2]}:{today['slot_time'][2:]}"
+        assert cells[1:5] == ["30分電力量（低圧・当日）", f"2026-09-14 {slot}", "1", str(today["points"])]
         with page.expect_download() as info:
             row.locator("a.download-zip").click()
         download = info.value
-        assert download.suggested_filename == "W40110_20260914_0000_001_r1.zip"
+        assert download.suggested_filename == today["name"]
         saved = tmp_path / download.suggested_filename
         download.save_as(saved)
         page.screenshot(path="/tmp/switchhub-metering.png", full_page=True)
@@ -63,5 +65,5 @@ def test_filter_by_type_and_download_a_zip(live, tmp_path):
     with zipfile.ZipFile(saved) as z:
         [inner] = z.namelist()
         assert inner.endswith(".xml") and z.read(inner).startswith(b"<?xml")
-    assert hashlib.sha256(saved.read_bytes()).hexdigest() == hashlib.sha256(high_zip).hexdigest()
+    assert hashlib.sha256(saved.read_bytes()).hexdigest() == hashlib.sha256(today_zip).hexdigest()
     assert problems == []
