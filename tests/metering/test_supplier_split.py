@@ -6,15 +6,21 @@ whole month with no day twice; the past-day files of the two days around the swi
 from __future__ import annotations
 
 import calendar
+import gzip
+import io
+import json
+import zipfile
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
+from lxml import etree
+
 from switchhub.area.metering import reader, service
 from switchhub.area.metering import tasks as metering_tasks
-from switchhub.kernel.clock import JST
+from switchhub.area.metering.jsonrender import to_document
 from tests.flow.helpers import frozen, settle, smart_point_of
 from tests.flow.test_switch_api import relay_body, start_body
-from tests.metering.helpers import files, ingest, run_metering_jobs
+from tests.metering.helpers import files, ingest, run_metering_jobs, xsd
 from tests.support import execute
 
 NOW = datetime(2026, 11, 24, 10, 0)  # a Tuesday
@@ -84,6 +90,19 @@ async def test_a_mid_month_switch_splits_the_monthly_files_exactly(stack):
                        Decimal(0))
         assert part.total_kwh == expected and part.confirmed_kwh is None
         assert part.max_demand_kw == max(Decimal(_value(x.day, 48)) for x in part.days) * 2
+
+    # every monthly file of the month: valid against the XSD, its JSON rendering the same values
+    schema = xsd()
+    for f in files(stack, target=m0):
+        if not f["type"].startswith("W"):
+            continue
+        data = _zip(stack, f["id"])
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            assert schema.validate(etree.fromstring(zf.read(zf.namelist()[0]))), schema.error_log
+        doc = reader.read_zip(data)[1]
+        js = json.loads(gzip.decompress(bytes(execute(stack.area_url, "SELECT json FROM metering_files"
+                                                                      " WHERE id = %s", (f["id"],))[0][0])))
+        assert to_document(js, doc.header) == doc
 
     # the past-day files of the day before and the switch date: the point is in exactly one
     before = switch_date - timedelta(days=1)

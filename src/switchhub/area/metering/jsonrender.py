@@ -19,15 +19,15 @@ from typing import Any, BinaryIO
 
 from switchhub.area.metering.model import Day, Document, Header, MonthlyPoint, Point, Reading
 from switchhub.area.metering.xmlwriter import MonthlyRow, PointRow, kwh_text
-from switchhub.contract.metering import MONTHLY_TYPES, FileType
+from switchhub.contract.metering import FORM_TYPES, MONTHLY_TYPES, FileType
 
 
 def header_json(h: Header) -> dict[str, Any]:
+    by_month = h.type in MONTHLY_TYPES or h.type in FORM_TYPES
     return {"type": h.type.value, "info_type": h.info_type, "operation_mode": h.operation_mode,
             "sender_code": h.sender_code, "sender_name": h.sender_name, "receiver_code": h.receiver_code,
             "created_at": h.created_at.isoformat(),
-            "target_month" if h.type in MONTHLY_TYPES else "target_date":
-                h.target.strftime("%Y-%m") if h.type in MONTHLY_TYPES else h.target.isoformat(),
+            "target_month" if by_month else "target_date": h.target.strftime("%Y-%m") if by_month else h.target.isoformat(),
             "slot": h.slot, "sequence": h.sequence, "revision": h.revision}
 
 

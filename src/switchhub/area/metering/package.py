@@ -12,7 +12,9 @@ from switchhub.area.metering import jsonrender, naming, xmlwriter
 from switchhub.area.metering.model import Header
 from switchhub.contract.metering import MONTHLY_TYPES, PAST_DAY_TYPES, TODAY_TYPES
 
-COMPRESS_LEVEL = 6
+# deflate level 1: the XML is very repetitive, level 1 is ~1.7× faster than 6 for ~27 % larger ZIPs
+# (docs/benchmarks.md); the JSON rendering is smaller and stays at gzip 6
+COMPRESS_LEVEL = 1
 
 
 @dataclass(frozen=True)
@@ -29,6 +31,8 @@ def _zip(header: Header, inner: str, write) -> bytes:  # type: ignore[no-untyped
     buf = io.BytesIO()
     info = zipfile.ZipInfo(inner, date_time=header.created_at.timetuple()[:6])
     info.compress_type = zipfile.ZIP_DEFLATED
+    # a ZipInfo carries its own level (3.11/3.12: _compresslevel, 3.13: compress_level)
+    info._compresslevel = info.compress_level = COMPRESS_LEVEL  # type: ignore[attr-defined]
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED, compresslevel=COMPRESS_LEVEL) as zf:
         with zf.open(info, "w", force_zip64=True) as f:
             write(f)

@@ -1,0 +1,69 @@
+"""The standard CSV forms of a billing month (C01 契約電力算定結果内訳, C02 制限中止割引 header only,
+C03 発電者の仕訳後の電力量): built by the `metering.forms` job within 5 business days of the reading
+day, UTF-8 with BOM and CRLF, exact decimals, one CSV per ZIP, JSON with the same rows."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import zipfile
+from datetime import date
+
+from switchhub.area.metering import forms
+from switchhub.area.metering import tasks as metering_tasks
+from switchhub.kernel.calendar import business_days_between
+from switchhub.kernel.clock import JST
+from tests.metering.helpers import files, ingest, run_metering_jobs
+from tests.support import execute
+
+MONTH = date(2026, 11, 1)
+
+
+def _points(stack, where: str) -> list[str]:
+    return [r[0] for r in execute(stack.area_url, "SELECT trim(s.spid) FROM supply_periods s JOIN supply_points p"
+                                                  " ON p.area = s.area AND p.spid = s.spid WHERE s.area = '03'"
+                                                  " AND s.retailer_code = 'M0300' AND s.valid_to IS NULL"
+                                                  f" AND {where} ORDER BY 1")]
+
+
+def _zip_csv(stack, file_id: int) -> tuple[list[str], bytes]:
+    data = bytes(execute(stack.area_url, "SELECT zip FROM metering_files WHERE id = %s", (file_id,))[0][0])
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        return zf.namelist(), zf.read(zf.namelist()[0])
+
+
+async def test_the_three_forms_of_a_month(stack):
+    measured = _points(stack, "p.capacity_method = '3'")
+    fit = _points(stack, "p.channel = 'low_fit'")
+    await ingest(stack, [{"spid": measured[0], "date": "2026-11-10", "slot": 30, "kwh": "60.1234", "status": "0"},
+                         {"spid": fit[0], "date": "2026-11-05", "slot": 1, "kwh": "0.2500", "status": "0"},
+                         {"spid": fit[0], "date": "2026-11-05", "slot": 2, "kwh": "0.0001", "status": "0"}])
+    execute(stack.area_url, "INSERT INTO readings_monthly (area, spid, billing_month, kwh, max_demand_kw)"
+                            " VALUES ('03', %s, '2026-06-01', 100, 150.5)", (measured[0],))
+    run_at = metering_tasks.forms_run_at(MONTH, "03")
+    assert 0 < business_days_between(date(2026, 12, 1), run_at.date(), "03") <= 5
+    async with stack.area_app.state.engine.begin() as conn:
+        await metering_tasks.schedule(conn, run_at.astimezone(JST), ["03"])
+    await run_metering_jobs(stack, run_at)
+    made = {f["type"]: f for f in files(stack, retailer_code="M0300", target=MONTH) if f["type"].startswith("C")}
+    assert sorted(made) == ["C01", "C02", "C03"]
+    assert made["C01"]["name"] == "C01_202611_001_r1.zip"
+
+    names, c01 = _zip_csv(stack, made["C01"]["id"])
+    assert names == ["C01_202611_001_r1.csv"]
+    assert c01.startswith("\ufeff".encode()) and b"\r\n" in c01
+    columns, rows = forms.read_csv(c01)
+    assert columns[0] == "供給地点特定番号" and [r[0] for r in rows] == measured
+    row = next(r for r in rows if r[0] == measured[0])
+    assert row[1:] == ["202611", "20261101", "20261130", "120.2468", "150.5000", "150.5000", forms.METHOD]
+
+    columns, rows = forms.read_csv(_zip_csv(stack, made["C02"]["id"])[1])
+    assert columns == forms.COLUMNS[forms.FileType.CURTAILMENT] and rows == []
+
+    columns, rows = forms.read_csv(_zip_csv(stack, made["C03"]["id"])[1])
+    assert ["20261105", "0.2501"] == next(r[2:] for r in rows if r[0] == fit[0])
+    assert {r[0] for r in rows} == {fit[0]}  # only days that have readings
+    js = json.loads(gzip.decompress(bytes(execute(stack.area_url, "SELECT json FROM metering_files WHERE id = %s",
+                                                  (made["C03"]["id"],))[0][0])))
+    assert js["rows"] == rows and js["header"]["target_month"] == "2026-11"
