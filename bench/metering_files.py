@@ -134,7 +134,7 @@ def main() -> None:
               f" → packaging costs {elapsed / ref_s:.1f}× reading the data")
     finally:
         with psycopg.connect(admin, autocommit=True) as c:
-            c.execute("DROP DATABASE IF EXISTS bench_metering")
+            c.execute("DROP DATABASE IF EXISTS bench_metering WITH (FORCE)")
 
 
 if __name__ == "__main__":

@@ -32,7 +32,10 @@ def _zip(header: Header, inner: str, write) -> bytes:  # type: ignore[no-untyped
     info = zipfile.ZipInfo(inner, date_time=header.created_at.timetuple()[:6])
     info.compress_type = zipfile.ZIP_DEFLATED
     # a ZipInfo carries its own level (3.11/3.12: _compresslevel, 3.13: compress_level)
-    info._compresslevel = info.compress_level = COMPRESS_LEVEL  # type: ignore[attr-defined]
+    try:
+        info.compress_level = COMPRESS_LEVEL  # type: ignore[attr-defined]
+    except AttributeError:
+        info._compresslevel = COMPRESS_LEVEL  # type: ignore[attr-defined]
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED, compresslevel=COMPRESS_LEVEL) as zf:
         with zf.open(info, "w", force_zip64=True) as f:
             write(f)
