@@ -28,6 +28,7 @@ from switchhub.hub.audit.repository import write
 from switchhub.hub.files import repository as repo
 from switchhub.hub.gateway.client import AreaClient
 from switchhub.hub.notify.publish import publish
+from switchhub.kernel.caller import Caller
 from switchhub.kernel.clock import JST
 from switchhub.kernel.errors import InputError, IssueCollector, NotFound
 from switchhub.kernel.visibility import metering_file_scope
@@ -177,9 +178,10 @@ def _target_day(payload: MeteringFilePublished) -> date:
 
 
 async def index_published(conn: AsyncConnection, payload: MeteringFilePublished, event_id: str,
-                          now: datetime) -> None:
+                          now: datetime) -> bool:
     """An area's `metering.file_published` event: one index row, and the retailer told (e-mail and
-    webhooks) — once, however often the event is delivered."""
+    webhooks) — once, however often the event is delivered or the file found again by `catch_up`.
+    False when the file was indexed already."""
     row = {
         "file_id": payload.file_id, "area": payload.area, "retailer_code": payload.retailer_code,
         "type": payload.type, "target_date": date.fromisoformat(payload.target_date) if payload.target_date else None,
@@ -191,11 +193,34 @@ async def index_published(conn: AsyncConnection, payload: MeteringFilePublished,
         "created_at": _created_at(getattr(payload, "created_at", None)),
     }
     if not await repo.insert_published(conn, row):
-        return
+        return False
     data = {k: row[k] for k in ("file_id", "area", "retailer_code", "type", "target_month", "slot_time", "revision",
                                 "name", "supersedes")}
     data.update(type_name=type_name(payload.type), target_date=payload.target_date)
     await publish(conn, PUBLISHED_KIND, [payload.retailer_code], data, event_id, now)
+    return True
+
+
+#: what the catch-up copies from an area's list entry into the index (the event's fields)
+_EVENT_FIELDS = tuple(MeteringFilePublished.model_fields)
+
+
+async def catch_up(conn: AsyncConnection, areas: AreaClient, caller: Caller, area: str, now: datetime, *,
+                   limit: int = 500, pages: int = 20) -> int:
+    """Files the hub missed (events lost or a restored hub database): page the area's own list from
+    the highest area position indexed and index what is new, as its event would have. The area's
+    outbox delivers in order, so what is missing is after that position. Returns how many were new."""
+    after, added = await repo.last_area_position(conn, area), 0
+    for _ in range(pages):
+        page = await areas.metering_files(area, caller, "", after, limit)
+        for f in page.items:
+            listed = f.model_dump(mode="json")
+            payload = MeteringFilePublished(**{k: listed[k] for k in _EVENT_FIELDS if k in listed})
+            added += await index_published(conn, payload, f"metering-file-{f.file_id}", now)
+        if page.next_after is None:
+            break
+        after = page.next_after
+    return added
 
 
 def _created_at(value: Any) -> datetime | None:
