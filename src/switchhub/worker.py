@@ -29,12 +29,18 @@ async def housekeeping(hub_engine) -> None:
         await end_expired_sessions(conn)
 
 
-async def hub_round(hub_engine, smtp, policy=None) -> None:
+async def hub_round(hub_engine, smtp, policy=None, areas=None, area_codes=()) -> None:
+    from switchhub.hub.files import tasks as files_tasks
     from switchhub.hub.notify.delivery import deliver_due
     from switchhub.hub.relays.tasks import HANDLERS
 
     now = get_clock().now()
-    await run_due(hub_engine, HANDLERS, now)
+    handlers = dict(HANDLERS)
+    if areas is not None:  # the metering index's hourly catch-up per area needs the area client
+        async with hub_engine.begin() as conn:
+            await files_tasks.schedule(conn, now, list(area_codes))
+        handlers |= files_tasks.handlers(areas)
+    await run_due(hub_engine, handlers, now)
     await deliver_due(hub_engine, smtp=smtp, now=now, policy=policy)
 
 
@@ -71,6 +77,12 @@ async def run_worker(settings: Settings, *, role: str = "all", interval: float =
                           str(paths["ca"])) if area_engine else None
     smtp = SmtpConfig(settings.smtp_host, settings.smtp_port, settings.mail_from)
     webhooks = WebhookPolicy.from_settings(settings)  # the allow-list registration uses too
+    areas = None
+    if hub_engine is not None:
+        from switchhub.hub.gateway.client import HttpsAreaClient
+
+        areas = HttpsAreaClient(settings.area_urls, cert=(str(paths["hub_client"]), str(paths["hub_client_key"])),
+                                ca=str(paths["ca"]), timeout=settings.area_timeout_s)
     rounds = 0
     try:
         while True:
@@ -78,7 +90,7 @@ async def run_worker(settings: Settings, *, role: str = "all", interval: float =
                 if area_engine is not None:
                     await area_round(area_engine, poster, settings.served_areas, schedule_metering=rounds % 30 == 0)
                 if hub_engine is not None:
-                    await hub_round(hub_engine, smtp, webhooks)
+                    await hub_round(hub_engine, smtp, webhooks, areas, sorted(settings.area_urls))
                     if rounds % 60 == 0:
                         await housekeeping(hub_engine)
             except Exception:
@@ -88,6 +100,8 @@ async def run_worker(settings: Settings, *, role: str = "all", interval: float =
     finally:
         if poster is not None:
             await poster.aclose()
+        if areas is not None:
+            await areas.aclose()
         for engine in (hub_engine, area_engine):
             if engine is not None:
                 await engine.dispose()

@@ -95,6 +95,11 @@ API = [
      f"/api/v1/usage-password-reviews/{NO_APP}/documents/1", None, 404, TSO),
     ("POST", "/api/v1/usage-password-reviews/{application_no}/decision",
      f"/api/v1/usage-password-reviews/{NO_APP}/decision", {"decision": "issue"}, 404, TSO),
+    # metering files (docs/metering.md): which files, kernel.visibility decides (tests/files)
+    ("GET", "/api/v1/metering/files", "/api/v1/metering/files", None, 200, RETAILER | TSO | OCCTO_STAFF),
+    ("GET", "/api/v1/metering/files/{file_id}", "/api/v1/metering/files/03-999999", None, 404,
+     RETAILER | TSO | OCCTO_STAFF),
+    ("GET", "/api/v1/metering/schema.xsd", "/api/v1/metering/schema.xsd", None, 200, RETAILER | TSO | OCCTO_STAFF),
 ]
 
 WEB_ROLES = sorted(PEOPLE)
@@ -129,6 +134,8 @@ WEB = [
     ("GET", "/applications/{application_no}", f"/applications/{NO_APP}", None, 404, RETAILER | TSO | OCCTO_STAFF),
     ("POST", "/applications/{application_no}/withdraw", f"/applications/{NO_APP}/withdraw", {"reason": "理由"}, 404,
      RETAILER),
+    ("GET", "/metering", "/metering", None, 200, RETAILER | TSO | OCCTO_STAFF),
+    ("GET", "/metering/files/{file_id}", "/metering/files/03-999999", None, 404, RETAILER | TSO | OCCTO_STAFF),
     ("POST", "/logout", "/logout", {}, 303, PEOPLE),  # last: it ends the session
 ]
 WEB_PUBLIC = {("GET", "/login"), ("POST", "/login"), ("GET", "/static/{name}")}

@@ -130,6 +130,12 @@ class MeteringFilePublished(_Payload):
     name: str
     position: int
     supersedes: str | None = None
+    # what the hub's download list shows next to the name (optional: older senders leave them out)
+    points: int | None = None
+    size_bytes: int | None = None
+    sha256: str | None = None
+    operation_mode: str | None = None
+    created_at: str | None = None
 
 
 PAYLOADS: dict[EventKind, type[_Payload]] = {

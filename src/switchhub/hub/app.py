@@ -28,6 +28,7 @@ from switchhub.hub.audit.endpoints import router as audit_router
 from switchhub.hub.bulk.endpoints import router as bulk_router
 from switchhub.hub.calendar_endpoints import router as calendar_router
 from switchhub.hub.deps import RATELIMIT_STATE
+from switchhub.hub.files.endpoints import router as metering_router
 from switchhub.hub.gateway.client import AreaClient
 from switchhub.hub.inbox.endpoints import router as events_router
 from switchhub.hub.notify.endpoints import router as notify_router
@@ -99,19 +100,21 @@ def create_hub_app(settings: Settings, engine: AsyncEngine, areas: AreaClient) -
     install_error_handlers(app)
     install_web_error_pages(app)
     app.state.api_routers = (points_router, calendar_router, accounts_router, relays_router, applications_router,
-                             application_list_router, bulk_router, notify_router, audit_router, usage_router)
+                             application_list_router, bulk_router, notify_router, audit_router, usage_router,
+                             metering_router)
     for router in app.state.api_routers:
         app.include_router(router, dependencies=[Depends(known_query_only)])
     from switchhub.hub.docs import router as docs_router
     from switchhub.hub.web.application_forms import router as application_forms_router
     from switchhub.hub.web.bulk_views import router as bulk_web_router
+    from switchhub.hub.web.metering_views import router as metering_web_router
     from switchhub.hub.web.switch_views import router as switch_web_router
     from switchhub.hub.web.views import router as web_router
     from switchhub.hub.web.worklist_views import router as worklist_web_router
 
     # fixed paths (/applications/new, /relays/bulk …) before the switch pages' /…/{number}
     app.state.web_routers = (web_router, worklist_web_router, application_forms_router, bulk_web_router,
-                             switch_web_router)
+                             switch_web_router, metering_web_router)
     for router in app.state.web_routers:
         app.include_router(router)
 

@@ -151,7 +151,8 @@ async def store(conn: AsyncConnection, area: str, header: Header, build: Callabl
         file_id=item["file_id"], area=area, retailer_code=item["retailer_code"], type=item["type"],
         target_date=item["target_date"], target_month=item["target_month"], slot_time=item["slot_time"],
         sequence=item["sequence"], revision=item["revision"], name=item["name"], position=item["position"],
-        supersedes=item["supersedes"]))
+        supersedes=item["supersedes"], points=item["points"], size_bytes=item["size_bytes"], sha256=item["sha256"],
+        operation_mode=item["operation_mode"], created_at=item["created_at"]))
     return item
 
 

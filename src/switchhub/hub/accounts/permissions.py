@@ -11,7 +11,10 @@ Roles are `<operator kind>.<role>`: retailer admin / general / API user, T&D adm
 * the own-point export (a bulk read of personal data) is for the retailer's admin and API user;
 * notification settings belong to admins and API users (a retailer's system registers its own
   webhooks); the access log to admins, API users and OCCTO's helpdesk;
-* OCCTO's general users see facility data (public fields) but no relays or applications.
+* OCCTO's general users see facility data (public fields) but no relays or applications;
+* metering files: retailers, T&Ds and OCCTO's helpdesk and admins read them, which files decided by
+  `kernel.visibility.metering_file_scope` (a retailer its own, a T&D its areas', OCCTO all); OCCTO's
+  general users not, as for relays and applications (the files name the customers).
 """
 
 from __future__ import annotations
@@ -42,6 +45,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {p: frozenset(roles) for p, roles in {
     "hub:applications:write": RETAILER,
     "hub:applications:read": (*RETAILER, *TSO, *OCCTO_STAFF),
     "hub:notify:manage": ("retailer.admin", "retailer.api", "tso.admin", "tso.api", "occto.admin"),
+    "hub:metering:read": (*RETAILER, *TSO, *OCCTO_STAFF),
     "hub:audit:read": ("retailer.admin", "retailer.api", "tso.admin", "tso.api", *OCCTO_STAFF),
     "hub:web:use": WITH_PASSWORD,
     "hub:usage:request": RETAILER,

@@ -23,6 +23,7 @@ from switchhub.contract.applications import (
     BulkFilingRequest,
 )
 from switchhub.contract.headers import IDEMPOTENCY_KEY, caller_headers
+from switchhub.contract.metering import FileFormat, MeteringFilePage
 from switchhub.contract.points import BatchAnswer, PointItem, SearchAnswer
 from switchhub.contract.usage import (
     UsageAnswer,
@@ -92,6 +93,12 @@ class AreaClient(Protocol):
                                   ) -> dict[str, Any]: ...
 
     async def query_usage(self, caller: Caller, spid: str, body: UsageInquiryRequest) -> dict[str, Any]: ...
+
+    def metering_file(self, area: str, caller: Caller, file_id: str, fmt: FileFormat
+                      ) -> "AbstractAsyncContextManager[httpx.Response]": ...
+
+    async def metering_files(self, area: str, caller: Caller, retailer: str, after: int, limit: int
+                             ) -> MeteringFilePage: ...
 
     async def aclose(self) -> None: ...
 
@@ -221,6 +228,18 @@ class HttpsAreaClient:
     async def query_usage(self, caller: Caller, spid: str, body: UsageInquiryRequest) -> dict[str, Any]:
         return _checked_model(UsageAnswer, await self._call(
             spid[:2], "POST", f"/area/v1/supply-points/{spid}/usage:query", caller, json=body.model_dump(mode="json")))
+
+    def metering_file(self, area: str, caller: Caller, file_id: str, fmt: FileFormat
+                      ) -> AbstractAsyncContextManager[httpx.Response]:
+        """One metering file's bytes (ZIP or JSON), streamed as the area sends them."""
+        return self._stream(area, f"/area/v1/metering/files/{file_id}", caller, params={"format": fmt.value})
+
+    async def metering_files(self, area: str, caller: Caller, retailer: str, after: int, limit: int
+                             ) -> MeteringFilePage:
+        """A page of an area's file list after a position (the hub's catch-up after missed events)."""
+        params = {"after": after, "limit": limit, **({"retailer": retailer} if retailer else {})}
+        return MeteringFilePage.model_validate(await self._call(area, "GET", "/area/v1/metering/files", caller,
+                                                                params=params))
 
     # -- transport ------------------------------------------------------------------------------
 

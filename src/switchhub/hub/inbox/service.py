@@ -13,11 +13,12 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from switchhub.contract.events import AreaEvent, EventKind, StageChanged
+from switchhub.contract.events import AreaEvent, EventKind, MeteringFilePublished, StageChanged
 from switchhub.hub.accounts.repository import operators
 from switchhub.hub.applications import list_service as worklist
 from switchhub.hub.audit.context import Actor
 from switchhub.hub.audit.repository import write
+from switchhub.hub.files import service as metering_files
 from switchhub.hub.inbox import repository as repo
 from switchhub.hub.notify.publish import publish
 from switchhub.hub.relays import service as relays
@@ -52,6 +53,11 @@ async def _to_area_tso(conn: AsyncConnection, payload: Any, ev: AreaEvent, now: 
     await publish(conn, ev.kind.value, tsos, payload.model_dump(), f"area-{ev.area}-{ev.id}", now)
 
 
+async def _file_published(conn: AsyncConnection, payload: MeteringFilePublished, ev: AreaEvent,
+                          now: datetime) -> None:
+    await metering_files.index_published(conn, payload, f"area-{ev.area}-{ev.id}", now)
+
+
 async def _nothing(conn: AsyncConnection, payload: Any, ev: AreaEvent, now: datetime) -> None:
     """Kept for the record (area_events); the stage-changed events of the pair carry the effects."""
 
@@ -66,7 +72,7 @@ HANDLERS: dict[EventKind, Handler] = {
     EventKind.USAGE_PASSWORD_REJECTED: _to_applicant,
     EventKind.USAGE_REVIEW_DUE: _to_area_tso,
     EventKind.USAGE_REVIEW_OVERDUE: _to_area_tso,
-    EventKind.METERING_FILE_PUBLISHED: _nothing,  # recorded only until the hub's metering index handles it
+    EventKind.METERING_FILE_PUBLISHED: _file_published,
 }
 
 

@@ -64,6 +64,8 @@ UI = {
     "awaiting_decision": ("判断待ちの廃止取次", "Relays awaiting your decision"),
     "awaiting_decision_desc": ("自社宛の廃止取次のうち判断待ちのもの", "Relays addressed to you, not yet decided"),
     "count_unit": ("件", ""),
+    "metering": ("計量データ", "Metering data"),
+    "metering_desc": ("30分電力量・確定使用量・標準化帳票のダウンロード", "Download 30-minute energy, billing usage and forms"),
     "area_down": ("エリア「{area}」の一般送配電事業者システムに接続できないため、そのエリアの結果は含まれていません",
                   "The system of area {area} is unavailable; its results are not included"),
 }
