@@ -42,9 +42,10 @@ async def area_round(area_engine, poster) -> None:
     from switchhub.area.applications import service
     from switchhub.area.applications.tasks import HANDLERS
     from switchhub.area.outbox.dispatcher import deliver
+    from switchhub.area.usage.tasks import HANDLERS as USAGE_HANDLERS
 
     now = get_clock().now()
-    await run_due(area_engine, HANDLERS, now)
+    await run_due(area_engine, {**HANDLERS, **USAGE_HANDLERS}, now)
     async with area_engine.begin() as conn:
         await service.sweep(conn, now)
     await deliver(area_engine, poster)

@@ -14,6 +14,7 @@ from switchhub.area.identity import HubOnlyMiddleware
 from switchhub.area.openapi import build_area_openapi
 from switchhub.area.points.endpoints import router as points_router
 from switchhub.area.readings.endpoints import router as readings_router
+from switchhub.area.usage.endpoints import router as usage_router
 from switchhub.config import Settings
 from switchhub.db.engine import lookup_reader
 from switchhub.httpkit import BodyLimit, RejectNulBytes, install_error_handlers
@@ -29,7 +30,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 def contract_routers() -> tuple[APIRouter, ...]:
     """The routers of `/area/v1`: the hub ↔ T&D contract (its OpenAPI document is built from them)."""
-    return (points_router, applications_router, readings_router)
+    return (points_router, applications_router, readings_router, usage_router)
 
 
 def create_area_app(settings: Settings, engine: AsyncEngine) -> FastAPI:
@@ -60,7 +61,9 @@ def create_area_app(settings: Settings, engine: AsyncEngine) -> FastAPI:
     # a bulk file's rows of one area (≤ 10,000 filings as JSON); ≤ 100,000 reading rows
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes,
                        larger={"/area/v1/applications:bulk": max(40_000_000, settings.max_body_bytes),
-                               "/area/v1/readings:ingest": max(20_000_000, settings.max_body_bytes)})
+                               "/area/v1/readings:ingest": max(20_000_000, settings.max_body_bytes),
+                               # ≤ 5 identity documents of ≤ 1 MB each, as base64
+                               "/area/v1/usage-passwords": max(8_000_000, settings.max_body_bytes)})
     app.add_middleware(HubOnlyMiddleware, settings=settings)
     app.add_middleware(RejectNulBytes)
     return app

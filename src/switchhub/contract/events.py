@@ -21,6 +21,10 @@ class EventKind(str, Enum):
     SWITCH_MATCH_FAILED = "switch.match_failed"
     SWITCH_COMPLETED = "switch.completed"
     SWITCH_WITHDRAWN = "switch.withdrawn"
+    USAGE_PASSWORD_ISSUED = "usage.password_issued"
+    USAGE_PASSWORD_REJECTED = "usage.password_rejected"
+    USAGE_REVIEW_DUE = "usage.review_due"
+    USAGE_REVIEW_OVERDUE = "usage.review_overdue"
 
     __str__ = str.__str__
 
@@ -76,12 +80,49 @@ class SwitchWithdrawn(_Payload):
     parties: list[str | None]
 
 
+class UsagePasswordIssued(_Payload):
+    """To the applicant: its usage password is issued (never the password itself: it is picked up
+    once through the status answer)."""
+    application_no: str
+    applicant_code: str
+    spids: list[str]
+    verification: str
+    issued_at: str
+    expires_at: str
+
+
+class UsagePasswordRejected(_Payload):
+    application_no: str
+    applicant_code: str
+    spids: list[str]
+    reason_code: str
+    note: str = ""
+
+
+class UsageReviewDue(_Payload):
+    """To the area's T&D: a request under review reaches its deadline (the next business day)."""
+    application_no: str
+    area: str
+    review_deadline: str
+
+
+class UsageReviewOverdue(_Payload):
+    """To the area's T&D: a request under review passed its deadline undecided."""
+    application_no: str
+    area: str
+    review_deadline: str
+
+
 PAYLOADS: dict[EventKind, type[_Payload]] = {
     EventKind.APPLICATION_STAGE_CHANGED: StageChanged,
     EventKind.SWITCH_MATCHED: SwitchMatched,
     EventKind.SWITCH_MATCH_FAILED: SwitchMatchFailed,
     EventKind.SWITCH_COMPLETED: SwitchCompleted,
     EventKind.SWITCH_WITHDRAWN: SwitchWithdrawn,
+    EventKind.USAGE_PASSWORD_ISSUED: UsagePasswordIssued,
+    EventKind.USAGE_PASSWORD_REJECTED: UsagePasswordRejected,
+    EventKind.USAGE_REVIEW_DUE: UsageReviewDue,
+    EventKind.USAGE_REVIEW_OVERDUE: UsageReviewOverdue,
 }
 
 

@@ -321,3 +321,20 @@ class Purpose(CodeEnum):
     EXPORT = ("export", "自社供給地点の取得", "Own-point export")
     HELPDESK = ("helpdesk", "ヘルプデスク対応", "Helpdesk")
     OPERATION = ("operation", "システム運用", "Operation")
+
+
+class UsageReason(CodeEnum):
+    """Why a usage password request (type 08) entered its stage (its history's reason code)."""
+    RECEIVED = ("received", "受付", "Received")
+    AUTO_VERIFIED = ("auto_verified", "本人確認（自動照合一致）により発行", "Issued: name and address matched")
+    REVIEW_REQUIRED = ("review_required", "本人確認の審査へ", "Identity to be reviewed by the T&D")
+    ISSUED_AFTER_REVIEW = ("issued_after_review", "審査により発行", "Issued after review")
+    REJECTED_AFTER_REVIEW = ("rejected_after_review", "審査により却下", "Rejected after review")
+
+
+class UsageRejectReason(CodeEnum):
+    """Why the T&D rejected a usage password request after its review."""
+    IDENTITY_MISMATCH = ("identity_mismatch", "需要者情報不一致", "The customer's name or address does not match")
+    DOCUMENTS_INSUFFICIENT = ("documents_insufficient", "本人確認書類不備", "Identity documents insufficient")
+    CONSENT_UNCONFIRMED = ("consent_unconfirmed", "需要者の同意を確認できない", "The customer's consent is not confirmed")
+    OTHER = ("other", "その他", "Other")

@@ -28,6 +28,7 @@ Decisions recorded here:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, timedelta
 from enum import Enum
 from typing import Any
 
@@ -342,3 +343,118 @@ def check_application_answer(caller: Caller, answer: dict[str, Any]) -> list[str
 def sensitive_fields(point: dict[str, Any]) -> list[str]:
     """Supplier-class or personal fields present in a facility answer (such answers are audited)."""
     return [f for f in point if f in FIELD_CLASSES and (FIELD_CLASSES[f] is not PUBLIC or f in PERSONAL_FIELDS)]
+
+
+# --- usage passwords (type 08) and usage inquiries ------------------------------------------------
+#
+# Decisions recorded here (domain.md: usage is supplier-class; others need the customer's usage
+# password; usage only for the current customer's period):
+# * a usage password request is seen whole by its applicant and by the T&D of its area (which
+#   reviews it); the password itself only by the applicant, once. OCCTO's helpdesk and admins see
+#   its status and the review list read-only, never the customer's name, address, phone or the
+#   identity documents (OCCTO never sees customer personal fields). Anyone else: not found.
+# * a review decision (issue / reject) and the documents belong to the area's T&D only.
+# * an inquiry answers, to any retailer holding a valid password of that point: the monthly kWh
+#   always, the 30-minute days only for smart meters, nothing dated before the current customer's
+#   period (a billing month counts only when it starts inside the period: a month that began
+#   before a move-in holds the previous customer's use).
+
+#: Fields of a usage password request that describe the customer (applicant and T&D only).
+USAGE_REQUEST_PERSONAL_FIELDS: frozenset[str] = frozenset(
+    {"customer_name_kana", "customer_name_kanji", "address", "phone", "consent_date"})
+
+
+@dataclass(frozen=True)
+class UsageRequestGrant:
+    """What a caller may see and do with one usage password request."""
+
+    personal: bool  # the customer's details, each point's current customer, the documents list
+    documents: bool  # download the identity documents
+    decide: bool  # issue or reject after review
+    pickup: bool  # receive the password (once)
+    _mint: object = None
+
+    def __post_init__(self) -> None:
+        if self._mint is not _MINT:
+            raise TypeError("UsageRequestGrant is made only by switchhub.kernel.visibility")
+
+
+def usage_request_grant(caller: Caller, applicant_code: str, area: str) -> UsageRequestGrant | None:
+    if caller.is_retailer and caller.operator_code == applicant_code:
+        return UsageRequestGrant(True, False, False, True, _MINT)
+    if caller.is_tso and area in caller.areas:
+        return UsageRequestGrant(True, True, True, False, _MINT)
+    if _is_occto_staff(caller):
+        return UsageRequestGrant(False, False, False, False, _MINT)
+    return None
+
+
+def usage_review_areas(caller: Caller, area: str) -> bool:
+    """Whether the caller may list the review queue of `area`: its T&D, and OCCTO staff read-only."""
+    return (caller.is_tso and area in caller.areas) or _is_occto_staff(caller)
+
+
+def project_usage_request(record: dict[str, Any], grant: UsageRequestGrant) -> dict[str, Any]:
+    """A review detail reduced to the grant: without personal fields the customer's details are null
+    and each point shows only its spid, its address and the mismatching items."""
+    if grant.personal:
+        return record
+    out = {k: (None if k in USAGE_REQUEST_PERSONAL_FIELDS else v) for k, v in record.items()}
+    out["points"] = [{**p, "current_name_kana": None, "current_name_kanji": None} for p in record.get("points", [])]
+    return out
+
+
+@dataclass(frozen=True)
+class UsageGrant:
+    """An inquiry answer's scope for one point: from `since` (the later of the 13-month window's start
+    and the current customer's period start), with 30-minute days only when `days`."""
+
+    since: Any  # datetime.date
+    days: bool
+    _mint: object = None
+
+    def __post_init__(self) -> None:
+        if self._mint is not _MINT:
+            raise TypeError("UsageGrant is made only by switchhub.kernel.visibility")
+
+
+def usage_grant(caller: Caller, *, password_valid: bool, smart_meter: bool, period_start: Any,
+                window_start: Any) -> UsageGrant | None:
+    """The usage a password holder sees; None when the caller may see none (no valid password, or
+    not a retailer: T&D and OCCTO do not inquire through the hub)."""
+    if not caller.is_retailer or not password_valid:
+        return None
+    return UsageGrant(max(period_start, window_start), smart_meter, _MINT)
+
+
+def _first_of_next_month_unless_first(day: Any) -> Any:
+    if day.day == 1:
+        return day
+    return (day.replace(day=28) + timedelta(days=4)).replace(day=1)
+
+
+def usage_months_from(grant: UsageGrant) -> Any:
+    """The first billing month (1st of a month) shown: the first that starts on or after `since`."""
+    return _first_of_next_month_unless_first(grant.since)
+
+
+def check_usage_answer(answer: dict[str, Any]) -> list[str]:
+    """Parts of an area's usage answer that its own statements forbid (the hub's second opinion):
+    30-minute days for a point without interval data, and months or days before the current
+    customer's period. Returns their descriptions ("days", "months:2026-01", "days:2026-01-03")."""
+    bad: list[str] = []
+    start = answer.get("period_start")
+    start = date.fromisoformat(start) if isinstance(start, str) else start
+    if not answer.get("interval_data") and answer.get("days"):
+        bad.append("days")
+    if start is None:
+        return bad + (["months"] if answer.get("months") else [])
+    first_month = _first_of_next_month_unless_first(start)
+    for m in answer.get("months") or []:
+        if date.fromisoformat(f"{m.get('billing_month')}-01") < first_month:
+            bad.append(f"months:{m.get('billing_month')}")
+    for d in answer.get("days") or []:
+        day = d.get("date")
+        if (date.fromisoformat(day) if isinstance(day, str) else day) < start:
+            bad.append(f"days:{day}")
+    return bad

@@ -1,0 +1,200 @@
+"""Usage password (type 08, 使用量情報照会申請) and usage inquiry in the contract (processes.md P2).
+
+A retailer that is not (yet) the supplier needs the customer's usage password to read the point's
+usage (domain.md). The hub forwards these models to the point's area and publishes the same ones:
+
+* `UsagePasswordRequest` → `UsagePasswordAnswer` (stage 01 受付 → 06 処理完了 = issued, or → 02 審査中
+  → 06 / 09 却下 after the T&D's review). The password appears in `UsagePasswordAnswer.password`
+  exactly once: in the first status answer to the applicant after issue; null everywhere else.
+* T&D review: `UsageReviewPage` (list), `UsageReviewDetail`, `UsageDecisionRequest`.
+* Inquiry: `UsageInquiryRequest` (password in the body, never in a URL) → `UsageAnswer` — the latest
+  13 months, monthly kWh always, 30-minute days only for smart meters, nothing before the current
+  customer's period. kWh values are decimal strings exactly as stored (never floats).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from switchhub.kernel.codes import ApplicationStage, Channel, UsageRejectReason
+from switchhub.kernel.spid import SPID_DOC
+
+STRICT = ConfigDict(strict=True, extra="forbid")
+MAX_POINTS = 20
+MAX_DOCUMENTS = 5
+MAX_DOCUMENT_BYTES = 1_048_576  # 1 MB decoded
+#: base64 of 1 MB is 1,398,104 characters; a little more is allowed so that the decoded size check
+#: (with its Japanese message) answers, not the schema's length limit
+MAX_DOCUMENT_BASE64 = 1_500_000
+VALIDITY_DAYS = (1, 7, 31)
+MONTHS = 13
+
+SpidText = Annotated[str, Field(max_length=40, description="供給地点特定番号", json_schema_extra=SPID_DOC)]
+Spid = Annotated[str, Field(description="供給地点特定番号", json_schema_extra=SPID_DOC)]
+Verification = Literal["auto", "review"]
+MismatchItem = Literal["name", "address"]
+DocumentType = Literal["application/pdf", "image/jpeg", "image/png", "image/gif"]
+
+
+class UsageDocument(BaseModel):
+    """本人確認書類: PDF, JPEG, PNG or GIF, judged by its content (not its name), ≤ 1 MB decoded."""
+    model_config = STRICT
+    filename: str = Field(min_length=1, max_length=200, description="ファイル名（表示用。種類は内容で判定）")
+    content_base64: str = Field(min_length=1, max_length=MAX_DOCUMENT_BASE64, description="内容 (base64)")
+
+
+class UsagePasswordRequest(BaseModel):
+    """使用量情報照会申請 (type 08): 1–20 points of one customer in one area, low or high voltage."""
+    model_config = STRICT
+    spids: list[SpidText] = Field(min_length=1, max_length=MAX_POINTS, description="供給地点特定番号（1〜20件、同一エリア）")
+    validity_days: Literal[1, 7, 31] = Field(description="パスワードの有効期間（日）: 1, 7, 31")
+    customer_name_kana: str = Field(min_length=1, max_length=80, description="需要者氏名（カナ）")
+    customer_name_kanji: str = Field(min_length=1, max_length=80, description="需要者氏名（漢字）")
+    address: str = Field(min_length=1, max_length=200, description="需要場所住所（都道府県から部屋番号まで）")
+    phone: str = Field(min_length=10, max_length=13, description="需要者電話番号")
+    consent_date: dt.date = Field(description="需要者の同意日 (YYYY-MM-DD、未来日不可)")
+    documents: list[UsageDocument] = Field(default_factory=list, max_length=MAX_DOCUMENTS,
+                                           description="本人確認書類（任意、最大5件、各1MB以下）")
+
+
+class UsagePasswordAnswer(BaseModel):
+    """The request as filed and its status (IF_10210/IF_10220 and their high-voltage twins)."""
+    model_config = ConfigDict(extra="forbid")
+    application_no: str = Field(description="申込番号")
+    type: Literal["08"] = Field(description="申込種別 08 使用量情報照会申請")
+    channel: Channel = Field(description="low 低圧 / high 高圧")
+    stage: ApplicationStage = Field(description="受付工程: 01 受付 / 02 審査中 / 06 処理完了（発行済み）/ 09 却下")
+    stage_name: str = Field(description="受付工程名")
+    applicant_code: str = Field(description="申込者（小売電気事業者コード）")
+    points: list[Spid] = Field(description="供給地点特定番号")
+    validity_days: int = Field(description="パスワードの有効期間（日）")
+    received_at: str = Field(description="受付日時 (JST)")
+    review_deadline: dt.date = Field(description="審査期限（受付の翌営業日）")
+    verification: Verification = Field(description="本人確認: auto 自動照合一致 / review 送配電事業者の審査")
+    reason_code: str = Field(description="受付工程の理由コード（却下時は却下理由）")
+    note: str = Field(default="", description="却下時の連絡事項")
+    issued_at: str | None = Field(default=None, description="発行日時 (JST)")
+    expires_at: str | None = Field(default=None, description="有効期限 (JST)")
+    expired: bool = Field(default=False, description="有効期限切れ")
+    password: str | None = Field(default=None, description="使用量照会パスワード（発行後の申込者への最初の状況回答でのみ1回表示）")
+
+
+class ReviewPoint(BaseModel):
+    """One point of a request under review: what the T&D holds and which items did not match."""
+    model_config = ConfigDict(extra="forbid")
+    spid: Spid
+    current_name_kana: str | None = Field(default=None, description="現在の需要者氏名（カナ）")
+    current_name_kanji: str | None = Field(default=None, description="現在の需要者氏名（漢字）")
+    current_address: str = Field(description="需要場所住所（設備情報）")
+    mismatches: list[MismatchItem] = Field(description="不一致の項目 (name / address)")
+
+
+class ReviewDocument(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    n: int = Field(description="書類番号（1始まり）")
+    filename: str
+    content_type: DocumentType
+    size: int = Field(description="バイト数")
+
+
+class UsageReviewItem(BaseModel):
+    """A row of the T&D's review list (no customer details)."""
+    model_config = ConfigDict(extra="forbid")
+    application_no: str
+    area: str
+    applicant_code: str
+    stage: ApplicationStage
+    stage_name: str
+    point_count: int
+    received_at: str
+    review_deadline: dt.date
+    overdue: bool = Field(description="審査期限を過ぎている（未決定）")
+    documents: int = Field(description="本人確認書類の件数")
+
+
+class UsageReviewPage(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    total: int
+    page: int
+    per_page: int
+    items: list[UsageReviewItem]
+
+
+class UsageReviewDetail(BaseModel):
+    """The review screen: the request's fields, each point as the T&D holds it, the documents.
+    OCCTO (read-only) gets it without the customer's details (null) and without the points' names."""
+    model_config = ConfigDict(extra="forbid")
+    application_no: str
+    area: str
+    applicant_code: str
+    channel: Channel
+    stage: ApplicationStage
+    stage_name: str
+    reason_code: str
+    note: str
+    received_at: str
+    review_deadline: dt.date
+    validity_days: int
+    customer_name_kana: str | None
+    customer_name_kanji: str | None
+    address: str | None
+    phone: str | None
+    consent_date: dt.date | None
+    points: list[ReviewPoint]
+    documents: list[ReviewDocument]
+    decided_at: str | None = None
+    decided_by: str | None = None
+
+
+class UsageDecisionRequest(BaseModel):
+    """The T&D's decision on a request under review: issue, or reject with a coded reason."""
+    model_config = STRICT
+    decision: Literal["issue", "reject"] = Field(description="issue 発行 / reject 却下")
+    reason_code: UsageRejectReason | None = Field(default=None, description="却下理由（reject の場合は必須）")
+    note: str = Field(default="", max_length=400, description="申込者への連絡事項")
+
+
+class UsageInquiryRequest(BaseModel):
+    """使用量照会: the password (in the body, never in a URL) and why the data is asked for (audited)."""
+    model_config = STRICT
+    password: str = Field(min_length=1, max_length=64, description="使用量照会パスワード")
+    purpose: str = Field(min_length=1, max_length=200, description="照会の目的（監査記録に残る）")
+
+
+class UsageMonth(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    billing_month: str = Field(pattern=r"^[0-9]{4}-[0-9]{2}$", description="検針月 (YYYY-MM)")
+    kwh: str = Field(description="使用量 kWh（保存値どおりの10進文字列）")
+    max_demand_kw: str | None = Field(description="最大需要電力 kW")
+    power_factor: int | None = Field(description="力率 (%)")
+    next_reading_date: dt.date | None = Field(description="次回検針予定日")
+
+
+class UsageDay(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    date: dt.date
+    kwh: list[str | None] = Field(min_length=48, max_length=48, description="30分ごとの kWh（48コマ、未受信は null）")
+    status: list[int] = Field(min_length=48, max_length=48, description="コマごとの状態 (0 = 有効)")
+
+
+class UsageAnswer(BaseModel):
+    """The usage of one point for the holder of a valid password (IF_10310/IF_K10310)."""
+    model_config = ConfigDict(extra="forbid")
+    spid: Spid
+    interval_data: bool = Field(description="30分値あり（スマートメーター）")
+    period_start: dt.date = Field(description="現在の需要者の期間の開始日")
+    window_start: dt.date = Field(description="照会期間の開始日（直近13か月）")
+    withheld_before: dt.date | None = Field(description="この日より前は現在の需要者の期間外のため回答しない")
+    months: list[UsageMonth]
+    days: list[UsageDay] = Field(description="30分値（スマートメーターのみ。それ以外は空）")
+
+
+__all__ = [
+    "UsagePasswordRequest", "UsagePasswordAnswer", "UsageDocument", "UsageReviewPage", "UsageReviewItem",
+    "UsageReviewDetail", "ReviewPoint", "ReviewDocument", "UsageDecisionRequest", "UsageInquiryRequest",
+    "UsageAnswer", "UsageMonth", "UsageDay", "MAX_POINTS", "MAX_DOCUMENTS", "MAX_DOCUMENT_BYTES", "VALIDITY_DAYS",
+    "MONTHS",
+]
