@@ -42,12 +42,14 @@ async def area_round(area_engine, poster) -> None:
     from switchhub.area.applications import service
     from switchhub.area.applications.tasks import HANDLERS
     from switchhub.area.outbox.dispatcher import deliver
+    from switchhub.area.public import tasks as public_tasks
     from switchhub.area.usage.tasks import HANDLERS as USAGE_HANDLERS
 
     now = get_clock().now()
-    await run_due(area_engine, {**HANDLERS, **USAGE_HANDLERS}, now)
+    await run_due(area_engine, {**HANDLERS, **USAGE_HANDLERS, **public_tasks.HANDLERS}, now)
     async with area_engine.begin() as conn:
         await service.sweep(conn, now)
+        await public_tasks.sweep(conn, now)
     await deliver(area_engine, poster)
 
 
@@ -64,6 +66,10 @@ async def run_worker(settings: Settings, *, role: str = "all", interval: float =
     poster = https_poster(settings.public_hub_url, (str(paths["area_client"]), str(paths["area_client_key"])),
                           str(paths["ca"])) if area_engine else None
     smtp = SmtpConfig(settings.smtp_host, settings.smtp_port, settings.mail_from)
+    if area_engine is not None:
+        from switchhub.area.public.tasks import configure as configure_public_mail
+
+        configure_public_mail(settings)
     webhooks = WebhookPolicy.from_settings(settings)  # the allow-list registration uses too
     rounds = 0
     try:

@@ -207,7 +207,7 @@ class Confirmed:
     filed_now: bool  # False: the link had been opened before (it files once)
 
 
-async def confirm(conn: AsyncConnection, token: str, now: datetime) -> Confirmed:
+async def confirm(conn: AsyncConnection, token: str, served: frozenset[str], now: datetime) -> Confirmed:
     """Open a confirmation link: the first time files the request (type 08, the customer as the
     applicant); a second opening files nothing and names the application filed the first time."""
     from switchhub.area.public import filing
@@ -215,6 +215,6 @@ async def confirm(conn: AsyncConnection, token: str, now: datetime) -> Confirmed
     row = await pending_of(conn, token, now)
     if row["application_no"]:
         return Confirmed(row["application_no"], False)
-    application_no = await filing.file_for_customer(conn, row["request"], now)
+    application_no = await filing.file_for_customer(conn, row["request"], served, now)
     await repo.mark_filed(conn, row["id"], application_no, now)
     return Confirmed(application_no, True)

@@ -131,7 +131,8 @@ async def confirm(request: Request, token: str = "") -> HTMLResponse:
     lang = lang_of(request)
     try:
         async with request.app.state.engine.begin() as conn:
-            outcome = await service.confirm(conn, token, get_clock().now())
+            outcome = await service.confirm(conn, token, frozenset(request.app.state.settings.served_areas),
+                                            get_clock().now())
     except SwitchhubError as exc:
         return refusal(request, exc)
     key = "filed" if outcome.filed_now else "already"
