@@ -34,6 +34,7 @@ from switchhub.hub.notify.endpoints import router as notify_router
 from switchhub.hub.openapi import build_openapi
 from switchhub.hub.points.endpoints import router as points_router
 from switchhub.hub.relays.endpoints import router as relays_router
+from switchhub.hub.usage.endpoints import router as usage_router
 
 API_DESCRIPTION = """switchhub API — スイッチング支援システム.
 
@@ -98,7 +99,7 @@ def create_hub_app(settings: Settings, engine: AsyncEngine, areas: AreaClient) -
     install_error_handlers(app)
     install_web_error_pages(app)
     app.state.api_routers = (points_router, calendar_router, accounts_router, relays_router, applications_router,
-                             application_list_router, bulk_router, notify_router, audit_router)
+                             application_list_router, bulk_router, notify_router, audit_router, usage_router)
     for router in app.state.api_routers:
         app.include_router(router, dependencies=[Depends(known_query_only)])
     from switchhub.hub.docs import router as docs_router
@@ -133,6 +134,8 @@ def create_hub_app(settings: Settings, engine: AsyncEngine, areas: AreaClient) -
 
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes,
                        larger={**{p: max(BULK_LIMIT, settings.max_body_bytes) for p in BULK_PATHS},
+                               # ≤ 5 identity documents of ≤ 1 MB each, as base64
+                               "/api/v1/applications/usage-password": max(8_000_000, settings.max_body_bytes),
                                **{p: max(n, settings.max_body_bytes) for p, n in BULK_PAGE_LIMITS.items()}})
     app.add_middleware(CertificateGate, settings=settings, engine=engine, reader=app.state.reader)
     app.add_middleware(ResponseHeaders, buckets=app.state.rate_limits)

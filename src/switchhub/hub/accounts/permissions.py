@@ -44,6 +44,11 @@ PERMISSIONS: dict[str, frozenset[str]] = {p: frozenset(roles) for p, roles in {
     "hub:notify:manage": ("retailer.admin", "retailer.api", "tso.admin", "tso.api", "occto.admin"),
     "hub:audit:read": ("retailer.admin", "retailer.api", "tso.admin", "tso.api", *OCCTO_STAFF),
     "hub:web:use": WITH_PASSWORD,
+    "hub:usage:request": RETAILER,
+    "hub:usage:read": (*RETAILER, *TSO, *OCCTO_STAFF),
+    "hub:usage:query": RETAILER,
+    "hub:usage:review": TSO,
+    "hub:usage:review:read": (*TSO, *OCCTO_STAFF),
 }.items()}
 
 

@@ -14,6 +14,7 @@ from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from switchhub.contract.events import AreaEvent, EventKind, StageChanged
+from switchhub.hub.accounts.repository import operators
 from switchhub.hub.applications import list_service as worklist
 from switchhub.hub.audit.context import Actor
 from switchhub.hub.audit.repository import write
@@ -40,6 +41,17 @@ async def _match_failed(conn: AsyncConnection, payload: Any, ev: AreaEvent, now:
     await relays.on_match_failed(conn, payload, now)
 
 
+async def _to_applicant(conn: AsyncConnection, payload: Any, ev: AreaEvent, now: datetime) -> None:
+    """Usage password issued / rejected: to the applicant (the event never carries the password)."""
+    await publish(conn, ev.kind.value, [payload.applicant_code], payload.model_dump(), f"area-{ev.area}-{ev.id}", now)
+
+
+async def _to_area_tso(conn: AsyncConnection, payload: Any, ev: AreaEvent, now: datetime) -> None:
+    """A review nears or passed its deadline: to the T&D operator(s) of the area."""
+    tsos = [o["code"] for o in await operators(conn, kind="tso", area=ev.area)]
+    await publish(conn, ev.kind.value, tsos, payload.model_dump(), f"area-{ev.area}-{ev.id}", now)
+
+
 async def _nothing(conn: AsyncConnection, payload: Any, ev: AreaEvent, now: datetime) -> None:
     """Kept for the record (area_events); the stage-changed events of the pair carry the effects."""
 
@@ -50,6 +62,10 @@ HANDLERS: dict[EventKind, Handler] = {
     EventKind.SWITCH_MATCH_FAILED: _match_failed,
     EventKind.SWITCH_COMPLETED: _nothing,
     EventKind.SWITCH_WITHDRAWN: _nothing,
+    EventKind.USAGE_PASSWORD_ISSUED: _to_applicant,
+    EventKind.USAGE_PASSWORD_REJECTED: _to_applicant,
+    EventKind.USAGE_REVIEW_DUE: _to_area_tso,
+    EventKind.USAGE_REVIEW_OVERDUE: _to_area_tso,
 }
 
 

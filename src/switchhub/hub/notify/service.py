@@ -28,6 +28,8 @@ EVENT_KINDS: dict[str, str] = {
     "relay.registered": "廃止取次の登録", "relay.decided": "廃止取次の判断", "relay.withdrawn": "廃止取次の取消",
     "relay.expired": "廃止取次の期限切れ", "relay.matched": "マッチング成立", "relay.match_failed": "マッチング不成立",
     "application.stage_changed": "受付工程の変更", "notice.published": "インフォメーションの掲載",
+    "usage.password_issued": "使用量照会パスワードの発行", "usage.password_rejected": "使用量情報照会申請の却下",
+    "usage.review_due": "本人確認審査の期限", "usage.review_overdue": "本人確認審査の期限超過",
 }
 
 

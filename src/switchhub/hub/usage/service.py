@@ -1,0 +1,220 @@
+"""Usage passwords and usage inquiries as the hub serves them (P2): validated and routed here,
+decided by the point's area. Each action checks the actor's permission, calls the area, checks the
+answer again with `kernel.visibility` (strip + alert) and writes its audit record in the caller's
+transaction: the request, every status read (with whether it carried the password), every review
+read and decision, and every inquiry with Purpose.USAGE_INQUIRY and the caller's stated purpose.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from switchhub.contract.usage import UsageDecisionRequest, UsageInquiryRequest, UsagePasswordRequest
+from switchhub.hub.accounts import permissions
+from switchhub.hub.audit.context import Actor
+from switchhub.hub.audit.repository import write
+from switchhub.hub.gateway.client import AreaClient
+from switchhub.kernel.codes import Area, Purpose
+from switchhub.kernel.errors import InputError, IssueCollector, NotFound, SwitchhubError
+from switchhub.kernel.spid import AREA_CODES, parse_spid
+from switchhub.kernel.visibility import (
+    USAGE_REQUEST_PERSONAL_FIELDS,
+    check_usage_answer,
+    project_usage_request,
+    usage_request_grant,
+)
+
+log = logging.getLogger("switchhub.hub.usage")
+REQUEST, READ, QUERY = "hub:usage:request", "hub:usage:read", "hub:usage:query"
+REVIEW, REVIEW_READ = "hub:usage:review", "hub:usage:review:read"
+MAX_PAGE = 50
+
+
+def _not_found() -> NotFound:
+    return NotFound("指定された申込はありません", "No such application")
+
+
+def area_of_request(application_no: str) -> str:
+    if not 3 <= len(application_no) <= 40 or application_no[:2] not in AREA_CODES:
+        raise _not_found()
+    return application_no[:2]
+
+
+def checked_request(actor: Actor, body: UsagePasswordRequest) -> tuple[str, UsagePasswordRequest]:
+    """The hub's own checks (it routes by area): each spid's form, duplicates, one area, and an area
+    the retailer is registered for. Field issues name `spids[i]`."""
+    issues = IssueCollector()
+    spids: list[str] = []
+    for i, raw in enumerate(body.spids):
+        try:
+            spid = parse_spid(raw, f"spids[{i}]")
+        except InputError as exc:
+            issues.extend(exc.errors)
+            continue
+        if spid in spids:
+            issues.add(f"spids[{i}]", "duplicate", f"{spids.index(spid) + 1}件目と同じ供給地点特定番号です",
+                       f"Same supply point as item {spids.index(spid) + 1}")
+        elif spids and spid[:2] != spids[0][:2]:
+            issues.add(f"spids[{i}]", "area_mismatch",
+                       f"1件目と異なるエリア（{Area(spid[:2]).ja}）の供給地点です。エリアごとに申し込んでください",
+                       "All points of one request must be in one area")
+        elif actor.caller.is_retailer and spid[:2] not in actor.caller.areas:
+            issues.add(f"spids[{i}]", "area_not_registered",
+                       f"{Area(spid[:2]).ja}エリア（{spid[:2]}）の供給地点には申し込めません（登録されていないエリアです）",
+                       f"You are not registered for area {spid[:2]}")
+        spids.append(spid)
+    issues.raise_if_any()
+    return spids[0][:2], body.model_copy(update={"spids": spids})
+
+
+async def request(conn: AsyncConnection, areas: AreaClient, actor: Actor, body: UsagePasswordRequest
+                  ) -> dict[str, Any]:
+    """使用量情報照会申請 (IF_10210 / IF_K10210)."""
+    permissions.check(actor.caller, REQUEST)
+    area, body = checked_request(actor, body)
+    answer = await areas.request_usage_password(actor.caller, area, body, idempotency_key=actor.idempotency_key or None)
+    answer = await _strip_password(conn, actor, answer)
+    await write(conn, actor.entry("usage_password.request", resource_type="usage_password",
+                                  resource_ids=[answer["application_no"]], item_count=len(body.spids),
+                                  fields=["customer_name_kana", "customer_name_kanji", "address", "phone"],
+                                  detail={"spids": body.spids, "verification": answer["verification"],
+                                          "stage": answer["stage"], "documents": len(body.documents)}))
+    return answer
+
+
+async def _strip_password(conn: AsyncConnection, actor: Actor, answer: dict[str, Any]) -> dict[str, Any]:
+    """Only the applicant ever receives a password (and the area gives it once)."""
+    if answer.get("password") is None or (actor.caller.is_retailer
+                                          and actor.caller.operator_code == answer.get("applicant_code")):
+        return answer
+    log.error("area answered a usage password to someone else")
+    await write(conn, actor.alert("visibility.restricted_field", resource_type="usage_password",
+                                  resource_ids=[str(answer.get("application_no", ""))], fields=["password"],
+                                  outcome="stripped"))
+    return {**answer, "password": None}
+
+
+async def status(conn: AsyncConnection, areas: AreaClient, actor: Actor, application_no: str) -> dict[str, Any]:
+    """業務処理状況確認 (IF_10220 / IF_K10220): the applicant's first read after issue carries the password."""
+    permissions.check(actor.caller, READ)
+    area_of_request(application_no)
+    answer = await _strip_password(conn, actor, await areas.usage_password(actor.caller, application_no))
+    await write(conn, actor.entry("usage_password.status", resource_type="usage_password",
+                                  resource_ids=[application_no], item_count=1,
+                                  fields=["password"] if answer.get("password") else [],
+                                  detail={"stage": answer["stage"], "password_shown": answer.get("password") is not None}))
+    return answer
+
+
+def _review_areas(actor: Actor) -> list[str]:
+    return sorted(actor.caller.areas) if actor.caller.is_tso else list(AREA_CODES)
+
+
+async def reviews(areas: AreaClient, actor: Actor, state: str, page: int, per_page: int) -> dict[str, Any]:
+    """The review queue of the caller's areas (OCCTO: every area, read-only), oldest deadline first.
+    Each area is asked for its first page × per_page rows and the hub merges them."""
+    permissions.check(actor.caller, REVIEW_READ)
+    if page > MAX_PAGE:
+        raise InputError.single("page", "page_range", f"page は{MAX_PAGE}以下で指定してください",
+                                f"page must be at most {MAX_PAGE}")
+    targets = _review_areas(actor)
+    answers = await asyncio.gather(*(areas.usage_reviews(a, actor.caller, state, 1, page * per_page)
+                                     for a in targets), return_exceptions=True)
+    items: list[dict[str, Any]] = []
+    total = 0
+    for answer in answers:
+        if isinstance(answer, SwitchhubError) and answer.status >= 500 and len(targets) > 1:
+            continue  # one area down does not hide the others' queues
+        if isinstance(answer, BaseException):
+            raise answer
+        total += answer.total
+        items += [i.model_dump(mode="json") for i in answer.items]
+    items.sort(key=lambda i: (i["review_deadline"], i["received_at"], i["application_no"]))
+    return {"total": total, "page": page, "per_page": per_page,
+            "items": items[(page - 1) * per_page:page * per_page]}
+
+
+async def _checked_detail(conn: AsyncConnection, actor: Actor, detail: dict[str, Any]) -> dict[str, Any]:
+    grant = usage_request_grant(actor.caller, str(detail.get("applicant_code", "")), str(detail.get("area", "")))
+    if grant is None or actor.caller.is_retailer:
+        raise _not_found()
+    leaked = [] if grant.personal else sorted(
+        f for f in USAGE_REQUEST_PERSONAL_FIELDS if detail.get(f) is not None) + (
+        ["points.current_name"] if any(p.get("current_name_kanji") or p.get("current_name_kana")
+                                       for p in detail.get("points", [])) else [])
+    if leaked:
+        await write(conn, actor.alert("visibility.restricted_field", resource_type="usage_password",
+                                      resource_ids=[str(detail.get("application_no"))], fields=leaked,
+                                      outcome="stripped"))
+    return project_usage_request(detail, grant)
+
+
+async def review(conn: AsyncConnection, areas: AreaClient, actor: Actor, application_no: str) -> dict[str, Any]:
+    permissions.check(actor.caller, REVIEW_READ)
+    area_of_request(application_no)
+    detail = await _checked_detail(conn, actor, await areas.usage_review(actor.caller, application_no))
+    personal = sorted(f for f in USAGE_REQUEST_PERSONAL_FIELDS if detail.get(f) is not None)
+    await write(conn, actor.entry("usage_password.review_read", resource_type="usage_password",
+                                  resource_ids=[application_no], fields=personal, item_count=1))
+    return detail
+
+
+async def document(conn: AsyncConnection, areas: AreaClient, actor: Actor, application_no: str, n: int
+                   ) -> tuple[bytes, str]:
+    permissions.check(actor.caller, REVIEW)
+    area_of_request(application_no)
+    content, content_type = await areas.usage_review_document(actor.caller, application_no, n)
+    await write(conn, actor.entry("usage_password.document_read", resource_type="usage_password",
+                                  resource_ids=[application_no], item_count=1,
+                                  detail={"document": n, "content_type": content_type, "size": len(content)}))
+    return content, content_type
+
+
+async def decide(conn: AsyncConnection, areas: AreaClient, actor: Actor, application_no: str,
+                 body: UsageDecisionRequest) -> dict[str, Any]:
+    permissions.check(actor.caller, REVIEW)
+    area_of_request(application_no)
+    detail = await _checked_detail(conn, actor, await areas.decide_usage_review(actor.caller, application_no, body))
+    await write(conn, actor.entry("usage_password.decision", resource_type="usage_password",
+                                  resource_ids=[application_no],
+                                  detail={"decision": body.decision, "reason_code": body.reason_code,
+                                          "stage": detail["stage"]}))
+    return detail
+
+
+def _inquiry_entry(actor: Actor, spid: str, body: UsageInquiryRequest, **kw: Any):  # noqa: ANN202
+    return actor.with_purpose(Purpose.USAGE_INQUIRY.value).entry(
+        "usage.query", resource_type="supply_point", resource_ids=[spid], **kw)
+
+
+async def query(conn: AsyncConnection, areas: AreaClient, actor: Actor, spid: str, body: UsageInquiryRequest
+                ) -> dict[str, Any]:
+    """使用量照会 (IF_10310 / IF_K10310): the area decides by the password; the hub drops anything the
+    answer's own statements forbid (days without interval data, anything before the period)."""
+    permissions.check(actor.caller, QUERY)
+    answer = await areas.query_usage(actor.caller, spid, body)
+    bad = check_usage_answer(answer)
+    if bad:
+        log.error("area answered usage outside the customer's period", extra={"parts": bad[:10]})
+        await write(conn, actor.alert("visibility.usage_outside_grant", resource_type="supply_point",
+                                      resource_ids=[spid], fields=bad[:50], outcome="stripped"))
+        dropped = set(bad)
+        answer = {**answer,
+                  "months": [m for m in answer["months"] if f"months:{m['billing_month']}" not in dropped
+                             and "months" not in dropped],
+                  "days": [] if "days" in dropped else [d for d in answer["days"] if f"days:{d['date']}" not in dropped]}
+    await write(conn, _inquiry_entry(actor, spid, body, fields=["usage"], item_count=len(answer["months"]),
+                                     detail={"purpose_text": body.purpose, "months": len(answer["months"]),
+                                             "days": len(answer["days"])}))
+    return answer
+
+
+async def query_refused(conn: AsyncConnection, actor: Actor, spid: str, body: UsageInquiryRequest,
+                        error: SwitchhubError) -> None:
+    """A refused inquiry is audited too (its own transaction: the refusal rolls the request's back)."""
+    await write(conn, _inquiry_entry(actor, spid, body, outcome=error.code,
+                                     detail={"purpose_text": body.purpose, "status": error.status}))
