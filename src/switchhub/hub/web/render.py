@@ -64,6 +64,8 @@ UI = {
     "awaiting_decision": ("判断待ちの廃止取次", "Relays awaiting your decision"),
     "awaiting_decision_desc": ("自社宛の廃止取次のうち判断待ちのもの", "Relays addressed to you, not yet decided"),
     "count_unit": ("件", ""),
+    "usage_reviews": ("使用量照会申請 審査", "Usage password reviews"),
+    "usage_request": ("使用量照会申請", "Usage password request"), "usage_query": ("使用量照会", "Usage inquiry"),
     "area_down": ("エリア「{area}」の一般送配電事業者システムに接続できないため、そのエリアの結果は含まれていません",
                   "The system of area {area} is unavailable; its results are not included"),
 }
