@@ -137,6 +137,7 @@ def create_hub_app(settings: Settings, engine: AsyncEngine, areas: AreaClient) -
                        larger={**{p: max(BULK_LIMIT, settings.max_body_bytes) for p in BULK_PATHS},
                                # ≤ 5 identity documents of ≤ 1 MB each, as base64
                                "/api/v1/applications/usage-password": max(8_000_000, settings.max_body_bytes),
+                               "/usage/password-requests/new": max(6_000_000, settings.max_body_bytes),  # the Web form
                                **{p: max(n, settings.max_body_bytes) for p, n in BULK_PAGE_LIMITS.items()}})
     app.add_middleware(CertificateGate, settings=settings, engine=engine, reader=app.state.reader)
     app.add_middleware(ResponseHeaders, buckets=app.state.rate_limits)

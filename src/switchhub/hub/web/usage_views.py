@@ -162,26 +162,38 @@ def _spids(raw: str) -> list[str]:
     return [s for s in re.split(r"[\s,、，]+", unicodedata.normalize("NFKC", raw or "")) if s]
 
 
-async def _documents(request: Request) -> list[dict[str, str]]:
+#: a part may be a little over 1 MB so that the area's field message names a file that is too large
+PART_LIMIT = MAX_DOCUMENT_BYTES + 64 * 1024
+
+
+async def _documents(form: Any) -> list[dict[str, str]]:
     """Chosen files as the API's documents (base64); an empty file input sends one nameless part."""
     out = []
-    for part in (await request.form()).getlist("documents"):
+    for part in form.getlist("documents"):
         filename = getattr(part, "filename", None)
         if not filename:
             continue
-        content = await part.read(MAX_DOCUMENT_BYTES + 1)  # the area names a file that is too large
+        content = await part.read(PART_LIMIT)
         out.append({"filename": filename[:200], "content_base64": base64.b64encode(content).decode()})
     return out
 
 
 @router.post("/usage/password-requests/new")
 async def request_submit(request: Request, user: WebUser = Depends(web_user(usage.REQUEST))) -> Response:
-    form = await read_form(request, user)
+    multipart = await request.form(max_files=6, max_fields=20, max_part_size=PART_LIMIT)
+    try:
+        return await _request_submit(request, user, multipart)
+    finally:
+        await multipart.close()
+
+
+async def _request_submit(request: Request, user: WebUser, multipart: Any) -> Response:
+    form = await read_form(request, user)  # CSRF first
     try:
         validity = form.get("validity_days")
         data: dict[str, Any] = {"spids": _spids(form.get("spids")),
                                 "validity_days": int(validity) if validity.isdigit() else validity,
-                                **{k: form.get(k) for k in REQUEST_FIELDS}, "documents": await _documents(request)}
+                                **{k: form.get(k) for k in REQUEST_FIELDS}, "documents": await _documents(multipart)}
         body = parse_form(UsagePasswordRequest, data)
         async with tx(request) as conn:
             answer = await usage.request(conn, request.app.state.areas, web_actor(request, user),
