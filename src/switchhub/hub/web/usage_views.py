@@ -178,6 +178,24 @@ async def _documents(form: Any) -> list[dict[str, str]]:
     return out
 
 
+def _request_model(data: dict[str, Any]) -> UsagePasswordRequest:
+    """The form as the API's model, with each spid's own check reported together with the model's
+    field errors (the schema takes any text up to 40 characters as a spid)."""
+    issues = []
+    for i, raw in enumerate(data["spids"]):
+        try:
+            parse_spid(raw, f"spids[{i}]")
+        except InputError as exc:
+            issues += exc.errors
+    try:
+        body = parse_form(UsagePasswordRequest, data)
+    except InputError as exc:
+        issues += exc.errors
+    if issues:
+        raise InputError(issues[0].message_ja, issues[0].message_en, errors=issues)
+    return body
+
+
 @router.post("/usage/password-requests/new")
 async def request_submit(request: Request, user: WebUser = Depends(web_user(usage.REQUEST))) -> Response:
     multipart = await request.form(max_files=6, max_fields=20, max_part_size=PART_LIMIT)
@@ -194,7 +212,7 @@ async def _request_submit(request: Request, user: WebUser, multipart: Any) -> Re
         data: dict[str, Any] = {"spids": _spids(form.get("spids")),
                                 "validity_days": int(validity) if validity.isdigit() else validity,
                                 **{k: form.get(k) for k in REQUEST_FIELDS}, "documents": await _documents(multipart)}
-        body = parse_form(UsagePasswordRequest, data)
+        body = _request_model(data)
         async with tx(request) as conn:
             answer = await usage.request(conn, request.app.state.areas, web_actor(request, user),
                                          body)
