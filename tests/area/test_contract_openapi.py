@@ -20,6 +20,7 @@ import switchhub.contract.applications
 import switchhub.contract.events
 import switchhub.contract.points
 import switchhub.contract.readings
+import switchhub.contract.usage
 from tests.live import ca_file
 from tests.support import with_client_cert
 
@@ -28,9 +29,13 @@ ACTING = {"X-Switchhub-Operator": True, "X-Switchhub-Operator-Kind": True, "X-Sw
           "X-Switchhub-User": False, "X-Switchhub-Role": False}
 
 
+#: answers that are files, not JSON: the export (gzip) and a usage request's identity documents
+BINARY = {"application/gzip", "application/pdf", "image/jpeg", "image/png", "image/gif"}
+
+
 def _contract_models() -> set[str]:
     modules = (switchhub.contract.points, switchhub.contract.applications, switchhub.contract.events,
-               switchhub.contract.readings)
+               switchhub.contract.readings, switchhub.contract.usage)
     return {name for m in modules for name, obj in vars(m).items()
             if inspect.isclass(obj) and obj.__module__ == m.__name__}
 
@@ -72,8 +77,8 @@ async def test_the_document_lists_every_area_route_with_contract_models(stack):
         json_answers = [c for c in ok if "$ref" in c.get("schema", {})]
         if not ok or (json_answers and not all(_ref(c["schema"]) in contract for c in json_answers)):
             wrong.append(f"{method} {path}: answer {ok}")
-        if not json_answers and "application/gzip" not in {k for code, a in op["responses"].items()
-                                                             if code.startswith("2") for k in a.get("content", {})}:
+        if not json_answers and not BINARY & {k for code, a in op["responses"].items()
+                                                if code.startswith("2") for k in a.get("content", {})}:
             wrong.append(f"{method} {path}: no answer schema")
         if method == "post" and _ref(op.get("requestBody", {}).get("content", {}).get("application/json", {})
                                      .get("schema", {})) not in contract:

@@ -41,7 +41,11 @@ CODE_FIELDS = {"area", "channel", "contract_form", "capacity_method", "supply_me
 NOT_CODES = {"Problem.status", "Problem.type", "BatchFailure.status", "AuditRecord.purpose",
              "RelaySummary.status_reason", "Relay.status_reason", "RelayHistoryEntry.reason_code",
              "FeedUnavailableArea.status", "ApplicationAnswer.reason_code", "HistoryEntry.reason_code",
-             "FeedItem.reason_code", "HubFeedItem.reason_code"}
+             "FeedItem.reason_code", "HubFeedItem.reason_code",
+             # usage passwords: the stage reason (UsageReason or, after a rejection, UsageRejectReason: the area's
+             # codes), the 30-minute slots' meter status digits, and the inquirer's free purpose text
+             "UsagePasswordAnswer.reason_code", "UsageReviewDetail.reason_code", "UsageDay.status",
+             "UsageInquiryRequest.purpose"}
 
 
 def _resolve(spec: dict, schema: dict) -> dict:

@@ -82,6 +82,19 @@ API = [
     ("DELETE", "/api/v1/subscriptions/{subscription_id}", "/api/v1/subscriptions/999999", None, 404, NOTIFY),
     ("GET", "/api/v1/notifications/deliveries", "/api/v1/notifications/deliveries", None, 200, NOTIFY),
     ("GET", "/api/v1/audit-records", "/api/v1/audit-records", None, 200, AUDIT),
+    # usage passwords (type 08): retailers request and inquire; the area's T&D reviews, OCCTO staff read
+    ("POST", "/api/v1/applications/usage-password", "/api/v1/applications/usage-password", {}, 422, RETAILER),
+    ("GET", "/api/v1/applications/usage-password/{application_no}",
+     f"/api/v1/applications/usage-password/{NO_APP}", None, 404, RETAILER | TSO | OCCTO_STAFF),
+    ("POST", "/api/v1/supply-points/{spid}/usage:query", "/api/v1/supply-points/{spid}/usage:query", {}, 422,
+     RETAILER),
+    ("GET", "/api/v1/usage-password-reviews", "/api/v1/usage-password-reviews", None, 200, TSO | OCCTO_STAFF),
+    ("GET", "/api/v1/usage-password-reviews/{application_no}", f"/api/v1/usage-password-reviews/{NO_APP}", None,
+     404, TSO | OCCTO_STAFF),
+    ("GET", "/api/v1/usage-password-reviews/{application_no}/documents/{n}",
+     f"/api/v1/usage-password-reviews/{NO_APP}/documents/1", None, 404, TSO),
+    ("POST", "/api/v1/usage-password-reviews/{application_no}/decision",
+     f"/api/v1/usage-password-reviews/{NO_APP}/decision", {"decision": "issue"}, 404, TSO),
 ]
 
 WEB_ROLES = sorted(PEOPLE)

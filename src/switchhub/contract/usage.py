@@ -19,7 +19,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from switchhub.kernel.codes import ApplicationStage, Channel, UsageRejectReason
+from switchhub.kernel.codes import ApplicationStage, Area, Channel, UsageRejectReason
 from switchhub.kernel.spid import SPID_DOC
 
 STRICT = ConfigDict(strict=True, extra="forbid")
@@ -104,7 +104,7 @@ class UsageReviewItem(BaseModel):
     """A row of the T&D's review list (no customer details)."""
     model_config = ConfigDict(extra="forbid")
     application_no: str
-    area: str
+    area: Area = Field(description="エリアコード")
     applicant_code: str
     stage: ApplicationStage
     stage_name: str
@@ -128,7 +128,7 @@ class UsageReviewDetail(BaseModel):
     OCCTO (read-only) gets it without the customer's details (null) and without the points' names."""
     model_config = ConfigDict(extra="forbid")
     application_no: str
-    area: str
+    area: Area = Field(description="エリアコード")
     applicant_code: str
     channel: Channel
     stage: ApplicationStage

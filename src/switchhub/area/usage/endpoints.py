@@ -31,6 +31,8 @@ from switchhub.kernel.errors import NotFound
 from switchhub.kernel.spid import SPID_DOC
 
 router = APIRouter(prefix="/area/v1", tags=["usage"])
+DOCUMENT_MEDIA = {t: {"schema": {"type": "string", "format": "binary"}}
+                  for t in ("application/pdf", "image/jpeg", "image/png", "image/gif")}
 AREA = r"^(0[1-9]|10)$"
 ApplicationNo = Annotated[str, Path(max_length=40)]
 
@@ -86,7 +88,7 @@ async def review(application_no: ApplicationNo, request: Request, caller: Caller
 
 
 @router.get("/usage-password-reviews/{application_no}/documents/{n}", summary="本人確認書類",
-            response_class=Response, responses={200: {"content": {"application/octet-stream": {}},
+            response_class=Response, responses={200: {"content": DOCUMENT_MEDIA,
                                                       "description": "the document as filed, its content type"}})
 async def review_document(application_no: ApplicationNo, n: Annotated[int, Path(ge=1, le=5)], request: Request,
                           caller: Caller = Depends(acting_caller)) -> Response:

@@ -28,6 +28,9 @@ from switchhub.kernel.spid import SPID_DOC, parse_spid
 router = APIRouter(prefix="/api/v1", tags=["usage"])
 ApplicationNo = Annotated[str, Path(max_length=40, description="申込番号")]
 PATH = "/applications/usage-password"
+#: the T&D's review of a usage password request has no interface ID in the original (a T&D screen);
+#: the hub's own ID, like SH_SEARCH
+REVIEW_IDS = ["SH_USAGE_REVIEW"]
 
 
 @router.post(PATH, summary="使用量情報照会申請 (usage password request, type 08)", status_code=201,
@@ -73,7 +76,8 @@ async def query_usage(spid: Annotated[str, Path(json_schema_extra=SPID_DOC)], re
         raise
 
 
-@router.get("/usage-password-reviews", summary="本人確認の審査一覧 (T&D review queue)", response_model=UsageReviewPage)
+@router.get("/usage-password-reviews", summary="本人確認の審査一覧 (T&D review queue)", response_model=UsageReviewPage,
+            openapi_extra={"x-interface-ids": REVIEW_IDS})
 async def reviews(request: Request, state: Literal["open", "decided"] = "open",
                   page: Annotated[int, Query(ge=1, le=service.MAX_PAGE)] = 1,
                   per_page: Annotated[int, Query(ge=1, le=100)] = 20,
@@ -82,7 +86,8 @@ async def reviews(request: Request, state: Literal["open", "decided"] = "open",
     return await service.reviews(request.app.state.areas, actor_of(request, caller), state, page, per_page)
 
 
-@router.get("/usage-password-reviews/{application_no}", summary="本人確認の審査（詳細）", response_model=UsageReviewDetail)
+@router.get("/usage-password-reviews/{application_no}", summary="本人確認の審査（詳細）", response_model=UsageReviewDetail,
+            openapi_extra={"x-interface-ids": REVIEW_IDS})
 async def review(application_no: ApplicationNo, request: Request,
                  caller: Caller = Depends(require(service.REVIEW_READ))) -> dict:
     async with tx(request) as conn:
@@ -90,7 +95,8 @@ async def review(application_no: ApplicationNo, request: Request,
 
 
 @router.get("/usage-password-reviews/{application_no}/documents/{n}", summary="本人確認書類 (attachment)",
-            response_class=Response, responses={200: {"content": DOCUMENT_MEDIA, "description": "the document"}})
+            response_class=Response, responses={200: {"content": DOCUMENT_MEDIA, "description": "the document"}},
+            openapi_extra={"x-interface-ids": REVIEW_IDS})
 async def review_document(application_no: ApplicationNo, n: Annotated[int, Path(ge=1, le=5)], request: Request,
                           caller: Caller = Depends(require(service.REVIEW))) -> Response:
     async with tx(request) as conn:
@@ -100,7 +106,7 @@ async def review_document(application_no: ApplicationNo, n: Annotated[int, Path(
 
 
 @router.post("/usage-password-reviews/{application_no}/decision", summary="審査結果 (issue or reject)",
-             response_model=UsageReviewDetail)
+             response_model=UsageReviewDetail, openapi_extra={"x-interface-ids": REVIEW_IDS})
 async def decide(application_no: ApplicationNo, request: Request, caller: Caller = Depends(require(service.REVIEW)),
                  body: UsageDecisionRequest = json_body(UsageDecisionRequest)) -> dict:
     async with tx(request) as conn:

@@ -13,7 +13,8 @@ from switchhub.contract.usage import (
     UsageReviewPage,
 )
 
-DOCUMENT_MEDIA = {t: {} for t in ("application/pdf", "image/jpeg", "image/png", "image/gif")}
+DOCUMENT_MEDIA = {t: {"schema": {"type": "string", "format": "binary"}}
+                  for t in ("application/pdf", "image/jpeg", "image/png", "image/gif")}
 
 __all__ = ["UsageAnswer", "UsageDecisionRequest", "UsageInquiryRequest", "UsagePasswordAnswer",
            "UsagePasswordRequest", "UsageReviewDetail", "UsageReviewPage", "DOCUMENT_MEDIA"]
