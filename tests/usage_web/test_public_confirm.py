@@ -28,17 +28,21 @@ async def request_link(public, mailbox, points, **changes) -> str:
     return re.search(r"https://public\.test(/confirm\?token=[A-Za-z0-9_-]+)", mailbox.bodies()[-1]).group(1)
 
 
-async def worker_round(public) -> None:
-    """What the area worker does each round for the public page: the sweep, then the due jobs."""
+async def worker_round(public) -> list:
+    """One round of the area worker (`switchhub worker`): its jobs, sweeps and outbox delivery (to a
+    stand-in hub that accepts every batch); returns the events it delivered."""
     from switchhub.area.public import tasks
-    from switchhub.db.jobs import run_due
-    from switchhub.kernel.clock import get_clock
+    from switchhub.worker import area_round
+
+    delivered: list = []
+
+    async def hub(events: list) -> bool:
+        delivered.extend(events)
+        return True
 
     tasks.configure(public.state.settings)
-    engine = public.state.engine
-    async with engine.begin() as conn:
-        await tasks.sweep(conn, get_clock().now())
-    await run_due(engine, tasks.HANDLERS, get_clock().now())
+    await area_round(public.state.engine, hub)
+    return delivered
 
 
 def subject_of(mail) -> str:
@@ -64,14 +68,16 @@ async def test_matching_request_is_issued_and_the_password_mailed_once(public, m
     rows = request_rows(url)
     assert [r[:4] for r in rows] == [(application_no, "00000", "06", "auto")]  # one filing, issued at once
     assert rows[0][4] is False  # the password waits for the mail job
-    await worker_round(public)
-    await worker_round(public)
+    events = await worker_round(public) + await worker_round(public)
     assert len(mailbox.messages) == 2  # the confirmation, then the password: once
+    issued = [e for e in events if e["kind"] == "usage.password_issued"]
+    assert len(issued) == 1 and issued[0]["payload"]["application_no"] == application_no
     mail = mailbox.messages[1]
     assert mail["To"] == "taro@example.jp" and "パスワードを発行しました" in subject_of(mail)
     body = mailbox.bodies()[1]
     password = re.search(r"パスワード: (\S+)", body).group(1)
     assert application_no in body and spid in body
+    assert password not in str(events)  # no password in any event
     assert request_rows(url)[0][4] is True  # the pickup column is cleared by the mail
     salt, digest = execute(url, "SELECT password_salt, password_hash FROM usage_requests")[0]
     from switchhub.area.usage.passwords import matches
