@@ -143,3 +143,14 @@ async def test_a_point_that_became_high_voltage_is_refused_at_the_link(public, m
     assert resp.status_code == 422 and "対象外" in resp.text
     assert request_rows(url) == []
     assert execute(url, "SELECT confirmed_at FROM public_usage_requests")[0][0] is None
+
+
+async def test_unconfirmed_requests_are_dropped_a_week_after_expiry(public, mailbox):
+    url = public.state.area_url
+    points = low_points(url, 1)
+    await request_link(public, mailbox, points, email="old@example.jp")
+    await request_link(public, mailbox, points, email="new@example.jp")
+    execute(url, "UPDATE public_usage_requests SET created_at = created_at - interval '8 days 1 hour',"
+            " expires_at = expires_at - interval '8 days 1 hour' WHERE email = 'old@example.jp'")
+    await worker_round(public)
+    assert execute(url, "SELECT email FROM public_usage_requests") == [("new@example.jp",)]

@@ -155,3 +155,26 @@ async def test_inquiry_page_shows_months_and_days_as_stored(stack):
             assert password not in ok.text
         finally:
             await retailer.aclose()
+
+
+async def test_queue_is_oldest_deadline_first_and_marks_overdue(stack):
+    spids = points(stack.world, 2, skip=12)
+    make_customer(stack, spids)
+    with frozen(NOW) as clock:
+        older = await _mismatched_request(stack, spids[:1])  # deadline Wed 25th
+        clock.set(datetime(2026, 11, 25, 9, 0, tzinfo=clock.now().tzinfo))
+        newer = await _mismatched_request(stack, spids[1:])  # deadline Thu 26th
+        tso = await _web(stack, "T0300", "t0300-user1")
+        try:
+            on_time = (await tso.get("/usage/reviews")).text
+            assert on_time.index(older) < on_time.index(newer) and "期限超過" not in on_time
+            clock.set(datetime(2026, 11, 26, 9, 0, tzinfo=clock.now().tzinfo))
+            await tso.aclose()
+            tso = await _web(stack, "T0300", "t0300-user1")  # a day later: the session has ended
+            late = (await tso.get("/usage/reviews")).text
+            row = re.search(rf'<tr class="([^"]*)"><td><a href="/usage/reviews/{older}">', late)
+            assert row and row.group(1) == "overdue"
+            assert re.search(rf'<tr class=""><td><a href="/usage/reviews/{newer}">', late)
+            assert late.count("期限超過") == 1
+        finally:
+            await tso.aclose()

@@ -75,3 +75,9 @@ async def purge_unconfirmed(conn: AsyncConnection, before: datetime) -> int:
     result = await conn.execute(text("DELETE FROM public_usage_requests WHERE confirmed_at IS NULL"
                                      " AND expires_at < :before"), {"before": before})
     return result.rowcount or 0
+
+
+async def purge_idle_buckets(conn: AsyncConnection, before: datetime) -> int:
+    """Buckets untouched since `before` are full again: dropping them changes nothing."""
+    result = await conn.execute(text("DELETE FROM public_rate_buckets WHERE updated_at < :before"), {"before": before})
+    return result.rowcount or 0

@@ -10,7 +10,7 @@ crash between the SMTP answer and the commit is the one case that can send twice
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -21,6 +21,7 @@ from switchhub.config import Settings
 from switchhub.db import jobs
 
 MAIL_JOB = "public.mail_result"
+KEEP_UNCONFIRMED = timedelta(days=7)
 _SMTP: dict[str, mail.AreaSmtp] = {}
 
 
@@ -30,6 +31,10 @@ def configure(settings: Settings) -> None:
 
 
 async def sweep(conn: AsyncConnection, now: datetime) -> int:
+    """Schedule the result mails; drop requests never confirmed a week after their link expired
+    (their personal data is not kept) and rate buckets idle long enough to be full again."""
+    await repo.purge_unconfirmed(conn, now - KEEP_UNCONFIRMED)
+    await repo.purge_idle_buckets(conn, now - timedelta(days=2))
     scheduled = 0
     for application_no in await repo.unmailed_applications(conn):
         if await filing.decision_of(conn, application_no) is not None:
