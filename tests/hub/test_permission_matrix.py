@@ -136,6 +136,8 @@ WEB = [
      404, TSO),
     ("GET", "/usage/password-requests/new", "/usage/password-requests/new", None, 200, RETAILER),
     ("POST", "/usage/password-requests/new", "/usage/password-requests/new", {}, 422, RETAILER),
+    ("GET", "/usage/password-requests", f"/usage/password-requests?application_no={NO_APP}", None, 303,
+     RETAILER | TSO | OCCTO_STAFF),
     ("GET", "/usage/password-requests/{application_no}", f"/usage/password-requests/{NO_APP}", None, 404,
      RETAILER | TSO | OCCTO_STAFF),
     ("GET", "/usage/query", "/usage/query", None, 200, RETAILER),

@@ -51,7 +51,10 @@ async def test_who_may_open_the_review_pages(stack):
             assert re.search(r'<td class="mismatch">用量 太郎', detail.text)  # the held name, marked
             doc = await tso.get(f"/usage/reviews/{no}/documents/1")
             assert doc.status_code == 200 and doc.content == PNG and doc.headers["content-type"] == "image/png"
-            assert "sandbox" in doc.headers["content-security-policy"]
+            assert "sandbox" in doc.headers["content-security-policy"] and doc.headers[
+                "content-disposition"].startswith("inline")
+            saved = await tso.get(f"/usage/reviews/{no}/documents/1?download=1")
+            assert saved.content == PNG and saved.headers["content-disposition"].startswith("attachment")
 
             assert no not in (await other_tso.get("/usage/reviews")).text
             for url in (f"/usage/reviews/{no}", f"/usage/reviews/{no}/documents/1"):
@@ -117,6 +120,9 @@ async def test_request_form_errors_then_filing_and_the_password_once(stack):
             assert password not in again.text and 'id="password-shown"' in again.text
             assert rows(stack, "SELECT stage, verification, validity_days FROM usage_requests"
                         " WHERE application_no = %s", (no,)) == [("06", "auto", 31)]
+            looked_up = await retailer.get(f"/usage/password-requests?application_no={no}")
+            assert looked_up.status_code == 303 and looked_up.headers["location"] == f"/usage/password-requests/{no}"
+            assert (await retailer.get("/usage/password-requests?application_no=")).status_code == 422
             other = await _web(stack, "M0300", "m0300-user1")
             try:
                 assert (await other.get(f"/usage/password-requests/{no}")).status_code == 404

@@ -111,15 +111,16 @@ async def review_detail(application_no: str, request: Request,
 @router.get("/usage/reviews/{application_no}/documents/{n}")
 async def review_document(application_no: str, n: int, request: Request,
                           user: WebUser = Depends(web_user(usage.REVIEW))) -> Response:
-    """The attachment, shown in the browser (its type was judged by its content at the area); a
-    sandbox CSP so that a document can never run anything in the hub's origin."""
+    """The attachment, shown in the browser (its type was judged by its content at the area) or, with
+    ?download=1, saved; a sandbox CSP so that a document can never run anything in the hub's origin."""
     if not 1 <= n <= 5:
         raise usage._not_found()
     async with tx(request) as conn:
         content, media = await usage.document(conn, request.app.state.areas, web_actor(request, user),
                                               application_no[:40], n)
+    disposition = "attachment" if request.query_params.get("download") == "1" else "inline"
     return Response(content, media_type=media, headers={
-        "Content-Disposition": f'inline; filename="document-{n}"', "X-Content-Type-Options": "nosniff",
+        "Content-Disposition": f'{disposition}; filename="document-{n}"', "X-Content-Type-Options": "nosniff",
         "Content-Security-Policy": "sandbox; default-src 'none'; img-src 'self'; object-src 'self'",
         "Cache-Control": "no-store"})
 
@@ -223,6 +224,15 @@ async def _request_submit(request: Request, user: WebUser, multipart: Any) -> Re
         return render(request, "usage_request_new.html", {"user": user, "v": form.values, "errors": errors,
                                                           "error": error}, status=exc.status)
     return RedirectResponse(f"/usage/password-requests/{answer['application_no']}", status_code=303)
+
+
+@router.get("/usage/password-requests")
+async def request_lookup(request: Request, user: WebUser = Depends(web_user(usage.READ))) -> Response:
+    """The lookup form of the request page: to the status page of an application number."""
+    no = unicodedata.normalize("NFKC", request.query_params.get("application_no", "")).strip()[:40]
+    if not re.fullmatch(r"[0-9A-Za-z-]{3,40}", no):
+        return render(request, "error.html", {"user": user, "message": "申込番号を入力してください"}, status=422)
+    return RedirectResponse(f"/usage/password-requests/{no}", status_code=303)
 
 
 @router.get("/usage/password-requests/{application_no}")
