@@ -49,6 +49,10 @@ RULES_BEYOND_THE_SCHEMA = {
     ("POST", "/api/v1/me/password"): "the password policy",
     ("POST", "/api/v1/webhooks"): "the host resolves to a public address",
     ("POST", "/api/v1/subscriptions"): "an e-mail address of the usual shape",
+    ("POST", "/api/v1/applications/usage-password"): "spids of one area, known points, not low_fit, one channel, "
+                                                     "no duplicates; phone shape; consent date not in the future; "
+                                                     "documents PDF/JPEG/PNG/GIF by content, ≤ 1 MB decoded",
+    ("POST", "/api/v1/usage-password-reviews/{application_no}/decision"): "a rejection names its reason",
 }
 CALLERS = {"A0001": "retailer API user", "OC000": "OCCTO helpdesk API user"}
 
