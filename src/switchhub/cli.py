@@ -1,4 +1,4 @@
-"""`switchhub` command line: demo | hub | area | worker | db | certs | credentials | contract | generate | status."""
+"""`switchhub` command line: demo | hub | area | area-public | worker | db | certs | credentials | contract | generate | status."""
 
 from __future__ import annotations
 
@@ -216,6 +216,18 @@ def area(host: str = "127.0.0.1", port: int = 8444,
     p = cert_paths(settings.certs_dir)
     serve(build_area_app(settings), host=host, port=port, certfile=str(p["area_server"]),
           keyfile=str(p["area_server_key"]), ca_certs=str(p["ca"]))
+
+
+@app.command("area-public")
+def area_public(host: str = "127.0.0.1", port: int = 8445) -> None:
+    """Serve the T&D's public page for customers (usage password requests) over TLS, no client certificate."""
+    from switchhub.runtime import build_area_public_app, cert_paths
+    from switchhub.tlsserver import serve
+
+    settings = _settings()
+    p = cert_paths(settings.certs_dir)
+    serve(build_area_public_app(settings), host=host, port=port, certfile=str(p["area_server"]),
+          keyfile=str(p["area_server_key"]), ca_certs=None, client_certs=False)
 
 
 @app.command()

@@ -55,6 +55,12 @@ class Settings:
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 8025
     mail_from: str = "switchhub@localhost"
+    # the T&D's public page for customers (`switchhub area-public`): the area's own mail server and
+    # sender, and the page's address as written in its confirmation links
+    area_smtp_host: str = "127.0.0.1"
+    area_smtp_port: int = 8025
+    area_mail_from: str = "usage@area.localhost"
+    public_area_url: str = "https://localhost:8445"
     # webhook hosts exempt from the internal-address check ("host" or "host:port"), e.g. a local
     # receiver in the demo or tests; https is still required (hub/notify/urlpolicy.py)
     webhook_allowed_hosts: frozenset[str] = frozenset()
@@ -97,6 +103,10 @@ class Settings:
             smtp_host=_env("SMTP_HOST", "127.0.0.1") or "127.0.0.1",
             smtp_port=int(_env("SMTP_PORT", "8025") or 8025),
             mail_from=_env("MAIL_FROM", "switchhub@localhost") or "switchhub@localhost",
+            area_smtp_host=_env("AREA_SMTP_HOST", "127.0.0.1") or "127.0.0.1",
+            area_smtp_port=int(_env("AREA_SMTP_PORT", "8025") or 8025),
+            area_mail_from=_env("AREA_MAIL_FROM", "usage@area.localhost") or "usage@area.localhost",
+            public_area_url=_env("PUBLIC_AREA_URL", "https://localhost:8445") or "",
             webhook_allowed_hosts=allow,
             metrics_port=int(_env("METRICS_PORT") or 0) or None,
         )

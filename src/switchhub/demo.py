@@ -187,7 +187,10 @@ def run_demo(settings: Settings, *, points: int, seed: int, port: int, console: 
     (Path(settings.data_dir) / "runtime.json").write_text(json.dumps(runtime))
     env = {**os.environ, "SWITCHHUB_HUB_DATABASE_URL": state["hub_url"],
            "SWITCHHUB_AREA_DATABASE_URL": state["area_url"], "SWITCHHUB_DATA_DIR": str(settings.data_dir),
-           "SWITCHHUB_CERTS_DIR": str(settings.certs_dir), "SWITCHHUB_PUBLIC_HUB_URL": f"https://localhost:{port}"}
+           "SWITCHHUB_CERTS_DIR": str(settings.certs_dir), "SWITCHHUB_PUBLIC_HUB_URL": f"https://localhost:{port}",
+           # the T&D's public page mails through the demo's mail catcher too
+           "SWITCHHUB_PUBLIC_AREA_URL": f"https://localhost:{port + 2}",
+           "SWITCHHUB_AREA_SMTP_HOST": settings.smtp_host, "SWITCHHUB_AREA_SMTP_PORT": str(settings.smtp_port)}
     exe = [sys.executable, "-m", "switchhub.cli"]
 
     def _stop(signum: int, frame: object) -> None:
@@ -201,11 +204,13 @@ def run_demo(settings: Settings, *, points: int, seed: int, port: int, console: 
     procs = [
         subprocess.Popen([*exe, "area", "--port", str(area_port)], env={**env, **metrics}),
         subprocess.Popen([*exe, "hub", "--port", str(port)], env=env),
+        subprocess.Popen([*exe, "area-public", "--port", str(port + 2)], env=env),
         subprocess.Popen([*exe, "worker"], env=env),
     ]
     try:
         _wait_for_port(port)
         _wait_for_port(area_port)
+        _wait_for_port(port + 2)
         print_banner(console, settings, state, port)
         while all(p.poll() is None for p in procs):
             time.sleep(0.5)
@@ -273,6 +278,7 @@ def print_banner(console: Console, settings: Settings, state: dict[str, Any], po
     console.print(f"Web:      https://localhost:{port}/   (ブラウザにクライアント証明書 *.p12 を取り込んでください。パスワード: switchhub)")
     console.print(f"API:      https://localhost:{port}/api/v1/   仕様: https://localhost:{port}/api/v1/docs")
     console.print(f"エリア:   https://127.0.0.1:{port + 1}/area/v1/ (ハブの証明書のみ受付)")
+    console.print(f"需要者向け: https://localhost:{port + 2}/ (使用量情報照会パスワードの申請、クライアント証明書不要)")
     console.print(f"証明書:   {Path(settings.certs_dir).absolute()}  (CA: {p['ca']})")
     for code, label in DEMO_OPERATORS:
         web = state["clients"][f"{code}-web"]

@@ -53,6 +53,13 @@ def build_area_app(settings: Settings):
     return create_area_app(settings, make_engine(area_url))
 
 
+def build_area_public_app(settings: Settings):
+    from switchhub.area.public.app import create_public_app
+
+    _, area_url = resolve_urls(settings)
+    return create_public_app(settings, make_engine(area_url, pool_size=3))
+
+
 def build_hub_app(settings: Settings):
     from switchhub.hub.app import create_hub_app
     from switchhub.hub.gateway.client import HttpsAreaClient

@@ -168,8 +168,10 @@ class _WithTLS:
 class _Listener:
     """What the connections of one server share: TLS context, limits, refusal log, open handshakes."""
 
-    def __init__(self, ssl_context: ssl.SSLContext, handshake_timeout: float, limits: Limits) -> None:
+    def __init__(self, ssl_context: ssl.SSLContext, handshake_timeout: float, limits: Limits,
+                 client_certs: bool = True) -> None:
         self.ssl_context, self.handshake_timeout, self.limits = ssl_context, handshake_timeout, limits
+        self.client_certs = client_certs
         self.refusals = RefusalLog()
         self.handshakes: set[asyncio.Task[None]] = set()
 
@@ -252,7 +254,7 @@ class TLSHttpToolsProtocol(HttpToolsProtocol):
             tls.close()
             self.listener.refusals.refused(peer, "peer_closed", "closed before the handshake")
             return
-        if not extension["client_cert_chain"]:  # CERT_REQUIRED already refuses this; never let it through
+        if self.listener.client_certs and not extension["client_cert_chain"]:  # CERT_REQUIRED refuses it already
             tls.close()
             self.listener.refusals.refused(peer, "no_certificate", "no certificate after the handshake")
             return
@@ -376,14 +378,19 @@ class TLSServer(uvicorn.Server):
         await super().shutdown(sockets)
 
 
-def build_server(app: Any, *, host: str, port: int, certfile: str, keyfile: str, ca_certs: str,
+def build_server(app: Any, *, host: str, port: int, certfile: str, keyfile: str, ca_certs: str | None,
                  log_level: str = "warning", loop: str = "auto",
-                 handshake_timeout: float = HANDSHAKE_TIMEOUT_S, limits: Limits = Limits()) -> TLSServer:
-    """A uvicorn server for `app`; `loop` as uvicorn's ("auto" = uvloop when installed, "asyncio")."""
+                 handshake_timeout: float = HANDSHAKE_TIMEOUT_S, limits: Limits = Limits(),
+                 client_certs: bool = True) -> TLSServer:
+    """A uvicorn server for `app`; `loop` as uvicorn's ("auto" = uvloop when installed, "asyncio").
+
+    client_certs=False serves a public page (the T&D's page for customers, `switchhub area-public`):
+    no client certificate is asked for, and requests carry an empty certificate chain."""
     context = create_ssl_context(  # what uvicorn made of its ssl_* options before
         certfile=certfile, keyfile=keyfile, password=None, ssl_version=SSL_PROTOCOL_VERSION,
-        cert_reqs=ssl.CERT_REQUIRED, ca_certs=ca_certs, ciphers="TLSv1")
-    listener = _Listener(context, handshake_timeout, limits)
+        cert_reqs=ssl.CERT_REQUIRED if client_certs else ssl.CERT_NONE,
+        ca_certs=ca_certs if client_certs else None, ciphers="TLSv1")
+    listener = _Listener(context, handshake_timeout, limits, client_certs)
     protocol = partial(TLSHttpToolsProtocol, listener=listener)
     # proxy_headers off: uvicorn would otherwise rewrite the client address from X-Forwarded-For
     # (trusted from 127.0.0.1), and the address decides whether the certificate header is trusted
@@ -393,7 +400,7 @@ def build_server(app: Any, *, host: str, port: int, certfile: str, keyfile: str,
     return TLSServer(config, listener)
 
 
-def serve(app: Any, *, host: str, port: int, certfile: str, keyfile: str, ca_certs: str,
+def serve(app: Any, *, host: str, port: int, certfile: str, keyfile: str, ca_certs: str | None,
           log_level: str = "warning", **options: Any) -> None:
     build_server(app, host=host, port=port, certfile=certfile, keyfile=keyfile, ca_certs=ca_certs,
                  log_level=log_level, **options).run()

@@ -50,6 +50,7 @@ async def area_round(area_engine, poster, areas: tuple[str, ...] | None = None, 
     from switchhub.area.applications.tasks import HANDLERS
     from switchhub.area.metering import tasks as metering
     from switchhub.area.outbox.dispatcher import deliver
+    from switchhub.area.public import tasks as public_tasks
     from switchhub.area.usage.tasks import HANDLERS as USAGE_HANDLERS
     from switchhub.kernel.spid import AREA_CODES
 
@@ -57,9 +58,11 @@ async def area_round(area_engine, poster, areas: tuple[str, ...] | None = None, 
     if schedule_metering:  # the metering files' keyed jobs that are due soon (once per key)
         async with area_engine.begin() as conn:
             await metering.schedule(conn, now, areas or AREA_CODES)
-    await run_due(area_engine, {**HANDLERS, **USAGE_HANDLERS, **metering.HANDLERS}, now)
+    await run_due(area_engine, {**HANDLERS, **USAGE_HANDLERS, **metering.HANDLERS,
+                             **public_tasks.HANDLERS}, now)
     async with area_engine.begin() as conn:
         await service.sweep(conn, now)
+        await public_tasks.sweep(conn, now)
     await deliver(area_engine, poster)
 
 
@@ -76,6 +79,10 @@ async def run_worker(settings: Settings, *, role: str = "all", interval: float =
     poster = https_poster(settings.public_hub_url, (str(paths["area_client"]), str(paths["area_client_key"])),
                           str(paths["ca"])) if area_engine else None
     smtp = SmtpConfig(settings.smtp_host, settings.smtp_port, settings.mail_from)
+    if area_engine is not None:
+        from switchhub.area.public.tasks import configure as configure_public_mail
+
+        configure_public_mail(settings)
     webhooks = WebhookPolicy.from_settings(settings)  # the allow-list registration uses too
     areas = None
     if hub_engine is not None:

@@ -136,6 +136,19 @@ WEB = [
      RETAILER),
     ("GET", "/metering", "/metering", None, 200, RETAILER | TSO | OCCTO_STAFF),
     ("GET", "/metering/files/{file_id}", "/metering/files/03-999999", None, 404, RETAILER | TSO | OCCTO_STAFF),
+    ("GET", "/usage/reviews", "/usage/reviews", None, 200, TSO | OCCTO_STAFF),
+    ("GET", "/usage/reviews/{application_no}", f"/usage/reviews/{NO_APP}", None, 404, TSO | OCCTO_STAFF),
+    ("GET", "/usage/reviews/{application_no}/documents/{n}", f"/usage/reviews/{NO_APP}/documents/1", None, 404, TSO),
+    ("POST", "/usage/reviews/{application_no}/decision", f"/usage/reviews/{NO_APP}/decision", {"decision": "issue"},
+     404, TSO),
+    ("GET", "/usage/password-requests/new", "/usage/password-requests/new", None, 200, RETAILER),
+    ("POST", "/usage/password-requests/new", "/usage/password-requests/new", {}, 422, RETAILER),
+    ("GET", "/usage/password-requests", f"/usage/password-requests?application_no={NO_APP}", None, 303,
+     RETAILER | TSO | OCCTO_STAFF),
+    ("GET", "/usage/password-requests/{application_no}", f"/usage/password-requests/{NO_APP}", None, 404,
+     RETAILER | TSO | OCCTO_STAFF),
+    ("GET", "/usage/query", "/usage/query", None, 200, RETAILER),
+    ("POST", "/usage/query", "/usage/query", {}, 422, RETAILER),
     ("POST", "/logout", "/logout", {}, 303, PEOPLE),  # last: it ends the session
 ]
 WEB_PUBLIC = {("GET", "/login"), ("POST", "/login"), ("GET", "/static/{name}")}

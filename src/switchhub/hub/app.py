@@ -109,12 +109,13 @@ def create_hub_app(settings: Settings, engine: AsyncEngine, areas: AreaClient) -
     from switchhub.hub.web.bulk_views import router as bulk_web_router
     from switchhub.hub.web.metering_views import router as metering_web_router
     from switchhub.hub.web.switch_views import router as switch_web_router
+    from switchhub.hub.web.usage_views import router as usage_web_router
     from switchhub.hub.web.views import router as web_router
     from switchhub.hub.web.worklist_views import router as worklist_web_router
 
     # fixed paths (/applications/new, /relays/bulk …) before the switch pages' /…/{number}
     app.state.web_routers = (web_router, worklist_web_router, application_forms_router, bulk_web_router,
-                             switch_web_router, metering_web_router)
+                             switch_web_router, metering_web_router, usage_web_router)
     for router in app.state.web_routers:
         app.include_router(router)
 
@@ -139,6 +140,7 @@ def create_hub_app(settings: Settings, engine: AsyncEngine, areas: AreaClient) -
                        larger={**{p: max(BULK_LIMIT, settings.max_body_bytes) for p in BULK_PATHS},
                                # ≤ 5 identity documents of ≤ 1 MB each, as base64
                                "/api/v1/applications/usage-password": max(8_000_000, settings.max_body_bytes),
+                               "/usage/password-requests/new": max(6_000_000, settings.max_body_bytes),  # the Web form
                                **{p: max(n, settings.max_body_bytes) for p, n in BULK_PAGE_LIMITS.items()}})
     app.add_middleware(CertificateGate, settings=settings, engine=engine, reader=app.state.reader)
     app.add_middleware(ResponseHeaders, buckets=app.state.rate_limits)

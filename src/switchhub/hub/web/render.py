@@ -66,6 +66,8 @@ UI = {
     "count_unit": ("件", ""),
     "metering": ("計量データ", "Metering data"),
     "metering_desc": ("30分電力量・確定使用量・標準化帳票のダウンロード", "Download 30-minute energy, billing usage and forms"),
+    "usage_reviews": ("使用量照会申請 審査", "Usage password reviews"),
+    "usage_request": ("使用量照会申請", "Usage password request"), "usage_query": ("使用量照会", "Usage inquiry"),
     "area_down": ("エリア「{area}」の一般送配電事業者システムに接続できないため、そのエリアの結果は含まれていません",
                   "The system of area {area} is unavailable; its results are not included"),
 }
