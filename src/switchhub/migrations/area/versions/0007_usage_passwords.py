@@ -6,12 +6,12 @@ is kept only as a salted SHA-256 (`password_salt`, `password_hash`); its plainte
 password expires. The inquiry path goes spid → requests through `usage_request_points_spid`.
 
 Revision ID: 0007
-Revises: 0005
+Revises: 0006
 """
 from alembic import op
 
 revision = "0007"
-down_revision = "0005"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 

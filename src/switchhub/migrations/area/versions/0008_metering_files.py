@@ -8,12 +8,12 @@ revision + 1 and `supersedes` = the previous revision's id; `(area, retailer_cod
 slot, sequence, revision)` is unique.
 
 Revision ID: 0008
-Revises: 0005
+Revises: 0007
 """
 from alembic import op
 
 revision = "0008"
-down_revision = "0005"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 

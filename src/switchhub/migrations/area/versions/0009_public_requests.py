@@ -7,12 +7,12 @@ so the password (or the rejection) is mailed once. `public_rate_buckets` are tok
 client address and per e-mail address (area/public/service.py gives the limits).
 
 Revision ID: 0009
-Revises: 0007
+Revises: 0008
 """
 from alembic import op
 
 revision = "0009"
-down_revision = "0007"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
