@@ -151,7 +151,9 @@ def prepare_demo(settings: Settings, *, points: int, seed: int, console: Console
         console.print(f"供給地点 {points:,} 件を生成しています…")
         result = generate(hub_url, area_url, points, seed)
         console.print("計量値（30分値・月間確定値）を生成しています…")
-        generate_readings(area_url, seed)
+        made = generate_readings(area_url, seed)
+        console.print(f"計量値: 30分値 {made.half_hourly_points:,}地点 ({made.point_days:,}地点日)、"
+                      f"月間確定値 {made.monthly_rows:,}件 ({made.seconds:.1f}秒)")
         logins = [dict(login_id=x.login_id, password=x.password, operator_code=x.operator_code, role=x.role,
                        totp_secret=x.totp_secret) for x in result.logins]
         logins_file.write_text(json.dumps(logins, ensure_ascii=False, indent=1))

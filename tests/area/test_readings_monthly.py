@@ -40,14 +40,14 @@ async def _post(stack, path: str, body: dict) -> httpx.Response:
         return await c.post(path, json=body, headers=T0300)
 
 
-async def _confirm(stack, month: date):
+async def _confirm(stack, month: date, spids: list[str] | None = None):
     from switchhub.area.readings.service import confirm_month
     from switchhub.db.engine import make_engine
 
     engine = make_engine(stack.area_url, pool_size=1)
     try:
         async with engine.begin() as conn:
-            return await confirm_month(conn, "03", month)
+            return await confirm_month(conn, "03", month, spids)
     finally:
         await engine.dispose()
 
@@ -65,7 +65,8 @@ async def test_a_month_is_confirmed_from_the_half_hours_between_the_reading_days
     await _confirm(stack, date(2030, 7, 1))
     assert _monthly(stack, spid, "2030-07-01") is None
     assert (await _post(stack, "/area/v1/readings:ingest", {"area": "03", "rows": [missing]})).status_code == 200
-    done = await _confirm(stack, date(2030, 7, 1))
+    assert (await _confirm(stack, date(2030, 7, 1), ["03" + "0" * 20])).points == 0  # only the points asked for
+    done = await _confirm(stack, date(2030, 7, 1), [spid])
     assert done.points == 1 and done.revised == 0
     kwh = Decimal("0.1") * (48 * len(days) - 1) + Decimal("0.9")
     assert _monthly(stack, spid, "2030-07-01") == (1, kwh, Decimal("1.8"), None, after)
