@@ -116,6 +116,8 @@ async def test_expiry_is_enforced(stack):
     make_customer(stack, spids)
     with frozen(NOW) as clock:
         no, password = await _issue(stack, spids, validity_days=1)
+        async with stack.client("A0001") as a:  # issued, never picked up
+            unread = (await a.post("/api/v1/applications/usage-password", json=body(spids, validity_days=1))).json()
         async with stack.client("A0002") as other:
             ok = await other.post(INQUIRY.format(spids[0]), json={"password": password, "purpose": "試算"})
             assert ok.status_code == 200
@@ -127,7 +129,9 @@ async def test_expiry_is_enforced(stack):
             assert late.status_code == 403 and late.json()["code"] == "usage_password_invalid"
         async with stack.client("A0001") as a:
             status = (await a.get(f"/api/v1/applications/usage-password/{no}")).json()
+            late_pickup = (await a.get(f"/api/v1/applications/usage-password/{unread['application_no']}")).json()
     assert (status["stage"], status["expired"], status["password"]) == ("06", True, None)
+    assert (late_pickup["expired"], late_pickup["password"]) == (True, None)  # not after expiry either
 
 
 async def test_months_before_the_current_customers_period_are_withheld(stack):
