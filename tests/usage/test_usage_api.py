@@ -249,6 +249,8 @@ async def test_review_on_mismatch_and_the_areas_tso_decides(stack):
             queue = (await tso.get("/api/v1/usage-password-reviews")).json()
             assert [i["application_no"] for i in queue["items"]] == [by_name, by_address]
             assert (queue["total"], queue["items"][0]["point_count"], queue["items"][0]["documents"]) == (2, 2, 1)
+            second = (await tso.get("/api/v1/usage-password-reviews?per_page=1&page=2")).json()
+            assert ([i["application_no"] for i in second["items"]], second["total"]) == ([by_address], 2)
             detail = (await tso.get(f"/api/v1/usage-password-reviews/{by_name}")).json()
             assert [p["mismatches"] for p in detail["points"]] == [["name"], ["name"]]
             assert detail["points"][0]["current_name_kanji"] == "用量 太郎"

@@ -72,7 +72,7 @@ async def password_status(application_no: ApplicationNo, request: Request,
 @router.get("/usage-password-reviews", summary="本人確認の審査一覧", response_model=UsageReviewPage)
 async def reviews(request: Request, area: Annotated[str, Query(pattern=AREA)],
                   state: Literal["open", "decided"] = "open", page: Annotated[int, Query(ge=1, le=1000)] = 1,
-                  per_page: Annotated[int, Query(ge=1, le=1000)] = 50,
+                  per_page: Annotated[int, Query(ge=1, le=5000)] = 50,
                   caller: Caller = Depends(acting_caller)) -> dict:
     if area not in _served(request):
         raise NotFound("このエリアは担当していません", "This area is not served here")
