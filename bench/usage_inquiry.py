@@ -5,9 +5,9 @@ The service path per point: the point and its customer period, the issued passwo
 (salted SHA-256 check), the visibility grant, the months and the days (kWh as text, as stored), and
 the answer serialised to JSON as the area sends it. 20 inquiries (the API asks per point) run one
 after another on one connection; the reference is one asyncpg query of the same 20 × (13 months +
-~395 days) rows.
+~395 days) rows. Then the same inquiries through the hub over HTTPS (hub and area as processes).
 
-    python bench/usage_inquiry.py --points 3000 --rounds 50
+    python bench/usage_inquiry.py --points 3000 --rounds 50 --https-rounds 10
 """
 
 from __future__ import annotations
@@ -79,7 +79,44 @@ async def prepare(area_url: str) -> tuple[list[str], str]:
     return spids, password
 
 
-async def main_async(args: argparse.Namespace, area_url: str) -> None:
+async def https_path(hub_url: str, area_url: str, spids: list[str], password: str, rounds: int, port: int
+                     ) -> tuple[list[float], list[float]]:
+    """The same 20 inquiries through the hub over mutual TLS (hub → area over HTTPS, the hub's
+    contract check, visibility re-check and audit record): one after another, and all 20 at once."""
+    import ssl
+
+    import httpx
+    from common import start_services, stop
+
+    procs, info = start_services(hub_url, area_url, port=port)
+    sequential, concurrent = [], []
+    try:
+        c = info["clients"]["M0300"]
+        ctx = ssl.create_default_context(cafile=info["ca"])
+        ctx.load_cert_chain(c["cert"], c["key"])
+        async with httpx.AsyncClient(base_url=info["base"], verify=ctx, timeout=60,
+                                     headers={"Authorization": f"Bearer {c['token']}"}) as client:
+            async def one(spid: str) -> None:
+                r = await client.post(f"/api/v1/supply-points/{spid}/usage:query",
+                                      json={"password": password, "purpose": "bench"})
+                assert r.status_code == 200, r.text
+
+            for i in range(rounds + 3):
+                t0 = time.perf_counter()
+                for s in spids:
+                    await one(s)
+                t1 = time.perf_counter()
+                await asyncio.gather(*(one(s) for s in spids))
+                t2 = time.perf_counter()
+                if i >= 3:
+                    sequential.append((t1 - t0) * 1000)
+                    concurrent.append((t2 - t1) * 1000)
+    finally:
+        stop(procs)
+    return sequential, concurrent
+
+
+async def main_async(args: argparse.Namespace, hub_url: str, area_url: str) -> None:
     spids, password = await prepare(area_url)
     body = UsageInquiryRequest(password=password, purpose="bench")
     reader = lookup_reader(make_engine(area_url, pool_size=1), pool_size=1)
@@ -108,16 +145,23 @@ async def main_async(args: argparse.Namespace, area_url: str) -> None:
           f" {args.rounds} rounds")
     print(f"  area service (20 inquiries)   p50 {sp50:7.1f} ms   p99 {sp99:7.1f} ms")
     print(f"  one raw SQL query (same rows) p50 {rp50:7.1f} ms   p99 {rp99:7.1f} ms   ({len(rows):,} rows)")
+    if args.https_rounds:
+        seq, conc = await https_path(hub_url, area_url, spids, password, args.https_rounds, args.port)
+        for name, samples in (("hub over HTTPS, one by one", seq), ("hub over HTTPS, 20 at once", conc)):
+            p50, p99 = percentiles(samples)
+            print(f"  {name:<29} p50 {p50:7.1f} ms   p99 {p99:7.1f} ms   ({args.https_rounds} rounds)")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--points", type=int, default=3000)
     parser.add_argument("--rounds", type=int, default=50)
+    parser.add_argument("--https-rounds", type=int, default=10, help="0: the area service only")
+    parser.add_argument("--port", type=int, default=18643)
     args = parser.parse_args()
     ensure_dataset(args.points)
-    _, area_url = copy_databases(args.points, "usage_bench")
-    asyncio.run(main_async(args, area_url))
+    hub_url, area_url = copy_databases(args.points, "usage_bench")
+    asyncio.run(main_async(args, hub_url, area_url))
 
 
 if __name__ == "__main__":
