@@ -310,3 +310,25 @@ async def test_review_on_mismatch_and_the_areas_tso_decides(stack):
     decisions = audit_rows(stack.hub_url, "api.usage_password.decision")
     assert [(d["operator_code"], d["detail"]["decision"]) for d in decisions] == [("T0300", "reject"),
                                                                                  ("T0300", "issue")]
+
+
+async def test_the_hub_strips_usage_the_answer_itself_forbids_and_raises_an_alert(stack):
+    """An area that answers days for a point without interval data, or months and days before the
+    current customer's period, has them dropped by the hub, with an alert record."""
+    spid = "0310000000000000000000"
+    tampered = {"spid": spid, "interval_data": False, "period_start": "2026-08-15", "window_start": "2025-11-01",
+                "withheld_before": "2026-08-15",
+                "months": [{"billing_month": m, "kwh": "1.0000", "max_demand_kw": None, "power_factor": None,
+                            "next_reading_date": None} for m in ("2026-08", "2026-09")],
+                "days": [{"date": "2026-08-20", "kwh": ["0.1000"] * 48, "status": [0] * 48}]}
+
+    async def query_usage(caller, spid_, body):
+        return tampered
+
+    stack.hub_app.state.areas.query_usage = query_usage
+    async with stack.client("A0002") as other:
+        r = await other.post(INQUIRY.format(spid), json={"password": "x", "purpose": "試算"})
+    assert r.status_code == 200
+    assert ([m["billing_month"] for m in r.json()["months"]], r.json()["days"]) == (["2026-09"], [])
+    [alert] = audit_rows(stack.hub_url, "alert.visibility.usage_outside_grant")
+    assert alert["fields"] == sorted(["days", "months:2026-08"]) and alert["outcome"] == "stripped"
