@@ -126,7 +126,7 @@ async def main_async(args: argparse.Namespace, hub_url: str, area_url: str) -> N
     async with reader.connect() as conn:
         for i in range(args.rounds + 3):
             t0 = time.perf_counter()
-            answers = [json.dumps(await service.inquire(conn, INQUIRER, s, body, frozenset({"03"}), get_clock().now()))
+            answers = [await service.inquire(conn, INQUIRER, s, body, frozenset({"03"}), get_clock().now())
                        for s in spids]
             t1 = time.perf_counter()
             rows = await raw.fetch(RAW, spids, start)
