@@ -24,6 +24,10 @@ post_hooks: []
 content_type_overrides:
   application/gzip: application/octet-stream
   text/csv: application/octet-stream
+  application/pdf: application/octet-stream
+  image/jpeg: application/octet-stream
+  image/png: application/octet-stream
+  image/gif: application/octet-stream
 """
 
 

@@ -116,6 +116,8 @@ async def test_expiry_is_enforced(stack):
     make_customer(stack, spids)
     with frozen(NOW) as clock:
         no, password = await _issue(stack, spids, validity_days=1)
+        async with stack.client("A0001") as a:  # issued, never picked up
+            unread = (await a.post("/api/v1/applications/usage-password", json=body(spids, validity_days=1))).json()
         async with stack.client("A0002") as other:
             ok = await other.post(INQUIRY.format(spids[0]), json={"password": password, "purpose": "試算"})
             assert ok.status_code == 200
@@ -127,7 +129,9 @@ async def test_expiry_is_enforced(stack):
             assert late.status_code == 403 and late.json()["code"] == "usage_password_invalid"
         async with stack.client("A0001") as a:
             status = (await a.get(f"/api/v1/applications/usage-password/{no}")).json()
+            late_pickup = (await a.get(f"/api/v1/applications/usage-password/{unread['application_no']}")).json()
     assert (status["stage"], status["expired"], status["password"]) == ("06", True, None)
+    assert (late_pickup["expired"], late_pickup["password"]) == (True, None)  # not after expiry either
 
 
 async def test_months_before_the_current_customers_period_are_withheld(stack):
@@ -245,6 +249,8 @@ async def test_review_on_mismatch_and_the_areas_tso_decides(stack):
             queue = (await tso.get("/api/v1/usage-password-reviews")).json()
             assert [i["application_no"] for i in queue["items"]] == [by_name, by_address]
             assert (queue["total"], queue["items"][0]["point_count"], queue["items"][0]["documents"]) == (2, 2, 1)
+            second = (await tso.get("/api/v1/usage-password-reviews?per_page=1&page=2")).json()
+            assert ([i["application_no"] for i in second["items"]], second["total"]) == ([by_address], 2)
             detail = (await tso.get(f"/api/v1/usage-password-reviews/{by_name}")).json()
             assert [p["mismatches"] for p in detail["points"]] == [["name"], ["name"]]
             assert detail["points"][0]["current_name_kanji"] == "用量 太郎"
@@ -304,3 +310,25 @@ async def test_review_on_mismatch_and_the_areas_tso_decides(stack):
     decisions = audit_rows(stack.hub_url, "api.usage_password.decision")
     assert [(d["operator_code"], d["detail"]["decision"]) for d in decisions] == [("T0300", "reject"),
                                                                                  ("T0300", "issue")]
+
+
+async def test_the_hub_strips_usage_the_answer_itself_forbids_and_raises_an_alert(stack):
+    """An area that answers days for a point without interval data, or months and days before the
+    current customer's period, has them dropped by the hub, with an alert record."""
+    spid = "0310000000000000000000"
+    tampered = {"spid": spid, "interval_data": False, "period_start": "2026-08-15", "window_start": "2025-11-01",
+                "withheld_before": "2026-08-15",
+                "months": [{"billing_month": m, "kwh": "1.0000", "max_demand_kw": None, "power_factor": None,
+                            "next_reading_date": None} for m in ("2026-08", "2026-09")],
+                "days": [{"date": "2026-08-20", "kwh": ["0.1000"] * 48, "status": [0] * 48}]}
+
+    async def query_usage(caller, spid_, body):
+        return tampered
+
+    stack.hub_app.state.areas.query_usage = query_usage
+    async with stack.client("A0002") as other:
+        r = await other.post(INQUIRY.format(spid), json={"password": "x", "purpose": "試算"})
+    assert r.status_code == 200
+    assert ([m["billing_month"] for m in r.json()["months"]], r.json()["days"]) == (["2026-09"], [])
+    [alert] = audit_rows(stack.hub_url, "alert.visibility.usage_outside_grant")
+    assert alert["fields"] == sorted(["days", "months:2026-08"]) and alert["outcome"] == "stripped"

@@ -128,3 +128,19 @@ async def test_issued_and_due_are_mailed_and_posted_to_the_right_operator(hooks_
         assert "password" not in data
     finally:
         controller.stop()
+
+
+async def test_an_unread_password_is_dropped_at_expiry(stack):
+    spids = points(stack.world, 1, skip=34)
+    make_customer(stack, spids)
+    with frozen(NOW) as clock:
+        async with stack.client("A0001") as a:
+            no = (await a.post("/api/v1/applications/usage-password",
+                               json=body(spids, validity_days=1))).json()["application_no"]
+        held = "SELECT pickup_password IS NOT NULL FROM usage_requests WHERE application_no = %s"
+        clock.set(datetime(2026, 11, 25, 9, 59))
+        await run_usage_jobs(stack)
+        assert rows(stack, held, (no,)) == [(True,)]
+        clock.set(datetime(2026, 11, 25, 10, 0))
+        await run_usage_jobs(stack)
+        assert rows(stack, held, (no,)) == [(False,)]

@@ -72,7 +72,7 @@ async def password_status(application_no: ApplicationNo, request: Request,
 @router.get("/usage-password-reviews", summary="本人確認の審査一覧", response_model=UsageReviewPage)
 async def reviews(request: Request, area: Annotated[str, Query(pattern=AREA)],
                   state: Literal["open", "decided"] = "open", page: Annotated[int, Query(ge=1, le=1000)] = 1,
-                  per_page: Annotated[int, Query(ge=1, le=1000)] = 50,
+                  per_page: Annotated[int, Query(ge=1, le=5000)] = 50,
                   caller: Caller = Depends(acting_caller)) -> dict:
     if area not in _served(request):
         raise NotFound("このエリアは担当していません", "This area is not served here")
@@ -110,6 +110,7 @@ async def decide(application_no: ApplicationNo, request: Request, caller: Caller
 @router.post("/supply-points/{spid}/usage:query", summary="使用量照会", response_model=UsageAnswer)
 async def inquire(spid: Annotated[str, Path(max_length=40, json_schema_extra=SPID_DOC)], request: Request,
                   caller: Caller = Depends(acting_caller),
-                  body: UsageInquiryRequest = json_body(UsageInquiryRequest)) -> JSONResponse:
+                  body: UsageInquiryRequest = json_body(UsageInquiryRequest)) -> Response:
     async with request.app.state.reader.connect() as conn:
-        return JSONResponse(await service.inquire(conn, caller, spid, body, _served(request), get_clock().now()))
+        answer = await service.inquire(conn, caller, spid, body, _served(request), get_clock().now())
+    return Response(answer, media_type="application/json")

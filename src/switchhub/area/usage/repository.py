@@ -184,9 +184,12 @@ _MONTHS = text(
     "SELECT to_char(billing_month, 'YYYY-MM') AS billing_month, kwh::text AS kwh, max_demand_kw::text AS max_demand_kw,"
     " power_factor, next_reading_date FROM readings_monthly WHERE area = :area AND spid = :spid"
     " AND billing_month >= :since AND billing_month <= :until ORDER BY billing_month")
+# The days leave as one JSON text built by PostgreSQL (the answer's `days` as it is sent): no row objects
+# and no Python strings for ~19,000 half-hour values per point (bench/usage_inquiry.py).
 _DAYS = text(
-    "SELECT reading_date AS date, kwh::text[] AS kwh, status FROM readings_30min WHERE area = :area AND spid = :spid"
-    " AND reading_date >= :since AND reading_date <= :until ORDER BY reading_date")
+    "SELECT coalesce(json_agg(json_build_object('date', reading_date, 'kwh', kwh::text[], 'status', status)"
+    " ORDER BY reading_date), '[]')::text FROM readings_30min WHERE area = :area AND spid = :spid"
+    " AND reading_date >= :since AND reading_date <= :until")
 
 
 async def months(conn: AsyncConnection, area: str, spid: str, since: date, until: date) -> list[dict[str, Any]]:
@@ -194,6 +197,6 @@ async def months(conn: AsyncConnection, area: str, spid: str, since: date, until
                                                                    "until": until})]
 
 
-async def days(conn: AsyncConnection, area: str, spid: str, since: date, until: date) -> list[dict[str, Any]]:
-    return [dict(r._mapping) for r in await conn.execute(_DAYS, {"area": area, "spid": spid, "since": since,
-                                                                 "until": until})]
+async def days_json(conn: AsyncConnection, area: str, spid: str, since: date, until: date) -> str:
+    """The days as a JSON array text: [{"date", "kwh": [48 decimal strings or null], "status": [48]}]."""
+    return (await conn.execute(_DAYS, {"area": area, "spid": spid, "since": since, "until": until})).scalar_one()

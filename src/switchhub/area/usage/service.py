@@ -16,6 +16,7 @@ status answer that carries the password once, and the usage inquiry. Services ne
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -338,8 +339,9 @@ def window_start(today: date) -> date:
 
 
 async def inquire(conn: AsyncConnection, caller: Caller, spid: str, req: UsageInquiryRequest,
-                  served: frozenset[str], now: datetime) -> dict[str, Any]:
-    """使用量照会: the point's usage for a holder of a valid password (any retailer)."""
+                  served: frozenset[str], now: datetime) -> bytes:
+    """使用量照会: the point's usage for a holder of a valid password (any retailer), as the JSON answer
+    (`UsageAnswer`) with the days spliced in as PostgreSQL built them."""
     spid = parse_spid(spid)
     area, today = spid[:2], now.astimezone(JST).date()
     if area not in served or not caller.is_retailer:
@@ -357,8 +359,8 @@ async def inquire(conn: AsyncConnection, caller: Caller, spid: str, req: UsageIn
     if grant is None:
         raise invalid_password()
     months = await repo.months(conn, area, spid, usage_months_from(grant), today)
-    days = await repo.days(conn, area, spid, grant.since, today) if grant.days else []
-    return {
+    days = await repo.days_json(conn, area, spid, grant.since, today) if grant.days else "[]"
+    head = {
         "spid": spid, "interval_data": grant.days, "period_start": str(point["period_start"]),
         "window_start": str(start), "withheld_before": str(point["period_start"]) if point["period_start"] > start
         else None,
@@ -366,5 +368,5 @@ async def inquire(conn: AsyncConnection, caller: Caller, spid: str, req: UsageIn
                     "power_factor": m["power_factor"],
                     "next_reading_date": str(m["next_reading_date"]) if m["next_reading_date"] else None}
                    for m in months],
-        "days": [{"date": str(d["date"]), "kwh": d["kwh"], "status": d["status"]} for d in days],
     }
+    return (json.dumps(head, ensure_ascii=False, separators=(",", ":"))[:-1] + ',"days":' + days + "}").encode()

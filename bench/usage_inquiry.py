@@ -1,0 +1,169 @@
+"""P10: a 13-month usage inquiry for 20 points (monthly kWh and 30-minute days of smart meters) through
+the area's inquiry service, next to the same rows read by one raw SQL query, in the same run.
+
+The service path per point: the point and its customer period, the issued passwords of the point
+(salted SHA-256 check), the visibility grant, the months and the days (kWh as text, as stored), and
+the answer serialised to JSON as the area sends it. 20 inquiries (the API asks per point) run one
+after another on one connection; the reference is one asyncpg query of the same 20 × (13 months +
+~395 days) rows. Then the same inquiries through the hub over HTTPS (hub and area as processes).
+
+    python bench/usage_inquiry.py --points 3000 --rounds 50 --https-rounds 10
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import time
+
+import asyncpg
+from common import copy_databases, ensure_dataset, percentiles
+
+from switchhub.area.usage import repository as repo
+from switchhub.area.usage import service
+from switchhub.contract.usage import UsageInquiryRequest, UsagePasswordRequest
+from switchhub.db.engine import lookup_reader, make_engine
+from switchhub.db.urls import plain_url
+from switchhub.kernel.caller import Caller
+from switchhub.kernel.clock import get_clock
+
+POINTS = 20
+APPLICANT = Caller("A0001", "retailer", frozenset({"03"}), "a0001-api", "api")
+INQUIRER = Caller("A0002", "retailer", frozenset({"03"}), "a0002-api", "api")
+RAW = """
+SELECT spid, billing_month AS day, ARRAY[kwh::text] AS kwh, NULL::smallint[] AS status FROM readings_monthly
+WHERE area = '03' AND spid = ANY($1::varchar[]) AND billing_month >= $2
+UNION ALL
+SELECT spid, reading_date, kwh::text[], status FROM readings_30min
+WHERE area = '03' AND spid = ANY($1::varchar[]) AND reading_date >= $2
+"""
+
+
+async def prepare(area_url: str) -> tuple[list[str], str]:
+    """20 smart points of one customer with 13 months of readings and one issued password."""
+    conn = await asyncpg.connect(plain_url(area_url))
+    spids = [r["spid"] for r in await conn.fetch(
+        "SELECT p.spid FROM supply_points p JOIN customer_periods c ON c.area = p.area AND c.spid = p.spid"
+        " AND c.valid_to IS NULL WHERE p.area = '03' AND p.channel = 'low'"
+        " AND p.meters @> '[{\"smart\": true}]' ORDER BY p.spid LIMIT $1", POINTS)]
+    today = get_clock().today()
+    start = service.window_start(today)
+    # one customer since before the window, so that nothing is withheld
+    await conn.execute("UPDATE customer_periods SET name_kana = 'ヨウリョウ タロウ', name_kanji = '用量 太郎',"
+                       " valid_from = LEAST(valid_from, $2::date - 30) WHERE spid = ANY($1::varchar[])"
+                       " AND valid_to IS NULL", spids, start)
+    await conn.execute("UPDATE supply_points SET prefecture = '東京都', city = '新宿区', town = '西新宿',"
+                       " block = '2-8-1', building = '', room = '' WHERE spid = ANY($1::varchar[])", spids)
+    await conn.execute("SELECT readings_month_partition(m::date) FROM generate_series($1::date, $2::date,"
+                       " interval '1 month') m", start, today)
+    await conn.execute(
+        "INSERT INTO readings_monthly (area, spid, billing_month, kwh, max_demand_kw, power_factor)"
+        " SELECT '03', s, m::date, 250 + random() * 100, 3.5, 97 FROM unnest($1::varchar[]) s,"
+        " generate_series($2::date, $3::date, interval '1 month') m ON CONFLICT DO NOTHING", spids, start, today)
+    await conn.execute(
+        "INSERT INTO readings_30min (area, spid, reading_date, kwh, status)"
+        " SELECT '03', s, d::date, (SELECT array_agg(round((random() * 0.8)::numeric, 4)) FROM generate_series(1, 48)),"
+        " array_fill(0::smallint, ARRAY[48]) FROM unnest($1::varchar[]) s,"
+        " generate_series($2::date, $3::date - 1, interval '1 day') d ON CONFLICT DO NOTHING", spids, start, today)
+    await conn.close()
+    engine = make_engine(area_url, pool_size=1)
+    async with engine.begin() as c:
+        req = UsagePasswordRequest(spids=spids, validity_days=31, customer_name_kana="ヨウリョウ タロウ",
+                                   customer_name_kanji="用量 太郎", address="東京都新宿区西新宿2-8-1",
+                                   phone="090-1234-5678", consent_date=today)
+        answer = await service.request(c, APPLICANT, req, frozenset({"03"}), get_clock().now())
+        assert answer["stage"] == "06", answer
+        password = await repo.take_pickup(c, "03", answer["application_no"], get_clock().now())
+    await engine.dispose()
+    return spids, password
+
+
+async def https_path(hub_url: str, area_url: str, spids: list[str], password: str, rounds: int, port: int
+                     ) -> tuple[list[float], list[float]]:
+    """The same 20 inquiries through the hub over mutual TLS (hub → area over HTTPS, the hub's
+    contract check, visibility re-check and audit record): one after another, and all 20 at once."""
+    import ssl
+
+    import httpx
+    from common import start_services, stop
+
+    procs, info = start_services(hub_url, area_url, port=port)
+    sequential, concurrent = [], []
+    try:
+        c = info["clients"]["M0300"]
+        ctx = ssl.create_default_context(cafile=info["ca"])
+        ctx.load_cert_chain(c["cert"], c["key"])
+        async with httpx.AsyncClient(base_url=info["base"], verify=ctx, timeout=60,
+                                     headers={"Authorization": f"Bearer {c['token']}"}) as client:
+            async def one(spid: str) -> None:
+                r = await client.post(f"/api/v1/supply-points/{spid}/usage:query",
+                                      json={"password": password, "purpose": "bench"})
+                assert r.status_code == 200, r.text
+
+            for i in range(rounds + 3):
+                t0 = time.perf_counter()
+                for s in spids:
+                    await one(s)
+                t1 = time.perf_counter()
+                await asyncio.gather(*(one(s) for s in spids))
+                t2 = time.perf_counter()
+                if i >= 3:
+                    sequential.append((t1 - t0) * 1000)
+                    concurrent.append((t2 - t1) * 1000)
+    finally:
+        stop(procs)
+    return sequential, concurrent
+
+
+async def main_async(args: argparse.Namespace, hub_url: str, area_url: str) -> None:
+    spids, password = await prepare(area_url)
+    body = UsageInquiryRequest(password=password, purpose="bench")
+    reader = lookup_reader(make_engine(area_url, pool_size=1), pool_size=1)
+    start = service.window_start(get_clock().today())
+    service_ms, raw_ms, size = [], [], 0
+    raw = await asyncpg.connect(plain_url(area_url))
+    async with reader.connect() as conn:
+        for i in range(args.rounds + 3):
+            t0 = time.perf_counter()
+            answers = [await service.inquire(conn, INQUIRER, s, body, frozenset({"03"}), get_clock().now())
+                       for s in spids]
+            t1 = time.perf_counter()
+            rows = await raw.fetch(RAW, spids, start)
+            t2 = time.perf_counter()
+            if i >= 3:  # warm-up rounds (plans, caches) are not counted
+                service_ms.append((t1 - t0) * 1000)
+                raw_ms.append((t2 - t1) * 1000)
+            size = sum(len(a) for a in answers)
+    days = sum(len(json.loads(a)["days"]) for a in answers)
+    months = sum(len(json.loads(a)["months"]) for a in answers)
+    await raw.close()
+    await reader.dispose()
+    sp50, sp99 = percentiles(service_ms)
+    rp50, rp99 = percentiles(raw_ms)
+    print(f"13-month inquiry, {len(spids)} points ({months} months, {days:,} days, {size / 1e6:.1f} MB JSON),"
+          f" {args.rounds} rounds")
+    print(f"  area service (20 inquiries)   p50 {sp50:7.1f} ms   p99 {sp99:7.1f} ms")
+    print(f"  one raw SQL query (same rows) p50 {rp50:7.1f} ms   p99 {rp99:7.1f} ms   ({len(rows):,} rows)")
+    if args.https_rounds:
+        seq, conc = await https_path(hub_url, area_url, spids, password, args.https_rounds, args.port)
+        for name, samples in (("hub over HTTPS, one by one", seq), ("hub over HTTPS, 20 at once", conc)):
+            p50, p99 = percentiles(samples)
+            print(f"  {name:<29} p50 {p50:7.1f} ms   p99 {p99:7.1f} ms   ({args.https_rounds} rounds)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--points", type=int, default=3000)
+    parser.add_argument("--rounds", type=int, default=50)
+    parser.add_argument("--https-rounds", type=int, default=10, help="0: the area service only")
+    parser.add_argument("--port", type=int, default=18643)
+    args = parser.parse_args()
+    ensure_dataset(args.points)
+    hub_url, area_url = copy_databases(args.points, "usage_bench")
+    asyncio.run(main_async(args, hub_url, area_url))
+
+
+if __name__ == "__main__":
+    main()
+
