@@ -93,6 +93,17 @@ async def test_sequences_split_at_n_points(stack):
         data = execute(stack.area_url, "SELECT zip FROM metering_files WHERE id = %s", (f["id"],))[0][0]
         seen += [p.spid for p in reader.read_zip(bytes(data))[1].points]
     assert seen == spids
+    # fewer sequences needed now: sequence 1 changes (revision 2), the others get an empty revision 2
+    async with stack.area_app.state.engine.begin() as conn:
+        await service.build_day(conn, "03", DAY, AFTER_DAY, "1", retailer="M0300")
+    latest = {f["sequence"]: f for f in files(stack, retailer_code="M0300", type="W41120", revision=2)}
+    assert sorted(latest) == [f["sequence"] for f in mine]
+    assert latest[1]["points"] == len(spids) and all(latest[s]["points"] == 0 for s in list(latest)[1:])
+    assert latest[2]["supersedes"] == mine[1]["id"]
+    empty = execute(stack.area_url, "SELECT zip FROM metering_files WHERE id = %s", (latest[2]["id"],))[0][0]
+    with zipfile.ZipFile(io.BytesIO(bytes(empty))) as zf:
+        assert xsd().validate(etree.fromstring(zf.read(zf.namelist()[0])))
+    assert reader.read_zip(bytes(empty))[1].points == ()
 
 
 async def test_a_correction_is_revision_2_and_an_unchanged_rebuild_stores_nothing(stack):
@@ -103,6 +114,8 @@ async def test_a_correction_is_revision_2_and_an_unchanged_rebuild_stores_nothin
     assert [(f["revision"], f["supersedes"]) for f in first] == [(1, None)]
     later = datetime(2026, 12, 2, 9, 0, tzinfo=JST)
     await ingest(stack, _rows(spid, {10: "2.5000"}))  # a corrected slot of a day whose files exist
+    rebuilds = execute(stack.area_url, "SELECT key, payload FROM jobs WHERE kind = 'metering.rebuild'")
+    assert [(k.split(":")[:2], p["retailers"]) for k, p in rebuilds] == [(["03", "2026-11-30"], ["A0001"])]
     await run_metering_jobs(stack, later)
     now = files(stack, retailer_code="A0001", type="W41120")
     assert [(f["revision"], f["supersedes"]) for f in now] == [(1, None), (2, first[0]["id"])]
@@ -188,3 +201,30 @@ async def test_visibility_another_retailers_file_is_not_found(stack):
                                      " ORDER BY id")
     payloads = [json.loads(p[0]) if isinstance(p[0], str) else p[0] for p in events]
     assert {p["file_id"] for p in payloads} >= {fid}
+
+
+async def test_monthly_records_whole_month_confirmed_total_and_not_provided_points(stack):
+    spids = supplied(stack, "A0001", date(2026, 11, 1))
+    assert supplied(stack, "A0001", date(2026, 11, 30)) == spids  # no switch in the month for these
+    with_data, without = spids[0], spids[1]
+    await ingest(stack, _rows(with_data, {1: "0.5000", 2: "0.2500"}, date(2026, 11, 3)))
+    execute(stack.area_url, "INSERT INTO readings_monthly (area, spid, billing_month, kwh, next_reading_date)"
+                            " VALUES ('03', %s, '2026-11-01', 321.5, '2026-12-01')", (with_data,))
+    async with stack.area_app.state.engine.begin() as conn:
+        await service.build_monthly(conn, "03", date(2026, 11, 1), AFTER_DAY, "1", retailer="A0001")
+    [f] = files(stack, retailer_code="A0001", type="W51220")
+    assert f["name"] == "W51220_202611_001_r1.zip" and f["points"] == len(spids)
+    data = execute(stack.area_url, "SELECT zip FROM metering_files WHERE id = %s", (f["id"],))[0][0]
+    with zipfile.ZipFile(io.BytesIO(bytes(data))) as zf:
+        assert xsd().validate(etree.fromstring(zf.read(zf.namelist()[0])))
+    doc = reader.read_zip(bytes(data))[1]
+    assert doc.header.target == date(2026, 11, 1) and [p.spid for p in doc.points] == spids
+    got = next(p for p in doc.points if p.spid == with_data)
+    assert got.provided == "0" and len(got.days) == 30 and got.days[0].day == date(2026, 11, 1)
+    assert (got.total_kwh, got.confirmed_kwh, got.max_demand_kw) == (Decimal("0.7500"), Decimal("321.5000"),
+                                                                     Decimal("1.0000"))
+    assert got.next_reading_date == date(2026, 12, 1) and got.voltage_name == "低圧"
+    assert got.days[2].readings[:3] == (reader.Reading(0, Decimal("0.5000")), reader.Reading(0, Decimal("0.2500")),
+                                        reader.Reading(None, None))
+    none = next(p for p in doc.points if p.spid == without)
+    assert (none.provided, none.days, none.total_kwh, none.max_demand_kw) == ("1", (), Decimal("0.0000"), None)

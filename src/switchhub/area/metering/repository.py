@@ -55,6 +55,18 @@ async def latest_revisions(conn: AsyncConnection, area: str, retailer: str, type
     return {r.sequence: dict(r._mapping) for r in rows}
 
 
+async def latest_of_period(conn: AsyncConnection, area: str, types: list[str], target: date, slot: int,
+                           retailer: str | None) -> list[dict[str, Any]]:
+    """The latest revision of every (retailer, type, sequence) stored for one period."""
+    rows = await conn.execute(text(
+        f"SELECT DISTINCT ON (retailer_code, type, sequence) {_FILE_COLUMNS} FROM metering_files WHERE area = :a"
+        " AND type = ANY(CAST(:t AS varchar[])) AND target = :d AND slot = :s"
+        " AND (CAST(:r AS varchar) IS NULL OR retailer_code = :r)"
+        " ORDER BY retailer_code, type, sequence, revision DESC"),
+        {"a": area, "t": types, "d": target, "s": slot, "r": retailer})
+    return [dict(r._mapping) for r in rows]
+
+
 async def insert_file(conn: AsyncConnection, row: dict[str, Any]) -> dict[str, Any]:
     got = (await conn.execute(text(
         "INSERT INTO metering_files (area, retailer_code, type, target, slot, sequence, revision, name, operation_mode,"
@@ -204,3 +216,16 @@ async def months_with_files(conn: AsyncConnection, area: str, months: list[date]
         "SELECT DISTINCT target FROM metering_files WHERE area = :a AND target = ANY(CAST(:m AS date[]))"
         " AND type = ANY(CAST(:t AS varchar[]))"), {"a": area, "m": months, "t": types})
     return sorted(r.target for r in rows)
+
+
+async def suppliers_on(conn: AsyncConnection, area: str, point_days: list[tuple[str, date]]) -> dict[date, list[str]]:
+    """The retailers that supplied these (spid, day) pairs, per day."""
+    rows = await conn.execute(text(
+        "SELECT DISTINCT u.d, s.retailer_code FROM unnest(CAST(:spids AS varchar[]), CAST(:days AS date[])) AS u(spid, d)"
+        " JOIN supply_periods s ON s.area = :a AND s.spid = u.spid AND s.valid_from <= u.d"
+        " AND (s.valid_to IS NULL OR s.valid_to >= u.d) ORDER BY 1, 2"),
+        {"a": area, "spids": [p[0] for p in point_days], "days": [p[1] for p in point_days]})
+    out: dict[date, list[str]] = {}
+    for d, retailer in rows:
+        out.setdefault(d, []).append(retailer)
+    return out

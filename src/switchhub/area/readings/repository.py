@@ -88,6 +88,8 @@ SELECT row_no, first_row, count(*) OVER () AS total FROM (
 """)
 _STAGED_MONTHS = text("SELECT DISTINCT date_trunc('month', reading_date)::date FROM readings_staging_days")
 _STAGED_DATES = text("SELECT DISTINCT reading_date FROM readings_staging_days ORDER BY 1")
+_STAGED_POINT_DAYS = text("SELECT spid::varchar(22) AS spid, reading_date FROM readings_staging_days"
+                          " WHERE reading_date = ANY(CAST(:days AS date[]))")
 
 
 async def _driver(conn: AsyncConnection):
@@ -130,6 +132,11 @@ async def staged_duplicates(conn: AsyncConnection, limit: int) -> tuple[list[tup
 async def staged_dates(conn: AsyncConnection) -> list[date]:
     """The reading dates of the staged rows (their metering files are rebuilt)."""
     return list((await conn.execute(_STAGED_DATES)).scalars())
+
+
+async def staged_point_days(conn: AsyncConnection, days: list[date]) -> list[tuple[str, date]]:
+    """The staged (spid, day) pairs of `days` (the points whose metering files a correction rebuilds)."""
+    return [(r.spid, r.reading_date) for r in await conn.execute(_STAGED_POINT_DAYS, {"days": days})]
 
 
 async def staged_months(conn: AsyncConnection) -> list[date]:

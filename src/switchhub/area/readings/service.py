@@ -83,7 +83,10 @@ async def _ingest(conn: AsyncConnection, area: str, rows: Iterable[tuple[int, li
     await repository.ensure_month_partitions(conn, await repository.staged_months(conn))
     days, revised = await repository.merge_staged(conn, area)
     # a day whose metering files exist is rebuilt: corrections become new revisions (metering/tasks.py)
-    await metering_tasks.readings_changed(conn, area, await repository.staged_dates(conn), get_clock().now())
+    rebuild = await metering_tasks.days_with_files(conn, area, await repository.staged_dates(conn))
+    if rebuild:  # only then the (spid, day) pairs: a day of 1 M points is 1 M pairs
+        await metering_tasks.readings_changed(conn, area, await repository.staged_point_days(conn, rebuild),
+                                              get_clock().now())
     return Ingested(area, staged, days, revised)
 
 
