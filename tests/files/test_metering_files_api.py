@@ -196,3 +196,22 @@ async def test_the_published_xsd_is_the_one_the_area_validates_against(stack):
     area_copy = resources.files("switchhub.area.metering").joinpath("xsd/switchhub-metering.xsd").read_bytes()
     assert r.content == area_copy
     assert b"switchhub" in r.content  # it says whose rendering it is
+
+
+async def test_an_event_outside_the_contract_is_refused_whole(stack):
+    """A file type the contract does not name would break every retailer's list: the batch is a 422
+    naming the event, and nothing of it is indexed."""
+    import httpx
+
+    from tests.support import with_client_cert
+
+    event = {"id": 1, "area": "03", "kind": "metering.file_published", "payload": {
+        "file_id": "03-000001", "area": "03", "retailer_code": "A0001", "type": "W99999",
+        "target_date": "2026-11-30", "revision": 1, "name": "W99999_20261130_0000_001_r1.zip", "position": 1}}
+    transport = httpx.ASGITransport(app=with_client_cert(stack.hub_app, stack.world.area_client.pem))
+    async with httpx.AsyncClient(transport=transport, base_url="https://hub.test") as client:
+        r = await client.post("/internal/v1/area-events", json={"events": [event]})
+    assert r.status_code == 422 and r.json()["errors"][0]["code"] == "unknown_code", r.text
+    async with stack.hub_app.state.engine.connect() as conn:
+        assert (await conn.execute(text("SELECT count(*) FROM metering_files_index"))).scalar_one() == 0
+        assert (await conn.execute(text("SELECT count(*) FROM area_events"))).scalar_one() == 0

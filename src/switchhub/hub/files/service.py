@@ -170,6 +170,11 @@ async def open_download(engine: AsyncEngine, areas: AreaClient, actor: Actor, fi
 # --- the index (area events) ------------------------------------------------------------------
 
 def _target_day(payload: MeteringFilePublished) -> date:
+    """The day a file is filed under (a monthly file: the first of its month). The payload's codes
+    are checked here too: the list answers them as enums, so an unknown one is the area's error."""
+    if payload.type not in TYPE_NAMES or payload.operation_mode not in (None, "0", "1"):
+        raise InputError.single("type", "unknown_code", f"ファイル種別または運用モードが契約にありません: {payload.type[:10]}",
+                                f"Unknown file type or operation mode: {payload.type[:10]}")
     if payload.target_date:
         return date.fromisoformat(payload.target_date)
     if payload.target_month:
