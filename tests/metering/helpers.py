@@ -4,12 +4,12 @@ readings ingested through the area's API, and the metering jobs run by the job r
 from __future__ import annotations
 
 from datetime import date, datetime
-from importlib import resources
 
 import httpx
 from lxml import etree
 
 from switchhub.area.metering import tasks as metering_tasks
+from switchhub.contract.metering import schema_xsd
 from switchhub.db.jobs import run_due
 from tests.support import execute, with_client_cert
 
@@ -59,5 +59,4 @@ def files(stack, **where) -> list[dict]:
 
 
 def xsd() -> etree.XMLSchema:
-    data = resources.files("switchhub.area.metering").joinpath("xsd/switchhub-metering.xsd").read_bytes()
-    return etree.XMLSchema(etree.fromstring(data))
+    return etree.XMLSchema(etree.fromstring(schema_xsd()))

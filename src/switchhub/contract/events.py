@@ -12,6 +12,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from switchhub.contract.metering import FileType
+
 AREA = r"^(0[1-9]|10)$"
 
 
@@ -82,7 +84,7 @@ class MeteringFilePublished(_Payload):
     file_id: str
     area: str
     retailer_code: str
-    type: str
+    type: FileType
     target_date: str | None = None
     target_month: str | None = None
     slot_time: str | None = None

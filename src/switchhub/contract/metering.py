@@ -12,6 +12,7 @@ public code; C01–C03 are switchhub's own codes for them.
 from __future__ import annotations
 
 from enum import Enum
+from importlib import resources
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -40,6 +41,15 @@ MONTHLY_TYPES = frozenset({FileType.HIGH_MONTHLY, FileType.LOW_MONTHLY})
 XML_TYPES = TODAY_TYPES | PAST_DAY_TYPES | MONTHLY_TYPES
 FORM_TYPES = frozenset({FileType.CONTRACT_POWER, FileType.CURTAILMENT, FileType.GENERATOR_ENERGY})
 HIGH_TYPES = frozenset({FileType.HIGH_TODAY, FileType.HIGH_PAST_DAY, FileType.HIGH_MONTHLY})
+
+
+XSD_PATH = "area/metering/xsd/switchhub-metering.xsd"  # package data of `switchhub`
+
+
+def schema_xsd() -> bytes:
+    """The published XSD of the metering XML (switchhub's own rendering of the structure, not the
+    official schema), read as package data so the hub serves it without importing the area."""
+    return resources.files("switchhub").joinpath(XSD_PATH).read_bytes()
 
 
 class OperationMode(str, Enum):

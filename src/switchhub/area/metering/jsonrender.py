@@ -31,13 +31,17 @@ def header_json(h: Header) -> dict[str, Any]:
             "slot": h.slot, "sequence": h.sequence, "revision": h.revision}
 
 
-def _status(v: Any) -> int | None:
-    return None if v is None else int(v)
+def _kwhs(values) -> list[str | None]:  # type: ignore[no-untyped-def]
+    return [v if v is None or v.__class__ is str else kwh_text(v) for v in values]
+
+
+def _statuses(values) -> list[int | None]:  # type: ignore[no-untyped-def]
+    return [None if v is None else int(v) for v in values]
 
 
 def point_json(p: PointRow) -> dict[str, Any]:
     return {"spid": p.spid, "customer_code": p.customer_code, "customer_name": p.customer_name,
-            "management_no": p.management_no, "kwh": [kwh_text(v) for v in p.kwh], "status": [_status(v) for v in p.status]}
+            "management_no": p.management_no, "kwh": _kwhs(p.kwh), "status": _statuses(p.status)}
 
 
 def monthly_json(p: MonthlyRow) -> dict[str, Any]:
@@ -46,8 +50,7 @@ def monthly_json(p: MonthlyRow) -> dict[str, Any]:
             "power_factor": p.power_factor, "meter_class": p.meter_class, "total_kwh": kwh_text(p.total_kwh),
             "confirmed_kwh": kwh_text(p.confirmed_kwh), "max_demand_kw": kwh_text(p.max_demand_kw),
             "next_reading_date": p.next_reading_date.isoformat() if p.next_reading_date else None,
-            "days": [{"date": day.isoformat(), "kwh": [kwh_text(v) for v in kwh],
-                      "status": [_status(v) for v in st]} for day, kwh, st in p.days]}
+            "days": [{"date": day.isoformat(), "kwh": _kwhs(kwh), "status": _statuses(st)} for day, kwh, st in p.days]}
 
 
 def content_key(h: Header) -> bytes:

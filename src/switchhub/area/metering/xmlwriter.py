@@ -97,6 +97,7 @@ def _head(h: Header) -> str:
 
 
 _TAIL = "</JPM00010></JPTRM></JPMGRP></SBD-MSG>\n"
+_SLOT_OPEN = tuple(f"<JPMR00014><JP06219>{s:02d}</JP06219>" for s in range(1, 49))
 
 
 def _point_open(p: PointRow, record: str) -> str:
@@ -159,11 +160,11 @@ def write_monthly(out: BinaryIO, header: Header, points: Iterable[MonthlyRow]) -
               f"<JP06403>{escape(p.voltage_name)}</JP06403><JP06405>{p.provided}</JP06405>{opt}<JPM00013>")
         for day, kwh, status in p.days:
             parts = [f"<JPMR00013><JP06423>{day:%Y%m%d}</JP06423><JPM00014>"]
-            for s in range(48):
-                k, st = kwh_text(kwh[s]), status[s]
-                parts.append(f"<JPMR00014><JP06219>{s + 1:02d}</JP06219>"
-                             + (f"<JP06424>{k}</JP06424>" if k is not None else "")
-                             + (f"<JP06425>{st}</JP06425>" if st is not None else "") + "</JPMR00014>")
+            for opened, k, st in zip(_SLOT_OPEN, kwh, status):
+                if k is not None and k.__class__ is not str:
+                    k = dec4(k)  # type: ignore[arg-type]
+                parts.append(opened + ("" if k is None else f"<JP06424>{k}</JP06424>")
+                             + ("</JPMR00014>" if st is None else f"<JP06425>{st}</JP06425></JPMR00014>"))
             parts.append("</JPM00014></JPMR00013>")
             w.add("".join(parts))
         w.add("</JPM00013></JPMR00010>")
