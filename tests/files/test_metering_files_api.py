@@ -186,8 +186,8 @@ async def test_download_is_the_stored_bytes_audited_and_invisible_to_others(stac
 
 
 async def test_the_published_xsd_is_the_one_the_area_validates_against(stack):
-    """The hub serves the contract's copy; the area's files are validated against its own copy
-    (tests/metering): the two must be the same bytes."""
+    """The hub serves the file the area's files are validated against (tests/metering), read as
+    package data through the contract."""
     from importlib import resources
 
     async with stack.client("A0002") as c:
@@ -199,8 +199,8 @@ async def test_the_published_xsd_is_the_one_the_area_validates_against(stack):
 
 
 async def test_an_event_outside_the_contract_is_refused_whole(stack):
-    """A file type the contract does not name would break every retailer's list: the batch is a 422
-    naming the event, and nothing of it is indexed."""
+    """A file type or operation mode the contract does not name would break every retailer's list:
+    the batch is a 422, and nothing of it is indexed."""
     import httpx
 
     from tests.support import with_client_cert
@@ -211,7 +211,10 @@ async def test_an_event_outside_the_contract_is_refused_whole(stack):
     transport = httpx.ASGITransport(app=with_client_cert(stack.hub_app, stack.world.area_client.pem))
     async with httpx.AsyncClient(transport=transport, base_url="https://hub.test") as client:
         r = await client.post("/internal/v1/area-events", json={"events": [event]})
-    assert r.status_code == 422 and r.json()["errors"][0]["code"] == "unknown_code", r.text
+        mode = {**event, "payload": {**event["payload"], "type": "W41120", "operation_mode": "7"}}
+        bad_mode = await client.post("/internal/v1/area-events", json={"events": [mode]})
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "events[1].payload", r.text
+    assert bad_mode.status_code == 422 and bad_mode.json()["errors"][0]["code"] == "unknown_code", bad_mode.text
     async with stack.hub_app.state.engine.connect() as conn:
         assert (await conn.execute(text("SELECT count(*) FROM metering_files_index"))).scalar_one() == 0
         assert (await conn.execute(text("SELECT count(*) FROM area_events"))).scalar_one() == 0
