@@ -218,3 +218,17 @@ async def test_an_event_outside_the_contract_is_refused_whole(stack):
     async with stack.hub_app.state.engine.connect() as conn:
         assert (await conn.execute(text("SELECT count(*) FROM metering_files_index"))).scalar_one() == 0
         assert (await conn.execute(text("SELECT count(*) FROM area_events"))).scalar_one() == 0
+
+
+async def test_the_list_answer_is_exactly_its_declared_model(stack):
+    from tests.hub.test_response_models import declared_model, reserialised
+
+    await build(stack, date(2026, 11, 20))
+    await build(stack, date(2026, 11, 1), kind="monthly")
+    await deliver_events(stack)
+    model = declared_model(stack, "GET", "/api/v1/metering/files")
+    for who in ("A0001", "T0300", "OC000", "A0002"):
+        async with stack.client(who) as c:
+            r = await c.get("/api/v1/metering/files")
+        assert r.status_code == 200
+        assert reserialised(model, r.content) == r.content, who
