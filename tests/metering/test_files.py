@@ -188,3 +188,30 @@ async def test_visibility_another_retailers_file_is_not_found(stack):
                                      " ORDER BY id")
     payloads = [json.loads(p[0]) if isinstance(p[0], str) else p[0] for p in events]
     assert {p["file_id"] for p in payloads} >= {fid}
+
+
+async def test_monthly_records_whole_month_confirmed_total_and_not_provided_points(stack):
+    spids = supplied(stack, "A0001", date(2026, 11, 1))
+    assert supplied(stack, "A0001", date(2026, 11, 30)) == spids  # no switch in the month for these
+    with_data, without = spids[0], spids[1]
+    await ingest(stack, _rows(with_data, {1: "0.5000", 2: "0.2500"}, date(2026, 11, 3)))
+    execute(stack.area_url, "INSERT INTO readings_monthly (area, spid, billing_month, kwh, next_reading_date)"
+                            " VALUES ('03', %s, '2026-11-01', 321.5, '2026-12-01')", (with_data,))
+    async with stack.area_app.state.engine.begin() as conn:
+        await service.build_monthly(conn, "03", date(2026, 11, 1), AFTER_DAY, "1", retailer="A0001")
+    [f] = files(stack, retailer_code="A0001", type="W51220")
+    assert f["name"] == "W51220_202611_001_r1.zip" and f["points"] == len(spids)
+    data = execute(stack.area_url, "SELECT zip FROM metering_files WHERE id = %s", (f["id"],))[0][0]
+    with zipfile.ZipFile(io.BytesIO(bytes(data))) as zf:
+        assert xsd().validate(etree.fromstring(zf.read(zf.namelist()[0])))
+    doc = reader.read_zip(bytes(data))[1]
+    assert doc.header.target == date(2026, 11, 1) and [p.spid for p in doc.points] == spids
+    got = next(p for p in doc.points if p.spid == with_data)
+    assert got.provided == "0" and len(got.days) == 30 and got.days[0].day == date(2026, 11, 1)
+    assert (got.total_kwh, got.confirmed_kwh, got.max_demand_kw) == (Decimal("0.7500"), Decimal("321.5000"),
+                                                                     Decimal("1.0000"))
+    assert got.next_reading_date == date(2026, 12, 1) and got.voltage_name == "低圧"
+    assert got.days[2].readings[:3] == (reader.Reading(0, Decimal("0.5000")), reader.Reading(0, Decimal("0.2500")),
+                                        reader.Reading(None, None))
+    none = next(p for p in doc.points if p.spid == without)
+    assert (none.provided, none.days, none.total_kwh, none.max_demand_kw) == ("1", (), Decimal("0.0000"), None)

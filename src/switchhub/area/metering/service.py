@@ -210,6 +210,8 @@ def _monthly_row(periods: list[dict[str, Any]], m0: date, m1: date) -> MonthlyRo
             max_demand = md if max_demand is None or md > max_demand else max_demand
     whole = len(periods) == 1 and last["d0"] == m0 and last["d1"] == m1
     provided = "0" if any(p["days"] for p in periods) else "1"
+    if provided == "1":
+        days = []  # not provided (no reading for any covered day): the record without day values
     return MonthlyRow(
         spid=last["spid"], customer_code="" if last["customer_id"] is None else str(last["customer_id"]),
         customer_name=last["customer_name"] or "", point_name=last["point_name"] or "",

@@ -68,7 +68,10 @@ def _previous_month(day: date) -> date:
 
 
 async def schedule(conn: AsyncConnection, now: datetime, areas: tuple[str, ...] | list[str]) -> None:
-    """Enqueue the keys whose time falls within the last 2 hours or the next hour (idempotent)."""
+    """Enqueue the keys whose time falls within the last 2 hours or the next hour (idempotent).
+    `SWITCHHUB_METERING_JOBS=0` turns the schedule off (e.g. a demo that does not need the files)."""
+    if os.environ.get("SWITCHHUB_METERING_JOBS", "1") == "0":
+        return
     now = now.astimezone(JST)
     today_keys, past_keys, month_keys, form_keys = [], [], [], []
     start = now - timedelta(hours=2)
