@@ -204,3 +204,16 @@ async def months_with_files(conn: AsyncConnection, area: str, months: list[date]
         "SELECT DISTINCT target FROM metering_files WHERE area = :a AND target = ANY(CAST(:m AS date[]))"
         " AND type = ANY(CAST(:t AS varchar[]))"), {"a": area, "m": months, "t": types})
     return sorted(r.target for r in rows)
+
+
+async def suppliers_on(conn: AsyncConnection, area: str, point_days: list[tuple[str, date]]) -> dict[date, list[str]]:
+    """The retailers that supplied these (spid, day) pairs, per day."""
+    rows = await conn.execute(text(
+        "SELECT DISTINCT u.d, s.retailer_code FROM unnest(CAST(:spids AS varchar[]), CAST(:days AS date[])) AS u(spid, d)"
+        " JOIN supply_periods s ON s.area = :a AND s.spid = u.spid AND s.valid_from <= u.d"
+        " AND (s.valid_to IS NULL OR s.valid_to >= u.d) ORDER BY 1, 2"),
+        {"a": area, "spids": [p[0] for p in point_days], "days": [p[1] for p in point_days]})
+    out: dict[date, list[str]] = {}
+    for d, retailer in rows:
+        out.setdefault(d, []).append(retailer)
+    return out

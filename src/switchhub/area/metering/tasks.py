@@ -10,8 +10,8 @@ restart (db/jobs.py); the worker's `schedule` enqueues the keys that are due soo
 * `metering.forms`    key `AREA:YYYY-MM`        — 06:00 JST on the second business day after the reading
   day (within 5 business days)
 * `metering.rebuild`  key `AREA:YYYY-MM-DD:<ingest time>` — a correction or late slot ingested for a day
-  whose past-day files exist rebuilds that day's files (and the month's monthly files once they exist);
-  unchanged content stores nothing.
+  whose past-day files exist rebuilds that day's files of the retailers that supplied the points
+  concerned (and their monthly files of the month once those exist); unchanged content stores nothing.
 
 The billing month is the calendar month and its reading day the first day of the next month
 (docs/metering.md: per-point reading days are not modelled yet). The operation mode written into
@@ -93,10 +93,20 @@ async def schedule(conn: AsyncConnection, now: datetime, areas: tuple[str, ...] 
     await enqueue_many(conn, FORMS_JOB, form_keys)
 
 
-async def readings_changed(conn: AsyncConnection, area: str, days: list[date], now: datetime) -> None:
-    """Called by the readings ingestion: days whose past-day files exist are rebuilt (a new key each time)."""
-    for day in await repo.generated_days(conn, area, sorted(set(days))):
-        await enqueue(conn, REBUILD_JOB, f"{area}:{day.isoformat()}:{now.astimezone(JST):%Y%m%dT%H%M%S.%f}", now)
+async def readings_changed(conn: AsyncConnection, area: str, point_days: list[tuple[str, date]],
+                           now: datetime) -> None:
+    """Called by the readings ingestion with the (spid, day) pairs it merged: each day whose past-day
+    files exist is rebuilt for the retailers that supplied those points (a new key each time)."""
+    days = await repo.generated_days(conn, area, sorted({d for _, d in point_days}))
+    if not days:
+        return
+    wanted = set(days)
+    retailers = await repo.suppliers_on(conn, area, [(s, d) for s, d in point_days if d in wanted])
+    stamp = f"{now.astimezone(JST):%Y%m%dT%H%M%S.%f}"
+    for day in days:
+        if retailers.get(day):
+            await enqueue(conn, REBUILD_JOB, f"{area}:{day.isoformat()}:{stamp}", now,
+                          {"retailers": retailers[day]})
 
 
 def _parts(key: str) -> list[str]:
@@ -128,12 +138,16 @@ async def forms(conn: AsyncConnection, payload: dict[str, Any], now: datetime) -
 
 
 async def rebuild(conn: AsyncConnection, payload: dict[str, Any], now: datetime) -> None:
+    """The day's past-day files (and the month's monthly files once they exist) of the retailers named."""
     area, day_text = _parts(payload["_key"])[:2]
     day = date.fromisoformat(day_text)
-    await service.build_day(conn, area, day, now, operation_mode())
+    retailers = payload.get("retailers") or [None]
     month = day.replace(day=1)
-    if await repo.months_with_files(conn, area, [month], [t.value for t in MONTHLY_TYPES]):
-        await service.build_monthly(conn, area, month, now, operation_mode())
+    monthly_exists = bool(await repo.months_with_files(conn, area, [month], [t.value for t in MONTHLY_TYPES]))
+    for retailer in retailers:
+        await service.build_day(conn, area, day, now, operation_mode(), retailer=retailer)
+        if monthly_exists:
+            await service.build_monthly(conn, area, month, now, operation_mode(), retailer=retailer)
 
 
 HANDLERS = {TODAY_JOB: today, PAST_DAY_JOB: past_day, MONTHLY_JOB: monthly, FORMS_JOB: forms, REBUILD_JOB: rebuild}

@@ -66,7 +66,7 @@ async def _ingest(conn: AsyncConnection, area: str, raw: list[RawRow], report: R
         n, r = await repository.merge_days(conn, area, items[i:i + BATCH_DAYS])
         total, revised = total + n, revised + r
     # a day whose metering files exist is rebuilt: corrections become new revisions (metering/tasks.py)
-    await metering_tasks.readings_changed(conn, area, sorted({d for _, d in days}), get_clock().now())
+    await metering_tasks.readings_changed(conn, area, sorted(days), get_clock().now())
     return Ingested(area, len(readings), total, revised)
 
 
