@@ -93,6 +93,17 @@ async def test_sequences_split_at_n_points(stack):
         data = execute(stack.area_url, "SELECT zip FROM metering_files WHERE id = %s", (f["id"],))[0][0]
         seen += [p.spid for p in reader.read_zip(bytes(data))[1].points]
     assert seen == spids
+    # fewer sequences needed now: sequence 1 changes (revision 2), the others get an empty revision 2
+    async with stack.area_app.state.engine.begin() as conn:
+        await service.build_day(conn, "03", DAY, AFTER_DAY, "1", retailer="M0300")
+    latest = {f["sequence"]: f for f in files(stack, retailer_code="M0300", type="W41120", revision=2)}
+    assert sorted(latest) == [f["sequence"] for f in mine]
+    assert latest[1]["points"] == len(spids) and all(latest[s]["points"] == 0 for s in list(latest)[1:])
+    assert latest[2]["supersedes"] == mine[1]["id"]
+    empty = execute(stack.area_url, "SELECT zip FROM metering_files WHERE id = %s", (latest[2]["id"],))[0][0]
+    with zipfile.ZipFile(io.BytesIO(bytes(empty))) as zf:
+        assert xsd().validate(etree.fromstring(zf.read(zf.namelist()[0])))
+    assert reader.read_zip(bytes(empty))[1].points == ()
 
 
 async def test_a_correction_is_revision_2_and_an_unchanged_rebuild_stores_nothing(stack):

@@ -55,6 +55,18 @@ async def latest_revisions(conn: AsyncConnection, area: str, retailer: str, type
     return {r.sequence: dict(r._mapping) for r in rows}
 
 
+async def latest_of_period(conn: AsyncConnection, area: str, types: list[str], target: date, slot: int,
+                           retailer: str | None) -> list[dict[str, Any]]:
+    """The latest revision of every (retailer, type, sequence) stored for one period."""
+    rows = await conn.execute(text(
+        f"SELECT DISTINCT ON (retailer_code, type, sequence) {_FILE_COLUMNS} FROM metering_files WHERE area = :a"
+        " AND type = ANY(CAST(:t AS varchar[])) AND target = :d AND slot = :s"
+        " AND (CAST(:r AS varchar) IS NULL OR retailer_code = :r)"
+        " ORDER BY retailer_code, type, sequence, revision DESC"),
+        {"a": area, "t": types, "d": target, "s": slot, "r": retailer})
+    return [dict(r._mapping) for r in rows]
+
+
 async def insert_file(conn: AsyncConnection, row: dict[str, Any]) -> dict[str, Any]:
     got = (await conn.execute(text(
         "INSERT INTO metering_files (area, retailer_code, type, target, slot, sequence, revision, name, operation_mode,"

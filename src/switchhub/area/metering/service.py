@@ -176,7 +176,7 @@ async def build_day(conn: AsyncConnection, area: str, day: date, now: datetime, 
                     per_file: int = PER_FILE) -> list[dict[str, Any]]:
     """Today files (one `slot`) or past-day files (slot None) of `day` for every retailer of the area."""
     code, name = sender_of(area)
-    stored = []
+    stored, made = [], set()
     rows = repo.day_points(conn, area, day, slot=slot, retailer=retailer)
     async for retailer_code, high, seq, chunk in _grouped(rows, per_file):
         if slot is None:
@@ -187,6 +187,28 @@ async def build_day(conn: AsyncConnection, area: str, day: date, now: datetime, 
         header = Header(t, mode, code, name, retailer_code, now, day, slot, seq)
         latest = await repo.latest_revisions(conn, area, retailer_code, t.value, day, slot or 0)
         item = await store(conn, area, header, lambda h: package_xml(h, points), latest, now)
+        made.add((retailer_code, t.value, seq))
+        if item:
+            stored.append(item)
+    types = [FileType.HIGH_PAST_DAY, FileType.LOW_PAST_DAY] if slot is None else [FileType.HIGH_TODAY,
+                                                                                  FileType.LOW_TODAY]
+    stored += await _empty_the_rest(conn, area, types, day, slot, retailer, made, mode, now)
+    return stored
+
+
+async def _empty_the_rest(conn: AsyncConnection, area: str, types: list[FileType], target: date, slot: int | None,
+                          retailer: str | None, made: set[tuple[str, str, int]], mode: str,
+                          now: datetime) -> list[dict[str, Any]]:
+    """A stored sequence this build did not produce (its points left the retailer, or fewer sequences
+    are needed) gets a new revision without points, so no stale revision stays the latest."""
+    code, name = sender_of(area)
+    stored = []
+    for row in await repo.latest_of_period(conn, area, [t.value for t in types], target, slot or 0, retailer):
+        if (row["retailer_code"], row["type"], row["sequence"]) in made or row["points"] == 0:
+            continue
+        header = Header(FileType(row["type"]), mode, code, name, row["retailer_code"], now, target, slot,
+                        row["sequence"])
+        item = await store(conn, area, header, lambda h: package_xml(h, []), {row["sequence"]: row}, now)
         if item:
             stored.append(item)
     return stored
@@ -252,14 +274,18 @@ async def build_monthly(conn: AsyncConnection, area: str, month: date, now: date
         async for r, high, row in _monthly_rows(conn, area, m0, m1, retailer):
             yield r, high, row
 
+    made = set()
     async for retailer_code, high, seq, chunk in _grouped(rows(), per_file):
         t = FileType.HIGH_MONTHLY if high else FileType.LOW_MONTHLY
         points: Sequence[MonthlyRow] = [r[2] for r in chunk]
         header = Header(t, mode, code, name, retailer_code, now, m0, None, seq)
         latest = await repo.latest_revisions(conn, area, retailer_code, t.value, m0, 0)
         item = await store(conn, area, header, lambda h: package_xml(h, points), latest, now)
+        made.add((retailer_code, t.value, seq))
         if item:
             stored.append(item)
+    stored += await _empty_the_rest(conn, area, [FileType.HIGH_MONTHLY, FileType.LOW_MONTHLY], m0, None, retailer,
+                                    made, mode, now)
     return stored
 
 
