@@ -15,6 +15,8 @@ from decimal import Decimal
 from importlib import resources
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from lxml import etree
 
 from switchhub.area.metering import reader
@@ -140,3 +142,36 @@ def test_the_schema_rejects_a_value_without_four_decimals():
     header = _header(FileType.LOW_TODAY, date(2026, 11, 30), slot=1)
     _, xml = _xml_of(package_xml(header, points).zip)
     assert not schema().validate(etree.fromstring(xml))
+
+
+_KWH = st.one_of(st.none(), st.decimals(min_value=0, max_value=Decimal("999999.9999"), places=4,
+                                        allow_nan=False, allow_infinity=False))
+_TEXT = st.text(st.characters(blacklist_categories=("Cs", "Cc")), max_size=20)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(_TEXT, _TEXT, st.lists(_KWH, min_size=48, max_size=48),
+                          st.lists(st.one_of(st.none(), st.integers(0, 9)), min_size=48, max_size=48)),
+                min_size=0, max_size=5),
+       st.booleans())
+def test_any_past_day_content_round_trips_exactly(rows, high):
+    points = [PointRow(f"03{i:020d}", code, name, str(i), kwh, status) for i, (code, name, kwh, status) in
+              enumerate(rows)]
+    header = _header(FileType.HIGH_PAST_DAY if high else FileType.LOW_PAST_DAY, date(2026, 11, 30))
+    packaged = package_xml(header, points)
+    parsed, _ = _check(packaged, header)
+    assert [(p.spid, p.customer_code, p.customer_name) for p in parsed.points] == [
+        (p.spid, p.customer_code, p.customer_name) for p in points]
+    for got, want in zip(parsed.points, points):
+        assert [r.kwh for r in got.readings] == list(want.kwh)
+        assert [r.status for r in got.readings] == list(want.status)
+
+
+def test_characters_xml_cannot_carry_are_replaced_not_fatal():
+    points = [PointRow(SPID_A, "1\x00", "山田\x1b太郎\ufffe", "5", [Decimal("1")], [0])]
+    header = _header(FileType.LOW_TODAY, date(2026, 11, 30), slot=1)
+    packaged = package_xml(header, points)
+    name, xml = _xml_of(packaged.zip)
+    assert schema().validate(etree.fromstring(xml))
+    got = reader.read_zip(packaged.zip)[1].points[0]
+    assert (got.customer_code, got.customer_name) == ("1\ufffd", "山田\ufffd太郎\ufffd")

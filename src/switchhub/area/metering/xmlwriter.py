@@ -12,6 +12,7 @@ Input rows (`PointRow`, `MonthlyRow`) are plain tuples so a day of 1 M points do
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from datetime import date
 from decimal import Decimal
@@ -24,6 +25,13 @@ from switchhub.contract.metering import HIGH_TYPES, MONTHLY_TYPES, PAST_DAY_TYPE
 KwhValue = str | Decimal | None
 StatusValue = int | str | None
 _Q4 = Decimal("0.0001")
+# characters XML 1.0 cannot carry (controls, surrogates, U+FFFE/U+FFFF): replaced by U+FFFD so that one
+# bad name in the master data cannot make a whole file unreadable (docs/metering.md)
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def xml_text(value: str) -> str:
+    return escape(_NOT_XML.sub("\ufffd", value))
 _CHUNK = 1 << 20
 
 
@@ -93,7 +101,7 @@ def _head(h: Header) -> str:
             f"<INFOTYPE>{h.info_type}</INFOTYPE><CREATED>{h.created_at:%Y%m%d%H%M%S}</CREATED>"
             f"<SEQUENCE>{h.sequence}</SEQUENCE><REVISION>{h.revision}</REVISION></JPMGH>"
             f"<JPTRM><JP00002>{h.info_type}</JP00002><JP06110>{h.sender_code}</JP06110>"
-            f"<JP06111>{escape(h.sender_name)}</JP06111><JP06112>{h.receiver_code}</JP06112>{target}{slot}<JPM00010>")
+            f"<JP06111>{xml_text(h.sender_name)}</JP06111><JP06112>{h.receiver_code}</JP06112>{target}{slot}<JPM00010>")
 
 
 _TAIL = "</JPM00010></JPTRM></JPMGRP></SBD-MSG>\n"
@@ -101,8 +109,8 @@ _SLOT_OPEN = tuple(f"<JPMR00014><JP06219>{s:02d}</JP06219>" for s in range(1, 49
 
 
 def _point_open(p: PointRow, record: str) -> str:
-    return (f"<{record}><JP06400>{p.spid}</JP06400><JP06119>{escape(p.customer_code)}</JP06119>"
-            f"<JP06120>{escape(p.customer_name)}</JP06120><JP06121>{escape(p.management_no)}</JP06121>")
+    return (f"<{record}><JP06400>{p.spid}</JP06400><JP06119>{xml_text(p.customer_code)}</JP06119>"
+            f"<JP06120>{xml_text(p.customer_name)}</JP06120><JP06121>{xml_text(p.management_no)}</JP06121>")
 
 
 def _value(status: StatusValue, kwh: KwhValue, tag: str) -> str:
@@ -151,13 +159,13 @@ def write_monthly(out: BinaryIO, header: Header, points: Iterable[MonthlyRow]) -
     w.add(_head(header))
     for p in points:
         opt = ((f"<JP06406>{p.power_factor}</JP06406>" if p.power_factor is not None else "")
-               + f"<JP06407>{escape(p.meter_class)}</JP06407><JP06426>{kwh_text(p.total_kwh)}</JP06426>"
+               + f"<JP06407>{xml_text(p.meter_class)}</JP06407><JP06426>{kwh_text(p.total_kwh)}</JP06426>"
                + (f"<JP06427>{kwh_text(p.confirmed_kwh)}</JP06427>" if p.confirmed_kwh is not None else "")
                + (f"<JP06445>{kwh_text(p.max_demand_kw)}</JP06445>" if p.max_demand_kw is not None else "")
                + (f"<JP06446>{p.next_reading_date:%Y%m%d}</JP06446>" if p.next_reading_date else ""))
-        w.add(f"<JPMR00010><JP06400>{p.spid}</JP06400><JP06119>{escape(p.customer_code)}</JP06119>"
-              f"<JP06120>{escape(p.customer_name)}</JP06120><JP06402>{escape(p.point_name)}</JP06402>"
-              f"<JP06403>{escape(p.voltage_name)}</JP06403><JP06405>{p.provided}</JP06405>{opt}<JPM00013>")
+        w.add(f"<JPMR00010><JP06400>{p.spid}</JP06400><JP06119>{xml_text(p.customer_code)}</JP06119>"
+              f"<JP06120>{xml_text(p.customer_name)}</JP06120><JP06402>{xml_text(p.point_name)}</JP06402>"
+              f"<JP06403>{xml_text(p.voltage_name)}</JP06403><JP06405>{p.provided}</JP06405>{opt}<JPM00013>")
         for day, kwh, status in p.days:
             parts = [f"<JPMR00013><JP06423>{day:%Y%m%d}</JP06423><JPM00014>"]
             for opened, k, st in zip(_SLOT_OPEN, kwh, status):
