@@ -186,8 +186,8 @@ async def test_download_is_the_stored_bytes_audited_and_invisible_to_others(stac
 
 
 async def test_the_published_xsd_is_the_one_the_area_validates_against(stack):
-    """The hub serves the contract's copy; the area's files are validated against its own copy
-    (tests/metering): the two must be the same bytes."""
+    """The hub serves the file the area's files are validated against (tests/metering), read as
+    package data through the contract."""
     from importlib import resources
 
     async with stack.client("A0002") as c:
@@ -196,3 +196,39 @@ async def test_the_published_xsd_is_the_one_the_area_validates_against(stack):
     area_copy = resources.files("switchhub.area.metering").joinpath("xsd/switchhub-metering.xsd").read_bytes()
     assert r.content == area_copy
     assert b"switchhub" in r.content  # it says whose rendering it is
+
+
+async def test_an_event_outside_the_contract_is_refused_whole(stack):
+    """A file type or operation mode the contract does not name would break every retailer's list:
+    the batch is a 422, and nothing of it is indexed."""
+    import httpx
+
+    from tests.support import with_client_cert
+
+    event = {"id": 1, "area": "03", "kind": "metering.file_published", "payload": {
+        "file_id": "03-000001", "area": "03", "retailer_code": "A0001", "type": "W99999",
+        "target_date": "2026-11-30", "revision": 1, "name": "W99999_20261130_0000_001_r1.zip", "position": 1}}
+    transport = httpx.ASGITransport(app=with_client_cert(stack.hub_app, stack.world.area_client.pem))
+    async with httpx.AsyncClient(transport=transport, base_url="https://hub.test") as client:
+        r = await client.post("/internal/v1/area-events", json={"events": [event]})
+        mode = {**event, "payload": {**event["payload"], "type": "W41120", "operation_mode": "7"}}
+        bad_mode = await client.post("/internal/v1/area-events", json={"events": [mode]})
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "events[1].payload", r.text
+    assert bad_mode.status_code == 422 and bad_mode.json()["errors"][0]["code"] == "unknown_code", bad_mode.text
+    async with stack.hub_app.state.engine.connect() as conn:
+        assert (await conn.execute(text("SELECT count(*) FROM metering_files_index"))).scalar_one() == 0
+        assert (await conn.execute(text("SELECT count(*) FROM area_events"))).scalar_one() == 0
+
+
+async def test_the_list_answer_is_exactly_its_declared_model(stack):
+    from tests.hub.test_response_models import declared_model, reserialised
+
+    await build(stack, date(2026, 11, 20))
+    await build(stack, date(2026, 11, 1), kind="monthly")
+    await deliver_events(stack)
+    model = declared_model(stack, "GET", "/api/v1/metering/files")
+    for who in ("A0001", "T0300", "OC000", "A0002"):
+        async with stack.client(who) as c:
+            r = await c.get("/api/v1/metering/files")
+        assert r.status_code == 200
+        assert reserialised(model, r.content) == r.content, who

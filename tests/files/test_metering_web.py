@@ -64,3 +64,21 @@ async def test_the_page_lists_filters_and_downloads_like_the_api(stack):
     async with _logged_in(stack, "T0300") as tso:
         seen = (await tso.get("/metering", params={"type": "W51220"})).text
     assert month["file_id"] in _rows(seen) and "<th>小売電気事業者</th>" in seen
+
+
+async def test_older_files_page_back_without_gaps(stack, monkeypatch):
+    from switchhub.hub.web import metering_views
+
+    built = []
+    for day in (20, 21, 22):
+        built += await build(stack, date(2026, 11, day))
+    await deliver_events(stack)
+    monkeypatch.setattr(metering_views, "PER_PAGE", 1)
+    seen, url = [], "/metering?type=W41120"
+    async with _logged_in(stack, "A0001") as c:
+        while url:
+            page = (await c.get(url)).text
+            seen += _rows(page)
+            more = re.search(r'id="metering-older" href="([^"]+)"', page)
+            url = "/metering" + more.group(1).replace("&amp;", "&") if more else ""
+    assert seen == [f["file_id"] for f in reversed(built)]

@@ -4,22 +4,19 @@
 from __future__ import annotations
 
 from contextlib import AsyncExitStack
-from importlib import resources
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response, StreamingResponse
 
-from switchhub.contract.metering import FILE_ID, FileFormat, FileType
+from switchhub.contract.metering import FILE_ID, FileFormat, FileType, schema_xsd
 from switchhub.hub.deps import actor_of, require, tx
 from switchhub.hub.files import service
 from switchhub.hub.files.schemas import DOWNLOAD_MEDIA, XSD_MEDIA, MeteringFileList
 from switchhub.hub.relays.endpoints import DateQuery, query_date
 from switchhub.kernel.caller import Caller
-from switchhub.kernel.errors import NotFound
 
 router = APIRouter(prefix="/api/v1", tags=["metering"])
-XSD_RESOURCE = ("switchhub.contract", "metering.xsd")
 
 
 def _codes(values: list[str]) -> str:
@@ -80,10 +77,7 @@ async def download(file_id: Annotated[str, Path(max_length=40, json_schema_extra
 @router.get("/metering/schema.xsd", summary="計量データの XML スキーマ（switchhub 独自の表現） (the published XSD)",
             response_class=Response, openapi_extra={"x-interface-ids": ["SH_METERING_SCHEMA"]},
             responses={200: {"content": XSD_MEDIA, "description": "XML Schema"}})
-async def schema_xsd(caller: Caller = Depends(require(service.READ))) -> Response:
+async def published_schema(caller: Caller = Depends(require(service.READ))) -> Response:
     """The structure of the XML in every metering ZIP (metering.md). The official schema is given only
     to registered users; this is switchhub's own rendering of the same structure, and says so."""
-    path = resources.files(XSD_RESOURCE[0]) / XSD_RESOURCE[1]
-    if not path.is_file():
-        raise NotFound("スキーマはまだ公開されていません", "The schema is not published yet")
-    return Response(path.read_bytes(), media_type="application/xml")
+    return Response(schema_xsd(), media_type="application/xml")

@@ -170,6 +170,13 @@ async def open_download(engine: AsyncEngine, areas: AreaClient, actor: Actor, fi
 # --- the index (area events) ------------------------------------------------------------------
 
 def _target_day(payload: MeteringFilePublished) -> date:
+    """The day a file is filed under (a monthly file: the first of its month). The operation mode is
+    checked here too (the event's type is the contract's enum already): the list answers it as an
+    enum, so an unknown one is the area's error, refused with its batch."""
+    if payload.operation_mode not in (None, "0", "1"):
+        raise InputError.single("operation_mode", "unknown_code",
+                                f"運用モードが契約にありません: {payload.operation_mode[:4]}",
+                                f"Unknown operation mode: {payload.operation_mode[:4]}")
     if payload.target_date:
         return date.fromisoformat(payload.target_date)
     if payload.target_month:
@@ -184,7 +191,8 @@ async def index_published(conn: AsyncConnection, payload: MeteringFilePublished,
     False when the file was indexed already."""
     row = {
         "file_id": payload.file_id, "area": payload.area, "retailer_code": payload.retailer_code,
-        "type": payload.type, "target_date": date.fromisoformat(payload.target_date) if payload.target_date else None,
+        "type": FileType(payload.type).value,
+        "target_date": date.fromisoformat(payload.target_date) if payload.target_date else None,
         "target_month": payload.target_month, "target_day": _target_day(payload), "slot_time": payload.slot_time,
         "sequence": payload.sequence, "revision": payload.revision, "name": payload.name,
         "supersedes": payload.supersedes, "area_position": payload.position, "published_at": now,
