@@ -28,6 +28,8 @@ content_type_overrides:
   image/jpeg: application/octet-stream
   image/png: application/octet-stream
   image/gif: application/octet-stream
+  application/zip: application/octet-stream
+  application/xml: application/octet-stream
 """
 
 
