@@ -9,9 +9,10 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 REQUEST_COLUMNS = (
-    "area, application_no, applicant_origin, applicant_code, applicant_email, channel, stage, reason_code, verification, validity_days,"
-    " customer_name_kana, customer_name_kanji, address, phone, consent_date, received_at, review_deadline,"
-    " decided_at, decided_by, note, issued_at, expires_at, pickup_password IS NOT NULL AS pickup_pending, updated_at")
+    "area, application_no, applicant_origin, applicant_code, applicant_email, channel, stage, reason_code,"
+    " verification, validity_days, customer_name_kana, customer_name_kanji, address, phone, consent_date,"
+    " received_at, review_deadline, decided_at, decided_by, note, issued_at, expires_at,"
+    " pickup_password IS NOT NULL AS pickup_pending, updated_at")
 STATE_COLUMNS = frozenset({"stage", "reason_code", "decided_at", "decided_by", "note", "issued_at", "expires_at",
                            "password_salt", "password_hash", "pickup_password"})
 

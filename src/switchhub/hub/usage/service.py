@@ -88,8 +88,8 @@ async def request(conn: AsyncConnection, areas: AreaClient, actor: Actor, body: 
 
 async def _strip_password(conn: AsyncConnection, actor: Actor, answer: dict[str, Any]) -> dict[str, Any]:
     """Only the applicant ever receives a password (and the area gives it once)."""
-    grant = usage_request_grant(actor.caller, answer.get("applicant_code"), str(answer.get("application_no", ""))[:2],
-                                str(answer.get("applicant_origin", "retailer")))
+    area, origin = str(answer.get("application_no", ""))[:2], str(answer.get("applicant_origin", "retailer"))
+    grant = usage_request_grant(actor.caller, answer.get("applicant_code"), area, origin)
     if answer.get("password") is None or (actor.caller.is_retailer and grant is not None and grant.pickup):
         return answer
     log.error("area answered a usage password to someone else")
