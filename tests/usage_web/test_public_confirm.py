@@ -50,8 +50,9 @@ def subject_of(mail) -> str:
 
 
 def request_rows(area_url: str) -> list[tuple]:
-    return execute(area_url, "SELECT application_no, applicant_code, stage, verification, pickup_password IS NULL"
-                   " FROM usage_requests ORDER BY application_no")
+    """(application_no, (origin, applicant code, e-mail), stage, verification, password picked up)"""
+    return execute(area_url, "SELECT application_no, ROW(applicant_origin, applicant_code, applicant_email)::text,"
+                   " stage, verification, pickup_password IS NULL FROM usage_requests ORDER BY application_no")
 
 
 async def test_matching_request_is_issued_and_the_password_mailed_once(public, mailbox):
@@ -66,7 +67,8 @@ async def test_matching_request_is_issued_and_the_password_mailed_once(public, m
     application_no = re.search(r"申込番号 ([0-9A-Za-z-]+)", opened.text).group(1)
     assert again.status_code == 200 and "この申請は受付済みです" in again.text and application_no in again.text
     rows = request_rows(url)
-    assert [r[:4] for r in rows] == [(application_no, "00000", "06", "auto")]  # one filing, issued at once
+    # one filing, issued at once, by the customer itself: no applicant code, its address kept
+    assert [r[:4] for r in rows] == [(application_no, "(public,,taro@example.jp)", "06", "auto")]
     assert rows[0][4] is False  # the password waits for the mail job
     events = await worker_round(public) + await worker_round(public)
     assert len(mailbox.messages) == 2  # the confirmation, then the password: once
@@ -99,7 +101,7 @@ async def test_mismatched_name_goes_to_review_and_a_rejection_is_mailed(public, 
     async with client(public) as c:
         assert (await c.get(link)).status_code == 200
     (application_no, applicant, stage, verification, _), = request_rows(url)
-    assert (applicant, stage, verification) == ("00000", "02", "review")
+    assert (applicant, stage, verification) == ("(public,,taro@example.jp)", "02", "review")
     await worker_round(public)
     assert len(mailbox.messages) == 1  # undecided: no result mail yet
     tso = Caller("T0300", "tso", frozenset({"03"}), user_login="t0300-user1")

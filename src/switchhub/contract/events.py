@@ -87,7 +87,7 @@ class UsagePasswordIssued(_Payload):
     """To the applicant: its usage password is issued (never the password itself: it is picked up
     once through the status answer)."""
     application_no: str
-    applicant_code: str
+    applicant_code: str | None = None  # None: the customer's own request (public page), for no operator
     spids: list[str]
     verification: str
     issued_at: str
@@ -95,8 +95,9 @@ class UsagePasswordIssued(_Payload):
 
 
 class UsagePasswordRejected(_Payload):
+    """To the applicant: its request is rejected (applicant_code None: the customer's own request)."""
     application_no: str
-    applicant_code: str
+    applicant_code: str | None = None
     spids: list[str]
     reason_code: str
     note: str = ""

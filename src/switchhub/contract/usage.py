@@ -35,6 +35,10 @@ MONTHS = 13
 SpidText = Annotated[str, Field(max_length=40, description="供給地点特定番号", json_schema_extra=SPID_DOC)]
 Spid = Annotated[str, Field(description="供給地点特定番号", json_schema_extra=SPID_DOC)]
 Verification = Literal["auto", "review"]
+#: who filed a request: a retailer (its operator code in applicant_code) or the customer itself on the
+#: T&D's public page (no applicant code: no operator sees it; its result is mailed to the customer)
+ApplicantOrigin = Literal["retailer", "public"]
+ORIGIN_DOC = "申込者の種別: retailer 小売電気事業者 / public 需要者本人（公開ページ）"
 MismatchItem = Literal["name", "address"]
 DocumentType = Literal["application/pdf", "image/jpeg", "image/png", "image/gif"]
 
@@ -68,7 +72,8 @@ class UsagePasswordAnswer(BaseModel):
     channel: Channel = Field(description="low 低圧 / high 高圧")
     stage: ApplicationStage = Field(description="受付工程: 01 受付 / 02 審査中 / 06 処理完了（発行済み）/ 09 却下")
     stage_name: str = Field(description="受付工程名")
-    applicant_code: str = Field(description="申込者（小売電気事業者コード）")
+    applicant_origin: ApplicantOrigin = Field(default="retailer", description=ORIGIN_DOC)
+    applicant_code: str | None = Field(description="申込者（小売電気事業者コード。需要者本人の申込は null）")
     points: list[Spid] = Field(description="供給地点特定番号")
     validity_days: int = Field(description="パスワードの有効期間（日）")
     received_at: str = Field(description="受付日時 (JST)")
@@ -105,7 +110,8 @@ class UsageReviewItem(BaseModel):
     model_config = ConfigDict(extra="forbid")
     application_no: str
     area: Area = Field(description="エリアコード")
-    applicant_code: str
+    applicant_origin: ApplicantOrigin = Field(default="retailer", description=ORIGIN_DOC)
+    applicant_code: str | None = Field(description="申込者（小売電気事業者コード。需要者本人の申込は null）")
     stage: ApplicationStage
     stage_name: str
     point_count: int
@@ -129,7 +135,10 @@ class UsageReviewDetail(BaseModel):
     model_config = ConfigDict(extra="forbid")
     application_no: str
     area: Area = Field(description="エリアコード")
-    applicant_code: str
+    applicant_origin: ApplicantOrigin = Field(default="retailer", description=ORIGIN_DOC)
+    applicant_code: str | None = Field(description="申込者（小売電気事業者コード。需要者本人の申込は null）")
+    applicant_email: str | None = Field(default=None, description="需要者本人の申込の結果通知先メールアドレス"
+                                        "（小売電気事業者の申込と OCCTO には null）")
     channel: Channel
     stage: ApplicationStage
     stage_name: str

@@ -353,6 +353,9 @@ def sensitive_fields(point: dict[str, Any]) -> list[str]:
 #   reviews it); the password itself only by the applicant, once. OCCTO's helpdesk and admins see
 #   its status and the review list read-only, never the customer's name, address, phone or the
 #   identity documents (OCCTO never sees customer personal fields). Anyone else: not found.
+# * a request the customer filed itself on the T&D's public page (origin "public") has no
+#   applicant operator: no retailer sees it, whatever its code; the T&D reviews it as any other,
+#   and the customer's e-mail address (where its result goes) is one of its personal fields.
 # * a review decision (issue / reject) and the documents belong to the area's T&D only.
 # * an inquiry answers, to any retailer holding a valid password of that point: the monthly kWh
 #   always, the 30-minute days only for smart meters, nothing dated before the current customer's
@@ -361,7 +364,7 @@ def sensitive_fields(point: dict[str, Any]) -> list[str]:
 
 #: Fields of a usage password request that describe the customer (applicant and T&D only).
 USAGE_REQUEST_PERSONAL_FIELDS: frozenset[str] = frozenset(
-    {"customer_name_kana", "customer_name_kanji", "address", "phone", "consent_date"})
+    {"customer_name_kana", "customer_name_kanji", "address", "phone", "consent_date", "applicant_email"})
 
 
 @dataclass(frozen=True)
@@ -379,8 +382,11 @@ class UsageRequestGrant:
             raise TypeError("UsageRequestGrant is made only by switchhub.kernel.visibility")
 
 
-def usage_request_grant(caller: Caller, applicant_code: str, area: str) -> UsageRequestGrant | None:
-    if caller.is_retailer and caller.operator_code == applicant_code:
+def usage_request_grant(caller: Caller, applicant_code: str | None, area: str, origin: str
+                        ) -> UsageRequestGrant | None:
+    """`origin` is the request's applicant origin ("retailer" or "public"): only a retailer's own
+    request is its applicant's; a public request belongs to no operator."""
+    if caller.is_retailer and origin == "retailer" and applicant_code and caller.operator_code == applicant_code:
         return UsageRequestGrant(True, False, False, True, _MINT)
     if caller.is_tso and area in caller.areas:
         return UsageRequestGrant(True, True, True, False, _MINT)

@@ -1,13 +1,11 @@
 """The one place the public page meets the area's usage service (area/usage/service.py).
 
-A confirmed request is filed as a type 08 request whose applicant is the customer itself, through
-the same `usage.request` path as a retailer's (field checks, automatic verification or the T&D
-review queue, the review deadline and its jobs). The usage tables require an applicant code, and
-the usage service files only for a retailer caller; until they know a customer applicant, a
-public request carries CUSTOMER_APPLICANT, a code no operator can hold (operator codes are a
-letter and four digits), so no retailer ever sees it or picks up its password; the customer's
-e-mail address is in public_usage_requests next to the application number. Its password is
-taken from the pickup column only by the result mail job (tasks.py).
+A confirmed request is filed as a type 08 request whose applicant is the customer itself
+(`PublicApplicant`: origin "public", no applicant code, the customer's e-mail address kept with
+the request), through the same `usage.request` path as a retailer's (field checks, automatic
+verification or the T&D review queue, the review deadline and its jobs). No operator is its
+applicant, so no retailer sees it or picks up its password and the hub notifies no retailer of
+its result; its password is taken from the pickup column only by the result mail job (tasks.py).
 """
 
 from __future__ import annotations
@@ -21,17 +19,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from switchhub.area.usage import repository as usage_repo
 from switchhub.area.usage import service as usage
 from switchhub.contract.usage import UsagePasswordRequest
-from switchhub.kernel.caller import Caller
 from switchhub.kernel.clock import JST
 from switchhub.kernel.codes import ApplicationStage as S
 from switchhub.kernel.codes import UsageRejectReason
 
-CUSTOMER_APPLICANT = "00000"
 ACTOR = "public-page"
-
-
-def customer_caller(area: str) -> Caller:
-    return Caller(CUSTOMER_APPLICANT, "retailer", frozenset({area}), user_login=ACTOR, role="customer")
 
 
 async def file_for_customer(conn: AsyncConnection, request: dict[str, Any], served: frozenset[str],
@@ -41,7 +33,7 @@ async def file_for_customer(conn: AsyncConnection, request: dict[str, Any], serv
         spids=list(request["spids"]), validity_days=int(request["validity_days"]),
         customer_name_kana=request["customer_name_kana"], customer_name_kanji=request["customer_name_kanji"],
         address=request["address"], phone=request["phone"], consent_date=now.astimezone(JST).date())
-    answer = await usage.request(conn, customer_caller(request["spids"][0][:2]), body, served, now)
+    answer = await usage.request(conn, usage.PublicApplicant(request["email"], ACTOR), body, served, now)
     return answer["application_no"]
 
 

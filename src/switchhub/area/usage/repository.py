@@ -9,9 +9,10 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 REQUEST_COLUMNS = (
-    "area, application_no, applicant_code, channel, stage, reason_code, verification, validity_days,"
-    " customer_name_kana, customer_name_kanji, address, phone, consent_date, received_at, review_deadline,"
-    " decided_at, decided_by, note, issued_at, expires_at, pickup_password IS NOT NULL AS pickup_pending, updated_at")
+    "area, application_no, applicant_origin, applicant_code, applicant_email, channel, stage, reason_code,"
+    " verification, validity_days, customer_name_kana, customer_name_kanji, address, phone, consent_date,"
+    " received_at, review_deadline, decided_at, decided_by, note, issued_at, expires_at,"
+    " pickup_password IS NOT NULL AS pickup_pending, updated_at")
 STATE_COLUMNS = frozenset({"stage", "reason_code", "decided_at", "decided_by", "note", "issued_at", "expires_at",
                            "password_salt", "password_hash", "pickup_password"})
 
@@ -43,9 +44,10 @@ async def spid_areas(conn: AsyncConnection, spids: list[str]) -> dict[str, str]:
 
 async def insert_request(conn: AsyncConnection, row: dict[str, Any]) -> None:
     await conn.execute(text(
-        "INSERT INTO usage_requests (area, application_no, applicant_code, channel, stage, reason_code, verification,"
-        " validity_days, customer_name_kana, customer_name_kanji, address, phone, consent_date, received_at,"
-        " review_deadline) VALUES (:area, :application_no, :applicant_code, :channel, :stage, :reason_code,"
+        "INSERT INTO usage_requests (area, application_no, applicant_origin, applicant_code, applicant_email, channel,"
+        " stage, reason_code, verification, validity_days, customer_name_kana, customer_name_kanji, address, phone,"
+        " consent_date, received_at, review_deadline) VALUES (:area, :application_no, :applicant_origin,"
+        " :applicant_code, :applicant_email, :channel, :stage, :reason_code,"
         " :verification, :validity_days, :customer_name_kana, :customer_name_kanji, :address, :phone, :consent_date,"
         " :received_at, :review_deadline)"), row)
 
@@ -146,7 +148,8 @@ async def review_page(conn: AsyncConnection, area: str, open_only: bool, offset:
     total = (await conn.execute(text(f"SELECT count(*) FROM usage_requests r WHERE {where}"),
                                 {"area": area})).scalar_one()
     rows = await conn.execute(text(
-        "SELECT r.area, r.application_no, r.applicant_code, r.stage, r.received_at, r.review_deadline,"
+        "SELECT r.area, r.application_no, r.applicant_origin, r.applicant_code, r.stage, r.received_at,"
+        " r.review_deadline,"
         " (SELECT count(*) FROM usage_request_points p WHERE p.area = r.area AND p.application_no = r.application_no)"
         "   AS point_count,"
         " (SELECT count(*) FROM usage_documents d WHERE d.area = r.area AND d.application_no = r.application_no)"

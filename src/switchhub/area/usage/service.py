@@ -1,7 +1,9 @@
 """Usage password requests in the area (P2): request, verification, review decision, issue, the
 status answer that carries the password once, and the usage inquiry. Services never commit.
 
-* request: 1–20 points of one area, low or high voltage, the customer's name, address, phone,
+* request: by a retailer (a Caller) or by the customer itself on the T&D's public page (a
+  PublicApplicant: origin "public", no applicant code, its e-mail kept for the result mail), 1–20
+  points of one area, low or high voltage, the customer's name, address, phone,
   consent date and optional identity documents (documents.py). Automatic verification
   (verification.py) against each point's current customer: all match → issued at once (01 → 06);
   otherwise the T&D reviews it (01 → 02) by the next business day — job `usage.remind` on the
@@ -17,6 +19,7 @@ status answer that carries the password once, and the usage inquiry. Services ne
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -43,6 +46,7 @@ from switchhub.kernel.errors import Forbidden, InputError, IssueCollector, NotFo
 from switchhub.kernel.spid import parse_spid
 from switchhub.kernel.text import normalize_text, validate_phone
 from switchhub.kernel.visibility import (
+    UsageRequestGrant,
     project_usage_request,
     usage_grant,
     usage_months_from,
@@ -65,17 +69,38 @@ def invalid_password() -> Forbidden:
                      code="usage_password_invalid")
 
 
+@dataclass(frozen=True)
+class PublicApplicant:
+    """The customer filing its own request on the T&D's public page: no operator is its applicant
+    (none sees it or picks up its password); the result is mailed to `email` (area/public)."""
+    email: str
+    actor: str = "public-page"
+
+
+Applicant = Caller | PublicApplicant
+
+
+def _applicant_fields(applicant: Applicant) -> dict[str, Any]:
+    if isinstance(applicant, PublicApplicant):
+        return {"applicant_origin": "public", "applicant_code": None, "applicant_email": applicant.email}
+    return {"applicant_origin": "retailer", "applicant_code": applicant.operator_code, "applicant_email": None}
+
+
+def _grant(caller: Caller, record: dict[str, Any]) -> UsageRequestGrant | None:
+    return usage_request_grant(caller, record["applicant_code"], record["area"], record["applicant_origin"])
+
+
 def _iso(value: datetime | None) -> str | None:
     return value.astimezone(JST).isoformat() if value else None
 
 
 # -- request ----------------------------------------------------------------------------------
 
-async def _check(conn: AsyncConnection, caller: Caller, req: UsagePasswordRequest, served: frozenset[str],
+async def _check(conn: AsyncConnection, applicant: Applicant, req: UsagePasswordRequest, served: frozenset[str],
                  today: date) -> tuple[str, list[str], dict[str, dict[str, Any]], list[documents.CheckedDocument]]:
     """Every field problem of the request at once (field-level, Japanese first); nothing is stored."""
     issues = IssueCollector()
-    if not caller.is_retailer:
+    if isinstance(applicant, Caller) and not applicant.is_retailer:
         raise InputError.single("applicant", "retailer_only", "使用量情報照会申請は小売電気事業者のみ行えます",
                                 "Only retailers request usage passwords")
     spids: list[str] = []
@@ -131,16 +156,17 @@ async def _check(conn: AsyncConnection, caller: Caller, req: UsagePasswordReques
     return channel or "", spids, points, checked
 
 
-async def request(conn: AsyncConnection, caller: Caller, req: UsagePasswordRequest, served: frozenset[str],
+async def request(conn: AsyncConnection, applicant: Applicant, req: UsagePasswordRequest, served: frozenset[str],
                   now: datetime) -> dict[str, Any]:
-    """File a usage password request; issued at once when every point's name and address match."""
+    """File a usage password request — a retailer's (`Caller`) or the customer's own
+    (`PublicApplicant`); issued at once when every point's name and address match."""
     today = now.astimezone(JST).date()
-    channel, spids, points, docs = await _check(conn, caller, req, served, today)
+    channel, spids, points, docs = await _check(conn, applicant, req, served, today)
     area = spids[0][:2]
     found = {s: mismatches(req.customer_name_kana, req.customer_name_kanji, req.address, points[s]) for s in spids}
     verification = "auto" if not any(found.values()) else "review"
     record = {"area": area, "application_no": await repo.next_number(conn, area, today),
-              "applicant_code": caller.operator_code, "channel": channel, "stage": S.RECEIVED.value,
+              **_applicant_fields(applicant), "channel": channel, "stage": S.RECEIVED.value,
               "reason_code": "", "verification": verification, "validity_days": req.validity_days,
               "customer_name_kana": normalize_text(req.customer_name_kana),
               "customer_name_kanji": normalize_text(req.customer_name_kanji), "address": normalize_text(req.address),
@@ -153,7 +179,8 @@ async def request(conn: AsyncConnection, caller: Caller, req: UsagePasswordReque
     await repo.insert_documents(conn, area, record["application_no"], [
         {"n": d.n, "filename": d.filename, "content_type": d.content_type, "size": len(d.content),
          "content": d.content} for d in docs])
-    record = await rules.MACHINE.apply(conn, record, "receive", actor=caller.user_login, new=True)
+    actor = applicant.actor if isinstance(applicant, PublicApplicant) else applicant.user_login
+    record = await rules.MACHINE.apply(conn, record, "receive", actor=actor, new=True)
     if verification == "auto":
         await _issue(conn, record, "issue_auto", "system", now, spids)
     else:
@@ -162,7 +189,8 @@ async def request(conn: AsyncConnection, caller: Caller, req: UsagePasswordReque
         await jobs.enqueue(conn, REMIND_JOB, record["application_no"], datetime.combine(deadline, REMIND_AT, JST))
         await jobs.enqueue(conn, OVERDUE_JOB, record["application_no"],
                            datetime.combine(deadline + timedelta(days=1), time(0), JST))
-    return await _answer(conn, caller, area, record["application_no"], now, pickup=False)
+    return _answer(await repo.get(conn, area, record["application_no"]),
+                   await repo.points_of(conn, area, record["application_no"]), now, None)
 
 
 async def _issue(conn: AsyncConnection, record: dict[str, Any], rule: str, actor: str, now: datetime,
@@ -185,25 +213,21 @@ async def _issue(conn: AsyncConnection, record: dict[str, Any], rule: str, actor
 
 # -- status -------------------------------------------------------------------------------------
 
-async def _answer(conn: AsyncConnection, caller: Caller, area: str, application_no: str, now: datetime, *,
-                  pickup: bool) -> dict[str, Any]:
-    record = await repo.get(conn, area, application_no)
-    grant = usage_request_grant(caller, record["applicant_code"], area) if record else None
-    if record is None or grant is None:
-        raise _not_found()
-    password = None
-    expired = bool(record["expires_at"] and record["expires_at"] <= now)
-    if pickup and grant.pickup and record["stage"] == S.COMPLETED.value and record["pickup_pending"] and not expired:
-        password = await repo.take_pickup(conn, area, application_no, now)
+def _expired(record: dict[str, Any], now: datetime) -> bool:
+    return bool(record["expires_at"] and record["expires_at"] <= now)
+
+
+def _answer(record: dict[str, Any], points: list[dict[str, Any]], now: datetime, password: str | None
+            ) -> dict[str, Any]:
     stage = S(record["stage"])
     return {
-        "application_no": application_no, "type": "08", "channel": record["channel"], "stage": stage.value,
-        "stage_name": stage.ja, "applicant_code": record["applicant_code"],
-        "points": [p["spid"] for p in await repo.points_of(conn, area, application_no)],
+        "application_no": record["application_no"], "type": "08", "channel": record["channel"], "stage": stage.value,
+        "stage_name": stage.ja, "applicant_origin": record["applicant_origin"],
+        "applicant_code": record["applicant_code"], "points": [p["spid"] for p in points],
         "validity_days": int(record["validity_days"]), "received_at": _iso(record["received_at"]),
         "review_deadline": str(record["review_deadline"]), "verification": record["verification"],
         "reason_code": record["reason_code"], "note": record["note"], "issued_at": _iso(record["issued_at"]),
-        "expires_at": _iso(record["expires_at"]), "expired": expired, "password": password,
+        "expires_at": _iso(record["expires_at"]), "expired": _expired(record, now), "password": password,
     }
 
 
@@ -216,7 +240,15 @@ def area_of(application_no: str, served: frozenset[str]) -> str:
 async def status(conn: AsyncConnection, caller: Caller, application_no: str, served: frozenset[str],
                  now: datetime) -> dict[str, Any]:
     """業務処理状況確認 of a type 08 request; the applicant's first read after issue carries the password."""
-    return await _answer(conn, caller, area_of(application_no, served), application_no, now, pickup=True)
+    area = area_of(application_no, served)
+    record = await repo.get(conn, area, application_no)
+    grant = _grant(caller, record) if record else None
+    if record is None or grant is None:
+        raise _not_found()
+    password = None
+    if grant.pickup and record["stage"] == S.COMPLETED.value and record["pickup_pending"] and not _expired(record, now):
+        password = await repo.take_pickup(conn, area, application_no, now)
+    return _answer(record, await repo.points_of(conn, area, application_no), now, password)
 
 
 # -- review -------------------------------------------------------------------------------------
@@ -228,7 +260,8 @@ async def review_list(conn: AsyncConnection, caller: Caller, area: str, state: s
     total, rows = await repo.review_page(conn, area, state == "open", (page - 1) * per_page, per_page)
     today = now.astimezone(JST).date()
     return {"total": total, "page": page, "per_page": per_page, "items": [{
-        "application_no": r["application_no"], "area": r["area"], "applicant_code": r["applicant_code"],
+        "application_no": r["application_no"], "area": r["area"], "applicant_origin": r["applicant_origin"],
+        "applicant_code": r["applicant_code"],
         "stage": r["stage"], "stage_name": S(r["stage"]).ja, "point_count": int(r["point_count"]),
         "received_at": _iso(r["received_at"]), "review_deadline": str(r["review_deadline"]),
         "overdue": r["stage"] == S.UNDER_REVIEW.value and r["review_deadline"] < today,
@@ -239,7 +272,7 @@ async def _reviewable(conn: AsyncConnection, caller: Caller, application_no: str
                       for_update: bool = False) -> tuple[dict[str, Any], Any]:
     area = area_of(application_no, served)
     record = await repo.get(conn, area, application_no, for_update=for_update)
-    grant = usage_request_grant(caller, record["applicant_code"], area) if record else None
+    grant = _grant(caller, record) if record else None
     # the applicant sees its request through the status answer, not through the T&D's review
     if record is None or grant is None or caller.is_retailer or record["verification"] != "review":
         raise _not_found()
@@ -255,7 +288,8 @@ async def review_detail(conn: AsyncConnection, caller: Caller, application_no: s
     held = await repo.points_for_check(conn, area, [p["spid"] for p in points], today)
     stage = S(record["stage"])
     detail = {
-        "application_no": application_no, "area": area, "applicant_code": record["applicant_code"],
+        "application_no": application_no, "area": area, "applicant_origin": record["applicant_origin"],
+        "applicant_code": record["applicant_code"], "applicant_email": record["applicant_email"],
         "channel": record["channel"], "stage": stage.value, "stage_name": stage.ja,
         "reason_code": record["reason_code"], "note": record["note"], "received_at": _iso(record["received_at"]),
         "review_deadline": str(record["review_deadline"]), "validity_days": int(record["validity_days"]),

@@ -43,7 +43,11 @@ async def _match_failed(conn: AsyncConnection, payload: Any, ev: AreaEvent, now:
 
 
 async def _to_applicant(conn: AsyncConnection, payload: Any, ev: AreaEvent, now: datetime) -> None:
-    """Usage password issued / rejected: to the applicant (the event never carries the password)."""
+    """Usage password issued / rejected: to the applicant (the event never carries the password). The
+    customer's own request (public page: no applicant code) has no operator to notify; the area mails
+    the customer itself, and the event stays on record (area_events)."""
+    if payload.applicant_code is None:
+        return
     await publish(conn, ev.kind.value, [payload.applicant_code], payload.model_dump(), f"area-{ev.area}-{ev.id}", now)
 
 

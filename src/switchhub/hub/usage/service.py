@@ -88,8 +88,9 @@ async def request(conn: AsyncConnection, areas: AreaClient, actor: Actor, body: 
 
 async def _strip_password(conn: AsyncConnection, actor: Actor, answer: dict[str, Any]) -> dict[str, Any]:
     """Only the applicant ever receives a password (and the area gives it once)."""
-    if answer.get("password") is None or (actor.caller.is_retailer
-                                          and actor.caller.operator_code == answer.get("applicant_code")):
+    area, origin = str(answer.get("application_no", ""))[:2], str(answer.get("applicant_origin", "retailer"))
+    grant = usage_request_grant(actor.caller, answer.get("applicant_code"), area, origin)
+    if answer.get("password") is None or (actor.caller.is_retailer and grant is not None and grant.pickup):
         return answer
     log.error("area answered a usage password to someone else")
     await write(conn, actor.alert("visibility.restricted_field", resource_type="usage_password",
@@ -139,7 +140,8 @@ async def reviews(areas: AreaClient, actor: Actor, state: str, page: int, per_pa
 
 
 async def _checked_detail(conn: AsyncConnection, actor: Actor, detail: dict[str, Any]) -> dict[str, Any]:
-    grant = usage_request_grant(actor.caller, str(detail.get("applicant_code", "")), str(detail.get("area", "")))
+    grant = usage_request_grant(actor.caller, detail.get("applicant_code"), str(detail.get("area", "")),
+                                str(detail.get("applicant_origin", "retailer")))
     if grant is None or actor.caller.is_retailer:
         raise _not_found()
     leaked = [] if grant.personal else sorted(
