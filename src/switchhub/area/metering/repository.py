@@ -97,20 +97,11 @@ ORDER BY s.retailer_code, high, s.spid
 """
 
 
-def _array(text_value: str | None) -> list[str | None] | None:
-    """PostgreSQL's text of a numeric/smallint array → its elements as text (None for NULL)."""
-    if text_value is None:
-        return None
-    return [None if v == "NULL" else v for v in text_value[1:-1].split(",")]
-
-
-_NO_VALUES: list[str | None] = [None] * 48
-
-
 async def day_points(conn: AsyncConnection, area: str, day: date, *, slot: int | None = None,
                      retailer: str | None = None, chunk: int = 5000):
     """Every point supplied on `day` in `area` (one retailer's, or all), in (retailer, high, spid)
-    order, with that day's kWh and status as text (all 48 slots, or one `slot`); streamed."""
+    order, with that day's kWh and status (one `slot`: its values as text; all 48 slots: the arrays'
+    text, None without a reading row, for fastwriter); streamed."""
     if slot is None:
         values = "r.kwh::text AS kwh, r.status::text AS status"
     else:
@@ -121,7 +112,7 @@ async def day_points(conn: AsyncConnection, area: str, day: date, *, slot: int |
                                {"a": area, "d": day, "r": retailer})
     async for r in result:
         if slot is None:
-            kwh, status = _array(r.kwh) or _NO_VALUES, _array(r.status) or _NO_VALUES
+            kwh, status = r.kwh, r.status
         else:
             kwh, status = [r.kwh], [r.status]
         yield (r.retailer_code, r.high, r.spid, str(r.management_no),
@@ -161,15 +152,16 @@ ORDER BY s.retailer_code, high, s.spid, s.valid_from
 
 async def month_points(conn: AsyncConnection, area: str, m0: date, m1: date, *, retailer: str | None = None,
                        chunk: int = 1000):
-    """Every supply period overlapping [m0, m1] in `area` with its covered days' readings (text)."""
+    """Every supply period overlapping [m0, m1] in `area` with its covered days' readings
+    (`days`: date → (kWh array text, status array text), for fastwriter)."""
     sql = _MONTH_POINTS.format(customer=_CUSTOMER_ON.format(on="LEAST(COALESCE(s.valid_to, :m1), :m1)"),
                                only="AND s.retailer_code = :r" if retailer else "")
     result = await conn.stream(text(sql).execution_options(yield_per=chunk),
                                {"a": area, "m0": m0, "m1": m1, "r": retailer})
     async for r in result:
         row = dict(r._mapping)
-        row["days"] = {d: (_array(k), _array(s)) for d, k, s in zip(row.pop("dates") or [], row.pop("kwhs") or [],
-                                                                    row.pop("statuses") or [])}
+        row["days"] = {d: (k, s) for d, k, s in zip(row.pop("dates") or [], row.pop("kwhs") or [],
+                                                    row.pop("statuses") or [])}
         yield row
 
 
