@@ -21,7 +21,7 @@ from switchhub.area.metering.model import Day, Document, Header, MonthlyPoint, P
 from switchhub.area.metering.xmlwriter import MonthlyRow, PointRow, kwh_text
 from switchhub.contract.metering import FORM_TYPES, MONTHLY_TYPES, FileType
 
-COMPRESS_LEVEL = 6  # gzip level of the stored JSON rendering
+COMPRESS_LEVEL = 1  # gzip level of the stored JSON rendering: 1 is ~3× faster than 6 (docs/benchmarks.md)
 
 
 def header_json(h: Header) -> dict[str, Any]:

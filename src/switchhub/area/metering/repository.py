@@ -128,23 +128,19 @@ SELECT s.retailer_code, p.channel = 'high' AS high, trim(s.spid) AS spid, s.vali
        p.channel, COALESCE(m.power_factor, p.power_factor) AS power_factor,
        COALESCE(p.meters -> 0 ->> 'meter_type', '') AS meter_class,
        m.kwh::numeric(14,4)::text AS confirmed, m.next_reading_date,
-       d.dates, d.kwhs, d.statuses, t.total, t.max_demand
+       d.dates, d.kwhs, d.statuses, d.total, d.max_demand
 FROM supply_periods s
 JOIN supply_points p ON p.area = s.area AND p.spid = s.spid
 {customer}
 LEFT JOIN readings_monthly m ON m.area = s.area AND m.spid = s.spid AND m.billing_month = :m0
-LEFT JOIN LATERAL (
+LEFT JOIN LATERAL (  -- one scan of the covered days: their arrays' text, the total and the largest slot
     SELECT array_agg(r.reading_date ORDER BY r.reading_date) AS dates,
            array_agg(r.kwh::text ORDER BY r.reading_date) AS kwhs,
-           array_agg(r.status::text ORDER BY r.reading_date) AS statuses
-    FROM readings_30min r
+           array_agg(r.status::text ORDER BY r.reading_date) AS statuses,
+           COALESCE(sum(v.total), 0)::numeric(14,4)::text AS total, (max(v.top) * 2)::numeric(10,4)::text AS max_demand
+    FROM readings_30min r, LATERAL (SELECT sum(x) AS total, max(x) AS top FROM unnest(r.kwh) x) v
     WHERE r.area = s.area AND r.spid = s.spid
       AND r.reading_date BETWEEN GREATEST(s.valid_from, :m0) AND LEAST(COALESCE(s.valid_to, :m1), :m1)) d ON true
-LEFT JOIN LATERAL (
-    SELECT COALESCE(sum(x), 0)::numeric(14,4)::text AS total, (max(x) * 2)::numeric(10,4)::text AS max_demand
-    FROM readings_30min r, unnest(r.kwh) x
-    WHERE r.area = s.area AND r.spid = s.spid
-      AND r.reading_date BETWEEN GREATEST(s.valid_from, :m0) AND LEAST(COALESCE(s.valid_to, :m1), :m1)) t ON true
 WHERE s.area = :a AND s.valid_from <= :m1 AND (s.valid_to IS NULL OR s.valid_to >= :m0) {only}
 ORDER BY s.retailer_code, high, s.spid, s.valid_from
 """
