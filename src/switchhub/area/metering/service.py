@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import calendar as _calendar
+import collections
 import contextlib
 import gzip
 from collections.abc import AsyncIterator, Callable, Sequence
@@ -21,7 +22,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from switchhub.area.metering import forms
+from switchhub.area.metering import forms, packers
 from switchhub.area.metering import repository as repo
 from switchhub.area.metering.fastwriter import RawPoint
 from switchhub.area.metering.model import Header
@@ -164,13 +165,14 @@ async def _save(conn: AsyncConnection, area: str, header: Header, built: Package
 
 
 class _Pipeline:
-    """Stores the sequences of a build in order, each packaged in a thread while the next one's rows are
-    read: the event loop stays free for the worker's other jobs, and the compression and hashing (which
-    release the GIL) of two sequences overlap with each other and with PostgreSQL reading the rows."""
+    """Stores the sequences of a build in order, each packaged elsewhere (packers: worker processes, or a
+    thread) while the next ones' rows are read: the event loop stays free for the worker's other jobs and
+    the packaging of several sequences overlaps with PostgreSQL reading the rows."""
 
     def __init__(self, conn: AsyncConnection, area: str, now: datetime) -> None:
         self.conn, self.area, self.now = conn, area, now
-        self.pending: tuple[Header, dict[str, Any] | None, asyncio.Future] | None = None
+        self.pending: collections.deque[tuple[Header, dict[str, Any] | None, asyncio.Future]] = collections.deque()
+        self.depth = packers.in_flight()
         self.stored: list[dict[str, Any]] = []
 
     async def add(self, header: Header, package: Callable[[Header, Sequence], Packaged], rows: Sequence) -> None:
@@ -178,27 +180,25 @@ class _Pipeline:
                                              header.target, header.slot or 0)
         before = latest.get(header.sequence)
         header = replace(header, revision=before["revision"] + 1 if before else 1)
-        task = asyncio.ensure_future(asyncio.to_thread(package, header, rows))
-        try:
-            await self.drain()
-        finally:
-            self.pending = (header, before, task)
+        self.pending.append((header, before, asyncio.ensure_future(packers.run(package, header, rows))))
+        while len(self.pending) > self.depth:
+            await self._store_oldest()
 
     async def drain(self) -> None:
-        if self.pending is None:
-            return
-        header, before, task = self.pending
-        self.pending = None
+        while self.pending:
+            await self._store_oldest()
+
+    async def _store_oldest(self) -> None:
+        header, before, task = self.pending.popleft()
         item = await _save(self.conn, self.area, header, await task, before, self.now)
         if item:
             self.stored.append(item)
 
     async def abandon(self) -> None:
-        """After a failure: let the running thread finish (its result is dropped with the transaction)."""
-        if self.pending is not None:
+        """After a failure: let the running packagers finish (their results go with the transaction)."""
+        while self.pending:
             with contextlib.suppress(Exception):
-                await self.pending[2]
-            self.pending = None
+                await self.pending.popleft()[2]
 
 
 async def _grouped(rows: AsyncIterator[tuple], per_file: int) -> AsyncIterator[tuple[str, bool, int, list]]:
