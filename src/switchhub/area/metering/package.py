@@ -13,7 +13,7 @@ from switchhub.area.metering.model import Header
 from switchhub.contract.metering import MONTHLY_TYPES, PAST_DAY_TYPES, TODAY_TYPES
 
 # deflate level 1: the XML is very repetitive, level 1 is ~1.7× faster than 6 for ~27 % larger ZIPs
-# (docs/benchmarks.md); the JSON rendering is smaller and stays at gzip 6
+# (docs/benchmarks.md); the JSON rendering uses gzip level 1 too (jsonrender.COMPRESS_LEVEL)
 COMPRESS_LEVEL = 1
 
 
