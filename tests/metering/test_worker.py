@@ -4,11 +4,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from datetime import datetime
 
 from switchhub.db.jobs import enqueue
 from switchhub.kernel.clock import JST
-from switchhub.worker import area_round, metering_round
+from switchhub.worker import area_round, metering_loop, metering_round
 from tests.flow.helpers import frozen
 from tests.metering.helpers import files
 from tests.support import area_poster, execute
@@ -59,3 +60,21 @@ async def test_a_long_metering_build_does_not_hold_up_the_area_round(stack, monk
         assert pinged == ["during-the-build"] and not build.done()
         release.set()
         assert await asyncio.wait_for(build, 30) == 1
+
+
+async def test_the_metering_loop_builds_what_the_area_round_scheduled(stack):
+    engine = stack.area_app.state.engine
+    with frozen(datetime(2026, 12, 1, 4, 30)):
+        await area_round(engine, area_poster(stack), ("03",), run_metering=False)
+        assert files(stack, type="W41120") == []  # the round itself builds nothing
+        loop = asyncio.create_task(metering_loop(engine, interval=0.05))
+        try:
+            for _ in range(600):
+                if files(stack, type="W41120"):
+                    break
+                await asyncio.sleep(0.1)
+        finally:
+            loop.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await loop
+    assert {f["target"].isoformat() for f in files(stack, type="W41120")} == {"2026-11-30"}
