@@ -18,9 +18,15 @@ import time
 from datetime import date, datetime
 
 import psycopg
-
 from common import admin_url  # noqa: F401  (sets sys.path)
+
+from switchhub.area.metering import repository as repo
 from switchhub.area.metering import service
+from switchhub.area.metering.fastwriter import RawPoint
+from switchhub.area.metering.model import Header
+from switchhub.area.metering.package import package_fast, package_xml
+from switchhub.area.metering.xmlwriter import PointRow
+from switchhub.contract.metering import FileType
 from switchhub.db.engine import make_engine
 from switchhub.db.migrate import upgrade
 from switchhub.db.urls import with_database
@@ -28,6 +34,7 @@ from switchhub.kernel.clock import JST
 
 DAY = date(2026, 11, 30)
 MONTH = date(2026, 11, 1)
+NOW = datetime(2026, 12, 1, 4, 0, tzinfo=JST)
 POINTS = """
 INSERT INTO supply_points (spid, area, channel, prefecture, city, town, contract_form, capacity_method,
                            supply_method, disconnection_method, reading_day_code, contract_status, meters)
@@ -90,6 +97,42 @@ async def _build(url: str, kind: str, area: str) -> tuple[float, list[dict]]:
     return elapsed, stored
 
 
+def _lists(text: str | None) -> list[str | None]:
+    return [None] * 48 if text is None else [None if v == "NULL" else v for v in text[1:-1].split(",")]
+
+
+async def _writers(url: str, kind: str, area: str, n: int) -> str:
+    """The same `n` points packaged by the fast writer and by the reference writer (per-slot Python)."""
+    engine = make_engine(url, pool_size=1)
+    async with engine.connect() as conn:
+        if kind == "day":
+            header = Header(FileType.LOW_PAST_DAY, "1", "T0300", "東京電力パワーグリッド", "M0300", NOW, DAY)
+            raw = []
+            async for r in repo.day_points(conn, area, DAY, retailer="M0300"):
+                if not r[1]:
+                    raw.append(RawPoint(r[2], r[4], r[5], r[3], r[6], r[7]))
+                if len(raw) == n:
+                    break
+            ref = [PointRow(p.spid, p.customer_code, p.customer_name, p.management_no, _lists(p.kwh), _lists(p.status))
+                   for p in raw]
+        else:
+            header = Header(FileType.LOW_MONTHLY, "1", "T0400", "中部電力パワーグリッド", "M0400", NOW, MONTH)
+            raw = []
+            async for _, high, row in service._monthly_rows(conn, area, MONTH, date(2026, 11, 30), None):
+                if not high:
+                    raw.append(row)
+                if len(raw) == n:
+                    break
+            ref = [p._replace(days=[(d, _lists(k), _lists(st)) for d, k, st in p.days]) for p in raw]
+    await engine.dispose()
+    out = []
+    for name, package, rows in (("fast writer", package_fast, raw), ("reference writer", package_xml, ref)):
+        t0, c0 = time.monotonic(), time.process_time()
+        package(header, rows)
+        out.append(f"{name} {time.monotonic() - t0:.2f} s ({time.process_time() - c0:.2f} s CPU)")
+    return f"packaging only, the same {len(raw):,} points: " + ", ".join(out)
+
+
 def _sizes(url: str, types: tuple[str, ...]) -> tuple[int, int, int]:
     with psycopg.connect(url) as c:
         row = c.execute("SELECT count(*), sum(octet_length(zip)), sum(octet_length(json)) FROM metering_files"
@@ -100,14 +143,15 @@ def _sizes(url: str, types: tuple[str, ...]) -> tuple[int, int, int]:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--points", type=int, default=1_000_000, help="points of the past-day run (area 03)")
+    ap.add_argument("--database", default="bench_metering", help="name of the (dropped) database")
     ap.add_argument("--month-points", type=int, default=10_000,
                     help="points of the largest retailer for the monthly run (area 04, 30 days)")
     args = ap.parse_args()
     admin = admin_url()
     with psycopg.connect(admin, autocommit=True) as c:
-        c.execute("DROP DATABASE IF EXISTS bench_metering")
-        c.execute("CREATE DATABASE bench_metering")
-    url = with_database(admin, "bench_metering")
+        c.execute(f"DROP DATABASE IF EXISTS {args.database}")
+        c.execute(f"CREATE DATABASE {args.database}")
+    url = with_database(admin, args.database)
     upgrade("area", url)
     try:
         filled = _fill(url, "03", args.points, DAY, DAY, single=False)
@@ -121,6 +165,7 @@ def main() -> None:
               f" ZIP {zips / 2**20:,.1f} MiB, JSON.gz {jsons / 2**20:,.1f} MiB")
         print(f"reference, COPY of the same rows to the client: {ref_s:.1f} s ({ref_bytes / 2**20:,.1f} MiB)"
               f" → packaging costs {elapsed / ref_s:.1f}× reading the data")
+        print(asyncio.run(_writers(url, "day", "03", 10_000)))
 
         filled = _fill(url, "04", args.month_points, MONTH, date(2026, 11, 30), single=True)
         print(f"(data: {args.month_points:,} points of one retailer, 30 days of readings, written in {filled:.1f} s)")
@@ -132,9 +177,10 @@ def main() -> None:
               f" JSON.gz {jsons / 2**20:,.1f} MiB")
         print(f"reference, COPY of the same rows to the client: {ref_s:.1f} s ({ref_bytes / 2**20:,.1f} MiB)"
               f" → packaging costs {elapsed / ref_s:.1f}× reading the data")
+        print(asyncio.run(_writers(url, "month", "04", 1_000)))
     finally:
         with psycopg.connect(admin, autocommit=True) as c:
-            c.execute("DROP DATABASE IF EXISTS bench_metering WITH (FORCE)")
+            c.execute(f"DROP DATABASE IF EXISTS {args.database} WITH (FORCE)")
 
 
 if __name__ == "__main__":

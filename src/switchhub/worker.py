@@ -8,6 +8,7 @@ transaction and is safe to repeat after a crash or restart.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 
 from switchhub.config import Settings
@@ -45,7 +46,10 @@ async def hub_round(hub_engine, smtp, policy=None, areas=None, area_codes=()) ->
 
 
 async def area_round(area_engine, poster, areas: tuple[str, ...] | None = None, *,
-                     schedule_metering: bool = True) -> None:
+                     schedule_metering: bool = True, run_metering: bool = True) -> None:
+    """One round of the area's jobs, sweeps and outbox. `run_metering=False` leaves the metering
+    builds to `metering_loop` (run_worker): a file set of 100,000s of points takes minutes and must
+    not hold up applications, usage requests and the outbox behind it."""
     from switchhub.area.applications import service
     from switchhub.area.applications.tasks import HANDLERS
     from switchhub.area.metering import tasks as metering
@@ -58,12 +62,32 @@ async def area_round(area_engine, poster, areas: tuple[str, ...] | None = None, 
     if schedule_metering:  # the metering files' keyed jobs that are due soon (once per key)
         async with area_engine.begin() as conn:
             await metering.schedule(conn, now, areas or AREA_CODES)
-    await run_due(area_engine, {**HANDLERS, **USAGE_HANDLERS, **metering.HANDLERS,
+    await run_due(area_engine, {**HANDLERS, **USAGE_HANDLERS, **(metering.HANDLERS if run_metering else {}),
                              **public_tasks.HANDLERS}, now)
     async with area_engine.begin() as conn:
         await service.sweep(conn, now)
         await public_tasks.sweep(conn, now)
     await deliver(area_engine, poster)
+
+
+async def metering_round(area_engine) -> int:
+    """Run at most one due metering job (a whole file set: one transaction)."""
+    from switchhub.area.metering import tasks as metering
+
+    return await run_due(area_engine, metering.HANDLERS, get_clock().now(), limit=1)
+
+
+async def metering_loop(area_engine, interval: float = 1.0) -> None:
+    """The area's metering builds in their own task, next to the area rounds (see area_round): the
+    XML/JSON packaging runs in threads (service._Pipeline), so while a build reads rows and packages
+    them the event loop keeps running the other jobs; the builds themselves run one at a time."""
+    while True:
+        try:
+            if await metering_round(area_engine):
+                continue  # more may be due: no pause between builds
+        except Exception:
+            log.exception("metering round failed; retrying")
+        await asyncio.sleep(interval)
 
 
 async def run_worker(settings: Settings, *, role: str = "all", interval: float = 1.0) -> None:
@@ -91,11 +115,13 @@ async def run_worker(settings: Settings, *, role: str = "all", interval: float =
         areas = HttpsAreaClient(settings.area_urls, cert=(str(paths["hub_client"]), str(paths["hub_client_key"])),
                                 ca=str(paths["ca"]), timeout=settings.area_timeout_s)
     rounds = 0
+    metering_task = asyncio.create_task(metering_loop(area_engine, interval)) if area_engine is not None else None
     try:
         while True:
             try:
                 if area_engine is not None:
-                    await area_round(area_engine, poster, settings.served_areas, schedule_metering=rounds % 30 == 0)
+                    await area_round(area_engine, poster, settings.served_areas, schedule_metering=rounds % 30 == 0,
+                                     run_metering=False)
                 if hub_engine is not None:
                     await hub_round(hub_engine, smtp, webhooks, areas, sorted(settings.area_urls))
                     if rounds % 60 == 0:
@@ -105,6 +131,10 @@ async def run_worker(settings: Settings, *, role: str = "all", interval: float =
             rounds += 1
             await asyncio.sleep(interval)
     finally:
+        if metering_task is not None:
+            metering_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await metering_task
         if poster is not None:
             await poster.aclose()
         if areas is not None:

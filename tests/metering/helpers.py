@@ -60,3 +60,12 @@ def files(stack, **where) -> list[dict]:
 
 def xsd() -> etree.XMLSchema:
     return etree.XMLSchema(etree.fromstring(schema_xsd()))
+
+
+def quiet(stack, spids: list[str], d0: date, d1: date) -> list[str]:
+    """Of `spids`, those without generated 30-minute readings in [d0, d1] (the world's readings,
+    generate/readings.py, give half-hourly series to the first points of every retailer)."""
+    rows = execute(stack.area_url, "SELECT DISTINCT trim(spid) FROM readings_30min WHERE area = '03'"
+                                   " AND spid = ANY(%s) AND reading_date BETWEEN %s AND %s", (spids, d0, d1))
+    read = {r[0] for r in rows}
+    return [s for s in spids if s not in read]

@@ -18,7 +18,7 @@ from switchhub.area.metering import tasks as metering_tasks
 from switchhub.db.engine import make_engine
 from switchhub.db.jobs import enqueue
 from switchhub.kernel.clock import JST
-from tests.metering.helpers import acting, area_client, files, ingest, run_metering_jobs, supplied, xsd
+from tests.metering.helpers import acting, area_client, files, ingest, quiet, run_metering_jobs, supplied, xsd
 from tests.support import execute
 
 DAY = date(2026, 11, 30)
@@ -41,7 +41,7 @@ async def _download(c, file_id: str, who: dict, fmt: str = "zip"):
 
 async def test_past_day_files_hold_exactly_the_supplied_points_and_round_trip(stack):
     spids = supplied(stack, "M0300", DAY)
-    a, b = spids[0], spids[1]
+    a, b = quiet(stack, spids, DAY, DAY)[:2]  # no generated readings on the day: slot 3 stays empty
     await ingest(stack, _rows(a, {1: "0.0000", 2: "123456.7890", 48: "0.0001"}) + _rows(b, {s: "1.25" for s in
                                                                                             range(1, 49)}))
     await _past_day(stack)
@@ -206,10 +206,12 @@ async def test_visibility_another_retailers_file_is_not_found(stack):
 async def test_monthly_records_whole_month_confirmed_total_and_not_provided_points(stack):
     spids = supplied(stack, "A0001", date(2026, 11, 1))
     assert supplied(stack, "A0001", date(2026, 11, 30)) == spids  # no switch in the month for these
-    with_data, without = spids[0], spids[1]
+    with_data, without = quiet(stack, spids, date(2026, 11, 1), date(2026, 11, 30))[:2]
     await ingest(stack, _rows(with_data, {1: "0.5000", 2: "0.2500"}, date(2026, 11, 3)))
     execute(stack.area_url, "INSERT INTO readings_monthly (area, spid, billing_month, kwh, next_reading_date)"
-                            " VALUES ('03', %s, '2026-11-01', 321.5, '2026-12-01')", (with_data,))
+                            " VALUES ('03', %s, '2026-11-01', 321.5, '2026-12-01') ON CONFLICT (area, spid,"
+                            " billing_month) DO UPDATE SET kwh = EXCLUDED.kwh,"
+                            " next_reading_date = EXCLUDED.next_reading_date", (with_data,))
     async with stack.area_app.state.engine.begin() as conn:
         await service.build_monthly(conn, "03", date(2026, 11, 1), AFTER_DAY, "1", retailer="A0001")
     [f] = files(stack, retailer_code="A0001", type="W51220")

@@ -14,7 +14,7 @@ from switchhub.area.metering import forms
 from switchhub.area.metering import tasks as metering_tasks
 from switchhub.kernel.calendar import business_days_between
 from switchhub.kernel.clock import JST
-from tests.metering.helpers import files, ingest, run_metering_jobs
+from tests.metering.helpers import files, ingest, quiet, run_metering_jobs
 from tests.support import execute
 
 MONTH = date(2026, 11, 1)
@@ -36,11 +36,13 @@ def _zip_csv(stack, file_id: int) -> tuple[list[str], bytes]:
 async def test_the_three_forms_of_a_month(stack):
     measured = _points(stack, "p.capacity_method = '3'")
     fit = _points(stack, "p.channel = 'low_fit'")
-    await ingest(stack, [{"spid": measured[0], "date": "2026-11-10", "slot": 30, "kwh": "60.1234", "status": "0"},
-                         {"spid": fit[0], "date": "2026-11-05", "slot": 1, "kwh": "0.2500", "status": "0"},
-                         {"spid": fit[0], "date": "2026-11-05", "slot": 2, "kwh": "0.0001", "status": "0"}])
+    m0, f0 = (quiet(stack, spids, MONTH, date(2026, 11, 30))[0] for spids in (measured, fit))
+    await ingest(stack, [{"spid": m0, "date": "2026-11-10", "slot": 30, "kwh": "60.1234", "status": "0"},
+                         {"spid": f0, "date": "2026-11-05", "slot": 1, "kwh": "0.2500", "status": "0"},
+                         {"spid": f0, "date": "2026-11-05", "slot": 2, "kwh": "0.0001", "status": "0"}])
     execute(stack.area_url, "INSERT INTO readings_monthly (area, spid, billing_month, kwh, max_demand_kw)"
-                            " VALUES ('03', %s, '2026-06-01', 100, 150.5)", (measured[0],))
+                            " VALUES ('03', %s, '2026-06-01', 100, 150.5) ON CONFLICT (area, spid, billing_month)"
+                            " DO UPDATE SET kwh = EXCLUDED.kwh, max_demand_kw = EXCLUDED.max_demand_kw", (m0,))
     run_at = metering_tasks.forms_run_at(MONTH, "03")
     assert 0 < business_days_between(date(2026, 12, 1), run_at.date(), "03") <= 5
     async with stack.area_app.state.engine.begin() as conn:
@@ -55,15 +57,15 @@ async def test_the_three_forms_of_a_month(stack):
     assert c01.startswith("\ufeff".encode()) and b"\r\n" in c01
     columns, rows = forms.read_csv(c01)
     assert columns[0] == "供給地点特定番号" and [r[0] for r in rows] == measured
-    row = next(r for r in rows if r[0] == measured[0])
+    row = next(r for r in rows if r[0] == m0)
     assert row[1:] == ["202611", "20261101", "20261130", "120.2468", "150.5000", "150.5000", forms.METHOD]
 
     columns, rows = forms.read_csv(_zip_csv(stack, made["C02"]["id"])[1])
     assert columns == forms.COLUMNS[forms.FileType.CURTAILMENT] and rows == []
 
     columns, rows = forms.read_csv(_zip_csv(stack, made["C03"]["id"])[1])
-    assert ["20261105", "0.2501"] == next(r[2:] for r in rows if r[0] == fit[0])
-    assert {r[0] for r in rows} == {fit[0]}  # only days that have readings
+    assert ["20261105", "0.2501"] == next(r[2:] for r in rows if r[0] == f0)
+    assert {r[0] for r in rows} == {f0}  # only days that have readings
     js = json.loads(gzip.decompress(bytes(execute(stack.area_url, "SELECT json FROM metering_files WHERE id = %s",
                                                   (made["C03"]["id"],))[0][0])))
     assert js["rows"] == rows and js["header"]["target_month"] == "2026-11"

@@ -21,6 +21,8 @@ from switchhub.area.metering.model import Day, Document, Header, MonthlyPoint, P
 from switchhub.area.metering.xmlwriter import MonthlyRow, PointRow, kwh_text
 from switchhub.contract.metering import FORM_TYPES, MONTHLY_TYPES, FileType
 
+COMPRESS_LEVEL = 1  # gzip level of the stored JSON rendering: 1 is ~3× faster than 6 (docs/benchmarks.md)
+
 
 def header_json(h: Header) -> dict[str, Any]:
     by_month = h.type in MONTHLY_TYPES or h.type in FORM_TYPES
@@ -63,7 +65,7 @@ def write_json(out: BinaryIO, header: Header, points: Iterable[PointRow] | Itera
     """Write the gzip'd JSON; returns the content hash (hex)."""
     digest = hashlib.sha256(content_key(header))
     render = monthly_json if header.type in MONTHLY_TYPES else point_json
-    with gzip.GzipFile(fileobj=out, mode="wb", compresslevel=6, mtime=0) as gz:
+    with gzip.GzipFile(fileobj=out, mode="wb", compresslevel=COMPRESS_LEVEL, mtime=0) as gz:
         gz.write(('{"header": ' + json.dumps(header_json(header), ensure_ascii=False) + ', "points": [').encode())
         first = True
         for p in points:

@@ -97,20 +97,11 @@ ORDER BY s.retailer_code, high, s.spid
 """
 
 
-def _array(text_value: str | None) -> list[str | None] | None:
-    """PostgreSQL's text of a numeric/smallint array → its elements as text (None for NULL)."""
-    if text_value is None:
-        return None
-    return [None if v == "NULL" else v for v in text_value[1:-1].split(",")]
-
-
-_NO_VALUES: list[str | None] = [None] * 48
-
-
 async def day_points(conn: AsyncConnection, area: str, day: date, *, slot: int | None = None,
                      retailer: str | None = None, chunk: int = 5000):
     """Every point supplied on `day` in `area` (one retailer's, or all), in (retailer, high, spid)
-    order, with that day's kWh and status as text (all 48 slots, or one `slot`); streamed."""
+    order, with that day's kWh and status (one `slot`: its values as text; all 48 slots: the arrays'
+    text, None without a reading row, for fastwriter); streamed."""
     if slot is None:
         values = "r.kwh::text AS kwh, r.status::text AS status"
     else:
@@ -121,7 +112,7 @@ async def day_points(conn: AsyncConnection, area: str, day: date, *, slot: int |
                                {"a": area, "d": day, "r": retailer})
     async for r in result:
         if slot is None:
-            kwh, status = _array(r.kwh) or _NO_VALUES, _array(r.status) or _NO_VALUES
+            kwh, status = r.kwh, r.status
         else:
             kwh, status = [r.kwh], [r.status]
         yield (r.retailer_code, r.high, r.spid, str(r.management_no),
@@ -137,23 +128,19 @@ SELECT s.retailer_code, p.channel = 'high' AS high, trim(s.spid) AS spid, s.vali
        p.channel, COALESCE(m.power_factor, p.power_factor) AS power_factor,
        COALESCE(p.meters -> 0 ->> 'meter_type', '') AS meter_class,
        m.kwh::numeric(14,4)::text AS confirmed, m.next_reading_date,
-       d.dates, d.kwhs, d.statuses, t.total, t.max_demand
+       d.dates, d.kwhs, d.statuses, d.total, d.max_demand
 FROM supply_periods s
 JOIN supply_points p ON p.area = s.area AND p.spid = s.spid
 {customer}
 LEFT JOIN readings_monthly m ON m.area = s.area AND m.spid = s.spid AND m.billing_month = :m0
-LEFT JOIN LATERAL (
+LEFT JOIN LATERAL (  -- one scan of the covered days: their arrays' text, the total and the largest slot
     SELECT array_agg(r.reading_date ORDER BY r.reading_date) AS dates,
            array_agg(r.kwh::text ORDER BY r.reading_date) AS kwhs,
-           array_agg(r.status::text ORDER BY r.reading_date) AS statuses
-    FROM readings_30min r
+           array_agg(r.status::text ORDER BY r.reading_date) AS statuses,
+           COALESCE(sum(v.total), 0)::numeric(14,4)::text AS total, (max(v.top) * 2)::numeric(10,4)::text AS max_demand
+    FROM readings_30min r, LATERAL (SELECT sum(x) AS total, max(x) AS top FROM unnest(r.kwh) x) v
     WHERE r.area = s.area AND r.spid = s.spid
       AND r.reading_date BETWEEN GREATEST(s.valid_from, :m0) AND LEAST(COALESCE(s.valid_to, :m1), :m1)) d ON true
-LEFT JOIN LATERAL (
-    SELECT COALESCE(sum(x), 0)::numeric(14,4)::text AS total, (max(x) * 2)::numeric(10,4)::text AS max_demand
-    FROM readings_30min r, unnest(r.kwh) x
-    WHERE r.area = s.area AND r.spid = s.spid
-      AND r.reading_date BETWEEN GREATEST(s.valid_from, :m0) AND LEAST(COALESCE(s.valid_to, :m1), :m1)) t ON true
 WHERE s.area = :a AND s.valid_from <= :m1 AND (s.valid_to IS NULL OR s.valid_to >= :m0) {only}
 ORDER BY s.retailer_code, high, s.spid, s.valid_from
 """
@@ -161,15 +148,16 @@ ORDER BY s.retailer_code, high, s.spid, s.valid_from
 
 async def month_points(conn: AsyncConnection, area: str, m0: date, m1: date, *, retailer: str | None = None,
                        chunk: int = 1000):
-    """Every supply period overlapping [m0, m1] in `area` with its covered days' readings (text)."""
+    """Every supply period overlapping [m0, m1] in `area` with its covered days' readings
+    (`days`: date → (kWh array text, status array text), for fastwriter)."""
     sql = _MONTH_POINTS.format(customer=_CUSTOMER_ON.format(on="LEAST(COALESCE(s.valid_to, :m1), :m1)"),
                                only="AND s.retailer_code = :r" if retailer else "")
     result = await conn.stream(text(sql).execution_options(yield_per=chunk),
                                {"a": area, "m0": m0, "m1": m1, "r": retailer})
     async for r in result:
         row = dict(r._mapping)
-        row["days"] = {d: (_array(k), _array(s)) for d, k, s in zip(row.pop("dates") or [], row.pop("kwhs") or [],
-                                                                    row.pop("statuses") or [])}
+        row["days"] = {d: (k, s) for d, k, s in zip(row.pop("dates") or [], row.pop("kwhs") or [],
+                                                    row.pop("statuses") or [])}
         yield row
 
 

@@ -9,7 +9,10 @@ every stored file is announced to the hub (`metering.file_published`) in the sam
 
 from __future__ import annotations
 
+import asyncio
 import calendar as _calendar
+import collections
+import contextlib
 import gzip
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import replace
@@ -19,10 +22,11 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from switchhub.area.metering import forms
+from switchhub.area.metering import forms, packers
 from switchhub.area.metering import repository as repo
+from switchhub.area.metering.fastwriter import RawPoint
 from switchhub.area.metering.model import Header
-from switchhub.area.metering.package import Packaged, package_xml
+from switchhub.area.metering.package import Packaged, package_fast, package_xml
 from switchhub.area.metering.xmlwriter import MonthlyRow, PointRow
 from switchhub.area.outbox.repository import emit
 from switchhub.contract.events import MeteringFilePublished
@@ -137,7 +141,11 @@ async def store(conn: AsyncConnection, area: str, header: Header, build: Callabl
     """Package one sequence as the next revision; store and announce it unless its content is unchanged."""
     before = latest.get(header.sequence)
     header = replace(header, revision=before["revision"] + 1 if before else 1)
-    built = build(header)
+    return await _save(conn, area, header, build(header), before, now)
+
+
+async def _save(conn: AsyncConnection, area: str, header: Header, built: Packaged, before: dict[str, Any] | None,
+                now: datetime) -> dict[str, Any] | None:
     if before is not None and before["content_sha256"] == built.content_sha256:
         return None
     row = await repo.insert_file(conn, {
@@ -154,6 +162,43 @@ async def store(conn: AsyncConnection, area: str, header: Header, build: Callabl
         supersedes=item["supersedes"], points=item["points"], size_bytes=item["size_bytes"], sha256=item["sha256"],
         operation_mode=item["operation_mode"], created_at=item["created_at"]))
     return item
+
+
+class _Pipeline:
+    """Stores the sequences of a build in order, each packaged elsewhere (packers: worker processes, or a
+    thread) while the next ones' rows are read: the event loop stays free for the worker's other jobs and
+    the packaging of several sequences overlaps with PostgreSQL reading the rows."""
+
+    def __init__(self, conn: AsyncConnection, area: str, now: datetime) -> None:
+        self.conn, self.area, self.now = conn, area, now
+        self.pending: collections.deque[tuple[Header, dict[str, Any] | None, asyncio.Future]] = collections.deque()
+        self.depth = packers.in_flight()
+        self.stored: list[dict[str, Any]] = []
+
+    async def add(self, header: Header, package: Callable[[Header, Sequence], Packaged], rows: Sequence) -> None:
+        latest = await repo.latest_revisions(self.conn, self.area, header.receiver_code, header.type.value,
+                                             header.target, header.slot or 0)
+        before = latest.get(header.sequence)
+        header = replace(header, revision=before["revision"] + 1 if before else 1)
+        self.pending.append((header, before, asyncio.ensure_future(packers.run(package, header, rows))))
+        while len(self.pending) > self.depth:
+            await self._store_oldest()
+
+    async def drain(self) -> None:
+        while self.pending:
+            await self._store_oldest()
+
+    async def _store_oldest(self) -> None:
+        header, before, task = self.pending.popleft()
+        item = await _save(self.conn, self.area, header, await task, before, self.now)
+        if item:
+            self.stored.append(item)
+
+    async def abandon(self) -> None:
+        """After a failure: let the running packagers finish (their results go with the transaction)."""
+        while self.pending:
+            with contextlib.suppress(Exception):
+                await self.pending.popleft()[2]
 
 
 async def _grouped(rows: AsyncIterator[tuple], per_file: int) -> AsyncIterator[tuple[str, bool, int, list]]:
@@ -176,20 +221,25 @@ async def build_day(conn: AsyncConnection, area: str, day: date, now: datetime, 
                     per_file: int = PER_FILE) -> list[dict[str, Any]]:
     """Today files (one `slot`) or past-day files (slot None) of `day` for every retailer of the area."""
     code, name = sender_of(area)
-    stored, made = [], set()
+    made = set()
+    pipeline = _Pipeline(conn, area, now)
     rows = repo.day_points(conn, area, day, slot=slot, retailer=retailer)
-    async for retailer_code, high, seq, chunk in _grouped(rows, per_file):
-        if slot is None:
-            t = FileType.HIGH_PAST_DAY if high else FileType.LOW_PAST_DAY
-        else:
-            t = FileType.HIGH_TODAY if high else FileType.LOW_TODAY
-        points = [PointRow(r[2], r[4], r[5], r[3], r[6], r[7]) for r in chunk]
-        header = Header(t, mode, code, name, retailer_code, now, day, slot, seq)
-        latest = await repo.latest_revisions(conn, area, retailer_code, t.value, day, slot or 0)
-        item = await store(conn, area, header, lambda h: package_xml(h, points), latest, now)
-        made.add((retailer_code, t.value, seq))
-        if item:
-            stored.append(item)
+    try:
+        async for retailer_code, high, seq, chunk in _grouped(rows, per_file):
+            if slot is None:  # past day: the arrays' text through fastwriter
+                t = FileType.HIGH_PAST_DAY if high else FileType.LOW_PAST_DAY
+                points: list = [RawPoint(r[2], r[4], r[5], r[3], r[6], r[7]) for r in chunk]
+                package = package_fast
+            else:
+                t = FileType.HIGH_TODAY if high else FileType.LOW_TODAY
+                points = [PointRow(r[2], r[4], r[5], r[3], r[6], r[7]) for r in chunk]
+                package = package_xml
+            await pipeline.add(Header(t, mode, code, name, retailer_code, now, day, slot, seq), package, points)
+            made.add((retailer_code, t.value, seq))
+        await pipeline.drain()
+    finally:
+        await pipeline.abandon()
+    stored = pipeline.stored
     types = [FileType.HIGH_PAST_DAY, FileType.LOW_PAST_DAY] if slot is None else [FileType.HIGH_TODAY,
                                                                                   FileType.LOW_TODAY]
     stored += await _empty_the_rest(conn, area, types, day, slot, retailer, made, mode, now)
@@ -224,8 +274,8 @@ def _monthly_row(periods: list[dict[str, Any]], m0: date, m1: date) -> MonthlyRo
     days, total, max_demand = [], Decimal(0), None
     for p in periods:
         for d in _days_between(p["d0"], p["d1"]):
-            kwh, status = p["days"].get(d, (None, None))
-            days.append((d, kwh or [None] * 48, status or [None] * 48))
+            kwh, status = p["days"].get(d, (None, None))  # array text; None: no reading (fastwriter)
+            days.append((d, kwh, status))
         total += Decimal(p["total"])
         if p["max_demand"] is not None:
             md = Decimal(p["max_demand"])
@@ -268,22 +318,23 @@ async def build_monthly(conn: AsyncConnection, area: str, month: date, now: date
     supplied (supply periods are inclusive), so the two files split the month with no gap or overlap."""
     m0, m1 = month_bounds(month)
     code, name = sender_of(area)
-    stored = []
 
     async def rows() -> AsyncIterator[tuple]:
         async for r, high, row in _monthly_rows(conn, area, m0, m1, retailer):
             yield r, high, row
 
     made = set()
-    async for retailer_code, high, seq, chunk in _grouped(rows(), per_file):
-        t = FileType.HIGH_MONTHLY if high else FileType.LOW_MONTHLY
-        points: Sequence[MonthlyRow] = [r[2] for r in chunk]
-        header = Header(t, mode, code, name, retailer_code, now, m0, None, seq)
-        latest = await repo.latest_revisions(conn, area, retailer_code, t.value, m0, 0)
-        item = await store(conn, area, header, lambda h: package_xml(h, points), latest, now)
-        made.add((retailer_code, t.value, seq))
-        if item:
-            stored.append(item)
+    pipeline = _Pipeline(conn, area, now)
+    try:
+        async for retailer_code, high, seq, chunk in _grouped(rows(), per_file):
+            t = FileType.HIGH_MONTHLY if high else FileType.LOW_MONTHLY
+            points: Sequence[MonthlyRow] = [r[2] for r in chunk]
+            await pipeline.add(Header(t, mode, code, name, retailer_code, now, m0, None, seq), package_fast, points)
+            made.add((retailer_code, t.value, seq))
+        await pipeline.drain()
+    finally:
+        await pipeline.abandon()
+    stored = pipeline.stored
     stored += await _empty_the_rest(conn, area, [FileType.HIGH_MONTHLY, FileType.LOW_MONTHLY], m0, None, retailer,
                                     made, mode, now)
     return stored

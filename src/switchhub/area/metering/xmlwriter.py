@@ -92,7 +92,7 @@ class _Out:
             self.parts, self.size = [], 0
 
 
-def _head(h: Header) -> str:
+def head(h: Header) -> str:
     target = (f"<JP06401>{h.target:%Y%m}</JP06401>" if h.type in MONTHLY_TYPES
               else f"<JP06116>{h.target:%Y%m%d}</JP06116>")
     slot = f"<JP06219>{h.slot:02d}</JP06219>" if h.slot is not None else ""
@@ -105,10 +105,15 @@ def _head(h: Header) -> str:
 
 
 _TAIL = "</JPM00010></JPTRM></JPMGRP></SBD-MSG>\n"
+
+
+def tail() -> str:
+    return _TAIL
+
 _SLOT_OPEN = tuple(f"<JPMR00014><JP06219>{s:02d}</JP06219>" for s in range(1, 49))
 
 
-def _point_open(p: PointRow, record: str) -> str:
+def point_open(p: PointRow, record: str) -> str:
     return (f"<{record}><JP06400>{p.spid}</JP06400><JP06119>{xml_text(p.customer_code)}</JP06119>"
             f"<JP06120>{xml_text(p.customer_name)}</JP06120><JP06121>{xml_text(p.management_no)}</JP06121>")
 
@@ -123,9 +128,9 @@ def write_today(out: BinaryIO, header: Header, points: Iterable[PointRow]) -> in
     """W40110/W41110: one slot (JPTRM/JP06219), one JPMR00010 per point. Returns the point count."""
     tag = "JP06123" if header.type in HIGH_TYPES else "JP06125"
     w, n = _Out(out), 0
-    w.add(_head(header))
+    w.add(head(header))
     for p in points:
-        w.add(_point_open(p, "JPMR00010") + _value(p.status[0], p.kwh[0], tag) + "</JPMR00010>")
+        w.add(point_open(p, "JPMR00010") + _value(p.status[0], p.kwh[0], tag) + "</JPMR00010>")
         n += 1
     w.add(_TAIL)
     w.flush()
@@ -136,9 +141,9 @@ def write_past_day(out: BinaryIO, header: Header, points: Sequence[PointRow]) ->
     """W40120/W41120: JPMR00010 per slot (JP06219) → JPMR00011 per point (all 48 slots)."""
     assert header.type in PAST_DAY_TYPES
     tag = "JP06123" if header.type in HIGH_TYPES else "JP06125"
-    opens = [_point_open(p, "JPMR00011") for p in points]
+    opens = [point_open(p, "JPMR00011") for p in points]
     w = _Out(out)
-    w.add(_head(header))
+    w.add(head(header))
     for s in range(48):
         w.add(f"<JPMR00010><JP06219>{s + 1:02d}</JP06219><JPM00011>")
         for opened, p in zip(opens, points):
@@ -153,19 +158,24 @@ def write_past_day(out: BinaryIO, header: Header, points: Sequence[PointRow]) ->
     return len(points)
 
 
+def monthly_open(p: MonthlyRow) -> str:
+    """A monthly point's record up to its days (the monthly values)."""
+    opt = ((f"<JP06406>{p.power_factor}</JP06406>" if p.power_factor is not None else "")
+           + f"<JP06407>{xml_text(p.meter_class)}</JP06407><JP06426>{kwh_text(p.total_kwh)}</JP06426>"
+           + (f"<JP06427>{kwh_text(p.confirmed_kwh)}</JP06427>" if p.confirmed_kwh is not None else "")
+           + (f"<JP06445>{kwh_text(p.max_demand_kw)}</JP06445>" if p.max_demand_kw is not None else "")
+           + (f"<JP06446>{p.next_reading_date:%Y%m%d}</JP06446>" if p.next_reading_date else ""))
+    return (f"<JPMR00010><JP06400>{p.spid}</JP06400><JP06119>{xml_text(p.customer_code)}</JP06119>"
+            f"<JP06120>{xml_text(p.customer_name)}</JP06120><JP06402>{xml_text(p.point_name)}</JP06402>"
+            f"<JP06403>{xml_text(p.voltage_name)}</JP06403><JP06405>{p.provided}</JP06405>{opt}<JPM00013>")
+
+
 def write_monthly(out: BinaryIO, header: Header, points: Iterable[MonthlyRow]) -> int:
     """W51210/W51220: per point the monthly values, then JPMR00013 per day → JPMR00014 per slot."""
     w, n = _Out(out), 0
-    w.add(_head(header))
+    w.add(head(header))
     for p in points:
-        opt = ((f"<JP06406>{p.power_factor}</JP06406>" if p.power_factor is not None else "")
-               + f"<JP06407>{xml_text(p.meter_class)}</JP06407><JP06426>{kwh_text(p.total_kwh)}</JP06426>"
-               + (f"<JP06427>{kwh_text(p.confirmed_kwh)}</JP06427>" if p.confirmed_kwh is not None else "")
-               + (f"<JP06445>{kwh_text(p.max_demand_kw)}</JP06445>" if p.max_demand_kw is not None else "")
-               + (f"<JP06446>{p.next_reading_date:%Y%m%d}</JP06446>" if p.next_reading_date else ""))
-        w.add(f"<JPMR00010><JP06400>{p.spid}</JP06400><JP06119>{xml_text(p.customer_code)}</JP06119>"
-              f"<JP06120>{xml_text(p.customer_name)}</JP06120><JP06402>{xml_text(p.point_name)}</JP06402>"
-              f"<JP06403>{xml_text(p.voltage_name)}</JP06403><JP06405>{p.provided}</JP06405>{opt}<JPM00013>")
+        w.add(monthly_open(p))
         for day, kwh, status in p.days:
             parts = [f"<JPMR00013><JP06423>{day:%Y%m%d}</JP06423><JPM00014>"]
             for opened, k, st in zip(_SLOT_OPEN, kwh, status):
