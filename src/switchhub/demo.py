@@ -192,7 +192,9 @@ def run_demo(settings: Settings, *, points: int, seed: int, port: int, console: 
            "SWITCHHUB_CERTS_DIR": str(settings.certs_dir), "SWITCHHUB_PUBLIC_HUB_URL": f"https://localhost:{port}",
            # the T&D's public page mails through the demo's mail catcher too
            "SWITCHHUB_PUBLIC_AREA_URL": f"https://localhost:{port + 2}",
-           "SWITCHHUB_AREA_SMTP_HOST": settings.smtp_host, "SWITCHHUB_AREA_SMTP_PORT": str(settings.smtp_port)}
+           "SWITCHHUB_AREA_SMTP_HOST": settings.smtp_host, "SWITCHHUB_AREA_SMTP_PORT": str(settings.smtp_port),
+           # generated readings: the metering files say they are test data (operation mode 1)
+           "SWITCHHUB_METERING_OPERATION_MODE": "1"}
     exe = [sys.executable, "-m", "switchhub.cli"]
 
     def _stop(signum: int, frame: object) -> None:

@@ -39,7 +39,8 @@ async def _download(c, file_id: str, who: dict, fmt: str = "zip"):
     return await c.get(f"/area/v1/metering/files/{file_id}", params={"format": fmt}, headers=who)
 
 
-async def test_past_day_files_hold_exactly_the_supplied_points_and_round_trip(stack):
+async def test_past_day_files_hold_exactly_the_supplied_points_and_round_trip(stack, monkeypatch):
+    monkeypatch.setenv("SWITCHHUB_METERING_OPERATION_MODE", "1")  # test data, as the demo and sandbox send
     spids = supplied(stack, "M0300", DAY)
     a, b = quiet(stack, spids, DAY, DAY)[:2]  # no generated readings on the day: slot 3 stays empty
     await ingest(stack, _rows(a, {1: "0.0000", 2: "123456.7890", 48: "0.0001"}) + _rows(b, {s: "1.25" for s in
@@ -130,7 +131,7 @@ async def test_a_correction_is_revision_2_and_an_unchanged_rebuild_stores_nothin
     assert doc.header.revision == 2
     assert next(p for p in doc.points if p.spid == spid).readings[9].kwh == Decimal("2.5000")
     async with stack.area_app.state.engine.begin() as conn:  # the same content again: no revision
-        assert await service.build_day(conn, "03", DAY, later, "1") == []
+        assert await service.build_day(conn, "03", DAY, later, "0") == []  # the jobs ran live (mode 0, the default)
     assert len(files(stack, type="W41120", retailer_code="A0001")) == 2
 
 
@@ -156,7 +157,7 @@ async def test_jobs_run_once_per_key_and_survive_a_restart(stack):
 
 
 async def test_today_files_carry_one_slot(stack, monkeypatch):
-    monkeypatch.setenv("SWITCHHUB_METERING_OPERATION_MODE", "0")
+    monkeypatch.delenv("SWITCHHUB_METERING_OPERATION_MODE", raising=False)  # unset: live (metering.md: 0)
     spids = supplied(stack, "A0001", DAY)
     await ingest(stack, _rows(spids[0], {20: "0.3000"}))
     at = datetime(2026, 11, 30, 10, 20, tzinfo=JST)  # slot 20 (09:30–10:00) + 15 minutes

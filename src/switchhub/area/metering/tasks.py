@@ -15,8 +15,9 @@ restart (db/jobs.py); the worker's `schedule` enqueues the keys that are due soo
 
 The billing month is the calendar month and its reading day the first day of the next month
 (docs/metering.md: per-point reading days are not modelled yet). The operation mode written into
-JPMGH is `SWITCHHUB_METERING_OPERATION_MODE` ("1" = test data by default: the reference area serves
-generated data; a live deployment sets "0").
+JPMGH is `SWITCHHUB_METERING_OPERATION_MODE`: "0" live by default (a deployment that forgets the
+setting must not send files that retailers are told never to process), "1" test data for the demo
+and the sandbox, which serve generated data (`switchhub demo` sets it).
 """
 
 from __future__ import annotations
@@ -42,8 +43,8 @@ MONTHLY_AT = time(6, 0)
 
 
 def operation_mode() -> str:
-    mode = os.environ.get("SWITCHHUB_METERING_OPERATION_MODE", "1")
-    return mode if mode in ("0", "1") else "1"
+    mode = os.environ.get("SWITCHHUB_METERING_OPERATION_MODE", "0")
+    return mode if mode in ("0", "1") else "1"  # an unknown value is never taken for live
 
 
 def slot_end(day: date, slot: int) -> datetime:
