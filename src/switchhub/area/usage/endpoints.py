@@ -17,6 +17,8 @@ from switchhub.area.usage import service
 from switchhub.contract.headers import IDEMPOTENCY_KEY
 from switchhub.contract.usage import (
     UsageAnswer,
+    UsageBatchAnswer,
+    UsageBatchInquiryRequest,
     UsageDecisionRequest,
     UsageInquiryRequest,
     UsagePasswordAnswer,
@@ -113,4 +115,13 @@ async def inquire(spid: Annotated[str, Path(max_length=40, json_schema_extra=SPI
                   body: UsageInquiryRequest = json_body(UsageInquiryRequest)) -> Response:
     async with request.app.state.reader.connect() as conn:
         answer = await service.inquire(conn, caller, spid, body, _served(request), get_clock().now())
+    return Response(answer, media_type="application/json")
+
+
+@router.post("/usage:query", summary="使用量照会（複数地点、1つのパスワード）", response_model=UsageBatchAnswer)
+async def inquire_many(request: Request, caller: Caller = Depends(acting_caller),
+                       body: UsageBatchInquiryRequest = json_body(UsageBatchInquiryRequest)) -> Response:
+    """The hub's one call per area for a batch inquiry: each point answered or refused on its own."""
+    async with request.app.state.reader.connect() as conn:
+        answer = await service.inquire_many(conn, caller, body, _served(request), get_clock().now())
     return Response(answer, media_type="application/json")

@@ -26,7 +26,7 @@ from switchhub.contract.headers import IDEMPOTENCY_KEY, caller_headers
 from switchhub.contract.metering import FileFormat, MeteringFilePage
 from switchhub.contract.points import BatchAnswer, PointItem, SearchAnswer
 from switchhub.contract.usage import (
-    UsageAnswer,
+    UsageBatchInquiryRequest,
     UsageDecisionRequest,
     UsageInquiryRequest,
     UsagePasswordAnswer,
@@ -92,7 +92,9 @@ class AreaClient(Protocol):
     async def decide_usage_review(self, caller: Caller, application_no: str, body: UsageDecisionRequest
                                   ) -> dict[str, Any]: ...
 
-    async def query_usage(self, caller: Caller, spid: str, body: UsageInquiryRequest) -> dict[str, Any]: ...
+    async def query_usage(self, caller: Caller, spid: str, body: UsageInquiryRequest) -> bytes: ...
+
+    async def query_usage_batch(self, area: str, caller: Caller, body: UsageBatchInquiryRequest) -> bytes: ...
 
     def metering_file(self, area: str, caller: Caller, file_id: str, fmt: FileFormat
                       ) -> "AbstractAsyncContextManager[httpx.Response]": ...
@@ -225,9 +227,18 @@ class HttpsAreaClient:
             application_no[:2], "POST", f"/area/v1/usage-password-reviews/{application_no}/decision", caller,
             json=body.model_dump(mode="json")))
 
-    async def query_usage(self, caller: Caller, spid: str, body: UsageInquiryRequest) -> dict[str, Any]:
-        return _checked_model(UsageAnswer, await self._call(
-            spid[:2], "POST", f"/area/v1/supply-points/{spid}/usage:query", caller, json=body.model_dump(mode="json")))
+    async def query_usage(self, caller: Caller, spid: str, body: UsageInquiryRequest) -> bytes:
+        """The area's answer as bytes, unparsed: the hub checks it on its hot path (hub/usage/service.py)
+        and passes it through when its re-check strips nothing."""
+        resp = await self._call(spid[:2], "POST", f"/area/v1/supply-points/{spid}/usage:query", caller,
+                                json=body.model_dump(mode="json"), raw=True)
+        return resp.content
+
+    async def query_usage_batch(self, area: str, caller: Caller, body: UsageBatchInquiryRequest) -> bytes:
+        """All points of one area in one call (`POST /area/v1/usage:query`), the answer as bytes."""
+        resp = await self._call(area, "POST", "/area/v1/usage:query", caller, json=body.model_dump(mode="json"),
+                                raw=True, read_timeout=max(self._timeout, 15.0))
+        return resp.content
 
     def metering_file(self, area: str, caller: Caller, file_id: str, fmt: FileFormat
                       ) -> AbstractAsyncContextManager[httpx.Response]:
