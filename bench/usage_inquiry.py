@@ -80,16 +80,17 @@ async def prepare(area_url: str) -> tuple[list[str], str]:
 
 
 async def https_path(hub_url: str, area_url: str, spids: list[str], password: str, rounds: int, port: int
-                     ) -> tuple[list[float], list[float]]:
+                     ) -> tuple[list[float], list[float], list[float]]:
     """The same 20 inquiries through the hub over mutual TLS (hub → area over HTTPS, the hub's
-    contract check, visibility re-check and audit record): one after another, and all 20 at once."""
+    contract check, visibility re-check and audit record): one after another, all 20 at once, and as
+    one batch inquiry (`POST /api/v1/usage:query`, one hub → area call)."""
     import ssl
 
     import httpx
     from common import start_services, stop
 
     procs, info = start_services(hub_url, area_url, port=port)
-    sequential, concurrent = [], []
+    sequential, concurrent, batched = [], [], []
     try:
         c = info["clients"]["M0300"]
         ctx = ssl.create_default_context(cafile=info["ca"])
@@ -101,6 +102,12 @@ async def https_path(hub_url: str, area_url: str, spids: list[str], password: st
                                       json={"password": password, "purpose": "bench"})
                 assert r.status_code == 200, r.text
 
+            async def batch() -> None:
+                r = await client.post("/api/v1/usage:query",
+                                      json={"spids": spids, "password": password, "purpose": "bench"})
+                assert r.status_code == 200, r.text
+                assert [i["outcome"] for i in r.json()["items"]] == ["answered"] * len(spids)
+
             for i in range(rounds + 3):
                 t0 = time.perf_counter()
                 for s in spids:
@@ -108,12 +115,15 @@ async def https_path(hub_url: str, area_url: str, spids: list[str], password: st
                 t1 = time.perf_counter()
                 await asyncio.gather(*(one(s) for s in spids))
                 t2 = time.perf_counter()
+                await batch()
+                t3 = time.perf_counter()
                 if i >= 3:
                     sequential.append((t1 - t0) * 1000)
                     concurrent.append((t2 - t1) * 1000)
+                    batched.append((t3 - t2) * 1000)
     finally:
         stop(procs)
-    return sequential, concurrent
+    return sequential, concurrent, batched
 
 
 async def main_async(args: argparse.Namespace, hub_url: str, area_url: str) -> None:
@@ -146,8 +156,9 @@ async def main_async(args: argparse.Namespace, hub_url: str, area_url: str) -> N
     print(f"  area service (20 inquiries)   p50 {sp50:7.1f} ms   p99 {sp99:7.1f} ms")
     print(f"  one raw SQL query (same rows) p50 {rp50:7.1f} ms   p99 {rp99:7.1f} ms   ({len(rows):,} rows)")
     if args.https_rounds:
-        seq, conc = await https_path(hub_url, area_url, spids, password, args.https_rounds, args.port)
-        for name, samples in (("hub over HTTPS, one by one", seq), ("hub over HTTPS, 20 at once", conc)):
+        seq, conc, batched = await https_path(hub_url, area_url, spids, password, args.https_rounds, args.port)
+        for name, samples in (("hub over HTTPS, one by one", seq), ("hub over HTTPS, 20 at once", conc),
+                              ("hub over HTTPS, one batch", batched)):
             p50, p99 = percentiles(samples)
             print(f"  {name:<29} p50 {p50:7.1f} ms   p99 {p99:7.1f} ms   ({args.https_rounds} rounds)")
 
