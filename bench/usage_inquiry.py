@@ -102,11 +102,14 @@ async def https_path(hub_url: str, area_url: str, spids: list[str], password: st
                                       json={"password": password, "purpose": "bench"})
                 assert r.status_code == 200, r.text
 
-            async def batch() -> None:
+            async def batch(check: bool = False) -> None:
                 r = await client.post("/api/v1/usage:query",
                                       json={"spids": spids, "password": password, "purpose": "bench"})
                 assert r.status_code == 200, r.text
-                assert [i["outcome"] for i in r.json()["items"]] == ["answered"] * len(spids)
+                if check:  # not timed: the client's parse of 4 MB is not the hub's cost
+                    assert [i["outcome"] for i in r.json()["items"]] == ["answered"] * len(spids)
+
+            await batch(check=True)
 
             for i in range(rounds + 3):
                 t0 = time.perf_counter()
