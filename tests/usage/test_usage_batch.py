@@ -133,3 +133,21 @@ async def test_an_area_batch_answer_outside_the_contract_is_the_areas_failure(st
             assert (r.status_code, r.json()["code"]) == (503, "area_contract_violation")
     assert [(x["resource_ids"], x["outcome"]) for x in audit_rows(stack.hub_url, "api.usage.query")] == [
         ([a], "area_contract_violation")] * 4
+
+
+async def test_points_of_two_areas_ask_each_area_once_and_keep_the_requests_order(stack):
+    a1, b1, a2 = "0310000000000000000000", "0410000000000000000000", "0310000000000000000001"
+    calls = []
+
+    async def query_usage_batch(area, caller, req):
+        calls.append((area, req.spids))
+        return json.dumps({"items": [{"spid": s, "outcome": "answered", "code": None,
+                                      "usage": _usage(s, months=[], days=[])} for s in req.spids]}).encode()
+
+    stack.hub_app.state.areas.query_usage_batch = query_usage_batch
+    async with stack.client("A0002") as other:
+        r = await other.post(BATCH, json={"spids": [a1, b1, a2], "password": "x", "purpose": "試算"})
+    assert r.status_code == 200, r.text
+    assert [i["spid"] for i in r.json()["items"]] == [a1, b1, a2]
+    assert sorted(calls) == [("03", [a1, a2]), ("04", [b1])]
+    assert [x["resource_ids"] for x in audit_rows(stack.hub_url, "api.usage.query")] == [[a1], [b1], [a2]]

@@ -19,6 +19,7 @@ usage (domain.md). The hub forwards these models to the point's area and publish
 from __future__ import annotations
 
 import datetime as dt
+from itertools import chain
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -235,14 +236,19 @@ def answer_problems(answer: object) -> int:
         UsageAnswer.model_validate({**answer, "days": []})
     except ValidationError as exc:
         return len(exc.errors())
-    bad = 0
-    for d in answer["days"]:
-        if not (type(d) is dict and d.keys() == _DAY_KEYS and type(d["kwh"]) is list and len(d["kwh"]) == 48
-                and type(d["status"]) is list and len(d["status"]) == 48
-                and set(map(type, d["kwh"])) <= _KWH_TYPES and set(map(type, d["status"])) == {int}
-                and _is_date(d["date"])):
-            bad += 1
-    return bad
+    days = answer["days"]
+    if all(map(_day_frame, days)) and (  # the usual case: every value's type in one pass over all days
+            set(map(type, chain.from_iterable(d["kwh"] for d in days))) <= _KWH_TYPES
+            and set(map(type, chain.from_iterable(d["status"] for d in days))) <= {int}):
+        return 0
+    return sum(1 for d in days if not (_day_frame(d) and set(map(type, d["kwh"])) <= _KWH_TYPES
+                                       and set(map(type, d["status"])) <= {int}))
+
+
+def _day_frame(d: object) -> bool:
+    """A day's keys, its date and its two lists of 48 (their values are checked apart)."""
+    return (type(d) is dict and d.keys() == _DAY_KEYS and type(d["kwh"]) is list and len(d["kwh"]) == 48
+            and type(d["status"]) is list and len(d["status"]) == 48 and _is_date(d["date"]))
 
 
 def _is_date(value: object) -> bool:
