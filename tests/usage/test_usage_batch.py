@@ -49,6 +49,11 @@ async def test_each_point_answered_or_refused_on_its_own_in_the_requests_order(s
                                                   "status": [0] * 47 + [9]}]
             assert [m["billing_month"] for m in items[2]["usage"]["months"]] == ["2026-11"]
             assert (items[3]["usage"]["months"], items[3]["usage"]["days"]) == ([], [])
+            # the area's gzip stream passed on as it came (nothing stripped), or plain to who does not take gzip
+            assert r.headers.get("content-encoding") == "gzip"
+            plain = await other.post(BATCH, headers={"Accept-Encoding": "identity"},
+                                     json={"spids": asked, "password": password, "purpose": "料金試算"})
+            assert "content-encoding" not in plain.headers and plain.json() == r.json()
             single = await other.post(f"/api/v1/supply-points/{spids[2]}/usage:query",
                                       json={"password": password, "purpose": "料金試算"})
             assert single.json() == items[0]["usage"]  # the same answer as the per-point route
@@ -60,9 +65,10 @@ async def test_each_point_answered_or_refused_on_its_own_in_the_requests_order(s
     audits = [(a["resource_ids"], a["operator_code"], a["purpose"], a["outcome"], a["detail"]["purpose_text"])
               for a in audit_rows(stack.hub_url, "api.usage.query")]
     ok, refused = "ok", "usage_password_invalid"
-    assert audits[:5] == [([s], "M0300", "usage_inquiry", o, "料金試算") for s, o in (
-        (spids[2], ok), (outside, refused), (spids[0], ok), (spids[1], ok), (spids[2], ok))]
-    assert audits[5:] == [([s], "M0300", "usage_inquiry", refused, "料金試算") for s in spids]
+    assert audits[:9] == [([s], "M0300", "usage_inquiry", o, "料金試算") for s, o in (
+        (spids[2], ok), (outside, refused), (spids[0], ok), (spids[1], ok)) * 2] + [
+        ([spids[2]], "M0300", "usage_inquiry", ok, "料金試算")]
+    assert audits[9:] == [([s], "M0300", "usage_inquiry", refused, "料金試算") for s in spids]
 
 
 async def test_batch_input_is_checked_field_by_field_and_only_retailers_inquire(stack):
@@ -96,7 +102,7 @@ async def test_the_hub_rechecks_each_point_of_an_area_batch_answer(stack):
     async def query_usage_batch(area, caller, req):
         assert (area, req.spids) == ("03", [a, b])
         return json.dumps({"items": [{"spid": a, "outcome": "answered", "code": None, "usage": _usage(a)},
-                                     {"spid": b, "outcome": "answered", "code": None, "usage": clean}]}).encode()
+                                     {"spid": b, "outcome": "answered", "code": None, "usage": clean}]}).encode(), None
 
     stack.hub_app.state.areas.query_usage_batch = query_usage_batch
     async with stack.client("A0002") as other:
@@ -124,7 +130,7 @@ async def test_an_area_batch_answer_outside_the_contract_is_the_areas_failure(st
     ]
 
     async def query_usage_batch(area, caller, req):
-        return json.dumps(answers.pop(0)).encode()
+        return json.dumps(answers.pop(0)).encode(), None
 
     stack.hub_app.state.areas.query_usage_batch = query_usage_batch
     async with stack.client("A0002") as other:
@@ -142,7 +148,7 @@ async def test_points_of_two_areas_ask_each_area_once_and_keep_the_requests_orde
     async def query_usage_batch(area, caller, req):
         calls.append((area, req.spids))
         return json.dumps({"items": [{"spid": s, "outcome": "answered", "code": None,
-                                      "usage": _usage(s, months=[], days=[])} for s in req.spids]}).encode()
+                                      "usage": _usage(s, months=[], days=[])} for s in req.spids]}).encode(), None
 
     stack.hub_app.state.areas.query_usage_batch = query_usage_batch
     async with stack.client("A0002") as other:

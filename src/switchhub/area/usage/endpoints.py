@@ -5,6 +5,7 @@ forwarded Idempotency-Key in the same transaction (as for the other applications
 from __future__ import annotations
 
 import hashlib
+import zlib
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request
@@ -124,4 +125,8 @@ async def inquire_many(request: Request, caller: Caller = Depends(acting_caller)
     """The hub's one call per area for a batch inquiry: each point answered or refused on its own."""
     async with request.app.state.reader.connect() as conn:
         answer = await service.inquire_many(conn, caller, body, _served(request), get_clock().now())
+    if "gzip" in request.headers.get("accept-encoding", ""):
+        z = zlib.compressobj(1, zlib.DEFLATED, 31)
+        return Response(z.compress(answer) + z.flush(), media_type="application/json",
+                        headers={"Content-Encoding": "gzip", "Vary": "Accept-Encoding"})
     return Response(answer, media_type="application/json")

@@ -92,11 +92,14 @@ async def query_usage_batch(request: Request, caller: Caller = Depends(require(s
     actor = actor_of(request, caller)
     try:
         async with tx(request) as conn:
-            answer = await service.query_batch(conn, request.app.state.areas, actor, body)
+            answer, gz = await service.query_batch(conn, request.app.state.areas, actor, body)
     except SwitchhubError as exc:
         async with tx(request) as conn:
             await service.query_batch_refused(conn, actor, body, exc)
         raise
+    if gz is not None and "gzip" in request.headers.get("accept-encoding", ""):
+        return Response(gz, media_type="application/json", headers={"Content-Encoding": "gzip",
+                                                                    "Vary": "Accept-Encoding"})
     return Response(answer, media_type="application/json")
 
 

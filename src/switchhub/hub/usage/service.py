@@ -324,11 +324,12 @@ def _checked_items(answer: Any, spids: list[str]) -> list[dict[str, Any]]:
 
 
 async def query_batch(conn: AsyncConnection, areas: AreaClient, actor: Actor, body: UsageBatchInquiryRequest
-                      ) -> bytes:
+                      ) -> tuple[bytes, bytes | None]:
     """使用量照会（複数地点, IF_10310 / IF_K10310 for several points): one area call per area for its
     points; each point answered or refused on its own (a point the password does not open does not
     refuse the others), re-checked and audited exactly as the per-point inquiry. The answer is the
-    area's bytes when one area answered and the re-check stripped nothing."""
+    area's bytes when one area answered and the re-check stripped nothing — then also the area's gzip
+    stream if it sent one (the endpoint passes it on to a client that accepts gzip)."""
     permissions.check(actor.caller, QUERY)
     by_area: dict[str, list[str]] = {}
     for spid in body.spids:
@@ -339,7 +340,7 @@ async def query_batch(conn: AsyncConnection, areas: AreaClient, actor: Actor, bo
         if isinstance(raw, BaseException):
             raise raw
     items: dict[str, dict[str, Any]] = {}
-    for raw, spids in zip(raws, by_area.values(), strict=True):
+    for (raw, _gz), spids in zip(raws, by_area.values(), strict=True):
         items.update((i["spid"], i) for i in _checked_items(_parsed(raw), spids))
     entries, changed = [], False
     for spid in body.spids:
@@ -354,7 +355,7 @@ async def query_batch(conn: AsyncConnection, areas: AreaClient, actor: Actor, bo
     await write(conn, *entries)
     if len(raws) == 1 and not changed:
         return raws[0]
-    return _dumps({"items": [items[s] for s in body.spids]})
+    return _dumps({"items": [items[s] for s in body.spids]}), None
 
 
 async def query_batch_refused(conn: AsyncConnection, actor: Actor, body: UsageBatchInquiryRequest,
