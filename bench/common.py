@@ -107,7 +107,9 @@ def start_services(hub_url: str, area_url: str, port: int = 18443) -> tuple[list
 
     _wait_for_port(port)
     _wait_for_port(port + 1)
-    return procs, {"base": f"https://127.0.0.1:{port}", "ca": str(paths["ca"]), "clients": clients}
+    return procs, {"base": f"https://127.0.0.1:{port}", "ca": str(paths["ca"]), "clients": clients,
+                   "area_base": f"https://127.0.0.1:{port + 1}",
+                   "hub_client": (str(paths["hub_client"]), str(paths["hub_client_key"]))}
 
 
 def stop(procs: list[subprocess.Popen]) -> None:

@@ -53,6 +53,7 @@ RULES_BEYOND_THE_SCHEMA = {
                                                      "no duplicates; phone shape; consent date not in the future; "
                                                      "documents PDF/JPEG/PNG/GIF by content, ≤ 1 MB decoded",
     ("POST", "/api/v1/usage-password-reviews/{application_no}/decision"): "a rejection names its reason",
+    ("POST", "/api/v1/usage:query"): "spids without duplicates",
     ("GET", "/api/v1/metering/files"): "the cursor is an opaque value the API gave out; date ranges in order; "
                                        "dates that exist",
 }

@@ -1,6 +1,6 @@
 """A usage password for 3 points over HTTPS against real servers (mutual TLS on both hops): the
 applicant requests it, it is issued at once (name and address match), the applicant picks it up once,
-and another retailer's credential inquires with the same password."""
+and another retailer's credential inquires with the same password, per point and as one batch."""
 
 from __future__ import annotations
 
@@ -45,6 +45,13 @@ async def test_password_for_three_points_auto_issued_and_used_by_another_retaile
         refused = await other.post(f"/api/v1/supply-points/{points(live.world, 1, skip=80)[0]}/usage:query",
                                    json={"password": password, "purpose": "試算"})
         assert refused.status_code == 403
+        outside = points(live.world, 1, skip=80)[0]
+        batch = await other.post("/api/v1/usage:query", json={"spids": [spids[1], outside, spids[0]],
+                                                              "password": password, "purpose": "試算"})
+        assert batch.status_code == 200, batch.text
+        assert [(i["spid"], i["outcome"], i["code"]) for i in batch.json()["items"]] == [
+            (spids[1], "answered", None), (outside, "refused", "usage_password_invalid"), (spids[0], "answered", None)]
+        assert batch.json()["items"][0]["usage"] == usage  # the same answer as the per-point route's
     inquiries = [a for a in audit_rows(live.hub_db, "api.usage.query") if a["resource_ids"] == [spids[1]]]
     assert [(a["operator_code"], a["purpose"], a["detail"]["purpose_text"]) for a in inquiries] == [
-        ("A0002", "usage_inquiry", "切替提案のための料金試算")]
+        ("A0002", "usage_inquiry", "切替提案のための料金試算"), ("A0002", "usage_inquiry", "試算")]

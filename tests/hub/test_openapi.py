@@ -45,7 +45,7 @@ NOT_CODES = {"Problem.status", "Problem.type", "BatchFailure.status", "AuditReco
              # usage passwords: the stage reason (UsageReason or, after a rejection, UsageRejectReason: the area's
              # codes), the 30-minute slots' meter status digits, and the inquirer's free purpose text
              "UsagePasswordAnswer.reason_code", "UsageReviewDetail.reason_code", "UsageDay.status",
-             "UsageInquiryRequest.purpose"}
+             "UsageInquiryRequest.purpose", "UsageBatchInquiryRequest.purpose"}
 
 
 def _resolve(spec: dict, schema: dict) -> dict:

@@ -88,6 +88,7 @@ API = [
      f"/api/v1/applications/usage-password/{NO_APP}", None, 404, RETAILER | TSO | OCCTO_STAFF),
     ("POST", "/api/v1/supply-points/{spid}/usage:query", "/api/v1/supply-points/{spid}/usage:query", {}, 422,
      RETAILER),
+    ("POST", "/api/v1/usage:query", "/api/v1/usage:query", {}, 422, RETAILER),
     ("GET", "/api/v1/usage-password-reviews", "/api/v1/usage-password-reviews", None, 200, TSO | OCCTO_STAFF),
     ("GET", "/api/v1/usage-password-reviews/{application_no}", f"/api/v1/usage-password-reviews/{NO_APP}", None,
      404, TSO | OCCTO_STAFF),

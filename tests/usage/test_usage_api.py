@@ -8,6 +8,7 @@ deadline is the next business day, the password appears once, the latest 13 mont
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import date, datetime
 
@@ -323,7 +324,7 @@ async def test_the_hub_strips_usage_the_answer_itself_forbids_and_raises_an_aler
                 "days": [{"date": "2026-08-20", "kwh": ["0.1000"] * 48, "status": [0] * 48}]}
 
     async def query_usage(caller, spid_, body):
-        return tampered
+        return json.dumps(tampered).encode()
 
     stack.hub_app.state.areas.query_usage = query_usage
     async with stack.client("A0002") as other:

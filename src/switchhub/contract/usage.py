@@ -10,14 +10,19 @@ usage (domain.md). The hub forwards these models to the point's area and publish
 * Inquiry: `UsageInquiryRequest` (password in the body, never in a URL) → `UsageAnswer` — the latest
   13 months, monthly kWh always, 30-minute days only for smart meters, nothing before the current
   customer's period. kWh values are decimal strings exactly as stored (never floats).
+* Batch inquiry: `UsageBatchInquiryRequest` (1–20 points, one password) → `UsageBatchAnswer`, one item
+  per point in the request's order: answered (its `UsageAnswer`) or refused (the per-point route's
+  403 code). `answer_problems` checks an answer's shape on parsed JSON without building a model of
+  each of the ~19,000 half-hour values of a point (the hub's contract check on its hot path).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from itertools import chain
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from switchhub.kernel.codes import ApplicationStage, Area, Channel, UsageRejectReason
 from switchhub.kernel.spid import SPID_DOC
@@ -201,7 +206,69 @@ class UsageAnswer(BaseModel):
     days: list[UsageDay] = Field(description="30分値（スマートメーターのみ。それ以外は空）")
 
 
+class UsageBatchInquiryRequest(BaseModel):
+    """使用量照会（複数地点）: one password for up to 20 points (the points of one password request)."""
+    model_config = STRICT
+    spids: list[SpidText] = Field(min_length=1, max_length=MAX_POINTS, description="供給地点特定番号（1〜20件）")
+    password: str = Field(min_length=1, max_length=64, description="使用量照会パスワード")
+    purpose: str = Field(min_length=1, max_length=200, description="照会の目的（監査記録に残る）")
+
+
+class UsageBatchItem(BaseModel):
+    """One point of a batch inquiry: its usage, or the same refusal as the per-point route's 403."""
+    model_config = ConfigDict(extra="forbid")
+    spid: Spid
+    outcome: Literal["answered", "refused"] = Field(description="answered 回答 / refused 拒否（パスワード不一致等）")
+    code: Literal["usage_password_invalid"] | None = Field(
+        default=None, description="拒否の理由コード（1地点ごとの照会の403と同じ）")
+    usage: UsageAnswer | None = Field(default=None, description="使用量（answered の場合）")
+
+
+class UsageBatchAnswer(BaseModel):
+    """One item per requested point, in the request's order."""
+    model_config = ConfigDict(extra="forbid")
+    items: list[UsageBatchItem]
+
+
+_DAY_KEYS = frozenset(UsageDay.model_fields)
+_ANSWER_KEYS = frozenset(UsageAnswer.model_fields)
+_KWH_TYPES = frozenset({str, type(None)})
+
+
+def answer_problems(answer: object) -> int:
+    """How many contract problems a parsed `UsageAnswer` has (0: it conforms). Everything but the days
+    goes through the model; each day is checked by hand (date, 48 kWh strings or null, 48 integer
+    statuses), because a model of 7,000 days × 96 values costs more than the whole area answer."""
+    if not isinstance(answer, dict) or answer.keys() != _ANSWER_KEYS or not isinstance(answer["days"], list):
+        return 1
+    try:
+        UsageAnswer.model_validate({**answer, "days": []})
+    except ValidationError as exc:
+        return len(exc.errors())
+    days = answer["days"]
+    if all(map(_day_frame, days)) and (  # the usual case: every value's type in one pass over all days
+            set(map(type, chain.from_iterable(d["kwh"] for d in days))) <= _KWH_TYPES
+            and set(map(type, chain.from_iterable(d["status"] for d in days))) <= {int}):
+        return 0
+    return sum(1 for d in days if not (_day_frame(d) and set(map(type, d["kwh"])) <= _KWH_TYPES
+                                       and set(map(type, d["status"])) <= {int}))
+
+
+def _day_frame(d: object) -> bool:
+    """A day's keys, its date and its two lists of 48 (their values are checked apart)."""
+    return (type(d) is dict and d.keys() == _DAY_KEYS and type(d["kwh"]) is list and len(d["kwh"]) == 48
+            and type(d["status"]) is list and len(d["status"]) == 48 and _is_date(d["date"]))
+
+
+def _is_date(value: object) -> bool:
+    try:
+        return type(value) is str and len(value) == 10 and dt.date.fromisoformat(value) is not None
+    except ValueError:
+        return False
+
+
 __all__ = [
+    "UsageBatchInquiryRequest", "UsageBatchItem", "UsageBatchAnswer", "answer_problems",
     "UsagePasswordRequest", "UsagePasswordAnswer", "UsageDocument", "UsageReviewPage", "UsageReviewItem",
     "UsageReviewDetail", "ReviewPoint", "ReviewDocument", "UsageDecisionRequest", "UsageInquiryRequest",
     "UsageAnswer", "UsageMonth", "UsageDay", "MAX_POINTS", "MAX_DOCUMENTS", "MAX_DOCUMENT_BYTES", "VALIDITY_DAYS",

@@ -5,6 +5,7 @@ forwarded Idempotency-Key in the same transaction (as for the other applications
 from __future__ import annotations
 
 import hashlib
+import zlib
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request
@@ -17,6 +18,8 @@ from switchhub.area.usage import service
 from switchhub.contract.headers import IDEMPOTENCY_KEY
 from switchhub.contract.usage import (
     UsageAnswer,
+    UsageBatchAnswer,
+    UsageBatchInquiryRequest,
     UsageDecisionRequest,
     UsageInquiryRequest,
     UsagePasswordAnswer,
@@ -113,4 +116,17 @@ async def inquire(spid: Annotated[str, Path(max_length=40, json_schema_extra=SPI
                   body: UsageInquiryRequest = json_body(UsageInquiryRequest)) -> Response:
     async with request.app.state.reader.connect() as conn:
         answer = await service.inquire(conn, caller, spid, body, _served(request), get_clock().now())
+    return Response(answer, media_type="application/json")
+
+
+@router.post("/usage:query", summary="使用量照会（複数地点、1つのパスワード）", response_model=UsageBatchAnswer)
+async def inquire_many(request: Request, caller: Caller = Depends(acting_caller),
+                       body: UsageBatchInquiryRequest = json_body(UsageBatchInquiryRequest)) -> Response:
+    """The hub's one call per area for a batch inquiry: each point answered or refused on its own."""
+    async with request.app.state.reader.connect() as conn:
+        answer = await service.inquire_many(conn, caller, body, _served(request), get_clock().now())
+    if "gzip" in request.headers.get("accept-encoding", ""):
+        z = zlib.compressobj(1, zlib.DEFLATED, 31)
+        return Response(z.compress(answer) + z.flush(), media_type="application/json",
+                        headers={"Content-Encoding": "gzip", "Vary": "Accept-Encoding"})
     return Response(answer, media_type="application/json")

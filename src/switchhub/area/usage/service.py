@@ -35,7 +35,13 @@ from switchhub.contract.events import (
     UsageReviewDue,
     UsageReviewOverdue,
 )
-from switchhub.contract.usage import MONTHS, UsageDecisionRequest, UsageInquiryRequest, UsagePasswordRequest
+from switchhub.contract.usage import (
+    MONTHS,
+    UsageBatchInquiryRequest,
+    UsageDecisionRequest,
+    UsageInquiryRequest,
+    UsagePasswordRequest,
+)
 from switchhub.db import jobs
 from switchhub.kernel.calendar import next_business_day
 from switchhub.kernel.caller import Caller
@@ -376,14 +382,36 @@ async def inquire(conn: AsyncConnection, caller: Caller, spid: str, req: UsageIn
                   served: frozenset[str], now: datetime) -> bytes:
     """使用量照会: the point's usage for a holder of a valid password (any retailer), as the JSON answer
     (`UsageAnswer`) with the days spliced in as PostgreSQL built them."""
-    spid = parse_spid(spid)
+    return await _usage_json(conn, caller, parse_spid(spid), req.password, served, now)
+
+
+async def inquire_many(conn: AsyncConnection, caller: Caller, req: UsageBatchInquiryRequest,
+                       served: frozenset[str], now: datetime) -> bytes:
+    """使用量照会（複数地点）: each point decided exactly as by `inquire`; a point the password does not
+    open is refused on its own (the same code as the per-point 403), the others answered. The JSON
+    answer (`UsageBatchAnswer`) in the request's order, each usage spliced in as built."""
+    spids = [parse_spid(s, f"spids[{i}]") for i, s in enumerate(req.spids)]
+    parts = []
+    for spid in spids:
+        try:
+            usage = await _usage_json(conn, caller, spid, req.password, served, now)
+        except Forbidden as exc:
+            parts.append(b'{"spid":"%s","outcome":"refused","code":"%s","usage":null}'
+                         % (spid.encode(), exc.code.encode()))
+            continue
+        parts.append(b'{"spid":"%s","outcome":"answered","code":null,"usage":%s}' % (spid.encode(), usage))
+    return b'{"items":[' + b",".join(parts) + b"]}"
+
+
+async def _usage_json(conn: AsyncConnection, caller: Caller, spid: str, password: str, served: frozenset[str],
+                      now: datetime) -> bytes:
     area, today = spid[:2], now.astimezone(JST).date()
     if area not in served or not caller.is_retailer:
         raise invalid_password()
     point = await repo.point_for_inquiry(conn, area, spid, today)
     if point is None or point["period_id"] is None:
         raise invalid_password()
-    valid = any(passwords.matches(req.password, c["password_salt"], c["password_hash"])
+    valid = any(passwords.matches(password, c["password_salt"], c["password_hash"])
                 and c["customer_period_id"] == point["period_id"]
                 for c in await repo.issued_for_point(conn, area, spid, now))
     smart = any(m.get("smart") and not m.get("removed") for m in (point["meters"] or []))

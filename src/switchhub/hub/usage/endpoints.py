@@ -7,13 +7,15 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
 
-from switchhub.httpkit import FastJSONResponse, json_body
+from switchhub.httpkit import json_body
 from switchhub.hub.deps import actor_of, require, tx
 from switchhub.hub.idempotency import IDEMPOTENCY_KEY, idempotent
 from switchhub.hub.usage import service
 from switchhub.hub.usage.schemas import (
     DOCUMENT_MEDIA,
     UsageAnswer,
+    UsageBatchAnswer,
+    UsageBatchInquiryRequest,
     UsageDecisionRequest,
     UsageInquiryRequest,
     UsagePasswordAnswer,
@@ -31,6 +33,7 @@ PATH = "/applications/usage-password"
 #: the T&D's review of a usage password request has no interface ID in the original (a T&D screen);
 #: the hub's own ID, like SH_SEARCH
 REVIEW_IDS = ["SH_USAGE_REVIEW"]
+INQUIRY_IDS = ["IF_10310", "IF_K10310"]
 
 
 @router.post(PATH, summary="使用量情報照会申請 (usage password request, type 08)", status_code=201,
@@ -58,10 +61,10 @@ async def password_status(application_no: ApplicationNo, request: Request,
 
 
 @router.post("/supply-points/{spid}/usage:query", summary="使用量照会 (usage inquiry with the usage password)",
-             response_model=UsageAnswer, openapi_extra={"x-interface-ids": ["IF_10310", "IF_K10310"]})
+             response_model=UsageAnswer, openapi_extra={"x-interface-ids": INQUIRY_IDS})
 async def query_usage(spid: Annotated[str, Path(json_schema_extra=SPID_DOC)], request: Request,
                       caller: Caller = Depends(require(service.QUERY)),
-                      body: UsageInquiryRequest = json_body(UsageInquiryRequest)) -> FastJSONResponse:
+                      body: UsageInquiryRequest = json_body(UsageInquiryRequest)) -> Response:
     """The latest 13 months for any retailer holding a valid password of the point: monthly kWh always,
     30-minute days for smart meters, nothing before the current customer's period. A wrong, expired or
     foreign password and an unknown point get the same 403."""
@@ -69,11 +72,35 @@ async def query_usage(spid: Annotated[str, Path(json_schema_extra=SPID_DOC)], re
     actor = actor_of(request, caller)
     try:
         async with tx(request) as conn:
-            return FastJSONResponse(await service.query(conn, request.app.state.areas, actor, spid, body))
+            answer = await service.query_json(conn, request.app.state.areas, actor, spid, body)
     except SwitchhubError as exc:
         async with tx(request) as conn:
             await service.query_refused(conn, actor, spid, body, exc)
         raise
+    return Response(answer, media_type="application/json")
+
+
+@router.post("/usage:query", summary="使用量照会（複数地点、1つのパスワードで最大20地点）",
+             response_model=UsageBatchAnswer, openapi_extra={"x-interface-ids": INQUIRY_IDS})
+async def query_usage_batch(request: Request, caller: Caller = Depends(require(service.QUERY)),
+                            body: UsageBatchInquiryRequest = json_body(UsageBatchInquiryRequest)) -> Response:
+    """The points of one usage password (1–20) in one call: one item per point in the request's order,
+    `answered` with its usage (as the per-point route answers it) or `refused` with the code of the
+    per-point route's 403 (`usage_password_invalid`) — a point the password does not open refuses only
+    that point. Every point is audited as a per-point inquiry."""
+    body = service.checked_batch(body)
+    actor = actor_of(request, caller)
+    try:
+        async with tx(request) as conn:
+            answer, gz = await service.query_batch(conn, request.app.state.areas, actor, body)
+    except SwitchhubError as exc:
+        async with tx(request) as conn:
+            await service.query_batch_refused(conn, actor, body, exc)
+        raise
+    if gz is not None and "gzip" in request.headers.get("accept-encoding", ""):
+        return Response(gz, media_type="application/json", headers={"Content-Encoding": "gzip",
+                                                                    "Vary": "Accept-Encoding"})
+    return Response(answer, media_type="application/json")
 
 
 @router.get("/usage-password-reviews", summary="本人確認の審査一覧 (T&D review queue)", response_model=UsageReviewPage,

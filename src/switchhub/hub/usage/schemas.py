@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from switchhub.contract.usage import (
     UsageAnswer,
+    UsageBatchAnswer,
+    UsageBatchInquiryRequest,
     UsageDecisionRequest,
     UsageInquiryRequest,
     UsagePasswordAnswer,
@@ -16,5 +18,5 @@ from switchhub.contract.usage import (
 DOCUMENT_MEDIA = {t: {"schema": {"type": "string", "format": "binary"}}
                   for t in ("application/pdf", "image/jpeg", "image/png", "image/gif")}
 
-__all__ = ["UsageAnswer", "UsageDecisionRequest", "UsageInquiryRequest", "UsagePasswordAnswer",
+__all__ = ["UsageAnswer", "UsageBatchAnswer", "UsageBatchInquiryRequest", "UsageDecisionRequest", "UsageInquiryRequest", "UsagePasswordAnswer",
            "UsagePasswordRequest", "UsageReviewDetail", "UsageReviewPage", "DOCUMENT_MEDIA"]
