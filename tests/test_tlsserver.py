@@ -330,6 +330,19 @@ def test_headers_over_16_kib_or_100_lines_get_431(pki, loop):
 
 
 @pytest.mark.parametrize("loop", LOOPS)
+def test_a_malformed_header_gets_a_400_problem_not_plain_text(pki, loop):
+    """Found by schemathesis: `content-length: ?u!` was answered by uvicorn's text/plain line."""
+    with running(pki, loop) as (app, port):
+        status, headers, body = exchange(pki, port, get("/", ["content-length: ?u!"]))
+    assert status == 400 and headers["content-type"] == "application/problem+json"
+    assert headers["connection"] == "close"
+    problem = json.loads(body)
+    assert (problem["code"], problem["status"], problem["title"]) == (
+        "invalid_request", 400, "HTTPリクエストの形式が正しくありません")
+    assert app.calls == 0
+
+
+@pytest.mark.parametrize("loop", LOOPS)
 def test_unterminated_header_line_is_refused_before_it_ends(pki, loop):
     """httptools collects a header line until it ends; the server must not wait (or buffer) that long."""
     with running(pki, loop) as (app, port):

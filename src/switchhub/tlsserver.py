@@ -177,6 +177,8 @@ class _Listener:
 
 
 _PROBLEMS = {  # code -> status, title, detail
+    "invalid_request": (400, "HTTPリクエストの形式が正しくありません",
+                        "リクエスト行またはヘッダが HTTP/1.1 の形式に従っていません"),
     "uri_too_long": (414, "リクエストURLが長すぎます", "URL は {url_bytes} バイト以内で指定してください"),
     "headers_too_large": (431, "リクエストヘッダが大きすぎます",
                           "ヘッダは合計 {header_bytes} バイト・{header_lines} 行以内にしてください"),
@@ -313,9 +315,10 @@ class TLSHttpToolsProtocol(HttpToolsProtocol):
                 self._refuse_request("headers_too_large")
 
     def _invalid_request(self) -> None:
-        msg = "Invalid HTTP request received."
-        self.logger.warning(msg)
-        self.send_400_response(msg)
+        """A request the parser cannot read (e.g. a header value with illegal bytes) gets the API's
+        problem+json like every other refusal, not uvicorn's text/plain line."""
+        self.logger.warning("Invalid HTTP request received.")
+        self._refuse_request("invalid_request")
 
     def _refuse_request(self, code: str) -> None:
         self._refused = True
