@@ -135,6 +135,9 @@ async def run_worker(settings: Settings, *, role: str = "all", interval: float =
             metering_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await metering_task
+            from switchhub.area.metering import packers
+
+            packers.shutdown()
         if poster is not None:
             await poster.aclose()
         if areas is not None:

@@ -56,3 +56,11 @@ async def run(package: Callable[..., Any], *args: Any) -> Any:
     except BrokenProcessPool:
         _pool = None
         raise
+
+
+def shutdown() -> None:
+    """Stop the pool's processes (the worker's exit): without it they outlive a stopped worker."""
+    global _pool
+    pool, _pool = _pool, None
+    if pool is not None:
+        pool.shutdown(wait=True, cancel_futures=True)
