@@ -13,7 +13,7 @@ import re
 from datetime import datetime
 
 from tests.flow.helpers import frozen
-from tests.hub.test_worklists import _web
+from tests.hub.test_worklists import ROW_FIELDS, _index_rows, _post_events, _web
 from tests.usage.helpers import body, deliver_events, make_customer, points
 
 NOW = datetime(2026, 11, 24, 10, 0)
@@ -55,6 +55,7 @@ async def test_filed_requests_are_listed_for_the_applicant_and_follow_the_decisi
             review["application_no"]: ("08", "02", review_points[0], "03", "A0001"),
             rejected["application_no"]: ("08", "02", rejected_points[0], "03", "A0001")}
         assert mine[auto["application_no"]]["type_name"] == "使用量情報照会申請"
+        assert all(set(r) == ROW_FIELDS for r in mine.values())  # the worklist row as for any application
         assert not set(await _rows(stack, "A0002")) & set(mine)
 
         await _decide(stack, review["application_no"], {"decision": "issue"})
@@ -91,3 +92,21 @@ async def test_the_web_list_links_a_usage_request_to_its_status_page(stack):
     assert f'href="/applications/{no}"' not in page.text
     assert status.status_code == 200 and no in status.text
     assert no not in other_page.text
+
+
+async def test_the_customers_own_request_is_in_no_worklist(stack):
+    """A public-page request reaches the hub only as its decision's event (no applicant code)."""
+    issued = {"application_no": "0320261124U0000901", "applicant_code": None, "spids": ["03" + "1" * 20],
+              "verification": "auto", "issued_at": "2026-11-24T10:00:00+09:00",
+              "expires_at": "2026-12-01T10:00:00+09:00"}
+    rejected = {"application_no": "0320261124U0000902", "applicant_code": None, "spids": ["03" + "2" * 20],
+                "reason_code": "other"}
+    with frozen(NOW):
+        r = await _post_events(stack, [
+            {"id": 901, "area": "03", "kind": "usage.password_issued", "payload": issued},
+            {"id": 902, "area": "03", "kind": "usage.password_rejected", "payload": rejected}])
+        assert r.json() == {"accepted": 2, "duplicates": 0}, r.text
+        seen = await _rows(stack, "OC000")
+    assert await _index_rows(stack, issued["application_no"]) == []
+    assert await _index_rows(stack, rejected["application_no"]) == []
+    assert not {issued["application_no"], rejected["application_no"]} & set(seen)

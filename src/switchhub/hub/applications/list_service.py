@@ -1,6 +1,7 @@
 """The applications worklist ("my applications", P7): one query of the hub's index, no fan-out.
 
-Rows come from `applications_index` (written by the filing and by every stage-changed event);
+Rows come from `applications_index` (written by the filing and by every stage-changed event; a
+retailer's usage password request (type 08) by its filing and its issued / rejected event);
 which rows a caller may list is decided by `kernel.visibility.application_scope`: a retailer its
 own applications, a T&D those of its areas, OCCTO's helpdesk and admins all. A list that
 returns rows is audited (it names who applied where, supplier-side knowledge), like the
