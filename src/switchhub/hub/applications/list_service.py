@@ -1,6 +1,7 @@
 """The applications worklist ("my applications", P7): one query of the hub's index, no fan-out.
 
-Rows come from `applications_index` (written by the filing and by every stage-changed event);
+Rows come from `applications_index` (written by the filing and by every stage-changed event; a
+retailer's usage password request (type 08) by its filing and its issued / rejected event);
 which rows a caller may list is decided by `kernel.visibility.application_scope`: a retailer its
 own applications, a T&D those of its areas, OCCTO's helpdesk and admins all. A list that
 returns rows is audited (it names who applied where, supplier-side knowledge), like the
@@ -15,7 +16,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from switchhub.contract.events import StageChanged
+from switchhub.contract.events import StageChanged, UsagePasswordIssued, UsagePasswordRejected
 from switchhub.hub.accounts import permissions
 from switchhub.hub.applications import repository as repo
 from switchhub.hub.audit.context import Actor
@@ -107,3 +108,33 @@ async def index_stage_change(conn: AsyncConnection, area: str, event_id: int, ch
                              now: datetime) -> None:
     """An area's stage-changed event (outbox id `event_id`) moves the index row, unless it is older."""
     await repo.upsert_from_event(conn, area, event_id, change.model_dump(), now)
+
+
+# -- usage password requests (type 08): one row per request, under its first point ----------------
+#
+# A request names several points of one area; the index has one spid column, so the row carries the
+# first point as filed (the status page lists them all). The customer's own request (public page,
+# no applicant code) has no operator's worklist and is not indexed.
+
+USAGE_TYPE = ApplicationType.USAGE_PASSWORD.value
+
+
+async def index_usage_filed(conn: AsyncConnection, answer: dict[str, Any], now: datetime) -> None:
+    """The hub filed a usage password request (the area's answer), in the filing's transaction."""
+    if answer.get("applicant_code") is None or not answer.get("points"):
+        return
+    await repo.upsert_filed(conn, {"application_no": answer["application_no"], "spid": answer["points"][0],
+                                   "type": USAGE_TYPE, "stage": answer["stage"],
+                                   "applicant_code": answer["applicant_code"],
+                                   "received_at": answer.get("received_at")}, now)
+
+
+async def index_usage_decided(conn: AsyncConnection, area: str, event_id: int,
+                              payload: UsagePasswordIssued | UsagePasswordRejected, now: datetime) -> None:
+    """Issued → 06 処理完了, rejected → 09 却下 (ordered by the outbox id like the stage changes)."""
+    if payload.applicant_code is None or not payload.spids:
+        return
+    stage = ApplicationStage.COMPLETED if isinstance(payload, UsagePasswordIssued) else ApplicationStage.REJECTED
+    await repo.upsert_from_event(conn, area, event_id, {
+        "application_no": payload.application_no, "spid": payload.spids[0], "type": USAGE_TYPE,
+        "to_stage": stage.value, "applicant_code": payload.applicant_code}, now)

@@ -45,9 +45,11 @@ async def _match_failed(conn: AsyncConnection, payload: Any, ev: AreaEvent, now:
 async def _to_applicant(conn: AsyncConnection, payload: Any, ev: AreaEvent, now: datetime) -> None:
     """Usage password issued / rejected: to the applicant (the event never carries the password). The
     customer's own request (public page: no applicant code) has no operator to notify; the area mails
-    the customer itself, and the event stays on record (area_events)."""
+    the customer itself, and the event stays on record (area_events). The applicant's worklist row
+    moves to 06 / 09."""
     if payload.applicant_code is None:
         return
+    await worklist.index_usage_decided(conn, ev.area, ev.id, payload, now)
     await publish(conn, ev.kind.value, [payload.applicant_code], payload.model_dump(), f"area-{ev.area}-{ev.id}", now)
 
 

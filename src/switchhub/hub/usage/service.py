@@ -23,9 +23,11 @@ from switchhub.contract.usage import (
     answer_problems,
 )
 from switchhub.hub.accounts import permissions
+from switchhub.hub.applications import list_service as worklist
 from switchhub.hub.audit.context import Actor
 from switchhub.hub.audit.repository import write
 from switchhub.hub.gateway.client import AreaClient
+from switchhub.kernel.clock import get_clock
 from switchhub.kernel.codes import Area, Purpose
 from switchhub.kernel.errors import AreaUnavailable, InputError, IssueCollector, NotFound, SwitchhubError
 from switchhub.kernel.spid import AREA_CODES, parse_spid
@@ -92,6 +94,7 @@ async def request(conn: AsyncConnection, areas: AreaClient, actor: Actor, body: 
                                   fields=["customer_name_kana", "customer_name_kanji", "address", "phone"],
                                   detail={"spids": body.spids, "verification": answer["verification"],
                                           "stage": answer["stage"], "documents": len(body.documents)}))
+    await worklist.index_usage_filed(conn, answer, get_clock().now())
     return answer
 
 
