@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-from contextlib import AsyncExitStack
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request
@@ -12,6 +11,7 @@ from fastapi.responses import Response, StreamingResponse
 from switchhub.contract.metering import FILE_ID, FileFormat, FileType, schema_xsd
 from switchhub.hub.deps import actor_of, require, tx
 from switchhub.hub.files import service
+from switchhub.hub.files.download import streamed
 from switchhub.hub.files.schemas import DOWNLOAD_MEDIA, XSD_MEDIA, MeteringFileList
 from switchhub.hub.relays.endpoints import DateQuery, query_date
 from switchhub.kernel.caller import Caller
@@ -52,26 +52,8 @@ async def list_files(
 async def download(file_id: Annotated[str, Path(max_length=40, json_schema_extra={"pattern": FILE_ID})],
                    request: Request, format: FileFormat = FileFormat.ZIP,
                    caller: Caller = Depends(require(service.READ))) -> StreamingResponse:
-    stack = AsyncExitStack()
-    try:
-        resp, row = await service.open_download(request.app.state.engine, request.app.state.areas,
-                                                actor_of(request, caller, purpose="metering"), file_id, format, stack)
-    except BaseException:
-        await stack.aclose()
-        raise
-
-    async def body():
-        try:
-            async for chunk in resp.aiter_raw():
-                yield chunk
-        finally:
-            await stack.aclose()
-
-    name = row["name"] if format is FileFormat.ZIP else row["json_name"]
-    headers = {"content-disposition": f'attachment; filename="{name}"', "x-metering-revision": str(row["revision"])}
-    if resp.headers.get("content-length"):
-        headers["content-length"] = resp.headers["content-length"]
-    return StreamingResponse(body(), media_type=service.MEDIA[format], headers=headers)
+    return await streamed(request.app.state.engine, request.app.state.areas,
+                          actor_of(request, caller, purpose="metering"), file_id, format)
 
 
 @router.get("/metering/schema.xsd", summary="計量データの XML スキーマ（switchhub 独自の表現） (the published XSD)",

@@ -4,16 +4,16 @@ functions as the API (permission, visibility and the download's audit row live t
 
 from __future__ import annotations
 
-from contextlib import AsyncExitStack
 from datetime import date
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import Response, StreamingResponse
+from fastapi.responses import Response
 
 from switchhub.contract.metering import FileFormat, FileType
 from switchhub.hub.accounts.service import WebUser
 from switchhub.hub.deps import tx
 from switchhub.hub.files import service
+from switchhub.hub.files.download import streamed
 from switchhub.hub.web.render import error_texts, lang_of, render
 from switchhub.hub.web.session import web_actor, web_user
 from switchhub.kernel.errors import InputError, NotFound
@@ -67,22 +67,5 @@ async def download(file_id: str, request: Request, user: WebUser = Depends(web_u
         fmt = FileFormat(request.query_params.get("format", "zip"))
     except ValueError:
         raise NotFound() from None
-    stack = AsyncExitStack()
-    try:
-        resp, row = await service.open_download(request.app.state.engine, request.app.state.areas,
-                                                web_actor(request, user, purpose="metering"), file_id[:40], fmt,
-                                                stack)
-    except BaseException:
-        await stack.aclose()
-        raise
-
-    async def body():
-        try:
-            async for chunk in resp.aiter_raw():
-                yield chunk
-        finally:
-            await stack.aclose()
-
-    name = row["name"] if fmt is FileFormat.ZIP else row["json_name"]
-    return StreamingResponse(body(), media_type=service.MEDIA[fmt],
-                             headers={"content-disposition": f'attachment; filename="{name}"'})
+    return await streamed(request.app.state.engine, request.app.state.areas,
+                          web_actor(request, user, purpose="metering"), file_id[:40], fmt)
