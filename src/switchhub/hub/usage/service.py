@@ -55,21 +55,32 @@ def area_of_request(application_no: str) -> str:
     return application_no[:2]
 
 
-def checked_request(actor: Actor, body: UsagePasswordRequest) -> tuple[str, UsagePasswordRequest]:
-    """The hub's own checks (it routes by area): each spid's form, duplicates, one area, and an area
-    the retailer is registered for. Field issues name `spids[i]`."""
-    issues = IssueCollector()
-    spids: list[str] = []
-    for i, raw in enumerate(body.spids):
+def _parsed_spids(raws: list[str], issues: IssueCollector) -> list[tuple[int, str]]:
+    """Each spid's form and no duplicates; the (index, spid) pairs that passed (issues name `spids[i]`)."""
+    seen: list[str] = []
+    good: list[tuple[int, str]] = []
+    for i, raw in enumerate(raws):
         try:
             spid = parse_spid(raw, f"spids[{i}]")
         except InputError as exc:
             issues.extend(exc.errors)
             continue
-        if spid in spids:
-            issues.add(f"spids[{i}]", "duplicate", f"{spids.index(spid) + 1}件目と同じ供給地点特定番号です",
-                       f"Same supply point as item {spids.index(spid) + 1}")
-        elif spids and spid[:2] != spids[0][:2]:
+        if spid in seen:
+            issues.add(f"spids[{i}]", "duplicate", f"{seen.index(spid) + 1}件目と同じ供給地点特定番号です",
+                       f"Same supply point as item {seen.index(spid) + 1}")
+        else:
+            good.append((i, spid))
+        seen.append(spid)
+    return good
+
+
+def checked_request(actor: Actor, body: UsagePasswordRequest) -> tuple[str, UsagePasswordRequest]:
+    """The hub's own checks (it routes by area): each spid's form, duplicates, one area, and an area
+    the retailer is registered for. Field issues name `spids[i]`."""
+    issues = IssueCollector()
+    good = _parsed_spids(body.spids, issues)
+    for i, spid in good:
+        if spid[:2] != good[0][1][:2]:
             issues.add(f"spids[{i}]", "area_mismatch",
                        f"1件目と異なるエリア（{Area(spid[:2]).ja}）の供給地点です。エリアごとに申し込んでください",
                        "All points of one request must be in one area")
@@ -77,8 +88,8 @@ def checked_request(actor: Actor, body: UsagePasswordRequest) -> tuple[str, Usag
             issues.add(f"spids[{i}]", "area_not_registered",
                        f"{Area(spid[:2]).ja}エリア（{spid[:2]}）の供給地点には申し込めません（登録されていないエリアです）",
                        f"You are not registered for area {spid[:2]}")
-        spids.append(spid)
     issues.raise_if_any()
+    spids = [spid for _, spid in good]
     return spids[0][:2], body.model_copy(update={"spids": spids})
 
 
@@ -294,19 +305,9 @@ def checked_batch(body: UsageBatchInquiryRequest) -> UsageBatchInquiryRequest:
     """Each spid's form and no duplicates (field issues name `spids[i]`); points of several areas are
     allowed (each area is asked once, for its points)."""
     issues = IssueCollector()
-    spids: list[str] = []
-    for i, raw in enumerate(body.spids):
-        try:
-            spid = parse_spid(raw, f"spids[{i}]")
-        except InputError as exc:
-            issues.extend(exc.errors)
-            continue
-        if spid in spids:
-            issues.add(f"spids[{i}]", "duplicate", f"{spids.index(spid) + 1}件目と同じ供給地点特定番号です",
-                       f"Same supply point as item {spids.index(spid) + 1}")
-        spids.append(spid)
+    good = _parsed_spids(body.spids, issues)
     issues.raise_if_any()
-    return body.model_copy(update={"spids": spids})
+    return body.model_copy(update={"spids": [spid for _, spid in good]})
 
 
 _ITEM_KEYS = frozenset({"spid", "outcome", "code", "usage"})
