@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
 import typer
 from rich.console import Console
@@ -116,11 +116,9 @@ def contract_openapi(server: str = typer.Option("", help="servers[] に入れる
     typer.echo(json.dumps(build_area_openapi(contract_routers(), server or None), ensure_ascii=False, indent=2))
 
 
-@readings_app.command("ingest")
-def readings_ingest(file: Path = typer.Argument(..., exists=True, dir_okay=False, help="CSV (spid,date,slot,kwh,status)"),
-                    area: str = typer.Option(..., help="エリアコード (01〜10)")) -> None:
-    """Ingest a meter data CSV (UTF-8 or CP932) into the area database; any bad row refuses the file."""
-    from switchhub.area.readings.ingest_cli import ingest_file
+def _ingest(area: str, run: Any) -> Any:
+    """One CLI ingest: the area code checked, `run(area_url)` in one transaction; a refused file prints
+    its per-row report and exits 1 (nothing was written)."""
     from switchhub.db.embedded import resolve_urls
     from switchhub.kernel.errors import InputError
     from switchhub.kernel.spid import AREA_CODES
@@ -129,12 +127,21 @@ def readings_ingest(file: Path = typer.Argument(..., exists=True, dir_okay=False
         _fail("エリアコードは 01〜10 で指定してください")
     _, area_url = resolve_urls(_settings())
     try:
-        done = asyncio.run(ingest_file(area_url, area, file))
+        return asyncio.run(run(area_url))
     except InputError as error:
         console.print(f"[red]エラー:[/red] {error.detail_ja}")
         for line in error.extra.get("report", []):
             console.print(f"{line['row']}行目 {line['field']}: {line['message']}", markup=False)
         raise typer.Exit(1)
+
+
+@readings_app.command("ingest")
+def readings_ingest(file: Path = typer.Argument(..., exists=True, dir_okay=False, help="CSV (spid,date,slot,kwh,status)"),
+                    area: str = typer.Option(..., help="エリアコード (01〜10)")) -> None:
+    """Ingest a meter data CSV (UTF-8 or CP932) into the area database; any bad row refuses the file."""
+    from switchhub.area.readings.ingest_cli import ingest_file
+
+    done = _ingest(area, lambda url: ingest_file(url, area, file))
     console.print(f"取り込みました: エリア{done.area} {done.rows}行 {done.days}地点日 (訂正 {done.revised_days})")
 
 
@@ -145,20 +152,8 @@ def readings_ingest_monthly(file: Path = typer.Argument(..., exists=True, dir_ok
                             area: str = typer.Option(..., help="エリアコード (01〜10)")) -> None:
     """Ingest monthly confirmed totals (UTF-8 or CP932); any bad row refuses the file."""
     from switchhub.area.readings.ingest_cli import ingest_monthly_file
-    from switchhub.db.embedded import resolve_urls
-    from switchhub.kernel.errors import InputError
-    from switchhub.kernel.spid import AREA_CODES
 
-    if area not in AREA_CODES:
-        _fail("エリアコードは 01〜10 で指定してください")
-    _, area_url = resolve_urls(_settings())
-    try:
-        done = asyncio.run(ingest_monthly_file(area_url, area, file))
-    except InputError as error:
-        console.print(f"[red]エラー:[/red] {error.detail_ja}")
-        for line in error.extra.get("report", []):
-            console.print(f"{line['row']}行目 {line['field']}: {line['message']}", markup=False)
-        raise typer.Exit(1)
+    done = _ingest(area, lambda url: ingest_monthly_file(url, area, file))
     console.print(f"取り込みました: エリア{done.area} {done.rows}行 (新規・変更 {done.written}, 訂正 {done.revised})")
 
 
