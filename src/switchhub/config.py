@@ -47,6 +47,7 @@ class Settings:
     rate_burst: int = 10
     session_idle_minutes: int = 30
     session_absolute_hours: int = 12
+    reauth_minutes: int = 10  # an admin action needs the password entered this recently (security.md)
     # days a password stays valid before the Web forces a change (0: no expiry; security.md)
     password_max_age_days: int = 90
     # request bodies above this are refused with 413 while they are read
@@ -97,6 +98,7 @@ class Settings:
             rate_burst=int(_env("RATE_BURST", "10") or 10),
             session_idle_minutes=int(_env("SESSION_IDLE_MINUTES", "30") or 30),
             session_absolute_hours=int(_env("SESSION_ABSOLUTE_HOURS", "12") or 12),
+            reauth_minutes=int(_env("REAUTH_MINUTES", "10") or 10),
             password_max_age_days=int(_env("PASSWORD_MAX_AGE_DAYS", "90") or 0),
             max_body_bytes=int(_env("MAX_BODY_BYTES", "2000000") or 2_000_000),
             public_hub_url=_env("PUBLIC_HUB_URL", "https://localhost:8443") or "",

@@ -112,6 +112,8 @@ WEB = [
     ("GET", "/search", "/search?pole_no=NOSUCHPOLE", None, 200, PEOPLE),
     ("GET", "/calendar", "/calendar", None, 200, PEOPLE),
     ("GET", "/password", "/password", None, 200, PEOPLE),
+    ("GET", "/reauth", "/reauth?next=/", None, 200, PEOPLE),
+    ("POST", "/reauth", "/reauth", {"password": "", "next": "/"}, 422, PEOPLE),
     ("POST", "/password", "/password", {"current_password": "x", "new_password": "y", "new_password_again": "y"},
      200, PEOPLE),
     ("GET", "/relays", "/relays", None, 200, RETAILER | OCCTO_STAFF),

@@ -156,7 +156,7 @@ def install_web_error_pages(app: FastAPI) -> None:
 
     from switchhub.httpkit import http_error, problem_response
     from switchhub.hub.web.render import html_error
-    from switchhub.hub.web.session import LoginRequired, PasswordChangeRequired
+    from switchhub.hub.web.session import LoginRequired, PasswordChangeRequired, ReauthRequired
     from switchhub.kernel.errors import SwitchhubError
 
     def is_api(request: Request) -> bool:
@@ -176,6 +176,12 @@ def install_web_error_pages(app: FastAPI) -> None:
     @app.exception_handler(LoginRequired)
     async def _login(request: Request, exc: LoginRequired):  # type: ignore[no-untyped-def]
         return RedirectResponse("/login", status_code=303)
+
+    @app.exception_handler(ReauthRequired)
+    async def _reauth(request: Request, exc: ReauthRequired):  # type: ignore[no-untyped-def]
+        from urllib.parse import quote
+
+        return RedirectResponse(f"/reauth?next={quote(exc.next_path)}", status_code=303)
 
     @app.exception_handler(PasswordChangeRequired)
     async def _password(request: Request, exc: PasswordChangeRequired):  # type: ignore[no-untyped-def]

@@ -138,7 +138,7 @@ async def session(conn: AsyncConnection, token_hash: str) -> dict[str, Any] | No
         await conn.execute(
             text(
                 "SELECT s.token_hash, s.user_id, s.cert_fingerprint, s.csrf_token, s.created_at, s.last_seen_at,"
-                " s.ended_at, u.login_id, u.role, u.display_name, u.status AS user_status, u.operator_code,"
+                " s.ended_at, s.reauth_at, u.login_id, u.role, u.display_name, u.status AS user_status, u.operator_code,"
                 " u.password_changed_at,"
                 " o.kind, o.areas, o.name AS operator_name, o.status AS operator_status"
                 " FROM web_sessions s JOIN users u ON u.id = s.user_id JOIN operators o ON o.code = u.operator_code"
@@ -152,6 +152,11 @@ async def session(conn: AsyncConnection, token_hash: str) -> dict[str, Any] | No
 
 async def touch_session(conn: AsyncConnection, token_hash: str, now: datetime) -> None:
     await conn.execute(text("UPDATE web_sessions SET last_seen_at = :now WHERE token_hash = :t"),
+                       {"t": token_hash, "now": now})
+
+
+async def mark_reauth(conn: AsyncConnection, token_hash: str, now: datetime) -> None:
+    await conn.execute(text("UPDATE web_sessions SET reauth_at = :now WHERE token_hash = :t"),
                        {"t": token_hash, "now": now})
 
 

@@ -27,7 +27,7 @@ from switchhub.hub.accounts.passwords import (
 from switchhub.hub.audit.context import Actor
 from switchhub.hub.audit.repository import write
 from switchhub.kernel.caller import Caller
-from switchhub.kernel.errors import Conflict, Forbidden, IssueCollector, NotFound, Unauthenticated
+from switchhub.kernel.errors import Conflict, FieldIssue, Forbidden, IssueCollector, NotFound, Unauthenticated
 
 MAX_FAILED_LOGINS = 5
 MSG_BAD_LOGIN = ("ユーザIDもしくはパスワードが不正です", "The user ID or password is incorrect")
@@ -218,6 +218,7 @@ class WebUser:
     csrf_token: str
     token_hash: str
     password_expired: bool = False
+    reauth_at: datetime | None = None  # when this session last re-entered the password (admin actions)
 
 
 async def resolve_session(conn: AsyncConnection, token: str | None, cert: CertIdentity, now: datetime,
@@ -242,7 +243,37 @@ async def resolve_session(conn: AsyncConnection, token: str | None, cert: CertId
     caller = Caller(row["operator_code"], row["kind"], frozenset(row["areas"]),
                     row["login_id"], row["role"], cert.fingerprint)
     return WebUser(caller, row["display_name"], row["operator_name"], row["csrf_token"], row["token_hash"],
-                   password_expired(row["password_changed_at"], now, password_max_age))
+                   password_expired(row["password_changed_at"], now, password_max_age), row["reauth_at"])
+
+
+async def reauthenticate(conn: AsyncConnection, actor: Actor, token_hash: str, password: str, otp: str,
+                         now: datetime) -> list[FieldIssue]:
+    """Re-enter the password (and the TOTP code where the user has one) before admin actions.
+
+    A wrong answer counts towards freezing the ID exactly like a failed login (five in a row freeze
+    it), so a left-open admin session cannot be used to guess the password; every attempt is
+    audited. The problems are returned, not raised, so the counter and the audit record commit.
+    """
+    user = await repository.user_by_login(conn, actor.caller.user_login or "", for_update=True)
+    issues = IssueCollector()
+    if not password:
+        issues.add("password", "required", "パスワードを入力してください", "Enter your password")
+    if user is not None and user["totp_secret"] and not otp.strip():
+        issues.add("otp", "required", "ワンタイムパスワードを入力してください", "Enter the one-time password")
+    if issues.issues or user is None:
+        return issues.issues or [FieldIssue("password", "bad_login", *MSG_BAD_LOGIN)]
+    if not verify_password(user["password_hash"], password) or (
+            user["totp_secret"] and not _otp_ok(user["totp_secret"], otp.strip())):
+        failed = user["failed_logins"] + 1
+        status = "frozen" if failed >= MAX_FAILED_LOGINS else "active"
+        await repository.set_login_result(conn, user["id"], failed_logins=failed, status=status)
+        await write(conn, actor.entry("session.reauth", resource_type="user", resource_ids=[user["login_id"]],
+                                      outcome="bad_login" if status == "active" else "frozen_now"))
+        return [FieldIssue("password", "bad_login", *MSG_BAD_LOGIN)]
+    await repository.set_login_result(conn, user["id"], failed_logins=0, status="active")
+    await repository.mark_reauth(conn, token_hash, now)
+    await write(conn, actor.entry("session.reauth", resource_type="user", resource_ids=[user["login_id"]]))
+    return []
 
 
 async def revoke_credential(conn: AsyncConnection, actor: Actor, key_id: str, now: datetime) -> dict[str, Any]:

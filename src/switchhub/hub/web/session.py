@@ -36,6 +36,14 @@ class PasswordChangeRequired(Exception):
     """The password has expired: every page but the change page redirects there."""
 
 
+class ReauthRequired(Exception):
+    """An admin page or action without a recent re-authentication: redirect to `/reauth?next=…`."""
+
+    def __init__(self, next_path: str) -> None:
+        super().__init__(next_path)
+        self.next_path = next_path
+
+
 class CsrfFailed(Forbidden):
     code = "csrf_failed"
 
@@ -68,6 +76,38 @@ def web_user(permission: str, *, allow_expired_password: bool = False) -> Callab
 
     dependency.permission = permission  # type: ignore[attr-defined]
     return dependency
+
+
+def web_admin(permission: str) -> Callable[..., object]:
+    """Page dependency for admin pages and actions (security.md: re-authentication for admin actions):
+    `web_user(permission)` plus a password (and TOTP where enabled) entered in this session within
+    `settings.reauth_minutes`; otherwise the user is sent to the re-authentication page and back.
+    A POST arriving too late is refused the same way, before the form is read, so nothing changes."""
+    inner = web_user(permission)
+
+    async def dependency(request: Request) -> WebUser:
+        user = await inner(request)  # type: ignore[operator]
+        window = timedelta(minutes=request.app.state.settings.reauth_minutes)
+        if user.reauth_at is None or get_clock().now() - user.reauth_at > window:
+            raise ReauthRequired(safe_next(request.url.path if request.method == "GET" else referer_path(request)))
+        return user
+
+    dependency.permission = permission  # type: ignore[attr-defined]
+    dependency.reauth = True  # type: ignore[attr-defined]
+    return dependency
+
+
+def referer_path(request: Request) -> str:
+    """The page a form was posted from (same site only), to return to after re-authenticating."""
+    from urllib.parse import urlsplit
+
+    ref = urlsplit(request.headers.get("referer", ""))
+    return ref.path if ref.netloc in ("", request.url.netloc) and ref.path else "/"
+
+
+def safe_next(path: str) -> str:
+    """Only a path on this site (never `//host` or a scheme) is a place to return to."""
+    return path if path.startswith("/") and not path.startswith("//") and "\\" not in path else "/"
 
 
 def web_actor(request: Request, user: WebUser, purpose: str = "switching") -> Actor:

@@ -17,7 +17,13 @@ from fastapi.responses import FileResponse, RedirectResponse, Response
 
 from switchhub.httpkit import request_id
 from switchhub.hub.accounts import repository
-from switchhub.hub.accounts.service import WebUser, change_password, check_login, start_session
+from switchhub.hub.accounts.service import (
+    WebUser,
+    change_password,
+    check_login,
+    reauthenticate,
+    start_session,
+)
 from switchhub.hub.audit.context import unauthenticated
 from switchhub.hub.audit.repository import AuditEntry, write
 from switchhub.hub.deps import remote_addr, tx
@@ -30,6 +36,7 @@ from switchhub.hub.web.session import (
     SESSION_COOKIE,
     CsrfFailed,
     read_form,
+    safe_next,
     web_actor,
     web_user,
 )
@@ -134,6 +141,26 @@ async def password_change(request: Request,
     if errors:
         return render(request, "password.html", {"user": user, "errors": errors, "error": None, "done": False})
     return render(request, "password.html", {"user": user, "errors": {}, "error": None, "done": True})
+
+
+@router.get("/reauth")
+async def reauth_form(request: Request, next: str = "/", user: WebUser = Depends(web_user("hub:web:use"))) -> Response:
+    return render(request, "reauth.html", {"user": user, "errors": {}, "next": safe_next(next)})
+
+
+@router.post("/reauth")
+async def reauth(request: Request, user: WebUser = Depends(web_user("hub:web:use"))) -> Response:
+    """Re-authentication before admin pages and actions (security.md); back to the page asked for."""
+    form = await read_form(request, user)
+    target = safe_next(form.get("next", "/"))
+    async with tx(request) as conn:
+        issues = await reauthenticate(conn, web_actor(request, user, "administration"), user.token_hash,
+                                      form.get("password"), form.get("otp"), get_clock().now())
+    if issues:
+        lang = lang_of(request)
+        errors = {i.field: i.message_ja if lang == "ja" else i.message_en for i in issues}
+        return render(request, "reauth.html", {"user": user, "errors": errors, "next": target}, status=422)
+    return RedirectResponse(target, status_code=303)
 
 
 @router.get("/")
