@@ -63,6 +63,27 @@ async def web_login(client, login_id: str, password: str, otp: str | None = None
     return await client.post("/login", data=data)
 
 
+async def web_reauth(client, password: str, otp: str | None = None):
+    """Re-enter the password (+ TOTP) so admin pages (`web_admin`) open for the next 10 minutes."""
+    page = await client.get("/reauth?next=/")
+    return await client.post("/reauth", data={"csrf_token": csrf_of(page.text), "next": "/", "password": password,
+                                              "otp": otp or ""})
+
+
+async def web_login_reauthenticated(stack, client, login_id: str):
+    """Log in as `login_id` of the test world (with its TOTP where it has one) and re-authenticate,
+    as an admin does before admin pages; returns the CSRF token of the session."""
+    import pyotp
+
+    world = stack.world
+    otp = pyotp.TOTP(world.totp[login_id]).now() if login_id in world.totp else None
+    r = await web_login(client, login_id, world.logins[login_id], otp)
+    assert r.status_code == 303, r.text[:300]
+    r = await web_reauth(client, world.logins[login_id], otp)
+    assert r.status_code == 303, r.text[:300]
+    return csrf_of((await client.get("/")).text)
+
+
 async def issue_tokens(stack, *logins: str) -> dict[str, str]:
     """API credentials for named users of any role (to show that the role, not the credential, limits them)."""
     from sqlalchemy import text
