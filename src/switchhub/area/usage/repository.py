@@ -187,11 +187,14 @@ _MONTHS = text(
     "SELECT to_char(billing_month, 'YYYY-MM') AS billing_month, kwh::text AS kwh, max_demand_kw::text AS max_demand_kw,"
     " power_factor, next_reading_date FROM readings_monthly WHERE area = :area AND spid = :spid"
     " AND billing_month >= :since AND billing_month <= :until ORDER BY billing_month")
-# The days leave as one JSON text built by PostgreSQL (the answer's `days` as it is sent): no row objects
-# and no Python strings for ~19,000 half-hour values per point (bench/usage_inquiry.py).
+# The days leave as one JSON text built by PostgreSQL (the answer's `days` as it is sent), each day in
+# the contract's compact form (`UsageDay`: the 48 kWh values as one comma-separated text exactly as
+# stored, the 48 statuses as one string of digits): no row objects and no Python strings per
+# half-hour value; string_agg of concatenated texts takes about half json_agg's time (bench/usage_inquiry.py).
 _DAYS = text(
-    "SELECT coalesce(json_agg(json_build_object('date', reading_date, 'kwh', kwh::text[], 'status', status)"
-    " ORDER BY reading_date), '[]')::text FROM readings_30min WHERE area = :area AND spid = :spid"
+    "SELECT '[' || coalesce(string_agg('{\"date\":\"' || to_char(reading_date, 'YYYY-MM-DD')"
+    " || '\",\"kwh\":\"' || array_to_string(kwh, ',', '') || '\",\"status\":\"' || array_to_string(status, '')"
+    " || '\"}', ',' ORDER BY reading_date), '') || ']' FROM readings_30min WHERE area = :area AND spid = :spid"
     " AND reading_date >= :since AND reading_date <= :until")
 
 
@@ -201,5 +204,5 @@ async def months(conn: AsyncConnection, area: str, spid: str, since: date, until
 
 
 async def days_json(conn: AsyncConnection, area: str, spid: str, since: date, until: date) -> str:
-    """The days as a JSON array text: [{"date", "kwh": [48 decimal strings or null], "status": [48]}]."""
+    """The days as a JSON array text: [{"date", "kwh": "48 decimal fields, comma-separated", "status": "48 digits"}]."""
     return (await conn.execute(_DAYS, {"area": area, "spid": spid, "since": since, "until": until})).scalar_one()
