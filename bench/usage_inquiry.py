@@ -64,7 +64,8 @@ async def prepare(area_url: str) -> tuple[list[str], str]:
         " generate_series($2::date, $3::date, interval '1 month') m ON CONFLICT DO NOTHING", spids, start, today)
     await conn.execute(
         "INSERT INTO readings_30min (area, spid, reading_date, kwh, status)"
-        " SELECT '03', s, d::date, (SELECT array_agg(round((random() * 0.8)::numeric, 4)) FROM generate_series(1, 48)),"
+        " SELECT '03', s, d::date, (SELECT array_agg(round((random() * 0.8)::numeric, 4)) FROM generate_series(1, 48)"
+        " WHERE d IS NOT NULL),"  # (correlated: other values each day; uncorrelated, one array served all days)
         " array_fill(0::smallint, ARRAY[48]) FROM unnest($1::varchar[]) s,"
         " generate_series($2::date, $3::date - 1, interval '1 day') d ON CONFLICT DO NOTHING", spids, start, today)
     await conn.close()
