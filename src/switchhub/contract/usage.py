@@ -9,11 +9,12 @@ usage (domain.md). The hub forwards these models to the point's area and publish
 * T&D review: `UsageReviewPage` (list), `UsageReviewDetail`, `UsageDecisionRequest`.
 * Inquiry: `UsageInquiryRequest` (password in the body, never in a URL) → `UsageAnswer` — the latest
   13 months, monthly kWh always, 30-minute days only for smart meters, nothing before the current
-  customer's period. kWh values are decimal strings exactly as stored (never floats).
+  customer's period. kWh values are decimal strings exactly as stored (never floats); a day's 48
+  values travel as one comma-separated text and its 48 statuses as one string of digits (`UsageDay`).
 * Batch inquiry: `UsageBatchInquiryRequest` (1–20 points, one password) → `UsageBatchAnswer`, one item
   per point in the request's order: answered (its `UsageAnswer`) or refused (the per-point route's
-  403 code). `answer_problems` checks an answer's shape on parsed JSON without building a model of
-  each of the ~19,000 half-hour values of a point (the hub's contract check on its hot path).
+  403 code). `answer_problems` checks an answer's shape on parsed JSON without matching each of the
+  ~370 days of a point against its patterns (the hub's contract check on its hot path).
 """
 
 from __future__ import annotations
