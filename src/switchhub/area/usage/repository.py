@@ -198,12 +198,15 @@ _MONTHS = text(
 # sent), each day in the contract's compact form (`UsageDay`: the 48 kWh values as one comma-separated
 # text exactly as stored, the 48 statuses as one string of digits): no row objects and no Python
 # strings per half-hour value; string_agg of concatenated texts takes about half json_agg's time
-# (docs/benchmarks.md P10). One subquery per point: its ~400 days sorted in memory (one sort of all
-# points' wide rows spilled to disk). `:first` (the earliest `since`) lets the planner skip old partitions.
+# (docs/benchmarks.md P10). A day whose 48 slots are all valid (status 0, the usual day) gets its
+# status text without 48 integer-to-text conversions (≈ a third of the query's time). One subquery
+# per point: its ~400 days sorted in memory (one sort of all points' wide rows spilled to disk).
+# `:first` (the earliest `since`) lets the planner skip old partitions.
 _DAYS = text(
     "SELECT q.spid, (SELECT '[' || string_agg('{\"date\":\"' || to_char(d.reading_date, 'YYYY-MM-DD')"
     "   || '\",\"kwh\":\"' || array_to_string(d.kwh, ',', '') || '\",\"status\":\"'"
-    "   || array_to_string(d.status, '') || '\"}', ',' ORDER BY d.reading_date) || ']'"
+    "   || CASE WHEN d.status = array_fill(0::smallint, ARRAY[48]) THEN repeat('0', 48)"
+    "      ELSE array_to_string(d.status, '') END || '\"}', ',' ORDER BY d.reading_date) || ']'"
     "   FROM readings_30min d WHERE d.area = :area AND d.spid = q.spid AND d.reading_date >= q.since"
     "   AND d.reading_date >= :first AND d.reading_date <= :until) AS days"
     " FROM unnest(CAST(:spids AS varchar[]), CAST(:since AS date[])) AS q(spid, since)")
