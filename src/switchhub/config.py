@@ -34,6 +34,9 @@ class Settings:
     # area code -> base URL of the area system serving it
     area_urls: dict[str, str] = field(default_factory=dict)
     area_timeout_s: float = 5.0
+    # whether the hub asks the areas to gzip large answers (the usage inquiry): worth it across a WAN;
+    # on one machine or a LAN gzip costs more than the bytes it saves (docs/benchmarks.md P10)
+    area_gzip: bool = False
     # SHA-256 fingerprints of hub client certificates an area accepts acting-operator headers from
     hub_fingerprints: frozenset[str] = frozenset()
     # SHA-256 fingerprint of each area system certificate the hub accepts events from → the area
@@ -89,6 +92,7 @@ class Settings:
             certs_dir=Path(_env("CERTS_DIR", str(data_dir / "certs")) or ""),
             area_urls=area_urls,
             area_timeout_s=float(_env("AREA_TIMEOUT", "5") or 5),
+            area_gzip=(_env("AREA_GZIP", "") or "").lower() in ("1", "true", "yes"),
             hub_fingerprints=fps,
             area_certificates=area_certs,
             served_areas=served,

@@ -24,6 +24,7 @@ configured header instead, accepted only from configured proxy addresses.
 from __future__ import annotations
 
 import asyncio
+import gc
 import hashlib
 import json
 import logging
@@ -405,6 +406,11 @@ def build_server(app: Any, *, host: str, port: int, certfile: str, keyfile: str,
 
 def serve(app: Any, *, host: str, port: int, certfile: str, keyfile: str, ca_certs: str | None,
           log_level: str = "warning", **options: Any) -> None:
+    """Run the server. The heap built by the imports and the app (a few hundred thousand objects that
+    live as long as the process) is frozen out of the garbage collector first: a full collection
+    then walks only what requests allocate: one in the hub took 262 ms among 90 usage inquiries on the
+    loaded bench machine, against 5 and 30 ms frozen (docs/benchmarks.md P10)."""
+    gc.freeze()
     build_server(app, host=host, port=port, certfile=certfile, keyfile=keyfile, ca_certs=ca_certs,
                  log_level=log_level, **options).run()
 

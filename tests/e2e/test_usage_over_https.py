@@ -39,8 +39,8 @@ async def test_password_for_three_points_auto_issued_and_used_by_another_retaile
         assert usage["months"] == [{"billing_month": f"{this_month:%Y-%m}", "kwh": "123.4560",
                                     "max_demand_kw": "3.2000", "power_factor": 98,
                                     "next_reading_date": str(this_month + timedelta(days=40))}]
-        assert usage["days"] == [{"date": str(today - timedelta(days=1)), "kwh": ["0.2500"] * 48,
-                                  "status": [0] * 48}]
+        assert usage["days"] == [{"date": str(today - timedelta(days=1)), "kwh": ",".join(["0.2500"] * 48),
+                                  "status": "0" * 48}]
         assert date.fromisoformat(usage["window_start"]) <= this_month
         refused = await other.post(f"/api/v1/supply-points/{points(live.world, 1, skip=80)[0]}/usage:query",
                                    json={"password": password, "purpose": "試算"})

@@ -81,8 +81,8 @@ async def test_auto_issue_shows_the_password_once_and_any_retailer_inquires(stac
                                           "power_factor": 95, "next_reading_date": "2025-12-04"}
             assert usage["months"][1] == {"billing_month": "2026-11", "kwh": "288.1230", "max_demand_kw": None,
                                           "power_factor": None, "next_reading_date": None}
-            assert usage["days"] == [{"date": "2026-11-20", "kwh": ["0.1230"] * 47 + [None],
-                                      "status": [0] * 47 + [9]}]
+            assert usage["days"] == [{"date": "2026-11-20", "kwh": ",".join(["0.1230"] * 47) + ",",
+                                      "status": "0" * 47 + "9"}]
             refused = [await other.post(INQUIRY.format(s), json={"password": p, "purpose": "料金試算"}) for s, p in (
                 (points(stack.world, 1, skip=5)[0], first["password"]),  # another spid, same password
                 (spids[1], "AAAAAA-AAAAAA-AAAAAA"),  # wrong password
@@ -321,7 +321,7 @@ async def test_the_hub_strips_usage_the_answer_itself_forbids_and_raises_an_aler
                 "withheld_before": "2026-08-15",
                 "months": [{"billing_month": m, "kwh": "1.0000", "max_demand_kw": None, "power_factor": None,
                             "next_reading_date": None} for m in ("2026-08", "2026-09")],
-                "days": [{"date": "2026-08-20", "kwh": ["0.1000"] * 48, "status": [0] * 48}]}
+                "days": [{"date": "2026-08-20", "kwh": ",".join(["0.1000"] * 48), "status": "0" * 48}]}
 
     async def query_usage(caller, spid_, body):
         return json.dumps(tampered).encode()

@@ -45,14 +45,22 @@ async def test_each_point_answered_or_refused_on_its_own_in_the_requests_order(s
             assert items[0]["usage"]["months"] == [{"billing_month": "2026-10", "kwh": "12.5000",
                                                     "max_demand_kw": "1.5000", "power_factor": 90,
                                                     "next_reading_date": "2026-11-05"}]
-            assert items[0]["usage"]["days"] == [{"date": "2026-11-20", "kwh": ["0.1230"] * 47 + [None],
-                                                  "status": [0] * 47 + [9]}]
+            assert items[0]["usage"]["days"] == [{"date": "2026-11-20", "kwh": ",".join(["0.1230"] * 47) + ",",
+                                                  "status": "0" * 47 + "9"}]
             assert [m["billing_month"] for m in items[2]["usage"]["months"]] == ["2026-11"]
             assert (items[3]["usage"]["months"], items[3]["usage"]["days"]) == ([], [])
-            # the area's gzip stream passed on as it came (nothing stripped), or plain to who does not take gzip
-            assert r.headers.get("content-encoding") == "gzip"
-            plain = await other.post(BATCH, headers={"Accept-Encoding": "identity"},
-                                     json={"spids": asked, "password": password, "purpose": "料金試算"})
+            # by default the hub asks the area for plain JSON and answers plain (gzip costs more than it
+            # saves on a LAN); with gzip on (SWITCHHUB_AREA_GZIP) the area's gzip stream is passed on as
+            # it came (nothing stripped), and plain to who does not take gzip
+            assert "content-encoding" not in r.headers
+            stack.hub_app.state.areas.gzip = True
+            try:
+                zipped = await other.post(BATCH, json={"spids": asked, "password": password, "purpose": "料金試算"})
+                plain = await other.post(BATCH, headers={"Accept-Encoding": "identity"},
+                                         json={"spids": asked, "password": password, "purpose": "料金試算"})
+            finally:
+                stack.hub_app.state.areas.gzip = False
+            assert zipped.headers.get("content-encoding") == "gzip" and zipped.json() == r.json()
             assert "content-encoding" not in plain.headers and plain.json() == r.json()
             single = await other.post(f"/api/v1/supply-points/{spids[2]}/usage:query",
                                       json={"password": password, "purpose": "料金試算"})
@@ -65,10 +73,10 @@ async def test_each_point_answered_or_refused_on_its_own_in_the_requests_order(s
     audits = [(a["resource_ids"], a["operator_code"], a["purpose"], a["outcome"], a["detail"]["purpose_text"])
               for a in audit_rows(stack.hub_url, "api.usage.query")]
     ok, refused = "ok", "usage_password_invalid"
-    assert audits[:9] == [([s], "M0300", "usage_inquiry", o, "料金試算") for s, o in (
-        (spids[2], ok), (outside, refused), (spids[0], ok), (spids[1], ok)) * 2] + [
+    assert audits[:13] == [([s], "M0300", "usage_inquiry", o, "料金試算") for s, o in (
+        (spids[2], ok), (outside, refused), (spids[0], ok), (spids[1], ok)) * 3] + [
         ([spids[2]], "M0300", "usage_inquiry", ok, "料金試算")]
-    assert audits[9:] == [([s], "M0300", "usage_inquiry", refused, "料金試算") for s in spids]
+    assert audits[13:] == [([s], "M0300", "usage_inquiry", refused, "料金試算") for s in spids]
 
 
 async def test_batch_input_is_checked_field_by_field_and_only_retailers_inquire(stack):
@@ -90,7 +98,7 @@ def _usage(spid: str, **over) -> dict:
             "withheld_before": "2026-08-15",
             "months": [{"billing_month": m, "kwh": "1.0000", "max_demand_kw": None, "power_factor": None,
                         "next_reading_date": None} for m in ("2026-08", "2026-09")],
-            "days": [{"date": "2026-08-20", "kwh": ["0.1000"] * 48, "status": [0] * 48}], **over}
+            "days": [{"date": "2026-08-20", "kwh": ",".join(["0.1000"] * 48), "status": "0" * 48}], **over}
 
 
 async def test_the_hub_rechecks_each_point_of_an_area_batch_answer(stack):
@@ -116,17 +124,28 @@ async def test_the_hub_rechecks_each_point_of_an_area_batch_answer(stack):
 
 
 async def test_an_area_batch_answer_outside_the_contract_is_the_areas_failure(stack):
-    """Another point than the one asked, a refusal with an unknown code, a day of 47 values: 503
+    """Another point than the one asked, a refusal with an unknown code, a day of 47 values, a day's
+    value or status that is not a decimal text or a digit, 49 statuses: 503
     area_contract_violation, nothing forwarded, every point audited as refused."""
     a = "0310000000000000000000"
     short_day = _usage(a, interval_data=True, period_start="2025-01-01", withheld_before=None, months=[],
-                       days=[{"date": "2026-09-01", "kwh": ["0.1000"] * 47, "status": [0] * 47}])
+                       days=[{"date": "2026-09-01", "kwh": ",".join(["0.1000"] * 47), "status": "0" * 47}])
+    def day(kwh: str, status: str) -> dict:
+        return _usage(a, interval_data=True, period_start="2025-01-01", withheld_before=None, months=[],
+                      days=[{"date": "2026-09-01", "kwh": kwh, "status": status}])
+
+    good_kwh = ",".join(["0.1000"] * 48)
+    odd_days = [day(good_kwh.replace("0.1000", "1e-04", 1), "0" * 48),  # not a decimal text
+                day(good_kwh, "0" * 47 + "x"),  # a status that is not a digit
+                day(good_kwh, "0" * 49),  # 49 statuses
+                day(good_kwh.replace("0.1000", "０.1000", 1), "0" * 48)]  # a full-width digit
     answers = [
         {"items": [{"spid": "0310000000000000000009", "outcome": "answered", "code": None,
                     "usage": _usage("0310000000000000000009")}]},
         {"items": [{"spid": a, "outcome": "refused", "code": "something_else", "usage": None}]},
         {"items": [{"spid": a, "outcome": "answered", "code": None, "usage": short_day}]},
         {"items": []},
+        *({"items": [{"spid": a, "outcome": "answered", "code": None, "usage": u}]} for u in odd_days),
     ]
 
     async def query_usage_batch(area, caller, req):
@@ -134,11 +153,11 @@ async def test_an_area_batch_answer_outside_the_contract_is_the_areas_failure(st
 
     stack.hub_app.state.areas.query_usage_batch = query_usage_batch
     async with stack.client("A0002") as other:
-        for _ in range(4):
+        for _ in range(8):
             r = await other.post(BATCH, json={"spids": [a], "password": "x", "purpose": "試算"})
             assert (r.status_code, r.json()["code"]) == (503, "area_contract_violation")
     assert [(x["resource_ids"], x["outcome"]) for x in audit_rows(stack.hub_url, "api.usage.query")] == [
-        ([a], "area_contract_violation")] * 4
+        ([a], "area_contract_violation")] * 8
 
 
 async def test_points_of_two_areas_ask_each_area_once_and_keep_the_requests_order(stack):

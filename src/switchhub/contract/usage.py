@@ -9,17 +9,17 @@ usage (domain.md). The hub forwards these models to the point's area and publish
 * T&D review: `UsageReviewPage` (list), `UsageReviewDetail`, `UsageDecisionRequest`.
 * Inquiry: `UsageInquiryRequest` (password in the body, never in a URL) → `UsageAnswer` — the latest
   13 months, monthly kWh always, 30-minute days only for smart meters, nothing before the current
-  customer's period. kWh values are decimal strings exactly as stored (never floats).
+  customer's period. kWh values are decimal strings exactly as stored (never floats); a day's 48
+  values travel as one comma-separated text and its 48 statuses as one string of digits (`UsageDay`).
 * Batch inquiry: `UsageBatchInquiryRequest` (1–20 points, one password) → `UsageBatchAnswer`, one item
   per point in the request's order: answered (its `UsageAnswer`) or refused (the per-point route's
-  403 code). `answer_problems` checks an answer's shape on parsed JSON without building a model of
-  each of the ~19,000 half-hour values of a point (the hub's contract check on its hot path).
+  403 code). `answer_problems` checks an answer's shape on parsed JSON without matching each of the
+  ~370 days of a point against its patterns (the hub's contract check on its hot path).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from itertools import chain
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -187,11 +187,33 @@ class UsageMonth(BaseModel):
     next_reading_date: dt.date | None = Field(description="次回検針予定日")
 
 
+#: one day's 48 half-hour kWh values as one text: 48 fields separated by commas, each the stored
+#: decimal(10,4) value exactly as stored (4 decimals, never a float) or empty when the slot was not
+#: received — e.g. "0.1230,0.1230,…,0.1230," (47 values, the last slot missing)
+DAY_KWH_PATTERN = r"^(?:[0-9]{1,6}\.[0-9]{4})?(?:,(?:[0-9]{1,6}\.[0-9]{4})?){47}$"
+DAY_STATUS_PATTERN = r"^[0-9]{48}$"
+SLOTS = 48
+
+
 class UsageDay(BaseModel):
+    """One day of 30-minute values, compact: one text for the 48 kWh values and one for the 48
+    statuses (a model of 96 JSON values per day made the 13-month answer of 20 points 700,000 values
+    to build, parse and check; docs/benchmarks.md P10). `day_kwh` splits them back."""
     model_config = ConfigDict(extra="forbid")
     date: dt.date
-    kwh: list[str | None] = Field(min_length=48, max_length=48, description="30分ごとの kWh（48コマ、未受信は null）")
-    status: list[int] = Field(min_length=48, max_length=48, description="コマごとの状態 (0 = 有効)")
+    kwh: str = Field(pattern=DAY_KWH_PATTERN, description=(
+        "30分ごとの kWh（48コマ、カンマ区切り。各値は保存値どおりの10進文字列（小数4桁）、未受信のコマは空）"))
+    status: str = Field(pattern=DAY_STATUS_PATTERN, description="コマごとの状態（48コマ、1コマ1桁の数字 0〜9、0 = 有効）")
+
+
+def day_kwh(day: dict) -> list[str | None]:
+    """A day's 48 kWh values as decimal strings (None: not received), from the compact `kwh` text."""
+    return [v or None for v in day["kwh"].split(",")]
+
+
+def day_status(day: dict) -> list[int]:
+    """A day's 48 statuses as integers, from the compact `status` text."""
+    return [int(c) for c in day["status"]]
 
 
 class UsageAnswer(BaseModel):
@@ -232,13 +254,15 @@ class UsageBatchAnswer(BaseModel):
 
 _DAY_KEYS = frozenset(UsageDay.model_fields)
 _ANSWER_KEYS = frozenset(UsageAnswer.model_fields)
-_KWH_TYPES = frozenset({str, type(None)})
+_KWH_BYTES = b"0123456789.,"
+_STATUS_BYTES = b"0123456789"
 
 
 def answer_problems(answer: object) -> int:
     """How many contract problems a parsed `UsageAnswer` has (0: it conforms). Everything but the days
-    goes through the model; each day is checked by hand (date, 48 kWh strings or null, 48 integer
-    statuses), because a model of 7,000 days × 96 values costs more than the whole area answer."""
+    goes through the model; the days are checked by their frame (keys, date, two texts) and, for all
+    days at once, the characters and separators of their values — not each value against the
+    pattern (a regular expression per day costs ≈ 7× this on 7,000 days; docs/benchmarks.md P10)."""
     if not isinstance(answer, dict) or answer.keys() != _ANSWER_KEYS or not isinstance(answer["days"], list):
         return 1
     try:
@@ -246,18 +270,23 @@ def answer_problems(answer: object) -> int:
     except ValidationError as exc:
         return len(exc.errors())
     days = answer["days"]
-    if all(map(_day_frame, days)) and (  # the usual case: every value's type in one pass over all days
-            set(map(type, chain.from_iterable(d["kwh"] for d in days))) <= _KWH_TYPES
-            and set(map(type, chain.from_iterable(d["status"] for d in days))) <= {int}):
-        return 0
-    return sum(1 for d in days if not (_day_frame(d) and set(map(type, d["kwh"])) <= _KWH_TYPES
-                                       and set(map(type, d["status"])) <= {int}))
+    if all(map(_day_frame, days)):  # the usual case: every day's values in one pass over all days
+        kwh = ",".join(d["kwh"] for d in days).encode("ascii", "replace")
+        status = "".join(d["status"] for d in days).encode("ascii", "replace")
+        if not kwh.translate(None, _KWH_BYTES) and not status.translate(None, _STATUS_BYTES):
+            return 0
+    return sum(1 for d in days if not (_day_frame(d) and _day_values(d)))
 
 
 def _day_frame(d: object) -> bool:
-    """A day's keys, its date and its two lists of 48 (their values are checked apart)."""
-    return (type(d) is dict and d.keys() == _DAY_KEYS and type(d["kwh"]) is list and len(d["kwh"]) == 48
-            and type(d["status"]) is list and len(d["status"]) == 48 and _is_date(d["date"]))
+    """A day's keys, its date, 48 kWh fields and 48 statuses (their characters are checked apart)."""
+    return (type(d) is dict and d.keys() == _DAY_KEYS and type(d["kwh"]) is str and d["kwh"].count(",") == SLOTS - 1
+            and type(d["status"]) is str and len(d["status"]) == SLOTS and _is_date(d["date"]))
+
+
+def _day_values(d: dict) -> bool:
+    return (not d["kwh"].encode("ascii", "replace").translate(None, _KWH_BYTES)
+            and not d["status"].encode("ascii", "replace").translate(None, _STATUS_BYTES))
 
 
 def _is_date(value: object) -> bool:
@@ -271,6 +300,7 @@ __all__ = [
     "UsageBatchInquiryRequest", "UsageBatchItem", "UsageBatchAnswer", "answer_problems",
     "UsagePasswordRequest", "UsagePasswordAnswer", "UsageDocument", "UsageReviewPage", "UsageReviewItem",
     "UsageReviewDetail", "ReviewPoint", "ReviewDocument", "UsageDecisionRequest", "UsageInquiryRequest",
-    "UsageAnswer", "UsageMonth", "UsageDay", "MAX_POINTS", "MAX_DOCUMENTS", "MAX_DOCUMENT_BYTES", "VALIDITY_DAYS",
+    "UsageAnswer", "UsageMonth", "UsageDay", "day_kwh", "day_status", "DAY_KWH_PATTERN",
+    "DAY_STATUS_PATTERN", "SLOTS", "MAX_POINTS", "MAX_DOCUMENTS", "MAX_DOCUMENT_BYTES", "VALIDITY_DAYS",
     "MONTHS",
 ]

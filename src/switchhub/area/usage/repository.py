@@ -159,47 +159,76 @@ async def review_page(conn: AsyncConnection, area: str, open_only: bool, offset:
     return int(total), [dict(r._mapping) for r in rows]
 
 
-async def issued_for_point(conn: AsyncConnection, area: str, spid: str, now: datetime) -> list[dict[str, Any]]:
-    """Issued, unexpired requests that cover the point, with their salted hashes (the inquiry path:
-    usage_request_points_spid, then the request by its key)."""
+async def issued_for_points(conn: AsyncConnection, area: str, spids: list[str], now: datetime
+                            ) -> dict[str, list[dict[str, Any]]]:
+    """Issued, unexpired requests that cover each point, with their salted hashes (the inquiry path:
+    usage_request_points_spid, then the request by its key), for all points of an inquiry at once."""
     rows = await conn.execute(text(
-        "SELECT r.application_no, r.applicant_code, r.password_salt, r.password_hash, r.expires_at,"
+        "SELECT p.spid, r.application_no, r.applicant_code, r.password_salt, r.password_hash, r.expires_at,"
         " p.customer_period_id FROM usage_request_points p JOIN usage_requests r"
         " ON r.area = p.area AND r.application_no = p.application_no"
-        " WHERE p.area = :area AND p.spid = :spid AND r.stage = '06' AND r.expires_at > :now"),
-        {"area": area, "spid": spid, "now": now})
-    return [dict(r._mapping) for r in rows]
+        " WHERE p.area = :area AND p.spid = ANY(CAST(:spids AS varchar[])) AND r.stage = '06' AND r.expires_at > :now"),
+        {"area": area, "spids": spids, "now": now})
+    found: dict[str, list[dict[str, Any]]] = {s: [] for s in spids}
+    for r in rows:
+        found[r.spid].append(dict(r._mapping))
+    return found
 
 
-async def point_for_inquiry(conn: AsyncConnection, area: str, spid: str, on: date) -> dict[str, Any] | None:
-    row = (await conn.execute(text(
+async def points_for_inquiry(conn: AsyncConnection, area: str, spids: list[str], on: date) -> dict[str, dict[str, Any]]:
+    """Each known point's meters and its customer period on `on` (period_id None: no customer)."""
+    rows = await conn.execute(text(
         "SELECT p.spid, p.meters, c.id AS period_id, c.valid_from AS period_start FROM supply_points p"
         " LEFT JOIN LATERAL (SELECT id, valid_from FROM customer_periods c WHERE c.area = p.area AND c.spid = p.spid"
         "   AND c.valid_from <= :on AND (c.valid_to IS NULL OR c.valid_to >= :on)"
         "   ORDER BY c.valid_from DESC, c.id DESC LIMIT 1) c ON true"
-        " WHERE p.area = :area AND p.spid = :spid"), {"area": area, "spid": spid, "on": on})).first()
-    return dict(row._mapping) if row else None
+        " WHERE p.area = :area AND p.spid = ANY(CAST(:spids AS varchar[]))"), {"area": area, "spids": spids, "on": on})
+    return {r.spid: dict(r._mapping) for r in rows}
 
 
 # Decimal columns leave as text: the answer's decimal strings exactly as stored, and no Decimal
-# objects built for 48 × 400 values per point.
+# objects built. Each point has its own first month / day (its grant), given as parallel arrays.
 _MONTHS = text(
-    "SELECT to_char(billing_month, 'YYYY-MM') AS billing_month, kwh::text AS kwh, max_demand_kw::text AS max_demand_kw,"
-    " power_factor, next_reading_date FROM readings_monthly WHERE area = :area AND spid = :spid"
-    " AND billing_month >= :since AND billing_month <= :until ORDER BY billing_month")
-# The days leave as one JSON text built by PostgreSQL (the answer's `days` as it is sent): no row objects
-# and no Python strings for ~19,000 half-hour values per point (bench/usage_inquiry.py).
+    "SELECT m.spid, to_char(m.billing_month, 'YYYY-MM') AS billing_month, m.kwh::text AS kwh,"
+    " m.max_demand_kw::text AS max_demand_kw, m.power_factor, m.next_reading_date"
+    " FROM unnest(CAST(:spids AS varchar[]), CAST(:since AS date[])) AS q(spid, since)"
+    " JOIN readings_monthly m ON m.area = :area AND m.spid = q.spid AND m.billing_month >= q.since"
+    " AND m.billing_month <= :until ORDER BY m.spid, m.billing_month")
+# The days leave as one JSON array text per point, built by PostgreSQL (the answer's `days` as it is
+# sent), each day in the contract's compact form (`UsageDay`: the 48 kWh values as one comma-separated
+# text exactly as stored, the 48 statuses as one string of digits): no row objects and no Python
+# strings per half-hour value; string_agg of concatenated texts takes about half json_agg's time
+# (docs/benchmarks.md P10). A day whose 48 slots are all valid (status 0, the usual day) gets its
+# status text without 48 integer-to-text conversions (≈ a third of the query's time). One subquery
+# per point: its ~400 days sorted in memory (one sort of all points' wide rows spilled to disk).
+# `:first` (the earliest `since`) lets the planner skip old partitions.
 _DAYS = text(
-    "SELECT coalesce(json_agg(json_build_object('date', reading_date, 'kwh', kwh::text[], 'status', status)"
-    " ORDER BY reading_date), '[]')::text FROM readings_30min WHERE area = :area AND spid = :spid"
-    " AND reading_date >= :since AND reading_date <= :until")
+    "SELECT q.spid, (SELECT '[' || string_agg('{\"date\":\"' || to_char(d.reading_date, 'YYYY-MM-DD')"
+    "   || '\",\"kwh\":\"' || array_to_string(d.kwh, ',', '') || '\",\"status\":\"'"
+    "   || CASE WHEN d.status = array_fill(0::smallint, ARRAY[48]) THEN repeat('0', 48)"
+    "      ELSE array_to_string(d.status, '') END || '\"}', ',' ORDER BY d.reading_date) || ']'"
+    "   FROM readings_30min d WHERE d.area = :area AND d.spid = q.spid AND d.reading_date >= q.since"
+    "   AND d.reading_date >= :first AND d.reading_date <= :until) AS days"
+    " FROM unnest(CAST(:spids AS varchar[]), CAST(:since AS date[])) AS q(spid, since)")
 
 
-async def months(conn: AsyncConnection, area: str, spid: str, since: date, until: date) -> list[dict[str, Any]]:
-    return [dict(r._mapping) for r in await conn.execute(_MONTHS, {"area": area, "spid": spid, "since": since,
-                                                                   "until": until})]
+async def months_of(conn: AsyncConnection, area: str, since: dict[str, date], until: date
+                    ) -> dict[str, list[dict[str, Any]]]:
+    """Each point's billing months from its own first month up to `until`, oldest first."""
+    found: dict[str, list[dict[str, Any]]] = {s: [] for s in since}
+    if since:
+        for r in await conn.execute(_MONTHS, {"area": area, "spids": list(since), "since": list(since.values()),
+                                              "until": until}):
+            found[r.spid].append(dict(r._mapping))
+    return found
 
 
-async def days_json(conn: AsyncConnection, area: str, spid: str, since: date, until: date) -> str:
-    """The days as a JSON array text: [{"date", "kwh": [48 decimal strings or null], "status": [48]}]."""
-    return (await conn.execute(_DAYS, {"area": area, "spid": spid, "since": since, "until": until})).scalar_one()
+async def days_json_of(conn: AsyncConnection, area: str, since: dict[str, date], until: date) -> dict[str, str]:
+    """Each point's days as a JSON array text: [{"date", "kwh": "48 decimal fields, comma-separated",
+    "status": "48 digits"}] ("[]" for a point without days)."""
+    found = {s: "[]" for s in since}
+    if since:
+        rows = await conn.execute(_DAYS, {"area": area, "spids": list(since), "since": list(since.values()),
+                                          "first": min(since.values()), "until": until})
+        found.update((r.spid, r.days) for r in rows if r.days is not None)
+    return found

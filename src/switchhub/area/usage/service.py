@@ -382,7 +382,11 @@ async def inquire(conn: AsyncConnection, caller: Caller, spid: str, req: UsageIn
                   served: frozenset[str], now: datetime) -> bytes:
     """使用量照会: the point's usage for a holder of a valid password (any retailer), as the JSON answer
     (`UsageAnswer`) with the days spliced in as PostgreSQL built them."""
-    return await _usage_json(conn, caller, parse_spid(spid), req.password, served, now)
+    spid = parse_spid(spid)
+    usage = (await _usage_json(conn, caller, [spid], req.password, served, now))[spid]
+    if usage is None:
+        raise invalid_password()
+    return usage
 
 
 async def inquire_many(conn: AsyncConnection, caller: Caller, req: UsageBatchInquiryRequest,
@@ -391,41 +395,55 @@ async def inquire_many(conn: AsyncConnection, caller: Caller, req: UsageBatchInq
     open is refused on its own (the same code as the per-point 403), the others answered. The JSON
     answer (`UsageBatchAnswer`) in the request's order, each usage spliced in as built."""
     spids = [parse_spid(s, f"spids[{i}]") for i, s in enumerate(req.spids)]
-    parts = []
-    for spid in spids:
-        try:
-            usage = await _usage_json(conn, caller, spid, req.password, served, now)
-        except Forbidden as exc:
-            parts.append(b'{"spid":"%s","outcome":"refused","code":"%s","usage":null}'
-                         % (spid.encode(), exc.code.encode()))
-            continue
-        parts.append(b'{"spid":"%s","outcome":"answered","code":null,"usage":%s}' % (spid.encode(), usage))
+    usages = await _usage_json(conn, caller, spids, req.password, served, now)
+    code = invalid_password().code.encode()
+    parts = [b'{"spid":"%s","outcome":"answered","code":null,"usage":%s}' % (spid.encode(), usages[spid])
+             if usages[spid] is not None else
+             b'{"spid":"%s","outcome":"refused","code":"%s","usage":null}' % (spid.encode(), code) for spid in spids]
     return b'{"items":[' + b",".join(parts) + b"]}"
 
 
-async def _usage_json(conn: AsyncConnection, caller: Caller, spid: str, password: str, served: frozenset[str],
-                      now: datetime) -> bytes:
-    area, today = spid[:2], now.astimezone(JST).date()
-    if area not in served or not caller.is_retailer:
-        raise invalid_password()
-    point = await repo.point_for_inquiry(conn, area, spid, today)
-    if point is None or point["period_id"] is None:
-        raise invalid_password()
-    valid = any(passwords.matches(password, c["password_salt"], c["password_hash"])
-                and c["customer_period_id"] == point["period_id"]
-                for c in await repo.issued_for_point(conn, area, spid, now))
-    smart = any(m.get("smart") and not m.get("removed") for m in (point["meters"] or []))
+async def _usage_json(conn: AsyncConnection, caller: Caller, spids: list[str], password: str, served: frozenset[str],
+                      now: datetime) -> dict[str, bytes | None]:
+    """Each point's answer as JSON, or None where the password does not open it (the same for an
+    unknown point, a wrong or expired password, one of another point or another customer period).
+    Four queries for all points of an area (the point, its passwords, the months, the days), not four
+    per point (docs/benchmarks.md P10)."""
+    today = now.astimezone(JST).date()
     start = window_start(today)
-    grant = usage_grant(caller, password_valid=valid, smart_meter=smart, period_start=point["period_start"],
-                        window_start=start)
-    if grant is None:
-        raise invalid_password()
-    months = await repo.months(conn, area, spid, usage_months_from(grant), today)
-    days = await repo.days_json(conn, area, spid, grant.since, today) if grant.days else "[]"
+    answers: dict[str, bytes | None] = dict.fromkeys(spids)
+    by_area: dict[str, list[str]] = {}
+    for spid in spids:
+        if spid[:2] in served and caller.is_retailer:
+            by_area.setdefault(spid[:2], []).append(spid)
+    for area, asked in by_area.items():
+        points = await repo.points_for_inquiry(conn, area, asked, today)
+        issued = await repo.issued_for_points(conn, area, asked, now)
+        grants: dict[str, Any] = {}
+        for spid in asked:
+            point = points.get(spid)
+            if point is None or point["period_id"] is None:
+                continue
+            valid = any(passwords.matches(password, c["password_salt"], c["password_hash"])
+                        and c["customer_period_id"] == point["period_id"] for c in issued[spid])
+            smart = any(m.get("smart") and not m.get("removed") for m in (point["meters"] or []))
+            grant = usage_grant(caller, password_valid=valid, smart_meter=smart, period_start=point["period_start"],
+                                window_start=start)
+            if grant is not None:
+                grants[spid] = grant
+        months = await repo.months_of(conn, area, {s: usage_months_from(g) for s, g in grants.items()}, today)
+        days = await repo.days_json_of(conn, area, {s: g.since for s, g in grants.items() if g.days}, today)
+        for spid, grant in grants.items():
+            answers[spid] = _answer_json(spid, points[spid]["period_start"], start, grant.days, months[spid],
+                                         days.get(spid, "[]"))
+    return answers
+
+
+def _answer_json(spid: str, period_start: date, start: date, interval_data: bool, months: list[dict[str, Any]],
+                 days: str) -> bytes:
     head = {
-        "spid": spid, "interval_data": grant.days, "period_start": str(point["period_start"]),
-        "window_start": str(start), "withheld_before": str(point["period_start"]) if point["period_start"] > start
-        else None,
+        "spid": spid, "interval_data": interval_data, "period_start": str(period_start),
+        "window_start": str(start), "withheld_before": str(period_start) if period_start > start else None,
         "months": [{"billing_month": m["billing_month"], "kwh": m["kwh"], "max_demand_kw": m["max_demand_kw"],
                     "power_factor": m["power_factor"],
                     "next_reading_date": str(m["next_reading_date"]) if m["next_reading_date"] else None}

@@ -119,8 +119,10 @@ class HttpsAreaClient:
     """One pooled httpx client per distinct area base URL, keep-alive, hub certificate."""
 
     def __init__(self, urls: dict[str, str], *, cert: tuple[str, str] | None = None, ca: str | None = None,
-                 timeout: float = 5.0, transports: dict[str, Transport] | None = None) -> None:
+                 timeout: float = 5.0, transports: dict[str, Transport] | None = None, gzip: bool = False) -> None:
         self.urls = dict(urls)
+        #: ask for the usage inquiry's answer gzipped (Settings.area_gzip; docs/benchmarks.md P10)
+        self.gzip = gzip
         self._clients: dict[str, httpx.AsyncClient] = {}
         self._cert, self._ca, self._timeout = cert, ca, timeout
         self._transports = transports or {}
@@ -240,12 +242,14 @@ class HttpsAreaClient:
     async def query_usage_batch(self, area: str, caller: Caller, body: UsageBatchInquiryRequest
                                 ) -> tuple[bytes, bytes | None]:
         """All points of one area in one call (`POST /area/v1/usage:query`): the answer's bytes, and the
-        gzip stream as the area sent it (None if it did not compress), which the hub can pass on to a
-        client that accepts gzip without compressing 4 MB again (docs/benchmarks.md P10)."""
+        gzip stream as the area sent it (None if it did not compress; asked for only with `gzip`),
+        which the hub can pass on to a client that accepts gzip without compressing 3 MB again
+        (docs/benchmarks.md P10)."""
         client = self._client(area)
         try:
             request = client.build_request("POST", "/area/v1/usage:query", json=body.model_dump(mode="json"),
-                                           headers={**caller_headers(caller), "Accept-Encoding": "gzip"},
+                                           headers={**caller_headers(caller),
+                                                    "Accept-Encoding": "gzip" if self.gzip else "identity"},
                                            timeout=httpx.Timeout(max(self._timeout, 15.0), connect=3.0))
             resp = await client.send(request, stream=True)
             try:

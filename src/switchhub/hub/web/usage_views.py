@@ -27,6 +27,7 @@ from switchhub.contract.usage import (
     UsageDecisionRequest,
     UsageInquiryRequest,
     UsagePasswordRequest,
+    day_kwh,
 )
 from switchhub.hub.accounts import permissions
 from switchhub.hub.accounts.service import WebUser
@@ -249,7 +250,7 @@ async def request_status(application_no: str, request: Request,
 
 
 def day_total(day: dict[str, Any]) -> str:
-    values = [Decimal(v) for v in day["kwh"] if v is not None]
+    values = [Decimal(v) for v in day_kwh(day) if v is not None]
     return str(sum(values, Decimal(0))) if values else "—"
 
 
@@ -264,7 +265,7 @@ async def query_submit(request: Request, user: WebUser = Depends(web_user(usage.
     lang = lang_of(request)
     actor = web_actor(request, user)
     ctx: dict[str, Any] = {"user": user, "v": {"spid": form.get("spid"), "purpose": form.get("purpose")},
-                           "errors": {}, "error": None, "u": None, "day_total": day_total}
+                           "errors": {}, "error": None, "u": None, "day_total": day_total, "day_kwh": day_kwh}
     body = None
     try:
         spid = parse_spid(form.get("spid"))
