@@ -170,3 +170,33 @@ async def test_the_loop_stops_at_the_size_cap_and_the_disk_floor_and_completes_o
                        ) == [(0,)]
     finally:
         await engine.dispose()
+
+
+async def test_a_cancelled_loop_leaves_each_area_month_whole_or_untouched(subset, tmp_path):
+    """Shutdown (the worker cancels the loop): the job under way rolls back and stays pending."""
+    import asyncio
+
+    counts = """SELECT j.key, j.done_at IS NOT NULL, (SELECT count(*) FROM readings_30min r
+                    WHERE r.area = left(j.key, 2) AND date_trunc('month', r.reading_date) = (right(j.key, 7) || '-01')::date)
+                FROM jobs j WHERE j.kind = 'generate.readings_fill' ORDER BY j.key"""
+    full = """SELECT p.area, count(*) FROM supply_points p WHERE p.meters @> '[{"interval_collectable": true}]'
+              AND p.contract_status NOT IN ('2', '3') GROUP BY 1"""
+    engine = make_engine(subset, pool_size=1)
+    try:
+        async with engine.begin() as conn:
+            await readings_fill.enqueue_fill(conn, SEED, NOW - timedelta(days=1))
+        before = {key: n for key, _, n in execute(subset, counts)}
+        smart = dict(execute(subset, full))
+        task = asyncio.create_task(readings_fill_loop(engine, Settings(data_dir=tmp_path), interval=0))
+        await asyncio.sleep(3)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+    finally:
+        await engine.dispose()
+    after = execute(subset, counts)
+    done = [key for key, is_done, _ in after if is_done]
+    assert 0 < len(done) < 140
+    for key, is_done, n in after:
+        days = 30 if key.endswith(("-11", "-09", "-06", "-04")) else 28 if key.endswith("-02") else 31
+        assert n == (smart.get(key[:2], 0) * days if is_done else before[key]), key
