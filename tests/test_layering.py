@@ -70,6 +70,9 @@ SQL_ALLOWED = {
                             "inside the database (INSERT … SELECT into the month × area leaves) over its own psycopg "
                             "connections, like generate/load.py; the monthly totals of the smart points go through "
                             "the area readings service (confirm_month), not through this module",
+    "generate/readings_fill.py": "the demo's background fill of the same generator: generate/readings.py's statements "
+                                 "(bound for SQLAlchemy) over the worker's job connection, one area × month per job, "
+                                 "the fresh points' monthly totals from their half hours, and the fill's progress",
 }
 
 

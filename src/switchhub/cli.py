@@ -157,6 +157,16 @@ def readings_ingest_monthly(file: Path = typer.Argument(..., exists=True, dir_ok
     console.print(f"取り込みました: エリア{done.area} {done.rows}行 (新規・変更 {done.written}, 訂正 {done.revised})")
 
 
+@readings_app.command("fill-status")
+def readings_fill_status() -> None:
+    """Progress of the demo's background fill of 30-minute readings (area × month jobs, table size)."""
+    from switchhub.db.embedded import resolve_urls
+    from switchhub.generate.readings_fill import progress_of
+
+    _, area_url = resolve_urls(_settings())
+    console.print(asyncio.run(progress_of(area_url)).line())
+
+
 @app.command("status")
 def set_status(kind: str = typer.Argument(..., help="certificate | user | operator"),
                key: str = typer.Argument(..., help="fingerprint / user ID / operator code"),
@@ -232,6 +242,10 @@ def worker(role: str = typer.Option("all", help="all | hub | area")) -> None:
 
     if role not in ("all", "hub", "area"):
         _fail("role は all / hub / area のいずれかです")
+    import logging
+
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    logging.getLogger("switchhub.readings_fill").setLevel(logging.INFO)  # the demo fill's progress lines
     asyncio.run(run_worker(_settings(), role=role))
 
 

@@ -70,6 +70,11 @@ class Settings:
     webhook_allowed_hosts: frozenset[str] = frozenset()
     # port of the Prometheus endpoint on 127.0.0.1 for `switchhub hub` / `switchhub area`; None = not served
     metrics_port: int | None = None
+    # the demo's background fill of 30-minute readings (generate/readings_fill.py): it stops when the
+    # readings table reaches this size or the data directory's disk has less than the floor free.
+    # A full 100,000-point demo is ≈ 26 GiB (docs/scaling.md); the default leaves room for it.
+    demo_readings_max_gb: float = 30.0
+    demo_readings_min_free_gb: float = 10.0
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -115,6 +120,8 @@ class Settings:
             public_area_url=_env("PUBLIC_AREA_URL", "https://localhost:8445") or "",
             webhook_allowed_hosts=allow,
             metrics_port=int(_env("METRICS_PORT") or 0) or None,
+            demo_readings_max_gb=float(_env("DEMO_READINGS_MAX_GB", "30") or 30),
+            demo_readings_min_free_gb=float(_env("DEMO_READINGS_MIN_FREE_GB", "10") or 10),
         )
 
     def with_(self, **changes: object) -> "Settings":

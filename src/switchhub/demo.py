@@ -125,6 +125,21 @@ async def _sample_spid(area_url: str, retailer: str) -> str | None:
         await engine.dispose()
 
 
+async def _schedule_readings_fill(area_url: str, seed: int) -> str:
+    """The worker's background fill of the half hours of every smart point (generate/readings_fill.py;
+    idempotent: a restarted demo keeps the jobs it has and the worker continues them)."""
+    from switchhub.generate import readings_fill
+    from switchhub.kernel.clock import get_clock
+
+    engine = make_engine(area_url, pool_size=1)
+    try:
+        async with engine.begin() as conn:
+            await readings_fill.enqueue_fill(conn, seed, get_clock().now())
+            return (await readings_fill.progress(conn)).line()
+    finally:
+        await engine.dispose()
+
+
 async def _point_count(area_url: str) -> int:
     from switchhub.area.points.repository import count_all_points
 
@@ -176,6 +191,7 @@ def prepare_demo(settings: Settings, *, points: int, seed: int, console: Console
         state_file.write_text(json.dumps(state, ensure_ascii=False, indent=1))
         os.chmod(state_file, 0o600)
     state["sample_spid"] = asyncio.run(_sample_spid(area_url, "M0300"))
+    state["readings_fill"] = asyncio.run(_schedule_readings_fill(area_url, seed))
     state["logins"] = logins
     state["hub_url"], state["area_url"] = hub_url, area_url
     state["prepared_in"] = time.monotonic() - t0
@@ -297,5 +313,8 @@ def print_banner(console: Console, settings: Settings, state: dict[str, Any], po
                   f"  -H 'Authorization: Bearer {token}' \\\n  https://localhost:{port}/api/v1/supply-points/{spid}",
                   soft_wrap=True)
     console.print(f"スイッチングの実演（別の端末で）: switchhub demo-switch --port {port}")
+    if state.get("readings_fill"):
+        console.print(f"{state['readings_fill']} — 残りのスマートメーター地点の30分値は新しい月から順に"
+                      "バックグラウンドで生成します（進捗: switchhub readings fill-status）")
     console.print(f"通知メールはこの画面と {Path(settings.data_dir).absolute() / 'mail'} に届きます。")
     console.print("Ctrl-C で停止します。")

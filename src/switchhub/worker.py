@@ -90,6 +90,42 @@ async def metering_loop(area_engine, interval: float = 1.0) -> None:
         await asyncio.sleep(interval)
 
 
+async def readings_fill_loop(area_engine, settings: Settings, interval: float = 1.0) -> str:
+    """The demo's background fill of 30-minute readings (generate/readings_fill.py), next to the
+    metering builds: one area × month job at a time while any is pending, the size cap and the free
+    disk floor checked before each. Returns why it stopped ("complete", "cap", "disk"); pending jobs
+    stay queued, so a restarted worker (with a larger cap) continues where it stopped."""
+    import shutil
+
+    from switchhub.generate import readings_fill
+
+    cap, floor = settings.demo_readings_max_gb * 2**30, settings.demo_readings_min_free_gb * 2**30
+    while True:
+        try:
+            async with area_engine.connect() as conn:
+                state = await readings_fill.progress(conn)
+            if not state.pending:
+                if state.done:
+                    readings_fill.log.info("%s", state.line())
+                return "complete"
+            if state.readings_bytes >= cap:
+                readings_fill.log.warning("%s: 上限 %.1f GB に達したため停止します (SWITCHHUB_DEMO_READINGS_MAX_GB)",
+                            state.line(), settings.demo_readings_max_gb)
+                return "cap"
+            free = shutil.disk_usage(settings.data_dir).free
+            if free < floor:
+                readings_fill.log.warning("%s: 空きディスク %.1f GB が下限 %.1f GB を下回ったため停止します"
+                            " (SWITCHHUB_DEMO_READINGS_MIN_FREE_GB)", state.line(), free / 2**30,
+                            settings.demo_readings_min_free_gb)
+                return "disk"
+            readings_fill.log.info("%s", state.line())
+            if await run_due(area_engine, readings_fill.HANDLERS, get_clock().now(), limit=1):
+                continue
+        except Exception:
+            readings_fill.log.exception("readings fill round failed; retrying")
+        await asyncio.sleep(interval)
+
+
 async def run_worker(settings: Settings, *, role: str = "all", interval: float = 1.0) -> None:
     from switchhub.area.outbox.dispatcher import https_poster
     from switchhub.hub.notify.delivery import SmtpConfig
@@ -116,6 +152,7 @@ async def run_worker(settings: Settings, *, role: str = "all", interval: float =
                                 ca=str(paths["ca"]), timeout=settings.area_timeout_s)
     rounds = 0
     metering_task = asyncio.create_task(metering_loop(area_engine, interval)) if area_engine is not None else None
+    fill_task = asyncio.create_task(readings_fill_loop(area_engine, settings, interval)) if area_engine else None
     try:
         while True:
             try:
@@ -131,6 +168,10 @@ async def run_worker(settings: Settings, *, role: str = "all", interval: float =
             rounds += 1
             await asyncio.sleep(interval)
     finally:
+        if fill_task is not None:  # a fill transaction under way rolls back; its job stays pending
+            fill_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await fill_task
         if metering_task is not None:
             metering_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
