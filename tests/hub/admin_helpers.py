@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from contextlib import asynccontextmanager
 
 from tests.hub.helpers import issue_tokens, web_login_reauthenticated
 from tests.support import ClientIdentity
@@ -51,8 +52,9 @@ def occto_admin_api(stack, token: str):
     return stack.client("OC000", token=token)
 
 
+@asynccontextmanager
 async def occto_admin_web(stack):
     """A Web client of OCCTO's admin, logged in (TOTP) and re-authenticated; (client, CSRF token)."""
-    client = stack.client("OC000", "web", token=None)
-    csrf = await web_login_reauthenticated(stack, client, "oc000-admin")
-    return client, csrf
+    async with stack.client("OC000", "web", token=None) as client:
+        csrf = await web_login_reauthenticated(stack, client, "oc000-admin")
+        yield client, csrf

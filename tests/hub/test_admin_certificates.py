@@ -85,8 +85,7 @@ async def test_binding_errors_name_their_fields(stack):
 
 async def test_web_upload_shows_the_facts_then_registers_on_confirm(stack):
     pem, fingerprint, subject = make_cert(stack.world, "a0001-web-2")
-    client, csrf = await occto_admin_web(stack)
-    async with client as c:
+    async with occto_admin_web(stack) as (c, csrf):
         shown = await c.post("/admin/certificates/new", data={"csrf_token": csrf, "operator_code": "A0001",
                                                               "purpose": "web"},
                              files={"file": ("a0001.pem", pem.encode(), "application/x-pem-file")})
@@ -116,8 +115,7 @@ async def test_web_upload_shows_the_facts_then_registers_on_confirm(stack):
 
 async def test_suspending_from_the_web_refuses_the_next_request_and_restore_admits_it(stack):
     a0001 = stack.world.clients["A0001-api"]
-    client, csrf = await occto_admin_web(stack)
-    async with client as admin, stack.client("A0001") as retailer:
+    async with occto_admin_web(stack) as (admin, csrf), stack.client("A0001") as retailer:
         assert (await retailer.get("/api/v1/me")).status_code == 200
         r = await admin.post(f"/admin/certificates/{a0001.fingerprint}/status",
                              data={"csrf_token": csrf, "status": "suspended"})

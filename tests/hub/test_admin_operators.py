@@ -61,8 +61,7 @@ async def test_each_bad_field_gets_its_own_japanese_message_and_nothing_is_store
 
 
 async def test_web_register_shows_field_errors_next_to_the_fields(stack):
-    client, csrf = await occto_admin_web(stack)
-    async with client as c:
+    async with occto_admin_web(stack) as (c, csrf):
         form = {**{k: v for k, v in NEW.items() if not k.endswith("areas")}, "csrf_token": csrf,
                 "name_kana": "ﾃｽﾄ電力", "email": "x"}
         bad = await c.post("/admin/operators/new", data={**form, "areas": ["03"]})
@@ -81,8 +80,7 @@ async def test_web_register_shows_field_errors_next_to_the_fields(stack):
 
 
 async def test_suspending_an_operator_from_the_web_refuses_its_next_request(stack):
-    client, csrf = await occto_admin_web(stack)
-    async with client as admin, stack.client("A0001") as retailer, \
+    async with occto_admin_web(stack) as (admin, csrf), stack.client("A0001") as retailer, \
             stack.client("A0001", "web", token=None) as retailer_web:
         assert (await retailer.get("/api/v1/me")).status_code == 200
         r = await admin.post("/admin/operators/A0001/status", data={"csrf_token": csrf, "status": "suspended"})
@@ -111,8 +109,7 @@ async def test_first_admin_shown_once_then_logs_in_with_totp_and_must_change_the
         pem, fingerprint, _ = make_cert(stack.world, "a0999-web", operator="A0999")
         assert (await c.post("/api/v1/admin/certificates", json={"pem": pem, "operator_code": "A0999",
                                                                   "purpose": "web"})).status_code == 201
-    client, csrf = await occto_admin_web(stack)
-    async with client as admin:
+    async with occto_admin_web(stack) as (admin, csrf):
         bad = await admin.post("/admin/operators/A0999/admin-user", data={
             "csrf_token": csrf, "login_id": "A!", "display_name": "", "email": "x"})
         shown = await admin.post("/admin/operators/A0999/admin-user", data={
@@ -130,8 +127,12 @@ async def test_first_admin_shown_once_then_logs_in_with_totp_and_must_change_the
     uri = re.search(r'id="created-totp">([^<]+)<', shown.text).group(1).replace("&amp;", "&")
     assert len(password) >= 12 and uri.startswith("otpauth://totp/switchhub:a0999-admin?")
     secret = parse_qs(urlsplit(uri).query)["secret"][0]
-    assert second.status_code == 409 and "既に管理者ユーザがいます" in second.text
+    assert second.status_code == 422 and re.search(r'id="admin-error">この事業者には既に管理者ユーザがいます', second.text)
     assert password not in later.text and 'id="admin-created"' not in later.text  # shown once
+    async with occto_admin_api(stack, token) as c:  # the API answers the same refusal as a conflict
+        again = await c.post("/api/v1/admin/operators/A0999/admin-user", json={
+            "login_id": "a0999-admin3", "display_name": "三人目", "email": "admin3@test-denryoku.example"})
+    assert (again.status_code, again.json()["code"]) == (409, "admin_exists")
     row, = audit_rows(stack.hub_url, "web.operator.first_admin")
     assert password not in str(row) and secret not in str(row)
 

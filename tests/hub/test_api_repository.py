@@ -75,8 +75,7 @@ async def test_web_page_for_everyone_and_the_openapi_download(stack):
 
 
 async def test_web_admin_form_shows_errors_next_to_fields_then_creates(stack):
-    client, csrf = await occto_admin_web(stack)
-    async with client as c:
+    async with occto_admin_web(stack) as (c, csrf):
         bad = await c.post("/admin/api-repository/entries", data={
             "csrf_token": csrf, "kind": "maintenance", "title": "", "starts_at": "2026-12-20T05:00",
             "ends_at": "2026-12-20T01:00"})

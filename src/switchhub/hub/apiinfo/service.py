@@ -27,7 +27,8 @@ def _jst(value: datetime | None) -> datetime | None:
 
 
 def _answer(row: dict[str, Any]) -> dict[str, Any]:
-    return {k: row[k] for k in ("id", "kind", "title", "body", "version", "starts_at", "ends_at", "entry_date",
+    """Times in JST (the page and the answer speak Japan time)."""
+    return {k: (row[k].astimezone(JST) if isinstance(row[k], datetime) else row[k]) for k in ("id", "kind", "title", "body", "version", "starts_at", "ends_at", "entry_date",
                                 "updated_at")}
 
 

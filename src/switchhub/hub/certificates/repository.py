@@ -65,12 +65,19 @@ async def claim_warnings(conn: AsyncConnection, threshold_days: int, lower_days:
     for that threshold, marked warned in the same statement (so two workers never warn twice)."""
     rows = await conn.execute(text(
         "WITH due AS (SELECT c.id FROM client_certificates c WHERE c.status = 'active' AND c.not_after IS NOT NULL"
-        " AND c.not_after > :now + make_interval(days => :lower) AND c.not_after <= :now + make_interval(days => :d)"
+        " AND c.not_after > CAST(:now AS timestamptz) + make_interval(days => :lower)"
+        " AND c.not_after <= CAST(:now AS timestamptz) + make_interval(days => :d)"
         " AND NOT EXISTS (SELECT 1 FROM certificate_expiry_warnings w WHERE w.certificate_id = c.id"
         " AND w.threshold_days = :d)),"
         " marked AS (INSERT INTO certificate_expiry_warnings (certificate_id, threshold_days, warned_at)"
-        " SELECT id, :d, :now FROM due ON CONFLICT DO NOTHING RETURNING certificate_id)"
+        " SELECT id, :d, CAST(:now AS timestamptz) FROM due ON CONFLICT DO NOTHING RETURNING certificate_id)"
         " SELECT c.id, c.fingerprint, c.subject, c.operator_code, c.purpose, c.not_after"
         " FROM client_certificates c JOIN marked m ON m.certificate_id = c.id ORDER BY c.not_after, c.id"),
         {"now": now, "d": threshold_days, "lower": lower_days})
     return [dict(r._mapping) for r in rows]
+
+
+async def occto_operator_codes(conn: AsyncConnection) -> list[str]:
+    """OCCTO's active operator codes (its admins renew certificates, so they hear of expiry too)."""
+    rows = await conn.execute(text("SELECT code FROM operators WHERE kind = 'occto' AND status = 'active'"))
+    return [str(c).strip() for c in rows.scalars().all()]

@@ -7,7 +7,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from switchhub.db.jobs import enqueue
@@ -27,14 +26,9 @@ async def schedule(conn: AsyncConnection, now: datetime) -> None:
     await enqueue(conn, WARN_EXPIRING, now.astimezone(JST).date().isoformat(), now)
 
 
-async def _occto_codes(conn: AsyncConnection) -> list[str]:
-    return list((await conn.execute(text("SELECT code FROM operators WHERE kind = 'occto' AND status = 'active'")
-                 )).scalars().all())
-
-
 async def warn_expiring(conn: AsyncConnection, now: datetime) -> int:
     """Announce the certificates newly inside a warning band; returns how many warnings went out."""
-    occto = [c.strip() for c in await _occto_codes(conn)]
+    occto = await repository.occto_operator_codes(conn)
     sent = 0
     for i, days in enumerate(THRESHOLDS):
         lower = THRESHOLDS[i + 1] if i + 1 < len(THRESHOLDS) else 0

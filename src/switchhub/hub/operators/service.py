@@ -42,7 +42,7 @@ def _check_fields(values: dict[str, Any], kind: str, issues: IssueCollector) -> 
     out: dict[str, Any] = {}
     for field, label in (("name", "事業者名（漢字）"), ("contact_name", "連絡先担当者名")):
         if field in values:
-            v = unicodedata.normalize("NFKC", values[field]).strip()
+            v = values[field].strip(" \u3000\t")
             if not v:
                 issues.add(field, "required", f"{label}を入力してください", f"Enter the {field}")
             out[field] = v
