@@ -148,3 +148,36 @@ async def test_first_admin_shown_once_then_logs_in_with_totp_and_must_change_the
                                                   "new_password_again": "a-new-long-password-1"})
         assert changed.status_code == 200 and "パスワードを変更しました" in changed.text
         assert (await c.get("/")).status_code == 200
+
+
+async def test_the_cli_status_command_goes_through_the_same_service(stack):
+    """`switchhub status operator A0001 suspended` (accounts/admin.set_status) is the Web's action too."""
+    from switchhub.hub.accounts.admin import set_status
+
+    async with stack.hub_app.state.engine.begin() as conn:
+        await set_status(conn, "operator", "A0001", "suspended")
+    async with stack.client("A0001") as c:
+        refused = await c.get("/api/v1/me")
+    async with stack.hub_app.state.engine.begin() as conn:
+        await set_status(conn, "operator", "A0001", "active")
+    assert (refused.status_code, refused.json()["code"]) == (403, "operator_suspended")
+    assert [(r["action"], r["user_login"], r["resource_ids"]) for r in audit_rows(stack.hub_url)
+            if r["action"].startswith("cli.operator.")] == [("cli.operator.suspend", "cli", ["A0001"]),
+                                                            ("cli.operator.restore", "cli", ["A0001"])]
+
+
+async def test_admin_pages_carry_the_security_headers_and_need_re_authentication(stack):
+    async with occto_admin_web(stack) as (c, _):
+        page = await c.get("/admin/operators")
+    assert page.status_code == 200
+    assert "script-src 'self'" in page.headers["content-security-policy"]
+    assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
+    assert "strict-transport-security" in page.headers
+    assert "<script>" not in page.text and " onclick=" not in page.text
+    async with stack.client("OC000", "web", token=None) as c:  # logged in, not re-authenticated
+        import pyotp
+
+        world = stack.world
+        await web_login(c, "oc000-admin", world.logins["oc000-admin"], pyotp.TOTP(world.totp["oc000-admin"]).now())
+        r = await c.get("/admin/operators")
+    assert r.status_code == 303 and r.headers["location"] == "/reauth?next=/admin/operators"

@@ -49,7 +49,7 @@ def test_occto_admin_registers_an_operator_and_a_certificate_then_suspends_it(li
         page.wait_for_url("**/reauth?next=/admin/operators")
         page.fill("input[name=password]", password)
         page.fill("input[name=otp]", totp.now())
-        page.click("button[type=submit]")
+        page.click("main button[type=submit]")  # not the header's log-out button
         page.wait_for_url(f"{live.hub_base}/admin/operators")
         assert page.locator("#operators tbody tr").count() >= 4
         page.screenshot(path=SHOTS.format("operators"), full_page=True)

@@ -16,6 +16,7 @@ from switchhub.hub.certificates.schemas import (
     CertificateUpload,
 )
 from switchhub.hub.deps import actor_of, require, tx
+from switchhub.hub.operators.schemas import StatusChange
 from switchhub.kernel.caller import Caller
 from switchhub.kernel.clock import get_clock
 
@@ -40,7 +41,7 @@ async def list_certificates(request: Request,
 
 @router.post("/certificates:inspect", summary="証明書の確認（登録前: フィンガープリント・サブジェクト・有効期間）",
              response_model=CertificateFacts, openapi_extra=IDS)
-async def inspect(request: Request, caller: Caller = Depends(require(MANAGE)),
+async def inspect_certificate(request: Request, caller: Caller = Depends(require(MANAGE)),
                   body: CertificateUpload = json_body(CertificateUpload)) -> dict:
     async with tx(request) as conn:
         return await service.inspect(conn, actor_of(request, caller), body.pem, get_clock().now())
@@ -48,7 +49,7 @@ async def inspect(request: Request, caller: Caller = Depends(require(MANAGE)),
 
 @router.post("/certificates", status_code=201, summary="クライアント証明書の登録", response_model=Certificate,
              openapi_extra=IDS)
-async def register(request: Request, caller: Caller = Depends(require(MANAGE)),
+async def register_certificate(request: Request, caller: Caller = Depends(require(MANAGE)),
                    body: CertificateInput = json_body(CertificateInput)) -> dict:
     async with tx(request) as conn:
         return await service.register(conn, actor_of(request, caller), body.pem, body.operator_code, body.purpose,
@@ -57,13 +58,15 @@ async def register(request: Request, caller: Caller = Depends(require(MANAGE)),
 
 @router.post("/certificates/{fingerprint}:suspend", summary="証明書の利用停止（次のリクエストから拒否）",
              response_model=Certificate, openapi_extra=IDS)
-async def suspend(fingerprint: Fingerprint, request: Request, caller: Caller = Depends(require(MANAGE))) -> dict:
+async def suspend_certificate(fingerprint: Fingerprint, request: Request, caller: Caller = Depends(require(MANAGE)),
+                              body: StatusChange = json_body(StatusChange)) -> dict:
     async with tx(request) as conn:
-        return await service.set_status(conn, actor_of(request, caller), fingerprint, "suspended")
+        return await service.set_status(conn, actor_of(request, caller), fingerprint, "suspended", body.reason)
 
 
 @router.post("/certificates/{fingerprint}:restore", summary="証明書の利用再開", response_model=Certificate,
              openapi_extra=IDS)
-async def restore(fingerprint: Fingerprint, request: Request, caller: Caller = Depends(require(MANAGE))) -> dict:
+async def restore_certificate(fingerprint: Fingerprint, request: Request, caller: Caller = Depends(require(MANAGE)),
+                              body: StatusChange = json_body(StatusChange)) -> dict:
     async with tx(request) as conn:
-        return await service.set_status(conn, actor_of(request, caller), fingerprint, "active")
+        return await service.set_status(conn, actor_of(request, caller), fingerprint, "active", body.reason)

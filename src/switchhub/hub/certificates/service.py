@@ -142,7 +142,8 @@ async def register(conn: AsyncConnection, actor: Actor, pem: bytes | str, operat
     return await register_facts(conn, actor, parse_pem(pem, now), operator_code, purpose, areas)
 
 
-async def set_status(conn: AsyncConnection, actor: Actor, fingerprint: str, status: str) -> dict[str, Any]:
+async def set_status(conn: AsyncConnection, actor: Actor, fingerprint: str, status: str, reason: str = ""
+                     ) -> dict[str, Any]:
     """Suspend (`suspended`) or restore (`active`); the next request with it is refused (or served)."""
     permissions.check(actor.caller, MANAGE)
     if status not in STATUS_ACTIONS:
@@ -155,7 +156,8 @@ async def set_status(conn: AsyncConnection, actor: Actor, fingerprint: str, stat
         await repository.set_status(conn, row["fingerprint"], status)
         await write(conn, actor.entry(STATUS_ACTIONS[status], resource_type="client_certificate",
                                       resource_ids=[row["fingerprint"].strip()],
-                                      detail={"operator": row["operator_code"].strip(), "to": status}))
+                                      detail={"operator": row["operator_code"].strip(), "to": status,
+                                              **({"reason": reason.strip()} if reason.strip() else {})}))
     return _answer(await repository.one(conn, row["fingerprint"]))  # type: ignore[arg-type]
 
 

@@ -16,6 +16,7 @@ from switchhub.hub.operators.schemas import (
     OperatorDetail,
     OperatorInput,
     OperatorPage,
+    StatusChange,
 )
 from switchhub.kernel.caller import Caller
 
@@ -58,16 +59,18 @@ async def change_operator(code: Code, request: Request, caller: Caller = Depends
 
 @router.post("/operators/{code}:suspend", summary="事業者の利用停止（次のリクエストから拒否）",
              response_model=OperatorDetail, openapi_extra=IDS)
-async def suspend_operator(code: Code, request: Request, caller: Caller = Depends(require(MANAGE))) -> dict:
+async def suspend_operator(code: Code, request: Request, caller: Caller = Depends(require(MANAGE)),
+                           body: StatusChange = json_body(StatusChange)) -> dict:
     async with tx(request) as conn:
-        return await service.set_operator_status(conn, actor_of(request, caller), code, "suspended")
+        return await service.set_operator_status(conn, actor_of(request, caller), code, "suspended", body.reason)
 
 
 @router.post("/operators/{code}:restore", summary="事業者の利用再開", response_model=OperatorDetail,
              openapi_extra=IDS)
-async def restore_operator(code: Code, request: Request, caller: Caller = Depends(require(MANAGE))) -> dict:
+async def restore_operator(code: Code, request: Request, caller: Caller = Depends(require(MANAGE)),
+                           body: StatusChange = json_body(StatusChange)) -> dict:
     async with tx(request) as conn:
-        return await service.set_operator_status(conn, actor_of(request, caller), code, "active")
+        return await service.set_operator_status(conn, actor_of(request, caller), code, "active", body.reason)
 
 
 @router.post("/operators/{code}/admin-user", status_code=201,

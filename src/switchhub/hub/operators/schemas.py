@@ -40,6 +40,13 @@ class OperatorChange(BaseModel):
     email: str | None = Field(default=None, max_length=254)
 
 
+class StatusChange(BaseModel):
+    """Suspension or restoration, with the reason kept in the audit record (optional)."""
+
+    model_config = INPUT
+    reason: str = Field(default="", max_length=400, description="理由（監査記録に残る）")
+
+
 class AdminUserInput(BaseModel):
     model_config = INPUT
     login_id: str = Field(max_length=64, description="ユーザID（英小文字・数字・ハイフン、4〜32文字）")

@@ -143,7 +143,8 @@ async def change_operator(conn: AsyncConnection, actor: Actor, code: str, values
     return _answer(await repository.one(conn, code))  # type: ignore[arg-type]
 
 
-async def set_operator_status(conn: AsyncConnection, actor: Actor, code: str, status: str) -> dict[str, Any]:
+async def set_operator_status(conn: AsyncConnection, actor: Actor, code: str, status: str, reason: str = ""
+                              ) -> dict[str, Any]:
     """Suspend (`suspended`) or restore (`active`); effective on the operator's next request."""
     permissions.check(actor.caller, MANAGE)
     if status not in STATUS_ACTIONS:
@@ -158,7 +159,8 @@ async def set_operator_status(conn: AsyncConnection, actor: Actor, code: str, st
     if row["status"] != status:
         await repository.set_status(conn, code, status)
         await write(conn, actor.entry(STATUS_ACTIONS[status], resource_type="operator", resource_ids=[code],
-                                      detail={"from": row["status"], "to": status}))
+                                      detail={"from": row["status"], "to": status,
+                                              **({"reason": reason.strip()} if reason.strip() else {})}))
     return _answer(await repository.one(conn, code))  # type: ignore[arg-type]
 
 

@@ -130,7 +130,7 @@ async def operator_status(code: str, request: Request, user: WebUser = Depends(w
     status = form.get("status")
     try:
         async with tx(request) as conn:
-            await service.set_operator_status(conn, web_actor(request, user), code[:5], status)
+            await service.set_operator_status(conn, web_actor(request, user), code[:5], status, form.get("reason"))
     except SwitchhubError as exc:
         if exc.status in (403, 404):
             raise
