@@ -36,6 +36,8 @@ NOTIFY = frozenset({"retailer.admin", "retailer.api", "tso.admin", "tso.api", "o
 AUDIT = frozenset({"retailer.admin", "retailer.api", "tso.admin", "tso.api"}) | OCCTO_STAFF
 
 NO_RELAY, NO_APP = "R20260101999999", "03X9999999"
+NO_OPERATOR, NO_CERT = "ZZ999", "0" * 64
+OCCTO_ADMIN = frozenset({"occto.admin"})
 
 # (method, route path, concrete url, json body, status when allowed, roles allowed)
 API = [
@@ -101,6 +103,30 @@ API = [
     ("GET", "/api/v1/metering/files/{file_id}", "/api/v1/metering/files/03-999999", None, 404,
      RETAILER | TSO | OCCTO_STAFF),
     ("GET", "/api/v1/metering/schema.xsd", "/api/v1/metering/schema.xsd", None, 200, RETAILER | TSO | OCCTO_STAFF),
+    # OCCTO administration (issue 9 C): operators and certificates for OCCTO's admins; the API repository's
+    # operating information read by everyone, kept by OCCTO's admins
+    ("GET", "/api/v1/admin/operators", "/api/v1/admin/operators", None, 200, OCCTO_ADMIN),
+    ("POST", "/api/v1/admin/operators", "/api/v1/admin/operators", {}, 422, OCCTO_ADMIN),
+    ("GET", "/api/v1/admin/operators/{code}", f"/api/v1/admin/operators/{NO_OPERATOR}", None, 404, OCCTO_ADMIN),
+    ("PATCH", "/api/v1/admin/operators/{code}", f"/api/v1/admin/operators/{NO_OPERATOR}", {}, 404, OCCTO_ADMIN),
+    ("POST", "/api/v1/admin/operators/{code}:suspend", f"/api/v1/admin/operators/{NO_OPERATOR}:suspend", {}, 404,
+     OCCTO_ADMIN),
+    ("POST", "/api/v1/admin/operators/{code}:restore", f"/api/v1/admin/operators/{NO_OPERATOR}:restore", {}, 404,
+     OCCTO_ADMIN),
+    ("POST", "/api/v1/admin/operators/{code}/admin-user", f"/api/v1/admin/operators/{NO_OPERATOR}/admin-user",
+     {"login_id": "zz999-admin", "display_name": "管理者", "email": "a@example.jp"}, 404, OCCTO_ADMIN),
+    ("GET", "/api/v1/admin/certificates", "/api/v1/admin/certificates", None, 200, OCCTO_ADMIN),
+    ("POST", "/api/v1/admin/certificates:inspect", "/api/v1/admin/certificates:inspect", {"pem": "x"}, 422,
+     OCCTO_ADMIN),
+    ("POST", "/api/v1/admin/certificates", "/api/v1/admin/certificates", {}, 422, OCCTO_ADMIN),
+    ("POST", "/api/v1/admin/certificates/{fingerprint}:suspend", f"/api/v1/admin/certificates/{NO_CERT}:suspend",
+     {}, 404, OCCTO_ADMIN),
+    ("POST", "/api/v1/admin/certificates/{fingerprint}:restore", f"/api/v1/admin/certificates/{NO_CERT}:restore",
+     {}, 404, OCCTO_ADMIN),
+    ("GET", "/api/v1/api-info", "/api/v1/api-info", None, 200, ALL),
+    ("POST", "/api/v1/api-info/entries", "/api/v1/api-info/entries", {}, 422, OCCTO_ADMIN),
+    ("PATCH", "/api/v1/api-info/entries/{entry_id}", "/api/v1/api-info/entries/999999", {}, 404, OCCTO_ADMIN),
+    ("DELETE", "/api/v1/api-info/entries/{entry_id}", "/api/v1/api-info/entries/999999", None, 404, OCCTO_ADMIN),
 ]
 
 WEB_ROLES = sorted(PEOPLE)
@@ -152,6 +178,31 @@ WEB = [
      RETAILER | TSO | OCCTO_STAFF),
     ("GET", "/usage/query", "/usage/query", None, 200, RETAILER),
     ("POST", "/usage/query", "/usage/query", {}, 422, RETAILER),
+    # OCCTO administration (issue 9 C): admin pages (re-authenticated) for OCCTO's admins; the API
+    # repository page and its OpenAPI download for everyone with a Web login
+    ("GET", "/admin/operators", "/admin/operators", None, 200, OCCTO_ADMIN),
+    ("GET", "/admin/operators/new", "/admin/operators/new", None, 200, OCCTO_ADMIN),
+    ("POST", "/admin/operators/new", "/admin/operators/new", {}, 422, OCCTO_ADMIN),
+    ("GET", "/admin/operators/{code}", f"/admin/operators/{NO_OPERATOR}", None, 404, OCCTO_ADMIN),
+    ("POST", "/admin/operators/{code}", f"/admin/operators/{NO_OPERATOR}", {}, 404, OCCTO_ADMIN),
+    ("POST", "/admin/operators/{code}/status", f"/admin/operators/{NO_OPERATOR}/status", {"status": "suspended"},
+     404, OCCTO_ADMIN),
+    ("POST", "/admin/operators/{code}/admin-user", f"/admin/operators/{NO_OPERATOR}/admin-user", {}, 404,
+     OCCTO_ADMIN),
+    ("GET", "/admin/certificates", "/admin/certificates", None, 200, OCCTO_ADMIN),
+    ("GET", "/admin/certificates/new", "/admin/certificates/new", None, 200, OCCTO_ADMIN),
+    ("POST", "/admin/certificates/new", "/admin/certificates/new", {}, 422, OCCTO_ADMIN),  # no file
+    ("POST", "/admin/certificates/confirm", "/admin/certificates/confirm", {}, 422, OCCTO_ADMIN),
+    ("POST", "/admin/certificates/{fingerprint}/status", f"/admin/certificates/{NO_CERT}/status",
+     {"status": "suspended"}, 404, OCCTO_ADMIN),
+    ("GET", "/api-repository", "/api-repository", None, 200, PEOPLE),
+    ("GET", "/api-repository/openapi.json", "/api-repository/openapi.json", None, 200, PEOPLE),
+    ("GET", "/admin/api-repository", "/admin/api-repository", None, 200, OCCTO_ADMIN),
+    ("POST", "/admin/api-repository/entries", "/admin/api-repository/entries", {"kind": "change"}, 422, OCCTO_ADMIN),
+    ("POST", "/admin/api-repository/entries/{entry_id}", "/admin/api-repository/entries/999999", {}, 404,
+     OCCTO_ADMIN),
+    ("POST", "/admin/api-repository/entries/{entry_id}/delete", "/admin/api-repository/entries/999999/delete", {},
+     404, OCCTO_ADMIN),
     ("POST", "/logout", "/logout", {}, 303, PEOPLE),  # last: it ends the session
 ]
 WEB_PUBLIC = {("GET", "/login"), ("POST", "/login"), ("GET", "/static/{name}")}

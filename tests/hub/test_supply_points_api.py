@@ -216,4 +216,4 @@ async def test_access_log_is_per_operator_and_complete_for_occto(stack):
     assert own["items"][0]["cert_fingerprint"] == stack.world.clients["M0300-api"].fingerprint
     assert other["items"] == []
     assert [r["action"] for r in occto["items"]] == ["api.supply_point.lookup"]
-    assert {"admin.certificate.register", "api.supply_point.lookup"} <= {r["action"] for r in everything["items"]}
+    assert {"cli.certificate.register", "api.supply_point.lookup"} <= {r["action"] for r in everything["items"]}

@@ -22,17 +22,20 @@ from switchhub.httpkit import (
 from switchhub.hub.accounts.endpoints import router as accounts_router
 from switchhub.hub.accounts.identity import CertificateGate
 from switchhub.hub.accounts.ratelimit import TokenBuckets
+from switchhub.hub.apiinfo.endpoints import router as api_info_router
 from switchhub.hub.applications.endpoints import router as applications_router
 from switchhub.hub.applications.list_endpoints import router as application_list_router
 from switchhub.hub.audit.endpoints import router as audit_router
 from switchhub.hub.bulk.endpoints import router as bulk_router
 from switchhub.hub.calendar_endpoints import router as calendar_router
+from switchhub.hub.certificates.endpoints import router as certificates_router
 from switchhub.hub.deps import RATELIMIT_STATE
 from switchhub.hub.files.endpoints import router as metering_router
 from switchhub.hub.gateway.client import AreaClient
 from switchhub.hub.inbox.endpoints import router as events_router
 from switchhub.hub.notify.endpoints import router as notify_router
 from switchhub.hub.openapi import build_openapi
+from switchhub.hub.operators.endpoints import router as operators_admin_router
 from switchhub.hub.points.endpoints import router as points_router
 from switchhub.hub.relays.endpoints import router as relays_router
 from switchhub.hub.usage.endpoints import router as usage_router
@@ -101,10 +104,13 @@ def create_hub_app(settings: Settings, engine: AsyncEngine, areas: AreaClient) -
     install_web_error_pages(app)
     app.state.api_routers = (points_router, calendar_router, accounts_router, relays_router, applications_router,
                              application_list_router, bulk_router, notify_router, audit_router, usage_router,
-                             metering_router)
+                             metering_router, operators_admin_router, certificates_router, api_info_router)
     for router in app.state.api_routers:
         app.include_router(router, dependencies=[Depends(known_query_only)])
     from switchhub.hub.docs import router as docs_router
+    from switchhub.hub.web.admin_certificate_views import router as admin_certificate_web_router
+    from switchhub.hub.web.admin_operator_views import router as admin_operator_web_router
+    from switchhub.hub.web.api_repository_views import router as api_repository_web_router
     from switchhub.hub.web.application_forms import router as application_forms_router
     from switchhub.hub.web.bulk_views import router as bulk_web_router
     from switchhub.hub.web.metering_views import router as metering_web_router
@@ -115,7 +121,8 @@ def create_hub_app(settings: Settings, engine: AsyncEngine, areas: AreaClient) -
 
     # fixed paths (/applications/new, /relays/bulk …) before the switch pages' /…/{number}
     app.state.web_routers = (web_router, worklist_web_router, application_forms_router, bulk_web_router,
-                             switch_web_router, metering_web_router, usage_web_router)
+                             switch_web_router, metering_web_router, usage_web_router,
+                             admin_operator_web_router, admin_certificate_web_router, api_repository_web_router)
     for router in app.state.web_routers:
         app.include_router(router)
 

@@ -12,25 +12,25 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from switchhub.hub.accounts import repository
 from switchhub.hub.accounts.service import issue_credential
-from switchhub.hub.audit.context import cli_entry
+from switchhub.hub.audit.context import Actor, cli_entry
 from switchhub.hub.audit.repository import write
+from switchhub.kernel.caller import Caller
 from switchhub.kernel.errors import InputError, NotFound
+
+
+def cli_actor(actor: str = "cli") -> Actor:
+    """The operator at the server's command line acts as an OCCTO admin, through the same services."""
+    return Actor(Caller("OC000", "occto", user_login=actor, role="admin"), "cli")
 
 
 async def register_certificate(conn: AsyncConnection, *, fingerprint: str, subject: str, operator_code: str,
                                purpose: str, not_before: datetime | None, not_after: datetime | None,
-                               actor: str = "cli") -> None:
-    if purpose not in ("web", "api"):
-        raise InputError.single("purpose", "invalid_code", "用途は web または api を指定してください",
-                                "purpose must be web or api")
-    if not await repository.operators(conn) or operator_code not in {
-            o["code"] for o in await repository.operators(conn)}:
-        raise NotFound(f"事業者コード {operator_code} は登録されていません", f"Unknown operator {operator_code}")
-    await repository.insert_certificate(conn, fingerprint=fingerprint, subject=subject, operator_code=operator_code,
-                                        purpose=purpose, not_before=not_before, not_after=not_after)
-    await write(conn, cli_entry("certificate.register", actor, operator_code=operator_code,
-                                resource_type="client_certificate", resource_ids=[fingerprint],
-                                detail={"purpose": purpose, "subject": subject}))
+                               actor: str = "cli", areas: list[str] | None = None, issuer: str = "") -> None:
+    """`certs issue`: register the certificate the CLI just issued (its facts read from it)."""
+    from switchhub.hub.certificates.service import CertificateFacts, register_facts
+
+    await register_facts(conn, cli_actor(actor), CertificateFacts(fingerprint, subject, issuer, not_before, not_after),
+                         operator_code, purpose, areas)
 
 
 async def issue_api_credential(conn: AsyncConnection, login_id: str, label: str = "", actor: str = "cli") -> str:
@@ -47,6 +47,17 @@ async def issue_api_credential(conn: AsyncConnection, login_id: str, label: str 
 
 
 async def set_status(conn: AsyncConnection, kind: str, key: str, status: str, actor: str = "cli") -> None:
+    """`switchhub status …`: operators and certificates through OCCTO's administration services."""
+    if kind == "operator":
+        from switchhub.hub.operators.service import set_operator_status
+
+        await set_operator_status(conn, cli_actor(actor), key, status)
+        return
+    if kind == "certificate":
+        from switchhub.hub.certificates.service import set_status as set_certificate_status
+
+        await set_certificate_status(conn, cli_actor(actor), key, status)
+        return
     table, col, allowed = {
         "certificate": ("client_certificates", "fingerprint", ("active", "suspended")),
         "user": ("users", "login_id", ("active", "frozen", "suspended")),

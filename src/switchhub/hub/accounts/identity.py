@@ -35,9 +35,9 @@ class CertificateGate:
                                       proxy_header=self.settings.proxy_cert_header)
         state = scope.setdefault("state", {})
         if scope["path"].startswith(INTERNAL_PREFIX):
-            # area systems post events here with their own certificates (configured, not registered users),
-            # each bound to the area codes it speaks for
-            areas = self.settings.area_certificates.get(cert.fingerprint_sha256) if cert else None
+            # area systems post events here with their own certificates, each bound to the area codes it
+            # speaks for: configured in the settings, or registered by OCCTO (purpose `area`, P9)
+            areas = await self._area_certificate_areas(cert.fingerprint_sha256) if cert else None
             if cert is None or areas is None:
                 await self._refuse(scope, send, "area_certificate_required",
                                    cert.fingerprint_sha256 if cert else None)
@@ -56,6 +56,16 @@ class CertificateGate:
             await self._refuse(scope, send, exc.code, cert.fingerprint_sha256)
             return
         await self.app(scope, receive, send)
+
+    async def _area_certificate_areas(self, fingerprint: str) -> frozenset[str] | None:
+        configured = self.settings.area_certificates.get(fingerprint)
+        if configured is not None:
+            return configured
+        from switchhub.hub.certificates.repository import area_certificate
+
+        async with self.reader.connect() as conn:  # type: ignore[attr-defined]
+            row = await area_certificate(conn, fingerprint)
+        return frozenset(str(a).strip() for a in row["areas"]) if row else None
 
     async def _refuse(self, scope: Scope, send: Send, code: str, fingerprint: str | None) -> None:
         client = scope.get("client") or ("", 0)

@@ -53,6 +53,11 @@ PERMISSIONS: dict[str, frozenset[str]] = {p: frozenset(roles) for p, roles in {
     "hub:usage:query": RETAILER,
     "hub:usage:review": TSO,
     "hub:usage:review:read": (*TSO, *OCCTO_STAFF),
+    # issue 9 part C: OCCTO administration (operators, client certificates, the API repository page)
+    "hub:operators:manage": ("occto.admin",),
+    "hub:certificates:manage": ("occto.admin",),
+    "hub:api-info:manage": ("occto.admin",),
+    "hub:api-info:read": EVERYONE,
 }.items()}
 
 

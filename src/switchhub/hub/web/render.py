@@ -74,6 +74,14 @@ UI = {
     "usage_request": ("使用量照会申請", "Usage password request"), "usage_query": ("使用量照会", "Usage inquiry"),
     "area_down": ("エリア「{area}」の一般送配電事業者システムに接続できないため、そのエリアの結果は含まれていません",
                   "The system of area {area} is unavailable; its results are not included"),
+    # issue 9 part C: OCCTO administration (operators, certificates, API repository)
+    "admin_operators": ("事業者管理", "Operators"), "admin_operator_new": ("事業者の登録", "Register an operator"),
+    "admin_certificates": ("クライアント証明書", "Client certificates"),
+    "admin_certificate_new": ("クライアント証明書の登録", "Register a client certificate"),
+    "api_repository": ("API リポジトリ", "API repository"),
+    "api_repository_desc": ("APIの運用情報（メンテナンス・インタフェースのバージョン・変更履歴）と現在の OpenAPI 文書",
+                            "API operating information (maintenance, interface versions, change log) and the"
+                            " current OpenAPI document"),
 }
 
 
