@@ -31,6 +31,7 @@ from switchhub.hub.deps import RATELIMIT_STATE
 from switchhub.hub.files.endpoints import router as metering_router
 from switchhub.hub.gateway.client import AreaClient
 from switchhub.hub.inbox.endpoints import router as events_router
+from switchhub.hub.notices.endpoints import router as notices_router
 from switchhub.hub.notify.endpoints import router as notify_router
 from switchhub.hub.openapi import build_openapi
 from switchhub.hub.points.endpoints import router as points_router
@@ -101,7 +102,7 @@ def create_hub_app(settings: Settings, engine: AsyncEngine, areas: AreaClient) -
     install_web_error_pages(app)
     app.state.api_routers = (points_router, calendar_router, accounts_router, relays_router, applications_router,
                              application_list_router, bulk_router, notify_router, audit_router, usage_router,
-                             metering_router)
+                             metering_router, notices_router)
     for router in app.state.api_routers:
         app.include_router(router, dependencies=[Depends(known_query_only)])
     from switchhub.hub.docs import router as docs_router

@@ -53,6 +53,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {p: frozenset(roles) for p, roles in {
     "hub:usage:query": RETAILER,
     "hub:usage:review": TSO,
     "hub:usage:review:read": (*TSO, *OCCTO_STAFF),
+    # issue 9 (E): notices — OCCTO admins write them, everyone reads their own
+    "hub:notices:manage": ("occto.admin",),
+    "hub:notices:read": EVERYONE,
 }.items()}
 
 
