@@ -109,6 +109,8 @@ def create_hub_app(settings: Settings, engine: AsyncEngine, areas: AreaClient) -
     from switchhub.hub.web.application_forms import router as application_forms_router
     from switchhub.hub.web.bulk_views import router as bulk_web_router
     from switchhub.hub.web.metering_views import router as metering_web_router
+    from switchhub.hub.web.notice_views import router as notice_web_router
+    from switchhub.hub.web.notify_views import router as notify_web_router
     from switchhub.hub.web.switch_views import router as switch_web_router
     from switchhub.hub.web.usage_views import router as usage_web_router
     from switchhub.hub.web.views import router as web_router
@@ -116,7 +118,8 @@ def create_hub_app(settings: Settings, engine: AsyncEngine, areas: AreaClient) -
 
     # fixed paths (/applications/new, /relays/bulk …) before the switch pages' /…/{number}
     app.state.web_routers = (web_router, worklist_web_router, application_forms_router, bulk_web_router,
-                             switch_web_router, metering_web_router, usage_web_router)
+                             switch_web_router, metering_web_router, usage_web_router, notify_web_router,
+                             notice_web_router)
     for router in app.state.web_routers:
         app.include_router(router)
 
