@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from switchhub.httpkit import json_body
 from switchhub.hub.deps import actor_of, require, tx
 from switchhub.hub.notices import service
-from switchhub.hub.notices.schemas import Notice, NoticeInput, NoticePage
+from switchhub.hub.notices.schemas import Notice, NoticeInput, NoticePage, NoticeWithdrawInput
 from switchhub.kernel.caller import Caller
 from switchhub.kernel.clock import get_clock
 
@@ -69,6 +69,7 @@ async def change_notice(notice_id: NoticeId, request: Request, caller: Caller = 
 @router.post("/notices/{notice_id}:withdraw", status_code=204, summary="インフォメーションの取り下げ",
              openapi_extra=IDS)
 async def withdraw_notice(notice_id: NoticeId, request: Request,
-                          caller: Caller = Depends(require(service.MANAGE))) -> None:
+                          caller: Caller = Depends(require(service.MANAGE)),
+                          body: NoticeWithdrawInput = json_body(NoticeWithdrawInput)) -> None:
     async with tx(request) as conn:
-        await service.withdraw(conn, actor_of(request, caller), notice_id, get_clock().now())
+        await service.withdraw(conn, actor_of(request, caller), notice_id, get_clock().now(), body.reason.strip())

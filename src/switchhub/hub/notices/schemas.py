@@ -46,3 +46,8 @@ class NoticePage(BaseModel):
     page: int
     per_page: int
     items: list[Notice]
+
+
+class NoticeWithdrawInput(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: str = Field(default="", max_length=200, description="取り下げの理由（監査記録に残ります）")

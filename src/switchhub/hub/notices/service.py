@@ -126,13 +126,14 @@ async def change(conn: AsyncConnection, actor: Actor, notice_id: int, data: Noti
     return answer(await repository.get(conn, notice_id), with_read=False)  # type: ignore[arg-type]
 
 
-async def withdraw(conn: AsyncConnection, actor: Actor, notice_id: int, now: datetime) -> None:
+async def withdraw(conn: AsyncConnection, actor: Actor, notice_id: int, now: datetime, reason: str = "") -> None:
     """Take a notice down at once (it stays in the admin's list as withdrawn)."""
     permissions.check(actor.caller, MANAGE)
     if not await repository.withdraw(conn, notice_id, now):
         raise NotFound()
     await jobs.cancel(conn, PUBLISH_JOB, str(notice_id), now)
-    await write(conn, actor.entry("notice.withdraw", resource_type="notice", resource_ids=[str(notice_id)]))
+    await write(conn, actor.entry("notice.withdraw", resource_type="notice", resource_ids=[str(notice_id)],
+                                  detail={"reason": reason[:200]}))
 
 
 async def list_all(conn: AsyncConnection, caller: Caller, page: int, per_page: int = PER_PAGE) -> dict[str, Any]:

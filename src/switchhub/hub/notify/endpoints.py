@@ -94,8 +94,12 @@ async def delete_subscription(subscription_id: RowId, request: Request,
             openapi_extra={"x-interface-ids": ["SH_DELIVERIES"]})
 async def deliveries(request: Request, page: Annotated[int, Query(ge=1, le=10000)] = 1,
                      per_page: Annotated[int, Query(ge=1, le=100)] = 20,
-                     status: Annotated[str, Query(max_length=20, description="pending / delivered / failed")] = "",
-                     event_kind: Annotated[str, Query(max_length=60, description="イベント種別")] = "",
+                     status: Annotated[str | None, Query(max_length=20, description="配信の状態で絞り込み",
+                                                         json_schema_extra={"enum": list(service.DELIVERY_STATUSES)})
+                                       ] = None,
+                     event_kind: Annotated[str | None, Query(max_length=60, description="イベント種別で絞り込み",
+                                                             json_schema_extra={"enum": sorted(service.DELIVERY_KINDS)})
+                                           ] = None,
                      caller: Caller = Depends(require(MANAGE))) -> dict:
     async with tx(request) as conn:
-        return await service.delivery_log(conn, caller, page, per_page, status, event_kind)
+        return await service.delivery_log(conn, caller, page, per_page, status or "", event_kind or "")

@@ -171,7 +171,8 @@ async def admin_change(notice_id: NoticeId, request: Request, user: WebUser = De
 @router.post("/admin/notices/{notice_id}/withdraw")
 async def admin_withdraw(notice_id: NoticeId, request: Request, user: WebUser = Depends(web_admin(service.MANAGE))
                          ) -> Response:
-    await read_form(request, user)
+    form = await read_form(request, user)
     async with tx(request) as conn:
-        await service.withdraw(conn, web_actor(request, user, "administration"), notice_id, get_clock().now())
+        await service.withdraw(conn, web_actor(request, user, "administration"), notice_id, get_clock().now(),
+                               form.get("reason")[:200])
     return RedirectResponse(f"/admin/notices/{notice_id}?done=withdrawn", status_code=303)

@@ -107,7 +107,7 @@ UI = {
     "notice_start": ("掲載開始", "From"), "notice_end": ("掲載終了", "Until"), "notice_state": ("状態", "Status"),
     "notice_read": ("既読", "Read"), "notice_unread": ("未読", "Unread"), "notice_new": ("新規登録", "New notice"),
     "notice_edit": ("変更", "Change"), "notice_save": ("変更を保存", "Save"), "notice_publish": ("登録する", "Publish"),
-    "notice_withdraw": ("取り下げる", "Withdraw"), "notice_preview": ("表示例", "Preview"),
+    "notice_withdraw": ("取り下げる", "Withdraw"), "notice_withdraw_reason": ("取り下げの理由", "Reason"), "notice_preview": ("表示例", "Preview"),
     "notice_active": ("掲載", "Active"), "notice_withdrawn": ("取り下げ", "Withdrawn"),
     "notice_published": ("通知済み", "Announced"),
     "notice_done_created": ("インフォメーションを登録しました", "Notice published"),
