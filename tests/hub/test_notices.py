@@ -176,6 +176,8 @@ async def test_web_admin_publishes_and_a_retailer_user_sees_it_on_the_portal_wit
             assert "<strong>22:00〜24:00</strong>" in page and "<script>x()" not in page
             assert (await c.get("/badge/notices-unread")).text == '<span id="notice-badge"></span>'
             assert re.search(r"未読 0 件", (await c.get("/notices")).text)
+            english = (await c.get("/notices?lang=en")).text
+            assert "<h1>Notices <small" in english and "0 unread" in english
         async with stack.client("T0300", "web", token=None) as c:
             assert (await web_login(c, "t0300-user1", world.logins["t0300-user1"])).status_code == 303
             assert "メンテナンスのお知らせ" not in (await c.get("/")).text

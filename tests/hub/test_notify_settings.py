@@ -180,6 +180,8 @@ async def test_admin_web_pages_subscriptions_webhook_secret_once_test_button_and
                 r = await c.post(f"/notify/webhooks/{hook_id}/disable", data={"csrf_token": csrf})
                 assert r.status_code == 303
                 assert f'id="test-webhook-{hook_id}"' not in await _page(c, "/notify")
+                english = await _page(c, "/notify/deliveries?lang=en")
+                assert "<h1>Delivery log" in english and 'class="delivery-status">Delivered<' in english
     actions = [r["action"] for r in audit_rows(stack.hub_url) if r["action"].startswith(
         ("web.webhook", "web.subscription"))]
     assert actions == ["web.subscription.create", "web.subscription.create", "web.webhook.create",
