@@ -33,11 +33,12 @@ async def housekeeping(hub_engine) -> None:
 async def hub_round(hub_engine, smtp, policy=None, areas=None, area_codes=()) -> None:
     from switchhub.hub.certificates import tasks as certificate_tasks
     from switchhub.hub.files import tasks as files_tasks
+    from switchhub.hub.notices.tasks import HANDLERS as NOTICE_HANDLERS
     from switchhub.hub.notify.delivery import deliver_due
     from switchhub.hub.relays.tasks import HANDLERS
 
     now = get_clock().now()
-    handlers = dict(HANDLERS) | certificate_tasks.HANDLERS
+    handlers = dict(HANDLERS) | certificate_tasks.HANDLERS | NOTICE_HANDLERS
     async with hub_engine.begin() as conn:  # the daily certificate expiry warning (keyed by date)
         await certificate_tasks.schedule(conn, now)
     if areas is not None:  # the metering index's hourly catch-up per area needs the area client

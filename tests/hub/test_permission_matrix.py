@@ -33,11 +33,12 @@ TSO = frozenset({"tso.admin", "tso.staff", "tso.api"})
 OCCTO_STAFF = frozenset({"occto.admin", "occto.helpdesk"})
 PEOPLE = frozenset(r for r in ROLES if not r.endswith(".api"))  # API users have no password
 NOTIFY = frozenset({"retailer.admin", "retailer.api", "tso.admin", "tso.api", "occto.admin"})
+NOTIFY_ADMINS = frozenset({"retailer.admin", "tso.admin", "occto.admin"})  # NOTIFY on the Web (people)
+OCCTO_ADMIN = frozenset({"occto.admin"})
 AUDIT = frozenset({"retailer.admin", "retailer.api", "tso.admin", "tso.api"}) | OCCTO_STAFF
 
 NO_RELAY, NO_APP = "R20260101999999", "03X9999999"
 NO_OPERATOR, NO_CERT = "ZZ999", "0" * 64
-OCCTO_ADMIN = frozenset({"occto.admin"})
 
 # (method, route path, concrete url, json body, status when allowed, roles allowed)
 API = [
@@ -127,6 +128,15 @@ API = [
     ("POST", "/api/v1/api-info/entries", "/api/v1/api-info/entries", {}, 422, OCCTO_ADMIN),
     ("PATCH", "/api/v1/api-info/entries/{entry_id}", "/api/v1/api-info/entries/999999", {}, 404, OCCTO_ADMIN),
     ("DELETE", "/api/v1/api-info/entries/{entry_id}", "/api/v1/api-info/entries/999999", None, 404, OCCTO_ADMIN),
+    # issue 9 (E): webhook test delivery; notices (everyone reads their own, OCCTO's admin writes)
+    ("POST", "/api/v1/webhooks/{webhook_id}:test", "/api/v1/webhooks/999999:test", None, 404, NOTIFY),
+    ("GET", "/api/v1/notices", "/api/v1/notices", None, 200, ALL),
+    ("POST", "/api/v1/notices/{notice_id}:read", "/api/v1/notices/999999:read", None, 404, ALL),
+    ("GET", "/api/v1/notices:all", "/api/v1/notices:all", None, 200, OCCTO_ADMIN),
+    ("POST", "/api/v1/notices", "/api/v1/notices", {}, 422, OCCTO_ADMIN),
+    ("GET", "/api/v1/notices/{notice_id}", "/api/v1/notices/999999", None, 404, OCCTO_ADMIN),
+    ("PUT", "/api/v1/notices/{notice_id}", "/api/v1/notices/999999", {}, 422, OCCTO_ADMIN),
+    ("POST", "/api/v1/notices/{notice_id}:withdraw", "/api/v1/notices/999999:withdraw", None, 404, OCCTO_ADMIN),
 ]
 
 WEB_ROLES = sorted(PEOPLE)
@@ -203,6 +213,23 @@ WEB = [
      OCCTO_ADMIN),
     ("POST", "/admin/api-repository/entries/{entry_id}/delete", "/admin/api-repository/entries/999999/delete", {},
      404, OCCTO_ADMIN),
+    # issue 9 (E): notification settings (admins, re-authenticated), notices
+    ("GET", "/notify", "/notify", None, 200, NOTIFY_ADMINS),
+    ("POST", "/notify/subscriptions", "/notify/subscriptions", {}, 422, NOTIFY_ADMINS),
+    ("POST", "/notify/subscriptions/{subscription_id}/delete", "/notify/subscriptions/999999/delete", {}, 404,
+     NOTIFY_ADMINS),
+    ("POST", "/notify/webhooks", "/notify/webhooks", {}, 422, NOTIFY_ADMINS),
+    ("POST", "/notify/webhooks/{webhook_id}/disable", "/notify/webhooks/999999/disable", {}, 404, NOTIFY_ADMINS),
+    ("POST", "/notify/webhooks/{webhook_id}/test", "/notify/webhooks/999999/test", {}, 404, NOTIFY_ADMINS),
+    ("GET", "/notify/deliveries", "/notify/deliveries", None, 200, NOTIFY_ADMINS),
+    ("GET", "/notices", "/notices", None, 200, PEOPLE),
+    ("GET", "/notices/{notice_id}", "/notices/999999", None, 404, PEOPLE),
+    ("GET", "/badge/notices-unread", "/badge/notices-unread", None, 200, PEOPLE),
+    ("GET", "/admin/notices", "/admin/notices", None, 200, OCCTO_ADMIN),
+    ("POST", "/admin/notices", "/admin/notices", {}, 422, OCCTO_ADMIN),
+    ("GET", "/admin/notices/{notice_id}", "/admin/notices/999999", None, 404, OCCTO_ADMIN),
+    ("POST", "/admin/notices/{notice_id}", "/admin/notices/999999", {}, 404, OCCTO_ADMIN),
+    ("POST", "/admin/notices/{notice_id}/withdraw", "/admin/notices/999999/withdraw", {}, 404, OCCTO_ADMIN),
     ("POST", "/logout", "/logout", {}, 303, PEOPLE),  # last: it ends the session
 ]
 WEB_PUBLIC = {("GET", "/login"), ("POST", "/login"), ("GET", "/static/{name}")}

@@ -33,6 +33,7 @@ from switchhub.hub.deps import RATELIMIT_STATE
 from switchhub.hub.files.endpoints import router as metering_router
 from switchhub.hub.gateway.client import AreaClient
 from switchhub.hub.inbox.endpoints import router as events_router
+from switchhub.hub.notices.endpoints import router as notices_router
 from switchhub.hub.notify.endpoints import router as notify_router
 from switchhub.hub.openapi import build_openapi
 from switchhub.hub.operators.endpoints import router as operators_admin_router
@@ -104,7 +105,8 @@ def create_hub_app(settings: Settings, engine: AsyncEngine, areas: AreaClient) -
     install_web_error_pages(app)
     app.state.api_routers = (points_router, calendar_router, accounts_router, relays_router, applications_router,
                              application_list_router, bulk_router, notify_router, audit_router, usage_router,
-                             metering_router, operators_admin_router, certificates_router, api_info_router)
+                             metering_router, operators_admin_router, certificates_router, api_info_router,
+                             notices_router)
     for router in app.state.api_routers:
         app.include_router(router, dependencies=[Depends(known_query_only)])
     from switchhub.hub.docs import router as docs_router
@@ -114,6 +116,8 @@ def create_hub_app(settings: Settings, engine: AsyncEngine, areas: AreaClient) -
     from switchhub.hub.web.application_forms import router as application_forms_router
     from switchhub.hub.web.bulk_views import router as bulk_web_router
     from switchhub.hub.web.metering_views import router as metering_web_router
+    from switchhub.hub.web.notice_views import router as notice_web_router
+    from switchhub.hub.web.notify_views import router as notify_web_router
     from switchhub.hub.web.switch_views import router as switch_web_router
     from switchhub.hub.web.usage_views import router as usage_web_router
     from switchhub.hub.web.views import router as web_router
@@ -122,7 +126,8 @@ def create_hub_app(settings: Settings, engine: AsyncEngine, areas: AreaClient) -
     # fixed paths (/applications/new, /relays/bulk …) before the switch pages' /…/{number}
     app.state.web_routers = (web_router, worklist_web_router, application_forms_router, bulk_web_router,
                              switch_web_router, metering_web_router, usage_web_router,
-                             admin_operator_web_router, admin_certificate_web_router, api_repository_web_router)
+                             admin_operator_web_router, admin_certificate_web_router, api_repository_web_router,
+                             notify_web_router, notice_web_router)
     for router in app.state.web_routers:
         app.include_router(router)
 

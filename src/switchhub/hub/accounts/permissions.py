@@ -58,6 +58,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {p: frozenset(roles) for p, roles in {
     "hub:certificates:manage": ("occto.admin",),
     "hub:api-info:manage": ("occto.admin",),
     "hub:api-info:read": EVERYONE,
+    # issue 9 (E): notices — OCCTO admins write them, everyone reads their own
+    "hub:notices:manage": ("occto.admin",),
+    "hub:notices:read": EVERYONE,
 }.items()}
 
 

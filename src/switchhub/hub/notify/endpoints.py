@@ -17,9 +17,11 @@ from switchhub.hub.notify.schemas import (
     WebhookCreated,
     WebhookInput,
     WebhookList,
+    WebhookTestQueued,
 )
 from switchhub.hub.notify.urlpolicy import WebhookPolicy
 from switchhub.kernel.caller import Caller
+from switchhub.kernel.clock import get_clock
 
 router = APIRouter(prefix="/api/v1", tags=["notifications"])
 MANAGE = service.MANAGE
@@ -56,6 +58,13 @@ async def delete_webhook(webhook_id: RowId, request: Request, caller: Caller = D
         await service.delete_owned(conn, actor_of(request, caller), "webhooks", webhook_id)
 
 
+@router.post("/webhooks/{webhook_id}:test", status_code=202, summary="Webhookのテスト配信（webhook.test を署名付きで送信）",
+             response_model=WebhookTestQueued, openapi_extra={"x-interface-ids": ["SH_WEBHOOKS"]})
+async def test_webhook(webhook_id: RowId, request: Request, caller: Caller = Depends(require(MANAGE))) -> dict:
+    async with tx(request) as conn:
+        return await service.send_test_delivery(conn, actor_of(request, caller), webhook_id, get_clock().now())
+
+
 @router.get("/subscriptions", summary="メール通知の購読一覧", response_model=SubscriptionList,
             openapi_extra={"x-interface-ids": ["SH_SUBSCRIPTIONS"]})
 async def list_subscriptions(request: Request, caller: Caller = Depends(require(MANAGE))) -> dict:
@@ -85,6 +94,12 @@ async def delete_subscription(subscription_id: RowId, request: Request,
             openapi_extra={"x-interface-ids": ["SH_DELIVERIES"]})
 async def deliveries(request: Request, page: Annotated[int, Query(ge=1, le=10000)] = 1,
                      per_page: Annotated[int, Query(ge=1, le=100)] = 20,
+                     status: Annotated[str | None, Query(max_length=20, description="配信の状態で絞り込み",
+                                                         json_schema_extra={"enum": list(service.DELIVERY_STATUSES)})
+                                       ] = None,
+                     event_kind: Annotated[str | None, Query(max_length=60, description="イベント種別で絞り込み",
+                                                             json_schema_extra={"enum": sorted(service.DELIVERY_KINDS)})
+                                           ] = None,
                      caller: Caller = Depends(require(MANAGE))) -> dict:
     async with tx(request) as conn:
-        return await service.delivery_log(conn, caller, page, per_page)
+        return await service.delivery_log(conn, caller, page, per_page, status or "", event_kind or "")

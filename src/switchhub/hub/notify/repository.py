@@ -102,18 +102,43 @@ async def subscriptions_of(conn: AsyncConnection, operator_code: str) -> list[di
 
 # -- the delivery log --------------------------------------------------------------------------
 
-async def count_deliveries(conn: AsyncConnection, operator_code: str) -> int:
-    """How many deliveries the operator's log holds."""
-    return (await conn.execute(text("SELECT count(*) FROM deliveries WHERE operator_code = :op"),
-                               {"op": operator_code})).scalar_one()
+_LOG_FILTER = (" WHERE operator_code = :op AND (:status = '' OR status = :status)"
+               " AND (:kind = '' OR event_kind = :kind)")
 
 
-async def deliveries_page(conn: AsyncConnection, operator_code: str, offset: int, limit: int) -> list[dict[str, Any]]:
-    """One page of the operator's delivery log, newest first."""
+async def count_deliveries(conn: AsyncConnection, operator_code: str, status: str = "", kind: str = "") -> int:
+    """How many deliveries the operator's log holds (of the status and kind, '' for any)."""
+    return (await conn.execute(text("SELECT count(*) FROM deliveries" + _LOG_FILTER),
+                               {"op": operator_code, "status": status, "kind": kind})).scalar_one()
+
+
+async def deliveries_page(conn: AsyncConnection, operator_code: str, offset: int, limit: int, status: str = "",
+                          kind: str = "") -> list[dict[str, Any]]:
+    """One page of the operator's delivery log, newest first (of the status and kind, '' for any)."""
     rows = await conn.execute(text(
         "SELECT id, channel, target, event_id, event_kind, status, attempts, next_attempt_at, last_error,"
-        " delivered_at, created_at FROM deliveries WHERE operator_code = :op ORDER BY id DESC"
-        " OFFSET :o LIMIT :n"), {"op": operator_code, "o": offset, "n": limit})
+        " delivered_at, created_at FROM deliveries" + _LOG_FILTER + " ORDER BY id DESC OFFSET :o LIMIT :n"),
+        {"op": operator_code, "o": offset, "n": limit, "status": status, "kind": kind})
+    return [dict(r._mapping) for r in rows]
+
+
+async def insert_test_delivery(conn: AsyncConnection, webhook_id: int, operator_code: str, event_id: str,
+                               body: str, now: datetime) -> int | None:
+    """A pending `webhook.test` delivery to one active webhook of the operator (None: no such webhook);
+    the worker sends it like any other, signed with the webhook's secret."""
+    row = (await conn.execute(text(
+        "INSERT INTO deliveries (operator_code, channel, target, webhook_id, event_id, event_kind, payload,"
+        " next_attempt_at) SELECT w.operator_code, 'webhook', w.url, w.id, :eid, 'webhook.test', CAST(:p AS jsonb),"
+        " CAST(:now AS timestamptz) FROM webhooks w WHERE w.id = :id AND w.operator_code = :op AND w.active"
+        " RETURNING id"), {"id": webhook_id, "op": operator_code, "eid": event_id, "p": body, "now": now})).first()
+    return row.id if row else None
+
+
+async def users_with_email(conn: AsyncConnection, operator_code: str) -> list[dict[str, Any]]:
+    """The operator's active people with an e-mail address (whom an admin can subscribe)."""
+    rows = await conn.execute(text(
+        "SELECT login_id, display_name, email FROM users WHERE operator_code = :op AND NOT is_api_user"
+        " AND status = 'active' AND email <> '' ORDER BY login_id"), {"op": operator_code})
     return [dict(r._mapping) for r in rows]
 
 

@@ -6,9 +6,11 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from switchhub.hub.notify.service import EVENT_KINDS
+from switchhub.hub.notify.service import DELIVERY_KINDS, EVENT_KINDS
 
 EventKind = Annotated[str, Field(json_schema_extra={"enum": sorted(EVENT_KINDS)}, description="イベント種別")]
+DeliveryKind = Annotated[str, Field(json_schema_extra={"enum": sorted(DELIVERY_KINDS)},
+                                    description="イベント種別（webhook.test: テスト配信）")]
 Timestamp = Annotated[str, Field(json_schema_extra={"format": "date-time"})]
 ANSWER = ConfigDict(extra="forbid")
 
@@ -71,7 +73,7 @@ class Delivery(BaseModel):
     channel: Literal["email", "webhook"]
     target: str = Field(description="宛先（メールアドレス・URL）")
     event_id: str
-    event_kind: EventKind
+    event_kind: DeliveryKind
     status: Literal["pending", "delivered", "failed"]
     attempts: int
     next_attempt_at: Timestamp
@@ -86,3 +88,11 @@ class DeliveryPage(BaseModel):
     page: int
     per_page: int
     items: list[Delivery]
+
+
+class WebhookTestQueued(BaseModel):
+    """The queued test delivery; its outcome appears in the delivery log."""
+    model_config = ANSWER
+    delivery_id: int
+    event_id: str
+    status: Literal["pending"]

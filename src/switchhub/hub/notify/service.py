@@ -36,6 +36,11 @@ EVENT_KINDS: dict[str, str] = {
 
 
 MANAGE = "hub:notify:manage"
+#: a delivery the operator's admin asks for to try a webhook; never fanned out, so not subscribable
+TEST_KIND = "webhook.test"
+DELIVERY_KINDS: dict[str, str] = {**EVENT_KINDS, TEST_KIND: "Webhookのテスト配信"}
+DELIVERY_STATUSES: dict[str, tuple[str, str]] = {
+    "pending": ("配信待ち", "Pending"), "delivered": ("配信済み", "Delivered"), "failed": ("配信失敗", "Failed")}
 
 
 async def fan_out(conn: AsyncConnection, *, operator_codes: list[str], event_id: str, event_kind: str,
@@ -151,10 +156,58 @@ async def list_subscriptions(conn: AsyncConnection, caller: Caller) -> list[dict
     return await repository.subscriptions_of(conn, caller.operator_code)
 
 
-async def delivery_log(conn: AsyncConnection, caller: Caller, page: int, per_page: int) -> dict[str, Any]:
+async def delivery_log(conn: AsyncConnection, caller: Caller, page: int, per_page: int, status: str = "",
+                       kind: str = "") -> dict[str, Any]:
+    """One page of the operator's delivery log, newest first, optionally of one status and kind."""
     permissions.check(caller, MANAGE)
-    total = await repository.count_deliveries(conn, caller.operator_code)
-    rows = await repository.deliveries_page(conn, caller.operator_code, (page - 1) * per_page, per_page)
+    issues = IssueCollector()
+    if status and status not in DELIVERY_STATUSES:
+        issues.add("status", "invalid_code", "状態は pending / delivered / failed のいずれかです",
+                   "status must be pending, delivered or failed")
+    if kind and kind not in DELIVERY_KINDS:
+        issues.add("event_kind", "unknown_event_kind", "指定できないイベント種別です", "Unknown event kind")
+    issues.raise_if_any()
+    total = await repository.count_deliveries(conn, caller.operator_code, status, kind)
+    rows = await repository.deliveries_page(conn, caller.operator_code, (page - 1) * per_page, per_page, status, kind)
     items = [{k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in r.items()} for r in rows]
     return {"total": int(total), "page": page, "per_page": per_page, "items": items}
 
+
+async def send_test_delivery(conn: AsyncConnection, actor: Actor, webhook_id: int, now: datetime) -> dict[str, Any]:
+    """Queue a `webhook.test` delivery to one of the operator's active webhooks; the worker sends it
+    through the same signed, policy-checked path as every event, and the log shows its outcome."""
+    caller = actor.caller
+    permissions.check(caller, MANAGE)
+    event_id = f"test:{secrets.token_hex(8)}"
+    body = json.dumps({"message": "スイッチング支援システムからのテスト配信です", "webhook_id": webhook_id,
+                       "requested_by": caller.user_login}, ensure_ascii=False)
+    delivery_id = await repository.insert_test_delivery(conn, webhook_id, caller.operator_code, event_id, body, now)
+    if delivery_id is None:
+        raise NotFound()
+    await write(conn, actor.entry("webhook.test", resource_type="webhook", resource_ids=[str(webhook_id)],
+                                  detail={"delivery_id": delivery_id, "event_id": event_id}))
+    return {"delivery_id": delivery_id, "event_id": event_id, "status": "pending"}
+
+
+async def operator_users(conn: AsyncConnection, caller: Caller) -> list[dict[str, Any]]:
+    """The people of the caller's operator an admin can subscribe (login ID, name, e-mail)."""
+    permissions.check(caller, MANAGE)
+    return await repository.users_with_email(conn, caller.operator_code)
+
+
+async def subscribe_user(conn: AsyncConnection, actor: Actor, login_id: str, kinds: list[str]) -> list[dict[str, Any]]:
+    """Subscribe one user of the actor's operator (by its registered e-mail address) to event kinds:
+    the Web page's "per user and event kind" form; another operator's user is no choice (field error)."""
+    caller = actor.caller
+    permissions.check(caller, MANAGE)
+    issues = IssueCollector()
+    users = {u["login_id"]: u for u in await repository.users_with_email(conn, caller.operator_code)}
+    if login_id not in users:
+        issues.add("login_id", "unknown_user", "自社の利用者（メールアドレス登録済み）を選択してください",
+                   "Choose a user of your operator with an e-mail address")
+    if not kinds:
+        issues.add("event_kinds", "required", "イベント種別を1つ以上選択してください", "Choose at least one event kind")
+    _check_kinds(kinds, "event_kinds", issues)
+    issues.raise_if_any()
+    email = users[login_id]["email"]
+    return [await create_subscription(conn, actor, email, kind) for kind in kinds]

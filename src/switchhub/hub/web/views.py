@@ -27,9 +27,11 @@ from switchhub.hub.accounts.service import (
 from switchhub.hub.audit.context import unauthenticated
 from switchhub.hub.audit.repository import AuditEntry, write
 from switchhub.hub.deps import remote_addr, tx
+from switchhub.hub.notices import service as notice_service
 from switchhub.hub.points import service as facility
 from switchhub.hub.relays import worklist as relay_worklist
 from switchhub.hub.web import labels
+from switchhub.hub.web.notice_views import jst as notice_jst
 from switchhub.hub.web.render import HERE, error_texts, lang_of, msg, render, set_cookie
 from switchhub.hub.web.session import (
     LOGIN_CSRF_COOKIE,
@@ -167,7 +169,9 @@ async def reauth(request: Request, user: WebUser = Depends(web_user("hub:web:use
 async def portal(request: Request, user: WebUser = Depends(web_user("hub:web:use"))) -> Response:
     async with tx(request) as conn:
         awaiting = await relay_worklist.awaiting_my_decision(conn, web_actor(request, user))
-    return render(request, "portal.html", {"user": user, "awaiting": awaiting})
+        notices = await notice_service.list_mine(conn, user.caller, 1, get_clock().now(), per_page=5)
+    return render(request, "portal.html", {"user": user, "awaiting": awaiting, "notices": notices,
+                                           "jst": notice_jst})
 
 
 async def _facility(request: Request, user: WebUser, spid: str) -> Response:
