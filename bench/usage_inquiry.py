@@ -95,6 +95,7 @@ async def https_path(hub_url: str, area_url: str, spids: list[str], password: st
 
     procs, info = start_services(hub_url, area_url, port=port)
     sequential, concurrent, batched, area_hop = [], [], [], []
+    cpu = [0.0] * 4  # area, hub, PostgreSQL, this client: CPU seconds spent in the timed batches
     try:
         c = info["clients"]["M0300"]
         ctx = ssl.create_default_context(cafile=info["ca"])
@@ -134,8 +135,12 @@ async def https_path(hub_url: str, area_url: str, spids: list[str], password: st
                 if not batch_only:
                     await asyncio.gather(*(one(s) for s in spids))
                 t2 = time.perf_counter()
+                watched = cpu_watch([p.pid for p in procs])  # (PostgreSQL's backends as they are now)
+                c0 = cpu_seconds(watched)
                 await batch()
                 t3 = time.perf_counter()
+                if i >= 3:
+                    cpu = [a + b - c for a, b, c in zip(cpu, cpu_seconds(watched), c0)]
                 await area_batch()
                 t4 = time.perf_counter()
                 if i >= 3 and not batch_only:
@@ -147,7 +152,42 @@ async def https_path(hub_url: str, area_url: str, spids: list[str], password: st
             await area_client.aclose()
     finally:
         stop(procs)
+    per = [c * 1000 / max(1, len(batched)) for c in cpu]
+    print(f"  CPU per batch through the hub: hub {per[1]:.1f} ms, area {per[0]:.1f} ms, PostgreSQL {per[2]:.1f} ms"
+          f" (embedded only), this client {per[3]:.1f} ms: {sum(per):.1f} ms"
+          " (what the 2 cores must do per batch, whatever the load)")
     return sequential, concurrent, batched, area_hop
+
+
+def cpu_watch(pids: list[int]) -> tuple:
+    """The area and hub processes (start_services order), and the embedded PostgreSQL's processes."""
+    import psutil
+
+    from common import BENCH_DIR
+
+    pg = []
+    for p in psutil.process_iter(["cmdline"]):
+        if any(str(BENCH_DIR / "pg") in c for c in (p.info["cmdline"] or [])):
+            pg += [p, *p.children(recursive=True)]
+    return psutil.Process(pids[0]), psutil.Process(pids[1]), pg
+
+
+def cpu_seconds(watched: tuple) -> list[float]:
+    """CPU seconds so far: area, hub, PostgreSQL (its backends as they are now), this process."""
+    import psutil
+
+    def of(ps: list) -> float:
+        total = 0.0
+        for p in ps:
+            try:
+                t = p.cpu_times()
+                total += t.user + t.system
+            except psutil.Error:
+                pass
+        return total
+
+    area, hub, pg = watched
+    return [of([area]), of([hub]), of(pg), time.process_time()]
 
 
 async def main_async(args: argparse.Namespace, hub_url: str, area_url: str) -> None:

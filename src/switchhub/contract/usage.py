@@ -291,7 +291,9 @@ def _day_values(d: dict) -> bool:
 
 def _is_date(value: object) -> bool:
     try:
-        return type(value) is str and len(value) == 10 and dt.date.fromisoformat(value) is not None
+        # YYYY-MM-DD only (fromisoformat also takes week dates such as 2026-W47-1)
+        return (type(value) is str and len(value) == 10 and value.isascii() and value[4] == value[7] == "-"
+                and (value[:4] + value[5:7] + value[8:]).isdigit() and dt.date.fromisoformat(value) is not None)
     except ValueError:
         return False
 
