@@ -146,7 +146,11 @@ def chunks(first: date, last: date, areas: tuple[str, ...] = AREA_CODES) -> list
 
 async def enqueue_fill(conn: AsyncConnection, seed: int, now: datetime) -> int:
     """Schedule the fill of the half-hour window the generator wrote (from its first to its last
-    day, read from the data), newest first (idempotent: keys exist once). Returns the chunks."""
+    day, read from the data), newest first. Once scheduled, a restart schedules nothing again (and
+    does not scan a filled table for its window). Returns the chunks."""
+    scheduled = (await conn.execute(text("SELECT count(*) FROM jobs WHERE kind = :kind"), {"kind": FILL_JOB})).scalar_one()
+    if scheduled:
+        return int(scheduled)
     row = (await conn.execute(text("SELECT min(reading_date), max(reading_date) FROM readings_30min"))).one()
     if row[0] is None:
         return 0
