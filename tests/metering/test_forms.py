@@ -1,4 +1,4 @@
-"""The standard CSV forms of a billing month (C01 契約電力算定結果内訳, C02 制限中止割引 header only,
+"""The standard CSV forms of a billing month (C01 契約電力算定結果内訳, C02 制限中止割引 (its events: test_curtailment.py),
 C03 発電者の仕訳後の電力量): built by the `metering.forms` job within 5 business days of the reading
 day, UTF-8 with BOM and CRLF, exact decimals, one CSV per ZIP, JSON with the same rows."""
 

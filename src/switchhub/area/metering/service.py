@@ -22,6 +22,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from switchhub.area.curtailment import service as curtailment
 from switchhub.area.metering import forms, packers
 from switchhub.area.metering import repository as repo
 from switchhub.area.metering.fastwriter import RawPoint
@@ -345,7 +346,8 @@ async def build_forms(conn: AsyncConnection, area: str, month: date, now: dateti
     m0, m1 = month_bounds(month)
     code, name = sender_of(area)
     stored = []
-    by_retailer = forms.rows_by_retailer(await repo.form_points(conn, area, m0, m1))
+    events = await curtailment.month_events(conn, area, m0, m1)
+    by_retailer = forms.rows_by_retailer(await repo.form_points(conn, area, m0, m1), events, m0)
     for retailer_code in sorted(by_retailer):
         tables = by_retailer[retailer_code]
         for t in (FileType.CONTRACT_POWER, FileType.CURTAILMENT, FileType.GENERATOR_ENERGY):
