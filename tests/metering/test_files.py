@@ -18,6 +18,7 @@ from switchhub.area.metering import tasks as metering_tasks
 from switchhub.db.engine import make_engine
 from switchhub.db.jobs import enqueue
 from switchhub.kernel.clock import JST
+from tests.flow.helpers import frozen
 from tests.metering.helpers import acting, area_client, files, ingest, quiet, run_metering_jobs, supplied, xsd
 from tests.support import execute
 
@@ -231,3 +232,36 @@ async def test_monthly_records_whole_month_confirmed_total_and_not_provided_poin
                                         reader.Reading(None, None))
     none = next(p for p in doc.points if p.spid == without)
     assert (none.provided, none.days, none.total_kwh, none.max_demand_kw) == ("1", (), Decimal("0.0000"), None)
+
+
+async def test_a_correction_of_a_today_slot_rebuilds_that_today_file(stack):
+    """W41110 "today" files are rebuilt like past-day files: a slot ingested after its today file was
+    built (a late value or a correction) gives that slot's file of the supplying retailer a new
+    revision; the other slots' files and other retailers' files stay as they were."""
+    spid = supplied(stack, "A0001", DAY)[0]
+    await ingest(stack, _rows(spid, {20: "0.3000"}))
+    at = datetime(2026, 11, 30, 10, 20, tzinfo=JST)  # today files of slots 17–20 are due
+    async with stack.area_app.state.engine.begin() as conn:
+        await metering_tasks.schedule(conn, at, ["03"])
+    await run_metering_jobs(stack, at)
+    first = {f["slot"]: f for f in files(stack, retailer_code="A0001", type="W41110")}
+    assert sorted(first) == [17, 18, 19, 20] and all(f["revision"] == 1 for f in first.values())
+    others = files(stack, type="W41110", retailer_code="M0300")
+
+    with frozen(datetime(2026, 11, 30, 10, 30, tzinfo=JST)):  # ingested 10 minutes after the today file
+        await ingest(stack, _rows(spid, {20: "0.3500", 30: "1.0000"}))  # slot 30's today file does not exist yet
+    rebuilds = execute(stack.area_url, "SELECT key, payload FROM jobs WHERE kind = 'metering.rebuild'")
+    assert [(k.split(":")[:2], p["retailers"], p["past_day"], p["today_slots"]) for k, p in rebuilds] == [
+        (["03", "2026-11-30"], ["A0001"], False, [20])]
+    later = datetime(2026, 11, 30, 10, 40, tzinfo=JST)
+    await run_metering_jobs(stack, later)
+    now = files(stack, retailer_code="A0001", type="W41110")
+    slot20 = [f for f in now if f["slot"] == 20]
+    assert [(f["revision"], f["supersedes"]) for f in slot20] == [(1, None), (2, first[20]["id"])]
+    assert slot20[1]["name"] == "W41110_20261130_0930_001_r2.zip"
+    assert sorted(f["slot"] for f in now if f["revision"] == 1) == [17, 18, 19, 20]  # the others unchanged
+    assert files(stack, type="W41110", retailer_code="M0300") == others
+    data = execute(stack.area_url, "SELECT zip FROM metering_files WHERE id = %s", (slot20[1]["id"],))[0][0]
+    doc = reader.read_zip(bytes(data))[1]
+    assert doc.header.revision == 2
+    assert [p.readings[0].kwh for p in doc.points if p.spid == spid] == [Decimal("0.3500")]

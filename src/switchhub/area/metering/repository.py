@@ -199,6 +199,20 @@ async def generated_days(conn: AsyncConnection, area: str, days: list[date]) -> 
     return [d for d in days if f"{area}:{d.isoformat()}" in done]
 
 
+async def generated_today_slots(conn: AsyncConnection, area: str,
+                                day_slots: list[tuple[date, int]]) -> dict[date, list[int]]:
+    """Of the (day, slot) pairs, those whose today files have been built (their keyed job is done)."""
+    keys = [f"{area}:{d.isoformat()}:{s:02d}" for d, s in day_slots]
+    rows = await conn.execute(text(
+        "SELECT key FROM jobs WHERE kind = 'metering.today' AND done_at IS NOT NULL"
+        " AND key = ANY(CAST(:keys AS text[])) ORDER BY key"), {"keys": keys})
+    out: dict[date, list[int]] = {}
+    for r in rows:
+        _, day, slot = r.key.split(":")
+        out.setdefault(date.fromisoformat(day), []).append(int(slot))
+    return out
+
+
 async def months_with_files(conn: AsyncConnection, area: str, months: list[date], types: list[str]) -> list[date]:
     rows = await conn.execute(text(
         "SELECT DISTINCT target FROM metering_files WHERE area = :a AND target = ANY(CAST(:m AS date[]))"

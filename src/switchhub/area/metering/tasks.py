@@ -10,8 +10,9 @@ restart (db/jobs.py); the worker's `schedule` enqueues the keys that are due soo
 * `metering.forms`    key `AREA:YYYY-MM`        — 06:00 JST on the second business day after the reading
   day (within 5 business days)
 * `metering.rebuild`  key `AREA:YYYY-MM-DD:<ingest time>` — a correction or late slot ingested for a day
-  whose past-day files exist rebuilds that day's files of the retailers that supplied the points
-  concerned (and their monthly files of the month once those exist); unchanged content stores nothing.
+  whose past-day files exist, or for a slot whose today files exist, rebuilds those files of the
+  retailers that supplied the points concerned (today files of the touched slots, the past-day
+  files, and the monthly files of the month once those exist); unchanged content stores nothing.
 
 The billing month is the calendar month and its reading day the first day of the next month
 (docs/metering.md: per-point reading days are not modelled yet). The operation mode written into
@@ -94,16 +95,29 @@ async def schedule(conn: AsyncConnection, now: datetime, areas: tuple[str, ...] 
     await enqueue_many(conn, FORMS_JOB, form_keys)
 
 
+def _day_slots(days: list[date]) -> list[tuple[date, int]]:
+    return [(d, s) for d in days for s in range(1, 49)]
+
+
 async def days_with_files(conn: AsyncConnection, area: str, days: list[date]) -> list[date]:
-    """Of `days`, those whose past-day files exist (an ingest of them is a correction to rebuild)."""
-    return list(await repo.generated_days(conn, area, sorted(set(days))))
+    """Of `days`, those whose past-day files or any of whose today files exist (an ingest of them is a
+    correction or a late slot to rebuild)."""
+    days = sorted(set(days))
+    past = set(await repo.generated_days(conn, area, days))
+    today = await repo.generated_today_slots(conn, area, _day_slots([d for d in days if d not in past]))
+    return sorted(past | set(today))
 
 
 async def readings_changed(conn: AsyncConnection, area: str, point_days: list[tuple[str, date]],
-                           now: datetime) -> None:
-    """Called by the readings ingestion with the (spid, day) pairs it merged: each day whose past-day
-    files exist is rebuilt for the retailers that supplied those points (a new key each time)."""
-    days = await repo.generated_days(conn, area, sorted({d for _, d in point_days}))
+                           now: datetime, day_slots: list[tuple[date, int]] | None = None) -> None:
+    """Called by the readings ingestion with the (spid, day) pairs it merged and the (day, slot) pairs
+    it touched (None: every slot of those days): each day whose past-day files exist, or whose
+    today files of a touched slot exist, is rebuilt for the retailers that supplied those points (a
+    new key each time; the payload names the past-day file and the today slots to rebuild)."""
+    touched = sorted({d for _, d in point_days})
+    past = set(await repo.generated_days(conn, area, touched))
+    slots = await repo.generated_today_slots(conn, area, day_slots if day_slots is not None else _day_slots(touched))
+    days = sorted(past | set(slots))
     if not days:
         return
     wanted = set(days)
@@ -112,7 +126,7 @@ async def readings_changed(conn: AsyncConnection, area: str, point_days: list[tu
     for day in days:
         if retailers.get(day):
             await enqueue(conn, REBUILD_JOB, f"{area}:{day.isoformat()}:{stamp}", now,
-                          {"retailers": retailers[day]})
+                          {"retailers": retailers[day], "past_day": day in past, "today_slots": slots.get(day, [])})
 
 
 def _parts(key: str) -> list[str]:
@@ -144,14 +158,20 @@ async def forms(conn: AsyncConnection, payload: dict[str, Any], now: datetime) -
 
 
 async def rebuild(conn: AsyncConnection, payload: dict[str, Any], now: datetime) -> None:
-    """The day's past-day files (and the month's monthly files once they exist) of the retailers named."""
+    """For the retailers named: the day's today files of the slots named, its past-day files (and the
+    month's monthly files once they exist)."""
     area, day_text = _parts(payload["_key"])[:2]
     day = date.fromisoformat(day_text)
     retailers = payload.get("retailers") or [None]
     month = day.replace(day=1)
-    monthly_exists = bool(await repo.months_with_files(conn, area, [month], [t.value for t in MONTHLY_TYPES]))
+    past_day = payload.get("past_day", True)  # a key enqueued before today rebuilds existed: past day only
+    monthly_exists = past_day and bool(await repo.months_with_files(conn, area, [month],
+                                                                    [t.value for t in MONTHLY_TYPES]))
     for retailer in retailers:
-        await service.build_day(conn, area, day, now, operation_mode(), retailer=retailer)
+        for slot in payload.get("today_slots") or []:
+            await service.build_day(conn, area, day, now, operation_mode(), slot=slot, retailer=retailer)
+        if past_day:
+            await service.build_day(conn, area, day, now, operation_mode(), retailer=retailer)
         if monthly_exists:
             await service.build_monthly(conn, area, month, now, operation_mode(), retailer=retailer)
 
