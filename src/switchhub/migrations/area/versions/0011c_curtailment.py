@@ -25,7 +25,7 @@ def upgrade() -> None:
 CREATE TABLE curtailment_events (
     id            bigserial PRIMARY KEY,
     area          varchar(2) NOT NULL,
-    spid          char(22) NOT NULL,
+    spid          varchar(22) NOT NULL,
     kind          varchar(2) NOT NULL CHECK (kind IN ('制限', '中止')),
     starts_at     timestamptz NOT NULL,
     ends_at       timestamptz NOT NULL,
