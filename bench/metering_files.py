@@ -2,7 +2,8 @@
 past-day files (ZIP of one XML + gzip'd JSON, stored in metering_files), and the monthly files of
 the largest retailer for one reading day (every bench point has reading-day code 01, so that day
 closes all their billing periods: a month of 30-minute data per point); each next to a reference
-measured in the same run: a raw `COPY (SELECT …) TO STDOUT` of the same rows (what reading the data costs without packaging it).
+measured in the same run: a raw `COPY (SELECT …) TO STDOUT` of the same rows (what reading the data
+costs without packaging it).
 
     python bench/metering_files.py --points 1000000 --month-points 10000
 

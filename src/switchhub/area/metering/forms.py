@@ -15,8 +15,8 @@
 
 CSV: UTF-8 with a byte order mark (the forms are opened in spreadsheets; names outside JIS X 0208),
 CRLF line ends, a header row, kWh and kW with exactly 4 decimals, hours and rates with exactly 2
-(a period is whole half hours, a rate has at most 2 decimals: nothing is rounded), times JST. The JSON rendering holds the same
-columns and rows as strings.
+(a period is whole half hours, a rate has at most 2 decimals: nothing is rounded), times JST.
+The JSON rendering holds the same columns and rows as strings.
 """
 
 from __future__ import annotations

@@ -123,7 +123,8 @@ async def day_points(conn: AsyncConnection, area: str, day: date, *, slot: int |
 # in the previous month up to the day before its day this month); `per` holds that period for each
 # code whose reading day is the file's day, and a supply period overlapping it gives the covered days.
 _MONTH_POINTS = """
-WITH per AS (SELECT * FROM unnest(CAST(:codes AS varchar[]), CAST(:p0s AS date[]), CAST(:p1s AS date[])) AS u(code, p0, p1))
+WITH per AS (SELECT * FROM unnest(CAST(:codes AS varchar[]), CAST(:p0s AS date[]), CAST(:p1s AS date[]))
+             AS u(code, p0, p1))
 SELECT s.retailer_code, p.channel = 'high' AS high, trim(s.spid) AS spid, s.valid_from, s.valid_to, per.p0, per.p1,
        GREATEST(s.valid_from, per.p0) AS d0, LEAST(COALESCE(s.valid_to, per.p1), per.p1) AS d1,
        c.id AS customer_id, c.name_kanji AS customer_name,

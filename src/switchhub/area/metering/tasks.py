@@ -13,12 +13,13 @@ restart (db/jobs.py); the worker's `schedule` enqueues the keys that are due soo
 * `metering.rebuild`  key `AREA:YYYY-MM-DD:<ingest time>` — a correction or late slot ingested for a day
   whose past-day files exist, or for a slot whose today files exist, rebuilds those files of the
   retailers that supplied the points concerned (today files of the touched slots, the past-day
-  files, and the monthly files of the month once those exist); unchanged content stores nothing.
+  files, and the monthly files of the reading days whose billing periods hold the day, once those
+  exist); unchanged content stores nothing.
 
 A point's billing period runs between its reading days (its reading-day code; billing month M = from
 the code's day in M-1 to the day before its day in M, as readings_monthly). The CSV forms stay per
-calendar month, their reading day the first of the next month (docs/metering.md). The operation mode written into
-JPMGH is `SWITCHHUB_METERING_OPERATION_MODE`: "0" live by default (a deployment that forgets the
+calendar month, their reading day the first of the next month (docs/metering.md). The operation mode
+written into JPMGH is `SWITCHHUB_METERING_OPERATION_MODE`: "0" live by default (a deployment that forgets the
 setting must not send files that retailers are told never to process), "1" test data for the demo
 and the sandbox, which serve generated data (`switchhub demo` sets it).
 """
