@@ -1,7 +1,9 @@
 """Metering files (issue 8): one day of 30-minute data for N points packaged into every retailer's
-past-day files (ZIP of one XML + gzip'd JSON, stored in metering_files), and a month of monthly
-files for the largest retailer; each next to a reference measured in the same run: a raw
-`COPY (SELECT …) TO STDOUT` of the same rows (what reading the data costs without packaging it).
+past-day files (ZIP of one XML + gzip'd JSON, stored in metering_files), and the monthly files of
+the largest retailer for one reading day (every bench point has reading-day code 01, so that day
+closes all their billing periods: a month of 30-minute data per point); each next to a reference
+measured in the same run: a raw `COPY (SELECT …) TO STDOUT` of the same rows (what reading the data
+costs without packaging it).
 
     python bench/metering_files.py --points 1000000 --month-points 10000
 
@@ -30,10 +32,13 @@ from switchhub.contract.metering import FileType
 from switchhub.db.engine import make_engine
 from switchhub.db.migrate import upgrade
 from switchhub.db.urls import with_database
+from switchhub.kernel.calendar import reading_date
 from switchhub.kernel.clock import JST
 
 DAY = date(2026, 11, 30)
-MONTH = date(2026, 11, 1)
+#: the monthly run: area 04's reading day of code 01 in December closes the period from November's
+READING_DAY = reading_date("04", "01", 2026, 12)
+_, PERIOD_FROM, PERIOD_TO = service.billing_periods_closing("04", READING_DAY)[0]
 NOW = datetime(2026, 12, 1, 4, 0, tzinfo=JST)
 POINTS = """
 INSERT INTO supply_points (spid, area, channel, prefecture, city, town, contract_form, capacity_method,
@@ -91,7 +96,7 @@ async def _build(url: str, kind: str, area: str) -> tuple[float, list[dict]]:
         if kind == "day":
             stored = await service.build_day(conn, area, DAY, now, "1")
         else:
-            stored = await service.build_monthly(conn, area, MONTH, now, "1")
+            stored = await service.build_monthly(conn, area, READING_DAY, now, "1")
     elapsed = time.monotonic() - t0
     await engine.dispose()
     return elapsed, stored
@@ -116,9 +121,9 @@ async def _writers(url: str, kind: str, area: str, n: int) -> str:
             ref = [PointRow(p.spid, p.customer_code, p.customer_name, p.management_no, _lists(p.kwh), _lists(p.status))
                    for p in raw]
         else:
-            header = Header(FileType.LOW_MONTHLY, "1", "T0400", "中部電力パワーグリッド", "M0400", NOW, MONTH)
+            header = Header(FileType.LOW_MONTHLY, "1", "T0400", "中部電力パワーグリッド", "M0400", NOW, READING_DAY)
             raw = []
-            async for _, high, row in service._monthly_rows(conn, area, MONTH, date(2026, 11, 30), None):
+            async for _, high, row in service._monthly_rows(conn, area, READING_DAY, None):
                 if not high:
                     raw.append(row)
                 if len(raw) == n:
@@ -145,7 +150,7 @@ def main() -> None:
     ap.add_argument("--points", type=int, default=1_000_000, help="points of the past-day run (area 03)")
     ap.add_argument("--database", default="bench_metering", help="name of the (dropped) database")
     ap.add_argument("--month-points", type=int, default=10_000,
-                    help="points of the largest retailer for the monthly run (area 04, 30 days)")
+                    help="points of the largest retailer for the monthly run (area 04, one billing period)")
     args = ap.parse_args()
     admin = admin_url()
     with psycopg.connect(admin, autocommit=True) as c:
@@ -167,12 +172,14 @@ def main() -> None:
               f" → packaging costs {elapsed / ref_s:.1f}× reading the data")
         print(asyncio.run(_writers(url, "day", "03", 10_000)))
 
-        filled = _fill(url, "04", args.month_points, MONTH, date(2026, 11, 30), single=True)
-        print(f"(data: {args.month_points:,} points of one retailer, 30 days of readings, written in {filled:.1f} s)")
-        ref_s, ref_bytes = _reference(url, "04", MONTH, date(2026, 11, 30))
+        days = (PERIOD_TO - PERIOD_FROM).days + 1
+        filled = _fill(url, "04", args.month_points, PERIOD_FROM, PERIOD_TO, single=True)
+        print(f"(data: {args.month_points:,} points of one retailer, {days} days of readings"
+              f" ({PERIOD_FROM} … {PERIOD_TO}, reading day {READING_DAY}), written in {filled:.1f} s)")
+        ref_s, ref_bytes = _reference(url, "04", PERIOD_FROM, PERIOD_TO)
         elapsed, stored = asyncio.run(_build(url, "month", "04"))
         n, zips, jsons = _sizes(url, ("W51210", "W51220"))
-        print(f"monthly files, largest retailer {args.month_points:,} points × 30 days × 48 slots: {elapsed:.1f} s"
+        print(f"monthly files, largest retailer {args.month_points:,} points × {days} days × 48 slots: {elapsed:.1f} s"
               f" ({args.month_points / elapsed:,.0f} points/s); {n} files, ZIP {zips / 2**20:,.1f} MiB,"
               f" JSON.gz {jsons / 2**20:,.1f} MiB")
         print(f"reference, COPY of the same rows to the client: {ref_s:.1f} s ({ref_bytes / 2**20:,.1f} MiB)"

@@ -167,6 +167,17 @@ def readings_fill_status() -> None:
     console.print(asyncio.run(progress_of(area_url)).line())
 
 
+@readings_app.command("ingest-curtailment")
+def readings_ingest_curtailment(file: Path = typer.Argument(..., exists=True, dir_okay=False,
+                                                            help="CSV (spid,kind,starts_at,ends_at,reason,discount_rate)"),
+                                area: str = typer.Option(..., help="エリアコード (01〜10)")) -> None:
+    """Ingest curtailment / interruption events (制限・中止, UTF-8 or CP932); any bad row refuses the file."""
+    from switchhub.area.readings.ingest_cli import ingest_curtailment_file
+
+    done = _ingest(area, lambda url: ingest_curtailment_file(url, area, file))
+    console.print(f"取り込みました: エリア{done.area} {done.rows}行 (新規・変更 {done.written})")
+
+
 @app.command("status")
 def set_status(kind: str = typer.Argument(..., help="certificate | user | operator"),
                key: str = typer.Argument(..., help="fingerprint / user ID / operator code"),

@@ -31,6 +31,7 @@ async def housekeeping(hub_engine) -> None:
 
 
 async def hub_round(hub_engine, smtp, policy=None, areas=None, area_codes=()) -> None:
+    from switchhub.hub.applications import tasks as applications_tasks
     from switchhub.hub.certificates import tasks as certificate_tasks
     from switchhub.hub.files import tasks as files_tasks
     from switchhub.hub.notices.tasks import HANDLERS as NOTICE_HANDLERS
@@ -44,7 +45,8 @@ async def hub_round(hub_engine, smtp, policy=None, areas=None, area_codes=()) ->
     if areas is not None:  # the metering index's hourly catch-up per area needs the area client
         async with hub_engine.begin() as conn:
             await files_tasks.schedule(conn, now, list(area_codes))
-        handlers |= files_tasks.handlers(areas)
+            await applications_tasks.schedule(conn, now, list(area_codes))  # once per area, ever
+        handlers |= files_tasks.handlers(areas) | applications_tasks.handlers(areas)
     await run_due(hub_engine, handlers, now)
     await deliver_due(hub_engine, smtp=smtp, now=now, policy=policy)
 

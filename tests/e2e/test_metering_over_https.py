@@ -12,7 +12,7 @@ from datetime import date
 
 import pytest
 
-from tests.files.helpers import LiveArea, build, deliver_events, stored
+from tests.files.helpers import LiveArea, build, deliver_events, reading_day, stored
 
 pytestmark = pytest.mark.e2e
 
@@ -24,7 +24,7 @@ async def test_a_retailer_lists_and_downloads_its_file_over_mutual_tls(live):
         while start["has_more"]:  # the live servers are shared: begin after whatever is there
             start = (await mine.get("/api/v1/metering/files", params={"cursor": cursor, "per_page": 100})).json()
             cursor = start["next_cursor"]
-        built = await build(area, date(2026, 10, 1), kind="monthly")  # A0001's billing month 2026-10
+        built = await build(area, await reading_day(area, date(2026, 10, 1)), kind="monthly")  # a reading day
         assert [f["type"] for f in built] == ["W51220"]
         file_id = built[0]["file_id"]
         assert await deliver_events(area) >= 1

@@ -16,6 +16,7 @@ from sqlalchemy import text
 
 from switchhub.area.metering import service as area_service
 from switchhub.area.outbox.dispatcher import deliver
+from switchhub.kernel.calendar import reading_date
 from switchhub.kernel.clock import JST
 from tests.support import area_poster
 
@@ -28,10 +29,21 @@ def _area_engine(stack):
 BUILT_AT = datetime(2026, 12, 1, 9, 0, tzinfo=JST)
 
 
+async def reading_day(stack, month: date, retailer: str = "A0001", area: str = "03") -> date:
+    """A reading day in `month` that closes the billing period of the retailer's first low-voltage point
+    (kernel/calendar, its reading-day code): the monthly files of that day hold the point."""
+    async with _area_engine(stack).connect() as conn:
+        code = (await conn.execute(text(
+            "SELECT p.reading_day_code FROM supply_points p JOIN supply_periods s ON s.area = p.area"
+            " AND s.spid = p.spid AND s.valid_to IS NULL WHERE p.area = :a AND s.retailer_code = :r"
+            " AND p.channel = 'low' ORDER BY p.spid LIMIT 1"), {"a": area, "r": retailer})).scalar_one()
+    return reading_date(area, code, month.year, month.month)
+
+
 async def build(stack, target: date, *, kind: str = "past_day", retailer: str | None = "A0001", slot: int = 20,
                 now: datetime = BUILT_AT, area: str = "03") -> list[dict[str, Any]]:
     """The area's own builder (area/metering/service.py, what its keyed jobs run): the files of one
-    day (past day, or one `slot` of today) or one billing month, stored and announced through the
+    day (past day, or one `slot` of today) or one reading day's monthly files, stored and announced through the
     outbox in one transaction. Returns the stored files as the area lists them."""
     async with _area_engine(stack).begin() as conn:
         if kind == "monthly":

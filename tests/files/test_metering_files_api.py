@@ -13,7 +13,7 @@ from datetime import date, timedelta
 from lxml import etree
 from sqlalchemy import text
 
-from tests.files.helpers import BUILT_AT, build, deliver_events, stored
+from tests.files.helpers import BUILT_AT, build, deliver_events, reading_day, stored
 from tests.hub.helpers import audit_rows
 from tests.metering.helpers import ingest, supplied, xsd
 
@@ -95,7 +95,8 @@ async def test_filters_by_type_target_day_and_revision(stack):
     await _correct(stack, date(2026, 11, 28))
     corrected = await build(stack, date(2026, 11, 28), now=BUILT_AT + timedelta(hours=1))
     day29 = await build(stack, date(2026, 11, 29))
-    month = await build(stack, date(2026, 11, 1), kind="monthly")
+    closes = await reading_day(stack, date(2026, 11, 1))
+    month = await build(stack, closes, kind="monthly")
     await deliver_events(stack)
     r1, r2, low29, monthly = _low(day28), _low(corrected), _low(day29), _low(month)
     assert (r1["revision"], r2["revision"], r2["supersedes"]) == (1, 2, r1["file_id"])
@@ -112,14 +113,16 @@ async def test_filters_by_type_target_day_and_revision(stack):
         assert await ids(type="W41120", date_from="2026-11-29") == [low29["file_id"]]
         assert await ids(type="W41120", date_to="2026-11-28", revision="all") == [r1["file_id"], r2["file_id"]]
         assert await ids(type="W51220") == [monthly["file_id"]]
-        # a monthly file's target day is the first of its month
-        assert await ids(type="W51220", date_from="2026-11-01", date_to="2026-11-01") == [monthly["file_id"]]
-        assert await ids(type="W51220", date_from="2026-11-02") == []
+        # a monthly file's target day is its reading day
+        day = closes.isoformat()
+        assert await ids(type="W51220", date_from=day, date_to=day) == [monthly["file_id"]]
+        assert await ids(type="W51220", date_from=(closes + timedelta(days=1)).isoformat()) == []
         both = (await c.get("/api/v1/metering/files", params={"revision": "all", "type": "W41120"})).json()["items"]
         assert [(i["revision"], i["latest"], i["supersedes"], i["superseded_by"]) for i in both[:2]] == [
             (1, False, None, r2["file_id"]), (2, True, r1["file_id"], None)]
         [m] = (await c.get("/api/v1/metering/files", params={"type": "W51220"})).json()["items"]
-        assert (m["target_date"], m["target_month"], m["type_name"]) == (None, "2026-11", "確定使用量（低圧）")
+        assert (m["target_date"], m["target_month"], m["type_name"]) == (closes.isoformat(), "2026-11",
+                                                                         "確定使用量（低圧）")
         bad = await c.get("/api/v1/metering/files", params={"date_from": "2026-11-29", "date_to": "2026-11-28"})
         assert bad.status_code == 422 and [e["field"] for e in bad.json()["errors"]] == ["date_to"]
         for params in ({"type": "W99999"}, {"revision": "newest"}, {"cursor": "not-a-cursor"},
@@ -224,7 +227,7 @@ async def test_the_list_answer_is_exactly_its_declared_model(stack):
     from tests.hub.test_response_models import declared_model, reserialised
 
     await build(stack, date(2026, 11, 20))
-    await build(stack, date(2026, 11, 1), kind="monthly")
+    await build(stack, await reading_day(stack, date(2026, 11, 1)), kind="monthly")
     await deliver_events(stack)
     model = declared_model(stack, "GET", "/api/v1/metering/files")
     for who in ("A0001", "T0300", "OC000", "A0002"):

@@ -9,7 +9,7 @@ import re
 from contextlib import asynccontextmanager
 from datetime import date, timedelta
 
-from tests.files.helpers import BUILT_AT, build, deliver_events, stored
+from tests.files.helpers import BUILT_AT, build, deliver_events, reading_day, stored
 from tests.files.test_metering_files_api import _correct, _low
 from tests.hub.helpers import audit_rows, web_login
 
@@ -31,7 +31,7 @@ async def test_the_page_lists_filters_and_downloads_like_the_api(stack):
     r1 = _low(await build(stack, date(2026, 11, 28)))
     await _correct(stack, date(2026, 11, 28))
     r2 = _low(await build(stack, date(2026, 11, 28), now=BUILT_AT + timedelta(hours=1)))
-    month = _low(await build(stack, date(2026, 11, 1), kind="monthly"))
+    month = _low(await build(stack, await reading_day(stack, date(2026, 11, 1)), kind="monthly"))
     await deliver_events(stack)
     async with _logged_in(stack, "A0001") as c:
         page = await c.get("/metering")

@@ -93,3 +93,24 @@ def test_the_same_seed_gives_the_same_readings_and_another_seed_others(area_db):
     again = generate_readings(area_db, 5, today=TODAY, per_group=4)
     assert _checksums(area_db) == sums
     assert again.half_hourly_points > 50 and again.point_days == again.half_hourly_points * 426
+
+
+def test_a_few_curtailment_events_for_the_demo_deterministic_from_the_seed(area_db):
+    """The source of the form C02: the first 3 active measured-demand points of every area, one event
+    in each of the two months before TODAY's, on half hours from 13:00, 1–3 hours, 制限 10 % / 中止 20 %."""
+    rows = execute(area_db, "SELECT area, trim(spid), kind, starts_at AT TIME ZONE 'Asia/Tokyo',"
+                            " ends_at AT TIME ZONE 'Asia/Tokyo', reason, discount_rate FROM curtailment_events"
+                            " ORDER BY area, spid, starts_at")
+    points = execute(area_db, "SELECT area, trim(spid) FROM (SELECT area, spid, row_number() OVER (PARTITION BY area"
+                              " ORDER BY spid) AS n FROM supply_points WHERE capacity_method = '3'"
+                              " AND contract_status = '1') p WHERE n <= 3 ORDER BY 1, 2")
+    assert points and [(a, s) for a, s, *_ in rows] == [p for p in points for _ in range(2)]
+    for i, (_, _, kind, t0, t1, reason, rate) in enumerate(rows):
+        assert (t0.year, t0.month) == ((2026, 10) if i % 2 == 0 else (2026, 11)) and t0.day <= 25
+        assert t0.minute in (0, 30) and 13 <= t0.hour <= 16 and t0.second == 0
+        assert 60 <= (t1 - t0).total_seconds() / 60 <= 180 and (t1 - t0).total_seconds() % 1800 == 0
+        assert (kind, reason, rate) in (("制限", "需給ひっ迫", Decimal("10.00")), ("中止", "配電線工事", Decimal("20.00")))
+    generate_readings(area_db, 5, today=TODAY, per_group=4)  # the same seed again: the same events
+    assert execute(area_db, "SELECT area, trim(spid), kind, starts_at AT TIME ZONE 'Asia/Tokyo', ends_at AT TIME ZONE"
+                            " 'Asia/Tokyo', reason, discount_rate FROM curtailment_events"
+                            " ORDER BY area, spid, starts_at") == rows

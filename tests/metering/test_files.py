@@ -8,7 +8,7 @@ from __future__ import annotations
 import io
 import json
 import zipfile
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from lxml import etree
@@ -17,7 +17,9 @@ from switchhub.area.metering import reader, service
 from switchhub.area.metering import tasks as metering_tasks
 from switchhub.db.engine import make_engine
 from switchhub.db.jobs import enqueue
+from switchhub.kernel.calendar import business_days_between, reading_date, valid_reading_codes
 from switchhub.kernel.clock import JST
+from tests.flow.helpers import frozen
 from tests.metering.helpers import acting, area_client, files, ingest, quiet, run_metering_jobs, supplied, xsd
 from tests.support import execute
 
@@ -204,30 +206,109 @@ async def test_visibility_another_retailers_file_is_not_found(stack):
     assert {p["file_id"] for p in payloads} >= {fid}
 
 
-async def test_monthly_records_whole_month_confirmed_total_and_not_provided_points(stack):
-    spids = supplied(stack, "A0001", date(2026, 11, 1))
-    assert supplied(stack, "A0001", date(2026, 11, 30)) == spids  # no switch in the month for these
-    with_data, without = quiet(stack, spids, date(2026, 11, 1), date(2026, 11, 30))[:2]
-    await ingest(stack, _rows(with_data, {1: "0.5000", 2: "0.2500"}, date(2026, 11, 3)))
+def _codes(stack, spids: list[str]) -> dict[str, str]:
+    return dict(execute(stack.area_url, "SELECT trim(spid), reading_day_code FROM supply_points WHERE area = '03'"
+                                        " AND spid = ANY(%s)", (spids,)))
+
+
+async def test_a_reading_days_monthly_file_holds_the_points_whose_period_closed_that_day(stack):
+    """The file of reading day D holds the retailer's points whose reading-day code falls on D this
+    month, each with its billing period: from the code's reading day last month to D − 1."""
+    spids = supplied(stack, "A0001", date(2026, 10, 1))
+    codes = _codes(stack, spids)
+    code = max(sorted(set(codes.values())), key=list(codes.values()).count)  # the code of most of its points
+    day, opens = reading_date("03", code, 2026, 11), reading_date("03", code, 2026, 10)
+    closing = {c for c in valid_reading_codes("03") if reading_date("03", c, 2026, 11) == day}
+    mine = [s for s in spids if codes[s] in closing and s in supplied(stack, "A0001", day - timedelta(days=1))]
+    others = [s for s in spids if codes[s] not in closing]
+    assert len(mine) >= 2 and others  # the retailer's other points close on other days
+    with_data, without = quiet(stack, mine, opens, day - timedelta(days=1))[:2]
+    await ingest(stack, _rows(with_data, {1: "0.5000", 2: "0.2500"}, opens + timedelta(days=2)))
+    await ingest(stack, _rows(with_data, {1: "9.0000"}, day))  # the next period's first day: not in this file
     execute(stack.area_url, "INSERT INTO readings_monthly (area, spid, billing_month, kwh, next_reading_date)"
-                            " VALUES ('03', %s, '2026-11-01', 321.5, '2026-12-01') ON CONFLICT (area, spid,"
+                            " VALUES ('03', %s, '2026-11-01', 321.5, %s) ON CONFLICT (area, spid,"
                             " billing_month) DO UPDATE SET kwh = EXCLUDED.kwh,"
-                            " next_reading_date = EXCLUDED.next_reading_date", (with_data,))
+                            " next_reading_date = EXCLUDED.next_reading_date",
+            (with_data, reading_date("03", code, 2026, 12)))
     async with stack.area_app.state.engine.begin() as conn:
-        await service.build_monthly(conn, "03", date(2026, 11, 1), AFTER_DAY, "1", retailer="A0001")
+        await service.build_monthly(conn, "03", day, AFTER_DAY, "1", retailer="A0001")
     [f] = files(stack, retailer_code="A0001", type="W51220")
-    assert f["name"] == "W51220_202611_001_r1.zip" and f["points"] == len(spids)
+    assert f["name"] == f"W51220_{day:%Y%m%d}_001_r1.zip" and f["points"] == len(mine)
     data = execute(stack.area_url, "SELECT zip FROM metering_files WHERE id = %s", (f["id"],))[0][0]
     with zipfile.ZipFile(io.BytesIO(bytes(data))) as zf:
         assert xsd().validate(etree.fromstring(zf.read(zf.namelist()[0])))
     doc = reader.read_zip(bytes(data))[1]
-    assert doc.header.target == date(2026, 11, 1) and [p.spid for p in doc.points] == spids
+    assert doc.header.target == day and [p.spid for p in doc.points] == sorted(mine)
     got = next(p for p in doc.points if p.spid == with_data)
-    assert got.provided == "0" and len(got.days) == 30 and got.days[0].day == date(2026, 11, 1)
+    assert got.provided == "0" and len(got.days) == (day - opens).days and got.days[0].day == opens
+    assert got.days[-1].day == day - timedelta(days=1)
     assert (got.total_kwh, got.confirmed_kwh, got.max_demand_kw) == (Decimal("0.7500"), Decimal("321.5000"),
                                                                      Decimal("1.0000"))
-    assert got.next_reading_date == date(2026, 12, 1) and got.voltage_name == "低圧"
+    assert got.next_reading_date == reading_date("03", code, 2026, 12) and got.voltage_name == "低圧"
     assert got.days[2].readings[:3] == (reader.Reading(0, Decimal("0.5000")), reader.Reading(0, Decimal("0.2500")),
                                         reader.Reading(None, None))
     none = next(p for p in doc.points if p.spid == without)
     assert (none.provided, none.days, none.total_kwh, none.max_demand_kw) == ("1", (), Decimal("0.0000"), None)
+    async with area_client(stack) as c:  # listed with its reading day and billing month
+        item = next(i for i in (await c.get("/area/v1/metering/files", params={"type": "W51220"},
+                                            headers=acting("A0001"))).json()["items"])
+    assert (item["target_date"], item["target_month"]) == (day.isoformat(), "2026-11")
+
+    # a correction of a day in the period, once that day's past-day files exist, rebuilds this file
+    fixed = opens + timedelta(days=2)
+    async with stack.area_app.state.engine.begin() as conn:
+        await enqueue(conn, metering_tasks.PAST_DAY_JOB, f"03:{fixed.isoformat()}", AFTER_DAY)
+    await run_metering_jobs(stack, AFTER_DAY)
+    with frozen(AFTER_DAY):
+        await ingest(stack, _rows(with_data, {2: "0.7500"}, fixed))
+    await run_metering_jobs(stack, AFTER_DAY + timedelta(minutes=1))
+    monthly = files(stack, retailer_code="A0001", type="W51220")
+    assert [(m["revision"], m["supersedes"]) for m in monthly] == [(1, None), (2, f["id"])]
+    data = execute(stack.area_url, "SELECT zip FROM metering_files WHERE id = %s", (monthly[1]["id"],))[0][0]
+    again = next(p for p in reader.read_zip(bytes(data))[1].points if p.spid == with_data)
+    assert again.total_kwh == Decimal("1.2500") and again.days[2].readings[1] == reader.Reading(0, Decimal("0.7500"))
+
+
+async def test_the_schedule_has_a_monthly_key_per_reading_day_within_4_business_days(stack):
+    at = datetime(2026, 11, 30, 12, 0, tzinfo=JST)
+    async with stack.area_app.state.engine.begin() as conn:
+        await metering_tasks.schedule(conn, at, ["03"])
+    keys = execute(stack.area_url, "SELECT key, run_at FROM jobs WHERE kind = 'metering.monthly' ORDER BY key")
+    days = sorted({reading_date("03", c, y, m) for c in valid_reading_codes("03") for y, m in ((2026, 10), (2026, 11))})
+    assert [k for k, _ in keys] == [f"03:{d.isoformat()}" for d in days]
+    for key, run_at in keys:
+        d = date.fromisoformat(key.split(":")[1])
+        assert 1 <= business_days_between(d, run_at.astimezone(JST).date(), "03") <= 4
+
+
+async def test_a_correction_of_a_today_slot_rebuilds_that_today_file(stack):
+    """W41110 "today" files are rebuilt like past-day files: a slot ingested after its today file was
+    built (a late value or a correction) gives that slot's file of the supplying retailer a new
+    revision; the other slots' files and other retailers' files stay as they were."""
+    spid = supplied(stack, "A0001", DAY)[0]
+    await ingest(stack, _rows(spid, {20: "0.3000"}))
+    at = datetime(2026, 11, 30, 10, 20, tzinfo=JST)  # today files of slots 17–20 are due
+    async with stack.area_app.state.engine.begin() as conn:
+        await metering_tasks.schedule(conn, at, ["03"])
+    await run_metering_jobs(stack, at)
+    first = {f["slot"]: f for f in files(stack, retailer_code="A0001", type="W41110")}
+    assert sorted(first) == [17, 18, 19, 20] and all(f["revision"] == 1 for f in first.values())
+    others = files(stack, type="W41110", retailer_code="M0300")
+
+    with frozen(datetime(2026, 11, 30, 10, 30, tzinfo=JST)):  # ingested 10 minutes after the today file
+        await ingest(stack, _rows(spid, {20: "0.3500", 30: "1.0000"}))  # slot 30's today file does not exist yet
+    rebuilds = execute(stack.area_url, "SELECT key, payload FROM jobs WHERE kind = 'metering.rebuild'")
+    assert [(k.split(":")[:2], p["retailers"], p["past_day"], p["today_slots"]) for k, p in rebuilds] == [
+        (["03", "2026-11-30"], ["A0001"], False, [20])]
+    later = datetime(2026, 11, 30, 10, 40, tzinfo=JST)
+    await run_metering_jobs(stack, later)
+    now = files(stack, retailer_code="A0001", type="W41110")
+    slot20 = [f for f in now if f["slot"] == 20]
+    assert [(f["revision"], f["supersedes"]) for f in slot20] == [(1, None), (2, first[20]["id"])]
+    assert slot20[1]["name"] == "W41110_20261130_0930_001_r2.zip"
+    assert sorted(f["slot"] for f in now if f["revision"] == 1) == [17, 18, 19, 20]  # the others unchanged
+    assert files(stack, type="W41110", retailer_code="M0300") == others
+    data = execute(stack.area_url, "SELECT zip FROM metering_files WHERE id = %s", (slot20[1]["id"],))[0][0]
+    doc = reader.read_zip(bytes(data))[1]
+    assert doc.header.revision == 2
+    assert [p.readings[0].kwh for p in doc.points if p.spid == spid] == [Decimal("0.3500")]

@@ -111,9 +111,9 @@ def test_monthly_round_trip():
     days = [(date(2026, 11, 1), k1, s1), (date(2026, 11, 2), [None] * 48, [None] * 48)]
     row = MonthlyRow(SPID_A, "1001", "山田 太郎", "東京都 千代田区 丸の内 1-1", "低圧", "0", 95, "1",
                      Decimal("2.5000"), None, Decimal("5.0000"), date(2026, 12, 1), days)
-    header = _header(FileType.LOW_MONTHLY, date(2026, 11, 1))
+    header = _header(FileType.LOW_MONTHLY, date(2026, 11, 6))  # the reading day that closed the period
     packaged = package_xml(header, [row])
-    assert packaged.name == "W51220_202611_001_r1.zip"
+    assert packaged.name == "W51220_20261106_001_r1.zip"
     parsed, xml = _check(packaged, header)
     p = parsed.points[0]
     assert (p.total_kwh, p.confirmed_kwh, p.max_demand_kw, p.power_factor) == (
@@ -122,7 +122,7 @@ def test_monthly_round_trip():
                                                                                     date(2026, 11, 2)]
     assert p.days[0].readings[1] == reader.Reading(0, Decimal("2.5000"))
     assert p.days[1].readings == (reader.Reading(None, None),) * 48
-    assert b"<JP06401>202611</JP06401>" in xml and b"<JP06426>2.5000</JP06426>" in xml
+    assert b"<JP06116>20261106</JP06116>" in xml and b"<JP06401>" not in xml and b"<JP06426>2.5000</JP06426>" in xml
 
 
 @pytest.mark.parametrize("value, text", [(Decimal("0"), "0.0000"), (Decimal("123456.789"), "123456.7890"),

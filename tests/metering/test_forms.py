@@ -1,4 +1,4 @@
-"""The standard CSV forms of a billing month (C01 契約電力算定結果内訳, C02 制限中止割引 header only,
+"""The standard CSV forms of a billing month (C01 契約電力算定結果内訳, C02 制限中止割引 (its events: test_curtailment.py),
 C03 発電者の仕訳後の電力量): built by the `metering.forms` job within 5 business days of the reading
 day, UTF-8 with BOM and CRLF, exact decimals, one CSV per ZIP, JSON with the same rows."""
 
@@ -60,8 +60,19 @@ async def test_the_three_forms_of_a_month(stack):
     row = next(r for r in rows if r[0] == m0)
     assert row[1:] == ["202611", "20261101", "20261130", "120.2468", "150.5000", "150.5000", forms.METHOD]
 
+    # C02: the generated demo events (generate/readings.py) of M0300's points in the month, as the form
+    # writes them (none crosses a day or a switch here; clipping: test_curtailment.py)
+    events = execute(stack.area_url, "SELECT trim(e.spid), e.kind, e.starts_at, e.ends_at, e.reason, e.discount_rate"
+                                     " FROM curtailment_events e JOIN supply_periods s ON s.area = e.area"
+                                     " AND s.spid = e.spid AND s.retailer_code = 'M0300'"
+                                     " AND s.valid_from <= '2026-11-30' AND (s.valid_to IS NULL OR s.valid_to >= '2026-11-01')"
+                                     " WHERE e.area = '03' AND e.starts_at >= '2026-11-01T00:00+09:00'"
+                                     " AND e.ends_at <= '2026-12-01T00:00+09:00' ORDER BY 1, 3")
     columns, rows = forms.read_csv(_zip_csv(stack, made["C02"]["id"])[1])
-    assert columns == forms.COLUMNS[forms.FileType.CURTAILMENT] and rows == []
+    assert columns == ["供給地点特定番号", "対象年月", "区分", "開始日時", "終了日時", "割引対象時間(h)", "割引率(%)", "事由"]
+    assert rows == [[spid, "202611", kind, f"{t0.astimezone(JST):%Y%m%d %H:%M}", f"{t1.astimezone(JST):%Y%m%d %H:%M}",
+                     f"{(t1 - t0).total_seconds() / 3600:.2f}", f"{rate:.2f}", reason]
+                    for spid, kind, t0, t1, reason, rate in events]
 
     columns, rows = forms.read_csv(_zip_csv(stack, made["C03"]["id"])[1])
     assert ["20261105", "0.2501"] == next(r[2:] for r in rows if r[0] == f0)

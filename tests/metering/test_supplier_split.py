@@ -1,11 +1,12 @@
-"""A switch executed mid-month (relay → switch-start + switch-end → executed on the date at the HTTP
-interface) moves the point from one retailer's files to the other's on the switch date: the old
-retailer's monthly file has the days before it, the new retailer's the days from it, together the
-whole month with no day twice; the past-day files of the two days around the switch agree."""
+"""A switch executed inside a billing period (relay → switch-start + switch-end → executed on the date
+at the HTTP interface; a customer-requested date off the reading day) moves the point from one
+retailer's files to the other's on the switch date: in the monthly files of the reading day that
+closes the point's period (kernel/calendar: its reading-day code), the old retailer's record has the
+days before the switch, the new retailer's the days from it, together the whole period with no day
+twice; the past-day files of the two days around the switch agree."""
 
 from __future__ import annotations
 
-import calendar
 import gzip
 import io
 import json
@@ -18,6 +19,7 @@ from lxml import etree
 from switchhub.area.metering import reader, service
 from switchhub.area.metering import tasks as metering_tasks
 from switchhub.area.metering.jsonrender import to_document
+from switchhub.kernel.calendar import business_days_between, reading_dates_on_or_after
 from tests.flow.helpers import frozen, settle, smart_point_of
 from tests.flow.test_switch_api import relay_body, start_body
 from tests.metering.helpers import files, ingest, run_metering_jobs, xsd
@@ -30,11 +32,15 @@ def _value(day: date, slot: int) -> str:
     return f"{day.day}.{slot:02d}00"  # distinct per day and slot, 4 decimals
 
 
-async def _switch(stack, spid: str) -> date:
+async def _switch(stack, spid: str, on: date | None = None) -> date:
+    """Switch the point from M0300 to A0001 on its next reading day, or `on` (the customer's date)."""
+    wanted = {} if on is None else {"switch_date": on.isoformat(), "customer_request": True}
     async with stack.client("A0001") as new, stack.client("M0300") as cur:
         relay_no = (await new.post("/api/v1/relays", json=relay_body(spid))).json()["relay_no"]
         await cur.post(f"/api/v1/relays/{relay_no}/decision", json={"decision": "01", "staff_name": "現 太郎"})
-        start = (await new.post("/api/v1/applications/switch-start", json=start_body(spid, relay_no))).json()
+        start = await new.post("/api/v1/applications/switch-start", json=start_body(spid, relay_no, **wanted))
+        assert start.status_code == 201, start.text
+        start = start.json()
         end = await cur.post("/api/v1/applications/switch-end",
                              json={"spid": spid, "switch_date": start["switch_date"], "relay_no": relay_no})
         assert end.status_code == 201, end.text
@@ -52,13 +58,16 @@ def _point_in(stack, retailer: str, type_: str, target: date, spid: str):
     return found
 
 
-async def test_a_mid_month_switch_splits_the_monthly_files_exactly(stack):
+async def test_a_switch_inside_a_billing_period_splits_the_monthly_files_exactly(stack):
     spid = smart_point_of(stack.world, "M0300")
+    [code] = execute(stack.area_url, "SELECT reading_day_code FROM supply_points WHERE area = '03' AND spid = %s",
+                     (spid,))[0]
+    opens, closes = reading_dates_on_or_after("03", code, date(2026, 12, 1), 2)  # the period [opens, closes)
+    on = opens + timedelta(days=5)
+    assert on < closes and on not in reading_dates_on_or_after("03", code, opens, 2)  # off the reading days
     with frozen(NOW) as clock:
-        switch_date = await _switch(stack, spid)
-        m0 = switch_date.replace(day=1)
-        m1 = m0.replace(day=calendar.monthrange(m0.year, m0.month)[1])
-        assert m0 < switch_date <= m1 and switch_date != m0  # mid-month
+        switch_date = await _switch(stack, spid, on)
+        assert switch_date == on
         await settle(stack)
         clock.set(datetime.combine(switch_date, datetime.min.time()) + timedelta(minutes=5))
         await settle(stack)
@@ -67,21 +76,22 @@ async def test_a_mid_month_switch_splits_the_monthly_files_exactly(stack):
     assert periods[-2][0] == "M0300" and periods[-2][2] == switch_date - timedelta(days=1)
     assert periods[-1][:2] == ("A0001", switch_date)
 
-    days = [m0 + timedelta(days=i) for i in range((m1 - m0).days + 1)]
+    days = [opens + timedelta(days=i) for i in range((closes - opens).days)]
     await ingest(stack, [{"spid": spid, "date": d.isoformat(), "slot": s, "kwh": _value(d, s), "status": "0"}
                          for d in days for s in range(1, 49)])
-    run_at = metering_tasks.monthly_run_at(m0, "03")
-    assert run_at.date() > m1
+    run_at = metering_tasks.monthly_run_at(closes, "03")
+    assert 0 < business_days_between(closes, run_at.date(), "03") <= 4  # metering.md: within 4 business days
     async with stack.area_app.state.engine.begin() as conn:
         await metering_tasks.schedule(conn, run_at, ["03"])
     assert await run_metering_jobs(stack, run_at) >= 1
+    m0 = closes  # the monthly files of a reading day: its date is their target
 
     old = _point_in(stack, "M0300", "W51220", m0, spid)
     new = _point_in(stack, "A0001", "W51220", m0, spid)
     assert len(old) == 1 and len(new) == 1
     old_days, new_days = [d.day for d in old[0].days], [d.day for d in new[0].days]
-    assert old_days == days[:days.index(switch_date)]  # from the 1st to the day before the switch
-    assert new_days == days[days.index(switch_date):]  # from the switch date to the month's end
+    assert old_days == days[:days.index(switch_date)]  # from the period's first day to the day before the switch
+    assert new_days == days[days.index(switch_date):]  # from the switch date to the day before the reading day
     assert set(old_days) | set(new_days) == set(days) and not set(old_days) & set(new_days)
     for part in (old[0], new[0]):
         for d in part.days:

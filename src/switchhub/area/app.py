@@ -10,6 +10,7 @@ from fastapi import APIRouter, FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from switchhub.area.applications.endpoints import router as applications_router
+from switchhub.area.curtailment.endpoints import router as curtailment_router
 from switchhub.area.identity import HubOnlyMiddleware
 from switchhub.area.metering.endpoints import router as metering_router
 from switchhub.area.openapi import build_area_openapi
@@ -31,7 +32,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 def contract_routers() -> tuple[APIRouter, ...]:
     """The routers of `/area/v1`: the hub ↔ T&D contract (its OpenAPI document is built from them)."""
-    return (points_router, applications_router, readings_router, usage_router, metering_router)
+    return (points_router, applications_router, readings_router, curtailment_router, usage_router, metering_router)
 
 
 def create_area_app(settings: Settings, engine: AsyncEngine) -> FastAPI:

@@ -5,6 +5,9 @@ one area. A file with any bad row is refused as a whole (422 with one report lin
 otherwise the rows are merged per point and day and a corrected slot raises that day's revision.
 `POST /area/v1/readings:ingest-monthly` takes monthly confirmed totals (points without 30-minute
 data) with the same rules: any bad row refuses all; a changed value raises the month's revision.
+`POST /area/v1/curtailment-events:ingest` takes the T&D's curtailment and interruption events
+(制限・中止: spid, kind, JST period in half hours, reason, discount rate %), the source of the
+form C02 制限中止割引; any bad row refuses all; the same point and start replaces the event.
 """
 
 from __future__ import annotations
@@ -75,3 +78,31 @@ class IngestMonthlyAnswer(BaseModel):
     rows: int = Field(description="取り込んだ行数")
     written: int = Field(description="新規または値の変わった地点・検針月の数")
     revised: int = Field(description="値が変わり版が上がった地点・検針月の数")
+
+
+MAX_CURTAILMENT_ROWS = 10_000
+
+
+class CurtailmentRow(BaseModel):
+    """制限・中止の1件（T&D の給電指令記録）。日時は JST、30分単位。割引率は文字列（浮動小数点にしない）。"""
+    model_config = ConfigDict(extra="forbid")
+    spid: Annotated[str, Field(max_length=40, description="供給地点特定番号", json_schema_extra=SPID_DOC)]
+    kind: Annotated[str, Field(max_length=10, description="区分: 制限 または 中止")]
+    starts_at: Annotated[str, Field(max_length=30, description="開始日時 JST (YYYY-MM-DD HH:MM、30分単位)")]
+    ends_at: Annotated[str, Field(max_length=30, description="終了日時 JST (YYYY-MM-DD HH:MM、30分単位、開始より後)")]
+    reason: Annotated[str, Field(max_length=200, description="事由（100文字まで）")]
+    discount_rate: Annotated[str, Field(max_length=20, description="割引率 % (0超100以下、小数2桁まで)",
+                                        examples=["10.5"])]
+
+
+class IngestCurtailmentRequest(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid")
+    area: Annotated[str, Field(pattern=r"^(0[1-9]|10)$", description="エリアコード")]
+    rows: list[CurtailmentRow] = Field(min_length=1, max_length=MAX_CURTAILMENT_ROWS,
+                                       description="制限・中止（最大10,000行）")
+
+
+class IngestCurtailmentAnswer(BaseModel):
+    area: str
+    rows: int = Field(description="取り込んだ行数")
+    written: int = Field(description="新規または内容の変わった制限・中止の数")

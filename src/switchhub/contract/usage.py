@@ -306,3 +306,21 @@ __all__ = [
     "DAY_STATUS_PATTERN", "SLOTS", "MAX_POINTS", "MAX_DOCUMENTS", "MAX_DOCUMENT_BYTES", "VALIDITY_DAYS",
     "MONTHS",
 ]
+
+
+class UsageIndexItem(BaseModel):
+    """One retailer's usage password request as the hub's applications index holds it (no customer data):
+    the first point as filed, the current stage, the applicant and when it was received."""
+    model_config = ConfigDict(extra="forbid")
+    application_no: str
+    spid: str = Field(description="申請の最初の供給地点特定番号")
+    stage: str
+    applicant_code: str
+    received_at: str
+
+
+class UsageIndexPage(BaseModel):
+    """A page of an area's retailer usage requests in application-number order (`after` = the last one seen)."""
+    model_config = ConfigDict(extra="forbid")
+    items: list[UsageIndexItem]
+    next_after: str | None = Field(description="次のページの after（最後のページでは null）")

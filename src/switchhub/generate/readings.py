@@ -108,6 +108,29 @@ class ReadingsResult:
     seconds: float
 
 
+# A few curtailment / interruption events (the source of the form C02 制限中止割引) for the demo: the
+# first CURTAILED_PER_AREA active measured-demand (実量制) points of every area get one event in each of
+# the two calendar months before this one; day, start (13:00–16:30), length (1–3 h) and kind from
+# hashes of the seed and the point, so the same seed gives the same events.
+CURTAILED_PER_AREA = 3
+_CURTAILMENT = """
+INSERT INTO curtailment_events (area, spid, kind, starts_at, ends_at, reason, discount_rate, ingested_at)
+SELECT p.area, p.spid, e.kind, e.t0, e.t0 + e.len * interval '30 minutes',
+       CASE e.kind WHEN '中止' THEN '配電線工事' ELSE '需給ひっ迫' END,
+       CASE e.kind WHEN '中止' THEN 20.00 ELSE 10.00 END, now()
+FROM (SELECT area, spid, row_number() OVER (PARTITION BY area ORDER BY spid) AS n FROM supply_points
+      WHERE capacity_method = '3' AND contract_status = '1') p
+CROSS JOIN unnest(CAST(%(months)s AS date[])) AS m(first)
+CROSS JOIN LATERAL (SELECT %(seed)s::text || ':' || p.spid || ':' || m.first AS h) k
+CROSS JOIN LATERAL (
+    SELECT ((m.first + (abs(hashtext(k.h || 'd')::bigint) %% 25)::int)::timestamp
+            + (26 + abs(hashtext(k.h || 's')::bigint) %% 8) * interval '30 minutes') AT TIME ZONE 'Asia/Tokyo' AS t0,
+           2 + abs(hashtext(k.h || 'l')::bigint) %% 5 AS len,
+           CASE WHEN abs(hashtext(k.h || 'k')::bigint) %% 4 = 0 THEN '中止' ELSE '制限' END AS kind) e
+WHERE p.n <= %(per_area)s
+"""
+
+
 def _month_shift(month: date, n: int) -> date:
     m = month.year * 12 + month.month - 1 + n
     return date(m // 12, m % 12 + 1, 1)
@@ -176,7 +199,8 @@ async def _confirm_all(area_url: str, today: date) -> int:
 
 def generate_readings(area_url: str, seed: int, *, today: date | None = None,
                       per_group: int = PER_GROUP) -> ReadingsResult:
-    """Replace all readings with the generated ones for the area database's points."""
+    """Replace all readings (and the curtailment events, _CURTAILMENT) with the generated ones for the
+    area database's points."""
     t0 = time.monotonic()
     today = today or get_clock().today()
     first, last, _ = window(today)
@@ -191,5 +215,9 @@ def generate_readings(area_url: str, seed: int, *, today: date | None = None,
     confirmed = asyncio.run(_confirm_all(area_url, today))
     with psycopg.connect(plain_url(area_url), autocommit=True) as conn:
         conn.execute("ANALYZE readings_monthly")  # the 160 half-hour leaves: autovacuum (each ≈ 10 ms)
+        conn.execute("DELETE FROM curtailment_events")
+        this_month = today.replace(day=1)
+        conn.execute(_CURTAILMENT, {"seed": seed, "per_area": CURTAILED_PER_AREA,
+                                    "months": [_month_shift(this_month, -2), _month_shift(this_month, -1)]})
     return ReadingsResult(sum(d[0] for d in done), sum(d[1] for d in done), sum(d[2] for d in done) + confirmed,
                           time.monotonic() - t0)

@@ -3,16 +3,20 @@
 * C01 契約電力算定結果内訳: for each measured-demand (実量制) point, this month's maximum demand
   (largest 30-minute kWh × 2, from the covered days), the largest of the previous 11 months
   (readings_monthly.max_demand_kw) and the resulting contract power (the larger of the two).
-* C02 制限中止割引: curtailment discounts need curtailment events (date, start, end, curtailed kW)
-  from the T&D's dispatch records; the reference area holds none, so the form is given with its
-  header and no rows, to every retailer that receives C01 (measured-demand customers are the
-  ones with curtailment contracts). Its source would be a `curtailment_events` table.
+* C02 制限中止割引: the points that had a curtailment (制限) or interruption (中止) this month, with
+  the period and the discount rate (seed 001: "当月に制限中止割引の対象となった需要者とその対象期間
+  及び割引率"), from the area's `curtailment_events` (area/curtailment: ingested from the T&D's
+  dispatch records). One row per event, clipped to the days the retailer supplied the point in the
+  month (an event over a switch is split between the two retailers' forms, no hour twice); hours =
+  the clipped period's length. Given to every retailer with an event and to every retailer that
+  receives C01 (measured-demand customers are the ones with curtailment contracts), then maybe empty.
 * C03 発電者の仕訳後の電力量: for each FIT generation point (channel low_fit), the energy allocated to
   the purchasing retailer per day (the sum of the day's 30-minute values).
 
 CSV: UTF-8 with a byte order mark (the forms are opened in spreadsheets; names outside JIS X 0208),
-CRLF line ends, a header row, decimals with exactly 4 places. The JSON rendering holds the same
-columns and rows as strings.
+CRLF line ends, a header row, kWh and kW with exactly 4 decimals, hours and rates with exactly 2
+(a period is whole half hours, a rate has at most 2 decimals: nothing is rounded), times JST.
+The JSON rendering holds the same columns and rows as strings.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import hashlib
 import io
 import json
 from collections import defaultdict
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -30,12 +35,13 @@ from switchhub.area.metering.jsonrender import content_key, header_json
 from switchhub.area.metering.model import Header
 from switchhub.area.metering.package import Packaged, package_csv
 from switchhub.contract.metering import FileType
+from switchhub.kernel.clock import JST
 
 COLUMNS: dict[FileType, list[str]] = {
     FileType.CONTRACT_POWER: ["供給地点特定番号", "対象年月", "計量期間開始日", "計量期間終了日", "当月最大需要電力(kW)",
                               "前11か月最大需要電力(kW)", "算定契約電力(kW)", "算定方法"],
-    FileType.CURTAILMENT: ["供給地点特定番号", "対象年月", "制限中止日", "開始時刻", "終了時刻", "制限中止電力(kW)",
-                           "割引対象時間(h)", "割引額(円)"],
+    FileType.CURTAILMENT: ["供給地点特定番号", "対象年月", "区分", "開始日時", "終了日時", "割引対象時間(h)",
+                           "割引率(%)", "事由"],
     FileType.GENERATOR_ENERGY: ["供給地点特定番号", "対象年月", "計量日", "仕訳後電力量(kWh)"],
 }
 METHOD = "実量制（当月及び前11か月の最大需要電力の最大値）"
@@ -46,9 +52,27 @@ def _larger(a: str | None, b: str | None) -> str:
     return format(max(values), "f") if values else ""
 
 
-def rows_by_retailer(points: list[dict[str, Any]]) -> dict[str, dict[FileType, list[list[str]]]]:
-    """The rows of the three forms for every retailer that has any (C02: header only, see above)."""
+def _jst(moment: datetime) -> str:
+    return moment.astimezone(JST).strftime("%Y%m%d %H:%M")
+
+
+def _hours(starts: datetime, ends: datetime) -> str:
+    return format((Decimal(int((ends - starts).total_seconds())) / 3600).quantize(Decimal("0.01")), "f")
+
+
+def curtailment_row(month: str, event: dict[str, Any]) -> list[str]:
+    """One C02 row from an event already clipped to the retailer's supply days in the month."""
+    return [event["spid"], month, event["kind"], _jst(event["starts_at"]), _jst(event["ends_at"]),
+            _hours(event["starts_at"], event["ends_at"]), format(Decimal(event["discount_rate"]), ".2f"),
+            event["reason"]]
+
+
+def rows_by_retailer(points: list[dict[str, Any]], events: list[dict[str, Any]],
+                     month: date) -> dict[str, dict[FileType, list[list[str]]]]:
+    """The rows of the three forms for every retailer that has any."""
     out: dict[str, dict[FileType, list[list[str]]]] = defaultdict(lambda: {t: [] for t in COLUMNS})
+    for e in events:
+        out[e["retailer_code"]][FileType.CURTAILMENT].append(curtailment_row(month.strftime("%Y%m"), e))
     for p in points:
         month = p["d0"].strftime("%Y%m")
         forms = out[p["retailer_code"]]

@@ -25,7 +25,7 @@ COMPRESS_LEVEL = 1  # gzip level of the stored JSON rendering: 1 is ~3× faster 
 
 
 def header_json(h: Header) -> dict[str, Any]:
-    by_month = h.type in MONTHLY_TYPES or h.type in FORM_TYPES
+    by_month = h.type in FORM_TYPES  # a monthly billing file has its reading day as target_date
     return {"type": h.type.value, "info_type": h.info_type, "operation_mode": h.operation_mode,
             "sender_code": h.sender_code, "sender_name": h.sender_name, "receiver_code": h.receiver_code,
             "created_at": h.created_at.isoformat(),

@@ -1,7 +1,9 @@
 """File names (metering.md: type + date (+ HHMM) + sequence, revisions numbered).
 
 `{type}_{YYYYMMDD}_{HHMM}_{sss}_r{revision}.zip`: HHMM is the slot's start time for today files and
-`0000` for past-day files; monthly files and CSV forms have a month, `{type}_{YYYYMM}_{sss}_r{revision}.zip`.
+`0000` for past-day files; monthly billing files have their reading day without a time,
+`{type}_{YYYYMMDD}_{sss}_r{revision}.zip` (metering.md: W51210/W51220 + date), and the CSV forms a month,
+`{type}_{YYYYMM}_{sss}_r{revision}.zip`.
 The XML (or CSV) inside has the same name with `.xml` (`.csv`).
 """
 
@@ -22,8 +24,10 @@ def slot_hhmm(slot: int) -> str:
 
 
 def stem(type_: FileType, target: date, slot: int | None, sequence: int, revision: int) -> str:
-    if type_ in MONTHLY_TYPES or type_ in FORM_TYPES:
+    if type_ in FORM_TYPES:
         return f"{type_.value}_{target:%Y%m}_{sequence:03d}_r{revision}"
+    if type_ in MONTHLY_TYPES:
+        return f"{type_.value}_{target:%Y%m%d}_{sequence:03d}_r{revision}"
     hhmm = slot_hhmm(slot or 1) if type_ in TODAY_TYPES else "0000"
     return f"{type_.value}_{target:%Y%m%d}_{hhmm}_{sequence:03d}_r{revision}"
 

@@ -119,9 +119,14 @@ async def day_points(conn: AsyncConnection, area: str, day: date, *, slot: int |
                "" if r.customer_id is None else str(r.customer_id), r.customer_name or "", kwh, status)
 
 
+# A point's billing period runs between its reading days (kernel/calendar: the reading-day code's day
+# in the previous month up to the day before its day this month); `per` holds that period for each
+# code whose reading day is the file's day, and a supply period overlapping it gives the covered days.
 _MONTH_POINTS = """
-SELECT s.retailer_code, p.channel = 'high' AS high, trim(s.spid) AS spid, s.valid_from, s.valid_to,
-       GREATEST(s.valid_from, :m0) AS d0, LEAST(COALESCE(s.valid_to, :m1), :m1) AS d1,
+WITH per AS (SELECT * FROM unnest(CAST(:codes AS varchar[]), CAST(:p0s AS date[]), CAST(:p1s AS date[]))
+             AS u(code, p0, p1))
+SELECT s.retailer_code, p.channel = 'high' AS high, trim(s.spid) AS spid, s.valid_from, s.valid_to, per.p0, per.p1,
+       GREATEST(s.valid_from, per.p0) AS d0, LEAST(COALESCE(s.valid_to, per.p1), per.p1) AS d1,
        c.id AS customer_id, c.name_kanji AS customer_name,
        concat_ws(' ', p.prefecture, p.city, NULLIF(p.town, ''), NULLIF(p.block, ''), NULLIF(p.building, ''),
                  NULLIF(p.room, '')) AS point_name,
@@ -129,10 +134,12 @@ SELECT s.retailer_code, p.channel = 'high' AS high, trim(s.spid) AS spid, s.vali
        COALESCE(p.meters -> 0 ->> 'meter_type', '') AS meter_class,
        m.kwh::numeric(14,4)::text AS confirmed, m.next_reading_date,
        d.dates, d.kwhs, d.statuses, d.total, d.max_demand
-FROM supply_periods s
-JOIN supply_points p ON p.area = s.area AND p.spid = s.spid
+FROM per
+JOIN supply_points p ON p.area = :a AND p.reading_day_code = per.code
+JOIN supply_periods s ON s.area = p.area AND s.spid = p.spid AND s.valid_from <= per.p1
+                     AND (s.valid_to IS NULL OR s.valid_to >= per.p0)
 {customer}
-LEFT JOIN readings_monthly m ON m.area = s.area AND m.spid = s.spid AND m.billing_month = :m0
+LEFT JOIN readings_monthly m ON m.area = s.area AND m.spid = s.spid AND m.billing_month = :bm
 LEFT JOIN LATERAL (  -- one scan of the covered days: their arrays' text, the total and the largest slot
     SELECT array_agg(r.reading_date ORDER BY r.reading_date) AS dates,
            array_agg(r.kwh::text ORDER BY r.reading_date) AS kwhs,
@@ -140,20 +147,23 @@ LEFT JOIN LATERAL (  -- one scan of the covered days: their arrays' text, the to
            COALESCE(sum(v.total), 0)::numeric(14,4)::text AS total, (max(v.top) * 2)::numeric(10,4)::text AS max_demand
     FROM readings_30min r, LATERAL (SELECT sum(x) AS total, max(x) AS top FROM unnest(r.kwh) x) v
     WHERE r.area = s.area AND r.spid = s.spid
-      AND r.reading_date BETWEEN GREATEST(s.valid_from, :m0) AND LEAST(COALESCE(s.valid_to, :m1), :m1)) d ON true
-WHERE s.area = :a AND s.valid_from <= :m1 AND (s.valid_to IS NULL OR s.valid_to >= :m0) {only}
+      AND r.reading_date BETWEEN GREATEST(s.valid_from, per.p0) AND LEAST(COALESCE(s.valid_to, per.p1), per.p1)) d ON true
+WHERE true {only}
 ORDER BY s.retailer_code, high, s.spid, s.valid_from
 """
 
 
-async def month_points(conn: AsyncConnection, area: str, m0: date, m1: date, *, retailer: str | None = None,
-                       chunk: int = 1000):
-    """Every supply period overlapping [m0, m1] in `area` with its covered days' readings
-    (`days`: date → (kWh array text, status array text), for fastwriter)."""
-    sql = _MONTH_POINTS.format(customer=_CUSTOMER_ON.format(on="LEAST(COALESCE(s.valid_to, :m1), :m1)"),
+async def month_points(conn: AsyncConnection, area: str, billing_month: date,
+                       periods: list[tuple[str, date, date]], *, retailer: str | None = None, chunk: int = 1000):
+    """Every supply period overlapping the billing period of its point's reading-day code
+    (`periods`: code, first day, last day) in `area`, with its covered days' readings
+    (`days`: date → (kWh array text, status array text), for fastwriter) and the confirmed
+    readings_monthly of `billing_month`."""
+    sql = _MONTH_POINTS.format(customer=_CUSTOMER_ON.format(on="LEAST(COALESCE(s.valid_to, per.p1), per.p1)"),
                                only="AND s.retailer_code = :r" if retailer else "")
-    result = await conn.stream(text(sql).execution_options(yield_per=chunk),
-                               {"a": area, "m0": m0, "m1": m1, "r": retailer})
+    result = await conn.stream(text(sql).execution_options(yield_per=chunk), {
+        "a": area, "bm": billing_month, "codes": [p[0] for p in periods], "p0s": [p[1] for p in periods],
+        "p1s": [p[2] for p in periods], "r": retailer})
     async for r in result:
         row = dict(r._mapping)
         row["days"] = {d: (k, s) for d, k, s in zip(row.pop("dates") or [], row.pop("kwhs") or [],
@@ -197,6 +207,20 @@ async def generated_days(conn: AsyncConnection, area: str, days: list[date]) -> 
         " AND key = ANY(CAST(:keys AS text[]))"), {"keys": [f"{area}:{d.isoformat()}" for d in days]})
     done = {r.key for r in rows}
     return [d for d in days if f"{area}:{d.isoformat()}" in done]
+
+
+async def generated_today_slots(conn: AsyncConnection, area: str,
+                                day_slots: list[tuple[date, int]]) -> dict[date, list[int]]:
+    """Of the (day, slot) pairs, those whose today files have been built (their keyed job is done)."""
+    keys = [f"{area}:{d.isoformat()}:{s:02d}" for d, s in day_slots]
+    rows = await conn.execute(text(
+        "SELECT key FROM jobs WHERE kind = 'metering.today' AND done_at IS NOT NULL"
+        " AND key = ANY(CAST(:keys AS text[])) ORDER BY key"), {"keys": keys})
+    out: dict[date, list[int]] = {}
+    for r in rows:
+        _, day, slot = r.key.split(":")
+        out.setdefault(date.fromisoformat(day), []).append(int(slot))
+    return out
 
 
 async def months_with_files(conn: AsyncConnection, area: str, months: list[date], types: list[str]) -> list[date]:

@@ -22,6 +22,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from switchhub.area.curtailment import service as curtailment
 from switchhub.area.metering import forms, packers
 from switchhub.area.metering import repository as repo
 from switchhub.area.metering.fastwriter import RawPoint
@@ -31,6 +32,7 @@ from switchhub.area.metering.xmlwriter import MonthlyRow, PointRow
 from switchhub.area.outbox.repository import emit
 from switchhub.contract.events import MeteringFilePublished
 from switchhub.contract.metering import MONTHLY_TYPES, TODAY_TYPES, FileType
+from switchhub.kernel.calendar import reading_date, valid_reading_codes
 from switchhub.kernel.caller import Caller
 from switchhub.kernel.clock import JST
 from switchhub.kernel.codes import AREA_TSO_NAMES
@@ -60,12 +62,12 @@ def slot_time(slot: int) -> str:
 def listed(row: dict[str, Any]) -> dict[str, Any]:
     """A files-table row as the contract's MeteringFile."""
     t = FileType(row["type"])
-    by_month = t in MONTHLY_TYPES or t.value.startswith("C")
+    by_month = t.value.startswith("C")  # forms: a calendar month; monthly billing files: a reading day and its month
     return {
         "file_id": file_id(row["area"], row["id"]), "area": row["area"], "retailer_code": row["retailer_code"],
         "type": t.value,
         "target_date": None if by_month else row["target"].isoformat(),
-        "target_month": row["target"].strftime("%Y-%m") if by_month else None,
+        "target_month": row["target"].strftime("%Y-%m") if by_month or t in MONTHLY_TYPES else None,
         "slot_time": slot_time(row["slot"]) if t in TODAY_TYPES else None,
         "sequence": row["sequence"], "revision": row["revision"], "name": row["name"], "points": row["points"],
         "size_bytes": row["size_bytes"], "sha256": row["sha256"], "operation_mode": row["operation_mode"],
@@ -268,8 +270,8 @@ def _days_between(d0: date, d1: date) -> list[date]:
     return [d0 + timedelta(days=i) for i in range((d1 - d0).days + 1)]
 
 
-def _monthly_row(periods: list[dict[str, Any]], m0: date, m1: date) -> MonthlyRow:
-    """One point's record from its supply periods of the retailer in the month (usually one)."""
+def _monthly_row(periods: list[dict[str, Any]]) -> MonthlyRow:
+    """One point's record from its supply periods of the retailer in its billing period (usually one)."""
     last = periods[-1]
     days, total, max_demand = [], Decimal(0), None
     for p in periods:
@@ -280,7 +282,7 @@ def _monthly_row(periods: list[dict[str, Any]], m0: date, m1: date) -> MonthlyRo
         if p["max_demand"] is not None:
             md = Decimal(p["max_demand"])
             max_demand = md if max_demand is None or md > max_demand else max_demand
-    whole = len(periods) == 1 and last["d0"] == m0 and last["d1"] == m1
+    whole = len(periods) == 1 and last["d0"] == last["p0"] and last["d1"] == last["p1"]
     provided = "0" if any(p["days"] for p in periods) else "1"
     if provided == "1":
         days = []  # not provided (no reading for any covered day): the record without day values
@@ -295,32 +297,54 @@ def _monthly_row(periods: list[dict[str, Any]], m0: date, m1: date) -> MonthlyRo
         next_reading_date=last["next_reading_date"], days=days)
 
 
-async def _monthly_rows(conn: AsyncConnection, area: str, m0: date, m1: date,
+def billing_periods_closing(area: str, reading_day: date) -> list[tuple[str, date, date]]:
+    """(reading-day code, first day, last day) of the billing periods that close on `reading_day`: the
+    codes of the area whose reading day this month it is (kernel/calendar; several codes can share a
+    day when a month runs short), each period from the code's reading day in the previous month up to
+    the day before — the periods readings_monthly confirms (area/readings/service.billing_periods)."""
+    prev = (reading_day.replace(day=1) - timedelta(days=1)).replace(day=1)
+    out = []
+    for code in valid_reading_codes(area):
+        if reading_date(area, code, reading_day.year, reading_day.month) == reading_day:
+            out.append((code, reading_date(area, code, prev.year, prev.month), reading_day - timedelta(days=1)))
+    return out
+
+
+def reading_days(area: str, month: date) -> list[date]:
+    """The area's reading days in `month` (every day on which some code's billing period closes)."""
+    return sorted({reading_date(area, c, month.year, month.month) for c in valid_reading_codes(area)})
+
+
+async def _monthly_rows(conn: AsyncConnection, area: str, reading_day: date,
                         retailer: str | None) -> AsyncIterator[tuple]:
     """(retailer, high, MonthlyRow) per retailer and point, from the periods ordered by retailer, high, spid."""
+    periods_closing = billing_periods_closing(area, reading_day)
+    if not periods_closing:
+        return
     key, periods = None, []
-    async for p in repo.month_points(conn, area, m0, m1, retailer=retailer):
+    async for p in repo.month_points(conn, area, reading_day.replace(day=1), periods_closing, retailer=retailer):
         k = (p["retailer_code"], p["high"], p["spid"])
         if k != key and periods:
-            yield key[0], key[1], _monthly_row(periods, m0, m1)  # type: ignore[index]
+            yield key[0], key[1], _monthly_row(periods)  # type: ignore[index]
             periods = []
         key = k
         periods.append(p)
     if periods:
-        yield key[0], key[1], _monthly_row(periods, m0, m1)  # type: ignore[index]
+        yield key[0], key[1], _monthly_row(periods)  # type: ignore[index]
 
 
-async def build_monthly(conn: AsyncConnection, area: str, month: date, now: datetime, mode: str, *,
+async def build_monthly(conn: AsyncConnection, area: str, reading_day: date, now: datetime, mode: str, *,
                         retailer: str | None = None, per_file: int = PER_FILE) -> list[dict[str, Any]]:
-    """Monthly billing usage files (W51210/W51220) of the billing month for every retailer of the area.
+    """Monthly billing usage files (W51210/W51220) of one reading day for every retailer of the area:
+    the points whose billing period (between two of their reading days) closed on it, billing month =
+    the reading day's month (readings_monthly.billing_month).
 
-    A point switched during the month is in both retailers' files, each with exactly the days it
-    supplied (supply periods are inclusive), so the two files split the month with no gap or overlap."""
-    m0, m1 = month_bounds(month)
+    A point switched during its period is in both retailers' files, each with exactly the days it
+    supplied (supply periods are inclusive), so the two files split the period with no gap or overlap."""
     code, name = sender_of(area)
 
     async def rows() -> AsyncIterator[tuple]:
-        async for r, high, row in _monthly_rows(conn, area, m0, m1, retailer):
+        async for r, high, row in _monthly_rows(conn, area, reading_day, retailer):
             yield r, high, row
 
     made = set()
@@ -329,14 +353,15 @@ async def build_monthly(conn: AsyncConnection, area: str, month: date, now: date
         async for retailer_code, high, seq, chunk in _grouped(rows(), per_file):
             t = FileType.HIGH_MONTHLY if high else FileType.LOW_MONTHLY
             points: Sequence[MonthlyRow] = [r[2] for r in chunk]
-            await pipeline.add(Header(t, mode, code, name, retailer_code, now, m0, None, seq), package_fast, points)
+            await pipeline.add(Header(t, mode, code, name, retailer_code, now, reading_day, None, seq), package_fast,
+                               points)
             made.add((retailer_code, t.value, seq))
         await pipeline.drain()
     finally:
         await pipeline.abandon()
     stored = pipeline.stored
-    stored += await _empty_the_rest(conn, area, [FileType.HIGH_MONTHLY, FileType.LOW_MONTHLY], m0, None, retailer,
-                                    made, mode, now)
+    stored += await _empty_the_rest(conn, area, [FileType.HIGH_MONTHLY, FileType.LOW_MONTHLY], reading_day, None,
+                                    retailer, made, mode, now)
     return stored
 
 
@@ -345,7 +370,8 @@ async def build_forms(conn: AsyncConnection, area: str, month: date, now: dateti
     m0, m1 = month_bounds(month)
     code, name = sender_of(area)
     stored = []
-    by_retailer = forms.rows_by_retailer(await repo.form_points(conn, area, m0, m1))
+    events = await curtailment.month_events(conn, area, m0, m1)
+    by_retailer = forms.rows_by_retailer(await repo.form_points(conn, area, m0, m1), events, m0)
     for retailer_code in sorted(by_retailer):
         tables = by_retailer[retailer_code]
         for t in (FileType.CONTRACT_POWER, FileType.CURTAILMENT, FileType.GENERATOR_ENERGY):

@@ -5,17 +5,21 @@ restart (db/jobs.py); the worker's `schedule` enqueues the keys that are due soo
 
 * `metering.today`    key `AREA:YYYY-MM-DD:SS`  — 15 minutes after slot SS ends (30-minute "today" files)
 * `metering.past_day` key `AREA:YYYY-MM-DD`     — 04:00 JST the next day (all 48 slots)
-* `metering.monthly`  key `AREA:YYYY-MM`        — 06:00 JST on the first business day after the reading
-  day (within the 4 business days of metering.md; kernel/calendar.py)
+* `metering.monthly`  key `AREA:YYYY-MM-DD`     — one per reading day of the area (kernel/calendar: the
+  days of its reading-day codes), 06:00 JST on the first business day after it (within the 4 business
+  days of metering.md): the points whose billing period closed that day
 * `metering.forms`    key `AREA:YYYY-MM`        — 06:00 JST on the second business day after the reading
   day (within 5 business days)
 * `metering.rebuild`  key `AREA:YYYY-MM-DD:<ingest time>` — a correction or late slot ingested for a day
-  whose past-day files exist rebuilds that day's files of the retailers that supplied the points
-  concerned (and their monthly files of the month once those exist); unchanged content stores nothing.
+  whose past-day files exist, or for a slot whose today files exist, rebuilds those files of the
+  retailers that supplied the points concerned (today files of the touched slots, the past-day
+  files, and the monthly files of the reading days whose billing periods hold the day, once those
+  exist); unchanged content stores nothing.
 
-The billing month is the calendar month and its reading day the first day of the next month
-(docs/metering.md: per-point reading days are not modelled yet). The operation mode written into
-JPMGH is `SWITCHHUB_METERING_OPERATION_MODE`: "0" live by default (a deployment that forgets the
+A point's billing period runs between its reading days (its reading-day code; billing month M = from
+the code's day in M-1 to the day before its day in M, as readings_monthly). The CSV forms stay per
+calendar month, their reading day the first of the next month (docs/metering.md). The operation mode
+written into JPMGH is `SWITCHHUB_METERING_OPERATION_MODE`: "0" live by default (a deployment that forgets the
 setting must not send files that retailers are told never to process), "1" test data for the demo
 and the sandbox, which serve generated data (`switchhub demo` sets it).
 """
@@ -32,7 +36,7 @@ from switchhub.area.metering import repository as repo
 from switchhub.area.metering import service
 from switchhub.contract.metering import MONTHLY_TYPES
 from switchhub.db.jobs import enqueue, enqueue_many
-from switchhub.kernel.calendar import add_business_days
+from switchhub.kernel.calendar import add_business_days, reading_dates_on_or_after, valid_reading_codes
 from switchhub.kernel.clock import JST
 
 TODAY_JOB, PAST_DAY_JOB, MONTHLY_JOB, FORMS_JOB, REBUILD_JOB = (
@@ -51,17 +55,18 @@ def slot_end(day: date, slot: int) -> datetime:
     return datetime.combine(day, time(0), JST) + timedelta(minutes=30 * slot)
 
 
-def reading_day(month: date) -> date:
-    """The reading day of a billing month: the first day of the next month (calendar-month billing)."""
+def forms_reading_day(month: date) -> date:
+    """The CSV forms' reading day of a calendar month: the first day of the next month."""
     return (month.replace(day=28) + timedelta(days=4)).replace(day=1)
 
 
-def monthly_run_at(month: date, area: str) -> datetime:
-    return datetime.combine(add_business_days(reading_day(month), 1, area), MONTHLY_AT, JST)
+def monthly_run_at(reading_day: date, area: str) -> datetime:
+    """When the monthly billing files of a reading day are built: 06:00 on the next business day."""
+    return datetime.combine(add_business_days(reading_day, 1, area), MONTHLY_AT, JST)
 
 
 def forms_run_at(month: date, area: str) -> datetime:
-    return datetime.combine(add_business_days(reading_day(month), 2, area), MONTHLY_AT, JST)
+    return datetime.combine(add_business_days(forms_reading_day(month), 2, area), MONTHLY_AT, JST)
 
 
 def _previous_month(day: date) -> date:
@@ -86,7 +91,9 @@ async def schedule(conn: AsyncConnection, now: datetime, areas: tuple[str, ...] 
         yesterday = now.date() - timedelta(days=1)
         past_keys.append((f"{area}:{yesterday.isoformat()}", datetime.combine(now.date(), PAST_DAY_AT, JST)))
         month = _previous_month(now.date())
-        month_keys.append((f"{area}:{month:%Y-%m}", monthly_run_at(month, area)))
+        for m in (month, now.date().replace(day=1)):  # the reading days of last month and this one so far
+            month_keys += [(f"{area}:{d.isoformat()}", monthly_run_at(d, area))
+                           for d in service.reading_days(area, m) if d <= now.date()]
         form_keys.append((f"{area}:{month:%Y-%m}", forms_run_at(month, area)))
     await enqueue_many(conn, TODAY_JOB, today_keys)
     await enqueue_many(conn, PAST_DAY_JOB, past_keys)
@@ -94,16 +101,29 @@ async def schedule(conn: AsyncConnection, now: datetime, areas: tuple[str, ...] 
     await enqueue_many(conn, FORMS_JOB, form_keys)
 
 
+def _day_slots(days: list[date]) -> list[tuple[date, int]]:
+    return [(d, s) for d in days for s in range(1, 49)]
+
+
 async def days_with_files(conn: AsyncConnection, area: str, days: list[date]) -> list[date]:
-    """Of `days`, those whose past-day files exist (an ingest of them is a correction to rebuild)."""
-    return list(await repo.generated_days(conn, area, sorted(set(days))))
+    """Of `days`, those whose past-day files or any of whose today files exist (an ingest of them is a
+    correction or a late slot to rebuild)."""
+    days = sorted(set(days))
+    past = set(await repo.generated_days(conn, area, days))
+    today = await repo.generated_today_slots(conn, area, _day_slots([d for d in days if d not in past]))
+    return sorted(past | set(today))
 
 
 async def readings_changed(conn: AsyncConnection, area: str, point_days: list[tuple[str, date]],
-                           now: datetime) -> None:
-    """Called by the readings ingestion with the (spid, day) pairs it merged: each day whose past-day
-    files exist is rebuilt for the retailers that supplied those points (a new key each time)."""
-    days = await repo.generated_days(conn, area, sorted({d for _, d in point_days}))
+                           now: datetime, day_slots: list[tuple[date, int]] | None = None) -> None:
+    """Called by the readings ingestion with the (spid, day) pairs it merged and the (day, slot) pairs
+    it touched (None: every slot of those days): each day whose past-day files exist, or whose
+    today files of a touched slot exist, is rebuilt for the retailers that supplied those points (a
+    new key each time; the payload names the past-day file and the today slots to rebuild)."""
+    touched = sorted({d for _, d in point_days})
+    past = set(await repo.generated_days(conn, area, touched))
+    slots = await repo.generated_today_slots(conn, area, day_slots if day_slots is not None else _day_slots(touched))
+    days = sorted(past | set(slots))
     if not days:
         return
     wanted = set(days)
@@ -112,7 +132,7 @@ async def readings_changed(conn: AsyncConnection, area: str, point_days: list[tu
     for day in days:
         if retailers.get(day):
             await enqueue(conn, REBUILD_JOB, f"{area}:{day.isoformat()}:{stamp}", now,
-                          {"retailers": retailers[day]})
+                          {"retailers": retailers[day], "past_day": day in past, "today_slots": slots.get(day, [])})
 
 
 def _parts(key: str) -> list[str]:
@@ -134,8 +154,10 @@ def _month(text: str) -> date:
 
 
 async def monthly(conn: AsyncConnection, payload: dict[str, Any], now: datetime) -> None:
-    area, month = _parts(payload["_key"])[:2]
-    await service.build_monthly(conn, area, _month(month), now, operation_mode())
+    area, day = _parts(payload["_key"])[:2]
+    if len(day) == 7:  # a calendar-month key of the releases before per-point reading days: nothing to build
+        return
+    await service.build_monthly(conn, area, date.fromisoformat(day), now, operation_mode())
 
 
 async def forms(conn: AsyncConnection, payload: dict[str, Any], now: datetime) -> None:
@@ -144,16 +166,23 @@ async def forms(conn: AsyncConnection, payload: dict[str, Any], now: datetime) -
 
 
 async def rebuild(conn: AsyncConnection, payload: dict[str, Any], now: datetime) -> None:
-    """The day's past-day files (and the month's monthly files once they exist) of the retailers named."""
+    """For the retailers named: the day's today files of the slots named, its past-day files (and the
+    monthly files of the reading days whose billing periods hold the day, once they exist)."""
     area, day_text = _parts(payload["_key"])[:2]
     day = date.fromisoformat(day_text)
     retailers = payload.get("retailers") or [None]
-    month = day.replace(day=1)
-    monthly_exists = bool(await repo.months_with_files(conn, area, [month], [t.value for t in MONTHLY_TYPES]))
+    past_day = payload.get("past_day", True)  # a key enqueued before today rebuilds existed: past day only
+    # the reading days whose billing periods hold the day (one per code), of those built already
+    closing = sorted({reading_dates_on_or_after(area, c, day + timedelta(days=1), 1)[0]
+                      for c in valid_reading_codes(area)}) if past_day else []
+    monthly_days = await repo.months_with_files(conn, area, closing, [t.value for t in MONTHLY_TYPES])
     for retailer in retailers:
-        await service.build_day(conn, area, day, now, operation_mode(), retailer=retailer)
-        if monthly_exists:
-            await service.build_monthly(conn, area, month, now, operation_mode(), retailer=retailer)
+        for slot in payload.get("today_slots") or []:
+            await service.build_day(conn, area, day, now, operation_mode(), slot=slot, retailer=retailer)
+        if past_day:
+            await service.build_day(conn, area, day, now, operation_mode(), retailer=retailer)
+        for reading_day in monthly_days:
+            await service.build_monthly(conn, area, reading_day, now, operation_mode(), retailer=retailer)
 
 
 HANDLERS = {TODAY_JOB: today, PAST_DAY_JOB: past_day, MONTHLY_JOB: monthly, FORMS_JOB: forms, REBUILD_JOB: rebuild}

@@ -20,7 +20,7 @@ from typing import BinaryIO, NamedTuple
 from xml.sax.saxutils import escape
 
 from switchhub.area.metering.model import Header
-from switchhub.contract.metering import HIGH_TYPES, MONTHLY_TYPES, PAST_DAY_TYPES
+from switchhub.contract.metering import HIGH_TYPES, PAST_DAY_TYPES
 
 KwhValue = str | Decimal | None
 StatusValue = int | str | None
@@ -93,8 +93,7 @@ class _Out:
 
 
 def head(h: Header) -> str:
-    target = (f"<JP06401>{h.target:%Y%m}</JP06401>" if h.type in MONTHLY_TYPES
-              else f"<JP06116>{h.target:%Y%m%d}</JP06116>")
+    target = f"<JP06116>{h.target:%Y%m%d}</JP06116>"  # a monthly file's: its reading day (JP06401 not written)
     slot = f"<JP06219>{h.slot:02d}</JP06219>" if h.slot is not None else ""
     return ('<?xml version="1.0" encoding="UTF-8"?>\n<SBD-MSG><JPMGRP><JPMGH>'
             f"<MODE>{h.operation_mode}</MODE><SENDER>{h.sender_code}</SENDER><RECEIVER>{h.receiver_code}</RECEIVER>"

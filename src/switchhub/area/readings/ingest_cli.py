@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from switchhub.area.curtailment import service as curtailment
+from switchhub.area.curtailment.service import IngestedEvents
 from switchhub.area.readings import service
 from switchhub.db.engine import make_engine
 
@@ -29,5 +31,16 @@ async def ingest_monthly_file(area_url: str, area: str, source: Path) -> service
         async with engine.begin() as conn:
             with source.open("rb") as stream:
                 return await service.ingest_monthly_csv(conn, area, stream)
+    finally:
+        await engine.dispose()
+
+
+async def ingest_curtailment_file(area_url: str, area: str, source: Path) -> IngestedEvents:
+    """The T&D's curtailment and interruption events (area/curtailment), one transaction."""
+    engine = make_engine(area_url, pool_size=1, max_overflow=0)
+    try:
+        async with engine.begin() as conn:
+            with source.open("rb") as stream:
+                return await curtailment.ingest_csv(conn, area, stream)
     finally:
         await engine.dispose()

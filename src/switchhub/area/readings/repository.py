@@ -88,6 +88,8 @@ SELECT row_no, first_row, count(*) OVER () AS total FROM (
 """)
 _STAGED_MONTHS = text("SELECT DISTINCT date_trunc('month', reading_date)::date FROM readings_staging_days")
 _STAGED_DATES = text("SELECT DISTINCT reading_date FROM readings_staging_days ORDER BY 1")
+_STAGED_DAY_SLOTS = text("SELECT DISTINCT reading_date, slot FROM readings_staging"
+                         " WHERE reading_date = ANY(CAST(:days AS date[])) ORDER BY 1, 2")
 _STAGED_POINT_DAYS = text("SELECT spid::varchar(22) AS spid, reading_date FROM readings_staging_days"
                           " WHERE reading_date = ANY(CAST(:days AS date[]))")
 
@@ -137,6 +139,11 @@ async def staged_dates(conn: AsyncConnection) -> list[date]:
 async def staged_point_days(conn: AsyncConnection, days: list[date]) -> list[tuple[str, date]]:
     """The staged (spid, day) pairs of `days` (the points whose metering files a correction rebuilds)."""
     return [(r.spid, r.reading_date) for r in await conn.execute(_STAGED_POINT_DAYS, {"days": days})]
+
+
+async def staged_day_slots(conn: AsyncConnection, days: list[date]) -> list[tuple[date, int]]:
+    """The staged (day, slot) pairs of `days` (the today files a late or corrected slot rebuilds)."""
+    return [(r.reading_date, r.slot) for r in await conn.execute(_STAGED_DAY_SLOTS, {"days": days})]
 
 
 async def staged_months(conn: AsyncConnection) -> list[date]:

@@ -86,7 +86,7 @@ async def _ingest(conn: AsyncConnection, area: str, rows: Iterable[tuple[int, li
     rebuild = await metering_tasks.days_with_files(conn, area, await repository.staged_dates(conn))
     if rebuild:  # only then the (spid, day) pairs: a day of 1 M points is 1 M pairs
         await metering_tasks.readings_changed(conn, area, await repository.staged_point_days(conn, rebuild),
-                                              get_clock().now())
+                                              get_clock().now(), await repository.staged_day_slots(conn, rebuild))
     return Ingested(area, staged, days, revised)
 
 

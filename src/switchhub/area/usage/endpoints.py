@@ -21,6 +21,7 @@ from switchhub.contract.usage import (
     UsageBatchAnswer,
     UsageBatchInquiryRequest,
     UsageDecisionRequest,
+    UsageIndexPage,
     UsageInquiryRequest,
     UsagePasswordAnswer,
     UsagePasswordRequest,
@@ -70,6 +71,18 @@ async def password_status(application_no: ApplicationNo, request: Request,
                           caller: Caller = Depends(acting_caller)) -> dict:
     async with request.app.state.writer.begin() as conn:  # the pickup is cleared in this transaction
         return await service.status(conn, caller, application_no, _served(request), get_clock().now())
+
+
+@router.get("/usage-passwords", summary="使用量情報照会申請の一覧（ハブの申込索引用、OCCTOのみ）",
+            response_model=UsageIndexPage)
+async def index_page(request: Request, area: Annotated[str, Query(pattern=AREA)],
+                     after: Annotated[str, Query(max_length=40)] = "",
+                     limit: Annotated[int, Query(ge=1, le=1000)] = 500,
+                     caller: Caller = Depends(acting_caller)) -> dict:
+    if area not in _served(request):
+        raise NotFound("このエリアは担当していません", "This area is not served here")
+    async with request.app.state.writer.connect() as conn:
+        return await service.index_page(conn, caller, area, after, limit)
 
 
 @router.get("/usage-password-reviews", summary="本人確認の審査一覧", response_model=UsageReviewPage)

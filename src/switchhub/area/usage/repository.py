@@ -159,6 +159,18 @@ async def review_page(conn: AsyncConnection, area: str, open_only: bool, offset:
     return int(total), [dict(r._mapping) for r in rows]
 
 
+async def index_page(conn: AsyncConnection, area: str, after: str, limit: int) -> list[dict[str, Any]]:
+    """Retailers' requests (public ones have no applicant) after `after` in application-number order,
+    each with its first point as filed (n = 1)."""
+    rows = await conn.execute(text(
+        "SELECT r.application_no, r.applicant_code, r.stage, r.received_at, trim(p.spid) AS spid"
+        " FROM usage_requests r JOIN usage_request_points p ON p.area = r.area"
+        " AND p.application_no = r.application_no AND p.n = 1"
+        " WHERE r.area = :area AND r.applicant_origin = 'retailer' AND r.application_no > :after"
+        " ORDER BY r.application_no LIMIT :limit"), {"area": area, "after": after, "limit": limit})
+    return [dict(r._mapping) for r in rows]
+
+
 async def issued_for_points(conn: AsyncConnection, area: str, spids: list[str], now: datetime
                             ) -> dict[str, list[dict[str, Any]]]:
     """Issued, unexpired requests that cover each point, with their salted hashes (the inquiry path:

@@ -274,6 +274,17 @@ async def review_list(conn: AsyncConnection, caller: Caller, area: str, state: s
         "documents": int(r["documents"])} for r in rows]}
 
 
+async def index_page(conn: AsyncConnection, caller: Caller, area: str, after: str, limit: int) -> dict[str, Any]:
+    """The retailers' requests of the area for the hub's applications index (its backfill of requests
+    filed before the index held type 08): OCCTO (the hub's system) only; no customer data."""
+    if not caller.is_occto:
+        raise NotFound("この一覧はありません", "No such list")
+    rows = await repo.index_page(conn, area, after, limit + 1)
+    items = [{"application_no": r["application_no"], "spid": r["spid"], "stage": r["stage"],
+              "applicant_code": r["applicant_code"], "received_at": _iso(r["received_at"])} for r in rows[:limit]]
+    return {"items": items, "next_after": items[-1]["application_no"] if len(rows) > limit else None}
+
+
 async def _reviewable(conn: AsyncConnection, caller: Caller, application_no: str, served: frozenset[str], *,
                       for_update: bool = False) -> tuple[dict[str, Any], Any]:
     area = area_of(application_no, served)

@@ -21,6 +21,8 @@ from switchhub.hub.accounts import permissions
 from switchhub.hub.applications import repository as repo
 from switchhub.hub.audit.context import Actor
 from switchhub.hub.audit.repository import write
+from switchhub.hub.gateway.client import AreaClient
+from switchhub.kernel.caller import Caller
 from switchhub.kernel.clock import JST
 from switchhub.kernel.codes import ApplicationStage, ApplicationType, Area
 from switchhub.kernel.errors import InputError, IssueCollector
@@ -127,6 +129,25 @@ async def index_usage_filed(conn: AsyncConnection, answer: dict[str, Any], now: 
                                    "type": USAGE_TYPE, "stage": answer["stage"],
                                    "applicant_code": answer["applicant_code"],
                                    "received_at": answer.get("received_at")}, now)
+
+
+async def backfill_usage(conn: AsyncConnection, areas: AreaClient, caller: Caller, area: str, now: datetime, *,
+                         per_page: int = 500) -> int:
+    """Index the area's retailer usage requests, as their filing would have (index_usage_filed): the
+    requests filed before the index held type 08 (hub migrations 0006/0007) are not in it otherwise.
+    Idempotent: a row already indexed keeps its event-ordered stage (upsert_filed moves only a row no
+    event has touched, to the area's current stage). Returns how many requests were seen."""
+    after, seen = "", 0
+    while True:
+        page = await areas.usage_index(area, caller, after, per_page)
+        for item in page.items:
+            await index_usage_filed(conn, {"application_no": item.application_no, "points": [item.spid],
+                                           "stage": item.stage, "applicant_code": item.applicant_code,
+                                           "received_at": item.received_at}, now)
+        seen += len(page.items)
+        if page.next_after is None:
+            return seen
+        after = page.next_after
 
 
 async def index_usage_decided(conn: AsyncConnection, area: str, event_id: int,

@@ -30,6 +30,7 @@ from switchhub.contract.points import BatchAnswer, PointItem, SearchAnswer
 from switchhub.contract.usage import (
     UsageBatchInquiryRequest,
     UsageDecisionRequest,
+    UsageIndexPage,
     UsageInquiryRequest,
     UsagePasswordAnswer,
     UsagePasswordRequest,
@@ -88,6 +89,8 @@ class AreaClient(Protocol):
                             ) -> UsageReviewPage: ...
 
     async def usage_review(self, caller: Caller, application_no: str) -> dict[str, Any]: ...
+
+    async def usage_index(self, area: str, caller: Caller, after: str, limit: int) -> UsageIndexPage: ...
 
     async def usage_review_document(self, caller: Caller, application_no: str, n: int) -> tuple[bytes, str]: ...
 
@@ -216,6 +219,11 @@ class HttpsAreaClient:
         return UsageReviewPage.model_validate(_checked_model(UsageReviewPage, await self._call(
             area, "GET", "/area/v1/usage-password-reviews", caller,
             params={"area": area, "state": state, "page": page, "per_page": per_page})))
+
+    async def usage_index(self, area: str, caller: Caller, after: str, limit: int) -> UsageIndexPage:
+        """A page of an area's retailer usage requests (the applications index backfill)."""
+        return UsageIndexPage.model_validate(await self._call(
+            area, "GET", "/area/v1/usage-passwords", caller, params={"area": area, "after": after, "limit": limit}))
 
     async def usage_review(self, caller: Caller, application_no: str) -> dict[str, Any]:
         return _checked_model(UsageReviewDetail, await self._call(
