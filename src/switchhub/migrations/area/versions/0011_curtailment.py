@@ -9,12 +9,12 @@ CSV or through /area/v1 (all or nothing); the same point and start again replace
 correction), so `(area, spid, starts_at)` is unique. No foreign key to supply_points, as for the readings
 (the generator replaces the points; the ingest checks them).
 
-Revision ID: 0011c_curtailment
+Revision ID: 0011
 Revises: 0010
 """
 from alembic import op
 
-revision = "0011c_curtailment"
+revision = "0011"
 down_revision = "0010"
 branch_labels = None
 depends_on = None
