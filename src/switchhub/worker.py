@@ -31,12 +31,17 @@ async def housekeeping(hub_engine) -> None:
 
 
 async def hub_round(hub_engine, smtp, policy=None, areas=None, area_codes=()) -> None:
+    from switchhub.hub.anomaly import tasks as anomaly_tasks
     from switchhub.hub.files import tasks as files_tasks
     from switchhub.hub.notify.delivery import deliver_due
     from switchhub.hub.relays.tasks import HANDLERS
+    from switchhub.hub.statistics import tasks as statistics_tasks
 
     now = get_clock().now()
-    handlers = dict(HANDLERS)
+    handlers = dict(HANDLERS) | statistics_tasks.HANDLERS | anomaly_tasks.HANDLERS
+    async with hub_engine.begin() as conn:  # the hourly statistics refresh and the daily analysis (keyed)
+        await statistics_tasks.schedule(conn, now)
+        await anomaly_tasks.schedule(conn, now)
     if areas is not None:  # the metering index's hourly catch-up per area needs the area client
         async with hub_engine.begin() as conn:
             await files_tasks.schedule(conn, now, list(area_codes))

@@ -53,6 +53,10 @@ PERMISSIONS: dict[str, frozenset[str]] = {p: frozenset(roles) for p, roles in {
     "hub:usage:query": RETAILER,
     "hub:usage:review": TSO,
     "hub:usage:review:read": (*TSO, *OCCTO_STAFF),
+    # issue 9 part F: statistics (the original published them) and the anomaly report
+    "hub:statistics:read": EVERYONE,
+    "hub:anomaly:read": OCCTO_STAFF,
+    "hub:anomaly:ack": OCCTO_STAFF,
 }.items()}
 
 

@@ -31,6 +31,7 @@ EVENT_KINDS: dict[str, str] = {
     "usage.password_issued": "使用量照会パスワードの発行", "usage.password_rejected": "使用量情報照会申請の却下",
     "usage.review_due": "本人確認審査の期限", "usage.review_overdue": "本人確認審査の期限超過",
     "metering.file_published": "計量データの公開",
+    "anomaly.found": "アクセスログ分析の検出",  # issue 9 part F (OCCTO's helpdesk subscribes)
 }
 
 

@@ -1,0 +1,94 @@
+"""The daily access-log analysis over a generated history (tests/oversight/history.py): each planted case
+is found, no normal user is flagged (the exact set), a rerun finds nothing new, the findings are
+announced to OCCTO's subscribed users, and OCCTO acknowledges one with a note through the API (audited).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+
+from sqlalchemy import text
+
+from switchhub.hub.anomaly import tasks
+from switchhub.kernel.clock import JST
+from tests.flow.helpers import frozen
+from tests.hub.helpers import audit_rows, issue_tokens
+from tests.oversight.history import DAY, PLANTED, generate, load
+
+NOW = datetime.combine(DAY, time(3, 0), JST)
+
+
+async def _findings(engine) -> list[dict]:
+    async with engine.connect() as conn:
+        return [dict(r._mapping) for r in await conn.execute(text(
+            "SELECT id, kind, operator_code, user_login, window_start, window_end, figures, status"
+            " FROM anomaly_findings ORDER BY id"))]
+
+
+async def test_each_planted_case_is_found_and_no_normal_user_is_flagged(stack):
+    engine = stack.hub_app.state.engine
+    history = generate()
+    assert len(history.audit) > 8_000 and len(history.apps) > 2_000
+    await load(engine, history)
+    async with engine.begin() as conn:
+        await conn.execute(text("INSERT INTO subscriptions (operator_code, email, event_kind, created_by)"
+                                " VALUES ('OC000', 'helpdesk@occto.test', 'anomaly.found', 'oc000-admin')"))
+    with frozen(NOW):
+        async with engine.begin() as conn:
+            await tasks.analyse(conn, {"_key": DAY.isoformat()}, NOW)
+    found = await _findings(engine)
+    assert {(f["kind"], f["operator_code"], f["user_login"]) for f in found} == PLANTED
+    assert len(found) == 5
+    by_kind = {f["kind"]: f for f in found}
+    # the figures behind each (written from the history: 15 batches of 100; 120 points; 6 + 4; 5 certs; 1 refusal)
+    assert by_kind["lookup_volume"]["figures"]["lookups"] == 1500
+    assert by_kind["lookup_without_application"]["figures"]["without_application"] == 120
+    assert by_kind["lookup_without_application"]["window_start"] == datetime(2026, 11, 3, tzinfo=JST)
+    assert by_kind["usage_off_hours"]["figures"]["inquiries_off_hours"] == 10
+    assert by_kind["many_certificates"]["figures"]["certificates"] == 5
+    assert by_kind["retail_tso_access"]["figures"]["records"] == 1
+    assert by_kind["lookup_volume"]["window_start"] == datetime(2026, 11, 17, tzinfo=JST)
+    assert by_kind["lookup_volume"]["window_end"] == datetime(2026, 11, 24, tzinfo=JST)
+    assert {f["status"] for f in found} == {"open"}
+
+    async with engine.connect() as conn:
+        mails = (await conn.execute(text("SELECT count(*) FROM deliveries WHERE event_kind = 'anomaly.found'"
+                                         " AND operator_code = 'OC000'"))).scalar_one()
+    assert mails == 5
+
+    with frozen(NOW):  # the same day again: nothing new, nothing announced twice
+        async with engine.begin() as conn:
+            await tasks.analyse(conn, {"_key": DAY.isoformat()}, NOW)
+    assert len(await _findings(engine)) == 5
+    async with engine.connect() as conn:
+        assert (await conn.execute(text("SELECT count(*) FROM deliveries WHERE event_kind = 'anomaly.found'"))
+                ).scalar_one() == 5
+
+
+async def test_occto_reads_and_acknowledges_findings_through_the_api(stack):
+    engine = stack.hub_app.state.engine
+    await load(engine, generate())
+    with frozen(NOW):
+        async with engine.begin() as conn:
+            await tasks.analyse(conn, {"_key": DAY.isoformat()}, NOW)
+    token = (await issue_tokens(stack, "oc000-helpdesk"))["oc000-helpdesk"]
+    async with stack.client("OC000", token=token) as c:
+        listed = await c.get("/api/v1/anomalies", params={"status": "open"})
+        assert listed.status_code == 200, listed.text
+        assert listed.json()["total"] == 5
+        first = listed.json()["items"][0]["id"]
+        empty = await c.post(f"/api/v1/anomalies/{first}:acknowledge", json={"note": ""})
+        ok = await c.post(f"/api/v1/anomalies/{first}:acknowledge", json={"note": "確認済み: 業務上の一括照会"})
+        again = await c.post(f"/api/v1/anomalies/{first}:acknowledge", json={"note": "二回目"})
+        missing = await c.post("/api/v1/anomalies/999999:acknowledge", json={"note": "なし"})
+        still_open = await c.get("/api/v1/anomalies", params={"status": "open"})
+    assert empty.status_code == 422
+    assert ok.status_code == 200, ok.text
+    assert ok.json()["status"] == "acknowledged" and ok.json()["acknowledged_by"] == "oc000-helpdesk"
+    assert ok.json()["ack_note"] == "確認済み: 業務上の一括照会"
+    assert again.status_code == 409 and missing.status_code == 404
+    assert still_open.json()["total"] == 4
+    record, = audit_rows(stack.hub_url, "api.anomaly.acknowledge")
+    assert record["resource_ids"] == [str(first)] and record["user_login"] == "oc000-helpdesk"
+    async with stack.client("A0001") as c:  # a retailer's API user: refused
+        assert (await c.get("/api/v1/anomalies")).status_code == 403
