@@ -101,6 +101,11 @@ API = [
     ("GET", "/api/v1/metering/files/{file_id}", "/api/v1/metering/files/03-999999", None, 404,
      RETAILER | TSO | OCCTO_STAFF),
     ("GET", "/api/v1/metering/schema.xsd", "/api/v1/metering/schema.xsd", None, 200, RETAILER | TSO | OCCTO_STAFF),
+    # issue 9 F: statistics are published to everyone; the anomaly report is OCCTO's admins and helpdesk
+    ("GET", "/api/v1/statistics", "/api/v1/statistics", None, 200, ALL),
+    ("GET", "/api/v1/anomalies", "/api/v1/anomalies", None, 200, OCCTO_STAFF),
+    ("POST", "/api/v1/anomalies/{finding_id}:acknowledge", "/api/v1/anomalies/999999:acknowledge", {"note": "確認"},
+     404, OCCTO_STAFF),
 ]
 
 WEB_ROLES = sorted(PEOPLE)
@@ -152,6 +157,12 @@ WEB = [
      RETAILER | TSO | OCCTO_STAFF),
     ("GET", "/usage/query", "/usage/query", None, 200, RETAILER),
     ("POST", "/usage/query", "/usage/query", {}, 422, RETAILER),
+    # issue 9 F
+    ("GET", "/statistics", "/statistics", None, 200, PEOPLE),
+    ("GET", "/statistics/download", "/statistics/download", None, 200, PEOPLE),
+    ("GET", "/anomalies", "/anomalies", None, 200, OCCTO_STAFF),
+    ("POST", "/anomalies/{finding_id}/acknowledge", "/anomalies/999999/acknowledge", {"note": "確認"}, 404,
+     OCCTO_STAFF),
     ("POST", "/logout", "/logout", {}, 303, PEOPLE),  # last: it ends the session
 ]
 WEB_PUBLIC = {("GET", "/login"), ("POST", "/login"), ("GET", "/static/{name}")}
