@@ -152,3 +152,14 @@ async def test_the_page_shows_svg_charts_a_table_and_field_errors(stack):
     assert 'id="nav-statistics"' in html
     assert bad.status_code == 200 and 'id="from-error"' in bad.text and "YYYY-MM-DD" in bad.text
     assert csv_.status_code == 200 and csv_.content.startswith(b"\xef\xbb\xbf")
+
+
+async def test_dates_outside_the_range_are_field_errors_not_errors_of_the_server(stack):
+    with frozen(NOW):
+        async with stack.client("A0001") as c:
+            far = await c.get("/api/v1/statistics", params={"to": "9999-12-31"})
+            early = await c.get("/api/v1/statistics", params={"period": "week", "to": "0001-01-05"})
+            wide = await c.get("/api/v1/statistics", params={"from": "2000-01-01", "to": "2026-11-30"})
+    assert [far.status_code, early.status_code, wide.status_code] == [422, 422, 422]
+    assert [e["field"] for e in far.json()["errors"]] == ["to"]
+    assert [e["field"] for e in wide.json()["errors"]] == ["from"]

@@ -26,16 +26,19 @@ WITH lookups AS (
      WHERE a.action = ANY(CAST(:lookups AS text[])) AND a.outcome = 'ok' AND a.at >= CAST(:follow_lo AS timestamptz) AND a.at < CAST(:follow_hi AS timestamptz)
        AND a.user_login IS NOT NULL
      GROUP BY 1, 2, 3
-), judged AS (
-    SELECT l.operator_code, l.user_login, count(*) AS looked,
-           count(*) FILTER (WHERE NOT EXISTS (
+), unfollowed AS (  -- anti-joins (hashed by the planner), not a probe per point
+    SELECT l.operator_code, l.user_login, l.spid FROM looked l
+     WHERE NOT EXISTS (
                SELECT 1 FROM applications_index ai WHERE ai.spid = l.spid AND ai.applicant_code = l.operator_code
                   AND ai.received_at >= l.first_at AND ai.received_at < l.first_at + CAST(:follow_days AS integer) * interval '1 day')
-             AND NOT EXISTS (
+       AND NOT EXISTS (
                SELECT 1 FROM relays r WHERE r.spid = l.spid AND r.new_retailer = l.operator_code
                   AND r.registered_at >= l.first_at AND r.registered_at < l.first_at + CAST(:follow_days AS integer) * interval '1 day')
-           ) AS unfollowed
-      FROM looked l GROUP BY 1, 2
+), judged AS (
+    SELECT t.operator_code, t.user_login, t.looked, coalesce(u.n, 0) AS unfollowed
+      FROM (SELECT operator_code, user_login, count(*) AS looked FROM looked GROUP BY 1, 2) t
+      LEFT JOIN (SELECT operator_code, user_login, count(*) AS n FROM unfollowed GROUP BY 1, 2) u
+           USING (operator_code, user_login)
 ), findings AS (
     SELECT 'lookup_volume' AS kind, u.operator_code, u.user_login, CAST(:lo AS timestamptz) AS w_lo, CAST(:hi AS timestamptz) AS w_hi,
            jsonb_build_object('lookups', u.n, 'operator_median', m.median, 'operator_users', m.users,
@@ -59,12 +62,13 @@ WITH lookups AS (
      GROUP BY operator_code, user_login HAVING count(*) > CAST(:min_off_hours AS integer)
     UNION ALL
     SELECT 'many_certificates', operator_code, user_login, CAST(:lo AS timestamptz), CAST(:hi AS timestamptz),
-           jsonb_build_object('certificates', count(DISTINCT cert_fingerprint), 'max_certificates', CAST(:max_certs AS integer),
-                              'fingerprints', jsonb_agg(DISTINCT left(cert_fingerprint, 16)))
-      FROM audit_records
-     WHERE at >= CAST(:lo AS timestamptz) AND at < CAST(:hi AS timestamptz) AND operator_code IS NOT NULL AND user_login IS NOT NULL
-       AND cert_fingerprint IS NOT NULL
-     GROUP BY operator_code, user_login HAVING count(DISTINCT cert_fingerprint) > CAST(:max_certs AS integer)
+           jsonb_build_object('certificates', count(*), 'max_certificates', CAST(:max_certs AS integer),
+                              'fingerprints', jsonb_agg(left(cert_fingerprint, 16) ORDER BY cert_fingerprint))
+      FROM (SELECT operator_code, user_login, cert_fingerprint FROM audit_records  -- distinct by hashing
+             WHERE at >= CAST(:lo AS timestamptz) AND at < CAST(:hi AS timestamptz) AND operator_code IS NOT NULL
+               AND user_login IS NOT NULL AND cert_fingerprint IS NOT NULL
+             GROUP BY 1, 2, 3) used
+     GROUP BY operator_code, user_login HAVING count(*) > CAST(:max_certs AS integer)
     UNION ALL
     SELECT 'retail_tso_access', a.operator_code, coalesce(a.user_login, ''), CAST(:lo AS timestamptz), CAST(:hi AS timestamptz),
            jsonb_build_object('records', count(*), 'actions', jsonb_agg(DISTINCT a.action),
@@ -85,7 +89,10 @@ RETURNING id, kind, operator_code, user_login, window_start, window_end, figures
 
 
 async def analyse(conn: AsyncConnection, params: dict[str, Any]) -> list[dict[str, Any]]:
-    """Store the findings of one window; the new ones (not found by an earlier run) come back."""
+    """Store the findings of one window; the new ones (not found by an earlier run) come back. The
+    job's transaction may hash its groupings in memory (distinct certificates, points looked up)
+    instead of sorting a week of records on disk (docs/benchmarks.md)."""
+    await conn.execute(text("SET LOCAL work_mem = '64MB'"))
     return [dict(r._mapping) for r in await conn.execute(_ANALYSE, params)]
 
 

@@ -27,6 +27,7 @@ from switchhub.kernel.errors import IssueCollector
 READ = "hub:statistics:read"
 PERIODS = ("month", "week")
 MAX_PERIODS = 60
+EARLIEST, LATEST = date(2000, 1, 1), date(2100, 12, 31)  # the range a filter may name
 #: the audit actions counted (both channels): a lookup counts each point answered
 LOOKUP_ACTIONS = [f"{c}.supply_point.{a}" for c in ("api", "web") for a in ("lookup", "batch_get")]
 INQUIRY_ACTIONS = ["api.usage.query", "web.usage.query"]
@@ -92,6 +93,10 @@ def parse_query(raw: dict[str, str], today: date) -> StatisticsQuery:
         except ValueError:
             dates[name] = None
             issues.add(name, "date_format", "日付は YYYY-MM-DD 形式で入力してください", "Dates are YYYY-MM-DD")
+        if dates[name] is not None and not EARLIEST <= dates[name] <= LATEST:
+            dates[name] = None
+            issues.add(name, "date_range", "日付は 2000-01-01〜2100-12-31 の範囲で入力してください",
+                       "Dates are from 2000-01-01 to 2100-12-31")
     area = raw.get("area") or None
     if area is not None and area not in {a.value for a in Area}:
         issues.add("area", "area", "エリアは 01〜10 で指定してください", "area is 01 to 10")
