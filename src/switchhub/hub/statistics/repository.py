@@ -22,12 +22,14 @@ SELECT :kind, :start, area, metric, sum(n), :now FROM (
     SELECT r.area, 'relay:' || h.to_status, count(*) FROM relay_history h JOIN relays r USING (relay_no)
      WHERE h.at >= :lo AND h.at < :hi GROUP BY 1, 2
     UNION ALL
-    SELECT left(s.spid, 2), 'lookup', count(*) FROM audit_records a CROSS JOIN LATERAL unnest(a.resource_ids) AS s(spid)
-     WHERE a.action = ANY(CAST(:lookups AS text[])) AND a.outcome = 'ok' AND a.at >= :lo AND a.at < :hi GROUP BY 1
-    UNION ALL
-    SELECT left(a.resource_ids[1], 2), 'usage_inquiry', count(*) FROM audit_records a
-     WHERE a.action = ANY(CAST(:inquiries AS text[])) AND a.outcome = 'ok' AND a.at >= :lo AND a.at < :hi
-       AND cardinality(a.resource_ids) > 0 GROUP BY 1
+    SELECT left(s.spid, 2), CASE WHEN a.action = ANY(CAST(:inquiries AS text[])) THEN 'usage_inquiry' ELSE 'lookup' END,
+           count(*)
+      FROM audit_records a  -- one scan for both: a lookup counts each point, an inquiry its one point
+     CROSS JOIN LATERAL unnest(CASE WHEN a.action = ANY(CAST(:inquiries AS text[])) THEN a.resource_ids[1:1]
+                                    ELSE a.resource_ids END) AS s(spid)
+     WHERE a.action = ANY(CAST(:lookups AS text[]) || CAST(:inquiries AS text[])) AND a.outcome = 'ok'
+       AND a.at >= :lo AND a.at < :hi
+     GROUP BY 1, 2
 ) figures
 WHERE area ~ '^[0-9]{2}$'
 GROUP BY area, metric
