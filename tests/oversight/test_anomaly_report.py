@@ -92,3 +92,37 @@ async def test_occto_reads_and_acknowledges_findings_through_the_api(stack):
     assert record["resource_ids"] == [str(first)] and record["user_login"] == "oc000-helpdesk"
     async with stack.client("A0001") as c:  # a retailer's API user: refused
         assert (await c.get("/api/v1/anomalies")).status_code == 403
+
+
+async def test_new_findings_are_mailed_to_the_subscribed_helpdesk_over_smtp(stack):
+    import email
+    import email.policy
+
+    from aiosmtpd.controller import Controller
+
+    from switchhub.hub.notify.delivery import SmtpConfig, deliver_due
+    from tests.flow.test_outbox_and_notify import _free_port, _Mailbox
+
+    engine = stack.hub_app.state.engine
+    await load(engine, generate())
+    async with engine.begin() as conn:
+        await conn.execute(text("INSERT INTO subscriptions (operator_code, email, event_kind, created_by)"
+                                " VALUES ('OC000', 'helpdesk@occto.test', 'anomaly.found', 'oc000-admin')"))
+    mailbox, port = _Mailbox(), _free_port()
+    controller = Controller(mailbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        with frozen(NOW) as clock:
+            async with engine.begin() as conn:
+                await tasks.analyse(conn, {"_key": DAY.isoformat()}, NOW)
+            sent = await deliver_due(engine, smtp=SmtpConfig("127.0.0.1", port, "switchhub@test"), now=clock.now())
+    finally:
+        controller.stop()
+    assert sent == 5 and len(mailbox.messages) == 5
+    assert {m.rcpt_tos[0] for m in mailbox.messages} == {"helpdesk@occto.test"}
+    bodies = [email.message_from_bytes(m.content, policy=email.policy.default) for m in mailbox.messages]
+    assert {b["Subject"] for b in bodies} == {"【スイッチング支援システム】アクセスログ分析の検出のお知らせ"}
+    texts = [b.get_body(("plain",)).get_content() for b in bodies]
+    peek, = [t for t in texts if "a0002-peek" in t]
+    assert "検出内容: 小売側からの送配電専用情報へのアクセス" in peek and "対象事業者: A0002" in peek
+    assert "対象期間: 2026-11-17〜2026-11-23" in peek

@@ -163,3 +163,34 @@ async def test_dates_outside_the_range_are_field_errors_not_errors_of_the_server
     assert [far.status_code, early.status_code, wide.status_code] == [422, 422, 422]
     assert [e["field"] for e in far.json()["errors"]] == ["to"]
     assert [e["field"] for e in wide.json()["errors"]] == ["from"]
+
+
+async def test_the_worker_schedules_each_refresh_once_an_hour_and_the_analysis_once_a_day(stack):
+    from switchhub.db.jobs import run_due
+    from switchhub.hub.anomaly import tasks as anomaly_tasks
+
+    engine = stack.hub_app.state.engine
+    await _seed(engine)
+    handlers = tasks.HANDLERS | anomaly_tasks.HANDLERS
+    early = datetime(2026, 12, 1, 2, 30, tzinfo=JST)
+    with frozen(early):
+        for _ in range(2):  # two rounds of the worker in the same hour
+            async with engine.begin() as conn:
+                await tasks.schedule(conn, early)
+                await anomaly_tasks.schedule(conn, early)
+        assert await run_due(engine, handlers, early) == 4  # the four refreshes; the analysis is due at 03:00
+        assert await run_due(engine, handlers, early) == 0
+    at_three = datetime(2026, 12, 1, 3, 0, tzinfo=JST)
+    with frozen(at_three):
+        async with engine.begin() as conn:
+            await tasks.schedule(conn, at_three)
+            await anomaly_tasks.schedule(conn, at_three)
+        assert await run_due(engine, handlers, at_three) == 5  # a new hour's four, and the day's analysis
+    async with engine.connect() as conn:
+        kinds = (await conn.execute(text("SELECT kind, count(*) FROM jobs WHERE done_at IS NOT NULL"
+                                         " AND kind IN ('statistics.refresh', 'anomaly.analyse') GROUP BY kind"
+                                         " ORDER BY kind"))).all()
+        nov = (await conn.execute(text("SELECT value FROM statistics WHERE period_kind = 'month' AND area = '03'"
+                                       " AND period_start = '2026-11-01' AND metric = 'application:05'"))).scalar_one()
+    assert [tuple(k) for k in kinds] == [("anomaly.analyse", 1), ("statistics.refresh", 8)]
+    assert nov == 3

@@ -85,8 +85,10 @@ async def analyse(conn: AsyncConnection, day: date, now: datetime) -> list[dict[
 
 
 def _event_data(f: dict[str, Any]) -> dict[str, Any]:
+    last_day = (f["window_end"].astimezone(JST) - timedelta(days=1)).date()
     return {"finding_id": f["id"], "kind": f["kind"], "kind_label": KINDS[f["kind"]][0],
-            "operator_code": f["operator_code"], "user_login": f["user_login"],
+            "flagged_operator": f["operator_code"], "flagged_user": f["user_login"],
+            "window": f"{f['window_start'].astimezone(JST).date()}〜{last_day}",
             "window_start": f["window_start"].isoformat(), "window_end": f["window_end"].isoformat(),
             "figures": f["figures"]}
 
