@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime, time
 
+import pyotp
 from sqlalchemy import text
 
 from switchhub.hub.anomaly import tasks
@@ -126,3 +127,35 @@ async def test_new_findings_are_mailed_to_the_subscribed_helpdesk_over_smtp(stac
     peek, = [t for t in texts if "a0002-peek" in t]
     assert "検出内容: 小売側からの送配電専用情報へのアクセス" in peek and "対象事業者: A0002" in peek
     assert "対象期間: 2026-11-17〜2026-11-23" in peek
+
+
+async def test_the_report_page_needs_reauthentication_and_acknowledges_with_a_note(stack):
+    from tests.hub.helpers import web_login, web_login_reauthenticated
+
+    engine = stack.hub_app.state.engine
+    await load(engine, generate())
+    with frozen(NOW):
+        async with engine.begin() as conn:
+            await tasks.analyse(conn, {"_key": DAY.isoformat()}, NOW)
+    found = await _findings(engine)
+    target = next(f["id"] for f in found if f["kind"] == "usage_off_hours")
+    login = "oc000-helpdesk"
+    async with stack.client("OC000", "web", token=None) as c:
+        otp = pyotp.TOTP(stack.world.totp[login]).now() if login in stack.world.totp else None
+        await web_login(c, login, stack.world.logins[login], otp)
+        before = await c.get("/anomalies")
+        assert before.status_code == 303 and before.headers["location"].startswith("/reauth")
+    async with stack.client("OC000", "web", token=None) as c:
+        csrf = await web_login_reauthenticated(stack, c, login)
+        page = await c.get("/anomalies")
+        assert page.status_code == 200 and page.text.count('class="finding finding-open"') == 5
+        assert "営業時間外の使用量照会" in page.text and 'id="nav-anomalies"' in page.text
+        empty = await c.post(f"/anomalies/{target}/acknowledge", data={"csrf_token": csrf, "note": "  "})
+        assert empty.status_code == 422 and f'id="note-{target}-error"' in empty.text
+        assert "確認メモを入力してください" in empty.text
+        done = await c.post(f"/anomalies/{target}/acknowledge", data={"csrf_token": csrf, "note": "夜間バッチと確認"})
+        assert done.status_code == 303
+        english = await c.get("/anomalies", params={"status": "acknowledged", "lang": "en"})
+    assert "Usage inquiries outside business hours" in english.text and "夜間バッチと確認" in english.text
+    record, = audit_rows(stack.hub_url, "web.anomaly.acknowledge")
+    assert record["resource_ids"] == [str(target)] and record["detail"]["note"] == "夜間バッチと確認"
