@@ -150,6 +150,8 @@ async def test_the_report_page_needs_reauthentication_and_acknowledges_with_a_no
         page = await c.get("/anomalies")
         assert page.status_code == 200 and page.text.count('class="finding finding-open"') == 5
         assert "営業時間外の使用量照会" in page.text and 'id="nav-anomalies"' in page.text
+        assert page.text.count('<td class="window">2026-11-17 〜 2026-11-23</td>') == 4  # JST days, last included
+        assert page.text.count('<td class="window">2026-11-03 〜 2026-11-09</td>') == 1  # the follow-up window
         empty = await c.post(f"/anomalies/{target}/acknowledge", data={"csrf_token": csrf, "note": "  "})
         assert empty.status_code == 422 and f'id="note-{target}-error"' in empty.text
         assert "確認メモを入力してください" in empty.text

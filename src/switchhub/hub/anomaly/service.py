@@ -46,6 +46,19 @@ KINDS: dict[str, tuple[str, str]] = {
     "many_certificates": ("1つのユーザIDを多数の端末証明書で使用", "One user ID used from many client certificates"),
     "retail_tso_access": ("小売側からの送配電専用情報へのアクセス", "Retail-side access to T&D-only data"),
 }
+#: the figures of a finding as the report page names them
+FIGURES: dict[str, tuple[str, str]] = {
+    "lookups": ("照会した地点数", "Points looked up"), "operator_median": ("事業者の中央値", "Operator's median"),
+    "operator_users": ("事業者の照会ユーザ数", "Operator's users looking up"), "k": ("倍率 K", "Factor K"),
+    "min_lookups": ("最少件数 N", "Minimum N"), "points_looked_up": ("照会した地点数", "Points looked up"),
+    "without_application": ("申込・取次のない地点数", "Points without application or relay"),
+    "follow_days": ("申込を待つ日数", "Days allowed for an application"), "min_points": ("最少地点数", "Minimum points"),
+    "min_share": ("最少割合", "Minimum share"), "inquiries_off_hours": ("営業時間外の照会数", "Inquiries off hours"),
+    "min_inquiries": ("許容件数", "Allowed"), "hours": ("営業時間", "Business hours"),
+    "certificates": ("証明書の数", "Certificates"), "max_certificates": ("許容数", "Allowed"),
+    "fingerprints": ("証明書（拇印の先頭）", "Certificates (fingerprint prefix)"), "records": ("記録数", "Records"),
+    "actions": ("操作", "Actions"), "permissions": ("権限", "Permissions"),
+}
 STATUSES = ("open", "acknowledged")
 PER_PAGE = 20
 

@@ -3,6 +3,8 @@ status, acknowledge one with a note. Same service functions as the API."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
@@ -11,6 +13,7 @@ from switchhub.hub.anomaly import service
 from switchhub.hub.deps import tx
 from switchhub.hub.web.render import error_texts, lang_of, render
 from switchhub.hub.web.session import read_form, web_actor, web_admin
+from switchhub.kernel.clock import JST
 from switchhub.kernel.errors import InputError
 
 router = APIRouter(include_in_schema=False)
@@ -32,10 +35,14 @@ async def _page(request: Request, user: WebUser, errors: dict[str, str] | None =
         result = await service.report(conn, web_actor(request, user), None if status == "all" else status, page)
     pages = range(1, (result["total"] + service.PER_PAGE - 1) // service.PER_PAGE + 1)
     lang = lang_of(request)
+    for f in result["items"]:  # the window's JST days (its end is the next midnight, exclusive)
+        f["first_day"] = datetime.fromisoformat(f["window_start"]).astimezone(JST).date()
+        f["last_day"] = (datetime.fromisoformat(f["window_end"]).astimezone(JST) - timedelta(days=1)).date()
     return render(request, "anomalies.html", {
         "user": user, "result": result, "status": status, "page": page, "pages": pages, "errors": errors or {},
         "failed_id": failed_id, "note": note, "kinds": {k: v[1 if lang == "en" else 0]
-                                                        for k, v in service.KINDS.items()}}, status=status_code)
+                                                        for k, v in service.KINDS.items()},
+        "figure_labels": {k: v[1 if lang == "en" else 0] for k, v in service.FIGURES.items()}}, status=status_code)
 
 
 @router.get("/anomalies")
