@@ -31,17 +31,22 @@ async def housekeeping(hub_engine) -> None:
 
 
 async def hub_round(hub_engine, smtp, policy=None, areas=None, area_codes=()) -> None:
+    from switchhub.hub.anomaly import tasks as anomaly_tasks
     from switchhub.hub.applications import tasks as applications_tasks
     from switchhub.hub.certificates import tasks as certificate_tasks
     from switchhub.hub.files import tasks as files_tasks
     from switchhub.hub.notices.tasks import HANDLERS as NOTICE_HANDLERS
     from switchhub.hub.notify.delivery import deliver_due
     from switchhub.hub.relays.tasks import HANDLERS
+    from switchhub.hub.statistics import tasks as statistics_tasks
 
     now = get_clock().now()
-    handlers = dict(HANDLERS) | certificate_tasks.HANDLERS | NOTICE_HANDLERS
-    async with hub_engine.begin() as conn:  # the daily certificate expiry warning (keyed by date)
+    handlers = (dict(HANDLERS) | certificate_tasks.HANDLERS | NOTICE_HANDLERS | statistics_tasks.HANDLERS
+                | anomaly_tasks.HANDLERS)
+    async with hub_engine.begin() as conn:  # daily certificate expiry warning, hourly statistics, daily analysis (keyed)
         await certificate_tasks.schedule(conn, now)
+        await statistics_tasks.schedule(conn, now)
+        await anomaly_tasks.schedule(conn, now)
     if areas is not None:  # the metering index's hourly catch-up per area needs the area client
         async with hub_engine.begin() as conn:
             await files_tasks.schedule(conn, now, list(area_codes))

@@ -58,6 +58,9 @@ RULES_BEYOND_THE_SCHEMA = {
     ("PUT", "/api/v1/notices/{notice_id}"): "the end after the start; audience operator names a registered operator",
     ("GET", "/api/v1/metering/files"): "the cursor is an opaque value the API gave out; date ranges in order; "
                                        "dates that exist",
+    ("GET", "/api/v1/statistics"): "dates that exist, 2000-01-01 to 2100-12-31, in order, at most 60 periods; "
+                                   "a known area",
+    ("POST", "/api/v1/anomalies/{finding_id}:acknowledge"): "a note that is not only blanks",
 }
 CALLERS = {"A0001": "retailer API user", "OC000": "OCCTO helpdesk API user"}
 

@@ -137,6 +137,11 @@ API = [
     ("GET", "/api/v1/notices/{notice_id}", "/api/v1/notices/999999", None, 404, OCCTO_ADMIN),
     ("PUT", "/api/v1/notices/{notice_id}", "/api/v1/notices/999999", {}, 422, OCCTO_ADMIN),
     ("POST", "/api/v1/notices/{notice_id}:withdraw", "/api/v1/notices/999999:withdraw", None, 404, OCCTO_ADMIN),
+    # issue 9 F: statistics are published to everyone; the anomaly report is OCCTO's admins and helpdesk
+    ("GET", "/api/v1/statistics", "/api/v1/statistics", None, 200, ALL),
+    ("GET", "/api/v1/anomalies", "/api/v1/anomalies", None, 200, OCCTO_STAFF),
+    ("POST", "/api/v1/anomalies/{finding_id}:acknowledge", "/api/v1/anomalies/999999:acknowledge", {"note": "確認"},
+     404, OCCTO_STAFF),
 ]
 
 WEB_ROLES = sorted(PEOPLE)
@@ -230,6 +235,12 @@ WEB = [
     ("GET", "/admin/notices/{notice_id}", "/admin/notices/999999", None, 404, OCCTO_ADMIN),
     ("POST", "/admin/notices/{notice_id}", "/admin/notices/999999", {}, 404, OCCTO_ADMIN),
     ("POST", "/admin/notices/{notice_id}/withdraw", "/admin/notices/999999/withdraw", {}, 404, OCCTO_ADMIN),
+    # issue 9 F
+    ("GET", "/statistics", "/statistics", None, 200, PEOPLE),
+    ("GET", "/statistics/download", "/statistics/download", None, 200, PEOPLE),
+    ("GET", "/anomalies", "/anomalies", None, 200, OCCTO_STAFF),
+    ("POST", "/anomalies/{finding_id}/acknowledge", "/anomalies/999999/acknowledge", {"note": "確認"}, 404,
+     OCCTO_STAFF),
     ("POST", "/logout", "/logout", {}, 303, PEOPLE),  # last: it ends the session
 ]
 WEB_PUBLIC = {("GET", "/login"), ("POST", "/login"), ("GET", "/static/{name}")}

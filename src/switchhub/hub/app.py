@@ -22,6 +22,7 @@ from switchhub.httpkit import (
 from switchhub.hub.accounts.endpoints import router as accounts_router
 from switchhub.hub.accounts.identity import CertificateGate
 from switchhub.hub.accounts.ratelimit import TokenBuckets
+from switchhub.hub.anomaly.endpoints import router as anomaly_router
 from switchhub.hub.apiinfo.endpoints import router as api_info_router
 from switchhub.hub.applications.endpoints import router as applications_router
 from switchhub.hub.applications.list_endpoints import router as application_list_router
@@ -39,6 +40,7 @@ from switchhub.hub.openapi import build_openapi
 from switchhub.hub.operators.endpoints import router as operators_admin_router
 from switchhub.hub.points.endpoints import router as points_router
 from switchhub.hub.relays.endpoints import router as relays_router
+from switchhub.hub.statistics.endpoints import router as statistics_router
 from switchhub.hub.usage.endpoints import router as usage_router
 
 API_DESCRIPTION = """switchhub API — スイッチング支援システム.
@@ -106,18 +108,20 @@ def create_hub_app(settings: Settings, engine: AsyncEngine, areas: AreaClient) -
     app.state.api_routers = (points_router, calendar_router, accounts_router, relays_router, applications_router,
                              application_list_router, bulk_router, notify_router, audit_router, usage_router,
                              metering_router, operators_admin_router, certificates_router, api_info_router,
-                             notices_router)
+                             notices_router, statistics_router, anomaly_router)
     for router in app.state.api_routers:
         app.include_router(router, dependencies=[Depends(known_query_only)])
     from switchhub.hub.docs import router as docs_router
     from switchhub.hub.web.admin_certificate_views import router as admin_certificate_web_router
     from switchhub.hub.web.admin_operator_views import router as admin_operator_web_router
+    from switchhub.hub.web.anomaly_views import router as anomaly_web_router
     from switchhub.hub.web.api_repository_views import router as api_repository_web_router
     from switchhub.hub.web.application_forms import router as application_forms_router
     from switchhub.hub.web.bulk_views import router as bulk_web_router
     from switchhub.hub.web.metering_views import router as metering_web_router
     from switchhub.hub.web.notice_views import router as notice_web_router
     from switchhub.hub.web.notify_views import router as notify_web_router
+    from switchhub.hub.web.statistics_views import router as statistics_web_router
     from switchhub.hub.web.switch_views import router as switch_web_router
     from switchhub.hub.web.usage_views import router as usage_web_router
     from switchhub.hub.web.views import router as web_router
@@ -127,7 +131,8 @@ def create_hub_app(settings: Settings, engine: AsyncEngine, areas: AreaClient) -
     app.state.web_routers = (web_router, worklist_web_router, application_forms_router, bulk_web_router,
                              switch_web_router, metering_web_router, usage_web_router,
                              admin_operator_web_router, admin_certificate_web_router, api_repository_web_router,
-                             notify_web_router, notice_web_router)
+                             notify_web_router, notice_web_router, statistics_web_router,
+                             anomaly_web_router)
     for router in app.state.web_routers:
         app.include_router(router)
 

@@ -61,6 +61,10 @@ PERMISSIONS: dict[str, frozenset[str]] = {p: frozenset(roles) for p, roles in {
     # issue 9 (E): notices — OCCTO admins write them, everyone reads their own
     "hub:notices:manage": ("occto.admin",),
     "hub:notices:read": EVERYONE,
+    # issue 9 part F: statistics (the original published them) and the anomaly report
+    "hub:statistics:read": EVERYONE,
+    "hub:anomaly:read": OCCTO_STAFF,
+    "hub:anomaly:ack": OCCTO_STAFF,
 }.items()}
 
 

@@ -57,7 +57,10 @@ def _mail(smtp: SmtpConfig, to: str, kind: str, payload: dict[str, Any]) -> Emai
     labels = {"relay_no": "廃止取次番号", "application_no": "申込番号", "spid": "供給地点特定番号",
               "status_name": "ステータス", "to_stage": "受付工程", "switch_date": "スイッチング予定日",
               "type_name": "種別", "target_date": "対象日", "target_month": "対象月", "revision": "版",
-              "name": "ファイル名", "title": "件名"}
+              "name": "ファイル名", "title": "件名",
+              # issue 9 F: anomaly.found
+              "finding_id": "検出番号", "kind_label": "検出内容", "flagged_operator": "対象事業者",
+              "flagged_user": "対象ユーザID", "window": "対象期間"}
     lines += [f"{labels[k]}: {payload[k]}" for k in labels if payload.get(k)]
     lines += ["", "詳細はスイッチング支援システムでご確認ください。"]
     msg.set_content("\n".join(lines), charset="utf-8")

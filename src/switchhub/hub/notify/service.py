@@ -32,6 +32,7 @@ EVENT_KINDS: dict[str, str] = {
     "usage.review_due": "本人確認審査の期限", "usage.review_overdue": "本人確認審査の期限超過",
     "metering.file_published": "計量データの公開",
     "certificate.expiring": "クライアント証明書の有効期限の接近",  # issue 9 part C
+    "anomaly.found": "アクセスログ分析の検出",  # issue 9 part F (OCCTO's helpdesk subscribes)
 }
 
 

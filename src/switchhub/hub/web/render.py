@@ -121,6 +121,21 @@ UI = {
     "notice_done_created": ("インフォメーションを登録しました", "Notice published"),
     "notice_done_changed": ("インフォメーションを変更しました", "Notice changed"),
     "notice_done_withdrawn": ("インフォメーションを取り下げました", "Notice withdrawn"),
+    # issue 9 part F: statistics and the anomaly report
+    "statistics": ("統計情報", "Statistics"),
+    "statistics_desc": ("エリア別・月別/週別の申込・廃止取次・照会の件数", "Applications, relays and lookups per area and period"),
+    "stat_period": ("集計単位", "Period"), "stat_month": ("月別", "Monthly"), "stat_week": ("週別（ISO週）", "Weekly (ISO week)"),
+    "stat_from": ("期間（から）", "From"), "stat_to": ("期間（まで）", "To"), "stat_area": ("エリア", "Area"),
+    "stat_all": ("すべて", "All"), "stat_metric": ("グラフの指標", "Chart metric"), "stat_csv": ("CSVダウンロード", "Download CSV"),
+    "stat_refreshed": ("集計時刻", "Computed at"), "stat_table": ("期間・エリア別の件数", "Figures per period and area"),
+    "stat_period_start": ("期間", "Period"),
+    "anomalies": ("アクセスログ分析", "Access-log analysis"),
+    "anomalies_desc": ("定期的なアクセスログ解析で検出した事象", "Findings of the regular access-log analysis"),
+    "anomaly_status": ("状態", "Status"), "anomaly_open": ("未確認", "Open"), "anomaly_acknowledged": ("確認済み", "Acknowledged"),
+    "anomaly_kind": ("種別", "Kind"), "anomaly_operator": ("事業者", "Operator"), "anomaly_user": ("ユーザID", "User ID"),
+    "anomaly_window": ("対象期間", "Window"), "anomaly_figures": ("数値", "Figures"),
+    "anomaly_note": ("確認メモ", "Note"), "anomaly_ack": ("確認済みにする", "Acknowledge"),
+    "anomaly_acked_by": ("確認者", "Acknowledged by"), "anomaly_none": ("該当する事象はありません", "No findings"),
 }
 
 
