@@ -36,6 +36,7 @@ from switchhub.hub.openapi import build_openapi
 from switchhub.hub.points.endpoints import router as points_router
 from switchhub.hub.relays.endpoints import router as relays_router
 from switchhub.hub.usage.endpoints import router as usage_router
+from switchhub.hub.users.endpoints import router as users_router
 
 API_DESCRIPTION = """switchhub API — スイッチング支援システム.
 
@@ -101,10 +102,11 @@ def create_hub_app(settings: Settings, engine: AsyncEngine, areas: AreaClient) -
     install_web_error_pages(app)
     app.state.api_routers = (points_router, calendar_router, accounts_router, relays_router, applications_router,
                              application_list_router, bulk_router, notify_router, audit_router, usage_router,
-                             metering_router)
+                             metering_router, users_router)
     for router in app.state.api_routers:
         app.include_router(router, dependencies=[Depends(known_query_only)])
     from switchhub.hub.docs import router as docs_router
+    from switchhub.hub.web.admin_user_views import router as admin_user_web_router
     from switchhub.hub.web.application_forms import router as application_forms_router
     from switchhub.hub.web.bulk_views import router as bulk_web_router
     from switchhub.hub.web.metering_views import router as metering_web_router
@@ -115,7 +117,7 @@ def create_hub_app(settings: Settings, engine: AsyncEngine, areas: AreaClient) -
 
     # fixed paths (/applications/new, /relays/bulk …) before the switch pages' /…/{number}
     app.state.web_routers = (web_router, worklist_web_router, application_forms_router, bulk_web_router,
-                             switch_web_router, metering_web_router, usage_web_router)
+                             switch_web_router, metering_web_router, usage_web_router, admin_user_web_router)
     for router in app.state.web_routers:
         app.include_router(router)
 

@@ -53,6 +53,11 @@ PERMISSIONS: dict[str, frozenset[str]] = {p: frozenset(roles) for p, roles in {
     "hub:usage:query": RETAILER,
     "hub:usage:review": TSO,
     "hub:usage:review:read": (*TSO, *OCCTO_STAFF),
+    # issue 9 D: operators' own user administration (each admin its own operator's users)
+    "hub:users:manage": ("retailer.admin", "tso.admin", "occto.admin"),
+    "hub:users:helpdesk-reset": OCCTO_STAFF,
+    "hub:credentials:issue": ("retailer.admin", "tso.admin"),
+    "hub:me:totp": WITH_PASSWORD,
 }.items()}
 
 

@@ -128,7 +128,7 @@ async def set_password(conn: AsyncConnection, user_id: int, password_hash: str, 
                        now: datetime) -> None:
     await conn.execute(
         text("UPDATE users SET password_hash = :h, password_history = :hist, password_changed_at = :now,"
-             " updated_at = :now WHERE id = :id"),
+             " must_change_password = false, updated_at = :now WHERE id = :id"),
         {"h": password_hash, "hist": history, "now": now, "id": user_id},
     )
 
@@ -139,7 +139,7 @@ async def session(conn: AsyncConnection, token_hash: str) -> dict[str, Any] | No
             text(
                 "SELECT s.token_hash, s.user_id, s.cert_fingerprint, s.csrf_token, s.created_at, s.last_seen_at,"
                 " s.ended_at, s.reauth_at, u.login_id, u.role, u.display_name, u.status AS user_status, u.operator_code,"
-                " u.password_changed_at,"
+                " u.password_changed_at, u.must_change_password,"
                 " o.kind, o.areas, o.name AS operator_name, o.status AS operator_status"
                 " FROM web_sessions s JOIN users u ON u.id = s.user_id JOIN operators o ON o.code = u.operator_code"
                 " WHERE s.token_hash = :t"
