@@ -22,7 +22,9 @@ from switchhub.hub.users.schemas import (
     TotpCode,
     TotpDisable,
     TotpEnrolment,
+    TotpStart,
     TotpStatus,
+    UserAction,
     UserBulkReport,
     UserChange,
     UserDetail,
@@ -90,9 +92,10 @@ async def change_user(login_id: LoginPath, request: Request, caller: Caller = De
 
 
 def _status_route(name: str, summary: str, func):  # noqa: ANN001, ANN202
-    async def route(login_id: LoginPath, request: Request, caller: Caller = Depends(require(MANAGE))) -> dict:
+    async def route(login_id: LoginPath, request: Request, caller: Caller = Depends(require(MANAGE)),
+                    body: UserAction = json_body(UserAction)) -> dict:
         async with tx(request) as conn:
-            return await func(conn, _admin(request, caller), login_id, get_clock().now())
+            return await func(conn, _admin(request, caller), login_id, get_clock().now(), note=body.note)
 
     route.__name__ = f"{name}_user"
     router.add_api_route(f"/users/{{login_id}}:{name}", route, methods=["POST"], summary=summary,
@@ -106,18 +109,21 @@ _status_route("delete", "ユーザの削除（IDは再利用されない・セ�
 
 @router.post("/users/{login_id}:reset", summary="パスワードの再設定（凍結解除・ワンタイムパスワードはこの応答でのみ表示）",
              response_model=PasswordReset, openapi_extra=IDS)
-async def reset_user(login_id: LoginPath, request: Request, caller: Caller = Depends(require(MANAGE))) -> dict:
+async def reset_user(login_id: LoginPath, request: Request, caller: Caller = Depends(require(MANAGE)),
+                     body: UserAction = json_body(UserAction)) -> dict:
     async with tx(request) as conn:
-        return await service.reset_user(conn, _admin(request, caller), login_id, get_clock().now())
+        return await service.reset_user(conn, _admin(request, caller), login_id, get_clock().now(), note=body.note)
 
 
 @router.post("/helpdesk/users/{login_id}:reset",
              summary="ヘルプデスクによるパスワード再設定（管理者のいない事業者のみ）", response_model=PasswordReset,
              openapi_extra=IDS)
 async def helpdesk_reset(login_id: LoginPath, request: Request,
-                         caller: Caller = Depends(require("hub:users:helpdesk-reset"))) -> dict:
+                         caller: Caller = Depends(require("hub:users:helpdesk-reset")),
+                         body: UserAction = json_body(UserAction)) -> dict:
     async with tx(request) as conn:
-        return await service.helpdesk_reset(conn, _admin(request, caller), login_id, get_clock().now())
+        return await service.helpdesk_reset(conn, _admin(request, caller), login_id, get_clock().now(),
+                                            note=body.note)
 
 
 @router.get("/users/{login_id}/credentials", summary="APIユーザのクレデンシャル一覧", response_model=CredentialList,
@@ -157,7 +163,8 @@ async def totp_status(request: Request, caller: Caller = Depends(require("hub:me
 
 @router.post("/me/totp", summary="TOTPの設定開始（シークレットはこの応答でのみ表示）", response_model=TotpEnrolment,
              openapi_extra=TOTP_IDS)
-async def totp_start(request: Request, caller: Caller = Depends(require("hub:me:totp"))) -> dict:
+async def totp_start(request: Request, caller: Caller = Depends(require("hub:me:totp")),
+                     body: TotpStart = json_body(TotpStart)) -> dict:
     async with tx(request) as conn:
         return await totp.start(conn, actor_of(request, caller))
 

@@ -24,6 +24,17 @@ class UserInput(BaseModel):
     role: Role = Field(description="admin 管理者 / general 一般 / api APIユーザ（OCCTO: helpdesk）")
 
 
+class UserAction(BaseModel):
+    """Suspend / restore / delete / reset: an optional note for the audit record."""
+    model_config = INPUT
+    note: str = Field(default="", max_length=200, description="理由・メモ（監査ログに記録）")
+
+
+class TotpStart(BaseModel):
+    """Starting an enrolment takes nothing (the secret is generated)."""
+    model_config = INPUT
+
+
 class UserChange(BaseModel):
     model_config = INPUT
     display_name: str = Field(min_length=1, max_length=100)

@@ -192,27 +192,30 @@ async def _transition(conn: AsyncConnection, actor: Actor, user: dict[str, Any],
                                           "credentials_revoked": revoked, **detail}))
 
 
-async def suspend_user(conn: AsyncConnection, actor: Actor, login_id: str, now: datetime) -> dict[str, Any]:
+async def suspend_user(conn: AsyncConnection, actor: Actor, login_id: str, now: datetime,
+                      note: str = "") -> dict[str, Any]:
     permissions.check(actor.caller, "hub:users:manage")
     user = await _target(conn, actor, login_id)
     _not_myself(actor, user, "停止する", "suspend")
-    await _transition(conn, actor, user, "suspend", now)
+    await _transition(conn, actor, user, "suspend", now, note=note)
     return await get_user(conn, actor, login_id)
 
 
-async def restore_user(conn: AsyncConnection, actor: Actor, login_id: str, now: datetime) -> dict[str, Any]:
+async def restore_user(conn: AsyncConnection, actor: Actor, login_id: str, now: datetime,
+                      note: str = "") -> dict[str, Any]:
     permissions.check(actor.caller, "hub:users:manage")
     user = await _target(conn, actor, login_id)
-    await _transition(conn, actor, user, "restore", now)
+    await _transition(conn, actor, user, "restore", now, note=note)
     return await get_user(conn, actor, login_id)
 
 
-async def delete_user(conn: AsyncConnection, actor: Actor, login_id: str, now: datetime) -> dict[str, Any]:
+async def delete_user(conn: AsyncConnection, actor: Actor, login_id: str, now: datetime,
+                     note: str = "") -> dict[str, Any]:
     """Soft delete: the row stays (the ID is never reused), sessions and credentials end at once."""
     permissions.check(actor.caller, "hub:users:manage")
     user = await _target(conn, actor, login_id)
     _not_myself(actor, user, "削除する", "delete")
-    await _transition(conn, actor, user, "delete", now)
+    await _transition(conn, actor, user, "delete", now, note=note)
     return await get_user(conn, actor, login_id)
 
 
@@ -233,13 +236,15 @@ async def _reset(conn: AsyncConnection, actor: Actor, user: dict[str, Any], now:
     return {"login_id": user["login_id"], "initial_password": password, "must_change_password": True}
 
 
-async def reset_user(conn: AsyncConnection, actor: Actor, login_id: str, now: datetime) -> dict[str, Any]:
+async def reset_user(conn: AsyncConnection, actor: Actor, login_id: str, now: datetime,
+                    note: str = "") -> dict[str, Any]:
     """A frozen (or forgotten) password: a new one-time password, shown once, changed at the next login."""
     permissions.check(actor.caller, "hub:users:manage")
-    return await _reset(conn, actor, await _target(conn, actor, login_id), now)
+    return await _reset(conn, actor, await _target(conn, actor, login_id), now, note=note)
 
 
-async def helpdesk_reset(conn: AsyncConnection, actor: Actor, login_id: str, now: datetime) -> dict[str, Any]:
+async def helpdesk_reset(conn: AsyncConnection, actor: Actor, login_id: str, now: datetime,
+                        note: str = "") -> dict[str, Any]:
     """OCCTO's helpdesk resets a user of any operator, but only of one without an active admin
     (security.md: the operator's admin resets its users; the helpdesk when the operator has none)."""
     permissions.check(actor.caller, "hub:users:helpdesk-reset")
@@ -249,4 +254,4 @@ async def helpdesk_reset(conn: AsyncConnection, actor: Actor, login_id: str, now
     if await repository.active_admin_count(conn, user["operator_code"]):
         raise Conflict("この事業者には利用中の管理者がいます。事業者の管理者が再設定してください",
                        "The operator has an active admin, who resets its users", code="operator_has_admin")
-    return await _reset(conn, actor, user, now, action="helpdesk_reset")
+    return await _reset(conn, actor, user, now, action="helpdesk_reset", note=note)
