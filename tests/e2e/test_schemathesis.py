@@ -56,6 +56,12 @@ RULES_BEYOND_THE_SCHEMA = {
     ("POST", "/api/v1/usage:query"): "spids without duplicates",
     ("GET", "/api/v1/metering/files"): "the cursor is an opaque value the API gave out; date ranges in order; "
                                        "dates that exist",
+    ("POST", "/api/v1/users"): "the ID is not taken (deleted users' IDs included); the role is one of the operator "
+                               "kind's; an e-mail address of the usual shape",
+    ("PATCH", "/api/v1/users/{login_id}"): "the role is one of the operator kind's, an API user stays one; not my own role",
+    ("POST", "/api/v1/users:bulk"): "the file is CSV in CP932 or UTF-8 with the documented header row",
+    ("POST", "/api/v1/me/totp:enable"): "an enrolment was started; the code is the authenticator's current one",
+    ("POST", "/api/v1/me/totp:disable"): "the password and the current code; admins and helpdesk keep theirs",
 }
 CALLERS = {"A0001": "retailer API user", "OC000": "OCCTO helpdesk API user"}
 
