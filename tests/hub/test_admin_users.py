@@ -210,6 +210,8 @@ async def test_api_credentials_for_the_operators_api_users_shown_once_and_revoca
         assert (await c.post("/api/v1/users/a0002-api/credentials", json={})).status_code == 404
         async with stack.client("A0001", token=token) as api:
             assert (await api.get("/api/v1/me")).json()["user"]["login_id"] == "a0001-api"
+        listed = (await c.get("/api/v1/users/a0001-api/credentials")).json()["items"]
+        assert [i["last_used_at"] is not None for i in listed if i["key_id"] == key_id] == [True]
         async with stack.client("A0002", token=token) as other:  # only with its own operator's certificate
             assert (await other.get("/api/v1/me")).json()["code"] == "certificate_operator_mismatch"
         r = await c.post(f"/api/v1/users/a0001-api/credentials/{key_id}:revoke")
@@ -230,6 +232,7 @@ async def test_web_admin_creates_a_user_and_sees_the_password_once(stack):
         r = await w.post("/admin/users/new", data={"csrf_token": csrf, "login_id": "a0001-sato", "display_name": "佐藤",
                                                    "email": "", "role": "general"})
         assert r.status_code == 200 and 'id="initial-password"' in r.text
+        assert r.headers["cache-control"] == "no-store"
         page = await w.get("/admin/users/a0001-sato")
         assert page.status_code == 200 and 'id="initial-password"' not in page.text
         r = await w.post("/admin/users/a0001-sato/status", data={"csrf_token": csrf, "action": "suspend"})

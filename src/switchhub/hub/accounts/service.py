@@ -27,6 +27,7 @@ from switchhub.hub.accounts.passwords import (
 from switchhub.hub.audit.context import Actor
 from switchhub.hub.audit.repository import write
 from switchhub.kernel.caller import Caller
+from switchhub.kernel.clock import get_clock
 from switchhub.kernel.errors import Conflict, FieldIssue, Forbidden, IssueCollector, NotFound, Unauthenticated
 
 MAX_FAILED_LOGINS = 5
@@ -108,8 +109,21 @@ async def resolve_api_caller(conn: AsyncConnection, cert: CertIdentity, authoriz
     if cert.purpose != "api":
         raise RefusedError("API用のクライアント証明書が必要です", "An API client certificate is required",
                            code="certificate_purpose", audit=who)
+    await _note_use(conn, row)
     return Caller(cert.operator_code, row["kind"], frozenset(row["areas"]), row["login_id"],
                   row["role"], cert.fingerprint)
+
+
+CREDENTIAL_USE_RESOLUTION = timedelta(minutes=5)
+
+
+async def _note_use(conn: AsyncConnection, row: dict[str, Any]) -> None:
+    """`last_used_at` for the admin's credential list, written at most every 5 minutes per credential,
+    so the hot lookup path does not write on every request."""
+
+    now = get_clock().now()
+    if row["last_used_at"] is None or now - row["last_used_at"] > CREDENTIAL_USE_RESOLUTION:
+        await repository.touch_credential(conn, row["id"], now)
 
 
 def new_credential() -> tuple[str, str, str]:

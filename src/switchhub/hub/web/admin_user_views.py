@@ -40,6 +40,14 @@ def _page_no(request: Request) -> int:
         return 1
 
 
+def _secret_page(request: Request, name: str, ctx: dict[str, Any]) -> Response:
+    """A page showing a one-time password, TOTP secret or token: never cached (the back button or
+    a shared browser cache must not show it again)."""
+    resp = render(request, name, ctx)
+    resp.headers["Cache-Control"] = "no-store"
+    return resp
+
+
 def _text(exc: SwitchhubError, lang: str) -> str:
     return exc.detail_en if lang == "en" else exc.detail_ja
 
@@ -80,7 +88,7 @@ async def create_user(request: Request, user: WebUser = Depends(web_admin(MANAGE
         errors, error = error_texts(exc, lang_of(request))
         return render(request, "admin_user_new.html", {"user": user, "values": values, "errors": errors,
                                                        "error": error, "roles": await _roles(request, user)}, status=422)
-    return render(request, "admin_user_issued.html", {"user": user, "issued": issued, "what": "created"})
+    return _secret_page(request, "admin_user_issued.html", {"user": user, "issued": issued, "what": "created"})
 
 
 async def _detail(request: Request, user: WebUser, login_id: str, **ctx: Any) -> Response:
@@ -138,7 +146,7 @@ async def csv_run(request: Request, user: WebUser = Depends(web_admin(MANAGE))) 
     if mode == "apply":
         links = {enc: "data:text/csv;base64," + base64.b64encode(bulk.secrets_csv(result, enc)).decode()
                  for enc in ("utf-8", "cp932")}
-        return render(request, "admin_users_csv.html", _csv_ctx(user, result=result, links=links))
+        return _secret_page(request, "admin_users_csv.html", _csv_ctx(user, result=result, links=links))
     return render(request, "admin_users_csv.html",
                   _csv_ctx(user, report=result, raw=base64.b64encode(raw).decode() if result["ok"] else ""))
 
@@ -162,7 +170,7 @@ async def change_user(request: Request, login_id: str, user: WebUser = Depends(w
         errors, error = error_texts(exc, lang_of(request))
         return await _detail(request, user, login_id[:64], values=values, errors=errors, error=error)
     if issued["totp_secret"]:
-        return render(request, "admin_user_issued.html", {"user": user, "issued": issued, "what": "changed"})
+        return _secret_page(request, "admin_user_issued.html", {"user": user, "issued": issued, "what": "changed"})
     return RedirectResponse(f"/admin/users/{login_id}?done=changed", status_code=303)
 
 
@@ -195,7 +203,7 @@ async def user_reset(request: Request, login_id: str, user: WebUser = Depends(we
         if isinstance(exc, (Forbidden, NotFound)):
             raise
         return await _detail(request, user, login_id[:64], error=_text(exc, lang_of(request)))
-    return render(request, "admin_user_issued.html", {"user": user, "what": "reset", "issued": {
+    return _secret_page(request, "admin_user_issued.html", {"user": user, "what": "reset", "issued": {
         "user": {"login_id": reset["login_id"]}, "initial_password": reset["initial_password"], "totp_secret": None}})
 
 
@@ -210,7 +218,7 @@ async def credential_issue(request: Request, login_id: str,
         if isinstance(exc, (Forbidden, NotFound)):
             raise
         return await _detail(request, user, login_id[:64], error=_text(exc, lang_of(request)))
-    return render(request, "admin_user_issued.html", {"user": user, "what": "credential", "credential": issued,
+    return _secret_page(request, "admin_user_issued.html", {"user": user, "what": "credential", "credential": issued,
                                                       "issued": {"user": {"login_id": login_id}}})
 
 
@@ -240,7 +248,7 @@ async def helpdesk_reset(request: Request, user: WebUser = Depends(web_admin("hu
             raise
         return render(request, "helpdesk_reset.html", {"user": user, "errors": {"login_id": _text(exc, lang_of(request))},
                                                        "error": None, "login_id": login_id}, status=422)
-    return render(request, "admin_user_issued.html", {"user": user, "what": "reset", "issued": {
+    return _secret_page(request, "admin_user_issued.html", {"user": user, "what": "reset", "issued": {
         "user": {"login_id": reset["login_id"]}, "initial_password": reset["initial_password"], "totp_secret": None}})
 
 
@@ -263,7 +271,9 @@ async def totp_start(request: Request, user: WebUser = Depends(web_user("hub:me:
     await read_form(request, user)
     async with tx(request) as conn:
         enrolment = await totp.start(conn, web_actor(request, user))
-    return await _totp_page(request, user, enrolment=enrolment)
+    resp = await _totp_page(request, user, enrolment=enrolment)
+    resp.headers["Cache-Control"] = "no-store"
+    return resp
 
 
 def _issue_texts(issues: list, lang: str) -> dict[str, str]:
