@@ -41,6 +41,7 @@ async def test_admin_creates_a_user_who_must_change_the_one_time_password(stack)
         r = await w.get("/")
         assert r.status_code == 303 and r.headers["location"] == "/password"
         page = await w.get("/password")
+        assert 'id="password-one-time"' in page.text and 'id="password-expired"' not in page.text
         r = await w.post("/password", data={"csrf_token": csrf_of(page.text), "current_password": password,
                                             "new_password": "Tanaka-Hanako-2026!", "new_password_again": "Tanaka-Hanako-2026!"})
         assert "パスワードを変更しました" in r.text

@@ -83,6 +83,7 @@ def test_retailer_admin_creates_a_user_who_must_change_the_password(live):
         assert page2.url == f"{live.hub_base}/password"
         page2.wait_for_load_state("networkidle")
         assert page2.locator("form[action='/password']").count() == 1  # no page swapped into the nav badge
+        assert "ワンタイムパスワードでログインしました" in page2.inner_text("#password-one-time")
         page2.screenshot(path=SHOTS.format("must-change"), full_page=True)
         page2.fill("input[name=current_password]", password)
         page2.fill("input[name=new_password]", "Gamen-Shiken-2026!")

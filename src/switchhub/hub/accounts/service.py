@@ -235,6 +235,7 @@ class WebUser:
     token_hash: str
     password_expired: bool = False
     reauth_at: datetime | None = None  # when this session last re-entered the password (admin actions)
+    one_time_password: bool = False  # set by an admin's create/reset: changed before anything else
 
 
 async def resolve_session(conn: AsyncConnection, token: str | None, cert: CertIdentity, now: datetime,
@@ -260,7 +261,7 @@ async def resolve_session(conn: AsyncConnection, token: str | None, cert: CertId
                     row["login_id"], row["role"], cert.fingerprint)
     return WebUser(caller, row["display_name"], row["operator_name"], row["csrf_token"], row["token_hash"],
                    row["must_change_password"] or password_expired(row["password_changed_at"], now, password_max_age),
-                   row["reauth_at"])
+                   row["reauth_at"], row["must_change_password"])
 
 
 async def reauthenticate(conn: AsyncConnection, actor: Actor, token_hash: str, password: str, otp: str,

@@ -134,16 +134,19 @@ async def create_user(conn: AsyncConnection, actor: Actor, *, login_id: str, dis
 
 
 async def insert(conn: AsyncConnection, actor: Actor, *, login_id: str, display_name: str, email: str, role: str,
-                 now: datetime, via: str = "form") -> dict[str, Any]:
-    """Store one validated new user (also the CSV apply) and audit it."""
+                 now: datetime, via: str = "form", operator_code: str | None = None) -> dict[str, Any]:
+    """Store one validated new user (also the CSV apply) and audit it. `operator_code`: another
+    operator than the actor's, for OCCTO registering a new operator's first admin (the caller
+    checks its own permission for that); by default the actor's own operator."""
+    operator_code = operator_code or actor.caller.operator_code
     password = None if role == "api" else one_time_password()
     totp = new_secret() if role in SECOND_FACTOR_ROLES else None
-    await repository.insert_user(conn, login_id=login_id, operator_code=actor.caller.operator_code, role=role,
+    await repository.insert_user(conn, login_id=login_id, operator_code=operator_code, role=role,
                                  display_name=display_name, email=email,
                                  password_hash=hash_password(password) if password else None, totp_secret=totp, now=now)
     await write(conn, actor.entry("user.create", resource_type="user", resource_ids=[login_id],
-                                  detail={"role": role, "via": via}))
-    user = await repository.user_of_operator(conn, actor.caller.operator_code, login_id)
+                                  detail={"role": role, "via": via, "user_operator": operator_code}))
+    user = await repository.user_of_operator(conn, operator_code, login_id)
     assert user is not None
     return {"user": public(user), "initial_password": password, "totp_secret": totp,
             "totp_uri": otpauth_uri(totp, login_id) if totp else None}

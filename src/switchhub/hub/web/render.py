@@ -102,6 +102,8 @@ UI = {
     "validate": ("検証する", "Validate"), "apply": ("登録・変更する（全件）", "Apply (all rows)"),
     "csv_file": ("CSVファイル（Shift_JIS または UTF-8）", "CSV file (Shift_JIS or UTF-8)"),
     "back_to_users": ("ユーザ一覧へ", "Back to users"),
+    "password_one_time": ("管理者が発行したワンタイムパスワードでログインしました。新しいパスワードを設定してください",
+                          "You logged in with a one-time password from your administrator; please set a new one"),
 }
 
 
