@@ -261,3 +261,34 @@ async def test_an_admin_post_without_reauthentication_changes_nothing(stack):
     assert _user(stack, "a0001-user1")[:3] == ("active", "general", _user(stack, "a0001-user1")[2])
     assert _user(stack, "a0001-user1")[4] is False and _user(stack, "a0001-user1")[2] != "X"
     assert [r for r in audit_rows(stack.hub_url) if r["action"].startswith("web.user.")] == []
+
+
+async def test_web_credentials_are_shown_once_and_revoked_from_the_users_page(stack):
+    async with stack.client("A0001", "web", token=None) as w:
+        csrf = await web_login_reauthenticated(stack, w, "a0001-admin")
+        r = await w.post("/admin/users/a0001-api/credentials", data={"csrf_token": csrf, "label": "受発注"})
+        assert r.status_code == 200 and r.headers["cache-control"] == "no-store"
+        token = r.text.split('id="credential-token">')[1].split("<")[0]
+        key_id = token[4:].split(".")[0]
+        page = await w.get("/admin/users/a0001-api")
+        assert key_id in page.text and token not in page.text and "受発注" in page.text
+        r = await w.post(f"/admin/users/a0001-api/credentials/{key_id}/revoke", data={"csrf_token": csrf})
+        assert r.status_code == 303 and r.headers["location"] == "/admin/users/a0001-api?done=revoked"
+        english = await w.get("/admin/users?lang=en")
+        assert "<h1>Users" in english.text and "Active" in english.text
+    async with stack.client("A0001", token=token) as api:
+        assert (await api.get("/api/v1/me")).json()["code"] == "credential_revoked"
+    assert [r["action"] for r in audit_rows(stack.hub_url) if "credential." in r["action"]][-2:] == [
+        "web.credential.issue", "web.credential.revoke"]
+
+
+async def test_web_helpdesk_reset_names_the_reason_next_to_the_field(stack):
+    async with stack.client("OC000", "web", token=None) as w:
+        csrf = await web_login_reauthenticated(stack, w, "oc000-helpdesk")
+        assert 'id="nav-helpdesk-reset"' in (await w.get("/")).text
+        r = await w.post("/helpdesk/users/reset", data={"csrf_token": csrf, "login_id": "a0002-user1"})
+        assert r.status_code == 422 and 'id="login_id-error"' in r.text and "利用中の管理者がいます" in r.text
+        await _freeze(stack, "a0002-admin", "A0002")
+        r = await w.post("/helpdesk/users/reset", data={"csrf_token": csrf, "login_id": "a0002-admin"})
+        assert r.status_code == 200 and 'id="initial-password"' in r.text
+    assert _user(stack, "a0002-admin")[0] == "active"
