@@ -99,10 +99,17 @@ def certs_issue(operator: str = typer.Option(..., help="事業者コード (5文
 
 @cred_app.command("issue")
 def credentials_issue(user: str = typer.Option(..., help="APIユーザのユーザID")) -> None:
-    """Issue an API credential for a named API user (shown once, stored hashed)."""
-    from switchhub.demo import issue_token
+    """Issue an API credential for a named API user (shown once, stored hashed).
 
-    console.print(asyncio.run(issue_token(_settings(), user)))
+    A refusal (unknown ID, not an API user) is one Japanese line and exit code 1, not a traceback."""
+    from switchhub.demo import issue_token
+    from switchhub.kernel.errors import SwitchhubError
+
+    try:
+        console.print(asyncio.run(issue_token(_settings(), user)))
+    except SwitchhubError as error:
+        console.print(f"[red]エラー:[/red] {error.detail_ja}", markup=True, highlight=False)
+        raise typer.Exit(1)
 
 
 @contract_app.command("openapi")

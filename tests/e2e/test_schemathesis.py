@@ -61,6 +61,12 @@ RULES_BEYOND_THE_SCHEMA = {
     ("GET", "/api/v1/statistics"): "dates that exist, 2000-01-01 to 2100-12-31, in order, at most 60 periods; "
                                    "a known area",
     ("POST", "/api/v1/anomalies/{finding_id}:acknowledge"): "a note that is not only blanks",
+    ("POST", "/api/v1/users"): "the ID is not taken (deleted users' IDs included); the role is one of the operator "
+                               "kind's; an e-mail address of the usual shape",
+    ("PATCH", "/api/v1/users/{login_id}"): "the role is one of the operator kind's, an API user stays one; not my own role",
+    ("POST", "/api/v1/users:bulk"): "the file is CSV in CP932 or UTF-8 with the documented header row",
+    ("POST", "/api/v1/me/totp:enable"): "an enrolment was started; the code is the authenticator's current one",
+    ("POST", "/api/v1/me/totp:disable"): "the password and the current code; admins and helpdesk keep theirs",
 }
 CALLERS = {"A0001": "retailer API user", "OC000": "OCCTO helpdesk API user"}
 

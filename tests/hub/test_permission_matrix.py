@@ -36,6 +36,9 @@ NOTIFY = frozenset({"retailer.admin", "retailer.api", "tso.admin", "tso.api", "o
 NOTIFY_ADMINS = frozenset({"retailer.admin", "tso.admin", "occto.admin"})  # NOTIFY on the Web (people)
 OCCTO_ADMIN = frozenset({"occto.admin"})
 AUDIT = frozenset({"retailer.admin", "retailer.api", "tso.admin", "tso.api"}) | OCCTO_STAFF
+USERS = frozenset({"retailer.admin", "tso.admin", "occto.admin"})  # each its own operator's users (issue 9)
+CREDENTIALS = frozenset({"retailer.admin", "tso.admin"})  # for their API users
+NO_USER = "nosuch-user"
 
 NO_RELAY, NO_APP = "R20260101999999", "03X9999999"
 NO_OPERATOR, NO_CERT = "ZZ999", "0" * 64
@@ -142,6 +145,27 @@ API = [
     ("GET", "/api/v1/anomalies", "/api/v1/anomalies", None, 200, OCCTO_STAFF),
     ("POST", "/api/v1/anomalies/{finding_id}:acknowledge", "/api/v1/anomalies/999999:acknowledge", {"note": "確認"},
      404, OCCTO_STAFF),
+    # operators' own user administration (issue 9): admins, the helpdesk's reset, my TOTP
+    ("GET", "/api/v1/users", "/api/v1/users", None, 200, USERS),
+    ("POST", "/api/v1/users", "/api/v1/users", {}, 422, USERS),
+    ("POST", "/api/v1/users:bulk", "/api/v1/users:bulk", {}, 415, USERS),
+    ("GET", "/api/v1/users/{login_id}", f"/api/v1/users/{NO_USER}", None, 404, USERS),
+    ("PATCH", "/api/v1/users/{login_id}", f"/api/v1/users/{NO_USER}", {"display_name": "氏名", "role": "general"},
+     404, USERS),
+    ("POST", "/api/v1/users/{login_id}:suspend", f"/api/v1/users/{NO_USER}:suspend", None, 404, USERS),
+    ("POST", "/api/v1/users/{login_id}:restore", f"/api/v1/users/{NO_USER}:restore", None, 404, USERS),
+    ("POST", "/api/v1/users/{login_id}:delete", f"/api/v1/users/{NO_USER}:delete", None, 404, USERS),
+    ("POST", "/api/v1/users/{login_id}:reset", f"/api/v1/users/{NO_USER}:reset", None, 404, USERS),
+    ("POST", "/api/v1/helpdesk/users/{login_id}:reset", f"/api/v1/helpdesk/users/{NO_USER}:reset", None, 404,
+     OCCTO_STAFF),
+    ("GET", "/api/v1/users/{login_id}/credentials", f"/api/v1/users/{NO_USER}/credentials", None, 404, CREDENTIALS),
+    ("POST", "/api/v1/users/{login_id}/credentials", f"/api/v1/users/{NO_USER}/credentials", {}, 404, CREDENTIALS),
+    ("POST", "/api/v1/users/{login_id}/credentials/{key_id}:revoke",
+     f"/api/v1/users/{NO_USER}/credentials/nosuchkey:revoke", None, 404, CREDENTIALS),
+    ("GET", "/api/v1/me/totp", "/api/v1/me/totp", None, 200, PEOPLE),
+    ("POST", "/api/v1/me/totp", "/api/v1/me/totp", None, 200, PEOPLE),
+    ("POST", "/api/v1/me/totp:enable", "/api/v1/me/totp:enable", {}, 422, PEOPLE),
+    ("POST", "/api/v1/me/totp:disable", "/api/v1/me/totp:disable", {}, 422, PEOPLE),
 ]
 
 WEB_ROLES = sorted(PEOPLE)
@@ -241,6 +265,26 @@ WEB = [
     ("GET", "/anomalies", "/anomalies", None, 200, OCCTO_STAFF),
     ("POST", "/anomalies/{finding_id}/acknowledge", "/anomalies/999999/acknowledge", {"note": "確認"}, 404,
      OCCTO_STAFF),
+    # operators' own user administration (issue 9): admin pages re-authenticated above
+    ("GET", "/admin/users", "/admin/users", None, 200, USERS),
+    ("GET", "/admin/users/new", "/admin/users/new", None, 200, USERS),
+    ("POST", "/admin/users/new", "/admin/users/new", {}, 422, USERS),
+    ("GET", "/admin/users/csv", "/admin/users/csv", None, 200, USERS),
+    ("POST", "/admin/users/csv", "/admin/users/csv", {"mode": "validate"}, 422, USERS),  # no file chosen
+    ("GET", "/admin/users/{login_id}", f"/admin/users/{NO_USER}", None, 404, USERS),
+    ("POST", "/admin/users/{login_id}", f"/admin/users/{NO_USER}", {"display_name": "氏名", "role": "general"}, 404,
+     USERS),
+    ("POST", "/admin/users/{login_id}/status", f"/admin/users/{NO_USER}/status", {"action": "suspend"}, 404, USERS),
+    ("POST", "/admin/users/{login_id}/reset", f"/admin/users/{NO_USER}/reset", {}, 404, USERS),
+    ("POST", "/admin/users/{login_id}/credentials", f"/admin/users/{NO_USER}/credentials", {}, 404, CREDENTIALS),
+    ("POST", "/admin/users/{login_id}/credentials/{key_id}/revoke",
+     f"/admin/users/{NO_USER}/credentials/nosuchkey/revoke", {}, 404, CREDENTIALS),
+    ("GET", "/helpdesk/users/reset", "/helpdesk/users/reset", None, 200, OCCTO_STAFF),
+    ("POST", "/helpdesk/users/reset", "/helpdesk/users/reset", {"login_id": NO_USER}, 422, OCCTO_STAFF),
+    ("GET", "/me/totp", "/me/totp", None, 200, PEOPLE),
+    ("POST", "/me/totp/start", "/me/totp/start", {}, 200, PEOPLE),
+    ("POST", "/me/totp/enable", "/me/totp/enable", {"code": "000000"}, 422, PEOPLE),  # after the start above
+    ("POST", "/me/totp/disable", "/me/totp/disable", {}, 409, PEOPLE),  # required, or not enabled
     ("POST", "/logout", "/logout", {}, 303, PEOPLE),  # last: it ends the session
 ]
 WEB_PUBLIC = {("GET", "/login"), ("POST", "/login"), ("GET", "/static/{name}")}

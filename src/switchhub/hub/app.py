@@ -42,6 +42,7 @@ from switchhub.hub.points.endpoints import router as points_router
 from switchhub.hub.relays.endpoints import router as relays_router
 from switchhub.hub.statistics.endpoints import router as statistics_router
 from switchhub.hub.usage.endpoints import router as usage_router
+from switchhub.hub.users.endpoints import router as users_router
 
 API_DESCRIPTION = """switchhub API — スイッチング支援システム.
 
@@ -108,12 +109,13 @@ def create_hub_app(settings: Settings, engine: AsyncEngine, areas: AreaClient) -
     app.state.api_routers = (points_router, calendar_router, accounts_router, relays_router, applications_router,
                              application_list_router, bulk_router, notify_router, audit_router, usage_router,
                              metering_router, operators_admin_router, certificates_router, api_info_router,
-                             notices_router, statistics_router, anomaly_router)
+                             notices_router, statistics_router, anomaly_router, users_router)
     for router in app.state.api_routers:
         app.include_router(router, dependencies=[Depends(known_query_only)])
     from switchhub.hub.docs import router as docs_router
     from switchhub.hub.web.admin_certificate_views import router as admin_certificate_web_router
     from switchhub.hub.web.admin_operator_views import router as admin_operator_web_router
+    from switchhub.hub.web.admin_user_views import router as admin_user_web_router
     from switchhub.hub.web.anomaly_views import router as anomaly_web_router
     from switchhub.hub.web.api_repository_views import router as api_repository_web_router
     from switchhub.hub.web.application_forms import router as application_forms_router
@@ -132,7 +134,7 @@ def create_hub_app(settings: Settings, engine: AsyncEngine, areas: AreaClient) -
                              switch_web_router, metering_web_router, usage_web_router,
                              admin_operator_web_router, admin_certificate_web_router, api_repository_web_router,
                              notify_web_router, notice_web_router, statistics_web_router,
-                             anomaly_web_router)
+                             anomaly_web_router, admin_user_web_router)
     for router in app.state.web_routers:
         app.include_router(router)
 

@@ -38,7 +38,9 @@ async def issue_api_credential(conn: AsyncConnection, login_id: str, label: str 
     if user is None:
         raise NotFound(f"ユーザID {login_id} は登録されていません", f"Unknown user {login_id}")
     if not user["is_api_user"]:
-        raise InputError.single("login_id", "not_api_user", "APIユーザではありません", "Not an API user")
+        raise InputError.single("login_id", "not_api_user",
+                                f"{login_id} はAPIユーザではありません（APIクレデンシャルはAPIユーザにだけ発行できます）",
+                                f"{login_id} is not an API user (credentials are issued to API users only)")
     token = await issue_credential(conn, user["id"], label)
     await write(conn, cli_entry("credential.issue", actor, operator_code=user["operator_code"],
                                 resource_type="api_credential", resource_ids=[token.split(".")[0]],

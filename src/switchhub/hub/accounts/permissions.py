@@ -65,6 +65,11 @@ PERMISSIONS: dict[str, frozenset[str]] = {p: frozenset(roles) for p, roles in {
     "hub:statistics:read": EVERYONE,
     "hub:anomaly:read": OCCTO_STAFF,
     "hub:anomaly:ack": OCCTO_STAFF,
+    # issue 9 D: operators' own user administration (each admin its own operator's users)
+    "hub:users:manage": ("retailer.admin", "tso.admin", "occto.admin"),
+    "hub:users:helpdesk-reset": OCCTO_STAFF,
+    "hub:credentials:issue": ("retailer.admin", "tso.admin"),
+    "hub:me:totp": WITH_PASSWORD,
 }.items()}
 
 

@@ -29,7 +29,7 @@ async def credential(conn: AsyncConnection, key_id: str) -> dict[str, Any] | Non
     row = (
         await conn.execute(
             text(
-                "SELECT k.id, k.secret_hash, k.revoked_at, u.id AS user_id, u.login_id, u.role, u.status AS user_status,"
+                "SELECT k.id, k.secret_hash, k.revoked_at, k.last_used_at, u.id AS user_id, u.login_id, u.role, u.status AS user_status,"
                 " u.is_api_user, u.operator_code, o.kind, o.areas, o.status AS operator_status"
                 " FROM api_credentials k JOIN users u ON u.id = k.user_id JOIN operators o ON o.code = u.operator_code"
                 " WHERE k.key_id = :key_id"
@@ -38,6 +38,11 @@ async def credential(conn: AsyncConnection, key_id: str) -> dict[str, Any] | Non
         )
     ).first()
     return dict(row._mapping) if row else None
+
+
+async def touch_credential(conn: AsyncConnection, credential_id: int, now: datetime) -> None:
+    await conn.execute(text("UPDATE api_credentials SET last_used_at = :now WHERE id = :id"),
+                       {"now": now, "id": credential_id})
 
 
 async def insert_credential(conn: AsyncConnection, user_id: int, key_id: str, secret_hash: str, label: str) -> int:
@@ -128,7 +133,7 @@ async def set_password(conn: AsyncConnection, user_id: int, password_hash: str, 
                        now: datetime) -> None:
     await conn.execute(
         text("UPDATE users SET password_hash = :h, password_history = :hist, password_changed_at = :now,"
-             " updated_at = :now WHERE id = :id"),
+             " must_change_password = false, updated_at = :now WHERE id = :id"),
         {"h": password_hash, "hist": history, "now": now, "id": user_id},
     )
 
@@ -139,7 +144,7 @@ async def session(conn: AsyncConnection, token_hash: str) -> dict[str, Any] | No
             text(
                 "SELECT s.token_hash, s.user_id, s.cert_fingerprint, s.csrf_token, s.created_at, s.last_seen_at,"
                 " s.ended_at, s.reauth_at, u.login_id, u.role, u.display_name, u.status AS user_status, u.operator_code,"
-                " u.password_changed_at,"
+                " u.password_changed_at, u.must_change_password,"
                 " o.kind, o.areas, o.name AS operator_name, o.status AS operator_status"
                 " FROM web_sessions s JOIN users u ON u.id = s.user_id JOIN operators o ON o.code = u.operator_code"
                 " WHERE s.token_hash = :t"

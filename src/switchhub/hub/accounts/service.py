@@ -27,14 +27,16 @@ from switchhub.hub.accounts.passwords import (
 from switchhub.hub.audit.context import Actor
 from switchhub.hub.audit.repository import write
 from switchhub.kernel.caller import Caller
+from switchhub.kernel.clock import get_clock
 from switchhub.kernel.errors import Conflict, FieldIssue, Forbidden, IssueCollector, NotFound, Unauthenticated
 
 MAX_FAILED_LOGINS = 5
 MSG_BAD_LOGIN = ("ユーザIDもしくはパスワードが不正です", "The user ID or password is incorrect")
 MSG_USER_UNAVAILABLE = ("お使いのユーザIDは利用できません", "This user ID cannot be used")
 MSG_TERMINAL = ("お使いの端末では当システムを利用できません", "This client cannot use the system")
-MSG_OTP_REQUIRED = ("管理者・ヘルプデスクのユーザはワンタイムパスワード（認証アプリの6桁）も入力してください",
-                    "Administrators and helpdesk users must also enter the one-time password")
+MSG_OTP_REQUIRED = ("管理者・ヘルプデスクのユーザと、ワンタイムパスワードを設定したユーザは、"
+                    "ワンタイムパスワード（認証アプリの6桁）も入力してください",
+                    "Administrators, helpdesk users and users who set up a one-time password must also enter it")
 SECOND_FACTOR_ROLES = ("admin", "helpdesk")
 
 
@@ -107,8 +109,21 @@ async def resolve_api_caller(conn: AsyncConnection, cert: CertIdentity, authoriz
     if cert.purpose != "api":
         raise RefusedError("API用のクライアント証明書が必要です", "An API client certificate is required",
                            code="certificate_purpose", audit=who)
+    await _note_use(conn, row)
     return Caller(cert.operator_code, row["kind"], frozenset(row["areas"]), row["login_id"],
                   row["role"], cert.fingerprint)
+
+
+CREDENTIAL_USE_RESOLUTION = timedelta(minutes=5)
+
+
+async def _note_use(conn: AsyncConnection, row: dict[str, Any]) -> None:
+    """`last_used_at` for the admin's credential list, written at most every 5 minutes per credential,
+    so the hot lookup path does not write on every request."""
+
+    now = get_clock().now()
+    if row["last_used_at"] is None or now - row["last_used_at"] > CREDENTIAL_USE_RESOLUTION:
+        await repository.touch_credential(conn, row["id"], now)
 
 
 def new_credential() -> tuple[str, str, str]:
@@ -162,7 +177,8 @@ async def check_login(conn: AsyncConnection, cert: CertIdentity, login_id: str, 
                            user_operator=user["operator_code"])
     if user["status"] != "active" or user["operator_status"] != "active" or user["is_api_user"]:
         return LoginResult(False, *MSG_USER_UNAVAILABLE, code="user_unavailable")
-    second_factor = user["role"] in SECOND_FACTOR_ROLES
+    # admins and helpdesk always; any other user who enrolled a TOTP (security.md: "may enable it")
+    second_factor = user["role"] in SECOND_FACTOR_ROLES or bool(user["totp_secret"])
     if second_factor and not otp.strip():  # asked for first, so the answer never confirms a password
         burn_verification(password)
         return LoginResult(False, *MSG_OTP_REQUIRED, code="otp_required")
@@ -219,6 +235,7 @@ class WebUser:
     token_hash: str
     password_expired: bool = False
     reauth_at: datetime | None = None  # when this session last re-entered the password (admin actions)
+    one_time_password: bool = False  # set by an admin's create/reset: changed before anything else
 
 
 async def resolve_session(conn: AsyncConnection, token: str | None, cert: CertIdentity, now: datetime,
@@ -243,7 +260,8 @@ async def resolve_session(conn: AsyncConnection, token: str | None, cert: CertId
     caller = Caller(row["operator_code"], row["kind"], frozenset(row["areas"]),
                     row["login_id"], row["role"], cert.fingerprint)
     return WebUser(caller, row["display_name"], row["operator_name"], row["csrf_token"], row["token_hash"],
-                   password_expired(row["password_changed_at"], now, password_max_age), row["reauth_at"])
+                   row["must_change_password"] or password_expired(row["password_changed_at"], now, password_max_age),
+                   row["reauth_at"], row["must_change_password"])
 
 
 async def reauthenticate(conn: AsyncConnection, actor: Actor, token_hash: str, password: str, otp: str,

@@ -1,0 +1,1 @@
+"""Operators' own user administration: users, their API credentials, TOTP, CSV bulk (issue 9)."""
