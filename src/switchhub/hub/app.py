@@ -25,6 +25,7 @@ from switchhub.hub.accounts.ratelimit import TokenBuckets
 from switchhub.hub.applications.endpoints import router as applications_router
 from switchhub.hub.applications.list_endpoints import router as application_list_router
 from switchhub.hub.audit.endpoints import router as audit_router
+from switchhub.hub.breakglass.endpoints import router as breakglass_router
 from switchhub.hub.bulk.endpoints import router as bulk_router
 from switchhub.hub.calendar_endpoints import router as calendar_router
 from switchhub.hub.deps import RATELIMIT_STATE
@@ -101,7 +102,7 @@ def create_hub_app(settings: Settings, engine: AsyncEngine, areas: AreaClient) -
     install_web_error_pages(app)
     app.state.api_routers = (points_router, calendar_router, accounts_router, relays_router, applications_router,
                              application_list_router, bulk_router, notify_router, audit_router, usage_router,
-                             metering_router)
+                             metering_router, breakglass_router)
     for router in app.state.api_routers:
         app.include_router(router, dependencies=[Depends(known_query_only)])
     from switchhub.hub.docs import router as docs_router

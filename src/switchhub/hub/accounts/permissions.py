@@ -53,6 +53,10 @@ PERMISSIONS: dict[str, frozenset[str]] = {p: frozenset(roles) for p, roles in {
     "hub:usage:query": RETAILER,
     "hub:usage:review": TSO,
     "hub:usage:review:read": (*TSO, *OCCTO_STAFF),
+    # issue 9 G: break-glass disaster access (seed 004 type B); read: OCCTO staff all, an admin its operator's
+    "hub:breakglass:request": ("retailer.admin", "tso.admin", *OCCTO_STAFF),
+    "hub:breakglass:approve": ("occto.admin",),
+    "hub:breakglass:read": ("retailer.admin", "tso.admin", *OCCTO_STAFF),
 }.items()}
 
 
