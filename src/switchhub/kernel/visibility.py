@@ -32,10 +32,10 @@ Decisions recorded here:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import Enum
-from collections.abc import Sequence
 from typing import Any
 
 from switchhub.kernel.caller import BreakGlass, Caller
