@@ -36,6 +36,10 @@ NOTIFY = frozenset({"retailer.admin", "retailer.api", "tso.admin", "tso.api", "o
 AUDIT = frozenset({"retailer.admin", "retailer.api", "tso.admin", "tso.api"}) | OCCTO_STAFF
 
 NO_RELAY, NO_APP = "R20260101999999", "03X9999999"
+# issue 9 G: break-glass (requested by the operators' admins and OCCTO staff, approved by OCCTO admins)
+BREAKGLASS = frozenset({"retailer.admin", "tso.admin", "occto.admin", "occto.helpdesk"})
+OCCTO_ADMIN = frozenset({"occto.admin"})
+NO_GRANT = "BG99999999"
 
 # (method, route path, concrete url, json body, status when allowed, roles allowed)
 API = [
@@ -101,6 +105,16 @@ API = [
     ("GET", "/api/v1/metering/files/{file_id}", "/api/v1/metering/files/03-999999", None, 404,
      RETAILER | TSO | OCCTO_STAFF),
     ("GET", "/api/v1/metering/schema.xsd", "/api/v1/metering/schema.xsd", None, 200, RETAILER | TSO | OCCTO_STAFF),
+    # issue 9 G: break-glass grants
+    ("POST", "/api/v1/breakglass-grants", "/api/v1/breakglass-grants", {}, 422, BREAKGLASS),
+    ("GET", "/api/v1/breakglass-grants", "/api/v1/breakglass-grants", None, 200, BREAKGLASS),
+    ("GET", "/api/v1/breakglass-grants/{grant_id}", f"/api/v1/breakglass-grants/{NO_GRANT}", None, 404, BREAKGLASS),
+    ("POST", "/api/v1/breakglass-grants/{grant_id}:approve", f"/api/v1/breakglass-grants/{NO_GRANT}:approve", {},
+     404, OCCTO_ADMIN),
+    ("POST", "/api/v1/breakglass-grants/{grant_id}:reject", f"/api/v1/breakglass-grants/{NO_GRANT}:reject", {},
+     404, OCCTO_ADMIN),
+    ("POST", "/api/v1/breakglass-grants/{grant_id}:revoke", f"/api/v1/breakglass-grants/{NO_GRANT}:revoke", {},
+     404, BREAKGLASS),
 ]
 
 WEB_ROLES = sorted(PEOPLE)
@@ -152,6 +166,19 @@ WEB = [
      RETAILER | TSO | OCCTO_STAFF),
     ("GET", "/usage/query", "/usage/query", None, 200, RETAILER),
     ("POST", "/usage/query", "/usage/query", {}, 422, RETAILER),
+    # issue 9 G: break-glass, helpdesk and access-log pages (all admin pages: re-authenticated)
+    ("GET", "/breakglass", "/breakglass", None, 200, BREAKGLASS),
+    ("GET", "/breakglass/new", "/breakglass/new", None, 200, BREAKGLASS),
+    ("POST", "/breakglass/new", "/breakglass/new", {}, 422, BREAKGLASS),
+    ("GET", "/breakglass/{grant_id}", f"/breakglass/{NO_GRANT}", None, 404, BREAKGLASS),
+    ("POST", "/breakglass/{grant_id}/approve", f"/breakglass/{NO_GRANT}/approve", {}, 404, OCCTO_ADMIN),
+    ("POST", "/breakglass/{grant_id}/reject", f"/breakglass/{NO_GRANT}/reject", {}, 404, OCCTO_ADMIN),
+    ("POST", "/breakglass/{grant_id}/revoke", f"/breakglass/{NO_GRANT}/revoke", {}, 404, BREAKGLASS),
+    ("GET", "/helpdesk", "/helpdesk?kind=relays", None, 200, OCCTO_STAFF),
+    ("POST", "/helpdesk/relays/{relay_no}/withdraw", f"/helpdesk/relays/{NO_RELAY}/withdraw", {"reason": "理由"},
+     404, OCCTO_STAFF),
+    ("GET", "/access-log", "/access-log", None, 200, AUDIT & PEOPLE),
+    ("GET", "/access-log.csv", "/access-log.csv", None, 200, AUDIT & PEOPLE),
     ("POST", "/logout", "/logout", {}, 303, PEOPLE),  # last: it ends the session
 ]
 WEB_PUBLIC = {("GET", "/login"), ("POST", "/login"), ("GET", "/static/{name}")}

@@ -106,8 +106,11 @@ def create_hub_app(settings: Settings, engine: AsyncEngine, areas: AreaClient) -
     for router in app.state.api_routers:
         app.include_router(router, dependencies=[Depends(known_query_only)])
     from switchhub.hub.docs import router as docs_router
+    from switchhub.hub.web.access_log_views import router as access_log_web_router
     from switchhub.hub.web.application_forms import router as application_forms_router
+    from switchhub.hub.web.breakglass_views import router as breakglass_web_router
     from switchhub.hub.web.bulk_views import router as bulk_web_router
+    from switchhub.hub.web.helpdesk_views import router as helpdesk_web_router
     from switchhub.hub.web.metering_views import router as metering_web_router
     from switchhub.hub.web.switch_views import router as switch_web_router
     from switchhub.hub.web.usage_views import router as usage_web_router
@@ -116,7 +119,8 @@ def create_hub_app(settings: Settings, engine: AsyncEngine, areas: AreaClient) -
 
     # fixed paths (/applications/new, /relays/bulk …) before the switch pages' /…/{number}
     app.state.web_routers = (web_router, worklist_web_router, application_forms_router, bulk_web_router,
-                             switch_web_router, metering_web_router, usage_web_router)
+                             switch_web_router, metering_web_router, usage_web_router, breakglass_web_router,
+                             helpdesk_web_router, access_log_web_router)
     for router in app.state.web_routers:
         app.include_router(router)
 
