@@ -54,6 +54,8 @@ RULES_BEYOND_THE_SCHEMA = {
                                                      "documents PDF/JPEG/PNG/GIF by content, ≤ 1 MB decoded",
     ("POST", "/api/v1/usage-password-reviews/{application_no}/decision"): "a rejection names its reason",
     ("POST", "/api/v1/usage:query"): "spids without duplicates",
+    ("POST", "/api/v1/breakglass-grants"): "an operator's own users (its own operator unless OCCTO, never OCCTO's); "
+                                           "times with a zone; a period of at most 7 days ending in the future",
     ("GET", "/api/v1/metering/files"): "the cursor is an opaque value the API gave out; date ranges in order; "
                                        "dates that exist",
 }

@@ -93,5 +93,5 @@ async def users_of(conn: AsyncConnection, operator_code: str, logins: list[str])
     return {r[0] for r in rows}
 
 
-async def operator_exists(conn: AsyncConnection, code: str) -> bool:
-    return (await conn.execute(text("SELECT 1 FROM operators WHERE code = :c"), {"c": code})).first() is not None
+async def operator_kind(conn: AsyncConnection, code: str) -> str | None:
+    return (await conn.execute(text("SELECT kind FROM operators WHERE code = :c"), {"c": code})).scalar_one_or_none()

@@ -13,7 +13,6 @@ import dataclasses
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from switchhub.hub.accounts import permissions
@@ -46,7 +45,7 @@ async def _check_request(conn: AsyncConnection, caller: Caller, req: GrantReques
     if not caller.is_occto and code != caller.operator_code:
         issues.add("operator_code", "not_own", "自社以外の事業者の緊急時アクセスは申請できません",
                    "You can request break-glass access only for your own operator")
-    kind = (await conn.execute(text("SELECT kind FROM operators WHERE code = :c"), {"c": code})).scalar_one_or_none()
+    kind = await repo.operator_kind(conn, code)
     if kind is None:
         issues.add("operator_code", "unknown", "登録されていない事業者コードです", "Unknown operator code")
     elif kind == "occto":
@@ -57,6 +56,9 @@ async def _check_request(conn: AsyncConnection, caller: Caller, req: GrantReques
         if missing:
             issues.add("users", "unknown", f"この事業者の利用者ではありません: {', '.join(missing)}",
                        f"Not users of this operator: {', '.join(missing)}")
+    for name, text_value in (("disaster_title", req.disaster_title), ("reason", req.reason)):
+        if not text_value.strip():
+            issues.add(name, "required", "入力してください", "Required")
     for name, value in (("starts_at", req.starts_at), ("ends_at", req.ends_at)):
         if value.tzinfo is None:
             issues.add(name, "timezone", "日時はタイムゾーン付きで指定してください (例: 2026-12-01T09:00+09:00)",
