@@ -77,7 +77,10 @@ async def _audit(engine: AsyncEngine, entries: list[AuditEntry]) -> None:
 async def with_breakglass(engine: AsyncEngine, ctx: Actor) -> Actor:
     """The actor whose caller carries its break-glass grants in force now (sent to the area with the
     acting-operator headers and used by the re-check); unchanged when it has none."""
-    async with engine.connect() as conn:
+    if not ctx.caller.user_login or ctx.caller.is_occto:
+        return ctx  # OCCTO is never granted; no query on its hot path
+    # one indexed read without BEGIN/COMMIT round trips (the lookup is the hot path)
+    async with engine.execution_options(isolation_level="AUTOCOMMIT").connect() as conn:
         caller = await resolve_breakglass(conn, ctx.caller, get_clock().now())
     return ctx if caller is ctx.caller else dataclasses.replace(ctx, caller=caller)
 
