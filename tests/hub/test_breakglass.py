@@ -160,6 +160,17 @@ async def test_revoked_grant_withholds_and_bad_input_is_field_errors(stack):
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "operator_code"
 
 
+async def test_a_request_whose_end_passed_cannot_be_approved(stack):
+    tokens = await api_users(stack)
+    now = get_clock().now().astimezone(JST)
+    r = await post(stack, tokens, "oc000-approver1", "/api/v1/breakglass-grants",
+                   grant_body(now, ends_at=(now + timedelta(hours=2)).isoformat()))
+    gid = r.json()["grant_id"]
+    with frozen(now + timedelta(hours=3)):
+        r = await post(stack, tokens, "oc000-approver2", f"/api/v1/breakglass-grants/{gid}:approve", {})
+    assert r.status_code == 409 and r.json()["code"] == "breakglass_period_ended"
+
+
 async def test_expiry_job_marks_ended_grants(stack):
     from switchhub.hub.breakglass.service import expire_ended
 

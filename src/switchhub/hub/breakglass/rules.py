@@ -58,6 +58,14 @@ def _not_by_requester(grant: dict[str, Any], context: Mapping[str, Any]) -> Swit
     return None
 
 
+def _not_ended(grant: dict[str, Any], context: Mapping[str, Any]) -> SwitchhubError | None:
+    now = context.get("now")
+    if now is not None and grant["ends_at"] <= now:
+        return Conflict("終了日時を過ぎた申請は承認できません", "The grant's end time has passed",
+                        code="breakglass_period_ended", extra={"grant_id": grant["grant_id"]})
+    return None
+
+
 class _Store:
     async def write_state(self, conn: AsyncConnection, record: dict[str, Any], sets: dict[str, Any]) -> None:
         await repo.update_fields(conn, record["grant_id"], sets)
@@ -78,7 +86,7 @@ def _refusal(grant: dict[str, Any], rule: Rule[Any]) -> Conflict:
 S = Status
 MACHINE: Machine[Status] = Machine("breakglass", "status", "status_reason", (
     Rule("request", frozenset(), S.REQUESTED, Reason.REQUESTED),
-    Rule("approve", states(S.REQUESTED), S.APPROVED, Reason.APPROVED, (_not_by_requester,)),
+    Rule("approve", states(S.REQUESTED), S.APPROVED, Reason.APPROVED, (_not_by_requester, _not_ended)),
     Rule("reject", states(S.REQUESTED), S.REJECTED, Reason.REJECTED),
     Rule("revoke", states(S.APPROVED), S.REVOKED, Reason.REVOKED),
     Rule("expire", states(S.REQUESTED, S.APPROVED), S.EXPIRED, Reason.EXPIRED),

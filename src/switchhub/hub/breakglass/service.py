@@ -112,7 +112,7 @@ async def _decide(conn: AsyncConnection, actor: Actor, grant_id: str, rule: str,
     if rule == "revoke":
         changes = {"revoked_by": caller.user_login, "revoked_at": now, "decision_note": note.strip()}
     await rules.apply(conn, grant, rule, actor=caller.user_login, changes=changes, detail={"note": note.strip()},
-                      context={"actor_login": caller.user_login})
+                      context={"actor_login": caller.user_login, "now": now})
     await write(conn, actor.entry(f"breakglass.{rule}", resource_type=RESOURCE, resource_ids=[grant_id],
                                   detail={**_summary(grant), "note": note.strip()}))
     return await _answer(conn, grant_id, now)
