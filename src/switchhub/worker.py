@@ -21,13 +21,16 @@ log = logging.getLogger("switchhub.worker")
 
 
 async def housekeeping(hub_engine) -> None:
-    """Drop idempotency keys older than 7 days (api.md) and end expired web sessions."""
+    """Drop idempotency keys older than 7 days (api.md), end expired web sessions and mark ended
+    break-glass grants expired (for the lists; they stopped opening fields at their end time)."""
     from switchhub.hub.accounts.repository import end_expired_sessions
+    from switchhub.hub.breakglass.tasks import mark_expired
     from switchhub.hub.idempotency.repository import purge_expired
 
     async with hub_engine.begin() as conn:
         await purge_expired(conn)
         await end_expired_sessions(conn)
+    await mark_expired(hub_engine, get_clock().now())
 
 
 async def hub_round(hub_engine, smtp, policy=None, areas=None, area_codes=()) -> None:

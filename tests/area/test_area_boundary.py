@@ -81,8 +81,8 @@ async def test_an_area_that_over_grants_a_former_supplier_is_stripped_and_alerte
     spid, current, former = switched_point(stack.world)
     real = area_points.lookup_grant
     monkeypatch.setattr(area_points, "lookup_grant",
-                        lambda caller, area, supplier, ever: real(caller, area, caller.operator_code if ever
-                                                                  else supplier, ever))
+                        lambda caller, area, supplier, ever, breakglass=(): real(
+                            caller, area, caller.operator_code if ever else supplier, ever, breakglass))
     async with stack.client(former) as c:
         one = await c.get(f"/api/v1/supply-points/{spid}")
         many = await c.post("/api/v1/supply-points:batch-get", json={"spids": [spid]})

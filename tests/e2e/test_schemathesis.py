@@ -56,6 +56,8 @@ RULES_BEYOND_THE_SCHEMA = {
     ("POST", "/api/v1/usage:query"): "spids without duplicates",
     ("POST", "/api/v1/notices"): "the end after the start; audience operator names a registered operator",
     ("PUT", "/api/v1/notices/{notice_id}"): "the end after the start; audience operator names a registered operator",
+    ("POST", "/api/v1/breakglass-grants"): "an operator's own users (its own operator unless OCCTO, never OCCTO's); "
+                                           "times with a zone; a period of at most 7 days ending in the future",
     ("GET", "/api/v1/metering/files"): "the cursor is an opaque value the API gave out; date ranges in order; "
                                        "dates that exist",
     ("GET", "/api/v1/statistics"): "dates that exist, 2000-01-01 to 2100-12-31, in order, at most 60 periods; "

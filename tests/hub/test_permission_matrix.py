@@ -42,6 +42,9 @@ NO_USER = "nosuch-user"
 
 NO_RELAY, NO_APP = "R20260101999999", "03X9999999"
 NO_OPERATOR, NO_CERT = "ZZ999", "0" * 64
+# issue 9 G: break-glass (requested by the operators' admins and OCCTO staff, approved by OCCTO admins)
+BREAKGLASS = frozenset({"retailer.admin", "tso.admin", "occto.admin", "occto.helpdesk"})
+NO_GRANT = "BG99999999"
 
 # (method, route path, concrete url, json body, status when allowed, roles allowed)
 API = [
@@ -166,6 +169,16 @@ API = [
     ("POST", "/api/v1/me/totp", "/api/v1/me/totp", None, 200, PEOPLE),
     ("POST", "/api/v1/me/totp:enable", "/api/v1/me/totp:enable", {}, 422, PEOPLE),
     ("POST", "/api/v1/me/totp:disable", "/api/v1/me/totp:disable", {}, 422, PEOPLE),
+    # issue 9 G: break-glass grants
+    ("POST", "/api/v1/breakglass-grants", "/api/v1/breakglass-grants", {}, 422, BREAKGLASS),
+    ("GET", "/api/v1/breakglass-grants", "/api/v1/breakglass-grants", None, 200, BREAKGLASS),
+    ("GET", "/api/v1/breakglass-grants/{grant_id}", f"/api/v1/breakglass-grants/{NO_GRANT}", None, 404, BREAKGLASS),
+    ("POST", "/api/v1/breakglass-grants/{grant_id}:approve", f"/api/v1/breakglass-grants/{NO_GRANT}:approve", {},
+     404, OCCTO_ADMIN),
+    ("POST", "/api/v1/breakglass-grants/{grant_id}:reject", f"/api/v1/breakglass-grants/{NO_GRANT}:reject", {},
+     404, OCCTO_ADMIN),
+    ("POST", "/api/v1/breakglass-grants/{grant_id}:revoke", f"/api/v1/breakglass-grants/{NO_GRANT}:revoke", {},
+     404, BREAKGLASS),
 ]
 
 WEB_ROLES = sorted(PEOPLE)
@@ -285,6 +298,19 @@ WEB = [
     ("POST", "/me/totp/start", "/me/totp/start", {}, 200, PEOPLE),
     ("POST", "/me/totp/enable", "/me/totp/enable", {"code": "000000"}, 422, PEOPLE),  # after the start above
     ("POST", "/me/totp/disable", "/me/totp/disable", {}, 409, PEOPLE),  # required, or not enabled
+    # issue 9 G: break-glass, helpdesk and access-log pages (all admin pages: re-authenticated)
+    ("GET", "/breakglass", "/breakglass", None, 200, BREAKGLASS),
+    ("GET", "/breakglass/new", "/breakglass/new", None, 200, BREAKGLASS),
+    ("POST", "/breakglass/new", "/breakglass/new", {}, 422, BREAKGLASS),
+    ("GET", "/breakglass/{grant_id}", f"/breakglass/{NO_GRANT}", None, 404, BREAKGLASS),
+    ("POST", "/breakglass/{grant_id}/approve", f"/breakglass/{NO_GRANT}/approve", {}, 404, OCCTO_ADMIN),
+    ("POST", "/breakglass/{grant_id}/reject", f"/breakglass/{NO_GRANT}/reject", {}, 404, OCCTO_ADMIN),
+    ("POST", "/breakglass/{grant_id}/revoke", f"/breakglass/{NO_GRANT}/revoke", {}, 404, BREAKGLASS),
+    ("GET", "/helpdesk", "/helpdesk?kind=relays", None, 200, OCCTO_STAFF),
+    ("POST", "/helpdesk/relays/{relay_no}/withdraw", f"/helpdesk/relays/{NO_RELAY}/withdraw", {"reason": "理由"},
+     404, OCCTO_STAFF),
+    ("GET", "/access-log", "/access-log", None, 200, AUDIT & PEOPLE),
+    ("GET", "/access-log.csv", "/access-log.csv", None, 200, AUDIT & PEOPLE),
     ("POST", "/logout", "/logout", {}, 303, PEOPLE),  # last: it ends the session
 ]
 WEB_PUBLIC = {("GET", "/login"), ("POST", "/login"), ("GET", "/static/{name}")}

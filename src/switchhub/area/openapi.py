@@ -24,6 +24,8 @@ DESCRIPTION = """The interface every T&D system (一般送配電事業者シス�
 * Only the hub calls it, over mutual TLS with the hub's client certificate; anyone else is refused (403).
 * The hub names the acting operator and user in the `X-Switchhub-*` headers; the T&D system applies
   the visibility rules of domain.md itself for that operator (the hub checks every answer again).
+  `X-Switchhub-Breakglass` names the approved, unexpired break-glass grants of that user (seed 004
+  type B): a facility lookup of a point in a named area also shows the named field classes.
 * Errors are `application/problem+json` (RFC 9457) with a stable `code` and Japanese messages.
 * Stage changes, matching and completions go to the hub as events (`webhooks` → `areaEvents`):
   `POST /internal/v1/area-events` on the hub with the area's certificate, at least once, each with an ID.
@@ -49,6 +51,10 @@ ACTING_HEADERS: list[dict[str, Any]] = [
      "schema": {"type": "string", "maxLength": 60, "pattern": r"^[A-Za-z0-9._@-]*$"}},
     {"name": headers.ROLE, "in": "header", "required": False, "description": "利用者の役割",
      "schema": {"type": "string", "enum": ["admin", "general", "helpdesk", "api"]}},
+    {"name": headers.BREAKGLASS, "in": "header", "required": False,
+     "description": "利用者に現在有効な緊急時アクセス許可（ハブが解決したもの）: `<許可番号>:<項目区分>+…:<エリア>+…` を"
+                    "カンマ区切り。設備情報照会で、そのエリアの地点にその項目区分を追加で開示する (seed 004 type B)",
+     "schema": {"type": "string", "pattern": headers.BREAKGLASS_PATTERN, "maxLength": 2000}},
 ]
 
 

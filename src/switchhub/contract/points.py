@@ -56,7 +56,8 @@ class SupplyPoint(BaseModel):
     """設備情報 (domain.md): every field the hub may answer, in answer order. Which of them are present
     depends on the caller (kernel.visibility): public fields for every retailer, supplier fields only
     for the current supplier and the area's T&D. Absent fields are not sent (never null-filled);
-    tso-only fields never leave the area through the hub."""
+    tso-only fields leave the area through the hub only under an approved break-glass grant naming
+    them (seed 004 type B: `X-Switchhub-Breakglass`)."""
     model_config = ConfigDict(extra="forbid")
     spid: Spid | None = None
     area: Area | None = Field(default=None, description="エリアコード")
@@ -98,6 +99,8 @@ class SupplyPoint(BaseModel):
     contact_phone: str | None = Field(default=None, description="連絡先電話番号（供給者のみ）")
     current_retailer_code: str | None = Field(default=None, description="現小売事業者コード（供給者のみ）")
     current_retailer_name: str | None = Field(default=None, description="現小売事業者名（供給者のみ）")
+    load_equipment: str | None = Field(default=None, description="負荷設備（送配電限定: 緊急時アクセス許可のみ）")
+    tso_notes: str | None = Field(default=None, description="送配電連絡事項（送配電限定: 緊急時アクセス許可のみ）")
 
 
 class PointAnswer(BaseModel):

@@ -27,6 +27,7 @@ from switchhub.hub.apiinfo.endpoints import router as api_info_router
 from switchhub.hub.applications.endpoints import router as applications_router
 from switchhub.hub.applications.list_endpoints import router as application_list_router
 from switchhub.hub.audit.endpoints import router as audit_router
+from switchhub.hub.breakglass.endpoints import router as breakglass_router
 from switchhub.hub.bulk.endpoints import router as bulk_router
 from switchhub.hub.calendar_endpoints import router as calendar_router
 from switchhub.hub.certificates.endpoints import router as certificates_router
@@ -109,17 +110,20 @@ def create_hub_app(settings: Settings, engine: AsyncEngine, areas: AreaClient) -
     app.state.api_routers = (points_router, calendar_router, accounts_router, relays_router, applications_router,
                              application_list_router, bulk_router, notify_router, audit_router, usage_router,
                              metering_router, operators_admin_router, certificates_router, api_info_router,
-                             notices_router, statistics_router, anomaly_router, users_router)
+                             notices_router, statistics_router, anomaly_router, users_router, breakglass_router)
     for router in app.state.api_routers:
         app.include_router(router, dependencies=[Depends(known_query_only)])
     from switchhub.hub.docs import router as docs_router
+    from switchhub.hub.web.access_log_views import router as access_log_web_router
     from switchhub.hub.web.admin_certificate_views import router as admin_certificate_web_router
     from switchhub.hub.web.admin_operator_views import router as admin_operator_web_router
     from switchhub.hub.web.admin_user_views import router as admin_user_web_router
     from switchhub.hub.web.anomaly_views import router as anomaly_web_router
     from switchhub.hub.web.api_repository_views import router as api_repository_web_router
     from switchhub.hub.web.application_forms import router as application_forms_router
+    from switchhub.hub.web.breakglass_views import router as breakglass_web_router
     from switchhub.hub.web.bulk_views import router as bulk_web_router
+    from switchhub.hub.web.helpdesk_views import router as helpdesk_web_router
     from switchhub.hub.web.metering_views import router as metering_web_router
     from switchhub.hub.web.notice_views import router as notice_web_router
     from switchhub.hub.web.notify_views import router as notify_web_router
@@ -134,7 +138,8 @@ def create_hub_app(settings: Settings, engine: AsyncEngine, areas: AreaClient) -
                              switch_web_router, metering_web_router, usage_web_router,
                              admin_operator_web_router, admin_certificate_web_router, api_repository_web_router,
                              notify_web_router, notice_web_router, statistics_web_router,
-                             anomaly_web_router, admin_user_web_router)
+                             anomaly_web_router, admin_user_web_router,
+                             breakglass_web_router, helpdesk_web_router, access_log_web_router)
     for router in app.state.web_routers:
         app.include_router(router)
 

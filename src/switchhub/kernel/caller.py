@@ -10,6 +10,18 @@ from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
+class BreakGlass:
+    """An approved break-glass grant valid now for this caller (seed 004 type B), as the hub resolved
+    it: which field classes (`kernel.visibility.FieldClass` values) it opens in which areas. The hub
+    attaches it to the caller of one request and sends it to the area with the acting-operator
+    headers; `kernel.visibility` takes it as an input of the lookup decision."""
+
+    grant_id: str
+    classes: frozenset[str]
+    areas: frozenset[str]
+
+
+@dataclass(frozen=True)
 class Caller:
     operator_code: str
     kind: str  # occto | retailer | tso
@@ -17,6 +29,8 @@ class Caller:
     user_login: str = ""
     role: str = "general"
     cert_fingerprint: str = ""
+    #: active break-glass grants naming this user (resolved by the hub per request; empty otherwise)
+    breakglass: tuple[BreakGlass, ...] = ()
 
     @property
     def is_retailer(self) -> bool:

@@ -23,16 +23,22 @@ Decisions recorded here:
 * A retailer whose supply has ended is treated like any other retailer.
 * Search listings show public fields only, with meter numbers cut to their last three
   digits unless the search was by meter number (domain.md).
+* Break-glass (seed 004 type B, processes.md P9): an approved, unexpired grant naming the caller's
+  user adds its field classes (supplier, and tso_only — the one way a tso-only field leaves an area)
+  to a facility lookup of a point in one of its areas. The grants are an input of `lookup_grant`
+  and `check_answer` (the hub resolves them, the area receives them with the acting-operator
+  headers); searches and exports never widen.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import Enum
 from typing import Any
 
-from switchhub.kernel.caller import Caller
+from switchhub.kernel.caller import BreakGlass, Caller
 
 
 class FieldClass(str, Enum):
@@ -103,6 +109,7 @@ class FieldGrant:
     fields: frozenset[str]
     mask_meter_numbers: bool
     _mint: object = None
+    breakglass: tuple[str, ...] = ()  # ids of the break-glass grants that added fields
 
     def __post_init__(self) -> None:
         if self._mint is not _MINT:
@@ -117,9 +124,21 @@ class FieldGrant:
         return [f for f in FIELD_CLASSES if f in self.fields]
 
 
-def _grant(rel: Relationship, view: View, mask: bool) -> FieldGrant:
-    fields = frozenset().union(*(_BY_CLASS[c] for c in _CLASSES_FOR[rel]))
-    return FieldGrant(rel, view, fields, mask, _MINT)
+def _grant(rel: Relationship, view: View, mask: bool, area: str = "", grants: Sequence[BreakGlass] = ()
+           ) -> FieldGrant:
+    classes = set(_CLASSES_FOR[rel])
+    used = []
+    for g in grants if view is View.LOOKUP else ():
+        extra = {FieldClass(c) for c in g.classes if c in _GRANTABLE} - classes
+        if area in g.areas and extra:
+            classes |= extra
+            used.append(g.grant_id)
+    fields = frozenset().union(*(_BY_CLASS[c] for c in classes))
+    return FieldGrant(rel, view, fields, mask, _MINT, tuple(used))
+
+
+#: field classes a break-glass grant may open (public is open to everyone anyway)
+_GRANTABLE = frozenset({SUPPLIER.value, TSO_ONLY.value})
 
 
 def relationship(caller: Caller, area: str, supplier_on_date: str | None, caller_ever_supplied: bool) -> Relationship:
@@ -133,9 +152,12 @@ def relationship(caller: Caller, area: str, supplier_on_date: str | None, caller
     return Relationship.FORMER_SUPPLIER if caller_ever_supplied else Relationship.OTHER_RETAILER
 
 
-def lookup_grant(caller: Caller, area: str, supplier_on_date: str | None, caller_ever_supplied: bool) -> FieldGrant:
-    """Facility lookup (single and batch): fields by relationship on the date."""
-    return _grant(relationship(caller, area, supplier_on_date, caller_ever_supplied), View.LOOKUP, False)
+def lookup_grant(caller: Caller, area: str, supplier_on_date: str | None, caller_ever_supplied: bool,
+                 breakglass: Sequence[BreakGlass] = ()) -> FieldGrant:
+    """Facility lookup (single and batch): fields by relationship on the date, widened by the caller's
+    active break-glass grants for `area` (the hub resolves them; `Caller.breakglass`)."""
+    rel = relationship(caller, area, supplier_on_date, caller_ever_supplied)
+    return _grant(rel, View.LOOKUP, False, area, breakglass)
 
 
 def search_grant(caller: Caller, *, by_meter: bool) -> FieldGrant:
@@ -164,7 +186,8 @@ def project(record: dict[str, Any], grant: FieldGrant) -> dict[str, Any]:
     return out
 
 
-def allowed_fields_for_answer(caller: Caller, answer: dict[str, Any], view: View) -> frozenset[str]:
+def allowed_fields_for_answer(caller: Caller, answer: dict[str, Any], view: View,
+                              breakglass: Sequence[BreakGlass] = ()) -> frozenset[str]:
     """What the hub accepts from an area for this caller: the hub's second opinion.
 
     The hub holds no supply periods, so for a lookup it takes the supplier from the answer's
@@ -181,15 +204,32 @@ def allowed_fields_for_answer(caller: Caller, answer: dict[str, Any], view: View
         return search_grant(caller, by_meter=True).fields
     if view is View.EXPORT:
         return export_grant(caller).fields
+    return _answer_grant(caller, answer, area, breakglass).fields
+
+
+def _answer_grant(caller: Caller, answer: dict[str, Any], area: str, breakglass: Sequence[BreakGlass]) -> FieldGrant:
     supplier = answer.get("current_retailer_code")
     rel = relationship(caller, area, supplier if isinstance(supplier, str) else None, False)
-    return _grant(rel, View.LOOKUP, False).fields
+    return _grant(rel, View.LOOKUP, False, area, breakglass)
 
 
-def check_answer(caller: Caller, answer: dict[str, Any], view: View) -> list[str]:
+def check_answer(caller: Caller, answer: dict[str, Any], view: View, breakglass: Sequence[BreakGlass] = ()
+                 ) -> list[str]:
     """Fields in an area's answer that the caller may not see (should always be empty)."""
-    allowed = allowed_fields_for_answer(caller, answer, view)
+    allowed = allowed_fields_for_answer(caller, answer, view, breakglass)
     return sorted(k for k in answer if k in FIELD_CLASSES and k not in allowed)
+
+
+def breakglass_used(caller: Caller, answer: dict[str, Any], breakglass: Sequence[BreakGlass]) -> list[str]:
+    """Ids of the break-glass grants an accepted lookup answer relied on: it holds a field the caller's
+    relationship alone would not show (each such read is audited with these ids)."""
+    if not breakglass:
+        return []
+    area = str(answer.get("area") or str(answer.get("spid", ""))[:2])
+    plain = _answer_grant(caller, answer, area, ()).fields
+    if not any(k in FIELD_CLASSES and k not in plain for k in answer):
+        return []
+    return list(_answer_grant(caller, answer, area, breakglass).breakglass)
 
 
 # --- relays ----------------------------------------------------------------------------------

@@ -54,7 +54,8 @@ async def lookup_many(conn: AsyncConnection, caller: Caller, spids: list[str], o
     for spid in spids:
         if spid in facts:
             supplier, ever = facts[spid]
-            groups.setdefault((spid[:2], lookup_grant(caller, spid[:2], supplier, ever)), []).append(spid)
+            grant = lookup_grant(caller, spid[:2], supplier, ever, breakglass=caller.breakglass)
+            groups.setdefault((spid[:2], grant), []).append(spid)
     found: dict[str, dict] = {}
     for (area, grant), members in groups.items():
         for row in await repository.fetch_points(conn, area, members, grant, on):

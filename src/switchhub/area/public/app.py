@@ -16,7 +16,7 @@ from switchhub.httpkit import BodyLimit, RejectNulBytes, http_error
 
 SECURITY_HEADERS = {
     "cache-control": "no-store", "referrer-policy": "no-referrer", "x-frame-options": "DENY",
-    "x-content-type-options": "nosniff",
+    "x-content-type-options": "nosniff", "strict-transport-security": "max-age=31536000",
     "content-security-policy": "default-src 'none'; style-src 'self'; form-action 'self'; frame-ancestors 'none'",
 }
 

@@ -70,6 +70,10 @@ PERMISSIONS: dict[str, frozenset[str]] = {p: frozenset(roles) for p, roles in {
     "hub:users:helpdesk-reset": OCCTO_STAFF,
     "hub:credentials:issue": ("retailer.admin", "tso.admin"),
     "hub:me:totp": WITH_PASSWORD,
+    # issue 9 G: break-glass disaster access (seed 004 type B); read: OCCTO staff all, an admin its operator's
+    "hub:breakglass:request": ("retailer.admin", "tso.admin", *OCCTO_STAFF),
+    "hub:breakglass:approve": ("occto.admin",),
+    "hub:breakglass:read": ("retailer.admin", "tso.admin", *OCCTO_STAFF),
 }.items()}
 
 

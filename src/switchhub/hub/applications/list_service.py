@@ -45,6 +45,8 @@ class ApplicationQuery:
     received_to: date | None = None
     date_from: date | None = None
     date_to: date | None = None
+    applicant: str = ""
+    application_no: str = ""
 
 
 def _midnight(d: date) -> datetime:
@@ -77,7 +79,8 @@ def _filters(q: ApplicationQuery) -> repo.IndexFilters:
         type=codes.get("type", ""), stage=codes.get("stage", ""), area=codes.get("area", ""), spid=spid,
         received_from=_midnight(q.received_from) if q.received_from else None,
         received_before=_midnight(q.received_to + timedelta(days=1)) if q.received_to else None,
-        date_from=q.date_from, date_to=q.date_to)
+        date_from=q.date_from, date_to=q.date_to, applicant=q.applicant.strip().upper()[:5],
+        application_no=q.application_no.strip().upper()[:20])
 
 
 def _row(r: dict[str, Any]) -> dict[str, Any]:

@@ -79,6 +79,8 @@ class IndexFilters:
     received_before: datetime | None = None  # JST midnight of the day after the last
     date_from: date | None = None
     date_to: date | None = None
+    applicant: str = ""  # the applicant's operator code (the helpdesk's search across operators)
+    application_no: str = ""
 
 
 async def search(conn: AsyncConnection, scope: ApplicationScope, f: IndexFilters, offset: int, limit: int
@@ -95,7 +97,8 @@ async def search(conn: AsyncConnection, scope: ApplicationScope, f: IndexFilters
     for key, cond in (("type", "type = :type"), ("stage", "stage = :stage"), ("area", "area = :area"),
                       ("spid", "spid = :spid"), ("received_from", "received_at >= :received_from"),
                       ("received_before", "received_at < :received_before"),
-                      ("date_from", "requested_date >= :date_from"), ("date_to", "requested_date <= :date_to")):
+                      ("date_from", "requested_date >= :date_from"), ("date_to", "requested_date <= :date_to"),
+                      ("applicant", "applicant_code = :applicant"), ("application_no", "application_no = :application_no")):
         value = getattr(f, key)
         if value:
             where.append(cond)

@@ -6,9 +6,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 
-from switchhub.hub.audit import repository
+from switchhub.hub.audit import service
 from switchhub.hub.audit.schemas import AuditPage
-from switchhub.hub.deps import require
+from switchhub.hub.deps import actor_of, require
 from switchhub.kernel.caller import Caller
 
 router = APIRouter(prefix="/api/v1", tags=["audit"])
@@ -21,10 +21,6 @@ async def audit_records(request: Request, action: Annotated[str, Query(max_lengt
                         page: Annotated[int, Query(ge=1, le=10000)] = 1,
                         per_page: Annotated[int, Query(ge=1, le=100)] = 20,
                         caller: Caller = Depends(require("hub:audit:read"))) -> dict:
-    scope = (operator_code.strip().upper() or None) if caller.is_occto else caller.operator_code
+    filters = service.AuditFilters(operator_code=operator_code, action=action)
     async with request.app.state.reader.connect() as conn:
-        rows = await repository.search(conn, operator_code=scope, action=action.strip() or None, limit=per_page,
-                                       offset=(page - 1) * per_page)
-    items = [{**r, "at": r["at"].isoformat(), "operator_code": r["operator_code"] or None,
-              "cert_fingerprint": r["cert_fingerprint"] or None} for r in rows]
-    return {"page": page, "per_page": per_page, "items": items}
+        return await service.search(conn, actor_of(request, caller), filters, page, per_page)

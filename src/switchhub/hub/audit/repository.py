@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import text
@@ -52,15 +54,45 @@ def _params(e: AuditEntry) -> dict[str, Any]:
 
 
 async def search(conn: AsyncConnection, *, operator_code: str | None, action: str | None = None,
-                 limit: int = 100, offset: int = 0) -> list[dict[str, Any]]:
+                 limit: int = 100, offset: int = 0, user_login: str | None = None,
+                 at_from: datetime | None = None, at_before: datetime | None = None) -> list[dict[str, Any]]:
+    where, params = _where(operator_code, action, user_login, at_from, at_before)
     rows = await conn.execute(
-        text(
-            "SELECT id, at, request_id, operator_code, user_login, cert_fingerprint, action, resource_type,"
-            " resource_ids, fields, purpose, outcome, item_count, remote_addr, detail FROM audit_records"
-            " WHERE (CAST(:op AS text) IS NULL OR operator_code = :op)"
-            " AND (CAST(:action AS text) IS NULL OR action = :action)"
-            " ORDER BY id DESC LIMIT :limit OFFSET :offset"
-        ),
-        {"op": operator_code, "action": action, "limit": limit, "offset": offset},
+        text(f"SELECT {_COLUMNS} FROM audit_records WHERE {where} ORDER BY id DESC LIMIT :limit OFFSET :offset"),
+        {**params, "limit": limit, "offset": offset},
     )
     return [dict(r._mapping) for r in rows]
+
+
+_COLUMNS = ("id, at, request_id, operator_code, user_login, cert_fingerprint, action, resource_type,"
+            " resource_ids, fields, purpose, outcome, item_count, remote_addr, detail")
+
+
+def _where(operator_code: str | None, action: str | None, user_login: str | None, at_from: datetime | None,
+           at_before: datetime | None) -> tuple[str, dict[str, Any]]:
+    where = ("(CAST(:op AS text) IS NULL OR operator_code = :op)"
+             " AND (CAST(:action AS text) IS NULL OR action = :action)"
+             " AND (CAST(:user AS text) IS NULL OR user_login = :user)"
+             " AND (CAST(:at_from AS timestamptz) IS NULL OR at >= :at_from)"
+             " AND (CAST(:at_before AS timestamptz) IS NULL OR at < :at_before)")
+    return where, {"op": operator_code, "action": action, "user": user_login, "at_from": at_from,
+                   "at_before": at_before}
+
+
+async def count(conn: AsyncConnection, *, operator_code: str | None, action: str | None = None,
+                user_login: str | None = None, at_from: datetime | None = None, at_before: datetime | None = None,
+                cap: int = 10000) -> int:
+    """How many records match (counted up to `cap`, for the pager)."""
+    where, params = _where(operator_code, action, user_login, at_from, at_before)
+    return (await conn.execute(text(f"SELECT count(*) FROM (SELECT 1 FROM audit_records WHERE {where} LIMIT :cap) x"),
+                               {**params, "cap": cap})).scalar_one()
+
+
+async def stream(conn: AsyncConnection, *, operator_code: str | None, action: str | None = None,
+                 user_login: str | None = None, at_from: datetime | None = None, at_before: datetime | None = None
+                 ) -> AsyncIterator[dict[str, Any]]:
+    """Every matching record, newest first, read in batches by a server-side cursor (the CSV download)."""
+    where, params = _where(operator_code, action, user_login, at_from, at_before)
+    result = await conn.stream(text(f"SELECT {_COLUMNS} FROM audit_records WHERE {where} ORDER BY id DESC"), params)
+    async for row in result:
+        yield dict(row._mapping)

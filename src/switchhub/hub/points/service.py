@@ -9,6 +9,7 @@ API and the Web pages both call these functions, which check the permission them
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from collections import defaultdict
 from contextlib import AsyncExitStack
@@ -21,11 +22,13 @@ from switchhub.hub.accounts import permissions
 from switchhub.hub.accounts import repository as accounts
 from switchhub.hub.audit.context import Actor
 from switchhub.hub.audit.repository import AuditEntry, write
+from switchhub.hub.breakglass.service import resolve as resolve_breakglass
 from switchhub.hub.gateway.client import AreaClient
+from switchhub.kernel.clock import get_clock
 from switchhub.kernel.errors import AreaUnavailable, SwitchhubError
 from switchhub.kernel.geo import areas_of_prefecture
 from switchhub.kernel.spid import AREA_CODES
-from switchhub.kernel.visibility import View, check_answer, sensitive_fields
+from switchhub.kernel.visibility import View, breakglass_used, check_answer, sensitive_fields
 
 log = logging.getLogger("switchhub.hub.visibility")
 SEARCH_CAP = 100
@@ -33,7 +36,7 @@ SEARCH_CAP = 100
 
 def recheck(ctx: Actor, point: dict[str, Any], view: View, alerts: list[AuditEntry]) -> dict[str, Any]:
     """Drop fields the caller may not see and record an alert for each such answer."""
-    bad = check_answer(ctx.caller, point, view)
+    bad = check_answer(ctx.caller, point, view, ctx.caller.breakglass)
     if bad:
         log.error("area answered restricted fields", extra={"fields": bad, "spid": point.get("spid")})
         alerts.append(ctx.alert("visibility.restricted_field", resource_type="supply_point",
@@ -71,9 +74,27 @@ async def _audit(engine: AsyncEngine, entries: list[AuditEntry]) -> None:
             await write(conn, *entries)
 
 
+async def with_breakglass(engine: AsyncEngine, ctx: Actor) -> Actor:
+    """The actor whose caller carries its break-glass grants in force now (sent to the area with the
+    acting-operator headers and used by the re-check); unchanged when it has none."""
+    if not ctx.caller.user_login or ctx.caller.is_occto:
+        return ctx  # OCCTO is never granted; no query on its hot path
+    # one indexed read without BEGIN/COMMIT round trips (the lookup is the hot path)
+    async with engine.execution_options(isolation_level="AUTOCOMMIT").connect() as conn:
+        caller = await resolve_breakglass(conn, ctx.caller, get_clock().now())
+    return ctx if caller is ctx.caller else dataclasses.replace(ctx, caller=caller)
+
+
+def _breakglass_detail(ctx: Actor, points: list[dict[str, Any]]) -> dict[str, Any]:
+    """The grants the answer relied on, for the audit record of the read (every use audited)."""
+    used = sorted({g for p in points for g in breakglass_used(ctx.caller, p, ctx.caller.breakglass)})
+    return {"breakglass_grants": used} if used else {}
+
+
 async def lookup(engine: AsyncEngine, areas: AreaClient, ctx: Actor, spid: str) -> dict[str, Any]:
     """設備情報照会 (IF_10110): one point as the caller may see it on today's date."""
     permissions.check(ctx.caller, "hub:supply-points:read")
+    ctx = await with_breakglass(engine, ctx)
     answer = await areas.lookup(ctx.caller, spid)
     alerts: list[AuditEntry] = []
     point = recheck(ctx, answer.point, View.LOOKUP, alerts)
@@ -81,7 +102,7 @@ async def lookup(engine: AsyncEngine, areas: AreaClient, ctx: Actor, spid: str) 
     sensitive = sensitive_fields(point)
     if sensitive:
         alerts.append(ctx.entry("supply_point.lookup", resource_type="supply_point", resource_ids=[spid],
-                                fields=sensitive, item_count=1))
+                                fields=sensitive, item_count=1, detail=_breakglass_detail(ctx, [point])))
     await _audit(engine, alerts)
     return point
 
@@ -89,6 +110,7 @@ async def lookup(engine: AsyncEngine, areas: AreaClient, ctx: Actor, spid: str) 
 async def batch(engine: AsyncEngine, areas: AreaClient, ctx: Actor, spids: list[str]) -> dict[str, Any]:
     """Batch lookup (≤ 1,000, requested No.71): each area asked once, concurrently."""
     permissions.check(ctx.caller, "hub:supply-points:read")
+    ctx = await with_breakglass(engine, ctx)
     by_area: dict[str, list[str]] = defaultdict(list)
     for s in spids:
         by_area[s[:2]].append(s)
@@ -117,7 +139,8 @@ async def batch(engine: AsyncEngine, areas: AreaClient, ctx: Actor, spids: list[
     if sensitive_ids:
         fields = sorted({f for p in points for f in sensitive_fields(p)})
         alerts.append(ctx.entry("supply_point.batch_get", resource_type="supply_point",
-                                resource_ids=sensitive_ids, fields=fields, item_count=len(sensitive_ids)))
+                                resource_ids=sensitive_ids, fields=fields, item_count=len(sensitive_ids),
+                                detail=_breakglass_detail(ctx, points)))
     await _audit(engine, alerts)
     return {"items": points, "not_found": not_found, "failed": failed}
 

@@ -312,7 +312,8 @@ async def listing(conn: AsyncConnection, actor: Actor, side: str, filters: dict[
     counterpart = "r.current_retailer" if side == "new" else "r.new_retailer"
     counterpart_name = "cr.name" if side == "new" else "nr.name"
     simple = {"relay_no": "r.relay_no = :relay_no", "spid": "r.spid = :spid", "status": "r.status = :status",
-              "area": "r.area = :area", "counterpart_code": f"{counterpart} = :counterpart_code"}
+              "area": "r.area = :area", "counterpart_code": f"{counterpart} = :counterpart_code",
+              "party_code": "(r.new_retailer = :party_code OR r.current_retailer = :party_code)"}
     for key, cond in simple.items():
         if filters.get(key):
             where.append(cond)
