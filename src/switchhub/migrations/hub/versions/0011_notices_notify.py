@@ -5,12 +5,12 @@ start and end; `published_at` is set when the `notice.published` event was fanne
 event goes out once, when the notice first becomes visible. Read marks are per user (login ID).
 
 Revision ID: 0011
-Revises: 0008
+Revises: 0010
 """
 from alembic import op
 
 revision = "0011"
-down_revision = "0008"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 

@@ -7,12 +7,12 @@ relay history (delete + insert in one transaction), so the page and the API read
 logs); the unique key makes a repeated run of the same day find nothing new.
 
 Revision ID: 0012
-Revises: 0008
+Revises: 0011
 """
 from alembic import op
 
 revision = "0012"
-down_revision = "0008"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 

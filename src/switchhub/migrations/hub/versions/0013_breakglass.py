@@ -5,12 +5,12 @@ period of at most 7 days. Whether it is in force is computed from its status and
 (approved and now within [starts_at, ends_at)); the expiry job only marks it for the lists.
 
 Revision ID: 0013
-Revises: 0008
+Revises: 0012
 """
 from alembic import op
 
 revision = "0013"
-down_revision = "0008"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 
