@@ -66,10 +66,16 @@ async def issue_and_register(settings: Settings, operator: str, purpose: str, na
         async with engine.begin() as conn:
             await register_certificate(conn, fingerprint=issued.fingerprint_sha256, subject=issued.subject,
                                        operator_code=operator, purpose=purpose, not_before=issued.not_before,
-                                       not_after=issued.not_after)
+                                       not_after=issued.not_after, issuer=_issuer_of(Path(issued.cert_path)))
     finally:
         await engine.dispose()
     return issued
+
+
+def _issuer_of(pem_path: Path) -> str:
+    from cryptography import x509
+
+    return x509.load_pem_x509_certificate(pem_path.read_bytes()).issuer.rfc4514_string()
 
 
 async def issue_token(settings: Settings, login_id: str) -> str:

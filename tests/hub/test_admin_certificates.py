@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import base64
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import httpx
 from sqlalchemy import text
 
+from switchhub.kernel.clock import JST
 from tests.hub.admin_helpers import identity, make_cert, occto_admin_api, occto_admin_token, occto_admin_web
 from tests.hub.helpers import audit_rows
 from tests.support import with_client_cert
@@ -197,3 +198,28 @@ async def test_the_daily_job_warns_once_per_certificate_and_threshold(stack):
                     (f"certificate.expiring:{fingerprint}:7", "certs@a0001.example"),
                     (f"certificate.expiring:{fingerprint}:7", "certs@oc000.example")]
 
+
+
+async def test_the_hub_worker_schedules_the_warning_once_a_day(stack):
+    from switchhub.hub.notify.delivery import SmtpConfig
+    from switchhub.worker import hub_round
+    from tests.flow.helpers import frozen
+
+    pem, fingerprint, _ = make_cert(stack.world, "expiring-soon", days_valid=(-700, 10))
+    token = await occto_admin_token(stack)
+    async with occto_admin_api(stack, token) as c:
+        assert (await c.post("/api/v1/admin/certificates", json={"pem": pem, "operator_code": "A0001",
+                                                                   "purpose": "web"})).status_code == 201
+    smtp = SmtpConfig("127.0.0.1", 1, "x@test")
+    for _ in range(2):  # two rounds the same day: one keyed job, one warning
+        await hub_round(stack.hub_app.state.engine, smtp)
+    async with stack.hub_app.state.engine.connect() as conn:
+        jobs = (await conn.execute(text("SELECT key, done_at IS NOT NULL AS done FROM jobs"
+                                        " WHERE kind = 'certificates.warn_expiring'"))).all()
+    warned = audit_rows(stack.hub_url, "system.certificate.expiry_warned")
+    assert len(jobs) == 1 and jobs[0].done
+    assert [(w["resource_ids"], w["operator_code"], w["detail"]["threshold_days"]) for w in warned] == [
+        ([fingerprint], "A0001", 30)]
+    with frozen(datetime.now(JST) + timedelta(days=1)):  # the next day's job finds nothing new in the band
+        await hub_round(stack.hub_app.state.engine, smtp)
+    assert len(audit_rows(stack.hub_url, "system.certificate.expiry_warned")) == 1

@@ -123,6 +123,7 @@ async def test_first_admin_shown_once_then_logs_in_with_totp_and_must_change_the
     assert {m for m in ("login_id-error", "display_name-error", "email-error") if f'id="{m}"' in bad.text} == {
         "login_id-error", "display_name-error", "email-error"}
     assert shown.status_code == 200, shown.text[:400]
+    assert shown.headers["cache-control"] == "no-store"
     password = re.search(r'id="created-password">([^<]+)<', shown.text).group(1)
     uri = re.search(r'id="created-totp">([^<]+)<', shown.text).group(1).replace("&amp;", "&")
     assert len(password) >= 12 and uri.startswith("otpauth://totp/switchhub:a0999-admin?")

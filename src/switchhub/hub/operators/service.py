@@ -75,8 +75,6 @@ def _check_fields(values: dict[str, Any], kind: str, issues: IssueCollector) -> 
         if kind == "tso" and not areas:
             issues.add("areas", "required", "一般送配電事業者は供給区域のエリアを1つ以上選択してください",
                        "A T&D operator needs at least one area")
-        if kind == "occto" and areas:
-            issues.add("areas", "not_allowed", "広域機関にはエリアを指定できません", "OCCTO has no areas")
     if kind != "retailer" and out.get("incumbent_areas"):
         issues.add("incumbent_areas", "not_allowed", "みなし小売のエリアは小売電気事業者にだけ指定できます",
                    "Only retailers have incumbent areas")

@@ -152,5 +152,7 @@ async def operator_first_admin(code: str, request: Request, user: WebUser = Depe
         errors, error = error_texts(exc, lang_of(request))
         return await _detail(request, user, code, admin_errors=errors, admin_error=error or exc.detail_ja,
                              admin_v=values)
-    # shown once, on this answer only (never stored in clear, never in a URL)
-    return await _detail(request, user, code, created=created)
+    # shown once, on this answer only (never stored in clear, never in a URL, never cached)
+    page = await _detail(request, user, code, created=created)
+    page.headers["Cache-Control"] = "no-store"
+    return page
