@@ -143,7 +143,7 @@ async def test_first_admin_shown_once_then_logs_in_with_totp_and_must_change_the
         portal = await c.get("/")
         assert portal.status_code == 303 and portal.headers["location"].startswith("/password")
         page = await c.get("/password")
-        assert "パスワードの有効期限が切れています" in page.text
+        assert "管理者が発行したワンタイムパスワードでログインしました" in page.text  # a one-time password (users service)
         changed = await c.post("/password", data={"csrf_token": csrf_of(page.text), "current_password": password,
                                                   "new_password": "a-new-long-password-1",
                                                   "new_password_again": "a-new-long-password-1"})

@@ -59,15 +59,3 @@ async def admin_count(conn: AsyncConnection, code: str) -> int:
                                     " AND NOT is_api_user AND status <> 'suspended'"), {"c": code})).scalar_one()
 
 
-async def login_taken(conn: AsyncConnection, login_id: str) -> bool:
-    return (await conn.execute(text("SELECT 1 FROM users WHERE login_id = :l"), {"l": login_id})).first() is not None
-
-
-async def insert_admin(conn: AsyncConnection, *, login_id: str, operator_code: str, display_name: str, email: str,
-                       password_hash: str, totp_secret: str) -> bool:
-    """The admin's password is born expired (`password_changed_at` NULL): it is changed at first login."""
-    result = await conn.execute(text(
-        "INSERT INTO users (login_id, operator_code, role, display_name, email, password_hash, totp_secret)"
-        " VALUES (:l, :op, 'admin', :n, :e, :h, :t) ON CONFLICT (login_id) DO NOTHING"),
-        {"l": login_id, "op": operator_code, "n": display_name, "e": email, "h": password_hash, "t": totp_secret})
-    return result.rowcount == 1

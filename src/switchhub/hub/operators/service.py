@@ -10,17 +10,16 @@ status on every request, so it takes effect on the next one.
 from __future__ import annotations
 
 import re
-import secrets
 import unicodedata
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from switchhub.hub.accounts import permissions
-from switchhub.hub.accounts.passwords import hash_password
 from switchhub.hub.audit.context import Actor
 from switchhub.hub.audit.repository import write
 from switchhub.hub.operators import repository
+from switchhub.kernel.clock import get_clock
 from switchhub.kernel.errors import Conflict, InputError, IssueCollector, NotFound
 from switchhub.kernel.text import validate_phone
 
@@ -29,7 +28,6 @@ PER_PAGE = 20
 CODE_RE = re.compile(r"[A-Z0-9]{5}")
 KANA_RE = re.compile(r"[ァ-ヶー・　（）＆０-９Ａ-Ｚ]+")
 EMAIL_RE = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
-LOGIN_RE = re.compile(r"[a-z0-9][a-z0-9-]{3,31}")
 STATUS_ACTIONS = {"suspended": "operator.suspend", "active": "operator.restore"}
 
 
@@ -162,48 +160,30 @@ async def set_operator_status(conn: AsyncConnection, actor: Actor, code: str, st
     return _answer(await repository.one(conn, code))  # type: ignore[arg-type]
 
 
-def initial_password() -> str:
-    """16 characters from letters and digits without look-alikes; meets the policy (≥ 12)."""
-    alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789"
-    return "".join(secrets.choice(alphabet) for _ in range(16))
-
-
 async def register_first_admin(conn: AsyncConnection, actor: Actor, code: str, values: dict[str, Any]
                                ) -> dict[str, Any]:
-    """The operator's first admin: one-time initial password (expired, so changed at first login) and a
-    TOTP secret, both shown only in this answer; refused when the operator has an admin already (the
-    operator's own admins manage their users from then on)."""
-    import pyotp
+    """The operator's first admin, created by the users service like any admin (same checks, one-time
+    password changed at first login, TOTP secret; both shown only in this answer); refused when the
+    operator has an admin already (the operator's own admins manage their users from then on)."""
+    from switchhub.hub.users import service as users
 
     permissions.check(actor.caller, MANAGE)
     row = await repository.one(conn, code, for_update=True)
     if row is None:
         raise _not_found(code)
-    issues = IssueCollector()
     login_id = values.get("login_id", "").strip()
     display_name = unicodedata.normalize("NFKC", values.get("display_name", "")).strip()
     email = values.get("email", "").strip()
-    if not LOGIN_RE.fullmatch(login_id):
-        issues.add("login_id", "login_format", "ユーザIDは英小文字・数字・ハイフンの4〜32文字で入力してください",
-                   "The user ID is 4-32 lower-case letters, digits or hyphens")
-    elif await repository.login_taken(conn, login_id):
-        issues.add("login_id", "duplicate", f"ユーザID {login_id} は既に使われています", "This user ID is taken")
-    if not display_name:
-        issues.add("display_name", "required", "氏名を入力してください", "Enter the name")
-    if not EMAIL_RE.fullmatch(email):
-        issues.add("email", "email_format", "メールアドレスの形式が正しくありません（例: admin@example.co.jp）",
-                   "Invalid e-mail address")
-    issues.raise_if_any()
+    if not email:  # the first admin is the operator's contact for OCCTO: an address is required here
+        raise InputError.single("email", "required", "メールアドレスを入力してください", "Enter the e-mail address")
+    await users.check_new_user(conn, row["kind"], login_id=login_id, display_name=display_name, email=email,
+                               role="admin")
     if await repository.admin_count(conn, code):
         raise Conflict("この事業者には既に管理者ユーザがいます（以後のユーザは事業者の管理者が登録します）",
                        "This operator already has an admin user", code="admin_exists")
-    password, secret = initial_password(), pyotp.random_base32()
-    if not await repository.insert_admin(conn, login_id=login_id, operator_code=code, display_name=display_name,
-                                         email=email, password_hash=hash_password(password), totp_secret=secret):
-        raise InputError.single("login_id", "duplicate", f"ユーザID {login_id} は既に使われています",
-                                "This user ID is taken")
+    created = await users.insert(conn, actor, login_id=login_id, display_name=display_name, email=email,
+                                 role="admin", now=get_clock().now(), via="first_admin", operator_code=code)
     await write(conn, actor.entry("operator.first_admin", resource_type="user", resource_ids=[login_id],
                                   detail={"operator": code}))
-    uri = pyotp.TOTP(secret).provisioning_uri(name=login_id, issuer_name="switchhub")
     return {"login_id": login_id, "operator_code": code, "display_name": display_name,
-            "initial_password": password, "totp_uri": uri}
+            "initial_password": created["initial_password"], "totp_uri": created["totp_uri"]}

@@ -113,12 +113,9 @@ def validate_fields(issues: IssueCollector, kind: str, *, display_name: str, ema
         issues.add(prefix + "role", "invalid_role", f"権限は {names} のいずれかです", f"The role is one of {names}")
 
 
-async def create_user(conn: AsyncConnection, actor: Actor, *, login_id: str, display_name: str, email: str,
-                      role: str, now: datetime) -> dict[str, Any]:
-    """A new user of the admin's operator; the answer carries its one-time password and TOTP secret."""
-    permissions.check(actor.caller, "hub:users:manage")
-    kind = await repository.operator_kind(conn, actor.caller.operator_code)
-    assert kind is not None
+async def check_new_user(conn: AsyncConnection, kind: str, *, login_id: str, display_name: str, email: str,
+                         role: str) -> None:
+    """The checks of a new user (an admin's form and API, and OCCTO's first admin of a new operator)."""
     issues = IssueCollector()
     login_id = login_id.strip()
     if not LOGIN_ID.match(login_id):
@@ -129,6 +126,16 @@ async def create_user(conn: AsyncConnection, actor: Actor, *, login_id: str, dis
                    "This user ID is taken (deleted users' IDs are never reused)")
     validate_fields(issues, kind, display_name=display_name, email=email, role=role)
     issues.raise_if_any()
+
+
+async def create_user(conn: AsyncConnection, actor: Actor, *, login_id: str, display_name: str, email: str,
+                      role: str, now: datetime) -> dict[str, Any]:
+    """A new user of the admin's operator; the answer carries its one-time password and TOTP secret."""
+    permissions.check(actor.caller, "hub:users:manage")
+    kind = await repository.operator_kind(conn, actor.caller.operator_code)
+    assert kind is not None
+    await check_new_user(conn, kind, login_id=login_id, display_name=display_name, email=email, role=role)
+    login_id = login_id.strip()
     return await insert(conn, actor, login_id=login_id, display_name=display_name.strip(), email=email.strip(),
                         role=role, now=now)
 

@@ -23,7 +23,7 @@ def upgrade() -> None:
 ALTER TABLE client_certificates DROP CONSTRAINT client_certificates_purpose_check;
 ALTER TABLE client_certificates ADD CONSTRAINT client_certificates_purpose_check
     CHECK (purpose IN ('web', 'api', 'area'));
-ALTER TABLE client_certificates ADD COLUMN areas char(2)[] NOT NULL DEFAULT '{}';
+ALTER TABLE client_certificates ADD COLUMN areas varchar(2)[] NOT NULL DEFAULT '{}';
 ALTER TABLE client_certificates ADD COLUMN issuer text NOT NULL DEFAULT '';
 ALTER TABLE client_certificates ADD CONSTRAINT client_certificates_area_bound
     CHECK (purpose <> 'area' OR cardinality(areas) > 0);
