@@ -58,7 +58,7 @@ UI = {
     "password_policy": ("12文字以上、ユーザIDと異なり、過去5回に使用していないもの",
                         "At least 12 characters, not your user ID, none of your last 5"),
     "change": ("変更する", "Change"),
-    "reauth": ("本人確認", "Confirm it is you"),
+    "reauth": ("本人確認", "Confirm it is you"), "admin_menu": ("管理", "Administration"),
     "reauth_desc": ("管理者の操作を続けるには、パスワードをもう一度入力してください（ワンタイムパスワードを設定している場合はそれも）",
                     "To continue with an administrative action, enter your password again (and your one-time password if you set one up)"),
     "continue": ("続ける", "Continue"), "otp_if_enabled": ("ワンタイムパスワード（設定している場合）", "One-time password (if set up)"),
