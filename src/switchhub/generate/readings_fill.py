@@ -2,7 +2,7 @@
 
 `switchhub demo` generates half hours synchronously for a subset only (generate/readings.py:
 `per_group` smart points per area and retailer), so that it serves within its first-run budget; a
-full 100,000-point demo is ≈ 36 M point-days (≈ 26 GiB, docs/scaling.md). The rest is filled by the
+full 100,000-point demo is ≈ 35 M point-days (23.9 GiB measured, docs/benchmarks.md P9). The rest is filled by the
 area worker after the banner as keyed jobs `generate.readings_fill`, one per area × calendar month
 (key `AREA:YYYY-MM`, payload: seed and the month's day range), so that:
 
