@@ -16,7 +16,8 @@ compute. To keep that cheap, the noisy days come from a pool: per calendar month
 variant (hash of seed, spid and date). Half-hourly series are written for at most `per_group`
 smart points per (area, current retailer), lowest spid first — the demo's sample points and every
 retailer's first points have them; a full 100,000-point demo series would be 36 M point-days
-(≈ 26 GiB, docs/scaling.md), far past the demo's first-run budget.
+(≈ 24 GiB, docs/scaling.md), far past the demo's first-run budget: the demo's worker fills the rest
+after the banner (generate/readings_fill.py, with these same statements).
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 `switchhub demo` generates half hours synchronously for a subset only (generate/readings.py:
 `per_group` smart points per area and retailer), so that it serves within its first-run budget; a
-full 100,000-point demo is ≈ 36 M point-days (≈ 26 GiB, docs/scaling.md). The rest is filled by the
+full 100,000-point demo is ≈ 35 M point-days (23.9 GiB measured, docs/benchmarks.md P9). The rest is filled by the
 area worker after the banner as keyed jobs `generate.readings_fill`, one per area × calendar month
 (key `AREA:YYYY-MM`, payload: seed and the month's day range), so that:
 
@@ -59,9 +59,9 @@ _POINTS_TABLE = text(gen._POINTS[0])
 _POINTS_FILL = text(_bind(gen._POINTS[1]))
 # the points to fill: smart points without a half hour in the month yet (their monthly total is the
 # model's); a point with some days (an ingest) keeps them and gets the missing ones
-_FRESH = "NOT EXISTS (SELECT 1 FROM {leaf} r WHERE r.area = CAST(:area AS varchar) AND r.spid = p.spid)"
-_MARK = """ALTER TABLE gen_points ADD COLUMN IF NOT EXISTS fresh boolean;
-UPDATE gen_points p SET fresh = """ + _FRESH
+_FRESH_COLUMN = text("ALTER TABLE gen_points ADD COLUMN IF NOT EXISTS fresh boolean")
+_FRESH = ("UPDATE gen_points p SET fresh = NOT EXISTS (SELECT 1 FROM {leaf} r"
+          " WHERE r.area = CAST(:area AS varchar) AND r.spid = p.spid)")
 _HALF_HOURS = _bind(gen._HALF_HOURS) + """
   AND NOT EXISTS (SELECT 1 FROM {leaf} r WHERE r.area = CAST((:area) AS varchar) AND r.spid = p.spid AND r.reading_date = d::date)
 ON CONFLICT DO NOTHING"""
@@ -90,6 +90,7 @@ WHERE m.area = CAST(:area AS varchar) AND m.spid = t.spid AND m.billing_month = 
 
 
 def _params(seed: int) -> dict[str, Any]:
+    # per_group without a cap: every smart point is half-hourly
     return {"seed": seed, "per_group": 2**31 - 1, "variants": gen.VARIANTS, "scales": list(gen.SCALES),
             "shape": list(gen.SHAPE), "season": list(gen.SEASON)}
 
@@ -105,8 +106,7 @@ class Filled:
 async def fill_area_month(conn: AsyncConnection, area: str, first: date, last: date, seed: int, today: date) -> Filled:
     """Half hours of every active smart point of `area` for the days first … last (one calendar
     month) that are not there yet; then billing month +1 of the points that had none, if it is one
-    of the generator's billing months for `today`. Returns the point-days written. Runs inside the
-    caller's transaction."""
+    of the generator's billing months for `today`. Runs inside the caller's transaction."""
     from switchhub.area.readings.service import billing_periods
 
     args = {**_params(seed), "area": area}
@@ -117,8 +117,8 @@ async def fill_area_month(conn: AsyncConnection, area: str, first: date, last: d
         await conn.execute(statement, args)
     await conn.execute(text("DELETE FROM gen_points"))
     await conn.execute(_POINTS_FILL, args)
-    for statement in _MARK.format(leaf=leaf).split(";\n"):
-        await conn.execute(text(statement), args)
+    await conn.execute(_FRESH_COLUMN)
+    await conn.execute(text(_FRESH.format(leaf=leaf)), args)
     await conn.execute(text("ANALYZE gen_points"))
     t0 = time.monotonic()
     written = (await conn.execute(text(_HALF_HOURS.format(leaf=leaf)), {**args, "first": first, "last": last})).rowcount
