@@ -17,7 +17,7 @@ from fastapi.responses import Response, StreamingResponse
 from switchhub.hub.accounts.service import WebUser
 from switchhub.hub.audit import service
 from switchhub.hub.deps import tx
-from switchhub.hub.web.render import error_texts, lang_of, render
+from switchhub.hub.web.render import error_texts, lang_of, msg, render
 from switchhub.hub.web.session import web_actor, web_admin
 from switchhub.kernel.clock import get_clock
 from switchhub.kernel.errors import InputError
@@ -36,7 +36,7 @@ def filters_of(request: Request, lang: str) -> tuple[dict[str, str], service.Aud
             dates[k] = date.fromisoformat(q[k]) if q[k] else None
         except ValueError:
             dates[k] = None
-            errors[k] = "Dates are YYYY-MM-DD" if lang == "en" else "日付は YYYY-MM-DD 形式で入力してください"
+            errors[k] = msg("date_format", lang)
     return q, service.AuditFilters(q["operator_code"], q["user_login"], q["action"], **dates), errors
 
 

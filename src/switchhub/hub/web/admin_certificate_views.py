@@ -20,7 +20,7 @@ from fastapi.responses import RedirectResponse, Response
 from switchhub.hub.accounts.service import WebUser
 from switchhub.hub.certificates import service
 from switchhub.hub.deps import tx
-from switchhub.hub.web.render import error_texts, lang_of, render
+from switchhub.hub.web.render import error_texts, lang_of, msg, render
 from switchhub.hub.web.session import read_form, web_actor, web_admin
 from switchhub.kernel.clock import JST, get_clock
 from switchhub.kernel.codes import Area
@@ -29,9 +29,12 @@ from switchhub.kernel.errors import InputError, SwitchhubError
 router = APIRouter(include_in_schema=False)
 MANAGE = service.MANAGE
 PART_LIMIT = service.MAX_PEM_BYTES * 4 // 3 + 8
-PURPOSE_NAMES = {"web": "Web端末用", "api": "API用", "area": "エリアシステム用"}
-DONE = {"registered": "証明書を登録しました", "suspended": "証明書を利用停止にしました（次のリクエストから拒否されます）",
-        "active": "証明書の利用を再開しました"}
+PURPOSE_NAMES = {"web": "cert_purpose_web", "api": "cert_purpose_api", "area": "cert_purpose_area"}  # message keys
+DONE = {"registered": "cert_done_registered", "suspended": "cert_done_suspended", "active": "cert_done_active"}
+
+
+def _purposes(request: Request) -> dict[str, str]:
+    return {k: msg(key, lang_of(request)) for k, key in PURPOSE_NAMES.items()}
 
 
 def jst(value: datetime | None) -> str:
@@ -67,7 +70,7 @@ async def _upload_of(request: Request, user: WebUser) -> tuple[bytes, dict[str, 
 
 
 def _page(request: Request, user: WebUser, **ctx: Any) -> Response:
-    base = {"user": user, "areas": list(Area), "purposes": PURPOSE_NAMES, "errors": {}, "error": None, "v": {},
+    base = {"user": user, "areas": list(Area), "purposes": _purposes(request), "errors": {}, "error": None, "v": {},
             "chosen": [], "facts": None, "content": "", "jst": jst}
     status = 422 if ctx.get("errors") or ctx.get("error") else 200
     return render(request, "admin_certificate_new.html", {**base, **ctx}, status=status)
@@ -82,10 +85,11 @@ async def certificate_list(request: Request, user: WebUser = Depends(web_admin(M
             status=q["status"] if q["status"] in ("active", "suspended") else None,
             purpose=q["purpose"] if q["purpose"] in PURPOSE_NAMES else None, page=_page_no(request))
     now = get_clock().now()
+    done = DONE.get(request.query_params.get("done", ""))
     pages = range(1, (result["total"] + service.PER_PAGE - 1) // service.PER_PAGE + 1)
     return render(request, "admin_certificates.html", {
         "user": user, "result": result, "pages": pages, "page": result["page"], "q": q, "jst": jst,
-        "purposes": PURPOSE_NAMES, "done": DONE.get(request.query_params.get("done", "")),
+        "purposes": _purposes(request), "done": msg(done, lang_of(request)) if done else None,
         "days_left": lambda c: (c["not_after"] - now).days if c["not_after"] else None})
 
 

@@ -16,7 +16,7 @@ from fastapi.responses import RedirectResponse, Response
 from switchhub.hub.accounts.service import WebUser
 from switchhub.hub.deps import tx
 from switchhub.hub.operators import service
-from switchhub.hub.web.render import error_texts, lang_of, render
+from switchhub.hub.web.render import error_texts, lang_of, msg, render
 from switchhub.hub.web.session import WebForm, read_form, web_actor, web_admin
 from switchhub.kernel.codes import Area, OperatorKind, OperatorStatus
 from switchhub.kernel.errors import InputError, SwitchhubError
@@ -24,8 +24,13 @@ from switchhub.kernel.errors import InputError, SwitchhubError
 router = APIRouter(include_in_schema=False)
 MANAGE = service.MANAGE
 FIELDS = ("code", "kind", "name", "name_kana", "contact_name", "contact_phone", "email")
-DONE = {"registered": "事業者を登録しました", "changed": "事業者情報を変更しました",
-        "suspended": "利用停止にしました（次のリクエストから拒否されます）", "active": "利用を再開しました"}
+DONE = {"registered": "op_done_registered", "changed": "op_done_changed", "suspended": "op_done_suspended",
+        "active": "op_done_active"}  # message keys (render.UI)
+
+
+def _done(request: Request) -> str | None:
+    key = DONE.get(request.query_params.get("done", ""))
+    return msg(key, lang_of(request)) if key else None
 
 
 def _page_no(request: Request) -> int:
@@ -101,7 +106,7 @@ async def _detail(request: Request, user: WebUser, code: str, **ctx: Any) -> Res
     v = ctx.pop("v", None) or op
     chosen = ctx.pop("chosen", None) or {f: op[f] for f in ("areas", "incumbent_areas")}
     return _form_page(request, user, "admin_operator.html", op=op, v=v, chosen=chosen,
-                      done=DONE.get(request.query_params.get("done", "")), **ctx)
+                      done=_done(request), **ctx)
 
 
 @router.get("/admin/operators/{code}")

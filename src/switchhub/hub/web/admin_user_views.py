@@ -17,7 +17,7 @@ from fastapi.responses import RedirectResponse, Response
 from switchhub.hub.accounts.service import WebUser
 from switchhub.hub.deps import tx
 from switchhub.hub.users import bulk, credentials, service, totp
-from switchhub.hub.web.render import error_texts, lang_of, render
+from switchhub.hub.web.render import error_texts, lang_of, msg, render
 from switchhub.hub.web.session import read_form, web_actor, web_admin, web_user
 from switchhub.kernel.clock import get_clock
 from switchhub.kernel.errors import Forbidden, NotFound, SwitchhubError
@@ -25,8 +25,8 @@ from switchhub.kernel.errors import Forbidden, NotFound, SwitchhubError
 router = APIRouter(include_in_schema=False)
 MANAGE = "hub:users:manage"
 PART_LIMIT = bulk.MAX_BYTES * 4 // 3 + 8
-DONE = {"changed": "変更しました", "suspend": "利用停止しました", "restore": "利用を再開しました", "delete": "削除しました",
-        "revoked": "APIクレデンシャルを失効しました"}
+DONE = {"changed": "done_changed", "suspend": "user_done_suspend", "restore": "user_done_restore", "delete": "done_deleted",
+        "revoked": "user_done_revoked"}  # message keys (render.UI)
 
 
 def _actor(request: Request, user: WebUser):  # noqa: ANN202 - an Actor
@@ -95,6 +95,7 @@ async def _detail(request: Request, user: WebUser, login_id: str, **ctx: Any) ->
     async with tx(request) as conn:
         target = await service.get_user(conn, _actor(request, user), login_id)
     done = DONE.get(request.query_params.get("done", ""))
+    done = msg(done, lang_of(request)) if done else None
     base = {"user": user, "target": target, "values": target, "errors": {}, "error": None, "done": done,
             "roles": await _roles(request, user), "can_issue": user.caller.kind in ("retailer", "tso")}
     return render(request, "admin_user.html", {**base, **ctx}, status=422 if ctx.get("errors") or ctx.get("error")
@@ -129,7 +130,7 @@ async def csv_run(request: Request, user: WebUser = Depends(web_admin(MANAGE))) 
     finally:
         await form.close()
     if not raw:
-        return render(request, "admin_users_csv.html", _csv_ctx(user, error="CSVファイルを選択してください"), status=422)
+        return render(request, "admin_users_csv.html", _csv_ctx(user, error=msg("csv_choose_file", lang_of(request))), status=422)
     try:
         async with tx(request) as conn:
             actor = _actor(request, user)
@@ -182,7 +183,7 @@ async def user_status(request: Request, login_id: str, user: WebUser = Depends(w
     form = await read_form(request, user)
     action = form.get("action")
     if action not in ACTIONS:
-        return await _detail(request, user, login_id[:64], error="操作を選択してください")
+        return await _detail(request, user, login_id[:64], error=msg("choose_action", lang_of(request)))
     try:
         async with tx(request) as conn:
             await ACTIONS[action](conn, _actor(request, user), login_id[:64], get_clock().now())
@@ -292,7 +293,7 @@ async def totp_enable(request: Request, user: WebUser = Depends(web_user("hub:me
         return await _totp_page(request, user, 409, errors={"code": _text(exc, lang_of(request))})
     if result["issues"]:
         return await _totp_page(request, user, 422, errors=_issue_texts(result["issues"], lang_of(request)))
-    return await _totp_page(request, user, done="ワンタイムパスワードを有効にしました。次回のログインから入力が必要です")
+    return await _totp_page(request, user, done=msg("totp_done_enabled", lang_of(request)))
 
 
 @router.post("/me/totp/disable")
@@ -308,4 +309,4 @@ async def totp_disable(request: Request, user: WebUser = Depends(web_user("hub:m
         return await _totp_page(request, user, 409, errors={"disable": _text(exc, lang_of(request))})
     if result["issues"]:
         return await _totp_page(request, user, 422, errors=_issue_texts(result["issues"], lang_of(request)))
-    return await _totp_page(request, user, done="ワンタイムパスワードを解除しました")
+    return await _totp_page(request, user, done=msg("totp_done_disabled", lang_of(request)))

@@ -19,14 +19,15 @@ from switchhub.hub.accounts.service import WebUser
 from switchhub.hub.apiinfo import service
 from switchhub.hub.apiinfo.schemas import ApiInfoChange, ApiInfoInput
 from switchhub.hub.deps import tx
-from switchhub.hub.web.render import error_texts, lang_of, render
+from switchhub.hub.web.render import error_texts, lang_of, msg, render
 from switchhub.hub.web.session import WebForm, parse_form, read_form, web_actor, web_admin, web_user
 from switchhub.kernel.clock import JST
 from switchhub.kernel.errors import InputError
 
 router = APIRouter(include_in_schema=False)
 FIELDS = ("title", "body", "version", "starts_at", "ends_at", "entry_date")
-KIND_NAMES = {"maintenance": "メンテナンス情報", "version": "インタフェースのバージョン", "change": "変更履歴"}
+KIND_NAMES = {"maintenance": "api_maintenance", "version": "api_versions", "change": "api_changes"}  # message keys
+DONE = {"created": "done_created", "changed": "done_changed", "deleted": "done_deleted"}
 
 
 def jst(value: datetime | None) -> str:
@@ -65,10 +66,11 @@ async def openapi_download(request: Request, user: WebUser = Depends(web_user(se
 async def _admin_page(request: Request, user: WebUser, **ctx: Any) -> Response:
     async with tx(request) as conn:
         info = await service.read(conn, user.caller)
-    base = {"user": user, "info": info, "jst": jst, "local_input": local_input, "kinds": KIND_NAMES,
+    lang, done = lang_of(request), DONE.get(request.query_params.get("done", ""))
+    base = {"user": user, "info": info, "jst": jst, "local_input": local_input,
+            "kinds": {k: msg(key, lang) for k, key in KIND_NAMES.items()},
             "errors": {}, "error": None, "v": {}, "failed_id": None,
-            "done": {"created": "登録しました", "changed": "変更しました", "deleted": "削除しました"}.get(
-                request.query_params.get("done", ""))}
+            "done": msg(done, lang) if done else None}
     status = 422 if ctx.get("errors") or ctx.get("error") else 200
     return render(request, "admin_api_repository.html", {**base, **ctx}, status=status)
 

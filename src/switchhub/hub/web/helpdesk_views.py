@@ -15,7 +15,7 @@ from switchhub.hub.accounts.service import WebUser
 from switchhub.hub.applications import list_service
 from switchhub.hub.deps import tx
 from switchhub.hub.relays import service as relays
-from switchhub.hub.web.render import error_texts, lang_of, render
+from switchhub.hub.web.render import error_texts, lang_of, msg, render
 from switchhub.hub.web.session import read_form, web_actor, web_admin
 from switchhub.kernel.clock import get_clock
 from switchhub.kernel.codes import ApplicationStage, ApplicationType, RelayStatus
@@ -39,7 +39,7 @@ def _dates(q: dict[str, str], lang: str, errors: dict[str, str]) -> dict[str, da
             out[k] = date.fromisoformat(q[k]) if q[k] else None
         except ValueError:
             out[k] = None
-            errors[k] = "Dates are YYYY-MM-DD" if lang == "en" else "日付は YYYY-MM-DD 形式で入力してください"
+            errors[k] = msg("date_format", lang)
     return out
 
 
@@ -56,7 +56,7 @@ async def _relays(request: Request, user: WebUser, q: dict[str, str], page: int,
     dates = _dates(q, lang, errors)
     empty = {"total": 0, "page": page, "per_page": PER_PAGE, "items": []}
     if q["status"] and q["status"] not in {s.value for s in RelayStatus}:
-        errors["status"] = "Unknown status" if lang == "en" else "ステータスが正しくありません"
+        errors["status"] = msg("unknown_status", lang)
     try:
         spid = parse_spid(q["spid"]) if q["spid"] else ""
     except InputError as exc:
