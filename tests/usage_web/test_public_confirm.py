@@ -30,7 +30,9 @@ async def request_link(public, mailbox, points, **changes) -> str:
 
 async def worker_round(public) -> list:
     """One round of the area worker (`switchhub worker`): its jobs, sweeps and outbox delivery (to a
-    stand-in hub that accepts every batch); returns the events it delivered."""
+    stand-in hub that accepts every batch); returns the events it delivered. As in the worker, the
+    metering builds run in their own loop, not in this round (a month's per-reading-day files are
+    hundreds of jobs that would otherwise come first)."""
     from switchhub.area.public import tasks
     from switchhub.worker import area_round
 
@@ -41,7 +43,7 @@ async def worker_round(public) -> list:
         return True
 
     tasks.configure(public.state.settings)
-    await area_round(public.state.engine, hub)
+    await area_round(public.state.engine, hub, run_metering=False)
     return delivered
 
 
