@@ -50,7 +50,9 @@ async def test_breakglass_request_self_approval_refused_and_approval_opens_the_f
         await web_login_reauthenticated(stack, user1, "a0001-user1")
         during = await user1.get(f"/facility/{spid}")
     assert during.status_code == 200 and "需要者名（漢字）" in during.text and "現小売事業者" in during.text
-    reads = audit_rows(stack.hub_url, "web.supply_point.lookup")
+    before_read, reads = audit_rows(stack.hub_url, "web.supply_point.lookup")[0], [
+        r for r in audit_rows(stack.hub_url, "web.supply_point.lookup") if r["fields"]]
+    assert before_read["fields"] == [] and before_read["detail"] == {}  # the admin's public-only look before
     assert len(reads) == 1 and reads[0]["user_login"] == "a0001-user1"
     assert reads[0]["detail"] == {"breakglass_grants": [gid]} and "customer_name_kanji" in reads[0]["fields"]
     assert [a["action"] for a in audit_rows(stack.hub_url) if "breakglass" in a["action"]] == [

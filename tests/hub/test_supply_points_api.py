@@ -24,13 +24,16 @@ async def test_current_supplier_sees_supplier_fields_and_is_audited(stack):
     assert "customer_name_kanji" in rows[0]["fields"] and rows[0]["cert_fingerprint"]
 
 
-async def test_other_retailer_sees_public_fields_only_and_no_audit(stack):
+async def test_other_retailer_sees_public_fields_only_and_the_lookup_is_recorded_without_fields(stack):
     spid = point_of(stack.world, "M0300")
     async with stack.client("A0001") as c:
         r = await c.get(f"/api/v1/supply-points/{spid}")
     assert r.status_code == 200
     assert not SUPPLIER & set(r.json())
-    assert audit_rows(stack.hub_url, "api.supply_point.lookup") == []
+    # every lookup is recorded for the access-log analysis (lookups never followed by an application);
+    # nothing sensitive was answered, so the record names no field
+    rows = audit_rows(stack.hub_url, "api.supply_point.lookup")
+    assert [(r["operator_code"], r["resource_ids"], r["fields"]) for r in rows] == [("A0001", [spid], [])]
 
 
 async def test_bad_spid_is_a_japanese_field_error(stack):
@@ -75,7 +78,8 @@ async def test_batch_get_mixes_relationships_and_reports_missing(stack):
     assert items[own]["customer_name_kanji"] and not SUPPLIER & set(items[spid])
     assert r.json()["not_found"] == [missing]
     rows = audit_rows(stack.hub_url, "api.supply_point.batch_get")
-    assert len(rows) == 1 and rows[0]["resource_ids"] == [own]
+    assert len(rows) == 1 and rows[0]["resource_ids"] == [own, spid]  # every point answered, not the missing one
+    assert "customer_name_kanji" in rows[0]["fields"] and rows[0]["item_count"] == 2
 
 
 async def test_batch_get_validates_every_element_and_limit(stack):
