@@ -155,6 +155,15 @@ def _otp_ok(secret: str | None, otp: str) -> bool:
     return bool(secret) and otp.isdigit() and len(otp) == 6 and pyotp.TOTP(secret).verify(otp, valid_window=1)
 
 
+async def count_failure(conn: AsyncConnection, user: dict[str, Any]) -> str:
+    """One more failed password (or TOTP) for the ID, at login or re-authentication alike: the fifth
+    in a row freezes it. Returns the outcome code (`bad_login` or `frozen_now`)."""
+    failed = user["failed_logins"] + 1
+    status = "frozen" if failed >= MAX_FAILED_LOGINS else "active"
+    await repository.set_login_result(conn, user["id"], failed_logins=failed, status=status)
+    return "bad_login" if status == "active" else "frozen_now"
+
+
 async def check_login(conn: AsyncConnection, cert: CertIdentity, login_id: str, password: str,
                       otp: str = "") -> LoginResult:
     """Password (+ TOTP for admin and helpdesk) login from a registered Web client.
@@ -184,10 +193,8 @@ async def check_login(conn: AsyncConnection, cert: CertIdentity, login_id: str, 
         return LoginResult(False, *MSG_OTP_REQUIRED, code="otp_required")
     if not verify_password(user["password_hash"], password) or (
             second_factor and not _otp_ok(user["totp_secret"], otp.strip())):
-        failed = user["failed_logins"] + 1
-        status = "frozen" if failed >= MAX_FAILED_LOGINS else "active"
-        await repository.set_login_result(conn, user["id"], failed_logins=failed, status=status)
-        return LoginResult(False, *MSG_BAD_LOGIN, code="bad_login" if status == "active" else "frozen_now")
+        outcome = await count_failure(conn, user)
+        return LoginResult(False, *MSG_BAD_LOGIN, code=outcome)
     await repository.set_login_result(conn, user["id"], failed_logins=0, status="active")
     return LoginResult(True, user=user)
 
@@ -282,11 +289,9 @@ async def reauthenticate(conn: AsyncConnection, actor: Actor, token_hash: str, p
         return issues.issues or [FieldIssue("password", "bad_login", *MSG_BAD_LOGIN)]
     if not verify_password(user["password_hash"], password) or (
             user["totp_secret"] and not _otp_ok(user["totp_secret"], otp.strip())):
-        failed = user["failed_logins"] + 1
-        status = "frozen" if failed >= MAX_FAILED_LOGINS else "active"
-        await repository.set_login_result(conn, user["id"], failed_logins=failed, status=status)
+        outcome = await count_failure(conn, user)
         await write(conn, actor.entry("session.reauth", resource_type="user", resource_ids=[user["login_id"]],
-                                      outcome="bad_login" if status == "active" else "frozen_now"))
+                                      outcome=outcome))
         return [FieldIssue("password", "bad_login", *MSG_BAD_LOGIN)]
     await repository.set_login_result(conn, user["id"], failed_logins=0, status="active")
     await repository.mark_reauth(conn, token_hash, now)
