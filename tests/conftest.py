@@ -13,6 +13,8 @@ from tests.support import World, build_stack, build_world, close_stack, drop_dat
 def world(tmp_path_factory: pytest.TempPathFactory) -> World:
     w = build_world(tmp_path_factory.mktemp("world"))
     yield w
+    assert w.copies
+    w.copies.close()
     drop_database(w.admin, w.hub_template)
     drop_database(w.admin, w.area_template)
 

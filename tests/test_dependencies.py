@@ -56,4 +56,5 @@ def test_readme_and_ci_install_from_the_lock() -> None:
         assert "-c constraints.txt" in cmd, cmd
     ci = (ROOT / ".ci" / "run").read_text().splitlines()
     assert ci[-1].strip() == commands[1], "the last line of .ci/run must be the README's test command"
-    assert shlex.split(commands[1])[-3:] == ["-m", "pytest", "-q"]
+    # the whole suite (no selection, no deselection), spread over pytest-xdist workers
+    assert shlex.split(commands[1])[-5:] == ["-m", "pytest", "-q", "-n", "3"]
