@@ -25,6 +25,7 @@ from switchhub.client.operations import APPLICATION_KINDS, OPERATIONS, Operation
 from switchhub.client.transport import Sleep, Transport, ssl_context
 
 T = TypeVar("T", bound=BaseModel)
+SEARCH_MAX_PAGE = 5  # api.md: search answers are capped at 100 points, 20 a page
 Progress = Callable[[int, int | None], None]  # (rows so far, rows in all or None)
 
 
@@ -114,12 +115,13 @@ class AsyncSwitchhubClient:
 
     async def iter_search(self, *, per_page: int = 100,
                           **criteria: str | None) -> AsyncIterator[m.SupplyPoint]:
+        """Every page of a search; the hub answers at most SEARCH_MAX_PAGE pages (100 points)."""
         page = 1
         while True:
             answer = await self.search(page=page, per_page=per_page, **criteria)
             for item in answer.items:
                 yield item
-            if not answer.items or page * per_page >= answer.total:
+            if not answer.items or page * per_page >= answer.total or page >= SEARCH_MAX_PAGE:
                 return
             page += 1
 
