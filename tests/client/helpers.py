@@ -27,7 +27,8 @@ def write_profiles(live, directory: Path, operators=("A0001", "M0300", "T0300"))
         token_file = directory / f"{code.lower()}.token"
         token_file.write_text(c["token"] + "\n", encoding="utf-8")
         name = "default" if i == 0 else code.lower()
-        lines += [f"[{name}]", f'base_url = "{live.hub_base}"', f'cert = "{c["cert"]}"', f'key = "{c["key"]}"',
+        lines += [f"[{name}]", f'base_url = "{live.hub_base}"', f'cert = "{c["cert"]}"',
+                  f'key = "{c["key"]}"',
                   f'ca = "{c["ca"]}"', f'token_file = "{token_file.name}"', ""]
     path = directory / "client.toml"
     path.write_text("\n".join(lines), encoding="utf-8")

@@ -44,8 +44,9 @@ class Script:
 
 
 def problem(status: int, code: str, **extra) -> httpx.Response:
-    return httpx.Response(status, json={"type": f"https://switchhub.example/problems/{code}", "status": status,
-                                        "title": "タイトル", "detail": "詳細", "code": code, **extra},
+    return httpx.Response(status, json={"type": f"https://switchhub.example/problems/{code}",
+                                        "status": status, "title": "タイトル", "detail": "詳細", "code": code,
+                                        **extra},
                           headers={"content-type": "application/problem+json"})
 
 
@@ -81,7 +82,8 @@ async def test_retries_are_bounded_and_the_last_429_is_raised_with_its_retry_aft
         with pytest.raises(RateLimited) as caught:
             await c.lookup("0300000000000000000001")
     assert len(script.requests) == 3 and script.sleeps == [1.0, 1.0]
-    assert caught.value.status == 429 and caught.value.code == "rate_limited" and caught.value.retry_after == 1.0
+    assert caught.value.status == 429 and caught.value.code == "rate_limited"
+    assert caught.value.retry_after == 1.0
 
 
 async def test_a_wait_longer_than_max_wait_is_raised_not_slept():

@@ -30,7 +30,8 @@ HELP = "スイッチング支援システム (switchhub) の API クライアン
 
 
 def _report(exc: ApiError) -> None:
-    err.print(f"[red]エラー {exc.status} {exc.code}[/red]: {exc.detail or exc.title}", highlight=False)
+    text = exc.title if not exc.detail or exc.detail == exc.title else f"{exc.title}: {exc.detail}"
+    err.print(f"[red]エラー {exc.status} {exc.code}[/red]: {text}", highlight=False)
     for issue in exc.errors:
         err.print(f"  {issue.field}: {issue.message} ({issue.code})", highlight=False, markup=False)
     if exc.request_id:
