@@ -88,6 +88,24 @@ def _end_cursor(cli) -> str:
         cursor = nxt
 
 
+def test_applications_of_other_types_from_options(cli, live, tmp_path):
+    """Ampere change and customer change with --set only (a spid keeps its leading zero, "40" becomes
+    the integer the model wants), termination from a JSON file."""
+    # A0001 has 13 such points in the session's data; the last three are used only here
+    amp, cust, term = (smart_point_of(live.world, "A0001", skip=n) for n in (10, 11, 12))
+    ampere = _json(cli("-o", "json", "applications", "file", "ampere-change", "--set", f"spid={amp}",
+                       "--set", "contract_current=40"))
+    customer = _json(cli("-o", "json", "applications", "file", "customer-change", "--set", f"spid={cust}",
+                         "--set", "customer_name_kanji=山田 花子", "--set", "customer_name_kana=ヤマダ ハナコ"))
+    (tmp_path / "term.json").write_text(json.dumps({"spid": term}), encoding="utf-8")
+    ended = _json(cli("-o", "json", "applications", "file", "termination",
+                      "--file", str(tmp_path / "term.json")))
+    # domain.md application types: 06 ampere change, 07 customer change, 01 termination
+    assert (ampere["type"], ampere["spid"]) == ("06", amp)
+    assert (customer["type"], customer["spid"]) == ("07", cust)
+    assert (ended["type"], ended["spid"]) == ("01", term)
+
+
 def test_export_writes_the_gzip_file_and_reports_its_rows(cli, tmp_path):
     out = tmp_path / "points.ndjson.gz"
     result = cli("-o", "json", "export", str(out))

@@ -73,6 +73,7 @@ async def test_a_relay_decided_by_the_counterpart_and_a_switch_start_with_its_st
         addressed = [r.relay_no async for r in cur.iter_relays(role="current", spid=spid)]
         decided = await cur.decide_relay(relay.relay_no, "01", "現 太郎")
         filed = await new.switch_start(start_body(spid, relay.relay_no))
+        ended = await cur.switch_end({"spid": spid, "switch_date": filed.switch_date})
         status = await new.application(filed.application_no)
         listed = (await new.search_applications(spid=spid)).items
     assert relay.status == "01" and relay.spid == spid and relay.current_retailer == "M0300"
@@ -80,7 +81,9 @@ async def test_a_relay_decided_by_the_counterpart_and_a_switch_start_with_its_st
     assert decided.status == "02" and decided.decision == "01"
     assert filed.type == "05" and filed.spid == spid and filed.relay_no == relay.relay_no
     assert filed.switch_date == "2030-01-31"
-    assert status.application_no == filed.application_no and status.stage == filed.stage
+    assert ended.type == "03" and ended.stage == "05"  # domain.md: 03 switch-end; matched at once (05)
+    assert status.application_no == filed.application_no and status.stage == "05"
+    assert status.matched_with == ended.application_no
     assert filed.application_no in [a.application_no for a in listed]
 
 

@@ -117,7 +117,9 @@ def main_options(
 
 
 def _read_json(path: Path | None, sets: list[str] | None = None) -> dict[str, Any]:
-    """A request body from a JSON file (`-` = stdin) and `--set field=value` options (JSON values allowed)."""
+    """A request body from a JSON file (`-` = stdin) and `--set field=value` options; a value is text
+    (the request model converts "40" or "true"), or JSON when it starts with [ or {. A spid is never
+    read as a number, so its leading zero survives."""
     body: dict[str, Any] = {}
     if path is not None:
         try:
@@ -131,9 +133,12 @@ def _read_json(path: Path | None, sets: list[str] | None = None) -> dict[str, An
         name, sep, value = item.partition("=")
         if not sep:
             raise typer.BadParameter(f"項目=値 の形で指定してください: {item}", param_hint="--set")
-        try:
-            body[name] = json.loads(value)
-        except ValueError:
+        if value[:1] in ("[", "{"):  # lists and objects as JSON; scalars stay text (the model converts)
+            try:
+                body[name] = json.loads(value)
+            except ValueError as exc:
+                raise typer.BadParameter(f"JSON として読めません: {item}", param_hint="--set") from exc
+        else:
             body[name] = value
     return body
 
