@@ -148,3 +148,23 @@ def test_errors_are_messages_and_exit_codes(cli, live, tmp_path):
     assert kind.exit_code == 2 and "switch-start" in kind.output
     no_host = CliRunner().invoke(app, ["--config", str(tmp_path / "none.toml"), "lookup", spid], env=ENV)
     assert no_host.exit_code == 2 and "プロファイルファイルがありません" in no_host.stderr
+
+
+def test_usage_password_status_and_inquiry(cli, live, tmp_path):
+    from types import SimpleNamespace
+
+    from switchhub.kernel.clock import get_clock
+    from tests.usage.helpers import body, make_customer, points
+
+    spids = points(live.world, 2, skip=114)
+    make_customer(SimpleNamespace(area_url=live.area_db), spids)
+    (tmp_path / "usage.json").write_text(json.dumps(body(spids, consent_date=str(get_clock().today()))),
+                                         encoding="utf-8")
+    filed = _json(cli("-o", "json", "usage", "password", "--file", str(tmp_path / "usage.json")))
+    password = _json(cli("-o", "json", "usage", "status", filed["application_no"]))["password"]
+    one = _json(cli("-o", "json", "usage", "inquiry", spids[1], "--password", password, "--purpose", "試算",
+                    profile="m0300"))
+    table = cli("usage", "batch", *spids, "--password", password, "--purpose", "試算", profile="m0300").stdout
+    assert filed["stage"] == "06" and password
+    assert one["spid"] == spids[1] and "months" in one
+    assert table.count("answered") == 2 and spids[0] in table

@@ -206,3 +206,32 @@ def test_the_sync_client_answers_like_the_async_one(live):
     assert point.spid == spid and point.current_retailer_code == "A0001"
     assert all(r.new_retailer == "A0001" for r in relays)
     assert json.loads(point.model_dump_json())["spid"] == spid
+
+
+async def test_usage_password_issued_picked_up_once_and_used_per_point_and_in_batch(live):
+    from types import SimpleNamespace
+
+    from switchhub.kernel.clock import get_clock
+    from tests.usage.helpers import body, make_customer, points, put_month
+
+    spids = points(live.world, 2, skip=110)
+    area = SimpleNamespace(area_url=live.area_db)
+    make_customer(area, spids)
+    month = get_clock().today().replace(day=1)
+    put_month(area, spids[0], month, "210.5000")
+    async with client_for(live, "A0001") as applicant, client_for(live, "A0002") as other:
+        filed = await applicant.request_usage_password(body(spids, consent_date=str(get_clock().today())))
+        first = await applicant.usage_password_status(filed.application_no)
+        second = await applicant.usage_password_status(filed.application_no)
+        usage = await other.query_usage(spids[0], first.password, "切替提案のための料金試算")
+        batch = await other.query_usage_batch(spids, first.password, "試算")
+        with pytest.raises(Forbidden) as wrong:
+            await other.query_usage(spids[0], "WRONG-PASSWORD-123", "試算")
+    # usage.md: issued at once when name and address match (stage 06, verification auto); shown once
+    assert (filed.stage, filed.verification, filed.points) == ("06", "auto", spids)
+    assert first.password and second.password is None
+    assert usage.spid == spids[0] and [(m.billing_month, m.kwh) for m in usage.months] == [
+        (f"{month:%Y-%m}", "210.5000")]
+    assert [(i.spid, i.outcome) for i in batch.items] == [(spids[0], "answered"), (spids[1], "answered")]
+    assert batch.items[0].usage == usage
+    assert wrong.value.status == 403 and wrong.value.code

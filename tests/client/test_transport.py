@@ -148,3 +148,26 @@ async def test_problem_answers_raise_the_class_of_their_status_with_the_problem_
     assert e.type == "https://switchhub.example/problems/invalid_input"
     assert e.issue("contact_phone").message == "電話番号の形式が正しくありません"
     assert missing.value.status == 404 and conflict.value.code == "state_check"
+
+
+async def test_the_sandbox_calls_send_the_documented_bodies():
+    """api.md § Sandbox: POST /api/v1/sandbox/clock with {"advance": "P3D"} | {"to": ISO datetime} |
+    {"to_next_reading_day": true}; GET it to read the clock; POST /api/v1/sandbox/reset."""
+    from datetime import datetime, timedelta, timezone
+
+    script = Script(httpx.Response(200, json={"now": "2026-12-04T09:00:00+09:00"}))
+    jst = timezone(timedelta(hours=9))
+    async with script.client() as c:
+        await c.sandbox_clock()
+        await c.advance_sandbox_clock("P3D")
+        await c.set_sandbox_clock(datetime(2027, 1, 5, 9, 0, tzinfo=jst))
+        await c.sandbox_clock_to_next_reading_day()
+        answer = await c.sandbox_reset()
+    sent = [(r.method, r.url.path, json.loads(r.content) if r.content else None) for r in script.requests]
+    assert sent == [("GET", "/api/v1/sandbox/clock", None),
+                    ("POST", "/api/v1/sandbox/clock", {"advance": "P3D"}),
+                    ("POST", "/api/v1/sandbox/clock", {"to": "2027-01-05T09:00:00+09:00"}),
+                    ("POST", "/api/v1/sandbox/clock", {"to_next_reading_day": True}),
+                    ("POST", "/api/v1/sandbox/reset", None)]
+    assert answer == {"now": "2026-12-04T09:00:00+09:00"}
+    assert all(r.headers.get("idempotency-key") for r in script.requests if r.method == "POST")
