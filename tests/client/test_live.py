@@ -235,3 +235,15 @@ async def test_usage_password_issued_picked_up_once_and_used_per_point_and_in_ba
     assert [(i.spid, i.outcome) for i in batch.items] == [(spids[0], "answered"), (spids[1], "answered")]
     assert batch.items[0].usage == usage
     assert wrong.value.status == 403 and wrong.value.code
+
+
+async def test_an_application_corrected_then_withdrawn(live):
+    spid = smart_point_of(live.world, "M0300", skip=145)
+    async with client_for(live, "A0001") as c:
+        filed = await c.switch_start(start_body(spid, switch_date="2030-02-28", customer_request=True))
+        corrected = await c.correct_application(filed.application_no, {"switch_date": "2030-02-27"})
+        withdrawn = await c.withdraw_application(filed.application_no, "お客さまの申し出")
+        status = await c.application(filed.application_no)
+    assert filed.switch_date == "2030-02-28" and corrected.switch_date == "2030-02-27"
+    assert corrected.application_no == filed.application_no
+    assert withdrawn.stage == status.stage == "07" and status.terminal  # domain.md: 07 withdrawn
