@@ -141,11 +141,13 @@ def test_errors_are_messages_and_exit_codes(cli, live, tmp_path):
     (tmp_path / "bad.json").write_text(json.dumps(relay_body(spid, contact_phone="でんわ")), encoding="utf-8")
     bad = cli("relays", "create", "--file", str(tmp_path / "bad.json"), ok=False)
     kind = cli("applications", "file", "switch-everything", ok=False)
+    english = cli("--lang", "en", "lookup", "0399999999999999999999", ok=False)
     assert missing.exit_code == 1 and "エラー 404 not_found" in missing.stderr
     assert "該当するデータがありません: 指定された供給地点特定番号の設備情報はありません" in missing.stderr
     assert missing.stdout == ""
     assert bad.exit_code == 1 and "エラー 422" in bad.stderr and "contact_phone" in bad.stderr
     assert kind.exit_code == 2 and "switch-start" in kind.output
+    assert english.exit_code == 1 and "エラー 404 not_found: Not found" in english.stderr
     no_host = CliRunner().invoke(app, ["--config", str(tmp_path / "none.toml"), "lookup", spid], env=ENV)
     assert no_host.exit_code == 2 and "プロファイルファイルがありません" in no_host.stderr
 

@@ -22,7 +22,7 @@ from switchhub.client import models as m
 from switchhub.client.feed import FeedIterator
 from switchhub.client.metering import DownloadedFile
 from switchhub.client.operations import APPLICATION_KINDS, OPERATIONS, Operation
-from switchhub.client.transport import Sleep, Transport, ssl_context
+from switchhub.client.transport import RateLimitState, Sleep, Transport, ssl_context
 
 T = TypeVar("T", bound=BaseModel)
 SEARCH_MAX_PAGE = 5  # api.md: search answers are capped at 100 points, 20 a page
@@ -75,7 +75,7 @@ class AsyncSwitchhubClient:
                             max_wait=max_wait, language=language, transport=transport, sleep=sleep)
 
     @property
-    def rate_limit(self):  # noqa: ANN201 - RateLimitState
+    def rate_limit(self) -> RateLimitState:
         """The hub's last RateLimit-* values (limit, remaining, reset)."""
         return self._t.rate
 

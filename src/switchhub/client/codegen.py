@@ -141,9 +141,14 @@ def _field(name: str, schema: dict[str, Any], required: bool, doc: dict[str, Any
 
 
 def _docline(schema: dict[str, Any]) -> str:
-    text = (schema.get("description") or schema.get("title") or "").strip().splitlines()
-    line = text[0] if text else ""
-    return line.replace('"""', "'").replace("\\", "/")[:100]
+    """The schema's first sentence (description, else title), on one line of at most 96 characters."""
+    text = (schema.get("description") or schema.get("title") or "").strip()
+    para = " ".join(text.split("\n\n")[0].split())
+    for end in ("。", ". "):
+        if end in para:
+            para = para.split(end, 1)[0] + end.strip()
+    para = para.replace('"""', "'").replace("\\", "/")
+    return para if len(para) <= 96 else para[:95] + "…"
 
 
 def render(doc: dict[str, Any]) -> str:

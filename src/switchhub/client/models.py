@@ -62,7 +62,7 @@ class AmpereChangeRequest(RequestModel):
 
 
 class ApplicationAnswer(AnswerModel):
-    """業務処理状況確認 (IF_xxx20): one application as the caller may see it. Fields the caller may"""
+    """業務処理状況確認 (IF_xxx20): one application as the caller may see it."""
     application_no: str
     type: ApplicationType
     type_name: str
@@ -136,7 +136,7 @@ class BatchLookupAnswer(AnswerModel):
 
 
 class CorrectionRequest(RequestModel):
-    """更新フラグ 2 訂正: the fields of the application's own type that may still change (before its"""
+    """更新フラグ 2 訂正: the fields of the application's own type that may still change (before its dates ar…"""
     switch_date: _dt.date | None = None
     end_date: _dt.date | None = None
     start_date: _dt.date | None = None
@@ -221,7 +221,7 @@ class Meter(AnswerModel):
 
 
 class MeteringFileList(AnswerModel):
-    """計量データ一覧: the caller's files after the cursor, oldest first; the next cursor continues"""
+    """計量データ一覧: the caller's files after the cursor, oldest first; the next cursor continues (a later …"""
     items: list[MeteringFileRow]
     next_cursor: str
     has_more: bool
@@ -359,7 +359,7 @@ class RelayRegistration(RequestModel):
 
 
 class RelaySummary(AnswerModel):
-    """廃止取次 as the caller may see it: the two retailers see every field; OCCTO's helpdesk sees"""
+    """廃止取次 as the caller may see it: the two retailers see every field; OCCTO's helpdesk sees it with…"""
     relay_no: str
     spid: str
     area: Area
@@ -410,7 +410,7 @@ class SearchPage(AnswerModel):
 
 
 class SupplyPoint(AnswerModel):
-    """設備情報 (domain.md): every field the hub may answer, in answer order. Which of them are present"""
+    """設備情報 (domain.md): every field the hub may answer, in answer order."""
     spid: str | None = None
     area: Area | None = None
     channel: Channel | None = None
@@ -528,7 +528,7 @@ class UsageBatchItem(AnswerModel):
 
 
 class UsageDay(AnswerModel):
-    """One day of 30-minute values, compact: one text for the 48 kWh values and one for the 48"""
+    """One day of 30-minute values, compact: one text for the 48 kWh values and one for the 48 statuse…"""
     date: _dt.date
     kwh: str
     status: str
