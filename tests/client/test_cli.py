@@ -47,10 +47,13 @@ def test_lookup_and_batch_in_json_and_as_a_table(cli, live):
     table = cli("lookup", spid).stdout
     batch = _json(cli("-o", "json", "batch", spid, "0399999999999999999999"))
     batch_table = cli("batch", spid).stdout
+    found = cli("search", "--area", "03", "--prefecture", point["prefecture"], "--city", point["city"],
+                "--town", point["town"], "--block", point["block"], "--per-page", "100").stdout
     assert point["spid"] == spid and point["current_retailer_code"] == "A0001"
     assert "current_retailer_code" in table and "A0001" in table and spid in table and "項目" in table
     assert [p["spid"] for p in batch["items"]] == [spid] and batch["not_found"] == ["0399999999999999999999"]
     assert "供給地点特定番号" in batch_table and spid in batch_table and "該当なし: なし" in batch_table
+    assert spid in found and "件中" in found
 
 
 def test_relay_answer_switch_start_status_and_feed(cli, live, tmp_path):
@@ -67,6 +70,8 @@ def test_relay_answer_switch_start_status_and_feed(cli, live, tmp_path):
                       "--file", str(tmp_path / "start.json")))
     status = cli("status", filed["application_no"]).stdout
     feed = cli("-o", "json", "feed", "--cursor", cursor)
+    followed = cli("-o", "json", "feed", "--cursor", cursor, "--follow", "--interval", "0.05",
+                   "--max-items", "1")
     assert relay["status"] == "01" and relay["requested_switch_date"] == "2030-01-31"
     assert relay["relay_no"] in addressed and "1 件" in addressed
     assert decided["status"] == "02"
@@ -75,6 +80,7 @@ def test_relay_answer_switch_start_status_and_feed(cli, live, tmp_path):
     lines = [json.loads(line) for line in feed.stdout.splitlines() if line.strip()]
     assert lines and {x["application_no"] for x in lines} == {filed["application_no"]}
     assert "next_cursor:" in feed.stderr
+    assert json.loads(followed.stdout)["application_no"] == filed["application_no"]
 
 
 def _end_cursor(cli) -> str:
