@@ -113,14 +113,19 @@ def credentials_issue(user: str = typer.Option(..., help="APIユーザのユー�
 
 
 @contract_app.command("openapi")
-def contract_openapi(server: str = typer.Option("", help="servers[] に入れるエリアシステムのURL (optional)")) -> None:
-    """Print the area contract's OpenAPI 3.1 document (/area/v1) for grid operators with their own system."""
-    import json
+def contract_openapi(server: str = typer.Option("", help="servers[] に入れるエリアシステムのURL (optional)"),
+                     out: Optional[Path] = typer.Option(None, "--out", help="出力するファイル（省略時は標準出力）"),
+                     ) -> None:
+    """Print (or write with --out) the area contract's OpenAPI 3.1 document (/area/v1) for grid operators
+    with their own system; `docs/area-contract.openapi.json` is this command's output, kept equal by a test."""
+    from switchhub.area.openapi import contract_document_text
 
-    from switchhub.area.app import contract_routers
-    from switchhub.area.openapi import build_area_openapi
-
-    typer.echo(json.dumps(build_area_openapi(contract_routers(), server or None), ensure_ascii=False, indent=2))
+    text = contract_document_text(server or None)
+    if out is None:
+        typer.echo(text, nl=False)
+        return
+    out.write_text(text, encoding="utf-8")
+    console.print(f"{out}: written")
 
 
 def _ingest(area: str, run: Any) -> Any:
