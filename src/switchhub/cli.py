@@ -1,4 +1,5 @@
-"""`switchhub` command line: demo | hub | area | area-public | worker | db | certs | credentials | contract | generate | status."""
+"""`switchhub` command line: demo | hub | area | area-public | worker | db | certs | credentials | contract |
+conformance | generate | status."""
 
 from __future__ import annotations
 
@@ -126,6 +127,49 @@ def contract_openapi(server: str = typer.Option("", help="servers[] に入れる
         return
     out.write_text(text, encoding="utf-8")
     console.print(f"{out}: written")
+
+
+@app.command()
+def conformance(
+    base_url: str = typer.Argument(..., help="試験するエリアシステムのURL (https://area.example)"),
+    cert: Optional[Path] = typer.Option(None, help="ハブのクライアント証明書 (PEM)"),
+    key: Optional[Path] = typer.Option(None, help="その秘密鍵 (PEM)"),
+    ca: Optional[Path] = typer.Option(None, help="エリアのサーバ証明書を検証するCA (PEM)"),
+    area: str = typer.Option("03", help="試験するエリアコード"),
+    supplier: str = typer.Option("M0300", help="試験用の供給地点を供給している小売電気事業者"),
+    other_retailer: str = typer.Option("A0001", help="供給していない小売電気事業者（スイッチング開始を申し込む）"),
+    third_retailer: str = typer.Option("A0002", help="もう一つの供給していない小売電気事業者"),
+    tso: str = typer.Option("", help="エリアの一般送配電事業者コード（省略時 T<エリア>00）"),
+    tso_other: str = typer.Option("", help="他エリアの一般送配電事業者コード"),
+    occto: str = typer.Option("OC000", help="広域機関のコード"),
+    spid: Optional[str] = typer.Option(None, help="供給者の供給地点（省略時は一括取得から選ぶ）"),
+    switch_spid: Optional[str] = typer.Option(None, help="スイッチング開始に使う供給者の別の供給地点"),
+    unknown_spid: Optional[str] = typer.Option(None, help="エリアにない供給地点特定番号（省略時 <エリア>+9×20）"),
+    deadline: Optional[float] = typer.Option(None, help="応答期限（秒、省略時は連携仕様の x-deadline-seconds）"),
+    lang: str = typer.Option("ja", help="ja | en"),
+    as_json: bool = typer.Option(False, "--json", help="JSON で報告する"),
+) -> None:
+    """The area contract's conformance suite against a T&D system (exit code 0 all pass, 1 any failure).
+
+    It files one switch-start and withdraws it: run it against a test instance (docs/conformance.md)."""
+    from switchhub.conformance import Options, run_conformance
+
+    from switchhub.kernel.spid import AREA_CODES
+
+    if lang not in ("ja", "en"):
+        _fail("--lang は ja または en を指定してください")
+    if area not in AREA_CODES:
+        _fail("エリアコードは 01〜10 で指定してください")
+    options = Options(cert=str(cert) if cert else None, key=str(key) if key else None, ca=str(ca) if ca else None,
+                      area=area, supplier=supplier, other_retailer=other_retailer, third_retailer=third_retailer,
+                      tso=tso, tso_other=tso_other, occto=occto, spid=spid, switch_spid=switch_spid,
+                      unknown_spid=unknown_spid, deadline_s=deadline)
+    report = run_conformance(base_url, options)
+    if as_json:
+        typer.echo(report.to_json())
+    else:
+        report.render(Console(soft_wrap=False, width=160), lang)
+    raise typer.Exit(0 if report.ok else 1)
 
 
 def _ingest(area: str, run: Any) -> Any:

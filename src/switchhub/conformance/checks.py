@@ -445,7 +445,8 @@ class Suite:
 
     async def feed_paging(self) -> tuple[str, str]:
         head = self._need_head()
-        whole = [i["seq"] for i in (await self._page(head, 1000))["items"]]
+        # the changes as a set in order: a duplicate is feed.order's finding, not a paging one
+        whole = list(dict.fromkeys(i["seq"] for i in (await self._page(head, 1000))["items"]))
         walked, after = [], head
         for _ in range(len(whole) + 2):
             page = await self._page(after, 1)
@@ -460,7 +461,8 @@ class Suite:
 
     async def feed_events(self) -> tuple[str, str]:
         head, no = self._need_head(), self._need_application()
-        mine = [i for i in (await self._page(head, 1000))["items"] if i["application_no"] == no]
+        changes = {i["seq"]: i for i in (await self._page(head, 1000))["items"]}  # duplicates: feed.order
+        mine = [i for i in changes.values() if i["application_no"] == no]
         if not mine:
             raise Failed(f"申込 {no} の変更がフィードにありません", f"no change of {no} in the feed")
         chain = [i["to_stage"] for i in mine]

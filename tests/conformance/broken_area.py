@@ -1,0 +1,122 @@
+"""Test helper: the reference area system served over real TLS, as is or deliberately broken.
+
+`BrokenArea` wraps the reference area's ASGI app and rewrites some answers the way a faulty grid
+operator's system might: a supplier field leaked to another retailer, a wrong refusal code, an
+answer missing a required member, a change duplicated in the feed, a slow answer. Each breakage
+touches one behaviour only, so the conformance report must name exactly the matching checks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from tests.live import _serve, ca_file, free_port
+from tests.support import World, create_database, drop_database
+
+LEAKED = "customer_name_kanji"  # a supplier-class field (domain.md)
+
+
+class BrokenArea:
+    """ASGI wrapper: buffers the answers it breaks, passes every other one through untouched."""
+
+    def __init__(self, app: Any, *, slow_s: float = 0.0) -> None:
+        self.app, self.slow_s = app, slow_s
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        method, path, query = scope["method"], scope["path"], scope.get("query_string", b"").decode()
+        if method == "POST" and path == "/area/v1/supply-points:batch-get" and self.slow_s:
+            await asyncio.sleep(self.slow_s)  # answered, but after the hub's deadline
+        rewrite = None
+        if method == "GET" and path.startswith("/area/v1/supply-points/"):
+            rewrite = self._lookup
+        elif method == "GET" and path == "/area/v1/supply-points" and "pole_no=" in query:
+            rewrite = self._search
+        elif method == "GET" and path == "/area/v1/applications":
+            rewrite = self._feed
+        if rewrite is None:
+            await self.app(scope, receive, send)
+            return
+        start: dict[str, Any] = {}
+        chunks: list[bytes] = []
+
+        async def capture(message: dict) -> None:
+            if message["type"] == "http.response.start":
+                start.update(message)
+            elif message["type"] == "http.response.body":
+                chunks.append(message.get("body", b""))
+
+        await self.app(scope, receive, capture)
+        status, body = start["status"], b"".join(chunks)
+        if "json" in dict(start.get("headers", [])).get(b"content-type", b"").decode():
+            body = json.dumps(rewrite(status, json.loads(body)), ensure_ascii=False).encode()
+        headers = [(k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"]
+        await send({"type": "http.response.start", "status": status,
+                    "headers": [*headers, (b"content-length", str(len(body)).encode())]})
+        await send({"type": "http.response.body", "body": body})
+
+    @staticmethod
+    def _lookup(status: int, body: dict) -> dict:
+        if status == 200 and body.get("relationship") == "other_retailer":
+            body["point"][LEAKED] = "漏洩 太郎"  # another retailer sees the customer's name
+        if status == 404:
+            body["code"] = "no_such_point"  # not the contract's code
+        return body
+
+    @staticmethod
+    def _search(status: int, body: dict) -> dict:
+        if status == 200:
+            body.pop("truncated", None)  # a required member of SearchPointsAnswer
+        return body
+
+    @staticmethod
+    def _feed(status: int, body: dict) -> dict:
+        if status == 200 and len(body.get("items", [])) >= 2:
+            body["items"] = [*body["items"], body["items"][-1]]  # the last change sent twice
+        return body
+
+
+@dataclass
+class ServedArea:
+    base_url: str
+    db_name: str
+    server: Any
+    thread: Any
+
+
+@contextmanager
+def served_area(world: World, tag: str, *, broken: bool = False, slow_s: float = 0.0) -> Iterator[ServedArea]:
+    """The reference area on a fresh copy of the test data, over TLS, trusting the hub's certificate."""
+    from switchhub.area.app import create_area_app
+    from switchhub.config import Settings
+    from switchhub.db.engine import make_engine
+
+    name = f"conf_area_{tag}"
+    url = create_database(world.admin, name, world.area_template)
+    assert world.hub_client
+    settings = Settings(data_dir=world.certs_dir.parent, certs_dir=world.certs_dir,
+                        hub_fingerprints=frozenset({world.hub_client.fingerprint}))
+    app: Any = create_area_app(settings, make_engine(url, pool_size=5))
+    if broken:
+        app = BrokenArea(app, slow_s=slow_s)
+    port = free_port()
+    server, thread = _serve(app, port, world.server_certs["area-server"], world)
+    try:
+        yield ServedArea(f"https://127.0.0.1:{port}", name, server, thread)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        drop_database(world.admin, name)
+
+
+def hub_tls(world: World) -> dict[str, str]:
+    """The conformance options that make the suite present the hub's certificate."""
+    assert world.hub_client
+    return {"cert": str(world.hub_client.cert), "key": str(world.hub_client.key), "ca": str(ca_file(world))}
