@@ -117,8 +117,9 @@ def credentials_issue(user: str = typer.Option(..., help="APIユーザのユー�
 def contract_openapi(server: str = typer.Option("", help="servers[] に入れるエリアシステムのURL (optional)"),
                      out: Optional[Path] = typer.Option(None, "--out", help="出力するファイル（省略時は標準出力）"),
                      ) -> None:
-    """Print (or write with --out) the area contract's OpenAPI 3.1 document (/area/v1) for grid operators
-    with their own system; `docs/area-contract.openapi.json` is this command's output, kept equal by a test."""
+    """Print (or write with --out) the area contract's OpenAPI 3.1 document (/area/v1) for grid
+    operators with their own system; `docs/area-contract.openapi.json` is this command's output, kept
+    equal by a test."""
     from switchhub.area.openapi import contract_document_text
 
     text = contract_document_text(server or None)
@@ -153,17 +154,17 @@ def conformance(
 
     It files one switch-start and withdraws it: run it against a test instance (docs/conformance.md)."""
     from switchhub.conformance import Options, run_conformance
-
     from switchhub.kernel.spid import AREA_CODES
 
     if lang not in ("ja", "en"):
         _fail("--lang は ja または en を指定してください")
     if area not in AREA_CODES:
         _fail("エリアコードは 01〜10 で指定してください")
-    options = Options(cert=str(cert) if cert else None, key=str(key) if key else None, ca=str(ca) if ca else None,
-                      area=area, supplier=supplier, other_retailer=other_retailer, third_retailer=third_retailer,
-                      tso=tso, tso_other=tso_other, occto=occto, spid=spid, switch_spid=switch_spid,
-                      unknown_spid=unknown_spid, deadline_s=deadline)
+    files = (("cert", cert), ("key", key), ("ca", ca))
+    paths = {name: str(value) if value else None for name, value in files}
+    options = Options(**paths, area=area, supplier=supplier, other_retailer=other_retailer,
+                      third_retailer=third_retailer, tso=tso, tso_other=tso_other, occto=occto, spid=spid,
+                      switch_spid=switch_spid, unknown_spid=unknown_spid, deadline_s=deadline)
     report = run_conformance(base_url, options)
     if as_json:
         typer.echo(report.to_json())

@@ -58,8 +58,13 @@ class BrokenArea:
         if "json" in dict(start.get("headers", [])).get(b"content-type", b"").decode():
             body = json.dumps(rewrite(status, json.loads(body)), ensure_ascii=False).encode()
         headers = [(k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"]
-        await send({"type": "http.response.start", "status": status,
-                    "headers": [*headers, (b"content-length", str(len(body)).encode())]})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [*headers, (b"content-length", str(len(body)).encode())],
+            }
+        )
         await send({"type": "http.response.body", "body": body})
 
     @staticmethod
@@ -101,8 +106,11 @@ def served_area(world: World, tag: str, *, broken: bool = False, slow_s: float =
     name = f"conf_area_{tag}"
     url = create_database(world.admin, name, world.area_template)
     assert world.hub_client
-    settings = Settings(data_dir=world.certs_dir.parent, certs_dir=world.certs_dir,
-                        hub_fingerprints=frozenset({world.hub_client.fingerprint}))
+    settings = Settings(
+        data_dir=world.certs_dir.parent,
+        certs_dir=world.certs_dir,
+        hub_fingerprints=frozenset({world.hub_client.fingerprint}),
+    )
     app: Any = create_area_app(settings, make_engine(url, pool_size=5))
     if broken:
         app = BrokenArea(app, slow_s=slow_s)

@@ -18,23 +18,51 @@ from tests.flow.helpers import smart_point_of
 #: every behaviour the brief names: every operation family, the refusals, visibility per
 #: relationship, the feed (monotonic, no duplicates, same cursor same events) and the deadline
 CHECKS = {
-    "export.current_supplier", "lookup.current_supplier", "lookup.other_retailer", "lookup.tso_own_area",
-    "lookup.tso_other_area", "lookup.occto", "batch_get.other_retailer", "search.by_pole_no",
-    "search.by_meter_no", "refusal.unknown_spid", "refusal.malformed_spid", "refusal.no_acting_operator",
-    "refusal.export_by_tso", "refusal.bad_search_area", "refusal.bad_batch_spid", "feed.head",
-    "application.switch_start", "application.idempotent_replay", "refusal.idempotency_key_reused",
-    "refusal.second_switch_start_same_retailer", "refusal.second_switch_start_other_retailer",
-    "refusal.switch_start_by_supplier", "refusal.switch_start_body", "refusal.switch_start_json",
-    "application.status", "application.status_by_tso", "refusal.status_by_other_retailer",
-    "refusal.withdraw_unknown", "refusal.withdraw_empty_reason", "application.withdraw",
-    "refusal.withdraw_twice", "feed.order", "feed.replay", "feed.paging", "feed.events", "deadline",
+    "export.current_supplier",
+    "lookup.current_supplier",
+    "lookup.other_retailer",
+    "lookup.tso_own_area",
+    "lookup.tso_other_area",
+    "lookup.occto",
+    "batch_get.other_retailer",
+    "search.by_pole_no",
+    "search.by_meter_no",
+    "refusal.unknown_spid",
+    "refusal.malformed_spid",
+    "refusal.no_acting_operator",
+    "refusal.export_by_tso",
+    "refusal.bad_search_area",
+    "refusal.bad_batch_spid",
+    "feed.head",
+    "application.switch_start",
+    "application.idempotent_replay",
+    "refusal.idempotency_key_reused",
+    "refusal.second_switch_start_same_retailer",
+    "refusal.second_switch_start_other_retailer",
+    "refusal.switch_start_by_supplier",
+    "refusal.switch_start_body",
+    "refusal.switch_start_json",
+    "application.status",
+    "application.status_by_tso",
+    "refusal.status_by_other_retailer",
+    "refusal.withdraw_unknown",
+    "refusal.withdraw_empty_reason",
+    "application.withdraw",
+    "refusal.withdraw_twice",
+    "feed.order",
+    "feed.replay",
+    "feed.paging",
+    "feed.events",
+    "deadline",
 }
 #: what BrokenArea breaks → the one check each breakage must fail
-BROKEN = {"lookup.other_retailer",  # a supplier field leaked to another retailer
-          "refusal.unknown_spid",  # 404 with a code the contract does not name
-          "search.by_pole_no",  # an answer without a required member
-          "feed.order",  # a change sent twice in the feed
-          "deadline"}  # the batch lookup answered after the deadline
+BROKEN = {
+    "lookup.other_retailer",  # a supplier field leaked to another retailer
+    "refusal.unknown_spid",  # 404 with a code the contract does not name
+    "search.by_pole_no",  # an answer without a required member
+    "feed.order",  # a change sent twice in the feed
+    "deadline",
+}  # the batch lookup answered after the deadline
 DEADLINE = 3.0
 
 
@@ -61,8 +89,9 @@ def test_the_reference_area_passes_every_check(world, reference):
 
 def test_a_broken_area_fails_exactly_the_broken_checks(world, broken):
     spid, switch_spid = smart_point_of(world, "M0300", skip=2), smart_point_of(world, "M0300", skip=3)
-    report = run_conformance(broken.base_url, Options(**hub_tls(world), spid=spid, switch_spid=switch_spid,
-                                                      deadline_s=DEADLINE))
+    report = run_conformance(
+        broken.base_url, Options(**hub_tls(world), spid=spid, switch_spid=switch_spid, deadline_s=DEADLINE)
+    )
     assert set(report.failed) == BROKEN, report.to_json()
     assert not report.ok
     assert LEAKED in report.result("lookup.other_retailer").detail_ja
@@ -75,8 +104,22 @@ def test_a_broken_area_fails_exactly_the_broken_checks(world, broken):
 
 def test_the_cli_reports_as_json_with_exit_code_0_on_the_reference(world, reference):
     tls = hub_tls(world)
-    result = CliRunner().invoke(cli.app, ["conformance", reference.base_url, "--cert", tls["cert"], "--key",
-                                          tls["key"], "--ca", tls["ca"], "--area", "03", "--json"])
+    result = CliRunner().invoke(
+        cli.app,
+        [
+            "conformance",
+            reference.base_url,
+            "--cert",
+            tls["cert"],
+            "--key",
+            tls["key"],
+            "--ca",
+            tls["ca"],
+            "--area",
+            "03",
+            "--json",
+        ],
+    )
     assert result.exit_code == 0, result.output
     report = json.loads(result.output)
     assert report["ok"] is True and report["failed"] == 0 and len(report["checks"]) == len(CHECKS)
@@ -84,8 +127,18 @@ def test_the_cli_reports_as_json_with_exit_code_0_on_the_reference(world, refere
 
 def test_the_cli_prints_a_readable_failing_report_with_exit_code_1(world, broken):
     tls = hub_tls(world)
-    args = ["conformance", broken.base_url, "--cert", tls["cert"], "--key", tls["key"], "--ca", tls["ca"],
-            "--deadline", str(DEADLINE)]
+    args = [
+        "conformance",
+        broken.base_url,
+        "--cert",
+        tls["cert"],
+        "--key",
+        tls["key"],
+        "--ca",
+        tls["ca"],
+        "--deadline",
+        str(DEADLINE),
+    ]
     ja = CliRunner().invoke(cli.app, args)
     assert ja.exit_code == 1, ja.output
     assert "不合格" in ja.output and "lookup.other_retailer" in ja.output and LEAKED in ja.output
@@ -98,8 +151,9 @@ def test_a_retailer_certificate_is_refused_and_reported(world, reference):
     """The area accepts the hub's certificate only: run with a retailer's, the suite reports the
     area's 403 on each check instead of crashing, and the run fails."""
     retailer = world.clients["A0001-api"]
-    report = run_conformance(reference.base_url, Options(cert=str(retailer.cert), key=str(retailer.key),
-                                                         ca=hub_tls(world)["ca"]))
+    report = run_conformance(
+        reference.base_url, Options(cert=str(retailer.cert), key=str(retailer.key), ca=hub_tls(world)["ca"])
+    )
     assert not report.ok
     assert "ステータス 403" in report.result("export.current_supplier").detail_ja
     assert "403 hub_certificate_required" in report.result("refusal.unknown_spid").detail_en

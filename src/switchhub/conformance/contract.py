@@ -22,8 +22,11 @@ def document() -> dict[str, Any]:
 
 @lru_cache(maxsize=256)
 def _validator(ref: str) -> Any:
-    root = {"$schema": "https://json-schema.org/draft/2020-12/schema", "$ref": ref,
-            "components": document()["components"]}
+    root = {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$ref": ref,
+        "components": document()["components"],
+    }
     return jsonschema_rs.validator_for(root, validate_formats=True)
 
 
@@ -40,7 +43,9 @@ def schema_errors(method: str, path: str, status: int, content_type: str, body: 
     media = content_type.split(";")[0].strip()
     content = answer.get("content", {})
     if media not in content:
-        return [f"content type {media or '-'} is not documented for {status} ({', '.join(content) or 'none'})"]
+        return [
+            f"content type {media or '-'} is not documented for {status} ({', '.join(content) or 'none'})"
+        ]
     ref = content[media].get("schema", {}).get("$ref")
     if ref is None:
         return []

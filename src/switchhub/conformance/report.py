@@ -42,23 +42,36 @@ class Report:
         return next(r for r in self.results if r.check == check)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"base_url": self.base_url, "area": self.area, "ok": self.ok,
-                "passed": sum(r.ok for r in self.results), "failed": len(self.failed),
-                "checks": [asdict(r) for r in self.results]}
+        return {
+            "base_url": self.base_url,
+            "area": self.area,
+            "ok": self.ok,
+            "passed": sum(r.ok for r in self.results),
+            "failed": len(self.failed),
+            "checks": [asdict(r) for r in self.results],
+        }
 
     def to_json(self) -> str:
         return json.dumps(self.as_dict(), ensure_ascii=False, indent=2)
 
     def render(self, console: Console, lang: str = "ja") -> None:
         en = lang == "en"
-        table = Table(title=(f"Area contract conformance: {self.base_url} (area {self.area})" if en else
-                             f"エリア連携仕様 適合性試験: {self.base_url}（エリア {self.area}）"))
+        table = Table(
+            title=(
+                f"Area contract conformance: {self.base_url} (area {self.area})"
+                if en
+                else f"エリア連携仕様 適合性試験: {self.base_url}（エリア {self.area}）"
+            )
+        )
         table.add_column("check" if en else "試験項目", no_wrap=True)
         table.add_column("result" if en else "結果", no_wrap=True)
         table.add_column("detail" if en else "詳細")
         for r in self.results:
-            mark = ("[green]pass[/green]" if en else "[green]合格[/green]") if r.ok else (
-                "[red]FAIL[/red]" if en else "[red]不合格[/red]")
+            mark = (
+                ("[green]pass[/green]" if en else "[green]合格[/green]")
+                if r.ok
+                else ("[red]FAIL[/red]" if en else "[red]不合格[/red]")
+            )
             table.add_row(r.check, mark, r.detail(lang))
         console.print(table)
         passed, failed = sum(r.ok for r in self.results), len(self.failed)

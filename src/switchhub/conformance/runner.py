@@ -20,6 +20,7 @@ from switchhub.conformance.report import Report
 class Options:
     """Who the suite acts as and on which points. Operator codes are the test instance's own: the area
     decides visibility from the acting operator's kind and areas and from its supply periods."""
+
     cert: str | None = None  # the hub's client certificate (PEM) and key
     key: str | None = None
     ca: str | None = None  # the CA that signed the area's server certificate
@@ -39,53 +40,80 @@ class Options:
 
     def cast(self) -> Cast:
         other_area = "01" if self.area != "01" else "02"
-        return Cast(supplier=Actor(self.supplier, "retailer"), other=Actor(self.other_retailer, "retailer"),
-                    third=Actor(self.third_retailer, "retailer"),
-                    tso=Actor(self.tso or f"T{self.area}00", "tso", self.area),
-                    tso_other=Actor(self.tso_other or f"T{other_area}00", "tso", other_area),
-                    occto=Actor(self.occto, "occto"))
+        return Cast(
+            supplier=Actor(self.supplier, "retailer"),
+            other=Actor(self.other_retailer, "retailer"),
+            third=Actor(self.third_retailer, "retailer"),
+            tso=Actor(self.tso or f"T{self.area}00", "tso", self.area),
+            tso_other=Actor(self.tso_other or f"T{other_area}00", "tso", other_area),
+            occto=Actor(self.occto, "occto"),
+        )
 
 
 async def arun_conformance(base_url: str, options: Options) -> Report:
     report = Report(base_url, options.area)
     deadline = options.deadline_s if options.deadline_s is not None else contract.deadline_seconds()
-    probe = AreaProbe(base_url, cert=options.cert, key=options.key, ca=options.ca,
-                      timeout_s=max(options.timeout_s, deadline), transport=options.transport)
-    s = Suite(probe, report, options.cast(), options.area, deadline_s=deadline, spid=options.spid,
-              switch_spid=options.switch_spid, unknown_spid=options.unknown_spid)
+    probe = AreaProbe(
+        base_url,
+        cert=options.cert,
+        key=options.key,
+        ca=options.ca,
+        timeout_s=max(options.timeout_s, deadline),
+        transport=options.transport,
+    )
+    s = Suite(
+        probe,
+        report,
+        options.cast(),
+        options.area,
+        deadline_s=deadline,
+        spid=options.spid,
+        switch_spid=options.switch_spid,
+        unknown_spid=options.unknown_spid,
+    )
     c = s.cast
     try:
         await s.check("export.current_supplier", s.export)
         await s.check("lookup.current_supplier", s.lookup_as(c.supplier, ("current_supplier",)))
-        await s.check("lookup.other_retailer",
-                      s.lookup_as(c.other, ("other_retailer", "former_supplier")))
+        await s.check("lookup.other_retailer", s.lookup_as(c.other, ("other_retailer", "former_supplier")))
         await s.check("lookup.tso_own_area", s.lookup_as(c.tso, ("tso_own_area",)))
-        await s.check("lookup.tso_other_area",
-                      s.lookup_as(c.tso_other, ("tso_other_area",)))
+        await s.check("lookup.tso_other_area", s.lookup_as(c.tso_other, ("tso_other_area",)))
         await s.check("lookup.occto", s.lookup_as(c.occto, ("occto",)))
         await s.check("batch_get.other_retailer", s.batch_get)
         await s.check("search.by_pole_no", s.search_by_pole)
         await s.check("search.by_meter_no", s.search_by_meter)
-        for name, run in (("refusal.unknown_spid", s.unknown_spid), ("refusal.malformed_spid", s.malformed_spid),
-                          ("refusal.no_acting_operator", s.no_acting_operator),
-                          ("refusal.export_by_tso", s.export_by_tso), ("refusal.bad_search_area", s.bad_search_area),
-                          ("refusal.bad_batch_spid", s.bad_batch_spid)):
+        for name, run in (
+            ("refusal.unknown_spid", s.unknown_spid),
+            ("refusal.malformed_spid", s.malformed_spid),
+            ("refusal.no_acting_operator", s.no_acting_operator),
+            ("refusal.export_by_tso", s.export_by_tso),
+            ("refusal.bad_search_area", s.bad_search_area),
+            ("refusal.bad_batch_spid", s.bad_batch_spid),
+        ):
             await s.check(name, run)
         await s.check("feed.head", s.feed_head)
         for name, run in (
-                ("application.switch_start", s.switch_start), ("application.idempotent_replay", s.idempotent_replay),
-                ("refusal.idempotency_key_reused", s.idempotency_key_reused),
-                ("refusal.second_switch_start_same_retailer", s.second_same),
-                ("refusal.second_switch_start_other_retailer", s.second_other),
-                ("refusal.switch_start_by_supplier", s.by_supplier), ("refusal.switch_start_body", s.bad_body),
-                ("refusal.switch_start_json", s.bad_json), ("application.status", s.status),
-                ("application.status_by_tso", s.status_by_tso),
-                ("refusal.status_by_other_retailer", s.status_by_other),
-                ("refusal.withdraw_unknown", s.withdraw_unknown),
-                ("refusal.withdraw_empty_reason", s.withdraw_empty_reason),
-                ("application.withdraw", s.withdraw), ("refusal.withdraw_twice", s.withdraw_twice),
-                ("feed.order", s.feed_order), ("feed.replay", s.feed_replay), ("feed.paging", s.feed_paging),
-                ("feed.events", s.feed_events), ("deadline", s.deadline)):
+            ("application.switch_start", s.switch_start),
+            ("application.idempotent_replay", s.idempotent_replay),
+            ("refusal.idempotency_key_reused", s.idempotency_key_reused),
+            ("refusal.second_switch_start_same_retailer", s.second_same),
+            ("refusal.second_switch_start_other_retailer", s.second_other),
+            ("refusal.switch_start_by_supplier", s.by_supplier),
+            ("refusal.switch_start_body", s.bad_body),
+            ("refusal.switch_start_json", s.bad_json),
+            ("application.status", s.status),
+            ("application.status_by_tso", s.status_by_tso),
+            ("refusal.status_by_other_retailer", s.status_by_other),
+            ("refusal.withdraw_unknown", s.withdraw_unknown),
+            ("refusal.withdraw_empty_reason", s.withdraw_empty_reason),
+            ("application.withdraw", s.withdraw),
+            ("refusal.withdraw_twice", s.withdraw_twice),
+            ("feed.order", s.feed_order),
+            ("feed.replay", s.feed_replay),
+            ("feed.paging", s.feed_paging),
+            ("feed.events", s.feed_events),
+            ("deadline", s.deadline),
+        ):
             await s.check(name, run)
     finally:
         await probe.aclose()

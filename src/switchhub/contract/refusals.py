@@ -20,8 +20,13 @@ COMMON: dict[str, tuple[str, ...]] = {
 }
 #: the state checks of a new filing (processes.md P3/P4, docs/state-checks.md), in the order they run
 FILING_CONFLICTS: tuple[str, ...] = (
-    R.NOT_CURRENT_SUPPLIER.value, "already_supplier", R.CONTRACT_STATUS.value, R.TERMINATION_PENDING.value,
-    R.SWITCH_PENDING.value, R.OTHER_SWITCH_PENDING.value, R.CONFLICTING_APPLICATION.value,
+    R.NOT_CURRENT_SUPPLIER.value,
+    "already_supplier",
+    R.CONTRACT_STATUS.value,
+    R.TERMINATION_PENDING.value,
+    R.SWITCH_PENDING.value,
+    R.OTHER_SWITCH_PENDING.value,
+    R.CONFLICTING_APPLICATION.value,
 )
 _FILING = {"404": ("not_found",), "409": FILING_CONFLICTS}
 _ONE_APPLICATION = {"404": ("not_found",), "409": ("stage_transition_not_allowed",)}
@@ -33,8 +38,17 @@ BY_OPERATION: dict[str, dict[str, tuple[str, ...]]] = {
     "POST /area/v1/supply-points:batch-get": {},
     "GET /area/v1/supply-points": {},
     "GET /area/v1/supply-points:export": {"403": ("forbidden",), "404": ("not_found",)},
-    **{f"POST /area/v1/applications/{kind}": _FILING for kind in (
-        "termination", "switch-end", "reconnection", "switch-start", "ampere-change", "customer-change")},
+    **{
+        f"POST /area/v1/applications/{kind}": _FILING
+        for kind in (
+            "termination",
+            "switch-end",
+            "reconnection",
+            "switch-start",
+            "ampere-change",
+            "customer-change",
+        )
+    },
     "GET /area/v1/applications/{application_no}": {"404": ("not_found",)},
     "PATCH /area/v1/applications/{application_no}": _ONE_APPLICATION,
     "POST /area/v1/applications/{application_no}:withdraw": _ONE_APPLICATION,
@@ -43,18 +57,28 @@ BY_OPERATION: dict[str, dict[str, tuple[str, ...]]] = {
     "POST /area/v1/readings:ingest": _INGEST,
     "POST /area/v1/readings:ingest-monthly": _INGEST,
     "POST /area/v1/curtailment-events:ingest": _INGEST,
-    "POST /area/v1/usage-passwords": {"403": ("forbidden",), "404": ("not_found",),
-                                      "409": ("conflict", "stage_transition_not_allowed")},
+    "POST /area/v1/usage-passwords": {
+        "403": ("forbidden",),
+        "404": ("not_found",),
+        "409": ("conflict", "stage_transition_not_allowed"),
+    },
     "GET /area/v1/usage-passwords": {"404": ("not_found",)},
     "GET /area/v1/usage-passwords/{application_no}": {"404": ("not_found",)},
     "GET /area/v1/usage-password-reviews": {"403": ("forbidden",), "404": ("not_found",)},
     "GET /area/v1/usage-password-reviews/{application_no}": {"403": ("forbidden",), "404": ("not_found",)},
-    "GET /area/v1/usage-password-reviews/{application_no}/documents/{n}": {"403": ("forbidden",),
-                                                                           "404": ("not_found",)},
+    "GET /area/v1/usage-password-reviews/{application_no}/documents/{n}": {
+        "403": ("forbidden",),
+        "404": ("not_found",),
+    },
     "POST /area/v1/usage-password-reviews/{application_no}/decision": {
-        "403": ("forbidden",), "404": ("not_found",), "409": ("stage_transition_not_allowed",)},
-    "POST /area/v1/supply-points/{spid}/usage:query": {"403": ("forbidden", "usage_password_invalid"),
-                                                        "404": ("not_found",)},
+        "403": ("forbidden",),
+        "404": ("not_found",),
+        "409": ("stage_transition_not_allowed",),
+    },
+    "POST /area/v1/supply-points/{spid}/usage:query": {
+        "403": ("forbidden", "usage_password_invalid"),
+        "404": ("not_found",),
+    },
     "POST /area/v1/usage:query": {"403": ("forbidden", "usage_password_invalid")},
     "GET /area/v1/metering/files": {"403": ("forbidden",), "404": ("not_found",)},
     "GET /area/v1/metering/files/{file_id}": {"403": ("forbidden",), "404": ("not_found",)},
