@@ -128,3 +128,49 @@ def hub_tls(world: World) -> dict[str, str]:
     """The conformance options that make the suite present the hub's certificate."""
     assert world.hub_client
     return {"cert": str(world.hub_client.cert), "key": str(world.hub_client.key), "ca": str(ca_file(world))}
+
+
+class Deliverer:
+    """What the area worker does with the outbox (worker.py): deliver it to `hub_url` with the area's
+    certificate every 0.1 s, in its own thread and loop. lossy=True is a broken area that marks a
+    refused delivery as done, so those events are never sent again."""
+
+    def __init__(self, world: World, db_name: str, hub_url: str, *, lossy: bool = False) -> None:
+        import threading
+
+        self.world, self.db_name, self.hub_url, self.lossy = world, db_name, hub_url, lossy
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=lambda: asyncio.run(self._loop()), daemon=True)
+
+    async def _loop(self) -> None:
+        from switchhub.area.outbox.dispatcher import deliver, https_poster
+        from switchhub.db.engine import make_engine
+        from switchhub.db.urls import with_database
+
+        assert self.world.area_client
+        engine = make_engine(with_database(self.world.admin, self.db_name), pool_size=1)
+        client = self.world.area_client
+        poster = https_poster(self.hub_url, (str(client.cert), str(client.key)), str(ca_file(self.world)), timeout=5)
+
+        async def post(events: list[dict]) -> bool:
+            ok = await poster(events)
+            return True if self.lossy else ok
+
+        try:
+            while not self._stop.is_set():
+                try:
+                    await deliver(engine, post)
+                except Exception:  # the receiver is not up yet: the events stay in the outbox
+                    pass
+                await asyncio.sleep(0.1)
+        finally:
+            await poster.aclose()
+            await engine.dispose()
+
+    def __enter__(self) -> Deliverer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)

@@ -64,3 +64,11 @@ def refusal_codes(method: str, path: str) -> dict[str, list[str]]:
 
 def deadline_seconds() -> float:
     return float(document().get("x-deadline-seconds", 5.0))
+
+
+def event_errors(event: Any) -> list[str]:
+    """Why `event` is not an `AreaEvent` of the contract (its payload checked against its kind)."""
+    return [
+        f"{'/'.join(str(p) for p in e.instance_path) or '(root)'}: {e.message[:160]}"
+        for e in list(_validator("#/components/schemas/AreaEvent").iter_errors(event))[:3]
+    ]

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import httpx
 
 from switchhub.conformance import contract
-from switchhub.conformance.checks import Cast, Suite
+from switchhub.conformance.checks import Cast, EventChecks, Suite
 from switchhub.conformance.probe import Actor, AreaProbe
 from switchhub.conformance.report import Report
 
@@ -37,6 +37,12 @@ class Options:
     deadline_s: float | None = None  # default: the contract's x-deadline-seconds
     timeout_s: float = 30.0  # the suite stops waiting for one answer after this
     transport: httpx.AsyncBaseTransport | None = None  # tests: an in-process transport instead of TLS
+    # the push side: a receiver for the area's events, when the area can be pointed at it (receiver.py)
+    receiver: str | None = None  # host:port to listen on
+    receiver_cert: str | None = None  # its server certificate and key (trusted by the area)
+    receiver_key: str | None = None
+    receiver_ca: str | None = None  # the CA of the area's client certificate (default: ca)
+    events_wait_s: float = 15.0  # how long to wait for the run's events
 
     def cast(self) -> Cast:
         other_area = "01" if self.area != "01" else "02"
@@ -72,7 +78,10 @@ async def arun_conformance(base_url: str, options: Options) -> Report:
         unknown_spid=options.unknown_spid,
     )
     c = s.cast
+    receiver = _receiver(options)
     try:
+        if receiver is not None:
+            receiver.start()
         await s.check("export.current_supplier", s.export)
         await s.check("lookup.current_supplier", s.lookup_as(c.supplier, ("current_supplier",)))
         await s.check("lookup.other_retailer", s.lookup_as(c.other, ("other_retailer", "former_supplier")))
@@ -112,12 +121,35 @@ async def arun_conformance(base_url: str, options: Options) -> Report:
             ("feed.replay", s.feed_replay),
             ("feed.paging", s.feed_paging),
             ("feed.events", s.feed_events),
-            ("deadline", s.deadline),
         ):
             await s.check(name, run)
+        if receiver is not None:
+            events = EventChecks(s, receiver, options.events_wait_s)
+            for name, run in (
+                ("events.delivered", events.delivered),
+                ("events.redelivery", events.redelivery),
+                ("events.ids", events.ids),
+            ):
+                await s.check(name, run)
+        await s.check("deadline", s.deadline)
     finally:
         await probe.aclose()
+        if receiver is not None:
+            receiver.stop()
     return report
+
+
+def _receiver(options: Options):  # type: ignore[no-untyped-def]
+    if not options.receiver:
+        return None
+    from switchhub.conformance.receiver import EventReceiver
+
+    host, _, port = options.receiver.rpartition(":")
+    if not (host and port.isdigit() and options.receiver_cert and options.receiver_key):
+        raise ValueError("receiver needs host:port, a server certificate and its key")
+    return EventReceiver(
+        host, int(port), options.receiver_cert, options.receiver_key, options.receiver_ca or options.ca
+    )
 
 
 def run_conformance(base_url: str, options: Options) -> Report:
