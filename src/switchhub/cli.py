@@ -147,6 +147,11 @@ def conformance(
     switch_spid: Optional[str] = typer.Option(None, help="スイッチング開始に使う供給者の別の供給地点"),
     unknown_spid: Optional[str] = typer.Option(None, help="エリアにない供給地点特定番号（省略時 <エリア>+9×20）"),
     deadline: Optional[float] = typer.Option(None, help="応答期限（秒、省略時は連携仕様の x-deadline-seconds）"),
+    receiver: Optional[str] = typer.Option(None, help="イベント受信サーバを開く host:port（エリアの送信先をここに向ける）"),
+    receiver_cert: Optional[Path] = typer.Option(None, help="受信サーバの証明書 (PEM)"),
+    receiver_key: Optional[Path] = typer.Option(None, help="その秘密鍵 (PEM)"),
+    receiver_ca: Optional[Path] = typer.Option(None, help="エリアのクライアント証明書を検証するCA（省略時 --ca）"),
+    events_wait: float = typer.Option(15.0, help="イベントを待つ秒数"),
     lang: str = typer.Option("ja", help="ja | en"),
     as_json: bool = typer.Option(False, "--json", help="JSON で報告する"),
 ) -> None:
@@ -160,11 +165,15 @@ def conformance(
         _fail("--lang は ja または en を指定してください")
     if area not in AREA_CODES:
         _fail("エリアコードは 01〜10 で指定してください")
-    files = (("cert", cert), ("key", key), ("ca", ca))
+    if receiver and not (receiver_cert and receiver_key):
+        _fail("--receiver には --receiver-cert と --receiver-key が必要です")
+    files = (("cert", cert), ("key", key), ("ca", ca), ("receiver_cert", receiver_cert),
+             ("receiver_key", receiver_key), ("receiver_ca", receiver_ca))
     paths = {name: str(value) if value else None for name, value in files}
     options = Options(**paths, area=area, supplier=supplier, other_retailer=other_retailer,
                       third_retailer=third_retailer, tso=tso, tso_other=tso_other, occto=occto, spid=spid,
-                      switch_spid=switch_spid, unknown_spid=unknown_spid, deadline_s=deadline)
+                      switch_spid=switch_spid, unknown_spid=unknown_spid, deadline_s=deadline,
+                      receiver=receiver, events_wait_s=events_wait)
     report = run_conformance(base_url, options)
     if as_json:
         typer.echo(report.to_json())

@@ -150,7 +150,8 @@ class Deliverer:
         assert self.world.area_client
         engine = make_engine(with_database(self.world.admin, self.db_name), pool_size=1)
         client = self.world.area_client
-        poster = https_poster(self.hub_url, (str(client.cert), str(client.key)), str(ca_file(self.world)), timeout=5)
+        poster = https_poster(self.hub_url, (str(client.cert), str(client.key)), str(ca_file(self.world)),
+                              timeout=5)
 
         async def post(events: list[dict]) -> bool:
             ok = await poster(events)

@@ -157,3 +157,11 @@ def test_a_retailer_certificate_is_refused_and_reported(world, reference):
     assert not report.ok
     assert "ステータス 403" in report.result("export.current_supplier").detail_ja
     assert "403 hub_certificate_required" in report.result("refusal.unknown_spid").detail_en
+
+
+def test_bad_options_are_one_japanese_line_and_exit_code_2():
+    runner = CliRunner()
+    area = runner.invoke(cli.app, ["conformance", "https://127.0.0.1:9", "--area", "11"])
+    assert area.exit_code == 2 and "エリアコードは 01〜10" in area.output
+    receiver = runner.invoke(cli.app, ["conformance", "https://127.0.0.1:9", "--receiver", "127.0.0.1:9"])
+    assert receiver.exit_code == 2 and "--receiver-cert" in receiver.output

@@ -89,8 +89,8 @@ class EventReceiver:
             time.sleep(0.02)
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.should_exit = True
+        if self._server is not None:  # the area's kept-alive connections are not waited for
+            self._server.should_exit = self._server.force_exit = True
         if self._thread is not None:
             self._thread.join(timeout=10)
 
