@@ -89,8 +89,8 @@ class EventReceiver:
             time.sleep(0.02)
 
     def stop(self) -> None:
-        if self._server is not None:  # the area's kept-alive connections are not waited for
-            self._server.should_exit = self._server.force_exit = True
+        if self._server is not None:
+            self._server.should_exit = True
         if self._thread is not None:
             self._thread.join(timeout=10)
 
@@ -105,7 +105,12 @@ async def _answer(send: Any, status: int, body: dict[str, Any]) -> None:
         {
             "type": "http.response.start",
             "status": status,
-            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(raw)).encode())],
+            # no keep-alive: each delivery is its own connection, so stopping never waits on the area's
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(raw)).encode()),
+                (b"connection", b"close"),
+            ],
         }
     )
     await send({"type": "http.response.body", "body": raw})
