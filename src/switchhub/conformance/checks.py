@@ -11,7 +11,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from switchhub.conformance import contract, expected
+from switchhub.conformance import expected, judge
+from switchhub.conformance.judge import Failed
 from switchhub.conformance.probe import Actor, AreaProbe, Exchange
 from switchhub.conformance.report import CheckResult, Report
 
@@ -24,12 +25,6 @@ APPLICATION = "/area/v1/applications/{application_no}"
 WITHDRAW = "/area/v1/applications/{application_no}:withdraw"
 FEED = "/area/v1/applications"
 FEED_PAGE_CAP = 200
-
-
-class Failed(Exception):
-    def __init__(self, ja: str, en: str) -> None:
-        super().__init__(en)
-        self.ja, self.en = ja, en
 
 
 @dataclass
@@ -67,99 +62,6 @@ def switch_start_body(spid: str) -> dict[str, Any]:
         "customer_phone": "090-0000-0000",
         "consent": True,
     }
-
-
-def _answer(ex: Exchange, status: int) -> Any:
-    """The body of a successful answer in the contract's schema, or Failed naming what is wrong."""
-    if ex.status == 0:
-        raise Failed(
-            f"{ex.operation}: 応答がありません（{ex.error}）", f"{ex.operation}: no answer ({ex.error})"
-        )
-    if ex.status != status:
-        code = ex.body.get("code") if isinstance(ex.body, dict) else ""
-        raise Failed(
-            f"{ex.operation}: ステータス {ex.status}（期待値 {status}）{code or ''}",
-            f"{ex.operation}: status {ex.status}, expected {status} {code or ''}",
-        )
-    if "json" in ex.content_type:
-        errors = contract.schema_errors(ex.method, ex.path, ex.status, ex.content_type, ex.body)
-        if errors:
-            raise Failed(
-                f"{ex.operation}: 応答が連携仕様のスキーマに合いません: {'; '.join(errors)}",
-                f"{ex.operation}: answer does not match the contract schema: {'; '.join(errors)}",
-            )
-    return ex.body
-
-
-def _refusal(ex: Exchange, check: str, fields: set[str] | None = None) -> str:
-    """A refusal as the contract names it: status, problem+json in the Problem schema, the stable code
-    (also listed in the operation's x-refusal-codes) and, for input errors, the offending fields."""
-    status, code = expected.REFUSALS[check]
-    if ex.status == 0:
-        raise Failed(f"応答がありません（{ex.error}）", f"no answer ({ex.error})")
-    got = ex.body.get("code") if isinstance(ex.body, dict) else None
-    if ex.status != status or got != code:
-        raise Failed(
-            f"{ex.operation}: {ex.status} {got}（期待値 {status} {code}）",
-            f"{ex.operation}: {ex.status} {got}, expected {status} {code}",
-        )
-    if not ex.content_type.startswith(contract.PROBLEM):
-        raise Failed(
-            f"{ex.operation}: Content-Type が {ex.content_type}（application/problem+json ではない）",
-            f"{ex.operation}: content type {ex.content_type}, not application/problem+json",
-        )
-    errors = contract.schema_errors(ex.method, ex.path, ex.status, ex.content_type, ex.body)
-    if errors:
-        raise Failed(
-            f"{ex.operation}: problem+json がスキーマに合いません: {'; '.join(errors)}",
-            f"{ex.operation}: problem+json does not match the schema: {'; '.join(errors)}",
-        )
-    if code not in contract.refusal_codes(ex.method, ex.path).get(str(status), []):
-        raise Failed(
-            f"{ex.operation}: コード {code} が x-refusal-codes にありません",
-            f"{ex.operation}: code {code} is not in the document's x-refusal-codes",
-        )
-    named = {e.get("field") for e in ex.body.get("errors", []) if isinstance(e, dict)}
-    if fields and not fields <= named:
-        raise Failed(
-            f"{ex.operation}: 項目エラーに {', '.join(sorted(fields - named))} がありません"
-            f"（{sorted(named)}）",
-            f"{ex.operation}: field errors lack {', '.join(sorted(fields - named))} ({sorted(named)})",
-        )
-    return f"{status} {code}"
-
-
-#: who sees an answer, for the report
-WHO = {
-    "current_supplier": ("供給者", "the supplier"),
-    "former_supplier": ("以前の供給者", "a former supplier"),
-    "other_retailer": ("他の小売電気事業者", "another retailer"),
-    "tso_own_area": ("エリアの一般送配電事業者", "the area's T&D"),
-    "tso_other_area": ("他エリアの一般送配電事業者", "another area's T&D"),
-    "occto": ("広域機関", "OCCTO"),
-    "search": ("検索結果", "a search"),
-    "export": ("供給者（一括取得）", "the supplier's export"),
-}
-
-
-def _fields(point: dict[str, Any], allowed: frozenset[str], who: str) -> None:
-    """Exactly the allowed fields: any other is a leak, a missing one an incomplete answer."""
-    ja, en = WHO.get(who, (who, who))
-    leaked, missing = sorted(set(point) - allowed), sorted(allowed - set(point) - expected.HUB_FILLED)
-    if leaked:
-        raise Failed(
-            f"{ja}に見せてはならない項目が含まれています: {', '.join(leaked)}",
-            f"fields {en} may not see were answered: {', '.join(leaked)}",
-        )
-    if missing:
-        raise Failed(
-            f"{ja}に見せるべき項目がありません: {', '.join(missing)}",
-            f"fields {en} may see are missing: {', '.join(missing)}",
-        )
-
-
-def _masked(meter_no: str) -> bool:
-    return len(meter_no) <= 3 or set(meter_no[:-3]) == {"*"}
 
 
 class Suite:
@@ -206,7 +108,7 @@ class Suite:
         ex = await self.probe.call(
             "GET", EXPORT, self.cast.supplier, params={"area": self.area, "format": "ndjson"}
         )
-        _answer(ex, 200)
+        judge.answer(ex, 200)
         rows = [
             json.loads(line) for line in gzip.decompress(ex.raw).decode("utf-8").splitlines() if line.strip()
         ]
@@ -280,7 +182,7 @@ class Suite:
         async def run() -> tuple[str, str]:
             spid = self._need_spid()
             ex = await self.probe.call("GET", POINT, actor, path=f"/area/v1/supply-points/{spid}")
-            body = _answer(ex, 200)
+            body = judge.answer(ex, 200)
             rel = body["relationship"]
             if rel not in relationships:
                 raise Failed(
@@ -289,7 +191,7 @@ class Suite:
                 )
             if actor is self.cast.supplier:
                 self.state.point = body["point"]
-            _fields(body["point"], expected.LOOKUP_FIELDS[rel], rel)
+            judge.fields(body["point"], expected.LOOKUP_FIELDS[rel], rel)
             return (f"{rel}: {len(body['point'])} 項目", f"{rel}: {len(body['point'])} fields")
 
         return run
@@ -299,7 +201,7 @@ class Suite:
         ex = await self.probe.call(
             "POST", BATCH, self.cast.other, json_body={"spids": [spid, self.missing_spid, spid]}
         )
-        body = _answer(ex, 200)
+        body = judge.answer(ex, 200)
         if [i["point"].get("spid") for i in body["items"]] != [spid] or body["not_found"] != [
             self.missing_spid
         ]:
@@ -310,7 +212,7 @@ class Suite:
                 f" (expected {spid} once and not_found {self.missing_spid})",
             )
         item = body["items"][0]
-        _fields(
+        judge.fields(
             item["point"], expected.LOOKUP_FIELDS.get(item["relationship"], frozenset()), item["relationship"]
         )
         return "1件と not_found 1件、公開項目のみ", "1 item and 1 not_found, public fields only"
@@ -324,13 +226,15 @@ class Suite:
         ex = await self.probe.call(
             "GET", SEARCH, self.cast.other, params={"area": self.area, "pole_no": pole}
         )
-        body = _answer(ex, 200)
+        body = judge.answer(ex, 200)
         if not body["items"]:
             raise Failed(f"引込柱番号 {pole} で見つかりません", f"nothing found by pole number {pole}")
         for item in body["items"]:
-            _fields(item, expected.SEARCH_FIELDS, "search")
+            judge.fields(item, expected.SEARCH_FIELDS, "search")
             clear = [
-                m.get("meter_no") for m in item.get("meters") or [] if not _masked(str(m.get("meter_no", "")))
+                m.get("meter_no")
+                for m in item.get("meters") or []
+                if not judge.masked(str(m.get("meter_no", "")))
             ]
             if clear:
                 raise Failed(f"計器番号が伏せられていません: {clear}", f"meter numbers not masked: {clear}")
@@ -347,14 +251,14 @@ class Suite:
         ex = await self.probe.call(
             "GET", SEARCH, self.cast.other, params={"area": self.area, "meter_no": meter_no}
         )
-        body = _answer(ex, 200)
+        body = judge.answer(ex, 200)
         mine = [i for i in body["items"] if i.get("spid") == self.state.spid]
         if not mine:
             raise Failed(
                 f"計器番号 {meter_no} で {self.state.spid} が見つかりません",
                 f"{self.state.spid} not found by meter number {meter_no}",
             )
-        _fields(mine[0], expected.SEARCH_FIELDS, "search")
+        judge.fields(mine[0], expected.SEARCH_FIELDS, "search")
         if meter_no not in [m.get("meter_no") for m in mine[0].get("meters") or []]:
             raise Failed(
                 "計器番号で検索したのに計器番号が伏せられています", "meter number masked in a search by it"
@@ -370,27 +274,27 @@ class Suite:
         ex = await self.probe.call(
             "GET", POINT, self.cast.other, path=f"/area/v1/supply-points/{self.missing_spid}"
         )
-        return (s := _refusal(ex, "refusal.unknown_spid")), s
+        return (s := judge.refusal(ex, "refusal.unknown_spid")), s
 
     async def malformed_spid(self) -> tuple[str, str]:
         ex = await self.probe.call("GET", POINT, self.cast.other, path="/area/v1/supply-points/12345")
-        return (s := _refusal(ex, "refusal.malformed_spid", {"spid"})), s
+        return (s := judge.refusal(ex, "refusal.malformed_spid", {"spid"})), s
 
     async def no_acting_operator(self) -> tuple[str, str]:
         ex = await self.probe.call("GET", POINT, None, path=f"/area/v1/supply-points/{self._need_spid()}")
-        return (s := _refusal(ex, "refusal.no_acting_operator")), s
+        return (s := judge.refusal(ex, "refusal.no_acting_operator")), s
 
     async def export_by_tso(self) -> tuple[str, str]:
         ex = await self.probe.call("GET", EXPORT, self.cast.tso, params={"area": self.area})
-        return (s := _refusal(ex, "refusal.export_by_tso")), s
+        return (s := judge.refusal(ex, "refusal.export_by_tso")), s
 
     async def bad_search_area(self) -> tuple[str, str]:
         ex = await self.probe.call("GET", SEARCH, self.cast.other, params={"area": "99", "pole_no": "1"})
-        return (s := _refusal(ex, "refusal.bad_search_area", {"area"})), s
+        return (s := judge.refusal(ex, "refusal.bad_search_area", {"area"})), s
 
     async def bad_batch_spid(self) -> tuple[str, str]:
         ex = await self.probe.call("POST", BATCH, self.cast.other, json_body={"spids": ["12345"]})
-        return (s := _refusal(ex, "refusal.bad_batch_spid", {"spids"})), s
+        return (s := judge.refusal(ex, "refusal.bad_batch_spid", {"spids"})), s
 
     # --- applications --------------------------------------------------------------------------
 
@@ -416,7 +320,7 @@ class Suite:
             )
         self.key = f"conformance-{self.state.switch_spid}-{id(self)}"
         ex = await self._file(self.cast.other, self.state.switch_spid, self.key)
-        body = _answer(ex, 201)
+        body = judge.answer(ex, 201)
         if body["type"] not in ("05", "16") or body["applicant_code"] != self.cast.other.code:
             raise Failed(
                 f"種別 {body['type']}・申込者 {body['applicant_code']}（期待値 05・{self.cast.other.code}）",
@@ -432,7 +336,7 @@ class Suite:
     async def idempotent_replay(self) -> tuple[str, str]:
         self._need_application()
         ex = await self._file(self.cast.other, self.state.switch_spid, self.key)
-        body = _answer(ex, 201)
+        body = judge.answer(ex, 201)
         first = self.state.filed.body if self.state.filed else {}
         if body.get("application_no") != first.get("application_no"):
             raise Failed(
@@ -446,21 +350,21 @@ class Suite:
         self._need_application()
         other = {**switch_start_body(self.state.switch_spid), "customer_phone": "090-1111-1111"}
         ex = await self._file(self.cast.other, self.state.switch_spid, self.key, other)
-        return (s := _refusal(ex, "refusal.idempotency_key_reused", {"Idempotency-Key"})), s
+        return (s := judge.refusal(ex, "refusal.idempotency_key_reused", {"Idempotency-Key"})), s
 
     async def second_same(self) -> tuple[str, str]:
         self._need_application()
         ex = await self._file(self.cast.other, self.state.switch_spid)
-        return (s := _refusal(ex, "refusal.second_switch_start_same_retailer")), s
+        return (s := judge.refusal(ex, "refusal.second_switch_start_same_retailer")), s
 
     async def second_other(self) -> tuple[str, str]:
         self._need_application()
         ex = await self._file(self.cast.third, self.state.switch_spid)
-        return (s := _refusal(ex, "refusal.second_switch_start_other_retailer")), s
+        return (s := judge.refusal(ex, "refusal.second_switch_start_other_retailer")), s
 
     async def by_supplier(self) -> tuple[str, str]:
         ex = await self._file(self.cast.supplier, self._need_spid())
-        return (s := _refusal(ex, "refusal.switch_start_by_supplier")), s
+        return (s := judge.refusal(ex, "refusal.switch_start_by_supplier")), s
 
     async def bad_body(self) -> tuple[str, str]:
         ex = await self._file(
@@ -468,16 +372,16 @@ class Suite:
             "",
             body={"spid": self.state.switch_spid or self._need_spid(), "unknown_field": 1},
         )
-        return (s := _refusal(ex, "refusal.switch_start_body", {"consent", "unknown_field"})), s
+        return (s := judge.refusal(ex, "refusal.switch_start_body", {"consent", "unknown_field"})), s
 
     async def bad_json(self) -> tuple[str, str]:
         ex = await self.probe.call("POST", SWITCH_START, self.cast.other, content=b'{"spid": ')
-        return (s := _refusal(ex, "refusal.switch_start_json")), s
+        return (s := judge.refusal(ex, "refusal.switch_start_json")), s
 
     async def status(self) -> tuple[str, str]:
         no = self._need_application()
         ex = await self.probe.call("GET", APPLICATION, self.cast.other, path=f"/area/v1/applications/{no}")
-        body = _answer(ex, 200)
+        body = judge.answer(ex, 200)
         if body["application_no"] != no:
             raise Failed(
                 f"別の申込 {body['application_no']} が返りました",
@@ -488,13 +392,13 @@ class Suite:
     async def status_by_tso(self) -> tuple[str, str]:
         no = self._need_application()
         ex = await self.probe.call("GET", APPLICATION, self.cast.tso, path=f"/area/v1/applications/{no}")
-        _answer(ex, 200)
+        judge.answer(ex, 200)
         return "エリアの一般送配電事業者は参照できる", "the area's T&D sees it"
 
     async def status_by_other(self) -> tuple[str, str]:
         no = self._need_application()
         ex = await self.probe.call("GET", APPLICATION, self.cast.third, path=f"/area/v1/applications/{no}")
-        return (s := _refusal(ex, "refusal.status_by_other_retailer")), s
+        return (s := judge.refusal(ex, "refusal.status_by_other_retailer")), s
 
     async def withdraw_unknown(self) -> tuple[str, str]:
         ex = await self.probe.call(
@@ -504,7 +408,7 @@ class Suite:
             json_body={"reason": "適合性試験"},
             path=f"/area/v1/applications/{self.unknown_application}:withdraw",
         )
-        return (s := _refusal(ex, "refusal.withdraw_unknown")), s
+        return (s := judge.refusal(ex, "refusal.withdraw_unknown")), s
 
     async def withdraw_empty_reason(self) -> tuple[str, str]:
         no = self._need_application()
@@ -515,7 +419,7 @@ class Suite:
             json_body={"reason": ""},
             path=f"/area/v1/applications/{no}:withdraw",
         )
-        return (s := _refusal(ex, "refusal.withdraw_empty_reason", {"reason"})), s
+        return (s := judge.refusal(ex, "refusal.withdraw_empty_reason", {"reason"})), s
 
     async def withdraw(self) -> tuple[str, str]:
         no = self._need_application()
@@ -526,7 +430,7 @@ class Suite:
             json_body={"reason": "適合性試験の後始末"},
             path=f"/area/v1/applications/{no}:withdraw",
         )
-        body = _answer(ex, 200)
+        body = judge.answer(ex, 200)
         if not body["terminal"]:
             raise Failed(
                 f"取消後も終了していません（工程 {body['stage']}）",
@@ -544,7 +448,7 @@ class Suite:
             json_body={"reason": "二度目"},
             path=f"/area/v1/applications/{no}:withdraw",
         )
-        return (s := _refusal(ex, "refusal.withdraw_twice")), s
+        return (s := judge.refusal(ex, "refusal.withdraw_twice")), s
 
     # --- the feed (events, pull side) ----------------------------------------------------------
 
@@ -552,7 +456,7 @@ class Suite:
         ex = await self.probe.call(
             "GET", FEED, self.cast.other, params={"area": self.area, "after": after, "limit": limit}
         )
-        return _answer(ex, 200)
+        return judge.answer(ex, 200)
 
     async def feed_head(self) -> tuple[str, str]:
         """The position before the suite's own changes: the feed walked to its end."""
@@ -651,104 +555,3 @@ class Suite:
             f"全 {len(self.probe.exchanges)} 件が期限 {self.deadline_s:g} 秒以内（最長 {worst:.2f} 秒）",
             f"all {len(self.probe.exchanges)} answers within {self.deadline_s:g} s (slowest {worst:.2f} s)",
         )
-
-
-class EventChecks:
-    """The push side, when the area posts to the suite's receiver (receiver.py): every event in the
-    contract's `AreaEvent` schema (its payload by kind), the refused delivery sent again with the same
-    ids and content, one id per event, and the run's application as a chain of stage changes."""
-
-    def __init__(self, suite: Suite, receiver: Any, wait_s: float) -> None:
-        self.suite, self.receiver, self.wait_s = suite, receiver, wait_s
-
-    def _events(self, accepted_only: bool = True) -> list[dict[str, Any]]:
-        return [e for d in self.receiver.snapshot() if d.accepted or not accepted_only for e in d.events]
-
-    def _mine(self) -> list[dict[str, Any]]:
-        no = self.suite.state.application_no
-        unique = {e.get("id"): e for e in self._events()}
-        return [
-            e
-            for _, e in sorted(unique.items(), key=lambda kv: str(kv[0]).zfill(20))
-            if e.get("kind") == "application.stage_changed"
-            and e.get("payload", {}).get("application_no") == no
-        ]
-
-    async def delivered(self) -> tuple[str, str]:
-        import asyncio
-        import time
-
-        self.suite._need_application()
-        final = self.suite.state.final_stage
-        until = time.monotonic() + self.wait_s
-        while time.monotonic() < until:
-            if any(e["payload"].get("to_stage") == final for e in self._mine()):
-                break
-            await asyncio.sleep(0.2)
-        else:
-            raise Failed(
-                f"{self.wait_s:g} 秒以内に申込 {self.suite.state.application_no} の"
-                "取消のイベントが届きません",
-                f"no withdrawal event of {self.suite.state.application_no} within {self.wait_s:g} s",
-            )
-        wrong = []
-        for event in self._events(accepted_only=False):
-            errors = contract.event_errors(event)
-            if errors or event.get("area") != self.suite.area:
-                wrong.append(f"id {event.get('id')}: {'; '.join(errors) or 'area ' + str(event.get('area'))}")
-        if wrong:
-            raise Failed(
-                f"連携仕様に合わないイベント: {'; '.join(wrong[:3])}",
-                f"events not in the contract's schema: {'; '.join(wrong[:3])}",
-            )
-        return (
-            f"{len(self._events())} 件を受信、すべてスキーマどおり",
-            f"{len(self._events())} events, all in the schema",
-        )
-
-    async def redelivery(self) -> tuple[str, str]:
-        deliveries = self.receiver.snapshot()
-        refused = [e for d in deliveries if not d.accepted for e in d.events]
-        if not refused:
-            raise Failed("イベントが一度も届いていません", "no event was ever delivered")
-        later = {e.get("id"): e for d in deliveries if d.accepted for e in d.events}
-        lost = [e.get("id") for e in refused if e.get("id") not in later]
-        changed = [
-            e.get("id") for e in refused if e.get("id") in later and _content(later[e["id"]]) != _content(e)
-        ]
-        if lost or changed:
-            raise Failed(
-                f"拒否したイベントの再送がありません {lost}、または内容が変わりました {changed}",
-                f"refused events not sent again {lost}, or sent with other content {changed}",
-            )
-        return (
-            f"拒否した {len(refused)} 件が同じIDで再送された",
-            f"the {len(refused)} refused events came again, same ids",
-        )
-
-    async def ids(self) -> tuple[str, str]:
-        by_id: dict[Any, dict[str, Any]] = {}
-        clashes = []
-        for event in self._events():
-            seen = by_id.setdefault(event.get("id"), event)
-            if _content(seen) != _content(event):
-                clashes.append(event.get("id"))
-        if clashes:
-            raise Failed(
-                f"同じIDで内容の違うイベント: {clashes[:5]}", f"one id for different events: {clashes[:5]}"
-            )
-        mine = self._mine()
-        pairs = [(e["payload"].get("from_stage"), e["payload"].get("to_stage")) for e in mine]
-        if not mine or pairs[0][0] is not None or any(b[0] != a[1] for a, b in zip(pairs, pairs[1:])):
-            raise Failed(
-                f"申込の工程変更イベントが連続していません: {pairs}",
-                f"stage change events do not chain: {pairs}",
-            )
-        return (
-            f"IDごとに1件、工程 {' → '.join(p[1] for p in pairs)}",
-            f"one event per id, stages {' → '.join(p[1] for p in pairs)}",
-        )
-
-
-def _content(event: dict[str, Any]) -> tuple[Any, ...]:
-    return event.get("area"), event.get("kind"), json.dumps(event.get("payload"), sort_keys=True)

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 import httpx
 
 from switchhub.conformance import contract
-from switchhub.conformance.checks import Cast, EventChecks, Suite
+from switchhub.conformance.checks import Cast, Suite
+from switchhub.conformance.events import EventChecks
 from switchhub.conformance.probe import Actor, AreaProbe
 from switchhub.conformance.report import Report
 
