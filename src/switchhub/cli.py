@@ -1,4 +1,5 @@
-"""`switchhub` command line: demo | hub | area | area-public | worker | db | certs | credentials | contract | generate | status."""
+"""`switchhub` command line: demo | hub | area | area-public | worker | db | certs | credentials | contract |
+conformance | generate | status."""
 
 from __future__ import annotations
 
@@ -113,14 +114,72 @@ def credentials_issue(user: str = typer.Option(..., help="APIユーザのユー�
 
 
 @contract_app.command("openapi")
-def contract_openapi(server: str = typer.Option("", help="servers[] に入れるエリアシステムのURL (optional)")) -> None:
-    """Print the area contract's OpenAPI 3.1 document (/area/v1) for grid operators with their own system."""
-    import json
+def contract_openapi(server: str = typer.Option("", help="servers[] に入れるエリアシステムのURL (optional)"),
+                     out: Optional[Path] = typer.Option(None, "--out", help="出力するファイル（省略時は標準出力）"),
+                     ) -> None:
+    """Print (or write with --out) the area contract's OpenAPI 3.1 document (/area/v1) for grid
+    operators with their own system; `docs/area-contract.openapi.json` is this command's output, kept
+    equal by a test."""
+    from switchhub.area.openapi import contract_document_text
 
-    from switchhub.area.app import contract_routers
-    from switchhub.area.openapi import build_area_openapi
+    text = contract_document_text(server or None)
+    if out is None:
+        typer.echo(text, nl=False)
+        return
+    out.write_text(text, encoding="utf-8")
+    console.print(f"{out}: written")
 
-    typer.echo(json.dumps(build_area_openapi(contract_routers(), server or None), ensure_ascii=False, indent=2))
+
+@app.command()
+def conformance(
+    base_url: str = typer.Argument(..., help="試験するエリアシステムのURL (https://area.example)"),
+    cert: Optional[Path] = typer.Option(None, help="ハブのクライアント証明書 (PEM)"),
+    key: Optional[Path] = typer.Option(None, help="その秘密鍵 (PEM)"),
+    ca: Optional[Path] = typer.Option(None, help="エリアのサーバ証明書を検証するCA (PEM)"),
+    area: str = typer.Option("03", help="試験するエリアコード"),
+    supplier: str = typer.Option("M0300", help="試験用の供給地点を供給している小売電気事業者"),
+    other_retailer: str = typer.Option("A0001", help="供給していない小売電気事業者（スイッチング開始を申し込む）"),
+    third_retailer: str = typer.Option("A0002", help="もう一つの供給していない小売電気事業者"),
+    tso: str = typer.Option("", help="エリアの一般送配電事業者コード（省略時 T<エリア>00）"),
+    tso_other: str = typer.Option("", help="他エリアの一般送配電事業者コード"),
+    occto: str = typer.Option("OC000", help="広域機関のコード"),
+    spid: Optional[str] = typer.Option(None, help="供給者の供給地点（省略時は一括取得から選ぶ）"),
+    switch_spid: Optional[str] = typer.Option(None, help="スイッチング開始に使う供給者の別の供給地点"),
+    unknown_spid: Optional[str] = typer.Option(None, help="エリアにない供給地点特定番号（省略時 <エリア>+9×20）"),
+    deadline: Optional[float] = typer.Option(None, help="応答期限（秒、省略時は連携仕様の x-deadline-seconds）"),
+    receiver: Optional[str] = typer.Option(None, help="イベント受信サーバを開く host:port（エリアの送信先をここに向ける）"),
+    receiver_cert: Optional[Path] = typer.Option(None, help="受信サーバの証明書 (PEM)"),
+    receiver_key: Optional[Path] = typer.Option(None, help="その秘密鍵 (PEM)"),
+    receiver_ca: Optional[Path] = typer.Option(None, help="エリアのクライアント証明書を検証するCA（省略時 --ca）"),
+    events_wait: float = typer.Option(15.0, help="イベントを待つ秒数"),
+    lang: str = typer.Option("ja", help="ja | en"),
+    as_json: bool = typer.Option(False, "--json", help="JSON で報告する"),
+) -> None:
+    """The area contract's conformance suite against a T&D system (exit code 0 all pass, 1 any failure).
+
+    It files one switch-start and withdraws it: run it against a test instance (docs/conformance.md)."""
+    from switchhub.conformance import Options, run_conformance
+    from switchhub.kernel.spid import AREA_CODES
+
+    if lang not in ("ja", "en"):
+        _fail("--lang は ja または en を指定してください")
+    if area not in AREA_CODES:
+        _fail("エリアコードは 01〜10 で指定してください")
+    if receiver and not (receiver_cert and receiver_key):
+        _fail("--receiver には --receiver-cert と --receiver-key が必要です")
+    files = (("cert", cert), ("key", key), ("ca", ca), ("receiver_cert", receiver_cert),
+             ("receiver_key", receiver_key), ("receiver_ca", receiver_ca))
+    paths = {name: str(value) if value else None for name, value in files}
+    options = Options(**paths, area=area, supplier=supplier, other_retailer=other_retailer,
+                      third_retailer=third_retailer, tso=tso, tso_other=tso_other, occto=occto, spid=spid,
+                      switch_spid=switch_spid, unknown_spid=unknown_spid, deadline_s=deadline,
+                      receiver=receiver, events_wait_s=events_wait)
+    report = run_conformance(base_url, options)
+    if as_json:
+        typer.echo(report.to_json())
+    else:
+        report.render(Console(soft_wrap=False, width=160), lang)
+    raise typer.Exit(0 if report.ok else 1)
 
 
 def _ingest(area: str, run: Any) -> Any:

@@ -141,6 +141,12 @@ def _grant(rel: Relationship, view: View, mask: bool, area: str = "", grants: Se
 _GRANTABLE = frozenset({SUPPLIER.value, TSO_ONLY.value})
 
 
+def lookup_fields_by_relationship() -> dict[Relationship, list[str]]:
+    """The fields a facility lookup answers per relationship, in answer order (no break-glass): the
+    table the area contract document publishes (`x-visibility`), read from this policy, not a copy."""
+    return {rel: [f for f, c in FIELD_CLASSES.items() if c in _CLASSES_FOR[rel]] for rel in Relationship}
+
+
 def relationship(caller: Caller, area: str, supplier_on_date: str | None, caller_ever_supplied: bool) -> Relationship:
     """The caller's relationship to a point of `area` supplied by `supplier_on_date` on the date asked."""
     if caller.is_occto:
