@@ -52,6 +52,16 @@ Every call needs the operator's registered API client certificate (mutual TLS) *
 credential of a named user of the same operator. Errors are `application/problem+json` with a
 stable `code` and Japanese field messages (`Accept-Language: en` for English). Each operation
 names the original interface IDs in `x-interface-ids`.
+
+# 認証 (authentication)
+
+1. 事業者の登録済みAPI用クライアント証明書で接続する (mutual TLS, purpose `api`)
+2. 同じ事業者のAPIユーザのクレデンシャルを送る (`Authorization: Bearer shk_…`)
+
+```
+curl --cacert ca.pem --cert api.pem --key api.key \\
+  -H 'Authorization: Bearer shk_…' https://hub.example/api/v1/me
+```
 """
 
 
