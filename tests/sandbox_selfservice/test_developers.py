@@ -21,6 +21,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.serialization import pkcs12
 
 from tests.hub.helpers import audit_rows, csrf_of, issue_tokens, web_login_reauthenticated
+from tests.hub.test_admin_pages_english import assert_english
 from tests.live import ca_file, start_live, stop_live
 from tests.support import build_stack, close_stack, execute
 
@@ -193,16 +194,22 @@ async def test_bad_input_is_a_field_error_in_japanese_and_english_and_nothing_is
         assert "氏名を入力してください" in _by_id(r.text, "display_name-error")
         r = await _create_on_the_web(web, csrf, "a0001-admin")  # taken
         assert r.status_code == 422 and "使用済み" in _by_id(r.text, "login_id-error")
-        en = await web.get("/sandbox/developers?lang=en")
-        assert TITLE_EN in en.text and TITLE_JA not in en.text
+        assert_english(await web.get("/sandbox/developers?lang=en"), TITLE_EN, "Create a developer",
+                       "Fingerprint", "Validity", "Create and issue")
         r = await web.post("/sandbox/developers?lang=en",
                            data={"csrf_token": csrf, "login_id": "B", "display_name": "x"})
-        assert r.status_code == 422 and "3–64 lower-case letters" in _by_id(r.text, "login_id-error")
+        assert "3–64 lower-case letters" in assert_english(r, status=422)
+        issued = await web.post("/sandbox/developers",
+                                data={"csrf_token": csrf, "login_id": "a0001-dev4", "display_name": "Dev"})
+        assert_english(issued, "Developer created", "shown on this page only", "API credential",
+                       "Download the client certificate (PKCS#12)", "Private key (PEM)")
     async with sandbox.client("A0001", token=tokens["a0001-admin"]) as a1:
         r = await a1.post("/api/v1/sandbox/developers", json={"login_id": "a0001-api", "display_name": "x"})
         assert r.status_code == 422 and r.json()["errors"][0]["field"] == "login_id"
-    assert execute(sandbox.hub_url, "SELECT count(*) FROM sandbox_developers")[0][0] == 0
-    assert audit_rows(sandbox.hub_url, "web.certificate.register") == []
+    # only the one good request issued anything
+    assert execute(sandbox.hub_url, "SELECT count(*) FROM sandbox_developers")[0][0] == 1
+    assert [r["resource_ids"] for r in audit_rows(sandbox.hub_url, "web.sandbox_developer.create")] == [
+        ["a0001-dev4"]]
 
 
 async def test_outside_a_sandbox_the_page_and_the_api_do_not_exist(stack):
