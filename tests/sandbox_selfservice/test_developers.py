@@ -228,3 +228,17 @@ async def test_outside_a_sandbox_the_page_and_the_api_do_not_exist(stack):
         r = await _create_on_the_web(web, csrf, "a0001-dev3")
         assert r.status_code == 404
     assert execute(stack.hub_url, "SELECT count(*) FROM users WHERE login_id = 'a0001-dev3'")[0][0] == 0
+
+
+async def test_without_the_sandbox_ca_nothing_is_issued(world, tmp_path):
+    stack = build_stack(world, settings_changes={"sandbox": True, "certs_dir": tmp_path / "no-certs"})
+    try:
+        tokens = await issue_tokens(stack, "a0001-admin")
+        async with stack.client("A0001", token=tokens["a0001-admin"]) as a1:
+            r = await a1.post("/api/v1/sandbox/developers",
+                              json={"login_id": "a0001-dev5", "display_name": "Dev"})
+        assert r.status_code == 409 and r.json()["code"] == "sandbox_ca_missing"
+        assert "switchhub certs init" in r.json()["detail"]
+        assert execute(stack.hub_url, "SELECT count(*) FROM users WHERE login_id = 'a0001-dev5'")[0][0] == 0
+    finally:
+        await close_stack(stack)
