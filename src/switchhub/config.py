@@ -75,6 +75,9 @@ class Settings:
     # A full 100,000-point demo is ≈ 26 GiB (docs/scaling.md); the default leaves room for it.
     demo_readings_max_gb: float = 30.0
     demo_readings_min_free_gb: float = 10.0
+    # a sandbox deployment (api.md § Sandbox): test markers, the movable clock, operators' admins
+    # issue their developers' credentials and certificates themselves (hub/developers)
+    sandbox: bool = False
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -122,6 +125,7 @@ class Settings:
             metrics_port=int(_env("METRICS_PORT") or 0) or None,
             demo_readings_max_gb=float(_env("DEMO_READINGS_MAX_GB", "30") or 30),
             demo_readings_min_free_gb=float(_env("DEMO_READINGS_MIN_FREE_GB", "10") or 10),
+            sandbox=(_env("SANDBOX", "") or "").lower() in ("1", "true", "yes"),
         )
 
     def with_(self, **changes: object) -> "Settings":

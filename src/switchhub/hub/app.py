@@ -32,6 +32,7 @@ from switchhub.hub.bulk.endpoints import router as bulk_router
 from switchhub.hub.calendar_endpoints import router as calendar_router
 from switchhub.hub.certificates.endpoints import router as certificates_router
 from switchhub.hub.deps import RATELIMIT_STATE
+from switchhub.hub.developers.endpoints import router as developers_router
 from switchhub.hub.files.endpoints import router as metering_router
 from switchhub.hub.gateway.client import AreaClient
 from switchhub.hub.inbox.endpoints import router as events_router
@@ -51,6 +52,16 @@ Every call needs the operator's registered API client certificate (mutual TLS) *
 credential of a named user of the same operator. Errors are `application/problem+json` with a
 stable `code` and Japanese field messages (`Accept-Language: en` for English). Each operation
 names the original interface IDs in `x-interface-ids`.
+
+# 認証 (authentication)
+
+1. 事業者の登録済みAPI用クライアント証明書で接続する (mutual TLS, purpose `api`)
+2. 同じ事業者のAPIユーザのクレデンシャルを送る (`Authorization: Bearer shk_…`)
+
+```
+curl --cacert ca.pem --cert api.pem --key api.key \\
+  -H 'Authorization: Bearer shk_…' https://hub.example/api/v1/me
+```
 """
 
 
@@ -110,7 +121,8 @@ def create_hub_app(settings: Settings, engine: AsyncEngine, areas: AreaClient) -
     app.state.api_routers = (points_router, calendar_router, accounts_router, relays_router, applications_router,
                              application_list_router, bulk_router, notify_router, audit_router, usage_router,
                              metering_router, operators_admin_router, certificates_router, api_info_router,
-                             notices_router, statistics_router, anomaly_router, users_router, breakglass_router)
+                             notices_router, statistics_router, anomaly_router, users_router,
+                             breakglass_router, developers_router)
     for router in app.state.api_routers:
         app.include_router(router, dependencies=[Depends(known_query_only)])
     from switchhub.hub.docs import router as docs_router
@@ -123,6 +135,7 @@ def create_hub_app(settings: Settings, engine: AsyncEngine, areas: AreaClient) -
     from switchhub.hub.web.application_forms import router as application_forms_router
     from switchhub.hub.web.breakglass_views import router as breakglass_web_router
     from switchhub.hub.web.bulk_views import router as bulk_web_router
+    from switchhub.hub.web.developer_views import router as developer_web_router
     from switchhub.hub.web.helpdesk_views import router as helpdesk_web_router
     from switchhub.hub.web.metering_views import router as metering_web_router
     from switchhub.hub.web.notice_views import router as notice_web_router
@@ -139,7 +152,8 @@ def create_hub_app(settings: Settings, engine: AsyncEngine, areas: AreaClient) -
                              admin_operator_web_router, admin_certificate_web_router, api_repository_web_router,
                              notify_web_router, notice_web_router, statistics_web_router,
                              anomaly_web_router, admin_user_web_router,
-                             breakglass_web_router, helpdesk_web_router, access_log_web_router)
+                             breakglass_web_router, helpdesk_web_router, access_log_web_router,
+                             developer_web_router)
     for router in app.state.web_routers:
         app.include_router(router)
 

@@ -56,8 +56,17 @@ def _name_operations(schema: dict[str, Any], app: FastAPI) -> None:
                 operation["operationId"] = name
 
 
+def _errors_table() -> str:
+    """The error statuses of ERRORS as a Markdown table in the API's description (the documentation
+    page renders it), so the list is written once."""
+    rows = "".join(f"| {status} | {text.replace('|', chr(92) + '|')} |\n" for status, text in ERRORS.items())
+    return ("\n\n# エラー (errors)\n\n`application/problem+json`; 429 には `Retry-After`。\n\n"
+            "| status | 意味 (meaning) |\n|---|---|\n" + rows)
+
+
 def build_openapi(app: FastAPI, server_url: str) -> dict[str, Any]:
-    schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+    schema = get_openapi(title=app.title, version=app.version, description=app.description + _errors_table(),
+                         routes=app.routes)
     schema["paths"] = {p: v for p, v in schema["paths"].items() if p.startswith("/api/v1/")}
     schema["openapi"] = "3.1.0"
     schema["servers"] = [{"url": server_url}]

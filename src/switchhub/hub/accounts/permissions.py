@@ -74,6 +74,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {p: frozenset(roles) for p, roles in {
     "hub:breakglass:request": ("retailer.admin", "tso.admin", *OCCTO_STAFF),
     "hub:breakglass:approve": ("occto.admin",),
     "hub:breakglass:read": ("retailer.admin", "tso.admin", *OCCTO_STAFF),
+    # issue 10: in a sandbox deployment an operator's admin equips its own developers (API user,
+    # credential, certificate) without OCCTO; outside a sandbox the operation answers 404
+    "hub:sandbox:developers": ("retailer.admin", "tso.admin"),
 }.items()}
 
 

@@ -120,6 +120,13 @@ async def register_facts(conn: AsyncConnection, actor: Actor, facts: Certificate
     """Register a certificate whose facts were read by the hub (from an upload, or by the CLI from the
     certificate it just issued)."""
     permissions.check(actor.caller, MANAGE)
+    return await store_facts(conn, actor, facts, operator_code, purpose, areas)
+
+
+async def store_facts(conn: AsyncConnection, actor: Actor, facts: CertificateFacts, operator_code: str,
+                      purpose: str, areas: list[str] | None = None) -> dict[str, Any]:
+    """The registration itself, for a service that checked its own permission first (OCCTO's
+    `register_facts`; an operator's admin registering its sandbox developer's certificate)."""
     issues = IssueCollector()
     areas = await _check_binding(conn, operator_code, purpose, list(areas or []), issues)
     issues.raise_if_any()
@@ -146,6 +153,12 @@ async def set_status(conn: AsyncConnection, actor: Actor, fingerprint: str, stat
                      ) -> dict[str, Any]:
     """Suspend (`suspended`) or restore (`active`); the next request with it is refused (or served)."""
     permissions.check(actor.caller, MANAGE)
+    return await store_status(conn, actor, fingerprint, status, reason)
+
+
+async def store_status(conn: AsyncConnection, actor: Actor, fingerprint: str, status: str, reason: str = ""
+                       ) -> dict[str, Any]:
+    """The status change itself (audited), for a service that checked its own permission first."""
     if status not in STATUS_ACTIONS:
         raise InputError.single("status", "invalid_code", "状態は active または suspended です",
                                 "status must be active or suspended")

@@ -167,6 +167,8 @@ UI = {
     "password_one_time": ("管理者が発行したワンタイムパスワードでログインしました。新しいパスワードを設定してください",
                           "You logged in with a one-time password from your administrator; please set a new one"),
     # --- issue 9 G: break-glass, helpdesk, access log ---
+    # issue 10: the sandbox's self-service page (its own texts: web/developer_views.py)
+    "sandbox_developers": ("サンドボックス開発者", "Sandbox developers"),
     "bg": ("緊急時アクセス", "Break-glass access"), "bg_new": ("緊急時アクセスの申請", "Request break-glass access"),
     "bg_desc": ("災害時に、指名した利用者が指定エリア・指定項目を期間限定で参照できるようにします（広域機関の承認が必要）",
                 "During a declared disaster, named users see named fields in named areas for a limited time (OCCTO approves)"),
