@@ -19,7 +19,8 @@ from tests.live import free_port
 
 # what the brief and docs/operations.md promise on every line (written here, not imported)
 ACCESS_FIELDS = {"event", "service", "method", "route", "query_keys", "status", "duration_ms", "bytes",
-                 "request_id", "operator", "user", "cert", "client", "refusal", "level", "logger", "timestamp"}
+                 "request_id", "operator", "user", "cert", "client", "refusal", "level", "logger",
+                 "timestamp"}
 
 
 @pytest.fixture
@@ -44,14 +45,17 @@ async def test_one_json_line_per_request_with_the_route_template_and_no_personal
     spid = point_of(stack.world, "M0300")
     async with stack.client("M0300") as c:
         ok = await c.get(f"/api/v1/supply-points/{spid}", headers={"X-Request-ID": "req-telemetry-1"})
-        found = await c.get("/api/v1/supply-points", params={"prefecture": "東京都", "city": "千代田区", "town": "丸の内"})
+        found = await c.get("/api/v1/supply-points",
+                            params={"prefecture": "東京都", "city": "千代田区", "town": "丸の内"})
         unknown = await c.get(f"/api/v1/no-such-thing/{spid}")
     async with stack.client(None) as c:
         refused = await c.get(f"/api/v1/supply-points/{spid}")
-    assert (ok.status_code, found.status_code, unknown.status_code, refused.status_code) == (200, 200, 404, 403)
+    statuses = (ok.status_code, found.status_code, unknown.status_code, refused.status_code)
+    assert statuses == (200, 200, 404, 403)
 
     raw = log_stream.getvalue()
-    assert spid not in raw and "東京都" not in raw and "千代田区" not in raw and "丸の内" not in raw  # no spid, no query value
+    # no spid, no query value
+    assert spid not in raw and "東京都" not in raw and "千代田区" not in raw and "丸の内" not in raw
     assert ok.json()["customer_name_kanji"] not in raw  # nor anything of the answer
     lines = access_lines(log_stream)
     hub = [x for x in lines if x["service"] == "hub"]

@@ -56,7 +56,8 @@ def flat_routes(routes: list[Any]) -> list[Any]:
     APIRouters, not on include_router)."""
     flat: list[Any] = []
     for route in routes:
-        inner = getattr(getattr(route, "original_router", None), "routes", None) or getattr(route, "routes", None)
+        original = getattr(route, "original_router", None)
+        inner = getattr(original, "routes", None) or getattr(route, "routes", None)
         if inner is not None and not getattr(route, "path", None):
             flat.extend(flat_routes(inner))
         elif getattr(route, "path", None) and hasattr(route, "matches"):
