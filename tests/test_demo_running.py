@@ -32,12 +32,12 @@ def _free(port: int) -> bool:
 
 
 def _ports() -> int:
-    """A base port with base, base+1, base+2 free (hub, area, public page)."""
+    """A base port with 7 free ports from it: hub, area, public page, SMTP, metrics of hub, area, worker."""
     for _ in range(200):
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             base = s.getsockname()[1]
-        if base < 65000 and all(_free(base + i) for i in range(3)):
+        if base < 65000 and all(_free(base + i) for i in range(7)):
             return base
     raise RuntimeError("no free ports")
 
@@ -45,8 +45,9 @@ def _ports() -> int:
 class Demo:
     """One `switchhub demo` process; its output collected line by line by a thread."""
 
-    def __init__(self, data_dir: Path, port: int, smtp_port: int, metrics_port: int, *,
-                 ignore_sigint: bool = False) -> None:
+    def __init__(self, data_dir: Path, *, ignore_sigint: bool = False) -> None:
+        port = _ports()
+        smtp_port, metrics_port = port + 3, port + 4
         self.data_dir, self.port, self.metrics_port = data_dir, port, metrics_port
         env = {k: v for k, v in os.environ.items() if not k.startswith("SWITCHHUB_")}
         env.update(SWITCHHUB_DATA_DIR=str(data_dir), SWITCHHUB_SMTP_PORT=str(smtp_port),
@@ -146,7 +147,7 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def first_demo(data_dir: Path):
-    demo = Demo(data_dir, _ports(), _ports(), _ports())
+    demo = Demo(data_dir)
     try:
         demo.started()
         yield demo
@@ -184,7 +185,7 @@ def test_sigterm_stops_the_demo_and_all_its_services_cleanly(first_demo):
 
 def test_sigint_stops_a_demo_started_with_sigint_ignored(data_dir, first_demo):
     assert first_demo.proc.poll() is not None  # the first one is gone: same data directory, new ports
-    demo = Demo(data_dir, _ports(), _ports(), _ports(), ignore_sigint=True)
+    demo = Demo(data_dir, ignore_sigint=True)
     try:
         demo.started()
         started = time.monotonic()

@@ -16,7 +16,7 @@ from typing import Any
 from rich.console import Console
 
 from switchhub.config import Settings
-from switchhub.db.embedded import owns_embedded, release_other_handles, resolve_urls
+from switchhub.db.embedded import resolve_urls
 from switchhub.db.engine import make_engine
 from switchhub.runtime import cert_paths
 from switchhub.supervisor import Service, Supervisor, describe_exit
@@ -245,8 +245,8 @@ def run_demo(settings: Settings, *, points: int, seed: int, port: int, console: 
             f"{name} ({'未起動' if code is None else describe_exit(code)})" for name, code in codes.items()))
         if mail is not None:
             mail.stop()
-        if owns_embedded(Path(settings.data_dir) / "pg"):  # every service has exited: ours is the last handle
-            release_other_handles(Path(settings.data_dir) / "pg")
+        # the embedded PostgreSQL stops when this process exits: the services reach it by the URLs
+        # above and never hold a handle on it, so a killed or restarted one cannot keep it running
 
 
 def demo_services(env: dict[str, str], port: int, metrics_port: int | None) -> list[Service]:

@@ -35,22 +35,6 @@ def start_embedded(pg_dir: Path, *, keep_running: bool = False, delete_on_exit: 
     return str(_servers[key].get_uri())
 
 
-def owns_embedded(pg_dir: Path) -> bool:
-    """Whether this process started or attached to the embedded server in `pg_dir`."""
-    return str(Path(pg_dir).absolute()) in _servers
-
-
-def release_other_handles(pg_dir: Path) -> None:
-    """Forget every other process's handle on the embedded server in `pg_dir`, so that this process's
-    exit stops it. The demo calls it once its services have exited: pgserver stops the server when the
-    last process on its list of handles exits, and a service that was killed (or restarted by the
-    supervisor) never took its pid off that list, which would leave PostgreSQL running for ever."""
-    key = str(Path(pg_dir).absolute())
-    server = _servers.get(key)
-    if server is not None:
-        server.global_process_id_list.put([os.getpid()])
-
-
 def ensure_database(admin_url: str, name: str) -> str:
     """Create database `name` if it does not exist; return its URL."""
     import psycopg
