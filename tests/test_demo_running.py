@@ -5,6 +5,7 @@ service exits 0, the embedded PostgreSQL is stopped and the ports are free again
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
@@ -60,7 +61,7 @@ class Demo:
 
         self.proc = subprocess.Popen([sys.executable, "-m", "switchhub.cli", "demo", "--points", "100",
                                       "--port", str(port)], env=env, stdout=subprocess.PIPE,
-                                     stderr=subprocess.STDOUT, text=True,
+                                     stderr=subprocess.STDOUT, text=True, start_new_session=True,
                                      preexec_fn=child_setup if ignore_sigint else None)
         self.lines: list[str] = []
         self.reader = threading.Thread(target=self._read, daemon=True)
@@ -68,8 +69,11 @@ class Demo:
 
     def _read(self) -> None:
         assert self.proc.stdout is not None
-        for line in self.proc.stdout:
-            self.lines.append(line.rstrip("\n"))
+        try:
+            for line in self.proc.stdout:
+                self.lines.append(line.rstrip("\n"))
+        except ValueError:  # closed by close() while a left-over child still held the pipe
+            pass
 
     def output(self) -> str:
         return "\n".join(self.lines)
@@ -95,8 +99,16 @@ class Demo:
             wait_port(p)
 
     def close(self) -> None:
+        """After a failed test: stop the demo as a user would, then kill its whole session (children
+        included, so no service outlives the test)."""
         if self.proc.poll() is None:
-            self.proc.kill()
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                pass
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.proc.pid, signal.SIGKILL)
         self.proc.wait()
         self.reader.join(timeout=5)
         if self.proc.stdout is not None:

@@ -146,7 +146,8 @@ class QueueGauges:
 
     def __init__(self) -> None:
         self.jobs_seen: set[tuple[str, ...]] = set()
-        self.outbox_seen: set[tuple[str, ...]] = set()
+        self.outbox_count_seen: set[tuple[str, ...]] = set()
+        self.outbox_age_seen: set[tuple[str, ...]] = set()
 
     async def observe(self, hub_engine, area_engine) -> None:
         import time
@@ -169,11 +170,10 @@ class QueueGauges:
                     due |= {(db, kind): n for kind, n in (await due_counts(conn, now)).items()}
                     if db == "area":
                         lag = await lag_by_area(conn)
-                        outbox_seen = set(self.outbox_seen)
                         counts = {(a,): n for a, (n, _) in lag.items()}
-                        set_gauge_family(OUTBOX_UNDELIVERED, counts, outbox_seen)
+                        set_gauge_family(OUTBOX_UNDELIVERED, counts, self.outbox_count_seen)
                         set_gauge_family(OUTBOX_OLDEST_AGE, {(a,): age for a, (_, age) in lag.items()},
-                                         self.outbox_seen)
+                                         self.outbox_age_seen)
                 WORKER_ROUND.labels(db).set(time.time())
         set_gauge_family(JOBS_DUE, due, self.jobs_seen)
 
