@@ -17,7 +17,7 @@ from __future__ import annotations
 import signal
 import subprocess
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable
 
 BACKOFF_S = (1.0, 2.0, 4.0, 8.0, 16.0, 30.0)
@@ -34,7 +34,6 @@ class Service:
     crashes: int = 0  # in a row: reset when a run lasted STABLE_AFTER_S
     restart_at: float | None = None
     starts: int = 0
-    exit_codes: list[int] = field(default_factory=list)
 
 
 def describe_exit(code: int) -> str:
@@ -73,7 +72,6 @@ class Supervisor:
                 code = service.proc.poll()
                 if code is None:
                     continue
-                service.exit_codes.append(code)
                 service.proc = None
                 if now - service.started_at >= self.stable_after:
                     service.crashes = 0
@@ -84,10 +82,6 @@ class Supervisor:
                          f"{delay:g} 秒後に再起動します（連続 {service.crashes} 回目）[/red]")
             elif service.restart_at is not None and now >= service.restart_at:
                 self._start(service)
-
-    def pid(self, name: str) -> int | None:
-        proc = next(s.proc for s in self.services if s.name == name)
-        return proc.pid if proc is not None else None
 
     def stop_all(self, timeout: float = 10.0) -> dict[str, int | None]:
         """SIGTERM to every running child, then wait; kill after `timeout`. Returns each exit code."""
