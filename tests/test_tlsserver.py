@@ -387,6 +387,12 @@ def test_hub_and_area_commands_serve_metrics_when_configured(monkeypatch, tmp_pa
     monkeypatch.setattr(tlsserver, "serve", serve)
     monkeypatch.setenv("SWITCHHUB_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("SWITCHHUB_METRICS_PORT", str(port))
+    # the commands install their stop handlers and the process's log handler: not in pytest's process
+    import logging
+    import signal
+
+    handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    root_handlers, root_level = list(logging.getLogger().handlers), logging.getLogger().level
     try:
         for command in ("hub", "area"):
             assert CliRunner().invoke(cli.app, [command]).exit_code == 0
@@ -397,6 +403,10 @@ def test_hub_and_area_commands_serve_metrics_when_configured(monkeypatch, tmp_pa
         for server in started:
             if server is not None:
                 server.close()
+        for sig, handler in handlers.items():
+            signal.signal(sig, handler)
+        logging.getLogger().handlers[:] = root_handlers
+        logging.getLogger().setLevel(root_level)
     assert served == [("hub app", 200), ("area app", 200), ("hub app", None)] and started[2] is None
 
 

@@ -257,9 +257,20 @@ def set_status(kind: str = typer.Argument(..., help="certificate | user | operat
     console.print(f"{kind} {key}: {status}")
 
 
+def _stoppable() -> None:
+    """First thing in a service command: SIGTERM and SIGINT exit 0 also while it is starting."""
+    from switchhub.stopping import exit_on_stop_signals
+
+    exit_on_stop_signals()
+
+
 def _serve_metrics(settings: Settings) -> None:
-    """Prometheus metrics on 127.0.0.1:metrics_port next to the server, when configured."""
+    """Prometheus metrics on 127.0.0.1:metrics_port next to the server, when configured; and the
+    process's logging (console or JSON lines, SWITCHHUB_LOG_FORMAT: logs.py) with it."""
+    from switchhub.logs import configure_logging
     from switchhub.metrics import start_metrics_server
+
+    configure_logging()
 
     try:
         start_metrics_server(settings.metrics_port)
@@ -270,6 +281,7 @@ def _serve_metrics(settings: Settings) -> None:
 @app.command()
 def hub(host: str = "127.0.0.1", port: int = 8443) -> None:
     """Serve the hub over TLS with required client certificates."""
+    _stoppable()
     from switchhub.runtime import build_hub_app, cert_paths
     from switchhub.tlsserver import serve
 
@@ -284,6 +296,7 @@ def hub(host: str = "127.0.0.1", port: int = 8443) -> None:
 def area(host: str = "127.0.0.1", port: int = 8444,
          areas: Optional[str] = typer.Option(None, help="担当エリア (例 03,06)。省略時は全10エリア")) -> None:
     """Serve the reference T&D area system over TLS (accepts only the hub's certificate)."""
+    _stoppable()
     from switchhub.kernel.spid import AREA_CODES
     from switchhub.runtime import build_area_app, cert_paths
     from switchhub.tlsserver import serve
@@ -303,10 +316,14 @@ def area(host: str = "127.0.0.1", port: int = 8444,
 @app.command("area-public")
 def area_public(host: str = "127.0.0.1", port: int = 8445) -> None:
     """Serve the T&D's public page for customers (usage password requests) over TLS, no client certificate."""
+    _stoppable()
     from switchhub.runtime import build_area_public_app, cert_paths
     from switchhub.tlsserver import serve
 
     settings = _settings()
+    from switchhub.logs import configure_logging
+
+    configure_logging()
     p = cert_paths(settings.certs_dir)
     serve(build_area_public_app(settings), host=host, port=port, certfile=str(p["area_server"]),
           keyfile=str(p["area_server_key"]), ca_certs=None, client_certs=False)
@@ -315,15 +332,18 @@ def area_public(host: str = "127.0.0.1", port: int = 8445) -> None:
 @app.command()
 def worker(role: str = typer.Option("all", help="all | hub | area")) -> None:
     """Background jobs of hub and area (deadlines, matching sweep, outbox delivery, notifications)."""
+    _stoppable()
+    import logging
+
+    from switchhub.stopping import run_until_stopped
     from switchhub.worker import run_worker
 
     if role not in ("all", "hub", "area"):
         _fail("role は all / hub / area のいずれかです")
-    import logging
-
-    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    settings = _settings()
+    _serve_metrics(settings)  # jobs run and failed, queue depth, outbox lag
     logging.getLogger("switchhub.readings_fill").setLevel(logging.INFO)  # the demo fill's progress lines
-    asyncio.run(run_worker(_settings(), role=role))
+    run_until_stopped(run_worker(settings, role=role))  # SIGTERM stops it as SIGINT does (stopping.py)
 
 
 @app.command()

@@ -8,8 +8,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import signal
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -21,6 +19,7 @@ from switchhub.config import Settings
 from switchhub.db.embedded import resolve_urls
 from switchhub.db.engine import make_engine
 from switchhub.runtime import cert_paths
+from switchhub.supervisor import Service, Supervisor, describe_exit
 
 #: the demo's operators (an incumbent retailer, a new retailer, the Tokyo T&D, OCCTO): the banner
 #: names them as the hub's operator register does (`_operator_names`), never from a list of its own
@@ -247,7 +246,17 @@ def prepare_demo(settings: Settings, *, points: int, seed: int, console: Console
 
 
 def run_demo(settings: Settings, *, points: int, seed: int, port: int, console: Console) -> None:
-    state = prepare_demo(settings, points=points, seed=seed, console=console)
+    """Prepare, then run the services under the supervisor until SIGINT or SIGTERM (stopping.py):
+    both stop everything cleanly, the embedded PostgreSQL included, also when the demo was started
+    from a script with SIGINT ignored."""
+    from switchhub.stopping import ignore_stop_signals, raise_keyboard_interrupt_on_stop_signals
+
+    raise_keyboard_interrupt_on_stop_signals()
+    try:
+        state = prepare_demo(settings, points=points, seed=seed, console=console)
+    except KeyboardInterrupt:
+        console.print("\n準備を中断しました")
+        return
     area_port = port + 1
     runtime = {"area_urls": {f"{i:02d}": f"https://127.0.0.1:{area_port}" for i in range(1, 11)}}
     (Path(settings.data_dir) / "runtime.json").write_text(json.dumps(runtime))
@@ -259,43 +268,42 @@ def run_demo(settings: Settings, *, points: int, seed: int, port: int, console: 
            "SWITCHHUB_AREA_SMTP_HOST": settings.smtp_host, "SWITCHHUB_AREA_SMTP_PORT": str(settings.smtp_port),
            # generated readings: the metering files say they are test data (operation mode 1)
            "SWITCHHUB_METERING_OPERATION_MODE": "1"}
-    exe = [sys.executable, "-m", "switchhub.cli"]
-
-    def _stop(signum: int, frame: object) -> None:
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, _stop)
+    supervisor = Supervisor(demo_services(env, port, settings.metrics_port), console.print)
     mail = start_mail_catcher(settings, console)
-    # with SWITCHHUB_METRICS_PORT set, the hub serves metrics on it and the area system on the next port
-    metrics = {} if settings.metrics_port is None else {
-        "SWITCHHUB_METRICS_PORT": str(settings.metrics_port + 1)}
-    procs = [
-        subprocess.Popen([*exe, "area", "--port", str(area_port)], env={**env, **metrics}),
-        subprocess.Popen([*exe, "hub", "--port", str(port)], env=env),
-        subprocess.Popen([*exe, "area-public", "--port", str(port + 2)], env=env),
-        subprocess.Popen([*exe, "worker"], env=env),
-    ]
     try:
-        _wait_for_port(port)
-        _wait_for_port(area_port)
-        _wait_for_port(port + 2)
+        supervisor.start_all()
+        for p in (port, area_port, port + 2):
+            _wait_for_port(p, supervisor)
         print_banner(console, settings, state, port)
-        while all(p.poll() is None for p in procs):
+        while True:
+            supervisor.poll()
             time.sleep(0.5)
-        console.print("[red]サーバが停止しました[/red]")
     except KeyboardInterrupt:
         console.print("\n停止しています…")
     finally:
-        for p in procs:
-            if p.poll() is None:
-                p.send_signal(signal.SIGINT)
-        for p in procs:
-            try:
-                p.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                p.kill()
+        ignore_stop_signals()
+        codes = supervisor.stop_all()
+        console.print("停止しました: " + ", ".join(
+            f"{name} ({'未起動' if code is None else describe_exit(code)})" for name, code in codes.items()))
         if mail is not None:
             mail.stop()
+        # the embedded PostgreSQL stops when this process exits: the services reach it by the URLs
+        # above and never hold a handle on it, so a killed or restarted one cannot keep it running
+
+
+def demo_services(env: dict[str, str], port: int, metrics_port: int | None) -> list[Service]:
+    """The demo's four services. With SWITCHHUB_METRICS_PORT set, the hub serves metrics on it, the
+    area system on the next port and the worker on the one after (jobs, queues, outbox lag)."""
+    exe = [sys.executable, "-m", "switchhub.cli"]
+
+    def metrics(offset: int) -> dict[str, str]:
+        return {} if metrics_port is None else {"SWITCHHUB_METRICS_PORT": str(metrics_port + offset)}
+
+    no_metrics = {k: v for k, v in env.items() if k != "SWITCHHUB_METRICS_PORT"}
+    return [Service("area", [*exe, "area", "--port", str(port + 1)], {**no_metrics, **metrics(1)}),
+            Service("hub", [*exe, "hub", "--port", str(port)], {**no_metrics, **metrics(0)}),
+            Service("area-public", [*exe, "area-public", "--port", str(port + 2)], no_metrics),
+            Service("worker", [*exe, "worker"], {**no_metrics, **metrics(2)})]
 
 
 def start_mail_catcher(settings: Settings, console: Console) -> Any:
@@ -325,7 +333,8 @@ def start_mail_catcher(settings: Settings, console: Console) -> Any:
         return None
 
 
-def _wait_for_port(port: int, timeout: float = 60) -> None:
+def _wait_for_port(port: int, supervisor: Supervisor | None = None, timeout: float = 60) -> None:
+    """Until the port accepts connections; the supervisor keeps restarting what dies meanwhile."""
     import socket
 
     deadline = time.monotonic() + timeout
@@ -333,6 +342,8 @@ def _wait_for_port(port: int, timeout: float = 60) -> None:
         with socket.socket() as s:
             if s.connect_ex(("127.0.0.1", port)) == 0:
                 return
+        if supervisor is not None:
+            supervisor.poll()
         time.sleep(0.2)
     raise RuntimeError(f"port {port} did not open")
 

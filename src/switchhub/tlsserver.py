@@ -41,7 +41,7 @@ import httptools
 import uvicorn
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
-from uvicorn.config import SSL_PROTOCOL_VERSION, create_ssl_context
+from uvicorn.config import LOGGING_CONFIG, SSL_PROTOCOL_VERSION, create_ssl_context
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
 from switchhub.metrics import TLS_HANDSHAKES_REFUSED
@@ -385,7 +385,7 @@ class TLSServer(uvicorn.Server):
 def build_server(app: Any, *, host: str, port: int, certfile: str, keyfile: str, ca_certs: str | None,
                  log_level: str = "warning", loop: str = "auto",
                  handshake_timeout: float = HANDSHAKE_TIMEOUT_S, limits: Limits = Limits(),
-                 client_certs: bool = True) -> TLSServer:
+                 client_certs: bool = True, log_config: Any = LOGGING_CONFIG) -> TLSServer:
     """A uvicorn server for `app`; `loop` as uvicorn's ("auto" = uvloop when installed, "asyncio").
 
     client_certs=False serves a public page (the T&D's page for customers, `switchhub area-public`):
@@ -400,7 +400,7 @@ def build_server(app: Any, *, host: str, port: int, certfile: str, keyfile: str,
     # (trusted from 127.0.0.1), and the address decides whether the certificate header is trusted
     config = uvicorn.Config(app, host=host, port=port, http=protocol, loop=loop,  # type: ignore[arg-type]
                             log_level=log_level, access_log=False, timeout_keep_alive=30, lifespan="auto",
-                            proxy_headers=False)
+                            proxy_headers=False, log_config=log_config)
     return TLSServer(config, listener)
 
 
@@ -410,9 +410,13 @@ def serve(app: Any, *, host: str, port: int, certfile: str, keyfile: str, ca_cer
     live as long as the process) is frozen out of the garbage collector first: a full collection
     then walks only what requests allocate: one in the hub took 262 ms among 90 usage inquiries on the
     loaded bench machine, against 5 and 30 ms frozen (docs/benchmarks.md P10)."""
+    from switchhub.stopping import exit_on_stop_signals
+
     gc.freeze()
+    exit_on_stop_signals()  # SIGTERM and SIGINT (even if inherited ignored) stop it gracefully, exit code 0
+    # log_config=None: uvicorn's own lines go through the process's logging (logs.py), one format
     build_server(app, host=host, port=port, certfile=certfile, keyfile=keyfile, ca_certs=ca_certs,
-                 log_level=log_level, **options).run()
+                 log_level=log_level, log_config=None, **options).run()
 
 
 def _parse_header_pem(value: str) -> str | None:

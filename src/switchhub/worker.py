@@ -140,6 +140,44 @@ async def readings_fill_loop(area_engine, settings: Settings, interval: float = 
         await asyncio.sleep(interval)
 
 
+class QueueGauges:
+    """The worker's gauges, set once per round from cheap queries (partial indexes on the due jobs and
+    the undelivered events): queue depth per database and kind, outbox lag per area, last round."""
+
+    def __init__(self) -> None:
+        self.jobs_seen: set[tuple[str, ...]] = set()
+        self.outbox_count_seen: set[tuple[str, ...]] = set()
+        self.outbox_age_seen: set[tuple[str, ...]] = set()
+
+    async def observe(self, hub_engine, area_engine) -> None:
+        import time
+
+        from switchhub.area.outbox.repository import lag_by_area
+        from switchhub.db.jobs import due_counts
+        from switchhub.metrics import (
+            JOBS_DUE,
+            OUTBOX_OLDEST_AGE,
+            OUTBOX_UNDELIVERED,
+            WORKER_ROUND,
+            set_gauge_family,
+        )
+
+        now = get_clock().now()
+        due: dict[tuple[str, ...], float] = {}
+        for db, engine in (("hub", hub_engine), ("area", area_engine)):
+            if engine is not None:
+                async with engine.connect() as conn:
+                    due |= {(db, kind): n for kind, n in (await due_counts(conn, now)).items()}
+                    if db == "area":
+                        lag = await lag_by_area(conn)
+                        counts = {(a,): n for a, (n, _) in lag.items()}
+                        set_gauge_family(OUTBOX_UNDELIVERED, counts, self.outbox_count_seen)
+                        set_gauge_family(OUTBOX_OLDEST_AGE, {(a,): age for a, (_, age) in lag.items()},
+                                         self.outbox_age_seen)
+                WORKER_ROUND.labels(db).set(time.time())
+        set_gauge_family(JOBS_DUE, due, self.jobs_seen)
+
+
 async def run_worker(settings: Settings, *, role: str = "all", interval: float = 1.0) -> None:
     from switchhub.area.outbox.dispatcher import https_poster
     from switchhub.hub.notify.delivery import SmtpConfig
@@ -164,7 +202,7 @@ async def run_worker(settings: Settings, *, role: str = "all", interval: float =
 
         areas = HttpsAreaClient(settings.area_urls, cert=(str(paths["hub_client"]), str(paths["hub_client_key"])),
                                 ca=str(paths["ca"]), timeout=settings.area_timeout_s)
-    rounds = 0
+    rounds, gauges = 0, QueueGauges()
     metering_task = asyncio.create_task(metering_loop(area_engine, interval)) if area_engine is not None else None
     fill_task = asyncio.create_task(readings_fill_loop(area_engine, settings, interval)) if area_engine else None
     try:
@@ -177,6 +215,7 @@ async def run_worker(settings: Settings, *, role: str = "all", interval: float =
                     await hub_round(hub_engine, smtp, webhooks, areas, sorted(settings.area_urls))
                     if rounds % 60 == 0:
                         await housekeeping(hub_engine)
+                await gauges.observe(hub_engine, area_engine)
             except Exception:
                 log.exception("worker round failed; retrying")
             rounds += 1

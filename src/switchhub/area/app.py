@@ -20,6 +20,7 @@ from switchhub.area.usage.endpoints import router as usage_router
 from switchhub.config import Settings
 from switchhub.db.engine import lookup_reader
 from switchhub.httpkit import BodyLimit, RejectNulBytes, install_error_handlers
+from switchhub.telemetry import RequestTelemetry
 
 
 @asynccontextmanager
@@ -69,4 +70,6 @@ def create_area_app(settings: Settings, engine: AsyncEngine) -> FastAPI:
                                "/area/v1/usage-passwords": max(8_000_000, settings.max_body_bytes)})
     app.add_middleware(HubOnlyMiddleware, settings=settings)
     app.add_middleware(RejectNulBytes)
+    # outermost: every answer, the hub-only gate's refusals included, is logged and counted (telemetry.py)
+    app.add_middleware(RequestTelemetry, service="area", router=app.router, settings=settings)
     return app

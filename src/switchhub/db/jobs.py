@@ -18,6 +18,8 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from switchhub.metrics import JOBS
+
 log = logging.getLogger("switchhub.jobs")
 Handler = Callable[[AsyncConnection, dict[str, Any], datetime], Awaitable[None]]
 
@@ -51,6 +53,7 @@ async def run_due(engine: AsyncEngine, handlers: dict[str, Handler], now: dateti
     """Run jobs due at `now`, each in its own transaction; failures are retried with back-off."""
     done = 0
     for _ in range(limit):
+        outcome = None
         async with engine.begin() as conn:
             row = (await conn.execute(text(
                 "SELECT id, kind, key, payload, attempts FROM jobs WHERE done_at IS NULL AND run_at <= :now"
@@ -64,9 +67,19 @@ async def run_due(engine: AsyncEngine, handlers: dict[str, Handler], now: dateti
                 await conn.execute(text("UPDATE jobs SET done_at = :now, attempts = attempts + 1 WHERE id = :id"),
                                    {"now": now, "id": row.id})
                 done += 1
+                outcome = "done"
             except Exception as exc:  # the handler's work is rolled back to the savepoint; retry later
                 log.exception("job %s %s failed", row.kind, row.key)
                 delay = timedelta(seconds=min(30 * 2 ** row.attempts, 3600))
                 await conn.execute(text("UPDATE jobs SET attempts = attempts + 1, last_error = :e, run_at = :next"
                                         " WHERE id = :id"), {"e": repr(exc)[:500], "next": now + delay, "id": row.id})
+                outcome = "failed"
+        JOBS.labels(row.kind, outcome).inc()  # counted once its transaction committed
     return done
+
+
+async def due_counts(conn: AsyncConnection, now: datetime) -> dict[str, int]:
+    """Jobs due and not done, by kind (the queue depth; the partial index jobs_due serves it)."""
+    rows = await conn.execute(text("SELECT kind, count(*) FROM jobs WHERE done_at IS NULL AND run_at <= :now"
+                                   " GROUP BY kind"), {"now": now})
+    return {kind: n for kind, n in rows}

@@ -45,6 +45,7 @@ from switchhub.hub.relays.endpoints import router as relays_router
 from switchhub.hub.statistics.endpoints import router as statistics_router
 from switchhub.hub.usage.endpoints import router as usage_router
 from switchhub.hub.users.endpoints import router as users_router
+from switchhub.telemetry import RequestTelemetry
 
 API_DESCRIPTION = """switchhub API — スイッチング支援システム.
 
@@ -183,6 +184,8 @@ def create_hub_app(settings: Settings, engine: AsyncEngine, areas: AreaClient) -
     app.add_middleware(CertificateGate, settings=settings, engine=engine, reader=app.state.reader)
     app.add_middleware(ResponseHeaders, buckets=app.state.rate_limits)
     app.add_middleware(RejectNulBytes)
+    # outermost: every answer, the gates' refusals included, is logged and counted (telemetry.py)
+    app.add_middleware(RequestTelemetry, service="hub", router=app.router, settings=settings)
     return app
 
 

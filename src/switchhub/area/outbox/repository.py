@@ -33,3 +33,12 @@ async def mark(conn: AsyncConnection, ids: list[int], delivered: bool) -> None:
     else:
         await conn.execute(text("UPDATE outbox_events SET attempts = attempts + 1 WHERE id = ANY(CAST(:ids AS bigint[]))"),
                            {"ids": ids})
+
+
+async def lag_by_area(conn: AsyncConnection) -> dict[str, tuple[int, float]]:
+    """Per area: undelivered events and the age in seconds of the oldest (the outbox lag metric;
+    the partial index outbox_pending holds exactly the undelivered rows)."""
+    rows = await conn.execute(text(
+        "SELECT area, count(*), EXTRACT(EPOCH FROM now() - min(created_at)) FROM outbox_events"
+        " WHERE delivered_at IS NULL GROUP BY area"))
+    return {area: (n, float(age)) for area, n, age in rows}

@@ -69,7 +69,8 @@ class CertificateGate:
 
     async def _refuse(self, scope: Scope, send: Send, code: str, fingerprint: str | None) -> None:
         client = scope.get("client") or ("", 0)
-        log.warning("certificate refused", extra={"code": code, "fingerprint": fingerprint, "path": scope["path"]})
+        # no raw path in the log (it may hold a spid): the audit record keeps it, the access line the template
+        log.warning("certificate refused", extra={"code": code, "fingerprint": fingerprint})
         try:
             async with self.engine.begin() as conn:  # type: ignore[attr-defined]
                 await write(conn, unauthenticated("auth.certificate.refused", cert_fingerprint=fingerprint,

@@ -1,0 +1,65 @@
+"""Process logging of the services: structlog over the standard library, console or JSON lines.
+
+`SWITCHHUB_LOG_FORMAT=json` makes every line one JSON object (for a log shipper); the default is
+a readable console line. The access log (`switchhub.access`, written by telemetry.py) and every
+standard-library logger (uvicorn, switchhub.*) go through the same formatter, so one process
+never mixes formats. The root level stays WARNING: httpx logs each request it sends at INFO with
+the full URL, and the hub's URLs to the areas carry spids.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from typing import IO, Any
+
+import structlog
+
+ACCESS_LOGGER = "switchhub.access"
+FORMATS = ("console", "json")
+
+
+def log_format(value: str | None = None) -> str:
+    """The configured format: the argument, else SWITCHHUB_LOG_FORMAT, else console."""
+    chosen = (value or os.environ.get("SWITCHHUB_LOG_FORMAT") or "console").strip().lower()
+    return chosen if chosen in FORMATS else "console"
+
+
+def stdlib_bound(name: str) -> Any:
+    """A structlog logger writing through the standard library logger `name`, whether or not
+    configure_logging ran: unconfigured (tests, embedding) it is silent below the logger's level,
+    and never falls back to structlog's default of printing to stdout."""
+    return structlog.wrap_logger(logging.getLogger(name), wrapper_class=structlog.stdlib.BoundLogger,
+                                 processors=[structlog.stdlib.filter_by_level, *_shared(),
+                                             structlog.stdlib.ProcessorFormatter.wrap_for_formatter])
+
+
+def _shared() -> list[Any]:
+    return [structlog.contextvars.merge_contextvars, structlog.stdlib.add_log_level,
+            structlog.stdlib.add_logger_name, structlog.processors.TimeStamper(fmt="iso", utc=True)]
+
+
+def configure_logging(fmt: str | None = None, stream: IO[str] | None = None,
+                      level: int = logging.WARNING) -> logging.Handler:
+    """Send all logging of this process to `stream` (stderr) in the chosen format; returns the
+    handler (tests remove it again). The access logger is at INFO whatever the root level."""
+    shared = _shared()
+    renderer: Any = (structlog.processors.JSONRenderer(ensure_ascii=False) if log_format(fmt) == "json"
+                     else structlog.dev.ConsoleRenderer(colors=False))
+    structlog.configure(
+        processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        cache_logger_on_first_use=False,
+    )
+    handler = logging.StreamHandler(stream or sys.stderr)
+    handler.setFormatter(structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=[*shared, structlog.stdlib.ExtraAdder()],
+        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                    structlog.processors.format_exc_info, renderer]))
+    root = logging.getLogger()
+    root.addHandler(handler)
+    root.setLevel(level)
+    logging.getLogger(ACCESS_LOGGER).setLevel(logging.INFO)
+    return handler
