@@ -33,5 +33,7 @@ def test_events_reach_the_receiver_at_least_once_with_stable_ids(world, lossy):
         assert report.failed == [], report.to_json()
         assert "01 → 04 → 07" in report.result("events.ids").detail_ja
     else:
-        assert set(report.failed) == {"events.redelivery", "events.ids"}, report.to_json()
+        # the refused (and dropped) first delivery may also have held the withdrawal the suite waits
+        # for — then `events.delivered` fails as well; the redelivery and the chain fail always
+        assert {"events.redelivery", "events.ids"} <= set(report.failed) <= set(EVENTS), report.to_json()
         assert "not sent again" in report.result("events.redelivery").detail_en

@@ -25,7 +25,7 @@ from switchhub.client.operations import APPLICATION_KINDS
 from switchhub.client.output import Printer
 from switchhub.client.sync import SwitchhubClient
 
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)  # a message is one line, whatever the width
 HELP = "スイッチング支援システム (switchhub) の API クライアント。接続先と証明書はプロファイル・環境変数・オプションで指定します。"
 
 
