@@ -204,8 +204,14 @@ def prepare_demo(settings: Settings, *, points: int, seed: int, console: Console
     return state
 
 
-def run_demo(settings: Settings, *, points: int, seed: int, port: int, console: Console) -> None:
+def run_demo(settings: Settings, *, points: int, seed: int, port: int, console: Console,
+             extra_env: dict[str, str] | None = None, prepared: Any = None, banner: Any = None) -> None:
+    """`switchhub demo`; `switchhub sandbox` runs the same with its own environment (`extra_env`), a step
+    after the preparation while no server is connected (`prepared(state)`, its snapshots) and more
+    banner lines (`banner(console, state, port)`)."""
     state = prepare_demo(settings, points=points, seed=seed, console=console)
+    if prepared is not None:
+        state = prepared(state)
     area_port = port + 1
     runtime = {"area_urls": {f"{i:02d}": f"https://127.0.0.1:{area_port}" for i in range(1, 11)}}
     (Path(settings.data_dir) / "runtime.json").write_text(json.dumps(runtime))
@@ -216,7 +222,7 @@ def run_demo(settings: Settings, *, points: int, seed: int, port: int, console: 
            "SWITCHHUB_PUBLIC_AREA_URL": f"https://localhost:{port + 2}",
            "SWITCHHUB_AREA_SMTP_HOST": settings.smtp_host, "SWITCHHUB_AREA_SMTP_PORT": str(settings.smtp_port),
            # generated readings: the metering files say they are test data (operation mode 1)
-           "SWITCHHUB_METERING_OPERATION_MODE": "1"}
+           "SWITCHHUB_METERING_OPERATION_MODE": "1", **(extra_env or {})}
     exe = [sys.executable, "-m", "switchhub.cli"]
 
     def _stop(signum: int, frame: object) -> None:
@@ -238,6 +244,8 @@ def run_demo(settings: Settings, *, points: int, seed: int, port: int, console: 
         _wait_for_port(area_port)
         _wait_for_port(port + 2)
         print_banner(console, settings, state, port)
+        if banner is not None:
+            banner(console, state, port)
         while all(p.poll() is None for p in procs):
             time.sleep(0.5)
         console.print("[red]サーバが停止しました[/red]")

@@ -97,6 +97,9 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 
 def create_hub_app(settings: Settings, engine: AsyncEngine, areas: AreaClient) -> FastAPI:
+    from switchhub.sandbox import wiring as sandbox
+
+    sandbox.configure_process(settings)
     app = FastAPI(title="switchhub API", version="1.0.0", description=API_DESCRIPTION,
                   openapi_url="/api/v1/openapi.json", docs_url=None, redoc_url=None, lifespan=_lifespan)
     app.state.settings = settings
@@ -110,7 +113,8 @@ def create_hub_app(settings: Settings, engine: AsyncEngine, areas: AreaClient) -
     app.state.api_routers = (points_router, calendar_router, accounts_router, relays_router, applications_router,
                              application_list_router, bulk_router, notify_router, audit_router, usage_router,
                              metering_router, operators_admin_router, certificates_router, api_info_router,
-                             notices_router, statistics_router, anomaly_router, users_router, breakglass_router)
+                             notices_router, statistics_router, anomaly_router, users_router, breakglass_router,
+                             *sandbox.hub_routers(settings))
     for router in app.state.api_routers:
         app.include_router(router, dependencies=[Depends(known_query_only)])
     from switchhub.hub.docs import router as docs_router
@@ -168,6 +172,7 @@ def create_hub_app(settings: Settings, engine: AsyncEngine, areas: AreaClient) -
                                **{p: max(n, settings.max_body_bytes) for p, n in BULK_PAGE_LIMITS.items()}})
     app.add_middleware(CertificateGate, settings=settings, engine=engine, reader=app.state.reader)
     app.add_middleware(ResponseHeaders, buckets=app.state.rate_limits)
+    sandbox.wrap_hub(app, settings, engine)  # sandbox mode only: the clock per request, the test marker
     app.add_middleware(RejectNulBytes)
     return app
 

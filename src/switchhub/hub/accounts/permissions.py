@@ -74,6 +74,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {p: frozenset(roles) for p, roles in {
     "hub:breakglass:request": ("retailer.admin", "tso.admin", *OCCTO_STAFF),
     "hub:breakglass:approve": ("occto.admin",),
     "hub:breakglass:read": ("retailer.admin", "tso.admin", *OCCTO_STAFF),
+    # issue 10: the sandbox's clock and reset (sandbox mode only; a production hub has no such routes)
+    "hub:sandbox:clock": ("retailer.admin", "retailer.api", "tso.admin", "tso.api", "occto.admin"),
+    "hub:sandbox:reset": ("retailer.admin", "retailer.api", "tso.admin", "tso.api", "occto.admin"),
 }.items()}
 
 
