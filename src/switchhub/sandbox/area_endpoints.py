@@ -12,6 +12,7 @@ from switchhub.area.deps import acting_caller
 from switchhub.httpkit import json_body
 from switchhub.kernel.caller import Caller
 from switchhub.sandbox import clock as sandbox_clock
+from switchhub.sandbox import repository as sandbox_repo
 from switchhub.sandbox import snapshot
 from switchhub.sandbox.schemas import AreaClockRequest
 
@@ -27,7 +28,7 @@ async def set_clock(request: Request, caller: Caller = Depends(acting_caller),
                     body: Any = json_body(AreaClockRequest)) -> dict:
     clock = sandbox_clock.install()
     async with request.app.state.engine.begin() as conn:
-        await sandbox_clock.write_offset(conn, body.offset_seconds, f"hub:{caller.operator_code}", clock.now())
+        await sandbox_repo.write_offset(conn, body.offset_seconds, f"hub:{caller.operator_code}", clock.now())
     clock.offset_seconds = body.offset_seconds
     return _answer(clock)
 
@@ -41,6 +42,6 @@ async def reset(request: Request, caller: Caller = Depends(acting_caller)) -> di
     await snapshot.restore_async(url)
     clock = sandbox_clock.install()
     async with state.engine.begin() as conn:
-        await sandbox_clock.write_offset(conn, 0, f"hub:{caller.operator_code}", clock.now())
+        await sandbox_repo.write_offset(conn, 0, f"hub:{caller.operator_code}", clock.now())
     clock.offset_seconds = 0
     return _answer(clock)

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from switchhub.kernel.clock import JST, Clock, get_clock, set_clock
+from switchhub.sandbox import repository as repo
 
 
 class SandboxClock:
@@ -43,21 +43,12 @@ def install() -> SandboxClock:
     return sandbox
 
 
-async def read_offset(conn: AsyncConnection) -> int:
-    return int((await conn.execute(text("SELECT offset_seconds FROM sandbox_clock WHERE id = 1"))).scalar() or 0)
-
-
-async def write_offset(conn: AsyncConnection, offset_seconds: int, moved_by: str, moved_at: datetime) -> None:
-    await conn.execute(text("UPDATE sandbox_clock SET offset_seconds = :o, moved_at = :at, moved_by = :by"
-                            " WHERE id = 1"), {"o": offset_seconds, "at": moved_at, "by": moved_by[:100]})
-
-
 async def refresh(engine: AsyncEngine) -> None:
     """Take this process's offset from its database (a no-op outside sandbox mode: no SandboxClock)."""
     clock = get_clock()
     if isinstance(clock, SandboxClock):
         async with engine.connect() as conn:
-            clock.offset_seconds = await read_offset(conn)
+            clock.offset_seconds = await repo.read_offset(conn)
 
 
 class ClockRefresh:

@@ -23,6 +23,7 @@ from switchhub.kernel.calendar import reading_dates_on_or_after
 from switchhub.kernel.clock import JST, get_clock
 from switchhub.kernel.errors import IssueCollector
 from switchhub.sandbox import clock as sandbox_clock
+from switchhub.sandbox import repository as sandbox_repo
 from switchhub.sandbox import snapshot
 from switchhub.sandbox.schemas import MoveClock
 
@@ -110,7 +111,7 @@ async def move_clock(conn: AsyncConnection, actor: Actor, areas: AreaClient, bod
     offset = clock.offset_seconds + int((target - before).total_seconds())
     for area in areas.sandbox_areas():
         await areas.set_sandbox_clock(area, actor.caller, offset)
-    await sandbox_clock.write_offset(conn, offset, actor.caller.user_login or actor.caller.operator_code, before)
+    await sandbox_repo.write_offset(conn, offset, actor.caller.user_login or actor.caller.operator_code, before)
     clock.offset_seconds = offset
     await write(conn, actor.entry("sandbox.clock", resource_type="sandbox_clock", resource_ids=[tenant],
                                   detail={"from": before.isoformat(), "to": clock.now().isoformat(),
@@ -135,6 +136,6 @@ async def record_reset(conn: AsyncConnection, actor: Actor, tenant: str) -> dict
     """In the restored database: the clock at offset 0 and the reset's audit record."""
     clock = sandbox_clock.install()
     clock.offset_seconds = 0
-    await sandbox_clock.write_offset(conn, 0, actor.caller.user_login or actor.caller.operator_code, clock.now())
+    await sandbox_repo.write_offset(conn, 0, actor.caller.user_login or actor.caller.operator_code, clock.now())
     await write(conn, actor.entry("sandbox.reset", resource_type="sandbox", resource_ids=[tenant]))
     return {"reset": True, "tenant": tenant, **{k: v for k, v in clock_answer(tenant).items() if k != "tenant"}}

@@ -12,12 +12,8 @@ from __future__ import annotations
 import asyncio
 from urllib.parse import urlsplit
 
-import psycopg
-
-from switchhub.db.urls import plain_url, with_database
 from switchhub.kernel.errors import Conflict
-
-MAINTENANCE_DB = "postgres"
+from switchhub.sandbox.repository import run_on_server as _run
 
 
 def database_of(url: str) -> str:
@@ -26,15 +22,6 @@ def database_of(url: str) -> str:
 
 def snapshot_name(url: str) -> str:
     return f"{database_of(url)}_snap"
-
-
-def _run(url: str, *statements: str) -> list[tuple]:
-    with psycopg.connect(plain_url(with_database(url, MAINTENANCE_DB)), autocommit=True) as conn:
-        rows: list[tuple] = []
-        for sql in statements:
-            cur = conn.execute(sql)  # type: ignore[arg-type]  # names below are our own, quoted
-            rows = cur.fetchall() if cur.description else []
-        return rows
 
 
 def has_snapshot(url: str) -> bool:
