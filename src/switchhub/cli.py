@@ -1,4 +1,5 @@
-"""`switchhub` command line: demo | sandbox | hub | area | area-public | worker | db | certs | credentials | contract | generate | status."""
+"""`switchhub` command line: demo | sandbox | hub | area | area-public | worker | db | certs | credentials |
+contract | generate | status."""
 
 from __future__ import annotations
 

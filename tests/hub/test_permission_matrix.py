@@ -439,9 +439,9 @@ async def test_web_and_api_write_the_same_audit_record_for_the_same_action(stack
         stack.world.clients["A0001-api"].fingerprint, stack.world.clients["A0001-web"].fingerprint)
 
 
-# issue 10: the sandbox's clock and reset, in sandbox mode only (a production hub has no such routes: the
-# first test above walks the production routes). Allowed callers of the reset get 409 sandbox_snapshot_missing:
-# this sandbox has no snapshot, so nothing is reset by the probe.
+# issue 10: the sandbox's clock and reset, in sandbox mode only (a production hub has no such routes:
+# the first test above walks the production routes). Allowed callers of the reset get 409
+# sandbox_snapshot_missing: this sandbox has no snapshot, so nothing is reset by the probe.
 SANDBOX_ROLES = frozenset({"retailer.admin", "retailer.api", "tso.admin", "tso.api", "occto.admin"})
 SANDBOX_API = [
     ("GET", "/api/v1/sandbox/clock", "/api/v1/sandbox/clock", None, 200, SANDBOX_ROLES),

@@ -40,7 +40,11 @@ async def test_get_answers_the_tenants_time_and_post_moves_hub_and_area(sandbox)
         assert first.json() == {"now": iso(NOW), "offset_seconds": 0, "tenant": TENANT}
         moved = await c.post(CLOCK, json={"advance": "P3D"})
         assert moved.status_code == 200, moved.text
-        assert moved.json() == {"now": iso(NOW + timedelta(days=3)), "offset_seconds": 3 * 86400, "tenant": TENANT}
+        assert moved.json() == {
+            "now": iso(NOW + timedelta(days=3)),
+            "offset_seconds": 3 * 86400,
+            "tenant": TENANT,
+        }
         more = await c.post(CLOCK, json={"advance": "PT2H30M"})
         assert more.json()["offset_seconds"] == 3 * 86400 + 9000
         to = await c.post(CLOCK, json={"to": "2027-01-05T09:00:00+09:00"})
@@ -49,8 +53,14 @@ async def test_get_answers_the_tenants_time_and_post_moves_hub_and_area(sandbox)
         assert again.json() == to.json()
     assert area_offset(stack) == to.json()["offset_seconds"]
     async with stack.hub_app.state.engine.connect() as conn:
-        audited = (await conn.execute(text("SELECT count(*) FROM audit_records WHERE action = 'api.sandbox.clock'"
-                                           " AND operator_code = 'A0001'"))).scalar_one()
+        audited = (
+            await conn.execute(
+                text(
+                    "SELECT count(*) FROM audit_records WHERE action = 'api.sandbox.clock'"
+                    " AND operator_code = 'A0001'"
+                )
+            )
+        ).scalar_one()
     assert audited == 3
 
 
@@ -79,8 +89,11 @@ async def test_bad_bodies_are_field_errors_in_japanese(sandbox):
         for body, fields, phrase in cases:
             r = await c.post(CLOCK, json=body)
             errors = r.json().get("errors", [])
-            if (r.status_code != 422 or {e["field"] for e in errors} != fields
-                    or not all(phrase in e["message"] for e in errors)):
+            if (
+                r.status_code != 422
+                or {e["field"] for e in errors} != fields
+                or not all(phrase in e["message"] for e in errors)
+            ):
                 wrong.append((body, r.status_code, r.text[:200]))
         still = await c.get(CLOCK)
     assert wrong == []
@@ -113,11 +126,17 @@ async def test_sessions_and_the_access_log_follow_the_clock(sandbox):
         assert r.status_code in (200, 303), r.text[:200]
         assert (await web.get("/")).status_code == 200
         async with stack.hub_app.state.engine.connect() as conn:
-            created = (await conn.execute(text(
-                "SELECT s.created_at FROM web_sessions s JOIN users u ON u.id = s.user_id"
-                " WHERE u.login_id = 'a0001-user1' ORDER BY s.created_at DESC LIMIT 1"))).scalar_one()
-            logged = (await conn.execute(text(
-                "SELECT max(at) FROM audit_records WHERE user_login = 'a0001-user1'"))).scalar_one()
+            created = (
+                await conn.execute(
+                    text(
+                        "SELECT s.created_at FROM web_sessions s JOIN users u ON u.id = s.user_id"
+                        " WHERE u.login_id = 'a0001-user1' ORDER BY s.created_at DESC LIMIT 1"
+                    )
+                )
+            ).scalar_one()
+            logged = (
+                await conn.execute(text("SELECT max(at) FROM audit_records WHERE user_login = 'a0001-user1'"))
+            ).scalar_one()
         assert created == NOW + timedelta(days=2)
         assert logged == NOW + timedelta(days=2)
         async with stack.client("A0001") as api:
@@ -146,15 +165,20 @@ async def test_reset_restores_data_and_clock_in_hub_and_area(sandbox):
     assert left == [(0,)]
     assert again.status_code == 201  # the point is free again, and the numbering starts again too
     assert again.json()["application_no"] == number
-    audit = execute(stack.hub_url, "SELECT action FROM audit_records WHERE action LIKE 'api.sandbox.%%' ORDER BY id")
+    audit = execute(
+        stack.hub_url, "SELECT action FROM audit_records WHERE action LIKE 'api.sandbox.%%' ORDER BY id"
+    )
     assert [a for (a,) in audit] == ["api.sandbox.reset"]  # the clock move before it was undone with the data
 
 
 async def test_every_answer_carries_the_sandbox_marker(sandbox):
     stack, _ = sandbox
     async with stack.client("M0300") as c:
-        answers = [await c.get(CLOCK), await c.get("/api/v1/supply-points/0300000000000000000000"),
-                   await c.get("/api/v1/nosuch")]
+        answers = [
+            await c.get(CLOCK),
+            await c.get("/api/v1/supply-points/0300000000000000000000"),
+            await c.get("/api/v1/nosuch"),
+        ]
     async with stack.client("M0300", "web", token=None) as web:
         answers.append(await web.get("/login"))
     assert [a.headers.get("x-switchhub-sandbox") for a in answers] == ["1"] * 4
@@ -172,14 +196,19 @@ async def test_metering_files_written_in_sandbox_mode_are_test_data(sandbox):
     async with stack.area_app.state.engine.begin() as conn:
         await metering_tasks.schedule(conn, now, ["03"])
     await run_metering_jobs(stack, now)
-    modes = execute(stack.area_url, "SELECT DISTINCT operation_mode FROM metering_files WHERE target = '2026-11-24'")
+    modes = execute(
+        stack.area_url, "SELECT DISTINCT operation_mode FROM metering_files WHERE target = '2026-11-24'"
+    )
     assert modes == [("1",)]
 
 
 async def test_a_production_hub_has_no_sandbox_api_and_no_marker(stack):
     async with stack.client("A0001") as c:
-        answers = [await c.get(CLOCK), await c.post(CLOCK, json={"advance": "P1D"}),
-                   await c.post("/api/v1/sandbox/reset")]
+        answers = [
+            await c.get(CLOCK),
+            await c.post(CLOCK, json={"advance": "P1D"}),
+            await c.post("/api/v1/sandbox/reset"),
+        ]
     # exactly what any unknown path answers: a production hub does not even reveal that the API exists
     assert [(a.status_code, a.json()["code"]) for a in answers] == [(404, "no_such_route")] * 3
     assert all("x-switchhub-sandbox" not in a.headers for a in answers)

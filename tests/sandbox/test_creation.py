@@ -13,8 +13,11 @@ from tests.support import build_stack, close_stack, execute
 def test_a_tenant_has_its_own_data_directory_and_never_a_configured_database(tmp_path):
     from switchhub.sandbox.run import tenant_settings
 
-    base = Settings(data_dir=tmp_path, hub_database_url="postgresql://prod/hub",
-                    area_database_url="postgresql://prod/area")
+    base = Settings(
+        data_dir=tmp_path,
+        hub_database_url="postgresql://prod/hub",
+        area_database_url="postgresql://prod/area",
+    )
     s = tenant_settings(base, "team-a")
     assert Path(s.data_dir) == tmp_path / "sandbox" / "team-a"
     assert Path(s.certs_dir) == tmp_path / "sandbox" / "team-a" / "certs"
@@ -35,15 +38,20 @@ def test_creation_makes_the_scenario_points_then_the_snapshots(world):
         state = prepare_tenant({"hub_url": stack.hub_url, "area_url": stack.area_url})
         assert sorted(state["scenario_points"]) == ["9901", "9902", "9903", "9904", "9905", "9906"]
         made = [state["scenario_points"][s] for s in ("9902", "9903", "9905")]
-        rows = execute(stack.area_url, "SELECT spid FROM supply_points WHERE spid = ANY(%s) ORDER BY spid", (made,))
+        rows = execute(
+            stack.area_url, "SELECT spid FROM supply_points WHERE spid = ANY(%s) ORDER BY spid", (made,)
+        )
         assert [r[0] for r in rows] == sorted(made)
         assert len({spid[:18] for spid in state["scenario_points"].values()}) == 1  # one source point
         assert snapshot.has_snapshot(stack.hub_url) and snapshot.has_snapshot(stack.area_url)
         snap_area = snapshot.snapshot_name(stack.area_url)
         from switchhub.db.urls import with_database
 
-        copied = execute(with_database(stack.area_url, snap_area),
-                         "SELECT count(*) FROM supply_points WHERE spid = ANY(%s)", (made,))
+        copied = execute(
+            with_database(stack.area_url, snap_area),
+            "SELECT count(*) FROM supply_points WHERE spid = ANY(%s)",
+            (made,),
+        )
         assert copied == [(3,)]  # the snapshot holds the scenario points
     finally:
         asyncio.run(close_stack(stack))

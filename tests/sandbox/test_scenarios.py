@@ -23,11 +23,15 @@ EXPECTED = {  # suffix → (lookup status, lookup code, termination filing statu
 
 
 def source_of(stack) -> str:
-    rows = execute(stack.area_url, "SELECT p.spid FROM supply_points p JOIN supply_periods s ON s.area = p.area"
-                                   " AND s.spid = p.spid AND s.valid_to IS NULL WHERE p.area = '03'"
-                                   " AND s.retailer_code = 'M0300' AND p.contract_status = '1' AND p.channel = 'low'"
-                                   " AND p.capacity_method = '1' AND p.meters @> '[{\"smart\": true}]'"
-                                   " AND right(p.spid, 4) NOT LIKE '99__' ORDER BY p.spid LIMIT 1", ())
+    rows = execute(
+        stack.area_url,
+        "SELECT p.spid FROM supply_points p JOIN supply_periods s ON s.area = p.area"
+        " AND s.spid = p.spid AND s.valid_to IS NULL WHERE p.area = '03'"
+        " AND s.retailer_code = 'M0300' AND p.contract_status = '1' AND p.channel = 'low'"
+        " AND p.capacity_method = '1' AND p.meters @> '[{\"smart\": true}]'"
+        " AND right(p.spid, 4) NOT LIKE '99__' ORDER BY p.spid LIMIT 1",
+        (),
+    )
     return rows[0][0]
 
 
@@ -65,8 +69,12 @@ async def test_a_batch_answers_a_9901_point_as_absent_and_a_9906_point_fails_the
     stack, _ = sandbox
     normal = smart_point_of(stack.world, "M0300")
     async with stack.client("M0300") as c:
-        ok = await c.post("/api/v1/supply-points:batch-get", json={"spids": [normal, spid_for(stack, "9901")]})
-        down = await c.post("/api/v1/supply-points:batch-get", json={"spids": [normal, spid_for(stack, "9906")]})
+        ok = await c.post(
+            "/api/v1/supply-points:batch-get", json={"spids": [normal, spid_for(stack, "9901")]}
+        )
+        down = await c.post(
+            "/api/v1/supply-points:batch-get", json={"spids": [normal, spid_for(stack, "9906")]}
+        )
     assert ok.status_code == 200, ok.text
     items = {i["spid"]: i for i in ok.json()["items"]}
     assert list(items) == [normal]
@@ -75,7 +83,9 @@ async def test_a_batch_answers_a_9901_point_as_absent_and_a_9906_point_fails_the
     assert down.status_code == 200, down.text
     assert down.json()["items"] == []
     assert {(f["spid"], f["status"], f["code"]) for f in down.json()["failed"]} == {
-        (normal, 503, "area_unavailable"), (spid_for(stack, "9906"), 503, "area_unavailable")}
+        (normal, 503, "area_unavailable"),
+        (spid_for(stack, "9906"), 503, "area_unavailable"),
+    }
 
 
 async def test_ordinary_points_are_not_touched_by_the_stub(sandbox):
@@ -95,8 +105,11 @@ def test_slow_answers_after_two_seconds_and_a_stall_is_the_hubs_504(world, monke
 
     monkeypatch.setenv("SWITCHHUB_METERING_OPERATION_MODE", "0")
     previous = get_clock()
-    live = start_live(world, tag=f"sbx_{int(time.time() * 1000) % 10**8}",
-                      settings_changes={"sandbox": True, "area_timeout_s": 2.5})
+    live = start_live(
+        world,
+        tag=f"sbx_{int(time.time() * 1000) % 10**8}",
+        settings_changes={"sandbox": True, "area_timeout_s": 2.5},
+    )
 
     class _Urls:
         hub_url, area_url = live.hub_db, live.area_db
@@ -117,8 +130,13 @@ def test_slow_answers_after_two_seconds_and_a_stall_is_the_hubs_504(world, monke
             for suffix in ("9903", "9904"):
                 t0 = time.monotonic()
                 r = await c.get(f"/api/v1/supply-points/{source[:18]}{suffix}")
-                out.append((r.status_code, r.json().get("code") if r.status_code >= 400 else None,
-                            time.monotonic() - t0))
+                out.append(
+                    (
+                        r.status_code,
+                        r.json().get("code") if r.status_code >= 400 else None,
+                        time.monotonic() - t0,
+                    )
+                )
         return out
 
     try:

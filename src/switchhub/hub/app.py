@@ -113,8 +113,8 @@ def create_hub_app(settings: Settings, engine: AsyncEngine, areas: AreaClient) -
     app.state.api_routers = (points_router, calendar_router, accounts_router, relays_router, applications_router,
                              application_list_router, bulk_router, notify_router, audit_router, usage_router,
                              metering_router, operators_admin_router, certificates_router, api_info_router,
-                             notices_router, statistics_router, anomaly_router, users_router, breakglass_router,
-                             *sandbox.hub_routers(settings))
+                             notices_router, statistics_router, anomaly_router, users_router,
+                             breakglass_router, *sandbox.hub_routers(settings))
     for router in app.state.api_routers:
         app.include_router(router, dependencies=[Depends(known_query_only)])
     from switchhub.hub.docs import router as docs_router

@@ -24,8 +24,9 @@ def _answer(clock: sandbox_clock.SandboxClock) -> dict:
 
 
 @router.post("/clock", summary="サンドボックスの時計（ハブから）")
-async def set_clock(request: Request, caller: Caller = Depends(acting_caller),
-                    body: Any = json_body(AreaClockRequest)) -> dict:
+async def set_clock(
+    request: Request, caller: Caller = Depends(acting_caller), body: Any = json_body(AreaClockRequest)
+) -> dict:
     clock = sandbox_clock.install()
     async with request.app.state.engine.begin() as conn:
         await sandbox_repo.write_offset(conn, body.offset_seconds, f"hub:{caller.operator_code}", clock.now())

@@ -23,23 +23,37 @@ def _tenant(request: Request) -> str:
     return request.app.state.settings.sandbox_tenant
 
 
-@router.get("/clock", summary="サンドボックスの時計", response_model=ClockAnswer,
-            openapi_extra={"x-interface-ids": ["SH_SANDBOX"]})
+@router.get(
+    "/clock",
+    summary="サンドボックスの時計",
+    response_model=ClockAnswer,
+    openapi_extra={"x-interface-ids": ["SH_SANDBOX"]},
+)
 async def get_clock(request: Request, caller: Caller = Depends(require(service.CLOCK))) -> dict:
     return service.read_clock(actor_of(request, caller), _tenant(request))
 
 
-@router.post("/clock", summary="サンドボックスの時計を進める（期間・日時・次の検針日）", response_model=ClockAnswer,
-             openapi_extra={"x-interface-ids": ["SH_SANDBOX"]})
-async def move_clock(request: Request, caller: Caller = Depends(require(service.CLOCK)),
-                     body: Any = json_body(MoveClock)) -> dict:
+@router.post(
+    "/clock",
+    summary="サンドボックスの時計を進める（期間・日時・次の検針日）",
+    response_model=ClockAnswer,
+    openapi_extra={"x-interface-ids": ["SH_SANDBOX"]},
+)
+async def move_clock(
+    request: Request, caller: Caller = Depends(require(service.CLOCK)), body: Any = json_body(MoveClock)
+) -> dict:
     async with tx(request) as conn:
-        return await service.move_clock(conn, actor_of(request, caller), request.app.state.areas, body,
-                                        _tenant(request))
+        return await service.move_clock(
+            conn, actor_of(request, caller), request.app.state.areas, body, _tenant(request)
+        )
 
 
-@router.post("/reset", summary="サンドボックスを作成時の状態に戻す", response_model=ResetAnswer,
-             openapi_extra={"x-interface-ids": ["SH_SANDBOX"]})
+@router.post(
+    "/reset",
+    summary="サンドボックスを作成時の状態に戻す",
+    response_model=ResetAnswer,
+    openapi_extra={"x-interface-ids": ["SH_SANDBOX"]},
+)
 async def reset(request: Request, caller: Caller = Depends(require(service.RESET))) -> dict:
     actor = actor_of(request, caller)
     # two steps: the database the route's transaction runs in is dropped and created in between

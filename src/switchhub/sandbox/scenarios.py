@@ -32,22 +32,51 @@ STALL_EXTRA_SECONDS = 2.0
 REFUSAL_CODE = "contract_status"
 
 SCENARIOS: tuple[Scenario, ...] = (
-    Scenario("9901", "not_found", "not_found", "どの操作も「供給地点なし」(404 not_found)",
-             "Every operation: no such point (404 not_found)"),
-    Scenario("9902", "refused", "refuse_filing",
-             "照会は通常どおり、申込（全種別）は契約状態チェックエラー (409 contract_status)",
-             "Lookups as usual; every application filing refused (409 contract_status)", needs_point=True),
-    Scenario("9903", "slow", "slow", "どの操作も2秒後に通常どおり応答", "Every operation answers normally after 2 s",
-             needs_point=True),
-    Scenario("9904", "timeout", "stall",
-             "ハブのエリアタイムアウトより長く応答しない → ハブは 504 area_timeout",
-             "No answer within the hub's area timeout → the hub answers 504 area_timeout"),
-    Scenario("9905", "every_stage", "pass",
-             "申込は受け付けられ、時計を進めると全工程を自動で進む（受付 → 日付確定 → 完了）",
-             "Filings are accepted and pass every stage as the clock moves (received → date fixed → completed)",
-             needs_point=True),
-    Scenario("9906", "unavailable", "unavailable", "どの操作も一般送配電事業者システム停止 (503 area_unavailable)",
-             "Every operation: the area system is down (503 area_unavailable)"),
+    Scenario(
+        "9901",
+        "not_found",
+        "not_found",
+        "どの操作も「供給地点なし」(404 not_found)",
+        "Every operation: no such point (404 not_found)",
+    ),
+    Scenario(
+        "9902",
+        "refused",
+        "refuse_filing",
+        "照会は通常どおり、申込（全種別）は契約状態チェックエラー (409 contract_status)",
+        "Lookups as usual; every application filing refused (409 contract_status)",
+        needs_point=True,
+    ),
+    Scenario(
+        "9903",
+        "slow",
+        "slow",
+        "どの操作も2秒後に通常どおり応答",
+        "Every operation answers normally after 2 s",
+        needs_point=True,
+    ),
+    Scenario(
+        "9904",
+        "timeout",
+        "stall",
+        "ハブのエリアタイムアウトより長く応答しない → ハブは 504 area_timeout",
+        "No answer within the hub's area timeout → the hub answers 504 area_timeout",
+    ),
+    Scenario(
+        "9905",
+        "every_stage",
+        "pass",
+        "申込は受け付けられ、時計を進めると全工程を自動で進む（受付 → 日付確定 → 完了）",
+        "Filings are accepted and pass every stage as the clock moves (received → date fixed → completed)",
+        needs_point=True,
+    ),
+    Scenario(
+        "9906",
+        "unavailable",
+        "unavailable",
+        "どの操作も一般送配電事業者システム停止 (503 area_unavailable)",
+        "Every operation: the area system is down (503 area_unavailable)",
+    ),
 )
 BY_SUFFIX: dict[str, Scenario] = {s.suffix: s for s in SCENARIOS}
 

@@ -46,18 +46,30 @@ def read_clock(actor: Actor, tenant: str) -> dict:
 
 def _parse_advance(raw: str, issues: IssueCollector) -> timedelta | None:
     if not raw.startswith("P"):
-        issues.add("advance", "duration_format", "進める時間は ISO 8601 の期間で指定してください（例 P3D, PT2H30M）",
-                   "Give the duration in ISO 8601 (e.g. P3D, PT2H30M)")
+        issues.add(
+            "advance",
+            "duration_format",
+            "進める時間は ISO 8601 の期間で指定してください（例 P3D, PT2H30M）",
+            "Give the duration in ISO 8601 (e.g. P3D, PT2H30M)",
+        )
         return None
     try:
         value = _DURATION.validate_python(raw)
     except ValidationError:
-        issues.add("advance", "duration_format", f"期間の形式が正しくありません: {raw[:40]}（例 P3D, PT2H30M）",
-                   f"Not an ISO 8601 duration: {raw[:40]} (e.g. P3D, PT2H30M)")
+        issues.add(
+            "advance",
+            "duration_format",
+            f"期間の形式が正しくありません: {raw[:40]}（例 P3D, PT2H30M）",
+            f"Not an ISO 8601 duration: {raw[:40]} (e.g. P3D, PT2H30M)",
+        )
         return None
     if value <= timedelta(0):
-        issues.add("advance", "duration_not_positive", "進める時間は正の値で指定してください（時計は戻せません）",
-                   "The duration must be positive (the clock cannot go back)")
+        issues.add(
+            "advance",
+            "duration_not_positive",
+            "進める時間は正の値で指定してください（時計は戻せません）",
+            "The duration must be positive (the clock cannot go back)",
+        )
         return None
     return value
 
@@ -66,13 +78,21 @@ def _parse_to(raw: str, now: datetime, issues: IssueCollector) -> datetime | Non
     try:
         value = datetime.fromisoformat(raw)
     except ValueError:
-        issues.add("to", "datetime_format", f"日時の形式が正しくありません: {raw[:40]}（例 2027-01-05T09:00:00+09:00）",
-                   f"Not an ISO 8601 date-time: {raw[:40]} (e.g. 2027-01-05T09:00:00+09:00)")
+        issues.add(
+            "to",
+            "datetime_format",
+            f"日時の形式が正しくありません: {raw[:40]}（例 2027-01-05T09:00:00+09:00）",
+            f"Not an ISO 8601 date-time: {raw[:40]} (e.g. 2027-01-05T09:00:00+09:00)",
+        )
         return None
     value = value if value.tzinfo else value.replace(tzinfo=JST)
     if value < now:
-        issues.add("to", "clock_backwards", f"現在時刻（{now.isoformat(timespec='seconds')}）より前には戻せません",
-                   f"The clock cannot go back before {now.isoformat(timespec='seconds')}")
+        issues.add(
+            "to",
+            "clock_backwards",
+            f"現在時刻（{now.isoformat(timespec='seconds')}）より前には戻せません",
+            f"The clock cannot go back before {now.isoformat(timespec='seconds')}",
+        )
         return None
     return value
 
@@ -83,8 +103,12 @@ def target_time(body: MoveClock, now: datetime) -> datetime:
     given = [name for name in ("advance", "to", "to_next_reading_day") if getattr(body, name) is not None]
     if len(given) != 1:
         for name in given or ("advance", "to", "to_next_reading_day"):
-            issues.add(name, "exactly_one", "advance・to・to_next_reading_day のいずれか1つだけを指定してください",
-                       "Give exactly one of advance, to and to_next_reading_day")
+            issues.add(
+                name,
+                "exactly_one",
+                "advance・to・to_next_reading_day のいずれか1つだけを指定してください",
+                "Give exactly one of advance, to and to_next_reading_day",
+            )
         issues.raise_if_any()
     target: datetime | None = None
     if body.advance is not None:
@@ -93,8 +117,12 @@ def target_time(body: MoveClock, now: datetime) -> datetime:
     elif body.to is not None:
         target = _parse_to(body.to, now, issues)
     elif body.to_next_reading_day is not True:
-        issues.add("to_next_reading_day", "must_be_true", "to_next_reading_day は true で指定してください",
-                   "to_next_reading_day must be true")
+        issues.add(
+            "to_next_reading_day",
+            "must_be_true",
+            "to_next_reading_day は true で指定してください",
+            "to_next_reading_day must be true",
+        )
     else:
         day = reading_dates_on_or_after(READING_AREA, READING_CODE, now.date() + timedelta(days=1), 1)[0]
         target = datetime.combine(day, datetime.min.time(), JST)
@@ -103,7 +131,9 @@ def target_time(body: MoveClock, now: datetime) -> datetime:
     return target
 
 
-async def move_clock(conn: AsyncConnection, actor: Actor, areas: AreaClient, body: MoveClock, tenant: str) -> dict:
+async def move_clock(
+    conn: AsyncConnection, actor: Actor, areas: AreaClient, body: MoveClock, tenant: str
+) -> dict:
     check(actor.caller, CLOCK)
     clock = sandbox_clock.install()
     before = clock.now()
@@ -111,11 +141,24 @@ async def move_clock(conn: AsyncConnection, actor: Actor, areas: AreaClient, bod
     offset = clock.offset_seconds + int((target - before).total_seconds())
     for area in areas.sandbox_areas():
         await areas.set_sandbox_clock(area, actor.caller, offset)
-    await sandbox_repo.write_offset(conn, offset, actor.caller.user_login or actor.caller.operator_code, before)
+    await sandbox_repo.write_offset(
+        conn, offset, actor.caller.user_login or actor.caller.operator_code, before
+    )
     clock.offset_seconds = offset
-    await write(conn, actor.entry("sandbox.clock", resource_type="sandbox_clock", resource_ids=[tenant],
-                                  detail={"from": before.isoformat(), "to": clock.now().isoformat(),
-                                          "offset_seconds": offset, **body.model_dump(exclude_none=True)}))
+    await write(
+        conn,
+        actor.entry(
+            "sandbox.clock",
+            resource_type="sandbox_clock",
+            resource_ids=[tenant],
+            detail={
+                "from": before.isoformat(),
+                "to": clock.now().isoformat(),
+                "offset_seconds": offset,
+                **body.model_dump(exclude_none=True),
+            },
+        ),
+    )
     return clock_answer(tenant)
 
 
@@ -136,6 +179,12 @@ async def record_reset(conn: AsyncConnection, actor: Actor, tenant: str) -> dict
     """In the restored database: the clock at offset 0 and the reset's audit record."""
     clock = sandbox_clock.install()
     clock.offset_seconds = 0
-    await sandbox_repo.write_offset(conn, 0, actor.caller.user_login or actor.caller.operator_code, clock.now())
+    await sandbox_repo.write_offset(
+        conn, 0, actor.caller.user_login or actor.caller.operator_code, clock.now()
+    )
     await write(conn, actor.entry("sandbox.reset", resource_type="sandbox", resource_ids=[tenant]))
-    return {"reset": True, "tenant": tenant, **{k: v for k, v in clock_answer(tenant).items() if k != "tenant"}}
+    return {
+        "reset": True,
+        "tenant": tenant,
+        **{k: v for k, v in clock_answer(tenant).items() if k != "tenant"},
+    }

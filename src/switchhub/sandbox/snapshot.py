@@ -42,11 +42,17 @@ def drop_snapshot(url: str) -> None:
 def restore(url: str) -> None:
     """Recreate the live database from its snapshot (a Conflict when the tenant has none)."""
     if not has_snapshot(url):
-        raise Conflict("このサンドボックスには初期状態の控えがないため、リセットできません",
-                       "This sandbox has no snapshot to reset to", code="sandbox_snapshot_missing")
+        raise Conflict(
+            "このサンドボックスには初期状態の控えがないため、リセットできません",
+            "This sandbox has no snapshot to reset to",
+            code="sandbox_snapshot_missing",
+        )
     live = database_of(url)
-    _run(url, f'DROP DATABASE IF EXISTS "{live}" WITH (FORCE)',
-         f'CREATE DATABASE "{live}" TEMPLATE "{snapshot_name(url)}"')
+    _run(
+        url,
+        f'DROP DATABASE IF EXISTS "{live}" WITH (FORCE)',
+        f'CREATE DATABASE "{live}" TEMPLATE "{snapshot_name(url)}"',
+    )
 
 
 async def restore_async(url: str) -> None:

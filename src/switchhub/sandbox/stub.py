@@ -30,8 +30,17 @@ _STRENGTH = {"unavailable": 3, "stall": 2, "slow": 1}
 
 
 def _problem(status: int, code: str, title_ja: str, detail_ja: str, **extra: Any) -> bytes:
-    return json.dumps({"type": f"https://switchhub.example/problems/{code}", "status": status, "code": code,
-                       "title": title_ja, "detail": detail_ja, **extra}, ensure_ascii=False).encode()
+    return json.dumps(
+        {
+            "type": f"https://switchhub.example/problems/{code}",
+            "status": status,
+            "code": code,
+            "title": title_ja,
+            "detail": detail_ja,
+            **extra,
+        },
+        ensure_ascii=False,
+    ).encode()
 
 
 class ScenarioLayer:
@@ -64,17 +73,41 @@ class ScenarioLayer:
             return
         action = scenario.action
         if action == "not_found" and path != _BATCH_PATH:  # in a batch: an absent item, as the area answers
-            await _answer(marked, 404, _problem(404, "not_found", "見つかりません",
-                                                "指定された供給地点特定番号の設備情報はありません",
-                                                sandbox_scenario=scenario.suffix))
+            await _answer(
+                marked,
+                404,
+                _problem(
+                    404,
+                    "not_found",
+                    "見つかりません",
+                    "指定された供給地点特定番号の設備情報はありません",
+                    sandbox_scenario=scenario.suffix,
+                ),
+            )
         elif action == "unavailable":
-            await _answer(marked, 503, _problem(503, "area_unavailable", "一般送配電事業者のシステムが停止しています",
-                                                "サンドボックスのシナリオ 9906: エリアシステム停止",
-                                                sandbox_scenario=scenario.suffix))
+            await _answer(
+                marked,
+                503,
+                _problem(
+                    503,
+                    "area_unavailable",
+                    "一般送配電事業者のシステムが停止しています",
+                    "サンドボックスのシナリオ 9906: エリアシステム停止",
+                    sandbox_scenario=scenario.suffix,
+                ),
+            )
         elif action == "refuse_filing" and filing:
-            await _answer(marked, 409, _problem(
-                409, REFUSAL_CODE, "契約状態チェックエラー",
-                "サンドボックスのシナリオ 9902: 契約状態チェックエラーのため受付できません", sandbox_scenario=scenario.suffix))
+            await _answer(
+                marked,
+                409,
+                _problem(
+                    409,
+                    REFUSAL_CODE,
+                    "契約状態チェックエラー",
+                    "サンドボックスのシナリオ 9902: 契約状態チェックエラーのため受付できません",
+                    sandbox_scenario=scenario.suffix,
+                ),
+            )
         else:
             if action == "slow":
                 await asyncio.sleep(SLOW_SECONDS)
@@ -120,7 +153,14 @@ async def _buffered(receive: Receive) -> tuple[bytes, Receive]:
 
 
 async def _answer(send: Send, status: int, body: bytes) -> None:
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", b"application/problem+json"),
-                            (b"content-length", str(len(body)).encode())]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/problem+json"),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
     await send({"type": "http.response.body", "body": body})

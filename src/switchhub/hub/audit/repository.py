@@ -33,10 +33,10 @@ class AuditEntry:
 
 #: `at` by the application clock (the access log shows it; a moved sandbox clock moves it too)
 _INSERT = text(
-    "INSERT INTO audit_records (at, request_id, operator_code, user_login, cert_fingerprint, action, resource_type,"
-    " resource_ids, fields, purpose, outcome, item_count, remote_addr, detail) VALUES (:at, :request_id,"
-    " :operator_code, :user_login, :cert_fingerprint, :action, :resource_type, :resource_ids, :fields, :purpose,"
-    " :outcome, :item_count, :remote_addr, CAST(:detail AS jsonb))"
+    "INSERT INTO audit_records (at, request_id, operator_code, user_login, cert_fingerprint, action,"
+    " resource_type, resource_ids, fields, purpose, outcome, item_count, remote_addr, detail) VALUES (:at,"
+    " :request_id, :operator_code, :user_login, :cert_fingerprint, :action, :resource_type, :resource_ids,"
+    " :fields, :purpose, :outcome, :item_count, :remote_addr, CAST(:detail AS jsonb))"
 )
 
 

@@ -43,5 +43,6 @@ async def store_answer(conn: AsyncConnection, operator_code: str, key: str, stat
 
 async def purge_expired(conn: AsyncConnection, now: datetime) -> None:
     """Drop the keys older than 7 days (api.md: a key holds for 7 days) by the application clock."""
-    await conn.execute(text("DELETE FROM idempotency_keys WHERE created_at < CAST(:now AS timestamptz) - interval '7 days'"),
+    await conn.execute(text("DELETE FROM idempotency_keys"
+                            " WHERE created_at < CAST(:now AS timestamptz) - interval '7 days'"),
                        {"now": now})

@@ -9,6 +9,7 @@ mode the table stays at offset 0, unused.
 Revision ID: 0012
 Revises: 0011
 """
+
 from alembic import op
 
 revision = "0012"

@@ -8,6 +8,7 @@ through the area's sandbox endpoint. Outside sandbox mode the table stays at off
 Revision ID: 0014
 Revises: 0013
 """
+
 from alembic import op
 
 revision = "0014"
