@@ -115,6 +115,8 @@ async def test_a_date_fix_and_an_execution_fire_when_the_clock_passes_them(sandb
         done = (await c.get(f"/api/v1/applications/{number}")).json()
     assert [h["to_stage"] for h in done["history"]] == ["01", "05", "06"]
     assert done["effective_date"] == "2026-11-25"
+    # the history the user sees is on the sandbox's clock too
+    assert [h["at"] for h in done["history"]] == [iso(NOW)] + [iso(datetime(2026, 11, 25, 0, 5, tzinfo=JST))] * 2
 
 
 async def test_sessions_and_the_access_log_follow_the_clock(sandbox):
