@@ -1,5 +1,5 @@
-"""`switchhub` command line: demo | hub | area | area-public | worker | db | certs | credentials | contract |
-conformance | generate | status."""
+"""`switchhub` command line: demo | sandbox | hub | area | area-public | worker | db | certs | credentials |
+contract | conformance | generate | status."""
 
 from __future__ import annotations
 
@@ -354,6 +354,19 @@ def demo(points: int = typer.Option(100_000, min=100, max=10_000_000, help="生�
     from switchhub.demo import run_demo
 
     run_demo(_settings(), points=points, seed=seed, port=port, console=console)
+
+
+@app.command()
+def sandbox(tenant: str = typer.Option("default", help="テナント名（英小文字・数字・-_、テナントごとにデータと時計が別）"),
+            points: int = typer.Option(10_000, min=100, max=10_000_000, help="生成する供給地点数"),
+            seed: int = typer.Option(1, help="乱数シード"),
+            port: int = typer.Option(8443, help="ハブのポート（エリアシステムは +1、需要者向けは +2）")) -> None:
+    """The demo in sandbox mode (scenario stubs, movable clock, reset, test markers; docs/sandbox.md)."""
+    from switchhub.sandbox.run import TENANT_NAME, run_sandbox
+
+    if not TENANT_NAME.match(tenant):
+        _fail("テナント名は英小文字・数字・-・_ の40文字以内で指定してください")
+    run_sandbox(Settings.from_env(), tenant=tenant, points=points, seed=seed, port=port, console=console)
 
 
 @app.command("demo-switch")

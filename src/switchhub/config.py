@@ -75,9 +75,19 @@ class Settings:
     # A full 100,000-point demo is ≈ 26 GiB (docs/scaling.md); the default leaves room for it.
     demo_readings_max_gb: float = 30.0
     demo_readings_min_free_gb: float = 10.0
-    # a sandbox deployment (api.md § Sandbox): test markers, the movable clock, operators' admins
-    # issue their developers' credentials and certificates themselves (hub/developers)
+    # sandbox mode (docs/sandbox.md): the movable clock, reset and test markers on the hub, and the areas
+    # behind the scenario stubs; a production hub leaves it off and answers 404 on /api/v1/sandbox/*
     sandbox: bool = False
+    # what answers the hub's area calls in this area process: "reference" (the reference system as it is)
+    # or "sandbox" (the same system behind the scenario layer, src/switchhub/sandbox/stub.py)
+    area_backend: str = "reference"
+    # the sandbox world this process belongs to (one hub database + its area database + one clock)
+    sandbox_tenant: str = "default"
+
+    @property
+    def scenario_stubs(self) -> bool:
+        """Sandbox mode implies the scenario stubs whatever area_backend says."""
+        return self.sandbox or self.area_backend == "sandbox"
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -92,6 +102,9 @@ class Settings:
         proxies = frozenset(x.strip() for x in (_env("TRUSTED_PROXIES", "") or "").split(",") if x.strip())
         allow = frozenset(_host_entry(x) for x in (_env("WEBHOOK_ALLOW_HOSTS", "") or "").split(",")
                           if x.strip())
+        backend = (_env("AREA_BACKEND", "reference") or "reference").strip().lower()
+        if backend not in ("reference", "sandbox"):
+            raise ValueError(f"SWITCHHUB_AREA_BACKEND must be reference or sandbox, not {backend!r}")
         served = tuple(x.strip() for x in (_env("AREAS", "") or "").split(",") if x.strip()) or AREA_CODES
         return cls(
             data_dir=data_dir,
@@ -126,6 +139,8 @@ class Settings:
             demo_readings_max_gb=float(_env("DEMO_READINGS_MAX_GB", "30") or 30),
             demo_readings_min_free_gb=float(_env("DEMO_READINGS_MIN_FREE_GB", "10") or 10),
             sandbox=(_env("SANDBOX", "") or "").lower() in ("1", "true", "yes"),
+            area_backend=backend,
+            sandbox_tenant=_env("SANDBOX_TENANT", "default") or "default",
         )
 
     def with_(self, **changes: object) -> "Settings":

@@ -245,15 +245,20 @@ def prepare_demo(settings: Settings, *, points: int, seed: int, console: Console
     return state
 
 
-def run_demo(settings: Settings, *, points: int, seed: int, port: int, console: Console) -> None:
+def run_demo(settings: Settings, *, points: int, seed: int, port: int, console: Console,
+             extra_env: dict[str, str] | None = None, prepared: Any = None, banner: Any = None) -> None:
     """Prepare, then run the services under the supervisor until SIGINT or SIGTERM (stopping.py):
     both stop everything cleanly, the embedded PostgreSQL included, also when the demo was started
-    from a script with SIGINT ignored."""
+    from a script with SIGINT ignored. `switchhub sandbox` runs the same with its own environment
+    (`extra_env`), a step after the preparation while no server is connected (`prepared(state)`, its
+    snapshots) and more banner lines (`banner(console, state, port)`)."""
     from switchhub.stopping import ignore_stop_signals, raise_keyboard_interrupt_on_stop_signals
 
     raise_keyboard_interrupt_on_stop_signals()
     try:
         state = prepare_demo(settings, points=points, seed=seed, console=console)
+        if prepared is not None:
+            state = prepared(state)
     except KeyboardInterrupt:
         console.print("\n準備を中断しました")
         return
@@ -267,7 +272,7 @@ def run_demo(settings: Settings, *, points: int, seed: int, port: int, console: 
            "SWITCHHUB_PUBLIC_AREA_URL": f"https://localhost:{port + 2}",
            "SWITCHHUB_AREA_SMTP_HOST": settings.smtp_host, "SWITCHHUB_AREA_SMTP_PORT": str(settings.smtp_port),
            # generated readings: the metering files say they are test data (operation mode 1)
-           "SWITCHHUB_METERING_OPERATION_MODE": "1"}
+           "SWITCHHUB_METERING_OPERATION_MODE": "1", **(extra_env or {})}
     supervisor = Supervisor(demo_services(env, port, settings.metrics_port), console.print)
     mail = start_mail_catcher(settings, console)
     try:
@@ -275,6 +280,8 @@ def run_demo(settings: Settings, *, points: int, seed: int, port: int, console: 
         for p in (port, area_port, port + 2):
             _wait_for_port(p, supervisor)
         print_banner(console, settings, state, port)
+        if banner is not None:
+            banner(console, state, port)
         while True:
             supervisor.poll()
             time.sleep(0.5)

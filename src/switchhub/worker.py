@@ -27,10 +27,11 @@ async def housekeeping(hub_engine) -> None:
     from switchhub.hub.breakglass.tasks import mark_expired
     from switchhub.hub.idempotency.repository import purge_expired
 
+    now = get_clock().now()
     async with hub_engine.begin() as conn:
-        await purge_expired(conn)
-        await end_expired_sessions(conn)
-    await mark_expired(hub_engine, get_clock().now())
+        await purge_expired(conn, now)
+        await end_expired_sessions(conn, now)
+    await mark_expired(hub_engine, now)
 
 
 async def hub_round(hub_engine, smtp, policy=None, areas=None, area_codes=()) -> None:
@@ -183,7 +184,9 @@ async def run_worker(settings: Settings, *, role: str = "all", interval: float =
     from switchhub.hub.notify.delivery import SmtpConfig
     from switchhub.hub.notify.urlpolicy import WebhookPolicy
     from switchhub.runtime import cert_paths
+    from switchhub.sandbox import wiring as sandbox
 
+    sandbox.configure_process(settings)  # sandbox mode: the tenant's clock, metering files as test data
     hub_url, area_url = resolve_urls(settings)
     hub_engine = make_engine(hub_url, pool_size=2) if role in ("all", "hub") else None
     area_engine = make_engine(area_url, pool_size=2) if role in ("all", "area") else None
@@ -209,9 +212,11 @@ async def run_worker(settings: Settings, *, role: str = "all", interval: float =
         while True:
             try:
                 if area_engine is not None:
+                    await sandbox.refresh_clock(area_engine, settings)
                     await area_round(area_engine, poster, settings.served_areas, schedule_metering=rounds % 30 == 0,
                                      run_metering=False)
                 if hub_engine is not None:
+                    await sandbox.refresh_clock(hub_engine, settings)
                     await hub_round(hub_engine, smtp, webhooks, areas, sorted(settings.area_urls))
                     if rounds % 60 == 0:
                         await housekeeping(hub_engine)

@@ -37,6 +37,9 @@ def contract_routers() -> tuple[APIRouter, ...]:
 
 
 def create_area_app(settings: Settings, engine: AsyncEngine) -> FastAPI:
+    from switchhub.sandbox import wiring as sandbox
+
+    sandbox.configure_process(settings)
     app = FastAPI(title="switchhub area system", version="1", openapi_url="/area/v1/openapi.json", docs_url=None,
                   redoc_url=None, lifespan=_lifespan)
     app.state.settings = settings
@@ -47,6 +50,8 @@ def create_area_app(settings: Settings, engine: AsyncEngine) -> FastAPI:
     install_error_handlers(app)
     app.state.contract_routers = contract_routers()
     for router in app.state.contract_routers:
+        app.include_router(router)
+    for router in sandbox.area_routers(settings):  # sandbox mode only, outside the contract document
         app.include_router(router)
 
     def openapi() -> dict[str, Any]:
@@ -61,6 +66,7 @@ def create_area_app(settings: Settings, engine: AsyncEngine) -> FastAPI:
     async def healthz() -> dict:
         return {"status": "ok", "areas": list(settings.served_areas)}
 
+    sandbox.wrap_area_inner(app, settings, engine)  # the scenario stubs (area_backend=sandbox), the clock
     # a bulk file's rows of one area (≤ 10,000 filings as JSON); ≤ 100,000 reading rows
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes,
                        larger={"/area/v1/applications:bulk": max(40_000_000, settings.max_body_bytes),

@@ -109,6 +109,9 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 
 def create_hub_app(settings: Settings, engine: AsyncEngine, areas: AreaClient) -> FastAPI:
+    from switchhub.sandbox import wiring as sandbox
+
+    sandbox.configure_process(settings)
     app = FastAPI(title="switchhub API", version="1.0.0", description=API_DESCRIPTION,
                   openapi_url="/api/v1/openapi.json", docs_url=None, redoc_url=None, lifespan=_lifespan)
     app.state.settings = settings
@@ -123,7 +126,7 @@ def create_hub_app(settings: Settings, engine: AsyncEngine, areas: AreaClient) -
                              application_list_router, bulk_router, notify_router, audit_router, usage_router,
                              metering_router, operators_admin_router, certificates_router, api_info_router,
                              notices_router, statistics_router, anomaly_router, users_router,
-                             breakglass_router, developers_router)
+                             breakglass_router, developers_router, *sandbox.hub_routers(settings))
     for router in app.state.api_routers:
         app.include_router(router, dependencies=[Depends(known_query_only)])
     from switchhub.hub.docs import router as docs_router
@@ -183,6 +186,7 @@ def create_hub_app(settings: Settings, engine: AsyncEngine, areas: AreaClient) -
                                **{p: max(n, settings.max_body_bytes) for p, n in BULK_PAGE_LIMITS.items()}})
     app.add_middleware(CertificateGate, settings=settings, engine=engine, reader=app.state.reader)
     app.add_middleware(ResponseHeaders, buckets=app.state.rate_limits)
+    sandbox.wrap_hub(app, settings, engine)  # sandbox mode only: the clock per request, the test marker
     app.add_middleware(RejectNulBytes)
     # outermost: every answer, the gates' refusals included, is logged and counted (telemetry.py)
     app.add_middleware(RequestTelemetry, service="hub", router=app.router, settings=settings)

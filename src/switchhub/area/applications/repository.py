@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from switchhub.kernel.clock import get_clock
 from switchhub.kernel.codes import ApplicationStage, ApplicationType
 
 OPEN_STAGES = [s.value for s in ApplicationStage if not s.terminal]
@@ -92,13 +93,14 @@ async def update_fields(conn: AsyncConnection, application_no: str, sets: dict[s
 async def add_change(conn: AsyncConnection, app: dict[str, Any], from_stage: str | None, to_stage: str, rule: str,
                      reason: str, actor: str) -> None:
     """One entry of the ordered change log (the feed). The advisory lock serialises the tail of
-    stage-changing transactions so that the feed's sequence is the commit order."""
+    stage-changing transactions so that the feed's sequence is the commit order. `at` is the application
+    clock's (the history is shown; a sandbox's clock moves it)."""
     await conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": FEED_LOCK})
     await conn.execute(text(
         "INSERT INTO application_changes (application_no, applicant_code, area, from_stage, to_stage, rule,"
-        " reason_code, actor) VALUES (:no, :op, :area, :f, :t, :rule, :reason, :actor)"),
+        " reason_code, actor, at) VALUES (:no, :op, :area, :f, :t, :rule, :reason, :actor, :at)"),
         {"no": app["application_no"], "op": app["applicant_code"], "area": app["area"], "f": from_stage,
-         "t": to_stage, "rule": rule, "reason": reason, "actor": actor})
+         "t": to_stage, "rule": rule, "reason": reason, "actor": actor, "at": get_clock().now()})
 
 
 async def get(conn: AsyncConnection, application_no: str, *, for_update: bool = False) -> dict[str, Any] | None:

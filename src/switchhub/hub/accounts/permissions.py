@@ -77,6 +77,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {p: frozenset(roles) for p, roles in {
     # issue 10: in a sandbox deployment an operator's admin equips its own developers (API user,
     # credential, certificate) without OCCTO; outside a sandbox the operation answers 404
     "hub:sandbox:developers": ("retailer.admin", "tso.admin"),
+    # issue 10: the sandbox's clock and reset (sandbox mode only; a production hub has no such routes)
+    "hub:sandbox:clock": ("retailer.admin", "retailer.api", "tso.admin", "tso.api", "occto.admin"),
+    "hub:sandbox:reset": ("retailer.admin", "retailer.api", "tso.admin", "tso.api", "occto.admin"),
 }.items()}
 
 

@@ -186,8 +186,12 @@ async def set_status(conn: AsyncConnection, table: str, key_col: str, key: Any, 
     return result.rowcount == 1
 
 
-async def end_expired_sessions(conn: AsyncConnection) -> None:
-    """End the web sessions idle for more than 30 minutes or older than 12 hours (security.md)."""
-    await conn.execute(text("UPDATE web_sessions SET ended_at = now() WHERE ended_at IS NULL"
-                            " AND (last_seen_at < now() - interval '30 minutes'"
-                            " OR created_at < now() - interval '12 hours')"))
+async def end_expired_sessions(conn: AsyncConnection, now: datetime) -> None:
+    """End the web sessions idle for more than 30 minutes or older than 12 hours (security.md), by the
+    application clock as the session check itself (hub/web/session.py), so a moved sandbox clock
+    ends them as it passes their limits."""
+    await conn.execute(text("UPDATE web_sessions SET ended_at = CAST(:now AS timestamptz)"
+                            " WHERE ended_at IS NULL"
+                            " AND (last_seen_at < CAST(:now AS timestamptz) - interval '30 minutes'"
+                            " OR created_at < CAST(:now AS timestamptz) - interval '12 hours')"),
+                       {"now": now})

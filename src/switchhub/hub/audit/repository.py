@@ -11,6 +11,8 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from switchhub.kernel.clock import get_clock
+
 
 @dataclass
 class AuditEntry:
@@ -29,18 +31,20 @@ class AuditEntry:
     detail: dict[str, Any] = field(default_factory=dict)
 
 
+#: `at` by the application clock (the access log shows it; a moved sandbox clock moves it too)
 _INSERT = text(
-    "INSERT INTO audit_records (request_id, operator_code, user_login, cert_fingerprint, action, resource_type,"
-    " resource_ids, fields, purpose, outcome, item_count, remote_addr, detail) VALUES (:request_id, :operator_code,"
-    " :user_login, :cert_fingerprint, :action, :resource_type, :resource_ids, :fields, :purpose, :outcome,"
-    " :item_count, :remote_addr, CAST(:detail AS jsonb))"
+    "INSERT INTO audit_records (at, request_id, operator_code, user_login, cert_fingerprint, action,"
+    " resource_type, resource_ids, fields, purpose, outcome, item_count, remote_addr, detail) VALUES (:at,"
+    " :request_id, :operator_code, :user_login, :cert_fingerprint, :action, :resource_type, :resource_ids,"
+    " :fields, :purpose, :outcome, :item_count, :remote_addr, CAST(:detail AS jsonb))"
 )
 
 
 async def write(conn: AsyncConnection, *entries: AuditEntry) -> None:
     if not entries:
         return
-    await conn.execute(_INSERT, [_params(e) for e in entries])
+    at = get_clock().now()
+    await conn.execute(_INSERT, [{**_params(e), "at": at} for e in entries])
 
 
 def _params(e: AuditEntry) -> dict[str, Any]:

@@ -108,6 +108,13 @@ class AreaClient(Protocol):
     async def metering_files(self, area: str, caller: Caller, retailer: str, after: int, limit: int
                              ) -> MeteringFilePage: ...
 
+    # sandbox mode only (src/switchhub/sandbox): the tenant's clock and reset, once per area system
+    def sandbox_areas(self) -> list[str]: ...
+
+    async def set_sandbox_clock(self, area: str, caller: Caller, offset_seconds: int) -> dict[str, Any]: ...
+
+    async def reset_sandbox(self, area: str, caller: Caller) -> dict[str, Any]: ...
+
     async def aclose(self) -> None: ...
 
 
@@ -292,6 +299,24 @@ class HttpsAreaClient:
         params = {"after": after, "limit": limit, **({"retailer": retailer} if retailer else {})}
         return MeteringFilePage.model_validate(await self._call(area, "GET", "/area/v1/metering/files", caller,
                                                                 params=params))
+
+    # -- sandbox mode only (src/switchhub/sandbox) ------------------------------------------------
+
+    def sandbox_areas(self) -> list[str]:
+        """One area code per distinct area system (the demo's one process serves all 10)."""
+        first: dict[str, str] = {}
+        for area in sorted(self.urls):
+            first.setdefault(self.urls[area], area)
+        return sorted(first.values())
+
+    async def set_sandbox_clock(self, area: str, caller: Caller, offset_seconds: int) -> dict[str, Any]:
+        return await self._call(area, "POST", "/area/v1/sandbox/clock", caller,
+                                json={"offset_seconds": offset_seconds})
+
+    async def reset_sandbox(self, area: str, caller: Caller) -> dict[str, Any]:
+        """Recreating a database from its snapshot takes seconds for a large tenant."""
+        return await self._call(area, "POST", "/area/v1/sandbox/reset", caller, json={},
+                                read_timeout=max(self._timeout, 120.0))
 
     # -- transport ------------------------------------------------------------------------------
 

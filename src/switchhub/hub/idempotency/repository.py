@@ -3,6 +3,8 @@ a claim (status 0) and then completed with the stored answer."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import text
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -39,6 +41,8 @@ async def store_answer(conn: AsyncConnection, operator_code: str, key: str, stat
                        {"s": status_code, "b": body, "c": content_type, "op": operator_code, "k": key})
 
 
-async def purge_expired(conn: AsyncConnection) -> None:
-    """Drop the keys older than 7 days (api.md: a key holds for 7 days)."""
-    await conn.execute(text("DELETE FROM idempotency_keys WHERE created_at < now() - interval '7 days'"))
+async def purge_expired(conn: AsyncConnection, now: datetime) -> None:
+    """Drop the keys older than 7 days (api.md: a key holds for 7 days) by the application clock."""
+    await conn.execute(text("DELETE FROM idempotency_keys"
+                            " WHERE created_at < CAST(:now AS timestamptz) - interval '7 days'"),
+                       {"now": now})

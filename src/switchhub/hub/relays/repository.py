@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from switchhub.kernel.clock import get_clock
 from switchhub.kernel.codes import RelayStatus
 from switchhub.kernel.visibility import RelayScope
 
@@ -77,20 +78,24 @@ async def update_fields(conn: AsyncConnection, relay_no: str, fields: dict[str, 
 
 async def add_history(conn: AsyncConnection, relay_no: str, from_status: str | None, to_status: str, rule: str,
                       reason_code: str, actor: str, detail: dict[str, Any] | None = None) -> None:
+    """`at` by the application clock: the history is shown, and a sandbox's clock moves it."""
     await conn.execute(text(
-        "INSERT INTO relay_history (relay_no, from_status, to_status, rule, reason_code, actor, detail)"
-        " VALUES (:no, :f, :t, :rule, :reason, :actor, CAST(:detail AS jsonb))"),
+        "INSERT INTO relay_history (relay_no, from_status, to_status, rule, reason_code, actor, detail, at)"
+        " VALUES (:no, :f, :t, :rule, :reason, :actor, CAST(:detail AS jsonb), :at)"),
         {"no": relay_no, "f": from_status, "t": to_status, "rule": rule, "reason": reason_code, "actor": actor,
-         "detail": json.dumps(detail or {}, ensure_ascii=False, default=str)})
+         "detail": json.dumps(detail or {}, ensure_ascii=False, default=str), "at": get_clock().now()})
 
 
 async def add_history_many(conn: AsyncConnection, rows: list[dict[str, Any]]) -> None:
     """History rows (relay_no, from_status, to_status, rule, reason_code, actor, detail) in one executemany."""
     if rows:
+        at = get_clock().now()
         await conn.execute(text(
-            "INSERT INTO relay_history (relay_no, from_status, to_status, rule, reason_code, actor, detail)"
-            " VALUES (:relay_no, :from_status, :to_status, :rule, :reason_code, :actor, CAST(:detail AS jsonb))"),
-            [{**r, "detail": json.dumps(r.get("detail") or {}, ensure_ascii=False, default=str)} for r in rows])
+            "INSERT INTO relay_history (relay_no, from_status, to_status, rule, reason_code, actor, detail, at)"
+            " VALUES (:relay_no, :from_status, :to_status, :rule, :reason_code, :actor, CAST(:detail AS jsonb),"
+            " :at)"),
+            [{**r, "detail": json.dumps(r.get("detail") or {}, ensure_ascii=False, default=str), "at": at}
+             for r in rows])
 
 
 async def search(conn: AsyncConnection, scope: RelayScope, where: list[str], params: dict[str, Any], offset: int,

@@ -4,13 +4,13 @@ One row binds a developer's API user to the client certificate issued with it, s
 list shows each developer with its certificate and a revocation ends both. The key and the
 credential's secret are never stored: they are handed over once, in the answer that made them.
 
-Revision ID: 0014e
-Revises: 0013
+Revision ID: 0015
+Revises: 0014
 """
 from alembic import op
 
-revision = "0014e"
-down_revision = "0013"
+revision = "0015"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 
