@@ -112,8 +112,10 @@ class ServedArea:
 
 
 @contextmanager
-def served_area(world: World, tag: str, *, broken: bool = False, slow_s: float = 0.0) -> Iterator[ServedArea]:
-    """The reference area on a fresh copy of the test data, over TLS, trusting the hub's certificate."""
+def served_area(world: World, tag: str, *, broken: bool = False, slow_s: float = 0.0,
+                settings_changes: dict[str, Any] | None = None) -> Iterator[ServedArea]:
+    """The reference area on a fresh copy of the test data, over TLS, trusting the hub's certificate
+    (`settings_changes={"sandbox": True}`: the sandbox's area, behind the scenario stubs)."""
     from switchhub.area.app import create_area_app
     from switchhub.config import Settings
     from switchhub.db.engine import make_engine
@@ -125,7 +127,7 @@ def served_area(world: World, tag: str, *, broken: bool = False, slow_s: float =
         data_dir=world.certs_dir.parent,
         certs_dir=world.certs_dir,
         hub_fingerprints=frozenset({world.hub_client.fingerprint}),
-    )
+    ).with_(**(settings_changes or {}))
     app: Any = create_area_app(settings, make_engine(url, pool_size=5))
     if broken:
         app = BrokenArea(app, slow_s=slow_s)

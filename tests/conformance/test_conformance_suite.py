@@ -87,6 +87,16 @@ def test_the_reference_area_passes_every_check(world, reference):
     assert report.result("application.switch_start").detail_en.startswith("application 03")
 
 
+def test_the_sandbox_stubs_pass_every_check(world, monkeypatch):
+    """The sandbox's area (the reference system behind the scenario layer, its clock and markers)
+    speaks the same contract: ordinary points are answered as by the reference system."""
+    monkeypatch.setenv("SWITCHHUB_METERING_OPERATION_MODE", "0")  # sandbox mode sets it for the process
+    with served_area(world, "sandbox", settings_changes={"sandbox": True}) as area:
+        report = run_conformance(area.base_url, Options(**hub_tls(world), area="03"))
+    assert report.failed == [], report.to_json()
+    assert {r.check for r in report.results} == CHECKS
+
+
 def test_a_broken_area_fails_exactly_the_broken_checks(world, broken):
     spid, switch_spid = smart_point_of(world, "M0300", skip=2), smart_point_of(world, "M0300", skip=3)
     report = run_conformance(

@@ -3,6 +3,7 @@ step (scenario points, then snapshots) and the worker's clock refresh from its d
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from switchhub.config import Settings
@@ -26,7 +27,7 @@ def test_a_tenant_has_its_own_data_directory_and_never_a_configured_database(tmp
     assert Settings().scenario_stubs is False and Settings(area_backend="sandbox").scenario_stubs is True
 
 
-def test_creation_makes_the_scenario_points_then_the_snapshots(world):
+def test_creation_makes_the_scenario_points_then_the_snapshots(world, tmp_path):
     """As `switchhub sandbox` runs it: synchronously, before any server is started."""
     import asyncio
 
@@ -35,7 +36,14 @@ def test_creation_makes_the_scenario_points_then_the_snapshots(world):
 
     stack = build_stack(world)
     try:
-        state = prepare_tenant({"hub_url": stack.hub_url, "area_url": stack.area_url})
+        state = prepare_tenant({"hub_url": stack.hub_url, "area_url": stack.area_url}, tmp_path)
+        written = json.loads((tmp_path / "sandbox-points.json").read_text())
+        assert written["scenarios"] == state["scenario_points"]
+        # the ordinary point is the scenarios' source: an M0300 point of area 03 not ending in 99xx
+        assert written["ordinary"][:18] == state["scenario_points"]["9905"][:18]
+        assert written["ordinary"][:2] == "03" and written["ordinary"][-4:-2] != "99"
+        assert execute(stack.area_url, "SELECT s.retailer_code FROM supply_periods s WHERE s.spid = %s"
+                       " AND s.valid_to IS NULL", (written["ordinary"],)) == [("M0300",)]
         assert sorted(state["scenario_points"]) == ["9901", "9902", "9903", "9904", "9905", "9906"]
         made = [state["scenario_points"][s] for s in ("9902", "9903", "9905")]
         rows = execute(

@@ -11,6 +11,7 @@ and its snapshot.
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from switchhub.db.engine import make_engine
 from switchhub.sandbox import snapshot
 from switchhub.sandbox.scenarios import SCENARIOS
 
+POINTS_FILE = "sandbox-points.json"
 TENANT_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 
 
@@ -43,21 +45,27 @@ def tenant_settings(settings: Settings, tenant: str) -> Settings:
     )
 
 
-async def _scenario_points(area_url: str) -> dict[str, str]:
-    from switchhub.sandbox.points import create_scenario_points, scenario_points
+async def _scenario_points(area_url: str) -> tuple[str | None, dict[str, str]]:
+    from switchhub.sandbox.points import SOURCE_AREA, SOURCE_RETAILER, create_scenario_points, scenario_points
+    from switchhub.sandbox.repository import source_point
 
     engine = make_engine(area_url, pool_size=1)
     try:
         async with engine.begin() as conn:
             await create_scenario_points(conn)
-            return await scenario_points(conn)
+            return await source_point(conn, SOURCE_AREA, SOURCE_RETAILER), await scenario_points(conn)
     finally:
         await engine.dispose()
 
 
-def prepare_tenant(state: dict[str, Any]) -> dict[str, Any]:
-    """After the demo's preparation, before any server connects: scenario points, then snapshots."""
-    state["scenario_points"] = asyncio.run(_scenario_points(state["area_url"]))
+def prepare_tenant(state: dict[str, Any], data_dir: Path) -> dict[str, Any]:
+    """After the demo's preparation, before any server connects: scenario points, then snapshots.
+    The points are also written to `sandbox-points.json` for scripts (docs/integration.md): the
+    scenario points and an ordinary one (M0300's in area 03, the scenarios' source), which behaves
+    exactly as in production."""
+    ordinary, state["scenario_points"] = asyncio.run(_scenario_points(state["area_url"]))
+    points_file = Path(data_dir) / POINTS_FILE
+    points_file.write_text(json.dumps({"ordinary": ordinary, "scenarios": state["scenario_points"]}, indent=1))
     for url in (state["hub_url"], state["area_url"]):
         if not snapshot.has_snapshot(url):
             snapshot.take_snapshot(url)
@@ -101,6 +109,6 @@ def run_sandbox(
         port=port,
         console=console,
         extra_env=env,
-        prepared=prepare_tenant,
+        prepared=lambda state: prepare_tenant(state, sandbox_settings.data_dir),
         banner=lambda c, state, p: print_sandbox_banner(c, state, p, tenant),
     )
