@@ -214,3 +214,21 @@ async def test_a_production_hub_has_no_sandbox_api_and_no_marker(stack):
     # exactly what any unknown path answers: a production hub does not even reveal that the API exists
     assert [(a.status_code, a.json()["code"]) for a in answers] == [(404, "no_such_route")] * 3
     assert all("x-switchhub-sandbox" not in a.headers for a in answers)
+
+
+async def test_a_relay_shows_its_registration_and_its_last_change_on_the_sandbox_clock(sandbox):
+    """registered_at and updated_at of a relay are what the user sees: both on the moved clock."""
+    from tests.flow.helpers import smart_point_of
+    from tests.flow.test_switch_api import relay_body
+
+    stack, _ = sandbox
+    spid = smart_point_of(stack.world, "M0300", skip=7)
+    async with stack.client("A0001") as new, stack.client("M0300") as cur:
+        relay = (await new.post("/api/v1/relays", json=relay_body(spid))).json()
+        await new.post(CLOCK, json={"advance": "P2D"})
+        decided = await cur.post(f"/api/v1/relays/{relay['relay_no']}/decision",
+                                 json={"decision": "01", "staff_name": "現 太郎"})
+        assert decided.status_code == 200, decided.text
+        shown = (await new.get(f"/api/v1/relays/{relay['relay_no']}")).json()
+    assert shown["registered_at"] == iso(NOW)
+    assert shown["updated_at"] == iso(NOW + timedelta(days=2))

@@ -10,18 +10,20 @@ HEADER = "X-Switchhub-Sandbox"
 _PAIR = (HEADER.lower().encode(), b"1")
 
 
+def marking(send: Send) -> Send:
+    """`send` with the marker added to the answer's headers (the hub's middleware and the stub's)."""
+
+    async def marked(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            message["headers"] = [*message.get("headers", []), _PAIR]
+        await send(message)
+
+    return marked
+
+
 class SandboxMarker:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
-        async def marked(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", []), _PAIR]
-            await send(message)
-
-        await self.app(scope, receive, marked)
+        await self.app(scope, receive, marking(send) if scope["type"] == "http" else send)

@@ -19,9 +19,9 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from switchhub.sandbox.markers import marking
 from switchhub.sandbox.scenarios import REFUSAL_CODE, SLOW_SECONDS, STALL_EXTRA_SECONDS, Scenario, scenario_of
 
-MARKER = (b"x-switchhub-sandbox", b"1")
 _POINT_PATH = re.compile(r"^/area/v1/supply-points/(\d{22})(/usage:query)?$")
 _FILING_PATH = re.compile(r"^/area/v1/applications/([a-z-]+)$")
 _BATCH_PATH = "/area/v1/supply-points:batch-get"
@@ -53,11 +53,7 @@ class ScenarioLayer:
             await self.app(scope, receive, send)
             return
 
-        async def marked(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", []), MARKER]
-            await send(message)
-
+        marked = marking(send)
         path, method = scope["path"], scope["method"]
         scenario: Scenario | None = None
         filing = False

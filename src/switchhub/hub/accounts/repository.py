@@ -8,6 +8,8 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from switchhub.kernel.clock import get_clock
+
 
 async def certificate(conn: AsyncConnection, fingerprint: str) -> dict[str, Any] | None:
     """A registered certificate with its operator's kind, areas and status."""
@@ -96,8 +98,8 @@ async def user_by_id(conn: AsyncConnection, user_id: int) -> dict[str, Any] | No
 
 async def set_login_result(conn: AsyncConnection, user_id: int, *, failed_logins: int, status: str) -> None:
     await conn.execute(
-        text("UPDATE users SET failed_logins = :f, status = :s, updated_at = now() WHERE id = :id"),
-        {"f": failed_logins, "s": status, "id": user_id},
+        text("UPDATE users SET failed_logins = :f, status = :s, updated_at = :now WHERE id = :id"),
+        {"f": failed_logins, "s": status, "id": user_id, "now": get_clock().now()},
     )
 
 

@@ -7,6 +7,8 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from switchhub.kernel.clock import get_clock
+
 COLUMNS = "id, kind, title, body, version, starts_at, ends_at, entry_date, created_at, updated_at"
 FIELDS = ("title", "body", "version", "starts_at", "ends_at", "entry_date")
 ORDER = {"maintenance": "starts_at DESC, id DESC", "version": "title, id DESC", "change": "entry_date DESC, id DESC"}
@@ -36,8 +38,8 @@ async def insert(conn: AsyncConnection, kind: str, values: dict[str, Any]) -> in
 async def update(conn: AsyncConnection, entry_id: int, values: dict[str, Any]) -> None:
     await conn.execute(text(
         "UPDATE api_info_entries SET title = :title, body = :body, version = :version, starts_at = :starts_at,"
-        " ends_at = :ends_at, entry_date = :entry_date, updated_at = now() WHERE id = :id"),
-        {"id": entry_id, **{f: values.get(f) for f in FIELDS}})
+        " ends_at = :ends_at, entry_date = :entry_date, updated_at = :now WHERE id = :id"),
+        {"id": entry_id, **{f: values.get(f) for f in FIELDS}, "now": get_clock().now()})
 
 
 async def delete(conn: AsyncConnection, entry_id: int) -> None:

@@ -9,6 +9,8 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from switchhub.kernel.clock import get_clock
+
 COLUMNS = ("grant_id, operator_code, users, field_classes, areas, disaster_title, reason, starts_at, ends_at,"
            " status, status_reason, requested_by, requested_by_operator, decided_by, decided_at, decision_note,"
            " revoked_by, revoked_at, created_at, updated_at")
@@ -40,8 +42,8 @@ async def update_fields(conn: AsyncConnection, grant_id: str, fields: dict[str, 
     if unknown:
         raise ValueError(f"not updatable: {sorted(unknown)}")
     assignments = ", ".join(f"{k} = :{k}" for k in fields)
-    await conn.execute(text(f"UPDATE breakglass_grants SET {assignments}, updated_at = now() WHERE grant_id = :g"),
-                       {**fields, "g": grant_id})
+    await conn.execute(text(f"UPDATE breakglass_grants SET {assignments}, updated_at = :now WHERE grant_id = :g"),
+                       {**fields, "g": grant_id, "now": get_clock().now()})
 
 
 async def add_history(conn: AsyncConnection, grant_id: str, from_status: str | None, to_status: str, rule: str,

@@ -7,6 +7,8 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from switchhub.kernel.clock import get_clock
+
 COLUMNS = ("code, name, name_kana, kind, areas, incumbent_areas, contact_name, contact_phone, email, status,"
            " created_at, updated_at")
 FILTER = (" WHERE (CAST(:kind AS text) IS NULL OR kind = :kind)"
@@ -45,13 +47,13 @@ async def update(conn: AsyncConnection, code: str, values: dict[str, Any]) -> No
     if not values or set(values) - allowed:
         raise ValueError(sorted(set(values) - allowed))
     sets = ", ".join(f"{k} = CAST(:{k} AS char(2)[])" if k.endswith("areas") else f"{k} = :{k}" for k in values)
-    await conn.execute(text(f"UPDATE operators SET {sets}, updated_at = now() WHERE code = :code"),
-                       {**values, "code": code})
+    await conn.execute(text(f"UPDATE operators SET {sets}, updated_at = :now WHERE code = :code"),
+                       {**values, "code": code, "now": get_clock().now()})
 
 
 async def set_status(conn: AsyncConnection, code: str, status: str) -> None:
-    await conn.execute(text("UPDATE operators SET status = :s, updated_at = now() WHERE code = :c"),
-                       {"s": status, "c": code})
+    await conn.execute(text("UPDATE operators SET status = :s, updated_at = :now WHERE code = :c"),
+                       {"s": status, "c": code, "now": get_clock().now()})
 
 
 async def admin_count(conn: AsyncConnection, code: str) -> int:

@@ -72,8 +72,8 @@ async def history(conn: AsyncConnection, relay_no: str) -> list[dict[str, Any]]:
 
 async def update_fields(conn: AsyncConnection, relay_no: str, fields: dict[str, Any]) -> None:
     assignments = ", ".join(f"{k} = :{k}" for k in fields)
-    await conn.execute(text(f"UPDATE relays SET {assignments}, updated_at = now() WHERE relay_no = :relay_no"),
-                       {**fields, "relay_no": relay_no})
+    await conn.execute(text(f"UPDATE relays SET {assignments}, updated_at = :now WHERE relay_no = :relay_no"),
+                       {**fields, "relay_no": relay_no, "now": get_clock().now()})
 
 
 async def add_history(conn: AsyncConnection, relay_no: str, from_status: str | None, to_status: str, rule: str,
