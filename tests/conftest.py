@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import os
 
 import pytest
 
@@ -42,3 +43,19 @@ def _collect_garbage_after_each_test():
     leaked them (ResourceWarnings are errors: pyproject.toml) instead of a later one."""
     yield
     gc.collect()
+
+
+@pytest.fixture(autouse=True)
+def _process_clock_and_operation_mode_restored():
+    """Building an app in sandbox mode sets process-wide state (sandbox/wiring.py: the movable clock,
+    metering files as test data) — right for a sandbox process, wrong for the next test this worker
+    runs: both are put back after every test."""
+    from switchhub.kernel.clock import get_clock, set_clock
+
+    clock, mode = get_clock(), os.environ.get("SWITCHHUB_METERING_OPERATION_MODE")
+    yield
+    set_clock(clock)
+    if mode is None:
+        os.environ.pop("SWITCHHUB_METERING_OPERATION_MODE", None)
+    else:
+        os.environ["SWITCHHUB_METERING_OPERATION_MODE"] = mode
