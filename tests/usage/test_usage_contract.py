@@ -35,6 +35,10 @@ def test_a_conforming_answer_has_no_problem_and_its_days_split_back():
     {"date": "2026-13-01"},
     {"date": 20261120},
     {"date": "2026-W47-1"},  # an ISO week date (date.fromisoformat takes it)
+    {"date": "20261120--"},  # ten characters date.fromisoformat reads as 2026-11-20
+    {"date": "2026-02-31"},  # the shape of a date, but none
+    {"date": "2026-11-2０"},  # a full-width digit
+    {"date": "2026-1-120"},  # hyphens elsewhere
 ], ids=lambda c: repr(c)[:40])
 def test_each_malformed_day_is_one_problem(change):
     answer = copy.deepcopy(ANSWER)
@@ -47,4 +51,25 @@ def test_each_malformed_day_is_one_problem(change):
 def test_a_day_without_its_status_is_a_problem():
     answer = copy.deepcopy(ANSWER)
     del answer["days"][3]["status"]
+    assert answer_problems(answer) == 1
+
+
+def test_a_day_with_another_key_in_place_of_one_of_its_own_is_a_problem():
+    answer = copy.deepcopy(ANSWER)
+    del answer["days"][5]["status"]
+    answer["days"][5]["statuses"] = "0" * 48  # still three keys
+    assert answer_problems(answer) == 1
+
+
+def test_fields_missing_on_one_day_and_extra_on_another_are_two_problems():
+    """The totals of all days agree with 30 × 48 fields: each day counts on its own."""
+    answer = copy.deepcopy(ANSWER)
+    answer["days"][1]["kwh"] = ",".join(["0.1230"] * 47)
+    answer["days"][2]["kwh"] = ",".join(["0.1230"] * 49)
+    assert answer_problems(answer) == 2
+
+
+def test_a_day_that_is_not_an_object_is_a_problem():
+    answer = copy.deepcopy(ANSWER)
+    answer["days"][9] = [DAY["date"], DAY["kwh"], DAY["status"]]
     assert answer_problems(answer) == 1

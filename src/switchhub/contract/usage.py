@@ -20,6 +20,8 @@ usage (domain.md). The hub forwards these models to the point's area and publish
 from __future__ import annotations
 
 import datetime as dt
+from itertools import repeat
+from operator import itemgetter
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -260,9 +262,11 @@ _STATUS_BYTES = b"0123456789"
 
 def answer_problems(answer: object) -> int:
     """How many contract problems a parsed `UsageAnswer` has (0: it conforms). Everything but the days
-    goes through the model; the days are checked by their frame (keys, date, two texts) and, for all
-    days at once, the characters and separators of their values — not each value against the
-    pattern (a regular expression per day costs ≈ 7× this on 7,000 days; docs/benchmarks.md P10)."""
+    goes through the model; the days of a conforming answer are checked all at once, each property by
+    one C-level pass over all days (`_days_conform`), and only an answer that fails one is walked day
+    by day to count its problems: a regular expression per day costs ≈ 7× the per-day frame check, and
+    the per-day frame check itself was ≈ 23 ms of the hub's CPU for 20 points × 400 days
+    (docs/benchmarks.md P10)."""
     if not isinstance(answer, dict) or answer.keys() != _ANSWER_KEYS or not isinstance(answer["days"], list):
         return 1
     try:
@@ -270,12 +274,43 @@ def answer_problems(answer: object) -> int:
     except ValidationError as exc:
         return len(exc.errors())
     days = answer["days"]
-    if all(map(_day_frame, days)):  # the usual case: every day's values in one pass over all days
-        kwh = ",".join(d["kwh"] for d in days).encode("ascii", "replace")
-        status = "".join(d["status"] for d in days).encode("ascii", "replace")
-        if not kwh.translate(None, _KWH_BYTES) and not status.translate(None, _STATUS_BYTES):
-            return 0
+    if _days_conform(days):
+        return 0
     return sum(1 for d in days if not (_day_frame(d) and _day_values(d)))
+
+
+_KWH, _STATUS, _DATE = itemgetter("kwh"), itemgetter("status"), itemgetter("date")
+_DATE_BYTES, _HYPHENS = b"0123456789-", itemgetter(4, 7)
+
+
+def _days_conform(days: list) -> bool:
+    """Every day a dict of exactly date / kwh / status; 48 kWh fields and 48 statuses of the allowed
+    characters; a real YYYY-MM-DD date. The same rules as `_day_frame` + `_day_values`, each as one
+    pass of built-ins (map, set, join, translate) over all days instead of Python code per day."""
+    if not days:
+        return True
+    try:
+        if set(map(type, days)) != {dict} or set(map(len, days)) != {len(_DAY_KEYS)}:
+            return False
+        kwh, status, dates = list(map(_KWH, days)), list(map(_STATUS, days)), list(map(_DATE, days))
+    except KeyError:  # three keys, and each of the three present: exactly the three
+        return False
+    if set(map(type, kwh)) | set(map(type, status)) | set(map(type, dates)) != {str}:
+        return False
+    if set(map(str.count, kwh, repeat(","))) != {SLOTS - 1} or set(map(len, status)) != {SLOTS}:
+        return False
+    # YYYY-MM-DD: ten characters, hyphens at 5 and 8 and nowhere else, digits between (fromisoformat
+    # alone also reads 2026-W47-1 and 20261124--); then fromisoformat refuses what is no date (02-31)
+    joined = "".join(dates)
+    if (set(map(len, dates)) != {10} or set(map(_HYPHENS, dates)) != {("-", "-")}
+            or joined.count("-") != 2 * len(dates) or joined.encode("ascii", "replace").translate(None, _DATE_BYTES)):
+        return False
+    try:
+        list(map(dt.date.fromisoformat, dates))
+    except ValueError:
+        return False
+    return (not ",".join(kwh).encode("ascii", "replace").translate(None, _KWH_BYTES)
+            and not "".join(status).encode("ascii", "replace").translate(None, _STATUS_BYTES))
 
 
 def _day_frame(d: object) -> bool:

@@ -505,9 +505,10 @@ def check_usage_answer(answer: dict[str, Any]) -> list[str]:
     for m in answer.get("months") or []:
         if date.fromisoformat(f"{m.get('billing_month')}-01") < first_month:
             bad.append(f"months:{m.get('billing_month')}")
+    first_day = start.isoformat()  # YYYY-MM-DD texts (the contract's, checked before) sort as their dates
     for d in answer.get("days") or []:
         day = d.get("date")
-        if (date.fromisoformat(day) if isinstance(day, str) else day) < start:
+        if (day < first_day) if isinstance(day, str) else (day < start):
             bad.append(f"days:{day}")
     return bad
 
