@@ -313,6 +313,26 @@ async def test_review_on_mismatch_and_the_areas_tso_decides(stack):
                                                                                  ("T0300", "issue")]
 
 
+async def test_the_hub_strips_days_before_the_customers_period_and_keeps_the_others(stack):
+    """Interval data, but one day before the period's first day (2026-08-15): that day alone goes."""
+    spid = "0310000000000000000000"
+    day = {"kwh": ",".join(["0.1000"] * 48), "status": "0" * 48}
+    tampered = {"spid": spid, "interval_data": True, "period_start": "2026-08-15", "window_start": "2025-11-01",
+                "withheld_before": "2026-08-15", "months": [],
+                "days": [{"date": d, **day} for d in ("2026-08-20", "2026-08-14", "2026-08-15")]}
+
+    async def query_usage(caller, spid_, body):
+        return json.dumps(tampered).encode()
+
+    stack.hub_app.state.areas.query_usage = query_usage
+    async with stack.client("A0002") as other:
+        r = await other.post(INQUIRY.format(spid), json={"password": "x", "purpose": "試算"})
+    assert r.status_code == 200
+    assert [d["date"] for d in r.json()["days"]] == ["2026-08-20", "2026-08-15"]
+    [alert] = audit_rows(stack.hub_url, "alert.visibility.usage_outside_grant")
+    assert alert["fields"] == ["days:2026-08-14"] and alert["outcome"] == "stripped"
+
+
 async def test_the_hub_strips_usage_the_answer_itself_forbids_and_raises_an_alert(stack):
     """An area that answers days for a point without interval data, or months and days before the
     current customer's period, has them dropped by the hub, with an alert record."""

@@ -36,6 +36,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import Enum
+from operator import itemgetter
 from typing import Any
 
 from switchhub.kernel.caller import BreakGlass, Caller
@@ -506,7 +507,14 @@ def check_usage_answer(answer: dict[str, Any]) -> list[str]:
         if date.fromisoformat(f"{m.get('billing_month')}-01") < first_month:
             bad.append(f"months:{m.get('billing_month')}")
     first_day = start.isoformat()  # YYYY-MM-DD texts (the contract's, checked before) sort as their dates
-    for d in answer.get("days") or []:
+    days = answer.get("days") or []
+    try:  # the usual answer: its earliest day inside the period, found by one pass of built-ins
+        earliest = min(map(itemgetter("date"), days))
+        if isinstance(earliest, str) and earliest >= first_day:
+            return bad
+    except (KeyError, TypeError, ValueError):
+        pass
+    for d in days:
         day = d.get("date")
         if (day < first_day) if isinstance(day, str) else (day < start):
             bad.append(f"days:{day}")
