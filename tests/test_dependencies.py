@@ -17,7 +17,8 @@ def _requirements() -> list[Requirement]:
     reqs = list(project["dependencies"])
     for extra in project["optional-dependencies"].values():
         reqs += extra
-    return [Requirement(r) for r in reqs]
+    # the project's own extras (test = switchhub[server] + …) are not third-party dependencies
+    return [req for req in map(Requirement, reqs) if req.name != project["name"]]
 
 
 def _locked() -> dict[str, str]:
@@ -58,3 +59,16 @@ def test_readme_and_ci_install_from_the_lock() -> None:
     assert ci[-1].strip() == commands[1], "the last line of .ci/run must be the README's test command"
     # the whole suite (no selection, no deselection), spread over pytest-xdist workers
     assert shlex.split(commands[1])[-5:] == ["-m", "pytest", "-q", "-n", "3"]
+
+
+def test_a_plain_install_is_the_client_and_the_services_are_the_server_extra() -> None:
+    """`pip install switchhub` (or `[client]`) is the client alone; the demo and the tests install the
+    server: the README's demo command names `[server]`, the test extra includes it."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    plain = {Requirement(r).name for r in project["dependencies"]}
+    assert plain == {"httpx", "pydantic", "typer", "rich"}
+    assert {Requirement(r).name for r in project["optional-dependencies"]["client"]} == plain
+    assert "fastapi" in {Requirement(r).name for r in project["optional-dependencies"]["server"]}
+    assert "switchhub[server]" in project["optional-dependencies"]["test"]
+    demo = _readme_commands()[0]
+    assert '-e ".[server]"' in demo and demo.endswith("switchhub demo")

@@ -380,7 +380,14 @@ def demo_switch(port: int = typer.Option(8443, help="デモのハブのポート
 def main() -> None:
     os.environ.setdefault("XDG_RUNTIME_DIR", str(Path("/tmp") / f"switchhub-run-{os.getuid()}"))
     Path(os.environ["XDG_RUNTIME_DIR"]).mkdir(mode=0o700, exist_ok=True)
-    app()
+    try:
+        app()
+    except ModuleNotFoundError as missing:  # a plain install is the client: the services are the server extra
+        if (missing.name or "").split(".")[0] == "switchhub":
+            raise
+        console.print(f"[red]エラー:[/red] このコマンドにはサーバの依存パッケージ（{missing.name}）が必要です:"
+                      ' pip install "switchhub\\[server]"', markup=True, highlight=False)
+        raise SystemExit(1) from None
 
 
 if __name__ == "__main__":

@@ -12,7 +12,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import click
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -42,7 +41,7 @@ class _Group(TyperGroup):
     """The root command: typed errors become a Japanese message and an exit code, not a traceback
     (1 problem answer, 2 configuration, 3 hub unreachable)."""
 
-    def invoke(self, ctx: click.Context) -> Any:
+    def invoke(self, ctx: typer.Context) -> Any:
         try:
             return super().invoke(ctx)
         except ApiError as exc:
