@@ -72,3 +72,26 @@ def test_a_plain_install_is_the_client_and_the_services_are_the_server_extra() -
     assert "switchhub[server]" in project["optional-dependencies"]["test"]
     demo = _readme_commands()[0]
     assert '-e ".[server]"' in demo and demo.endswith("switchhub demo")
+
+
+def test_a_service_command_without_the_server_extra_names_it(tmp_path) -> None:
+    """On a plain (client) install `switchhub db migrate` says which extra it needs, in one line."""
+    import os
+    import subprocess
+    import sys
+
+    script = (
+        "import importlib.abc, sys\n"
+        "class Missing(importlib.abc.MetaPathFinder):\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name.split('.')[0] in ('sqlalchemy', 'fastapi', 'asyncpg', 'uvicorn', 'psycopg', 'alembic',"
+        " 'pgserver'):\n"
+        "            raise ModuleNotFoundError(f'No module named {name!r}', name=name)\n"
+        "sys.meta_path.insert(0, Missing())\n"
+        "sys.argv = ['switchhub', 'db', 'migrate']\n"
+        "from switchhub.cli import main\n"
+        "main()\n")
+    env = {**os.environ, "SWITCHHUB_DATA_DIR": str(tmp_path), "COLUMNS": "200"}
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60, env=env)
+    assert run.returncode == 1, run.stderr[-2000:]
+    assert 'pip install "switchhub[server]"' in run.stdout and "Traceback" not in run.stderr
