@@ -313,6 +313,19 @@ async def test_review_on_mismatch_and_the_areas_tso_decides(stack):
                                                                                  ("T0300", "issue")]
 
 
+async def _inquired_through_a_tampering_area(stack, tampered: dict):
+    """A0002's inquiry answered by an area that sends `tampered` (its own statements forbid parts)."""
+
+    async def query_usage(caller, spid_, body):
+        return json.dumps(tampered).encode()
+
+    stack.hub_app.state.areas.query_usage = query_usage
+    async with stack.client("A0002") as other:
+        r = await other.post(INQUIRY.format(tampered["spid"]), json={"password": "x", "purpose": "試算"})
+    assert r.status_code == 200
+    return r
+
+
 async def test_the_hub_strips_days_before_the_customers_period_and_keeps_the_others(stack):
     """Interval data, but one day before the period's first day (2026-08-15): that day alone goes."""
     spid = "0310000000000000000000"
@@ -320,14 +333,7 @@ async def test_the_hub_strips_days_before_the_customers_period_and_keeps_the_oth
     tampered = {"spid": spid, "interval_data": True, "period_start": "2026-08-15", "window_start": "2025-11-01",
                 "withheld_before": "2026-08-15", "months": [],
                 "days": [{"date": d, **day} for d in ("2026-08-20", "2026-08-14", "2026-08-15")]}
-
-    async def query_usage(caller, spid_, body):
-        return json.dumps(tampered).encode()
-
-    stack.hub_app.state.areas.query_usage = query_usage
-    async with stack.client("A0002") as other:
-        r = await other.post(INQUIRY.format(spid), json={"password": "x", "purpose": "試算"})
-    assert r.status_code == 200
+    r = await _inquired_through_a_tampering_area(stack, tampered)
     assert [d["date"] for d in r.json()["days"]] == ["2026-08-20", "2026-08-15"]
     [alert] = audit_rows(stack.hub_url, "alert.visibility.usage_outside_grant")
     assert alert["fields"] == ["days:2026-08-14"] and alert["outcome"] == "stripped"
@@ -342,14 +348,7 @@ async def test_the_hub_strips_usage_the_answer_itself_forbids_and_raises_an_aler
                 "months": [{"billing_month": m, "kwh": "1.0000", "max_demand_kw": None, "power_factor": None,
                             "next_reading_date": None} for m in ("2026-08", "2026-09")],
                 "days": [{"date": "2026-08-20", "kwh": ",".join(["0.1000"] * 48), "status": "0" * 48}]}
-
-    async def query_usage(caller, spid_, body):
-        return json.dumps(tampered).encode()
-
-    stack.hub_app.state.areas.query_usage = query_usage
-    async with stack.client("A0002") as other:
-        r = await other.post(INQUIRY.format(spid), json={"password": "x", "purpose": "試算"})
-    assert r.status_code == 200
+    r = await _inquired_through_a_tampering_area(stack, tampered)
     assert ([m["billing_month"] for m in r.json()["months"]], r.json()["days"]) == (["2026-09"], [])
     [alert] = audit_rows(stack.hub_url, "alert.visibility.usage_outside_grant")
     assert alert["fields"] == sorted(["days", "months:2026-08"]) and alert["outcome"] == "stripped"
