@@ -400,36 +400,23 @@ class Suite:
         ex = await self.probe.call("GET", APPLICATION, self.cast.third, path=f"/area/v1/applications/{no}")
         return (s := judge.refusal(ex, "refusal.status_by_other_retailer")), s
 
+    async def _withdraw(self, application_no: str, reason: str) -> Any:
+        """The other retailer (the applicant of the conformance switch-start) withdraws."""
+        return await self.probe.call("POST", WITHDRAW, self.cast.other, json_body={"reason": reason},
+                                     path=f"/area/v1/applications/{application_no}:withdraw")
+
     async def withdraw_unknown(self) -> tuple[str, str]:
-        ex = await self.probe.call(
-            "POST",
-            WITHDRAW,
-            self.cast.other,
-            json_body={"reason": "適合性試験"},
-            path=f"/area/v1/applications/{self.unknown_application}:withdraw",
-        )
+        ex = await self._withdraw(self.unknown_application, "適合性試験")
         return (s := judge.refusal(ex, "refusal.withdraw_unknown")), s
 
     async def withdraw_empty_reason(self) -> tuple[str, str]:
         no = self._need_application()
-        ex = await self.probe.call(
-            "POST",
-            WITHDRAW,
-            self.cast.other,
-            json_body={"reason": ""},
-            path=f"/area/v1/applications/{no}:withdraw",
-        )
+        ex = await self._withdraw(no, "")
         return (s := judge.refusal(ex, "refusal.withdraw_empty_reason", {"reason"})), s
 
     async def withdraw(self) -> tuple[str, str]:
         no = self._need_application()
-        ex = await self.probe.call(
-            "POST",
-            WITHDRAW,
-            self.cast.other,
-            json_body={"reason": "適合性試験の後始末"},
-            path=f"/area/v1/applications/{no}:withdraw",
-        )
+        ex = await self._withdraw(no, "適合性試験の後始末")
         body = judge.answer(ex, 200)
         if not body["terminal"]:
             raise Failed(
@@ -441,13 +428,7 @@ class Suite:
 
     async def withdraw_twice(self) -> tuple[str, str]:
         no = self._need_application()
-        ex = await self.probe.call(
-            "POST",
-            WITHDRAW,
-            self.cast.other,
-            json_body={"reason": "二度目"},
-            path=f"/area/v1/applications/{no}:withdraw",
-        )
+        ex = await self._withdraw(no, "二度目")
         return (s := judge.refusal(ex, "refusal.withdraw_twice")), s
 
     # --- the feed (events, pull side) ----------------------------------------------------------
