@@ -116,7 +116,8 @@ async def test_a_correction_is_revision_2_and_an_unchanged_rebuild_stores_nothin
     first = files(stack, retailer_code="A0001", type="W41120")
     assert [(f["revision"], f["supersedes"]) for f in first] == [(1, None)]
     later = datetime(2026, 12, 2, 9, 0, tzinfo=JST)
-    await ingest(stack, _rows(spid, {10: "2.5000"}))  # a corrected slot of a day whose files exist
+    with frozen(later - timedelta(hours=1)):  # the rebuild is due from the ingest time, not the real clock's
+        await ingest(stack, _rows(spid, {10: "2.5000"}))  # a corrected slot of a day whose files exist
     rebuilds = execute(stack.area_url, "SELECT key, payload FROM jobs WHERE kind = 'metering.rebuild'")
     assert [(k.split(":")[:2], p["retailers"]) for k, p in rebuilds] == [(["03", "2026-11-30"], ["A0001"])]
     await run_metering_jobs(stack, later)

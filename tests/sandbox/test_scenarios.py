@@ -97,7 +97,8 @@ async def test_ordinary_points_are_not_touched_by_the_stub(sandbox):
 
 
 def test_slow_answers_after_two_seconds_and_a_stall_is_the_hubs_504(world, monkeypatch):
-    """Real sockets: the hub's area timeout (2.5 s here) is httpx's read timeout."""
+    """Real sockets: the hub's area timeout (5 s here: 3 s of slack over the slow answer's 2 s on a loaded
+    machine) is httpx's read timeout."""
     import asyncio
 
     from switchhub.kernel.clock import get_clock, set_clock
@@ -108,7 +109,7 @@ def test_slow_answers_after_two_seconds_and_a_stall_is_the_hubs_504(world, monke
     live = start_live(
         world,
         tag=f"sbx_{int(time.time() * 1000) % 10**8}",
-        settings_changes={"sandbox": True, "area_timeout_s": 2.5},
+        settings_changes={"sandbox": True, "area_timeout_s": 5.0},
     )
 
     class _Urls:
@@ -145,5 +146,5 @@ def test_slow_answers_after_two_seconds_and_a_stall_is_the_hubs_504(world, monke
     finally:
         stop_live(live)
         set_clock(previous)
-    assert slow_status == 200 and 2.0 <= slow_s < 2.5 + 1.0
-    assert (stall_status, stall_code) == (504, "area_timeout") and 2.5 <= stall_s < 4.5
+    assert slow_status == 200 and 2.0 <= slow_s < 5.0
+    assert (stall_status, stall_code) == (504, "area_timeout") and 5.0 <= stall_s < 7.5
