@@ -37,6 +37,7 @@ from switchhub.contract.usage import (
     UsageReviewDetail,
     UsageReviewPage,
 )
+from switchhub.hub.gateway.keepalive import KeepAliveError, KeepAlivePool, KeepAliveTimeout
 from switchhub.kernel.caller import Caller
 from switchhub.kernel.codes import Area
 from switchhub.kernel.errors import (
@@ -134,23 +135,46 @@ class HttpsAreaClient:
         #: ask for the usage inquiry's answer gzipped (Settings.area_gzip; docs/benchmarks.md P10)
         self.gzip = gzip
         self._clients: dict[str, httpx.AsyncClient] = {}
+        self._pools: dict[str, KeepAlivePool] = {}
+        self._contexts: dict[str, ssl.SSLContext] = {}
         self._cert, self._ca, self._timeout = cert, ca, timeout
         self._transports = transports or {}
 
-    def _client(self, area: str) -> httpx.AsyncClient:
+    def _base(self, area: str) -> str:
         base = self.urls.get(area)
         if not base:
             raise AreaUnavailable(f"エリア {_area_name(area)} の一般送配電事業者システムは登録されていません",
                                   f"No system is registered for area {area}", extra={"area": area})
+        return base
+
+    def _ssl_context(self, base: str) -> ssl.SSLContext:
+        """One TLS context per area system, shared by its httpx client and its keep-alive pool."""
+        if base not in self._contexts:
+            ctx = ssl.create_default_context(cafile=self._ca) if self._ca else ssl.create_default_context()
+            if self._cert:
+                ctx.load_cert_chain(*self._cert)
+            self._contexts[base] = ctx
+        return self._contexts[base]
+
+    def _pool(self, area: str) -> KeepAlivePool | None:
+        """The lean keep-alive pool for the lookup (keepalive.py); None when a transport is plugged in
+        for this area (tests, in-process stubs), which then serves every call through httpx."""
+        base = self._base(area)
+        if base in self._transports or not base.startswith("https://"):
+            return None
+        if base not in self._pools:
+            self._pools[base] = KeepAlivePool(base, self._ssl_context(base), timeout=self._timeout,
+                                              connect_timeout=min(self._timeout, 3.0))
+        return self._pools[base]
+
+    def _client(self, area: str) -> httpx.AsyncClient:
+        base = self._base(area)
         if base not in self._clients:
             kwargs: dict[str, Any] = {}
             if base in self._transports:
                 kwargs["transport"] = self._transports[base]
             else:
-                ctx = ssl.create_default_context(cafile=self._ca) if self._ca else ssl.create_default_context()
-                if self._cert:
-                    ctx.load_cert_chain(*self._cert)
-                kwargs["verify"] = ctx
+                kwargs["verify"] = self._ssl_context(base)
             self._clients[base] = httpx.AsyncClient(
                 base_url=base, timeout=httpx.Timeout(self._timeout, connect=min(self._timeout, 3.0)),
                 limits=httpx.Limits(max_connections=64, max_keepalive_connections=32), **kwargs)
@@ -160,7 +184,22 @@ class HttpsAreaClient:
     # -- the contract's operations ------------------------------------------------------------
 
     async def lookup(self, caller: Caller, spid: str) -> PointItem:
-        return PointItem.model_validate(await self._call(spid[:2], "GET", f"/area/v1/supply-points/{spid}", caller))
+        area, path = spid[:2], f"/area/v1/supply-points/{spid}"
+        pool = self._pool(area)
+        if pool is None:
+            return _checked_answer(PointItem, await self._call(area, "GET", path, caller))
+        try:  # the hot path (targets.md P1): the lean keep-alive pool, the answer decoded once
+            status, body = await pool.get(path, caller_headers(caller))
+        except KeepAliveTimeout as exc:
+            raise _timeout(area) from exc
+        except KeepAliveError as exc:
+            raise _unavailable(area) from exc
+        if status >= 400:
+            raise translate_error(area, status, _json_bytes_or_none(body))
+        try:
+            return PointItem.model_validate_json(body)
+        except ValidationError as exc:
+            raise _contract_violation(exc) from None
 
     async def batch_get(self, area: str, caller: Caller, spids: list[str]) -> BatchAnswer:
         return BatchAnswer.model_validate(await self._call(area, "POST", "/area/v1/supply-points:batch-get", caller,
@@ -358,6 +397,9 @@ class HttpsAreaClient:
         for client in self._clients.values():
             await client.aclose()
         self._clients.clear()
+        for pool in self._pools.values():
+            pool.close()
+        self._pools.clear()
 
 
 def _application(body: Any) -> dict[str, Any]:
@@ -367,22 +409,37 @@ def _application(body: Any) -> dict[str, Any]:
     try:
         ApplicationAnswer.model_validate(body)
     except ValidationError as exc:
-        raise AreaUnavailable("一般送配電事業者システムの応答が契約（インタフェース仕様）と一致しません",
-                              "The area system answered outside the contract",
-                              code="area_contract_violation", extra={"problems": len(exc.errors())}) from None
+        raise _contract_violation(exc) from None
     return body
 
 
 def _checked_model(model: type[BaseModel], body: Any) -> Any:
     """An answer checked against its contract model, kept as sent (the hub's visibility re-check sees
     everything the area sent); outside the contract it is that area's failure."""
-    try:
-        model.model_validate(body)
-    except ValidationError as exc:
-        raise AreaUnavailable("一般送配電事業者システムの応答が契約（インタフェース仕様）と一致しません",
-                              "The area system answered outside the contract",
-                              code="area_contract_violation", extra={"problems": len(exc.errors())}) from None
+    _checked_answer(model, body)
     return body
+
+
+def _checked_answer(model: type[BaseModel], body: Any) -> Any:
+    """The answer as its contract model; outside the contract it is that area's failure."""
+    try:
+        return model.model_validate(body)
+    except ValidationError as exc:
+        raise _contract_violation(exc) from None
+
+
+def _contract_violation(exc: ValidationError) -> AreaUnavailable:
+    return AreaUnavailable("一般送配電事業者システムの応答が契約（インタフェース仕様）と一致しません",
+                           "The area system answered outside the contract",
+                           code="area_contract_violation", extra={"problems": len(exc.errors())})
+
+
+def _json_bytes_or_none(body: bytes) -> dict | None:
+    try:
+        parsed = json.loads(body)
+    except ValueError:
+        return None
+    return parsed if isinstance(parsed, dict) else None
 
 
 def _json_or_none(resp: httpx.Response) -> dict | None:

@@ -1,0 +1,178 @@
+"""A lean pooled HTTP/1.1 keep-alive client over TLS for the hub's hottest area call, the lookup.
+
+Why not httpx here: on the facility lookup path (targets.md P1) httpx/httpcore cost the hub about a
+third of its CPU per lookup, ≈ 3.5× a lean client on the same path (../shared/spikes/p1-chain,
+docs/benchmarks.md P1). The lookup is one GET with a small JSON answer, so this speaks just the
+HTTP/1.1 it needs: a request head, an answer with Content-Length or chunked transfer coding, and
+keep-alive. Everything else (bodies, streams, exports) stays on httpx in `client.py`.
+
+Failure rules, the same as httpx's for the caller (`client.py` maps them to 503/504 for that area):
+a connection that timed out, failed or was cut mid-answer is closed, never reused; a GET on a
+pooled connection that the area had already closed (keep-alive ended on its side) is retried once
+on a new connection, because nothing reached the area.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+from collections import deque
+from urllib.parse import urlsplit
+
+
+class KeepAliveError(Exception):
+    """The area could not be reached or its answer was cut (the caller answers 503)."""
+
+
+class KeepAliveTimeout(KeepAliveError):
+    """No answer within the timeout (the caller answers 504)."""
+
+
+class _Connection:
+    __slots__ = ("reader", "writer")
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader, self.writer = reader, writer
+
+    def close(self) -> None:
+        self.writer.transport.abort()  # no TLS close_notify wait: the connection is dropped
+
+
+class KeepAlivePool:
+    """Idle keep-alive connections to one area base URL, at most `max_idle` kept."""
+
+    def __init__(self, base_url: str, ctx: ssl.SSLContext, *, timeout: float, connect_timeout: float,
+                 max_idle: int = 32) -> None:
+        parts = urlsplit(base_url)
+        if parts.scheme != "https" or not parts.hostname:
+            raise ValueError(f"an https base URL is needed: {base_url!r}")
+        self.host, self.port = parts.hostname, parts.port or 443
+        self.prefix = parts.path.rstrip("/")
+        self.authority = parts.netloc.encode("ascii")
+        self.ctx, self.timeout, self.connect_timeout, self.max_idle = ctx, timeout, connect_timeout, max_idle
+        self._idle: deque[_Connection] = deque()
+
+    async def get(self, path: str, headers: dict[str, str]) -> tuple[int, bytes]:
+        """(status, body) of a GET; the body decoded from chunked coding if the area used it."""
+        head = self._head(path, headers)
+        while self._idle:
+            conn = self._idle.pop()
+            try:
+                return await self._exchange(conn, head, fresh=False)
+            except _Stale:
+                continue  # closed by the area while idle: nothing was processed, try the next one
+        return await self._exchange(await self._connect(), head, fresh=True)
+
+    def _head(self, path: str, headers: dict[str, str]) -> bytes:
+        lines = [f"GET {self.prefix}{path} HTTP/1.1", "Host: " + self.authority.decode(), "Accept: application/json",
+                 "Accept-Encoding: identity"]
+        for k, v in headers.items():
+            if "\r" in v or "\n" in v or "\r" in k or "\n" in k:
+                raise ValueError("header values may not contain line breaks")
+            lines.append(f"{k}: {v}")
+        return ("\r\n".join(lines) + "\r\n\r\n").encode("utf-8")
+
+    async def _connect(self) -> _Connection:
+        try:
+            async with asyncio.timeout(self.connect_timeout):
+                reader, writer = await asyncio.open_connection(self.host, self.port, ssl=self.ctx,
+                                                               server_hostname=self.host)
+        except TimeoutError as exc:
+            raise KeepAliveTimeout("connect timed out") from exc
+        except (OSError, ssl.SSLError) as exc:
+            raise KeepAliveError(f"connect failed: {exc}") from exc
+        return _Connection(reader, writer)
+
+    async def _exchange(self, conn: _Connection, head: bytes, *, fresh: bool) -> tuple[int, bytes]:
+        keep = False
+        received = False
+        try:
+            async with asyncio.timeout(self.timeout):
+                conn.writer.write(head)
+                await conn.writer.drain()
+                try:
+                    status_head = await conn.reader.readuntil(b"\r\n\r\n")
+                except asyncio.IncompleteReadError as exc:
+                    if not exc.partial and not fresh:
+                        raise _Stale() from exc
+                    raise KeepAliveError("the area closed the connection") from exc
+                received = True
+                status, length, chunked, keep = _parse_head(status_head)
+                if chunked:
+                    body = await _read_chunked(conn.reader)
+                elif length is not None:
+                    if length > MAX_BODY:
+                        raise ValueError("answer too large")
+                    body = await conn.reader.readexactly(length) if length else b""
+                else:  # neither: the body runs to the end of the connection
+                    body, keep = await conn.reader.read(), False
+        except (_Stale, KeepAliveError):
+            conn.close()
+            raise
+        except TimeoutError as exc:
+            conn.close()
+            raise KeepAliveTimeout("no answer in time") from exc
+        except (OSError, ssl.SSLError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError) as exc:
+            conn.close()
+            if not received and not fresh and isinstance(exc, (ConnectionResetError, BrokenPipeError)):
+                raise _Stale() from exc
+            raise KeepAliveError(f"the answer was cut: {exc}") from exc
+        except BaseException:  # cancelled: the answer may still be on its way, the connection is unusable
+            conn.close()
+            raise
+        if keep and len(self._idle) < self.max_idle:
+            self._idle.append(conn)
+        else:
+            conn.close()
+        return status, body
+
+    def close(self) -> None:
+        while self._idle:
+            self._idle.pop().close()
+
+
+class _Stale(Exception):
+    """A pooled connection the area had closed before this request reached it."""
+
+
+def _parse_head(head: bytes) -> tuple[int, int | None, bool, bool]:
+    """(status, content length, chunked, keep-alive) from an answer's head."""
+    lines = head.split(b"\r\n")
+    status_line = lines[0]
+    if not status_line.startswith(b"HTTP/1.") or len(status_line) < 12:
+        raise ValueError("not an HTTP/1.x answer")
+    status = int(status_line[9:12])
+    keep = status_line.startswith(b"HTTP/1.1")
+    length: int | None = None
+    chunked = False
+    for line in lines[1:]:
+        name, _, value = line.partition(b":")
+        name = name.strip().lower()
+        if name == b"content-length":
+            length = int(value.strip())
+        elif name == b"transfer-encoding":
+            chunked = b"chunked" in value.lower()
+        elif name == b"connection":
+            v = value.strip().lower()
+            keep = False if v == b"close" else (True if v == b"keep-alive" else keep)
+    return status, length, chunked, keep
+
+
+MAX_BODY = 16 * 1024 * 1024  # a lookup answer is a few kB; anything beyond this is not an answer
+
+
+async def _read_chunked(reader: asyncio.StreamReader) -> bytes:
+    parts: list[bytes] = []
+    total = 0
+    while True:
+        size_line = await reader.readuntil(b"\r\n")
+        size = int(size_line.split(b";", 1)[0].strip(), 16)
+        if size == 0:
+            while (await reader.readuntil(b"\r\n")) != b"\r\n":  # trailers, then the blank line
+                pass
+            return b"".join(parts)
+        total += size
+        if total > MAX_BODY:
+            raise ValueError("answer too large")
+        parts.append(await reader.readexactly(size))
+        await reader.readexactly(2)

@@ -1,0 +1,212 @@
+"""The hub's lean keep-alive client for the lookup (hub/gateway/keepalive.py), against a real TLS server
+on a loopback socket that asks for the hub's client certificate and misbehaves on purpose: connections
+reused, chunked answers decoded, an area that closed an idle connection retried on a new one, a stalled
+area a timeout (504) whose connection is never reused, a cut answer 503, and the area's problem answers
+mapped as for every other call."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import ssl
+
+import pytest
+
+from switchhub.hub.gateway.client import HttpsAreaClient
+from switchhub.hub.gateway.keepalive import KeepAliveError, KeepAlivePool, KeepAliveTimeout
+from switchhub.kernel.caller import Caller
+from switchhub.kernel.errors import AreaTimeout, AreaUnavailable, NotFound
+from tests.live import ca_file
+
+SPID = "0300111122223333444455"  # 22 digits, area 03
+POINT = {"relationship": "other", "point": {"spid": SPID, "area": "03"}}
+CALLER = Caller("M0300", "retailer", frozenset({"03"}), "m0300-api", "general", "fp")
+
+
+class Area:
+    """A TLS server speaking raw HTTP/1.1; `behave(n, request)` returns the bytes to send for the n-th
+    request on a connection, or a callable taking the writer."""
+
+    def __init__(self, world, behave) -> None:
+        self.world, self.behave = world, behave
+        self.connections = 0
+        self.requests: list[bytes] = []
+
+    async def __aenter__(self) -> "Area":
+        ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH, cafile=str(ca_file(self.world)))
+        cert = self.world.server_certs["area-server"]
+        ctx.load_cert_chain(str(cert.cert_path), str(cert.key_path))
+        ctx.verify_mode = ssl.CERT_REQUIRED  # mutual TLS, as the area system asks
+        self.server = await asyncio.start_server(self._serve, "127.0.0.1", 0, ssl=ctx)
+        self.port = self.server.sockets[0].getsockname()[1]
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        self.server.close()
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.connections += 1
+        n = 0
+        try:
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                self.requests.append(head)
+                n += 1
+                action = self.behave(n, head)
+                if callable(action):
+                    await action(writer)
+                    return
+                writer.write(action)
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            writer.close()
+
+
+def answer(body: bytes, status: str = "200 OK", extra: str = "") -> bytes:
+    return (f"HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {len(body)}\r\n{extra}\r\n"
+            ).encode() + body
+
+
+def pool_for(world, area: Area, timeout: float = 2.0) -> KeepAlivePool:
+    ctx = ssl.create_default_context(cafile=str(ca_file(world)))
+    ctx.load_cert_chain(str(world.hub_client.cert), str(world.hub_client.key))
+    return KeepAlivePool(f"https://127.0.0.1:{area.port}", ctx, timeout=timeout, connect_timeout=2.0)
+
+
+def client_for(world, area: Area, timeout: float = 2.0) -> HttpsAreaClient:
+    return HttpsAreaClient({"03": f"https://127.0.0.1:{area.port}"},
+                           cert=(str(world.hub_client.cert), str(world.hub_client.key)), ca=str(ca_file(world)),
+                           timeout=timeout)
+
+
+async def test_one_connection_serves_many_lookups_and_sends_the_callers_headers(world):
+    body = json.dumps(POINT).encode()
+    async with Area(world, lambda n, head: answer(body)) as area:
+        client = client_for(world, area)
+        try:
+            for _ in range(3):
+                item = await client.lookup(CALLER, SPID)
+                assert (item.relationship, item.point) == ("other", POINT["point"])
+        finally:
+            await client.aclose()
+    assert area.connections == 1 and len(area.requests) == 3
+    head = area.requests[0].decode()
+    assert head.startswith(f"GET /area/v1/supply-points/{SPID} HTTP/1.1\r\n")
+    assert "X-Switchhub-Operator: M0300\r\n" in head and "X-Switchhub-User: m0300-api\r\n" in head
+
+
+async def test_a_chunked_answer_is_decoded(world):
+    body = json.dumps(POINT).encode()
+    chunked = (b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n"
+               + b"".join(f"{len(p):x}\r\n".encode() + p + b"\r\n" for p in (body[:7], body[7:])) + b"0\r\n\r\n")
+    async with Area(world, lambda n, head: chunked) as area:
+        pool = pool_for(world, area)
+        try:
+            assert await pool.get("/x", {}) == (200, body)
+            assert await pool.get("/x", {}) == (200, body)  # the connection stayed usable after the trailer
+        finally:
+            pool.close()
+    assert area.connections == 1
+
+
+async def test_an_idle_connection_the_area_closed_is_retried_on_a_new_one(world):
+    async def answer_then_close(writer):
+        writer.write(answer(b"{}"))
+        await writer.drain()
+
+    async with Area(world, lambda n, head: answer_then_close) as area:  # keep-alive ended on the area's side
+        pool = pool_for(world, area)
+        try:
+            assert await pool.get("/x", {}) == (200, b"{}")
+            await asyncio.sleep(0.2)  # the close reaches the hub's idle connection
+            assert await pool.get("/x", {}) == (200, b"{}")
+        finally:
+            pool.close()
+    assert area.connections == 2 and len(area.requests) == 2  # each request reached the area once
+
+
+async def test_connection_close_is_not_pooled(world):
+    async with Area(world, lambda n, head: answer(b"{}", extra="connection: close\r\n")) as area:
+        pool = pool_for(world, area)
+        try:
+            await pool.get("/x", {})
+            await pool.get("/x", {})
+        finally:
+            pool.close()
+    assert area.connections == 2
+
+
+async def test_a_stalled_area_is_a_timeout_and_its_connection_is_dropped(world):
+    async def stall(writer):
+        await asyncio.sleep(3)
+
+    async with Area(world, lambda n, head: stall if n == 2 else answer(b"{}")) as area:
+        pool = pool_for(world, area, timeout=0.5)
+        try:
+            await pool.get("/x", {})
+            loop = asyncio.get_running_loop()
+            t0 = loop.time()
+            with pytest.raises(KeepAliveTimeout):
+                await pool.get("/x", {})
+            assert 0.5 <= loop.time() - t0 < 1.5
+            assert await pool.get("/x", {}) == (200, b"{}")  # a new connection, not the stalled one
+        finally:
+            pool.close()
+    assert area.connections == 2
+
+
+async def test_a_cut_answer_is_an_error_not_a_short_body(world):
+    async def cut(writer):
+        writer.write(b"HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\n{\"spid\":")
+        await writer.drain()
+
+    async with Area(world, lambda n, head: cut) as area:
+        pool = pool_for(world, area)
+        try:
+            with pytest.raises(KeepAliveError):
+                await pool.get("/x", {})
+        finally:
+            pool.close()
+    assert len(area.requests) == 1  # a request that reached the area is not sent again
+
+
+async def test_through_the_area_client_failures_are_that_areas_503_504_and_its_problems_mapped(world):
+    problem = json.dumps({"status": 404, "code": "not_found", "detail": "ない"}).encode()
+    answers = {1: answer(problem, "404 Not Found"), 2: answer(b"oops", "500 Internal Server Error"),
+               3: answer(b'{"relationship": "other"}')}
+
+    async def stall(writer):
+        await asyncio.sleep(2)
+
+    async with Area(world, lambda n, head: answers.get(n, stall)) as area:
+        client = client_for(world, area, timeout=0.5)
+        try:
+            with pytest.raises(NotFound):
+                await client.lookup(CALLER, SPID)
+            with pytest.raises(AreaUnavailable) as down:
+                await client.lookup(CALLER, SPID)
+            assert down.value.status == 503 and down.value.extra == {"area": "03"}
+            with pytest.raises(AreaUnavailable) as broken:  # outside the contract: no point
+                await client.lookup(CALLER, SPID)
+            assert broken.value.code == "area_contract_violation"
+            with pytest.raises(AreaTimeout) as slow:
+                await client.lookup(CALLER, SPID)
+            assert slow.value.status == 504
+        finally:
+            await client.aclose()
+    async with Area(world, lambda n, head: answer(b"{}")) as gone:
+        port = gone.port
+    client = HttpsAreaClient({"03": f"https://127.0.0.1:{port}"}, ca=str(ca_file(world)), timeout=0.5)
+    try:
+        with pytest.raises(AreaUnavailable):  # nobody listens any more
+            await client.lookup(CALLER, SPID)
+    finally:
+        await client.aclose()
+
+
+def test_header_values_with_line_breaks_are_refused(world):
+    pool = KeepAlivePool("https://127.0.0.1:1", ssl.create_default_context(), timeout=1, connect_timeout=1)
+    with pytest.raises(ValueError):
+        asyncio.run(pool.get("/x", {"X-Switchhub-User": "a\r\nX-Switchhub-Operator-Kind: occto"}))
