@@ -30,13 +30,25 @@ def log_stream():
     root = logging.getLogger()
     level = root.level
     handler = configure_logging("json", stream)
-    yield stream
+    yield Captured(stream, handler)
     root.removeHandler(handler)
+    handler.close()
     root.setLevel(level)
     structlog.reset_defaults()
 
 
-def access_lines(stream: io.StringIO) -> list[dict]:
+class Captured:
+    """The stream the background log thread writes; read after it wrote everything queued."""
+
+    def __init__(self, stream: io.StringIO, handler) -> None:
+        self.stream, self.handler = stream, handler
+
+    def getvalue(self) -> str:
+        self.handler.flush()
+        return self.stream.getvalue()
+
+
+def access_lines(stream: Captured) -> list[dict]:
     lines = [json.loads(line) for line in stream.getvalue().splitlines() if line.strip()]
     return [x for x in lines if x.get("logger") == "switchhub.access"]
 
@@ -88,7 +100,9 @@ async def test_console_format_is_the_default(stack, monkeypatch):
         async with stack.client("M0300") as c:
             await c.get("/api/v1/me")
     finally:
+        handler.flush()
         root.removeHandler(handler)
+        handler.close()
         root.setLevel(level)
         structlog.reset_defaults()
     line = next(x for x in stream.getvalue().splitlines() if "switchhub.access" in x)
@@ -136,3 +150,32 @@ async def test_metrics_count_requests_latencies_and_refusals_by_route_template(s
     assert delta(before, after, "switchhub_refusals_total", service="hub", code="certificate_required") == 1
     assert delta(before, after, "switchhub_refusals_total", service="hub", code="invalid_input") == 1
     assert not [k for k in after if spid in str(k)]  # no spid in any label
+
+
+def test_a_slow_log_output_does_not_hold_up_the_caller():
+    """The line is written by the background thread: a stalled output (a full pipe, a busy disk) no
+    longer stalls the event loop that logged it, and flush() still gets every line out."""
+    import time
+
+    from switchhub.logs import ACCESS_LOGGER, stdlib_bound
+
+    class Stalled(io.StringIO):
+        def write(self, text: str) -> int:
+            time.sleep(0.3)
+            return super().write(text)
+
+    stream = Stalled()
+    root, level = logging.getLogger(), logging.getLogger().level
+    handler = configure_logging("json", stream)
+    try:
+        t0 = time.monotonic()
+        for n in range(5):
+            stdlib_bound(ACCESS_LOGGER).info("request", n=n)
+        assert time.monotonic() - t0 < 0.2  # five writes of 0.3 s each did not happen here
+        handler.flush()
+    finally:
+        root.removeHandler(handler)
+        handler.close()
+        root.setLevel(level)
+        structlog.reset_defaults()
+    assert [json.loads(x)["n"] for x in stream.getvalue().splitlines()] == [0, 1, 2, 3, 4]

@@ -9,8 +9,11 @@ the full URL, and the hub's URLs to the areas carry spids.
 
 from __future__ import annotations
 
+import atexit
 import logging
+import logging.handlers
 import os
+import queue
 import sys
 from typing import IO, Any
 
@@ -42,8 +45,9 @@ def _shared() -> list[Any]:
 
 def configure_logging(fmt: str | None = None, stream: IO[str] | None = None,
                       level: int = logging.WARNING) -> logging.Handler:
-    """Send all logging of this process to `stream` (stderr) in the chosen format; returns the
-    handler (tests remove it again). The access logger is at INFO whatever the root level."""
+    """Send all logging of this process to `stream` (stderr) in the chosen format, written by a
+    background thread (BackgroundHandler); returns the handler (tests flush, remove and close it).
+    The access logger is at INFO whatever the root level."""
     shared = _shared()
     renderer: Any = (structlog.processors.JSONRenderer(ensure_ascii=False) if log_format(fmt) == "json"
                      else structlog.dev.ConsoleRenderer(colors=False))
@@ -53,13 +57,44 @@ def configure_logging(fmt: str | None = None, stream: IO[str] | None = None,
         wrapper_class=structlog.stdlib.BoundLogger,
         cache_logger_on_first_use=False,
     )
-    handler = logging.StreamHandler(stream or sys.stderr)
-    handler.setFormatter(structlog.stdlib.ProcessorFormatter(
+    output = logging.StreamHandler(stream or sys.stderr)
+    output.setFormatter(structlog.stdlib.ProcessorFormatter(
         foreign_pre_chain=[*shared, structlog.stdlib.ExtraAdder()],
         processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta,
                     structlog.processors.format_exc_info, renderer]))
+    handler = BackgroundHandler(output)
     root = logging.getLogger()
     root.addHandler(handler)
     root.setLevel(level)
     logging.getLogger(ACCESS_LOGGER).setLevel(logging.INFO)
     return handler
+
+
+class BackgroundHandler(logging.handlers.QueueHandler):
+    """Records are queued; one thread renders and writes them. Why: the services log a line per
+    request from the event loop, and a blocking write to a slow pipe, a full terminal or a busy disk
+    stalled every request of the process (docs/benchmarks.md P1: up to 15 % of the area's time in
+    `StreamHandler.emit`). `flush()` waits until every queued record is written; `close()` (and
+    the process's exit) writes the rest and stops the thread."""
+
+    def __init__(self, output: logging.Handler) -> None:
+        super().__init__(queue.Queue())
+        self.output = output
+        self.listener = logging.handlers.QueueListener(self.queue, output, respect_handler_level=True)
+        self.listener.start()
+        atexit.register(self.close)
+
+    def prepare(self, record: logging.LogRecord) -> logging.LogRecord:
+        # the record as it is: structlog's event dict is rendered by the output's formatter in the
+        # thread (the default prepare would format it here, on the event loop, with the wrong formatter)
+        return record
+
+    def flush(self) -> None:
+        self.queue.join()  # type: ignore[attr-defined]
+        self.output.flush()
+
+    def close(self) -> None:
+        if self.listener._thread is not None:  # stop() is not idempotent
+            self.listener.stop()
+        self.output.flush()
+        super().close()
