@@ -34,6 +34,11 @@ class Settings:
     # area code -> base URL of the area system serving it
     area_urls: dict[str, str] = field(default_factory=dict)
     area_timeout_s: float = 5.0
+    # database connections a service keeps for its request path (the hub's engine, the area's lookup
+    # reader), without overflow: a request waits for a free one instead of opening a connection that
+    # is closed again on return (a new backend and every statement prepared again: the P1 path opened
+    # one per 4 lookups with 10 + overflow, docs/benchmarks.md)
+    db_pool_size: int = 20
     # whether the hub asks the areas to gzip large answers (the usage inquiry): worth it across a WAN;
     # on one machine or a LAN gzip costs more than the bytes it saves (docs/benchmarks.md P10)
     area_gzip: bool = False
@@ -113,6 +118,7 @@ class Settings:
             certs_dir=Path(_env("CERTS_DIR", str(data_dir / "certs")) or ""),
             area_urls=area_urls,
             area_timeout_s=float(_env("AREA_TIMEOUT", "5") or 5),
+            db_pool_size=int(_env("DB_POOL_SIZE", "20") or 20),
             area_gzip=(_env("AREA_GZIP", "") or "").lower() in ("1", "true", "yes"),
             hub_fingerprints=fps,
             area_certificates=area_certs,

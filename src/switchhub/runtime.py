@@ -68,4 +68,4 @@ def build_hub_app(settings: Settings):
     paths = cert_paths(settings.certs_dir)
     areas = HttpsAreaClient(settings.area_urls, cert=(str(paths["hub_client"]), str(paths["hub_client_key"])),
                             ca=str(paths["ca"]), timeout=settings.area_timeout_s, gzip=settings.area_gzip)
-    return create_hub_app(settings, make_engine(hub_url), areas)
+    return create_hub_app(settings, make_engine(hub_url, pool_size=settings.db_pool_size, max_overflow=0), areas)

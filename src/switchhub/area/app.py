@@ -44,7 +44,8 @@ def create_area_app(settings: Settings, engine: AsyncEngine) -> FastAPI:
                   redoc_url=None, lifespan=_lifespan)
     app.state.settings = settings
     app.state.engine = engine
-    app.state.reader = lookup_reader(engine)  # lookups and batches
+    # lookups and batches: the hot path keeps its connections (Settings.db_pool_size, no overflow)
+    app.state.reader = lookup_reader(engine, pool_size=settings.db_pool_size, max_overflow=0)
     app.state.search_reader = engine.execution_options(isolation_level="AUTOCOMMIT")
     app.state.writer = lookup_reader(engine, autocommit=False)  # applications: equality lookups only
     install_error_handlers(app)

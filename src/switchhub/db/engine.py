@@ -6,6 +6,7 @@ commit; the boundary (request dependency, job runner, CLI) commits or rolls back
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -24,7 +25,8 @@ def make_engine(url: str, *, pool_size: int = 10, max_overflow: int = 10) -> Asy
     )
 
 
-def lookup_reader(engine: AsyncEngine, *, pool_size: int = 10, autocommit: bool = True) -> AsyncEngine:
+def lookup_reader(engine: AsyncEngine, *, pool_size: int = 10, autocommit: bool = True,
+                  max_overflow: int = 10) -> AsyncEngine:
     """Engine with generic plans, for primary-key work on partitioned tables (autocommit for reads).
 
     Custom plans re-plan every execution, and planning a lookup across the partitioned point,
@@ -32,11 +34,24 @@ def lookup_reader(engine: AsyncEngine, *, pool_size: int = 10, autocommit: bool 
     Not for searches: a generic plan cannot use an index for `LIKE $1` prefixes.
     """
     return create_async_engine(
-        engine.url, pool_size=pool_size, max_overflow=10,
+        engine.url, pool_size=pool_size, max_overflow=max_overflow,
         **({"isolation_level": "AUTOCOMMIT"} if autocommit else {}),
         connect_args={"server_settings": {"timezone": "Asia/Tokyo", "application_name": "switchhub-lookup",
                                           "plan_cache_mode": "force_generic_plan"}},
     )
+
+
+_AUTOCOMMIT: "weakref.WeakKeyDictionary[AsyncEngine, AsyncEngine]" = weakref.WeakKeyDictionary()
+
+
+def autocommit(engine: AsyncEngine) -> AsyncEngine:
+    """The engine's autocommit view (same pool), made once per engine: reads without BEGIN/COMMIT
+    round trips, and single statements that commit when they return. `execution_options` builds a
+    new option engine each call, which cost ≈ 3 % of the hub's CPU per lookup (docs/benchmarks.md P1)."""
+    view = _AUTOCOMMIT.get(engine)
+    if view is None:
+        view = _AUTOCOMMIT[engine] = engine.execution_options(isolation_level="AUTOCOMMIT")
+    return view
 
 
 @asynccontextmanager
