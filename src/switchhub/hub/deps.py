@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from switchhub.httpkit import request_id
 from switchhub.hub.accounts import permissions
+from switchhub.hub.accounts.identity import PREFETCHED
 from switchhub.hub.accounts.service import CertIdentity, RefusedError, resolve_api_caller
 from switchhub.hub.audit.context import Actor, unauthenticated
 from switchhub.hub.audit.repository import write
@@ -60,8 +61,8 @@ async def log_refusal(request: Request, code: str, *, operator_code: str | None 
 
 async def api_caller(request: Request, cert: CertIdentity = Depends(cert_identity)) -> Caller:
     try:
-        async with request.app.state.reader.connect() as conn:
-            caller = await resolve_api_caller(conn, cert, request.headers.get("authorization"))
+        caller = await resolve_api_caller(request.app.state.reader, cert, request.headers.get("authorization"),
+                                          getattr(request.state, PREFETCHED, None))
     except (RefusedError, Unauthenticated) as exc:
         who = exc.audit if isinstance(exc, RefusedError) else {}
         await log_refusal(request, exc.code, operator_code=cert.operator_code, fingerprint=cert.fingerprint,

@@ -31,6 +31,9 @@ class Caller:
     cert_fingerprint: str = ""
     #: active break-glass grants naming this user (resolved by the hub per request; empty otherwise)
     breakglass: tuple[BreakGlass, ...] = ()
+    #: the hub read `breakglass` together with the identity of this request (one statement, the
+    #: hot path): nothing to look up again; False where it was not read (sessions, the area's view)
+    breakglass_checked: bool = False
 
     @property
     def is_retailer(self) -> bool:

@@ -13,7 +13,13 @@ import logging
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from switchhub.config import Settings
-from switchhub.hub.accounts.service import MSG_TERMINAL, RefusedError, identify_certificate
+from switchhub.hub.accounts.service import (
+    MSG_TERMINAL,
+    RefusedError,
+    identify_api_request,
+    identify_certificate,
+    parse_bearer,
+)
 from switchhub.hub.audit.context import unauthenticated
 from switchhub.hub.audit.repository import write
 from switchhub.tlsserver import client_cert_from_scope
@@ -21,6 +27,19 @@ from switchhub.tlsserver import client_cert_from_scope
 log = logging.getLogger("switchhub.hub.identity")
 OPEN_PATHS = frozenset({"/healthz"})
 INTERNAL_PREFIX = "/internal/"
+#: request state: the credential read with the certificate (service.PrefetchedCredential)
+PREFETCHED = "prefetched_credential"
+
+
+def _bearer_key_id(scope: Scope) -> str | None:
+    """The key id of a well-formed bearer credential, else None (api_caller then refuses it)."""
+    for name, value in scope.get("headers") or ():
+        if name == b"authorization":
+            try:
+                return parse_bearer(value.decode("latin-1"))[0] or None
+            except Exception:  # Unauthenticated: refused by api_caller with its own code
+                return None
+    return None
 
 
 class CertificateGate:
@@ -49,9 +68,14 @@ class CertificateGate:
         if cert is None:
             await self._refuse(scope, send, "certificate_required", None)
             return
+        key_id = _bearer_key_id(scope) if scope["path"].startswith("/api/") else None
         try:
             async with self.reader.connect() as conn:  # type: ignore[attr-defined]
-                state["cert"] = await identify_certificate(conn, cert.fingerprint_sha256)
+                if key_id:  # certificate, credential and break-glass grants in one statement (deps.api_caller)
+                    state["cert"], state[PREFETCHED] = await identify_api_request(conn, cert.fingerprint_sha256,
+                                                                                  key_id)
+                else:
+                    state["cert"] = await identify_certificate(conn, cert.fingerprint_sha256)
         except RefusedError as exc:
             await self._refuse(scope, send, exc.code, cert.fingerprint_sha256)
             return

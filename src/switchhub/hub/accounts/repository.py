@@ -42,6 +42,42 @@ async def credential(conn: AsyncConnection, key_id: str) -> dict[str, Any] | Non
     return dict(row._mapping) if row else None
 
 
+_API_IDENTITY = text(
+    "SELECT c.fingerprint AS cert_fingerprint, c.id AS cert_id, c.subject, c.purpose, c.status AS cert_status,"
+    " c.not_after, co.code AS cert_operator_code, co.kind AS cert_kind, co.areas AS cert_areas,"
+    " co.status AS cert_operator_status, co.name AS cert_operator_name,"
+    " k.key_id AS credential_key_id, k.id, k.secret_hash, k.revoked_at, k.last_used_at, u.id AS user_id, u.login_id,"
+    " u.role, u.status AS user_status, u.is_api_user, u.operator_code, ko.kind, ko.areas,"
+    " ko.status AS operator_status,"
+    " (SELECT coalesce(json_agg(json_build_object('grant_id', g.grant_id, 'field_classes', g.field_classes,"
+    "   'areas', g.areas) ORDER BY g.grant_id), '[]'::json) FROM breakglass_grants g"
+    "   WHERE g.status = 'approved' AND g.users @> ARRAY[u.login_id::text] AND g.operator_code = u.operator_code"
+    "   AND g.starts_at <= :now AND g.ends_at > :now) AS breakglass"
+    " FROM (SELECT 1) one"
+    " LEFT JOIN client_certificates c ON c.fingerprint = :fp LEFT JOIN operators co ON co.code = c.operator_code"
+    " LEFT JOIN api_credentials k ON k.key_id = :key_id LEFT JOIN users u ON u.id = k.user_id"
+    " LEFT JOIN operators ko ON ko.code = u.operator_code"
+)
+_CERT_KEYS = ("id", "fingerprint", "subject", "purpose", "cert_status", "not_after", "operator_code", "kind", "areas",
+              "operator_status", "operator_name")
+_CERT_COLUMNS = ("cert_id", "cert_fingerprint", "subject", "purpose", "cert_status", "not_after", "cert_operator_code",
+                 "cert_kind", "cert_areas", "cert_operator_status", "cert_operator_name")
+_CREDENTIAL_KEYS = ("id", "secret_hash", "revoked_at", "last_used_at", "user_id", "login_id", "role", "user_status",
+                    "is_api_user", "operator_code", "kind", "areas", "operator_status")
+
+
+async def api_identity(conn: AsyncConnection, fingerprint: str, key_id: str, now: datetime
+                       ) -> tuple[dict[str, Any] | None, dict[str, Any] | None, list[dict[str, Any]]]:
+    """An API request's whole identity in one statement (the hot lookup path, targets.md P1): the
+    certificate as `certificate` gives it, the credential as `credential` gives it (None for an
+    unknown one), and the credential user's break-glass grants in force at `now` (as
+    breakglass.repository.active_for_user). Nothing is cached: a suspension counts from the next request."""
+    row = (await conn.execute(_API_IDENTITY, {"fp": fingerprint, "key_id": key_id, "now": now})).one()._mapping
+    cert = dict(zip(_CERT_KEYS, (row[c] for c in _CERT_COLUMNS))) if row["cert_fingerprint"] is not None else None
+    credential = {k: row[k] for k in _CREDENTIAL_KEYS} if row["credential_key_id"] is not None else None
+    return cert, credential, list(row["breakglass"]) if credential else []
+
+
 async def touch_credential(conn: AsyncConnection, credential_id: int, now: datetime) -> None:
     await conn.execute(text("UPDATE api_credentials SET last_used_at = :now WHERE id = :id"),
                        {"now": now, "id": credential_id})

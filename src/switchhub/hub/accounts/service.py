@@ -7,6 +7,7 @@ certificate and credential (or login) of different operators.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import hmac
 import secrets
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from switchhub.hub.accounts import permissions, repository
 from switchhub.hub.accounts.passwords import (
@@ -26,7 +27,7 @@ from switchhub.hub.accounts.passwords import (
 )
 from switchhub.hub.audit.context import Actor
 from switchhub.hub.audit.repository import write
-from switchhub.kernel.caller import Caller
+from switchhub.kernel.caller import BreakGlass, Caller
 from switchhub.kernel.clock import get_clock
 from switchhub.kernel.errors import Conflict, FieldIssue, Forbidden, IssueCollector, NotFound, Unauthenticated
 
@@ -67,7 +68,32 @@ def sha256_hex(value: str) -> str:
 
 
 async def identify_certificate(conn: AsyncConnection, fingerprint: str) -> CertIdentity:
-    row = await repository.certificate(conn, fingerprint)
+    return certificate_identity(await repository.certificate(conn, fingerprint), fingerprint)
+
+
+@dataclass(frozen=True)
+class PrefetchedCredential:
+    """The credential row (None: unknown key) and the user's break-glass grants read together with the
+    certificate by the gate (`identify_api_request`), for the bearer's key id."""
+
+    key_id: str
+    row: dict[str, Any] | None
+    breakglass: tuple[BreakGlass, ...]
+
+
+async def identify_api_request(conn: AsyncConnection, fingerprint: str, key_id: str
+                               ) -> tuple[CertIdentity, PrefetchedCredential]:
+    """Certificate, credential and break-glass grants of an API request in one statement; the
+    certificate's refusals are decided here as in identify_certificate, the credential's later by
+    resolve_api_caller (the same order and codes as with one query each)."""
+    cert, credential, grants = await repository.api_identity(conn, fingerprint, key_id, get_clock().now())
+    identity = certificate_identity(cert, fingerprint)
+    found = tuple(BreakGlass(str(g["grant_id"]), frozenset(g["field_classes"]), frozenset(g["areas"])) for g in grants)
+    return identity, PrefetchedCredential(key_id, credential, found)
+
+
+def certificate_identity(row: dict[str, Any] | None, fingerprint: str) -> CertIdentity:
+    """The certificate's identity, or the terminal refusal (unknown, suspended, operator suspended)."""
     if row is None:
         raise RefusedError(*MSG_TERMINAL, code="certificate_not_registered")
     if row["cert_status"] != "active":
@@ -90,9 +116,18 @@ def parse_bearer(authorization: str | None) -> tuple[str, str]:
     return key_id, secret
 
 
-async def resolve_api_caller(conn: AsyncConnection, cert: CertIdentity, authorization: str | None) -> Caller:
+async def resolve_api_caller(reader: AsyncEngine, cert: CertIdentity, authorization: str | None,
+                             prefetched: PrefetchedCredential | None = None) -> Caller:
+    """The API caller of a certificate and a bearer credential. With `prefetched` (read by the gate
+    for the same key id) the credential is not read again and the caller carries the break-glass
+    grants read with it (`breakglass_checked`: the services need not look them up)."""
     key_id, secret = parse_bearer(authorization)
-    row = await repository.credential(conn, key_id)
+    if prefetched is not None and prefetched.key_id == key_id:
+        row = prefetched.row
+    else:
+        prefetched = None
+        async with reader.connect() as conn:
+            row = await repository.credential(conn, key_id)
     if row is None or not hmac.compare_digest(row["secret_hash"], sha256_hex(secret)):
         raise Unauthenticated("APIクレデンシャルが正しくありません", "The credential is not valid", code="credential_invalid")
     who = {"user_login": row["login_id"], "detail": {"certificate_operator": cert.operator_code,
@@ -109,21 +144,27 @@ async def resolve_api_caller(conn: AsyncConnection, cert: CertIdentity, authoriz
     if cert.purpose != "api":
         raise RefusedError("API用のクライアント証明書が必要です", "An API client certificate is required",
                            code="certificate_purpose", audit=who)
-    await _note_use(conn, row)
-    return Caller(cert.operator_code, row["kind"], frozenset(row["areas"]), row["login_id"],
-                  row["role"], cert.fingerprint)
+    await _note_use(reader, row)
+    caller = Caller(cert.operator_code, row["kind"], frozenset(row["areas"]), row["login_id"],
+                    row["role"], cert.fingerprint)
+    if prefetched is None:
+        return caller
+    # OCCTO is never granted (breakglass.service.resolve); the grants name this user of this operator
+    return dataclasses.replace(caller, breakglass=() if caller.is_occto else prefetched.breakglass,
+                               breakglass_checked=True)
 
 
 CREDENTIAL_USE_RESOLUTION = timedelta(minutes=5)
 
 
-async def _note_use(conn: AsyncConnection, row: dict[str, Any]) -> None:
+async def _note_use(reader: AsyncEngine, row: dict[str, Any]) -> None:
     """`last_used_at` for the admin's credential list, written at most every 5 minutes per credential,
-    so the hot lookup path does not write on every request."""
+    so the hot lookup path does not write on every request (`reader` autocommits)."""
 
     now = get_clock().now()
     if row["last_used_at"] is None or now - row["last_used_at"] > CREDENTIAL_USE_RESOLUTION:
-        await repository.touch_credential(conn, row["id"], now)
+        async with reader.connect() as conn:
+            await repository.touch_credential(conn, row["id"], now)
 
 
 def new_credential() -> tuple[str, str, str]:

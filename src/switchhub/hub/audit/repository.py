@@ -44,7 +44,8 @@ async def write(conn: AsyncConnection, *entries: AuditEntry) -> None:
     if not entries:
         return
     at = get_clock().now()
-    await conn.execute(_INSERT, [{**_params(e), "at": at} for e in entries])
+    rows = [{**_params(e), "at": at} for e in entries]
+    await conn.execute(_INSERT, rows[0] if len(rows) == 1 else rows)  # one row: a plain statement, not a batch
 
 
 def _params(e: AuditEntry) -> dict[str, Any]:

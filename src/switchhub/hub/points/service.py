@@ -19,6 +19,7 @@ from typing import Any
 import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from switchhub.db.engine import autocommit
 from switchhub.hub.accounts import permissions
 from switchhub.hub.accounts import repository as accounts
 from switchhub.hub.audit.context import Actor
@@ -70,7 +71,12 @@ async def _name_retailers(engine: AsyncEngine, points: list[dict[str, Any]]) -> 
 
 
 async def _audit(engine: AsyncEngine, entries: list[AuditEntry]) -> None:
-    if entries:
+    """Durable before the answer leaves. One record (a lookup) is one INSERT in autocommit, its own
+    transaction, committed when the statement returns: one round trip instead of BEGIN/INSERT/COMMIT."""
+    if len(entries) == 1:
+        async with autocommit(engine).connect() as conn:
+            await write(conn, entries[0])
+    elif entries:
         async with engine.begin() as conn:
             await write(conn, *entries)
 
@@ -78,10 +84,10 @@ async def _audit(engine: AsyncEngine, entries: list[AuditEntry]) -> None:
 async def with_breakglass(engine: AsyncEngine, ctx: Actor) -> Actor:
     """The actor whose caller carries its break-glass grants in force now (sent to the area with the
     acting-operator headers and used by the re-check); unchanged when it has none."""
-    if not ctx.caller.user_login or ctx.caller.is_occto:
-        return ctx  # OCCTO is never granted; no query on its hot path
+    if not ctx.caller.user_login or ctx.caller.is_occto or ctx.caller.breakglass_checked:
+        return ctx  # OCCTO is never granted; an API caller's grants were read with its identity
     # one indexed read without BEGIN/COMMIT round trips (the lookup is the hot path)
-    async with engine.execution_options(isolation_level="AUTOCOMMIT").connect() as conn:
+    async with autocommit(engine).connect() as conn:
         caller = await resolve_breakglass(conn, ctx.caller, get_clock().now())
     return ctx if caller is ctx.caller else dataclasses.replace(ctx, caller=caller)
 
