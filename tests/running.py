@@ -89,7 +89,7 @@ class Demo:
         for name in ("area", "hub", "area-public", "worker"):
             self.wait_for(rf"(?m)^{re.escape(name)} を起動しました \(pid \d+\)")
         for p in (self.port, self.port + 1, self.port + 2, *(self.metrics_port + i for i in range(3))):
-            wait_port(p)
+            wait_port(p, timeout=120)  # a started service still imports and binds: slow on a loaded machine
 
     def close(self) -> None:
         """After a failed test: stop the demo as a user would, then kill its whole session (children
