@@ -7,6 +7,7 @@ at the hub), so its fields are open here; the hub's API publishes the field list
 from __future__ import annotations
 
 import datetime as dt
+from enum import Enum
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -145,3 +146,16 @@ class SearchAnswer(BaseModel):
 
 
 SEARCH_PARAMS = ("prefecture", "city", "town", "block", "building", "room", "pole_no", "meter_no")
+
+
+class ExportCompression(str, Enum):
+    """gzip level of the own-point export (`compression=`): `fast` (level 1, the default: the export
+    is bound by compression time) or `small` (level 6, ≈ 10–20 % smaller, several times the CPU).
+    Both are plain gzip; docs/benchmarks.md § P4 has the measured time and size of each."""
+
+    FAST = "fast"
+    SMALL = "small"
+
+    @property
+    def gzip_level(self) -> int:
+        return 1 if self is ExportCompression.FAST else 6

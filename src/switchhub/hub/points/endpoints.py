@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import StreamingResponse
 
-from switchhub.contract.points import BatchGetRequest, SupplyPoint
+from switchhub.contract.points import BatchGetRequest, ExportCompression, SupplyPoint
 from switchhub.httpkit import FastJSONResponse
 from switchhub.hub.audit.context import Actor
 from switchhub.hub.deps import actor_of, require
@@ -17,6 +17,7 @@ from switchhub.hub.points.schemas import EXPORT_MEDIA, BatchLookupAnswer, Search
 from switchhub.kernel.caller import Caller
 from switchhub.kernel.errors import IssueCollector
 from switchhub.kernel.spid import SPID_DOC, parse_spid
+from switchhub.kernel.visibility import EXPORT_STANDARD_FIELDS, FIELD_CLASSES, ExportFields
 
 router = APIRouter(prefix="/api/v1", tags=["supply-points"])
 # The answers are built as the caller may see them (kernel.visibility) and sent as they are: the
@@ -92,18 +93,33 @@ async def search_supply_points(
                                                  _ctx(request, caller), params, page, per_page))
 
 
+EXPORT_FIELDS_DOC = (
+    "列セット (column set): `standard`（既定）= 供給地点リストの照合に使う列 — "
+    + ", ".join(f for f in FIELD_CLASSES if f in EXPORT_STANDARD_FIELDS)
+    + "; `full` = 供給者が見られる全項目 (every public and supplier field). 列は応答の X-Export-Fields に出力順で示す")
+EXPORT_COMPRESSION_DOC = ("gzip の圧縮: `fast`（既定、レベル1）/ `small`（レベル6: 少し小さく、CPU は数倍）"
+                          " (gzip level 1, the default, or 6)")
+
+
 @router.get("/supply-points:export", summary="自社供給地点一括取得 (own-point export, gzip CSV or NDJSON)",
             openapi_extra={"x-interface-ids": ["SH_EXPORT"]},
             response_class=StreamingResponse,
             responses={200: {"content": EXPORT_MEDIA, "description": "gzip-compressed CSV or NDJSON", "headers": {
                 "X-Row-Count": {"description": "行数 (rows)", "schema": {"type": "integer"}},
+                "X-Export-Fields": {"description": "列（カンマ区切り、出力順） (the columns, in order)",
+                                    "schema": {"type": "string"}},
                 "Content-Disposition": {"description": "attachment; filename", "schema": {"type": "string"}}}}})
-async def export_supply_points(request: Request, format: Literal["csv", "ndjson"] = "csv",
-                               caller: Caller = Depends(require("hub:supply-points:export"))) -> StreamingResponse:
+async def export_supply_points(
+    request: Request, format: Literal["csv", "ndjson"] = "csv",
+    fields: Annotated[ExportFields, Query(description=EXPORT_FIELDS_DOC)] = ExportFields.STANDARD,
+    compression: Annotated[ExportCompression, Query(description=EXPORT_COMPRESSION_DOC)] = ExportCompression.FAST,
+    caller: Caller = Depends(require("hub:supply-points:export")),
+) -> StreamingResponse:
     stack = AsyncExitStack()
     try:
-        streams, count = await service.open_export(request.app.state.engine, request.app.state.areas,
-                                                   actor_of(request, caller, purpose="export"), format, stack)
+        streams, count, columns = await service.open_export(
+            request.app.state.engine, request.app.state.areas, actor_of(request, caller, purpose="export"), format,
+            stack, fields, compression)
     except BaseException:
         await stack.aclose()
         raise
@@ -119,4 +135,4 @@ async def export_supply_points(request: Request, format: Literal["csv", "ndjson"
     filename = f"supply-points-{caller.operator_code}.{format}.gz"
     return StreamingResponse(body(), media_type="application/gzip",
                              headers={"content-disposition": f'attachment; filename="{filename}"',
-                                      "x-row-count": str(count)})
+                                      "x-row-count": str(count), "x-export-fields": ",".join(columns)})
