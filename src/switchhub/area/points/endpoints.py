@@ -14,8 +14,15 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from switchhub.area.deps import acting_caller, area_conn, search_conn, today
 from switchhub.area.points import service
+from switchhub.contract.points import (
+    EXPORT_COMPRESSION_DOC,
+    EXPORT_FIELDS_DOC,
+    BatchPointsAnswer,
+    ExportCompression,
+    PointAnswer,
+    SearchPointsAnswer,
+)
 from switchhub.contract.points import BatchGetRequest as BatchRequest
-from switchhub.contract.points import BatchPointsAnswer, ExportCompression, PointAnswer, SearchPointsAnswer
 from switchhub.httpkit import FastJSONResponse
 from switchhub.kernel.caller import Caller
 from switchhub.kernel.errors import Forbidden, NotFound
@@ -85,10 +92,8 @@ async def search(
 async def export(
     request: Request, area: Annotated[str, Query(pattern=r"^(0[1-9]|10)$")],
     format: Literal["csv", "ndjson"] = "csv", header: bool = True,
-    fields: Annotated[ExportFields, Query(description="列セット: standard（既定、照合用の列）または full（全項目）")]
-    = ExportFields.STANDARD,
-    compression: Annotated[ExportCompression, Query(description="gzip: fast（既定、レベル1）または small（レベル6）")]
-    = ExportCompression.FAST,
+    fields: Annotated[ExportFields, Query(description=EXPORT_FIELDS_DOC)] = ExportFields.STANDARD,
+    compression: Annotated[ExportCompression, Query(description=EXPORT_COMPRESSION_DOC)] = ExportCompression.FAST,
     caller: Caller = Depends(acting_caller), on: date = Depends(today),
 ) -> StreamingResponse:
     if not caller.is_retailer:

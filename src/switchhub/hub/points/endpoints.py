@@ -8,7 +8,13 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import StreamingResponse
 
-from switchhub.contract.points import BatchGetRequest, ExportCompression, SupplyPoint
+from switchhub.contract.points import (
+    EXPORT_COMPRESSION_DOC,
+    EXPORT_FIELDS_DOC,
+    BatchGetRequest,
+    ExportCompression,
+    SupplyPoint,
+)
 from switchhub.httpkit import FastJSONResponse
 from switchhub.hub.audit.context import Actor
 from switchhub.hub.deps import actor_of, require
@@ -17,7 +23,7 @@ from switchhub.hub.points.schemas import EXPORT_MEDIA, BatchLookupAnswer, Search
 from switchhub.kernel.caller import Caller
 from switchhub.kernel.errors import IssueCollector
 from switchhub.kernel.spid import SPID_DOC, parse_spid
-from switchhub.kernel.visibility import EXPORT_STANDARD_FIELDS, FIELD_CLASSES, ExportFields
+from switchhub.kernel.visibility import ExportFields
 
 router = APIRouter(prefix="/api/v1", tags=["supply-points"])
 # The answers are built as the caller may see them (kernel.visibility) and sent as they are: the
@@ -91,14 +97,6 @@ async def search_supply_points(
     issues.raise_if_any()
     return FastJSONResponse(await service.search(request.app.state.engine, request.app.state.areas,
                                                  _ctx(request, caller), params, page, per_page))
-
-
-EXPORT_FIELDS_DOC = (
-    "列セット (column set): `standard`（既定）= 供給地点リストの照合に使う列 — "
-    + ", ".join(f for f in FIELD_CLASSES if f in EXPORT_STANDARD_FIELDS)
-    + "; `full` = 供給者が見られる全項目 (every public and supplier field). 列は応答の X-Export-Fields に出力順で示す")
-EXPORT_COMPRESSION_DOC = ("gzip の圧縮: `fast`（既定、レベル1）/ `small`（レベル6: 少し小さく、CPU は数倍）"
-                          " (gzip level 1, the default, or 6)")
 
 
 @router.get("/supply-points:export", summary="自社供給地点一括取得 (own-point export, gzip CSV or NDJSON)",
