@@ -114,10 +114,11 @@ def test_applications_of_other_types_from_options(cli, live, tmp_path):
 
 def test_export_writes_the_gzip_file_and_reports_its_rows(cli, tmp_path):
     out = tmp_path / "points.ndjson.gz"
-    result = cli("-o", "json", "export", str(out))
+    result = cli("-o", "json", "export", str(out), "--fields", "full")
     summary = _json(result)
     rows = gzip.decompress(out.read_bytes()).decode().splitlines()
     assert summary["rows"] == len(rows) > 10 and json.loads(rows[0])["current_retailer_code"] == "A0001"
+    assert summary["fields"] == "full"
     assert "エクスポート" in result.stderr  # the progress bar
 
 

@@ -51,7 +51,9 @@ async def test_lookup_batch_and_search_answer_typed_points(live):
 async def test_export_streams_every_own_point_with_progress(live):
     seen: list[tuple[int, int | None]] = []
     async with client_for(live, "A0001") as c:
-        rows = [row async for row in c.iter_export(progress=lambda done, total: seen.append((done, total)))]
+        rows = [row async for row in c.iter_export(fields="full",
+                                                   progress=lambda done, total: seen.append((done, total)))]
+        standard = [row async for row in c.iter_export(compression="small")]
         raw = io.BytesIO()
         written = await c.export(raw, format="ndjson")
         csv_buf = io.BytesIO()
@@ -60,6 +62,9 @@ async def test_export_streams_every_own_point_with_progress(live):
     assert total is not None and total > 10 and len(rows) == total and seen[-1][0] == total
     assert len({r["spid"] for r in rows}) == total
     assert all(r["current_retailer_code"] == "A0001" for r in rows)
+    # the default column set: no retailer code, the customer's name in kana only (docs/api)
+    assert {r["spid"] for r in standard} == {r["spid"] for r in rows}
+    assert "customer_name_kana" in standard[0] and "current_retailer_code" not in standard[0]
     lines = gzip.decompress(raw.getvalue()).decode().splitlines()
     assert written == len(lines) == total
     csv_lines = gzip.decompress(csv_buf.getvalue()).decode("utf-8-sig").splitlines()

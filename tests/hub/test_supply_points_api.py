@@ -156,7 +156,7 @@ async def test_search_by_meter_shows_full_meter_number(stack):
 async def test_export_streams_own_points_as_gzip_csv_with_one_audit_row(stack):
     expected = own_point_count(stack.world, "A0001")
     async with stack.client("A0001") as c:
-        r = await c.get("/api/v1/supply-points:export", params={"format": "csv"})
+        r = await c.get("/api/v1/supply-points:export", params={"format": "csv", "fields": "full"})
     assert r.status_code == 200 and r.headers["content-type"] == "application/gzip"
     rows = list(csv.DictReader(io.StringIO(gzip.decompress(r.content).decode())))
     assert len(rows) == expected > 0
@@ -169,7 +169,7 @@ async def test_export_streams_own_points_as_gzip_csv_with_one_audit_row(stack):
 async def test_export_ndjson(stack):
     expected = own_point_count(stack.world, "A0001")
     async with stack.client("A0001") as c:
-        r = await c.get("/api/v1/supply-points:export", params={"format": "ndjson"})
+        r = await c.get("/api/v1/supply-points:export", params={"format": "ndjson", "fields": "full"})
     lines = gzip.decompress(r.content).decode().splitlines()
     assert len(lines) == expected
     first = json.loads(lines[0])

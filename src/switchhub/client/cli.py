@@ -183,7 +183,10 @@ def batch(ctx: typer.Context, spids: list[str] = typer.Argument(None, help="供�
 
 @app.command(help="自社供給地点の一括取得: gzip の CSV / NDJSON をファイルへ (export)")
 def export(ctx: typer.Context, out: Path = typer.Argument(..., help="保存先ファイル (.gz)"),
-           format: str = typer.Option("ndjson", "--format", help="ndjson または csv")) -> None:
+           format: str = typer.Option("ndjson", "--format", help="ndjson または csv"),
+           fields: str = typer.Option("standard", "--fields", help="standard（照合用の列）または full（全項目）"),
+           compression: str = typer.Option("fast", "--compression", help="fast（gzip 1）または small（gzip 6）"),
+           ) -> None:
     s = _state(ctx)
     with Progress(TextColumn("エクスポート"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=err, transient=False) as bar, out.open("wb") as f:
@@ -192,8 +195,9 @@ def export(ctx: typer.Context, out: Path = typer.Argument(..., help="保存先�
         def progress(rows: int, total: int | None) -> None:
             bar.update(task, completed=rows, total=total)
 
-        rows = s.client().export(f, format=format, progress=progress)
-    s.printer.show({"file": str(out), "rows": rows, "format": format}, title="エクスポート完了")
+        rows = s.client().export(f, format=format, fields=fields, compression=compression, progress=progress)
+    s.printer.show({"file": str(out), "rows": rows, "format": format, "fields": fields},
+                   title="エクスポート完了")
 
 
 # -- relays --------------------------------------------------------------------------------------

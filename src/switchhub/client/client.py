@@ -125,25 +125,29 @@ class AsyncSwitchhubClient:
                 return
             page += 1
 
-    async def export(self, out: IO[bytes], *, format: str = "ndjson",
-                     progress: Progress | None = None) -> int:
+    async def export(self, out: IO[bytes], *, format: str = "ndjson", fields: str = "standard",
+                     compression: str = "fast", progress: Progress | None = None) -> int:
         """Writes the gzip export of every point the caller supplies to `out` as received (streamed);
-        `progress(rows, total)` after each chunk. Returns the number of rows."""
+        `fields`: `standard` (the reconciliation columns) or `full` (every field the supplier sees);
+        `compression`: `fast` (gzip 1) or `small` (gzip 6). `progress(rows, total)` after each chunk.
+        Returns the number of rows."""
         rows = 0
-        async for chunk, rows, total in self._export_chunks(format):
+        async for chunk, rows, total in self._export_chunks(format, fields, compression):
             out.write(chunk)
             if progress:
                 progress(rows, total)
         return rows
 
-    async def iter_export(self, *, format: str = "ndjson", progress: Progress | None = None
-                          ) -> AsyncIterator[dict[str, Any]]:
-        """The export's rows as dicts (NDJSON), decompressed while streaming."""
+    async def iter_export(self, *, format: str = "ndjson", fields: str = "standard", compression: str = "fast",
+                          progress: Progress | None = None) -> AsyncIterator[dict[str, Any]]:
+        """The export's rows as dicts (NDJSON), decompressed while streaming (`fields`, `compression`:
+        as for `export`)."""
         if format != "ndjson":
             raise ValueError("iter_export reads NDJSON; use export() for CSV")
         lines = _GzipLines()
         done = 0
-        response = await self._t.stream("GET", OPERATIONS["export"].path, params={"format": format})
+        response = await self._t.stream("GET", OPERATIONS["export"].path, params=_export_params(
+            format, fields, compression))
         total = _int(response.headers.get("x-row-count"))
         try:
             async for chunk in response.aiter_raw():
@@ -160,8 +164,10 @@ class AsyncSwitchhubClient:
         finally:
             await response.aclose()
 
-    async def _export_chunks(self, format: str) -> AsyncIterator[tuple[bytes, int, int | None]]:
-        response = await self._t.stream("GET", OPERATIONS["export"].path, params={"format": format})
+    async def _export_chunks(self, format: str, fields: str, compression: str
+                             ) -> AsyncIterator[tuple[bytes, int, int | None]]:
+        response = await self._t.stream("GET", OPERATIONS["export"].path, params=_export_params(
+            format, fields, compression))
         total = _int(response.headers.get("x-row-count"))
         lines = _GzipLines()
         rows = 0
@@ -366,6 +372,10 @@ class AsyncSwitchhubClient:
 
 def _params(filters: dict[str, Any]) -> dict[str, Any]:
     return {k: (v.isoformat() if isinstance(v, _dt.date) else v) for k, v in filters.items()}
+
+
+def _export_params(format: str, fields: str, compression: str) -> dict[str, str]:
+    return {"format": format, "fields": fields, "compression": compression}
 
 
 def _int(value: str | None) -> int | None:

@@ -7,6 +7,7 @@ at the hub), so its fields are open here; the hub's API publishes the field list
 from __future__ import annotations
 
 import datetime as dt
+from enum import Enum
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -24,7 +25,7 @@ from switchhub.kernel.codes import (
     SupplyMethod,
 )
 from switchhub.kernel.spid import SPID_DOC
-from switchhub.kernel.visibility import Relationship
+from switchhub.kernel.visibility import EXPORT_STANDARD_FIELDS, FIELD_CLASSES, Relationship
 
 Spid = Annotated[str, Field(description="供給地点特定番号", json_schema_extra=SPID_DOC)]
 
@@ -145,3 +146,25 @@ class SearchAnswer(BaseModel):
 
 
 SEARCH_PARAMS = ("prefecture", "city", "town", "block", "building", "room", "pole_no", "meter_no")
+
+
+class ExportCompression(str, Enum):
+    """gzip level of the own-point export (`compression=`): `fast` (level 1, the default) or `small`
+    (level 6: ≈ 25 % smaller, ≈ 3× the compression CPU). Both are plain gzip; docs/benchmarks.md
+    § P4 has the measured time and size of each."""
+
+    FAST = "fast"
+    SMALL = "small"
+
+    @property
+    def gzip_level(self) -> int:
+        return 1 if self is ExportCompression.FAST else 6
+
+
+#: the documentation of the export's `fields=` and `compression=` (hub API and area contract alike)
+EXPORT_FIELDS_DOC = (
+    "列セット (column set): `standard`（既定）= 供給地点リストの照合に使う列 — "
+    + ", ".join(f for f in FIELD_CLASSES if f in EXPORT_STANDARD_FIELDS)
+    + "; `full` = 供給者が見られる全項目 (every public and supplier field). 列は応答の X-Export-Fields に出力順で示す")
+EXPORT_COMPRESSION_DOC = ("gzip の圧縮: `fast`（既定、レベル1）/ `small`（レベル6: 約25%小さく、圧縮のCPUは約3倍）"
+                          " (gzip level 1, the default, or 6)")

@@ -174,11 +174,35 @@ def search_grant(caller: Caller, *, by_meter: bool) -> FieldGrant:
     return _grant(rel, View.SEARCH, not by_meter)
 
 
-def export_grant(caller: Caller) -> FieldGrant:
-    """Own-point export: only a retailer's own points, so public + supplier fields."""
+class ExportFields(str, Enum):
+    """The column sets of the own-point export (`fields=`): `standard` (the default) or `full`."""
+
+    STANDARD = "standard"
+    FULL = "full"
+
+
+#: `fields=standard`: what a retailer's back office needs to reconcile its supply list with the
+#: T&D's (domain.md's field table): the point and its channel, the address as one set (postcode,
+#: prefecture … room), the contract (form, capacity method, ampere / kVA / kW, service menu,
+#: status), the meters (no., type, smart flag), the reading-day code and the customer's name in
+#: kana. Intersected with the caller's export grant, so it can only narrow the full set.
+EXPORT_STANDARD_FIELDS: frozenset[str] = frozenset({
+    "spid", "area", "channel",
+    "postcode", "prefecture", "city", "town", "block", "building", "room",
+    "contract_form", "capacity_method", "contract_current", "contract_capacity", "contract_power",
+    "service_menu", "contract_status", "meters", "reading_day_code", "customer_name_kana",
+})
+
+
+def export_grant(caller: Caller, fields: ExportFields = ExportFields.STANDARD) -> FieldGrant:
+    """Own-point export: only a retailer's own points, so public + supplier fields (`full`), or
+    those of them in `EXPORT_STANDARD_FIELDS` (`standard`)."""
     if not caller.is_retailer:
         raise PermissionError("only retailers export their own points")
-    return _grant(Relationship.CURRENT_SUPPLIER, View.EXPORT, False)
+    full = _grant(Relationship.CURRENT_SUPPLIER, View.EXPORT, False)
+    if ExportFields(fields) is ExportFields.FULL:
+        return full
+    return FieldGrant(full.relationship, View.EXPORT, full.fields & EXPORT_STANDARD_FIELDS, False, _MINT)
 
 
 def mask_meter_no(meter_no: str) -> str:
@@ -194,7 +218,8 @@ def project(record: dict[str, Any], grant: FieldGrant) -> dict[str, Any]:
 
 
 def allowed_fields_for_answer(caller: Caller, answer: dict[str, Any], view: View,
-                              breakglass: Sequence[BreakGlass] = ()) -> frozenset[str]:
+                              breakglass: Sequence[BreakGlass] = (), *,
+                              export_fields: ExportFields = ExportFields.STANDARD) -> frozenset[str]:
     """What the hub accepts from an area for this caller: the hub's second opinion.
 
     The hub holds no supply periods, so for a lookup it takes the supplier from the answer's
@@ -202,7 +227,7 @@ def allowed_fields_for_answer(caller: Caller, answer: dict[str, Any], view: View
     (which the hub, not the area, established). What this protects against: an area that
     computes the wrong grant for a caller — a former supplier, another retailer, a T&D of
     another area or OCCTO given supplier fields, tso-only fields in any answer, anything but
-    public fields in a search, fields outside the export set — while naming the true
+    public fields in a search, fields outside the export set asked for — while naming the true
     supplier. What it cannot catch: an area that names the caller as the supplier when it is
     not; that data lives only in the area, and its own policy (the same code as here) decides.
     """
@@ -210,7 +235,7 @@ def allowed_fields_for_answer(caller: Caller, answer: dict[str, Any], view: View
     if view is View.SEARCH:
         return search_grant(caller, by_meter=True).fields
     if view is View.EXPORT:
-        return export_grant(caller).fields
+        return export_grant(caller, export_fields).fields
     return _answer_grant(caller, answer, area, breakglass).fields
 
 
@@ -220,10 +245,11 @@ def _answer_grant(caller: Caller, answer: dict[str, Any], area: str, breakglass:
     return _grant(rel, View.LOOKUP, False, area, breakglass)
 
 
-def check_answer(caller: Caller, answer: dict[str, Any], view: View, breakglass: Sequence[BreakGlass] = ()
-                 ) -> list[str]:
-    """Fields in an area's answer that the caller may not see (should always be empty)."""
-    allowed = allowed_fields_for_answer(caller, answer, view, breakglass)
+def check_answer(caller: Caller, answer: dict[str, Any], view: View, breakglass: Sequence[BreakGlass] = (), *,
+                 export_fields: ExportFields = ExportFields.STANDARD) -> list[str]:
+    """Fields in an area's answer that the caller may not see (should always be empty); for an
+    export, fields outside the set asked for (`export_fields`) count as such."""
+    allowed = allowed_fields_for_answer(caller, answer, view, breakglass, export_fields=export_fields)
     return sorted(k for k in answer if k in FIELD_CLASSES and k not in allowed)
 
 

@@ -14,12 +14,20 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from switchhub.area.deps import acting_caller, area_conn, search_conn, today
 from switchhub.area.points import service
+from switchhub.contract.points import (
+    EXPORT_COMPRESSION_DOC,
+    EXPORT_FIELDS_DOC,
+    BatchPointsAnswer,
+    ExportCompression,
+    PointAnswer,
+    SearchPointsAnswer,
+)
 from switchhub.contract.points import BatchGetRequest as BatchRequest
-from switchhub.contract.points import BatchPointsAnswer, PointAnswer, SearchPointsAnswer
 from switchhub.httpkit import FastJSONResponse
 from switchhub.kernel.caller import Caller
 from switchhub.kernel.errors import Forbidden, NotFound
 from switchhub.kernel.spid import SPID_DOC, parse_spid
+from switchhub.kernel.visibility import ExportFields
 
 router = APIRouter(prefix="/area/v1", tags=["supply-points"])
 # Answers are sent as built (the hot path); the declared models are the contract's JSON of them.
@@ -27,7 +35,7 @@ EXPORT_ANSWER = {200: {"description": "gzip: CSV (UTF-8) or NDJSON of the caller
     "application/gzip": {"schema": {"type": "string", "contentMediaType": "application/gzip",
                                     "contentEncoding": "binary"}}}, "headers": {
     "X-Row-Count": {"description": "行数", "schema": {"type": "integer"}},
-    "X-Export-Fields": {"description": "列（カンマ区切り）", "schema": {"type": "string"}},
+    "X-Export-Fields": {"description": "列（カンマ区切り、fields= の列セット）", "schema": {"type": "string"}},
     "X-Export-Media-Type": {"description": "展開後の形式 (text/csv or application/x-ndjson)",
                             "schema": {"type": "string"}}}}}
 
@@ -84,13 +92,15 @@ async def search(
 async def export(
     request: Request, area: Annotated[str, Query(pattern=r"^(0[1-9]|10)$")],
     format: Literal["csv", "ndjson"] = "csv", header: bool = True,
+    fields: Annotated[ExportFields, Query(description=EXPORT_FIELDS_DOC)] = ExportFields.STANDARD,
+    compression: Annotated[ExportCompression, Query(description=EXPORT_COMPRESSION_DOC)] = ExportCompression.FAST,
     caller: Caller = Depends(acting_caller), on: date = Depends(today),
 ) -> StreamingResponse:
     if not caller.is_retailer:
         raise Forbidden("自社供給地点の一括取得は小売電気事業者のみ利用できます", "Only retailers export their own points")
     if area not in request.app.state.settings.served_areas:
         raise NotFound("このエリアは担当していません", "This area is not served here")
-    grant, columns, select = service.export_plan(caller, format)
+    grant, columns, select = service.export_plan(caller, format, fields)
     engine = request.app.state.engine
     async with engine.connect() as conn:
         count = await service.repository.count_own_points(conn, area, caller.operator_code, on)
@@ -98,14 +108,16 @@ async def export(
     headers = {"x-row-count": str(count), "x-export-fields": ",".join(columns),
                "content-disposition": f'attachment; filename="supply-points-{caller.operator_code}-{on}.{format}.gz"'}
     media = "text/csv; charset=utf-8" if format == "csv" else "application/x-ndjson"
-    return StreamingResponse(_copy_gzip(engine, query, (caller.operator_code, on, area), format, header),
+    return StreamingResponse(_copy_gzip(engine, query, (caller.operator_code, on, area), format, header,
+                                        compression.gzip_level),
                              media_type="application/gzip", headers={**headers, "x-export-media-type": media})
 
 
-async def _copy_gzip(engine, query: str, args: tuple, fmt: str, header: bool) -> AsyncIterator[bytes]:
+async def _copy_gzip(engine, query: str, args: tuple, fmt: str, header: bool, level: int
+                     ) -> AsyncIterator[bytes]:
     """COPY the rows to the client as gzip, chunk by chunk; the queue bounds memory."""
     queue: asyncio.Queue[bytes | None] = asyncio.Queue(maxsize=16)
-    gz = zlib.compressobj(6, zlib.DEFLATED, 31)
+    gz = zlib.compressobj(level, zlib.DEFLATED, 31)
 
     async def sink(chunk: bytes) -> None:
         data = gz.compress(bytes(chunk))

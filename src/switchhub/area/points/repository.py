@@ -38,11 +38,20 @@ _EXPR.update({
 #: Fields computed in Python from selected columns (reading dates from the area calendar).
 COMPUTED = frozenset({"next_reading_date", "next_but_one_reading_date", "current_retailer_name"})
 
-_CUSTOMER_JOIN = (
-    " LEFT JOIN LATERAL (SELECT c.name_kana, c.name_kanji, c.phone, c.contact_phone FROM customer_periods c"
-    " WHERE c.area = p.area AND c.spid = p.spid AND c.valid_from <= :on"
-    " AND (c.valid_to IS NULL OR c.valid_to >= :on) ORDER BY c.valid_from DESC LIMIT 1) cur ON true"
-)
+
+def _customer_join(area: str) -> str:
+    """The point's customer on :on (`cur`), the customer period's area being `area` (SQL)."""
+    return (
+        " LEFT JOIN LATERAL (SELECT c.name_kana, c.name_kanji, c.phone, c.contact_phone FROM customer_periods c"
+        f" WHERE c.area = {area} AND c.spid = p.spid AND c.valid_from <= :on"
+        " AND (c.valid_to IS NULL OR c.valid_to >= :on) ORDER BY c.valid_from DESC LIMIT 1) cur ON true"
+    )
+
+
+_CUSTOMER_JOIN = _customer_join("p.area")
+#: the export's: the area a parameter, so one partition is picked when planning (not a run-time
+#: pruned scan over every area's partition for each row)
+_EXPORT_CUSTOMER_JOIN = _customer_join(":area")
 _SUPPLIER_JOIN = (
     " LEFT JOIN LATERAL (SELECT s.retailer_code FROM supply_periods s"
     " WHERE s.area = p.area AND s.spid = p.spid AND s.valid_from <= :on"
@@ -127,8 +136,9 @@ def export_sql(grant: FieldGrant, fmt: str) -> tuple[list[str], str]:
     """
     fields = [f for f in grant.ordered_fields() if f in _EXPR and f != "pending_applications"]
     cols = ", ".join(f"{_EXPR[f]} AS {f}" for f in fields)
+    customer = _EXPORT_CUSTOMER_JOIN if any(_EXPR[f].startswith("cur.") for f in fields) else ""
     body = (
-        f"FROM supply_periods s JOIN supply_points p ON p.area = s.area AND p.spid = s.spid{_CUSTOMER_JOIN}"
+        f"FROM supply_periods s JOIN supply_points p ON p.area = s.area AND p.spid = s.spid{customer}"
         ", LATERAL (SELECT s.retailer_code) sup"
         " WHERE s.area = :area AND s.retailer_code = :op AND s.valid_from <= :on"
         " AND (s.valid_to IS NULL OR s.valid_to >= :on)"

@@ -26,7 +26,14 @@ from switchhub.kernel.text import (
     normalize_town,
     split_town_block,
 )
-from switchhub.kernel.visibility import FieldGrant, export_grant, lookup_grant, project, search_grant
+from switchhub.kernel.visibility import (
+    ExportFields,
+    FieldGrant,
+    export_grant,
+    lookup_grant,
+    project,
+    search_grant,
+)
 
 SEARCH_CAP = 100
 
@@ -137,7 +144,8 @@ async def search(conn: AsyncConnection, caller: Caller, q: SearchQuery, on: date
     }
 
 
-def export_plan(caller: Caller, fmt: str) -> tuple[FieldGrant, list[str], str]:
-    grant = export_grant(caller)
+def export_plan(caller: Caller, fmt: str, fields: ExportFields = ExportFields.STANDARD
+                ) -> tuple[FieldGrant, list[str], str]:
+    grant = export_grant(caller, fields)
     columns, sql = repository.export_sql(grant, fmt)
     return grant, columns, sql

@@ -63,8 +63,8 @@ class AreaClient(Protocol):
 
     async def search(self, area: str, caller: Caller, query: dict[str, str], limit: int) -> SearchAnswer: ...
 
-    def export(self, area: str, caller: Caller, fmt: str, header: bool
-               ) -> "AbstractAsyncContextManager[httpx.Response]": ...
+    def export(self, area: str, caller: Caller, fmt: str, header: bool, fields: str = "standard",
+               compression: str = "fast") -> "AbstractAsyncContextManager[httpx.Response]": ...
 
     async def file_application(self, caller: Caller, kind: str, body: BaseModel, *,
                                idempotency_key: str | None = None) -> dict[str, Any]: ...
@@ -210,10 +210,11 @@ class HttpsAreaClient:
                                                             params={**query, "area": area, "offset": 0,
                                                                     "limit": limit}))
 
-    def export(self, area: str, caller: Caller, fmt: str, header: bool
-               ) -> AbstractAsyncContextManager[httpx.Response]:
+    def export(self, area: str, caller: Caller, fmt: str, header: bool, fields: str = "standard",
+               compression: str = "fast") -> AbstractAsyncContextManager[httpx.Response]:
         return self._stream(area, "/area/v1/supply-points:export", caller,
-                            params={"area": area, "format": fmt, "header": "true" if header else "false"})
+                            params={"area": area, "format": fmt, "header": "true" if header else "false",
+                                    "fields": fields, "compression": compression})
 
     async def file_application(self, caller: Caller, kind: str, body: BaseModel, *,
                                idempotency_key: str | None = None) -> dict[str, Any]:

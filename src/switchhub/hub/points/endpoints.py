@@ -8,7 +8,13 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import StreamingResponse
 
-from switchhub.contract.points import BatchGetRequest, SupplyPoint
+from switchhub.contract.points import (
+    EXPORT_COMPRESSION_DOC,
+    EXPORT_FIELDS_DOC,
+    BatchGetRequest,
+    ExportCompression,
+    SupplyPoint,
+)
 from switchhub.httpkit import FastJSONResponse
 from switchhub.hub.audit.context import Actor
 from switchhub.hub.deps import actor_of, require
@@ -17,6 +23,7 @@ from switchhub.hub.points.schemas import EXPORT_MEDIA, BatchLookupAnswer, Search
 from switchhub.kernel.caller import Caller
 from switchhub.kernel.errors import IssueCollector
 from switchhub.kernel.spid import SPID_DOC, parse_spid
+from switchhub.kernel.visibility import ExportFields
 
 router = APIRouter(prefix="/api/v1", tags=["supply-points"])
 # The answers are built as the caller may see them (kernel.visibility) and sent as they are: the
@@ -97,13 +104,20 @@ async def search_supply_points(
             response_class=StreamingResponse,
             responses={200: {"content": EXPORT_MEDIA, "description": "gzip-compressed CSV or NDJSON", "headers": {
                 "X-Row-Count": {"description": "行数 (rows)", "schema": {"type": "integer"}},
+                "X-Export-Fields": {"description": "列（カンマ区切り、出力順） (the columns, in order)",
+                                    "schema": {"type": "string"}},
                 "Content-Disposition": {"description": "attachment; filename", "schema": {"type": "string"}}}}})
-async def export_supply_points(request: Request, format: Literal["csv", "ndjson"] = "csv",
-                               caller: Caller = Depends(require("hub:supply-points:export"))) -> StreamingResponse:
+async def export_supply_points(
+    request: Request, format: Literal["csv", "ndjson"] = "csv",
+    fields: Annotated[ExportFields, Query(description=EXPORT_FIELDS_DOC)] = ExportFields.STANDARD,
+    compression: Annotated[ExportCompression, Query(description=EXPORT_COMPRESSION_DOC)] = ExportCompression.FAST,
+    caller: Caller = Depends(require("hub:supply-points:export")),
+) -> StreamingResponse:
     stack = AsyncExitStack()
     try:
-        streams, count = await service.open_export(request.app.state.engine, request.app.state.areas,
-                                                   actor_of(request, caller, purpose="export"), format, stack)
+        streams, count, columns = await service.open_export(
+            request.app.state.engine, request.app.state.areas, actor_of(request, caller, purpose="export"), format,
+            stack, fields, compression)
     except BaseException:
         await stack.aclose()
         raise
@@ -119,4 +133,4 @@ async def export_supply_points(request: Request, format: Literal["csv", "ndjson"
     filename = f"supply-points-{caller.operator_code}.{format}.gz"
     return StreamingResponse(body(), media_type="application/gzip",
                              headers={"content-disposition": f'attachment; filename="{filename}"',
-                                      "x-row-count": str(count)})
+                                      "x-row-count": str(count), "x-export-fields": ",".join(columns)})

@@ -19,6 +19,7 @@ from typing import Any
 import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from switchhub.contract.points import ExportCompression
 from switchhub.db.engine import autocommit
 from switchhub.hub.accounts import permissions
 from switchhub.hub.accounts import repository as accounts
@@ -30,7 +31,7 @@ from switchhub.kernel.clock import get_clock
 from switchhub.kernel.errors import AreaUnavailable, SwitchhubError
 from switchhub.kernel.geo import areas_of_prefecture
 from switchhub.kernel.spid import AREA_CODES
-from switchhub.kernel.visibility import View, breakglass_used, check_answer, sensitive_fields
+from switchhub.kernel.visibility import ExportFields, View, breakglass_used, check_answer, sensitive_fields
 
 log = logging.getLogger("switchhub.hub.visibility")
 SEARCH_CAP = 100
@@ -191,18 +192,23 @@ async def search(engine: AsyncEngine, areas: AreaClient, ctx: Actor, params: dic
                 "message_en": "More than 100 matches: narrow your search"} if truncated else {})}
 
 
-async def open_export(engine: AsyncEngine, areas: AreaClient, ctx: Actor, fmt: str, stack: AsyncExitStack
-                      ) -> tuple[list[httpx.Response], int]:
+async def open_export(engine: AsyncEngine, areas: AreaClient, ctx: Actor, fmt: str, stack: AsyncExitStack,
+                      field_set: ExportFields = ExportFields.STANDARD,
+                      compression: ExportCompression = ExportCompression.FAST,
+                      ) -> tuple[list[httpx.Response], int, list[str]]:
     """Own-point export (requested No.56): one streamed answer per area of the caller, checked and
-    audited before the first byte leaves. The streams close with `stack`."""
+    audited before the first byte leaves: (streams, rows, columns). The streams close with `stack`."""
     caller = ctx.caller
     permissions.check(caller, "hub:supply-points:export")
     targets = sorted(caller.areas) or list(AREA_CODES)
     streams = []
     for i, area in enumerate(targets):
-        streams.append(await stack.enter_async_context(areas.export(area, caller, fmt, header=i == 0)))
+        streams.append(await stack.enter_async_context(
+            areas.export(area, caller, fmt, header=i == 0, fields=field_set.value, compression=compression.value)))
     fields = streams[0].headers.get("x-export-fields", "").split(",") if streams else []
-    bad = check_answer(caller, {f: None for f in fields}, View.EXPORT)
+    bad = check_answer(caller, {f: None for f in fields}, View.EXPORT, export_fields=field_set)
+    if not bad and any(r.headers.get("x-export-fields", "").split(",") != fields for r in streams):
+        bad = sorted({f for r in streams for f in r.headers.get("x-export-fields", "").split(",")} ^ set(fields))
     count = sum(int(r.headers.get("x-row-count", "0")) for r in streams)
     async with engine.begin() as conn:
         if bad:
@@ -210,8 +216,10 @@ async def open_export(engine: AsyncEngine, areas: AreaClient, ctx: Actor, fmt: s
                                         outcome="refused"))
         else:
             await write(conn, ctx.entry("supply_point.export", resource_type="supply_point", fields=fields,
-                                        item_count=count, detail={"format": fmt, "areas": targets}))
+                                        item_count=count, detail={"format": fmt, "areas": targets,
+                                                                  "fields": field_set.value,
+                                                                  "compression": compression.value}))
     if bad:
         raise AreaUnavailable("エリアシステムの応答に不正な項目が含まれていたため中止しました",
                               "The area answered restricted fields; the export was stopped")
-    return streams, count
+    return streams, count, fields
