@@ -49,6 +49,26 @@ async def drive(call, ids: list[str], seconds: float, concurrency: int) -> dict:
     return {"n": len(latencies), "rps": len(latencies) / elapsed, "p50": p50, "p99": p99, "errors": errors}
 
 
+def cpu_seconds(procs: list[subprocess.Popen]) -> dict[str, float]:
+    """CPU time (user + system) so far of the area and hub processes, every PostgreSQL process and
+    this load generator: where a lookup's CPU goes on the shared cores."""
+    import psutil
+
+    def used(p: psutil.Process) -> float:
+        t = p.cpu_times()
+        return t.user + t.system
+
+    pg = 0.0
+    for p in psutil.process_iter(["name"]):
+        try:
+            if (p.info["name"] or "").startswith("postgres"):
+                pg += used(p)
+        except psutil.Error:
+            pass
+    return {"hub": used(psutil.Process(procs[1].pid)), "area": used(psutil.Process(procs[0].pid)),
+            "postgres": pg, "load generator": used(psutil.Process())}
+
+
 def line(name: str, r: dict) -> str:
     return (f"{name:<34} {r['rps']:>8,.0f} req/s   p50 {r['p50']:6.1f} ms   p99 {r['p99']:6.1f} ms"
             f"   errors {r['errors']}   (n={r['n']:,})")
@@ -113,7 +133,9 @@ async def main_async(args: argparse.Namespace) -> None:
 
         await drive(full, ids[:500], 2, args.concurrency)  # warm-up
         rss0 = [rss_mb(p.pid) for p in procs]
+        cpu0 = cpu_seconds(procs)
         full_r = await drive(full, ids, args.seconds, args.concurrency)
+        cpu1 = cpu_seconds(procs)
         rss1 = [rss_mb(p.pid) for p in procs]
         for conn in conns:
             conn.close()
@@ -126,6 +148,9 @@ async def main_async(args: argparse.Namespace) -> None:
     print(line("full path (TLS→hub→TLS→area→audit)", full_r))
     print(f"full path / minimal endpoint = {full_r['rps'] / min_r['rps']:.0%}  (target ≥ 25%)")
     print(f"RSS hub {rss0[1]:.0f}→{rss1[1]:.0f} MB, area {rss0[0]:.0f}→{rss1[0]:.0f} MB")
+    per = {k: (cpu1[k] - cpu0[k]) * 1000 / max(full_r["n"], 1) for k in cpu0}
+    print("CPU per full-path lookup: " + ", ".join(f"{k} {v:.2f} ms" for k, v in per.items())
+          + f"  (of {2000 / max(full_r['rps'], 1e-9) * 1:.2f} ms of 2 cores per lookup)")
 
 
 def main() -> None:

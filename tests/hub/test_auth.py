@@ -114,3 +114,31 @@ async def test_rate_limit_token_bucket_with_retry_after(world):
         assert batch.status_code == 200
     finally:
         await close_stack(stack)
+
+
+async def test_the_lookup_path_refuses_each_suspension_on_the_very_next_request(stack):
+    """The API identity is read in one statement per request (certificate, credential, grants): nothing
+    is cached, so each change below refuses the next lookup on the same kept-alive connection, and undoing
+    it admits the one after."""
+    fingerprint = stack.world.clients["M0300-api"].fingerprint
+    changes = [  # (suspend, restore, code answered)
+        ("UPDATE client_certificates SET status = 'suspended' WHERE fingerprint = :f",
+         "UPDATE client_certificates SET status = 'active' WHERE fingerprint = :f", "certificate_suspended"),
+        ("UPDATE operators SET status = 'suspended' WHERE code = 'M0300'",
+         "UPDATE operators SET status = 'active' WHERE code = 'M0300'", "operator_suspended"),
+        ("UPDATE users SET status = 'suspended' WHERE login_id = 'm0300-api'",
+         "UPDATE users SET status = 'active' WHERE login_id = 'm0300-api'", "user_unavailable"),
+        ("UPDATE api_credentials SET revoked_at = now() WHERE user_id = (SELECT id FROM users"
+         " WHERE login_id = 'm0300-api')",
+         "UPDATE api_credentials SET revoked_at = NULL WHERE user_id = (SELECT id FROM users"
+         " WHERE login_id = 'm0300-api')", "credential_revoked"),
+    ]
+    spid = point_of(stack.world, "M0300")
+    async with stack.client("M0300") as c:
+        assert (await c.get(f"/api/v1/supply-points/{spid}")).status_code == 200
+        for suspend, restore, code in changes:
+            await _run(stack, suspend, f=fingerprint)
+            r = await c.get(f"/api/v1/supply-points/{spid}")
+            assert (r.status_code, r.json()["code"]) == (403, code)
+            await _run(stack, restore, f=fingerprint)
+            assert (await c.get(f"/api/v1/supply-points/{spid}")).status_code == 200
