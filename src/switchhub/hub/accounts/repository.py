@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from switchhub.db import driver
 from switchhub.kernel.clock import get_clock
 
 
@@ -42,7 +44,7 @@ async def credential(conn: AsyncConnection, key_id: str) -> dict[str, Any] | Non
     return dict(row._mapping) if row else None
 
 
-_API_IDENTITY = text(
+_API_IDENTITY = (  # run by the driver (db/driver.py): the hot path's identity
     "SELECT c.fingerprint AS cert_fingerprint, c.id AS cert_id, c.subject, c.purpose, c.status AS cert_status,"
     " c.not_after, co.code AS cert_operator_code, co.kind AS cert_kind, co.areas AS cert_areas,"
     " co.status AS cert_operator_status, co.name AS cert_operator_name,"
@@ -72,10 +74,11 @@ async def api_identity(conn: AsyncConnection, fingerprint: str, key_id: str, now
     certificate as `certificate` gives it, the credential as `credential` gives it (None for an
     unknown one), and the credential user's break-glass grants in force at `now` (as
     breakglass.repository.active_for_user). Nothing is cached: a suspension counts from the next request."""
-    row = (await conn.execute(_API_IDENTITY, {"fp": fingerprint, "key_id": key_id, "now": now})).one()._mapping
+    row = (await driver.fetch(conn, _API_IDENTITY, {"fp": fingerprint, "key_id": key_id, "now": now}))[0]
     cert = dict(zip(_CERT_KEYS, (row[c] for c in _CERT_COLUMNS))) if row["cert_fingerprint"] is not None else None
     credential = {k: row[k] for k in _CREDENTIAL_KEYS} if row["credential_key_id"] is not None else None
-    return cert, credential, list(row["breakglass"]) if credential else []
+    grants = row["breakglass"]
+    return cert, credential, list(json.loads(grants) if isinstance(grants, str) else grants) if credential else []
 
 
 async def touch_credential(conn: AsyncConnection, credential_id: int, now: datetime) -> None:

@@ -1,0 +1,45 @@
+"""db/driver.py: `:name` parameters become asyncpg's `$n` (casts and literals left alone), and a statement
+runs by the driver only outside a SQLAlchemy transaction, so it can never run before that transaction's BEGIN."""
+
+from __future__ import annotations
+
+import asyncio
+
+from switchhub.db.driver import fetch, positional
+from switchhub.db.engine import autocommit, make_engine
+from tests.support import create_database, drop_database
+
+
+def test_named_parameters_become_positional_once_each():
+    sql = ("SELECT x::text, '10:30' AS t FROM t WHERE a = :area AND b = ANY(CAST(:spids AS text[]))"
+           " AND c <= :on AND (d IS NULL OR d >= :on)")
+    assert positional(sql) == (
+        "SELECT x::text, '10:30' AS t FROM t WHERE a = $1 AND b = ANY(CAST($2 AS text[]))"
+        " AND c <= $3 AND (d IS NULL OR d >= $3)", ("area", "spids", "on"))
+
+
+def test_a_driver_statement_inside_a_transaction_sees_its_uncommitted_rows(world):
+    url = create_database(world.admin, "driver_tx_probe", world.hub_template)
+
+    async def run() -> tuple[list, list, list]:
+        engine = make_engine(url, pool_size=1)
+        try:
+            async with engine.begin() as conn:
+                await conn.exec_driver_sql("CREATE TABLE probe (n int)")
+            async with engine.connect() as conn:
+                await conn.begin()
+                await conn.exec_driver_sql("INSERT INTO probe VALUES (1)")
+                inside = await fetch(conn, "SELECT n FROM probe WHERE n >= :low", {"low": 0})
+                await conn.rollback()
+            async with autocommit(engine).connect() as conn:  # the request path's readers: by the driver
+                after = await fetch(conn, "SELECT n FROM probe WHERE n >= :low", {"low": 0})
+                rows = await fetch(conn, "SELECT :a::int + :a::int AS two, :b::text AS b", {"a": 1, "b": "x"})
+            return inside, after, rows
+        finally:
+            await engine.dispose()
+
+    try:
+        inside, after, rows = asyncio.run(run())
+    finally:
+        drop_database(world.admin, "driver_tx_probe")
+    assert (inside, after, rows) == ([{"n": 1}], [], [{"two": 2, "b": "x"}])
