@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from switchhub.db import driver
 from switchhub.kernel.clock import get_clock
 
 
@@ -32,12 +33,13 @@ class AuditEntry:
 
 
 #: `at` by the application clock (the access log shows it; a moved sandbox clock moves it too)
-_INSERT = text(
+_INSERT_SQL = (
     "INSERT INTO audit_records (at, request_id, operator_code, user_login, cert_fingerprint, action,"
     " resource_type, resource_ids, fields, purpose, outcome, item_count, remote_addr, detail) VALUES (:at,"
     " :request_id, :operator_code, :user_login, :cert_fingerprint, :action, :resource_type, :resource_ids,"
     " :fields, :purpose, :outcome, :item_count, :remote_addr, CAST(:detail AS jsonb))"
 )
+_INSERT = text(_INSERT_SQL)
 
 
 async def write(conn: AsyncConnection, *entries: AuditEntry) -> None:
@@ -45,7 +47,10 @@ async def write(conn: AsyncConnection, *entries: AuditEntry) -> None:
         return
     at = get_clock().now()
     rows = [{**_params(e), "at": at} for e in entries]
-    await conn.execute(_INSERT, rows[0] if len(rows) == 1 else rows)  # one row: a plain statement, not a batch
+    if len(rows) == 1:  # one row (a lookup's record): one statement, by the driver in autocommit
+        await driver.execute(conn, _INSERT_SQL, rows[0])
+    else:
+        await conn.execute(_INSERT, rows)
 
 
 def _params(e: AuditEntry) -> dict[str, Any]:
