@@ -179,3 +179,17 @@ def test_a_slow_log_output_does_not_hold_up_the_caller():
         root.setLevel(level)
         structlog.reset_defaults()
     assert [json.loads(x)["n"] for x in stream.getvalue().splitlines()] == [0, 1, 2, 3, 4]
+
+
+def test_closing_twice_or_after_the_stream_was_closed_is_quiet():
+    """A CLI run inside a test runner logs to a captured stderr that the runner closes: the handler's
+    close at exit must not raise on it (CI printed 'Exception ignored in atexit callback')."""
+    stream = io.StringIO()
+    root, level = logging.getLogger(), logging.getLogger().level
+    handler = configure_logging("json", stream)
+    root.removeHandler(handler)
+    root.setLevel(level)
+    structlog.reset_defaults()
+    stream.close()
+    handler.close()
+    handler.close()

@@ -94,7 +94,11 @@ class BackgroundHandler(logging.handlers.QueueHandler):
         self.output.flush()
 
     def close(self) -> None:
+        atexit.unregister(self.close)
         if self.listener._thread is not None:  # stop() is not idempotent
             self.listener.stop()
-        self.output.flush()
+        try:
+            self.output.flush()
+        except ValueError:  # its stream was closed by its owner (a test runner's captured stderr)
+            pass
         super().close()
