@@ -10,6 +10,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from switchhub.db import driver
+from switchhub.hub.breakglass.repository import in_force
 from switchhub.kernel.clock import get_clock
 
 
@@ -53,8 +54,7 @@ _API_IDENTITY = (  # run by the driver (db/driver.py): the hot path's identity
     " ko.status AS operator_status,"
     " (SELECT coalesce(json_agg(json_build_object('grant_id', g.grant_id, 'field_classes', g.field_classes,"
     "   'areas', g.areas) ORDER BY g.grant_id), '[]'::json) FROM breakglass_grants g"
-    "   WHERE g.status = 'approved' AND g.users @> ARRAY[u.login_id::text] AND g.operator_code = u.operator_code"
-    "   AND g.starts_at <= :now AND g.ends_at > :now) AS breakglass"
+    f"   WHERE {in_force('g', 'u.login_id::text', 'u.operator_code')}) AS breakglass"
     " FROM (SELECT 1) one"
     " LEFT JOIN client_certificates c ON c.fingerprint = :fp LEFT JOIN operators co ON co.code = c.operator_code"
     " LEFT JOIN api_credentials k ON k.key_id = :key_id LEFT JOIN users u ON u.id = k.user_id"

@@ -74,12 +74,18 @@ async def listing(conn: AsyncConnection, *, operator_code: str | None, status: s
     return total, [dict(r._mapping) for r in rows]
 
 
+def in_force(grant: str, login: str, operator: str) -> str:
+    """SQL: grant row `grant` is in force at :now for user `login` of `operator` (SQL expressions).
+    The one statement of the rule: here and in the API identity (accounts/repository.api_identity)."""
+    return (f"{grant}.status = 'approved' AND {grant}.users @> ARRAY[{login}] AND {grant}.operator_code = {operator}"
+            f" AND {grant}.starts_at <= :now AND {grant}.ends_at > :now")
+
+
 async def active_for_user(conn: AsyncConnection, operator_code: str, login_id: str, now: datetime
                           ) -> list[dict[str, Any]]:
     rows = await conn.execute(text(
-        f"SELECT {COLUMNS} FROM breakglass_grants WHERE status = 'approved' AND users @> ARRAY[CAST(:u AS text)]"
-        " AND operator_code = :op AND starts_at <= :now AND ends_at > :now ORDER BY grant_id"),
-        {"u": login_id, "op": operator_code, "now": now})
+        f"SELECT {COLUMNS} FROM breakglass_grants g WHERE {in_force('g', 'CAST(:u AS text)', ':op')}"
+        " ORDER BY grant_id"), {"u": login_id, "op": operator_code, "now": now})
     return [dict(r._mapping) for r in rows]
 
 

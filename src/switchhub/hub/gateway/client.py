@@ -444,11 +444,7 @@ def _json_bytes_or_none(body: bytes) -> dict | None:
 
 
 def _json_or_none(resp: httpx.Response) -> dict | None:
-    try:
-        body = resp.json()
-        return body if isinstance(body, dict) else None
-    except ValueError:
-        return None
+    return _json_bytes_or_none(resp.content)
 
 
 def _timeout(area: str) -> AreaTimeout:
