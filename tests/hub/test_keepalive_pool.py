@@ -1,21 +1,24 @@
-"""The hub's lean keep-alive client for the lookup (hub/gateway/keepalive.py), against a real TLS server
-on a loopback socket that asks for the hub's client certificate and misbehaves on purpose: connections
-reused, chunked answers decoded, an area that closed an idle connection retried on a new one, a stalled
-area a timeout (504) whose connection is never reused, a cut answer 503, and the area's problem answers
-mapped as for every other call."""
+"""The hub's lean keep-alive client for the lookup and the usage batch (hub/gateway/keepalive.py), against
+a real TLS server on a loopback socket that asks for the hub's client certificate and misbehaves on
+purpose: connections reused, chunked answers decoded, an area that closed an idle connection retried on
+a new one, a stalled area a timeout (504) whose connection is never reused, a cut answer 503, the area's
+problem answers mapped as for every other call, and the batch's POST body, its gzip answer and a
+content coding nobody asked for."""
 
 from __future__ import annotations
 
 import asyncio
+import gzip
 import json
 import ssl
 
 import pytest
 
+from switchhub.contract.usage import UsageBatchInquiryRequest
 from switchhub.hub.gateway.client import HttpsAreaClient
 from switchhub.hub.gateway.keepalive import KeepAliveError, KeepAlivePool, KeepAliveTimeout
 from switchhub.kernel.caller import Caller
-from switchhub.kernel.errors import AreaTimeout, AreaUnavailable, NotFound
+from switchhub.kernel.errors import AreaTimeout, AreaUnavailable, Forbidden, NotFound
 from tests.live import ca_file
 
 SPID = "0300111122223333444455"  # 22 digits, area 03
@@ -31,6 +34,7 @@ class Area:
         self.world, self.behave = world, behave
         self.connections = 0
         self.requests: list[bytes] = []
+        self.bodies: list[bytes] = []
 
     async def __aenter__(self) -> "Area":
         ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH, cafile=str(ca_file(self.world)))
@@ -51,6 +55,8 @@ class Area:
             while True:
                 head = await reader.readuntil(b"\r\n\r\n")
                 self.requests.append(head)
+                length = [int(line[15:]) for line in head.split(b"\r\n") if line.lower().startswith(b"content-length:")]
+                self.bodies.append(await reader.readexactly(length[0]) if length else b"")
                 n += 1
                 action = self.behave(n, head)
                 if callable(action):
@@ -210,3 +216,31 @@ def test_header_values_with_line_breaks_are_refused(world):
     pool = KeepAlivePool("https://127.0.0.1:1", ssl.create_default_context(), timeout=1, connect_timeout=1)
     with pytest.raises(ValueError):
         asyncio.run(pool.get("/x", {"X-Switchhub-User": "a\r\nX-Switchhub-Operator-Kind: occto"}))
+
+
+async def test_the_usage_batch_posts_its_body_and_a_gzip_answer_is_inflated_and_kept_as_sent(world):
+    usage = json.dumps({"items": []}).encode()
+    zipped = gzip.compress(usage)
+    problem = json.dumps({"status": 403, "code": "usage_password_invalid", "detail": "違う"}).encode()
+    answers = {1: answer(usage), 2: answer(zipped, extra="content-encoding: gzip\r\n"),
+               3: answer(problem, "403 Forbidden"), 4: answer(zipped, extra="content-encoding: br\r\n")}
+    request = UsageBatchInquiryRequest(spids=[SPID], password="ABCDEF-GHIJKL-MNOPQR", purpose="料金試算")
+    async with Area(world, lambda n, head: answers[n]) as area:
+        client = client_for(world, area)
+        try:
+            assert await client.query_usage_batch("03", CALLER, request) == (usage, None)
+            client.gzip = True
+            assert await client.query_usage_batch("03", CALLER, request) == (usage, zipped)
+            with pytest.raises(Forbidden) as refused:
+                await client.query_usage_batch("03", CALLER, request)
+            assert refused.value.code == "usage_password_invalid"
+            with pytest.raises(AreaUnavailable):  # a coding that was not asked for: no answer, a new connection
+                await client.query_usage_batch("03", CALLER, request)
+        finally:
+            await client.aclose()
+    assert area.connections == 1 and len(area.requests) == 4
+    first, second = area.requests[0].decode(), area.requests[1].decode()
+    assert first.startswith("POST /area/v1/usage:query HTTP/1.1\r\n") and "Accept-Encoding: identity\r\n" in first
+    assert "Accept-Encoding: gzip\r\n" in second and "X-Switchhub-Operator: M0300\r\n" in second
+    assert [json.loads(b) for b in area.bodies] == [{"spids": [SPID], "password": "ABCDEF-GHIJKL-MNOPQR",
+                                                     "purpose": "料金試算"}] * 4

@@ -300,6 +300,16 @@ class HttpsAreaClient:
         gzip stream as the area sent it (None if it did not compress; asked for only with `gzip`),
         which the hub can pass on to a client that accepts gzip without compressing 3 MB again
         (docs/benchmarks.md P10)."""
+        pool = self._pool(area)
+        if pool is not None:  # the lean pool: ≈ 11 ms of the hub's CPU less for 3.2 MB (keepalive.py)
+            try:
+                status, raw, gzipped = await pool.post_json("/area/v1/usage:query", caller_headers(caller),
+                                                            body.model_dump_json().encode(), gzip=self.gzip)
+            except KeepAliveTimeout as exc:
+                raise _timeout(area) from exc
+            except KeepAliveError as exc:
+                raise _unavailable(area) from exc
+            return _usage_batch_answer(area, status, raw, gzipped)
         client = self._client(area)
         try:
             request = client.build_request("POST", "/area/v1/usage:query", json=body.model_dump(mode="json"),
@@ -315,18 +325,8 @@ class HttpsAreaClient:
             raise _timeout(area) from exc
         except httpx.HTTPError as exc:
             raise _unavailable(area) from exc
-        gz = raw if resp.headers.get("content-encoding", "").lower() == "gzip" else None
-        try:
-            content = zlib.decompress(raw, 31) if gz is not None else raw
-        except zlib.error:
-            raise _unavailable(area) from None
-        if resp.status_code >= 400:
-            try:
-                problem = json.loads(content)
-            except ValueError:
-                problem = None
-            raise translate_error(area, resp.status_code, problem if isinstance(problem, dict) else None)
-        return content, gz
+        return _usage_batch_answer(area, resp.status_code, raw,
+                                   resp.headers.get("content-encoding", "").lower() == "gzip")
 
     def metering_file(self, area: str, caller: Caller, file_id: str, fmt: FileFormat
                       ) -> AbstractAsyncContextManager[httpx.Response]:
@@ -433,6 +433,19 @@ def _contract_violation(exc: ValidationError) -> AreaUnavailable:
     return AreaUnavailable("一般送配電事業者システムの応答が契約（インタフェース仕様）と一致しません",
                            "The area system answered outside the contract",
                            code="area_contract_violation", extra={"problems": len(exc.errors())})
+
+
+def _usage_batch_answer(area: str, status: int, raw: bytes, gzipped: bool) -> tuple[bytes, bytes | None]:
+    """(the answer's bytes, the gzip stream as the area sent it or None) of a usage batch, or the
+    area's refusal as the hub's error."""
+    gz = raw if gzipped else None
+    try:
+        content = zlib.decompress(raw, 31) if gz is not None else raw
+    except zlib.error:
+        raise _unavailable(area) from None
+    if status >= 400:
+        raise translate_error(area, status, _json_bytes_or_none(content))
+    return content, gz
 
 
 def _json_bytes_or_none(body: bytes) -> dict | None:

@@ -1,15 +1,19 @@
-"""A lean pooled HTTP/1.1 keep-alive client over TLS for the hub's hottest area call, the lookup.
+"""A lean pooled HTTP/1.1 keep-alive client over TLS for the hub's two hottest area calls: the
+lookup and the usage batch inquiry.
 
 Why not httpx here: on the facility lookup path (targets.md P1) httpx/httpcore cost the hub about a
 third of its CPU per lookup, ≈ 3.5× a lean client on the same path (../shared/spikes/p1-chain,
-docs/benchmarks.md P1). The lookup is one GET with a small JSON answer, so this speaks just the
-HTTP/1.1 it needs: a request head, an answer with Content-Length or chunked transfer coding, and
-keep-alive. Everything else (bodies, streams, exports) stays on httpx in `client.py`.
+docs/benchmarks.md P1); receiving the usage batch's 3.2 MB answer over TLS costs httpx ≈ 15 ms of
+CPU against ≈ 4.5 ms for asyncio's streams (P10). Both are one request with a JSON answer, so this
+speaks just the HTTP/1.1 they need: a request head (and a small body), an answer with Content-Length
+or chunked transfer coding, and keep-alive. Everything else (streams, exports, filings) stays on
+httpx in `client.py`.
 
 Failure rules, the same as httpx's for the caller (`client.py` maps them to 503/504 for that area):
-a connection that timed out, failed or was cut mid-answer is closed, never reused; a GET on a
+a connection that timed out, failed or was cut mid-answer is closed, never reused; a request on a
 pooled connection that the area had already closed (keep-alive ended on its side) is retried once
-on a new connection, because nothing reached the area.
+on a new connection, because nothing reached the area. Only reads use the pool (the lookup, the
+inquiry), so that retry can never file anything twice.
 """
 
 from __future__ import annotations
@@ -54,18 +58,30 @@ class KeepAlivePool:
 
     async def get(self, path: str, headers: dict[str, str]) -> tuple[int, bytes]:
         """(status, body) of a GET; the body decoded from chunked coding if the area used it."""
-        head = self._head(path, headers)
+        status, body, _ = await self._send(self._head("GET", path, headers))
+        return status, body
+
+    async def post_json(self, path: str, headers: dict[str, str], body: bytes, *, gzip: bool = False
+                        ) -> tuple[int, bytes, bool]:
+        """(status, body, gzipped) of a POST of a JSON body that reads (an inquiry): with `gzip` the
+        area may deflate its answer, and `gzipped` says whether it did (the body is then as sent)."""
+        head = self._head("POST", path, {**headers, "Content-Type": "application/json",
+                                         "Content-Length": str(len(body))},
+                          accept_encoding="gzip" if gzip else "identity")
+        return await self._send(head + body)
+
+    async def _send(self, request: bytes) -> tuple[int, bytes, bool]:
         while self._idle:
             conn = self._idle.pop()
             try:
-                return await self._exchange(conn, head, fresh=False)
+                return await self._exchange(conn, request, fresh=False)
             except _Stale:
                 continue  # closed by the area while idle: nothing was processed, try the next one
-        return await self._exchange(await self._connect(), head, fresh=True)
+        return await self._exchange(await self._connect(), request, fresh=True)
 
-    def _head(self, path: str, headers: dict[str, str]) -> bytes:
-        lines = [f"GET {self.prefix}{path} HTTP/1.1", "Host: " + self.authority.decode(), "Accept: application/json",
-                 "Accept-Encoding: identity"]
+    def _head(self, method: str, path: str, headers: dict[str, str], accept_encoding: str = "identity") -> bytes:
+        lines = [f"{method} {self.prefix}{path} HTTP/1.1", "Host: " + self.authority.decode(),
+                 "Accept: application/json", "Accept-Encoding: " + accept_encoding]
         for k, v in headers.items():
             if "\r" in v or "\n" in v or "\r" in k or "\n" in k:
                 raise ValueError("header values may not contain line breaks")
@@ -83,12 +99,12 @@ class KeepAlivePool:
             raise KeepAliveError(f"connect failed: {exc}") from exc
         return _Connection(reader, writer)
 
-    async def _exchange(self, conn: _Connection, head: bytes, *, fresh: bool) -> tuple[int, bytes]:
+    async def _exchange(self, conn: _Connection, request: bytes, *, fresh: bool) -> tuple[int, bytes, bool]:
         keep = False
         received = False
         try:
             async with asyncio.timeout(self.timeout):
-                conn.writer.write(head)
+                conn.writer.write(request)
                 await conn.writer.drain()
                 try:
                     status_head = await conn.reader.readuntil(b"\r\n\r\n")
@@ -97,7 +113,7 @@ class KeepAlivePool:
                         raise _Stale() from exc
                     raise KeepAliveError("the area closed the connection") from exc
                 received = True
-                status, length, chunked, keep = _parse_head(status_head)
+                status, length, chunked, keep, gzipped = _parse_head(status_head)
                 if chunked:
                     body = await _read_chunked(conn.reader)
                 elif length is not None:
@@ -124,7 +140,7 @@ class KeepAlivePool:
             self._idle.append(conn)
         else:
             conn.close()
-        return status, body
+        return status, body, gzipped
 
     def close(self) -> None:
         while self._idle:
@@ -135,8 +151,9 @@ class _Stale(Exception):
     """A pooled connection the area had closed before this request reached it."""
 
 
-def _parse_head(head: bytes) -> tuple[int, int | None, bool, bool]:
-    """(status, content length, chunked, keep-alive) from an answer's head."""
+def _parse_head(head: bytes) -> tuple[int, int | None, bool, bool, bool]:
+    """(status, content length, chunked, keep-alive, gzip content coding) from an answer's head; any
+    other content coding is refused (the pool asks for identity or gzip only)."""
     lines = head.split(b"\r\n")
     status_line = lines[0]
     if not status_line.startswith(b"HTTP/1.") or len(status_line) < 12:
@@ -144,7 +161,7 @@ def _parse_head(head: bytes) -> tuple[int, int | None, bool, bool]:
     status = int(status_line[9:12])
     keep = status_line.startswith(b"HTTP/1.1")
     length: int | None = None
-    chunked = False
+    chunked = gzipped = False
     for line in lines[1:]:
         name, _, value = line.partition(b":")
         name = name.strip().lower()
@@ -152,13 +169,18 @@ def _parse_head(head: bytes) -> tuple[int, int | None, bool, bool]:
             length = int(value.strip())
         elif name == b"transfer-encoding":
             chunked = b"chunked" in value.lower()
+        elif name == b"content-encoding":
+            coding = value.strip().lower()
+            if coding not in (b"gzip", b"identity", b""):
+                raise ValueError("a content coding that was not asked for")
+            gzipped = coding == b"gzip"
         elif name == b"connection":
             v = value.strip().lower()
             keep = False if v == b"close" else (True if v == b"keep-alive" else keep)
-    return status, length, chunked, keep
+    return status, length, chunked, keep, gzipped
 
 
-MAX_BODY = 16 * 1024 * 1024  # a lookup answer is a few kB; anything beyond this is not an answer
+MAX_BODY = 32 * 1024 * 1024  # a lookup answer is a few kB, a 20-point usage batch ≈ 3.2 MB; beyond: no answer
 
 
 async def _read_chunked(reader: asyncio.StreamReader) -> bytes:
