@@ -409,9 +409,12 @@ def serve(app: Any, *, host: str, port: int, certfile: str, keyfile: str, ca_cer
     """Run the server. The heap built by the imports and the app (a few hundred thousand objects that
     live as long as the process) is frozen out of the garbage collector first: a full collection
     then walks only what requests allocate: one in the hub took 262 ms among 90 usage inquiries on the
-    loaded bench machine, against 5 and 30 ms frozen (docs/benchmarks.md P10)."""
+    loaded bench machine, against 5 and 30 ms frozen (docs/benchmarks.md P10). The C allocator keeps
+    large answers' buffers in its heap (allocator.py: page faults were most of a big answer's copies)."""
+    from switchhub import allocator
     from switchhub.stopping import exit_on_stop_signals
 
+    allocator.tune()
     gc.freeze()
     exit_on_stop_signals()  # SIGTERM and SIGINT (even if inherited ignored) stop it gracefully, exit code 0
     # log_config=None: uvicorn's own lines go through the process's logging (logs.py), one format
