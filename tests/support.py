@@ -272,11 +272,11 @@ def area_poster(stack: Stack):
 
 
 async def close_stack(stack: Stack) -> None:
+    from switchhub.area.app import dispose_pools
+
     await stack.hub_app.state.areas.aclose()
     await stack.hub_app.state.engine.dispose()
-    await stack.area_app.state.engine.dispose()
-    await stack.area_app.state.reader.dispose()
-    await stack.area_app.state.writer.dispose()
+    await dispose_pools(stack.area_app.state)
     assert stack.world.copies
     for name in stack.names:
         stack.world.copies.discard(name)

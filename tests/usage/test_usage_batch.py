@@ -176,3 +176,36 @@ async def test_points_of_two_areas_ask_each_area_once_and_keep_the_requests_orde
     assert [i["spid"] for i in r.json()["items"]] == [a1, b1, a2]
     assert sorted(calls) == [("03", [a1, a2]), ("04", [b1])]
     assert [x["resource_ids"] for x in audit_rows(stack.hub_url, "api.usage.query")] == [[a1], [b1], [a2]]
+
+
+async def test_each_points_days_come_back_to_it_when_the_area_reads_them_on_two_connections(world):
+    """The area reads a batch's days half on each of two connections (the second from a pool of its
+    own): five points with days of their own each get exactly theirs; and more batches at once than
+    either pool has connections all finish (a batch never waits for a second connection of the pool it
+    holds one of: with one pool of 2, three batches would hold all and wait for each other)."""
+    import asyncio
+
+    from tests.support import build_stack, close_stack
+
+    stack = build_stack(world, settings_changes={"db_pool_size": 2})
+    try:
+        spids = points(stack.world, 5)
+        make_customer(stack, spids)
+        for n, spid in enumerate(spids):
+            put_day(stack, spid, date(2026, 11, 20), [f"0.{n + 1}000"] * 48)
+            put_day(stack, spid, date(2026, 11, 21), [f"{n + 1}.0000"] * 48)
+        with frozen(NOW):
+            password = await _password(stack, spids)
+            async with stack.client("M0300") as other:
+                async def batch() -> list[dict]:
+                    r = await other.post(BATCH, json={"spids": spids, "password": password, "purpose": "料金試算"})
+                    assert r.status_code == 200, r.text
+                    return r.json()["items"]
+
+                answers = await asyncio.wait_for(asyncio.gather(*(batch() for _ in range(6))), timeout=60)
+        for items in answers:
+            assert [(i["spid"], [d["kwh"] for d in i["usage"]["days"]]) for i in items] == [
+                (spid, [",".join([f"0.{n + 1}000"] * 48), ",".join([f"{n + 1}.0000"] * 48)])
+                for n, spid in enumerate(spids)]
+    finally:
+        await close_stack(stack)

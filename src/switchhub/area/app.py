@@ -27,7 +27,12 @@ from switchhub.telemetry import RequestTelemetry
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Close the pools on the serving loop when the server stops (no connection outlives its loop)."""
     yield
-    for engine in (app.state.reader, app.state.writer, app.state.engine):
+    await dispose_pools(app.state)
+
+
+async def dispose_pools(state: Any) -> None:
+    """Every pool of the area app closed (at shutdown, and before the sandbox drops its database)."""
+    for engine in (state.reader, state.days_reader, state.writer, state.engine):
         await engine.dispose()
 
 
@@ -46,6 +51,9 @@ def create_area_app(settings: Settings, engine: AsyncEngine) -> FastAPI:
     app.state.engine = engine
     # lookups and batches: the hot path keeps its connections (Settings.db_pool_size, no overflow)
     app.state.reader = lookup_reader(engine, pool_size=settings.db_pool_size, max_overflow=0)
+    # the second connection of a usage batch (its days read on two backends at once): a pool of its own,
+    # so that a batch holding a `reader` connection never waits for another one from the same pool
+    app.state.days_reader = lookup_reader(engine, pool_size=max(2, settings.db_pool_size // 4), max_overflow=0)
     app.state.search_reader = engine.execution_options(isolation_level="AUTOCOMMIT")
     app.state.writer = lookup_reader(engine, autocommit=False)  # applications: equality lookups only
     install_error_handlers(app)

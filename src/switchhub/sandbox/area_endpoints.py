@@ -36,10 +36,11 @@ async def set_clock(
 
 @router.post("/reset", summary="サンドボックスのリセット（ハブから）")
 async def reset(request: Request, caller: Caller = Depends(acting_caller)) -> dict:
+    from switchhub.area.app import dispose_pools
+
     state = request.app.state
     url = state.engine.url.render_as_string(hide_password=False)
-    for engine in (state.reader, state.writer, state.engine):
-        await engine.dispose()
+    await dispose_pools(state)
     await snapshot.restore_async(url)
     clock = sandbox_clock.install()
     async with state.engine.begin() as conn:

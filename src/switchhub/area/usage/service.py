@@ -401,12 +401,13 @@ async def inquire(conn: AsyncConnection, caller: Caller, spid: str, req: UsageIn
 
 
 async def inquire_many(conn: AsyncConnection, caller: Caller, req: UsageBatchInquiryRequest,
-                       served: frozenset[str], now: datetime) -> bytes:
+                       served: frozenset[str], now: datetime, second: AsyncConnection | None = None) -> bytes:
     """使用量照会（複数地点）: each point decided exactly as by `inquire`; a point the password does not
     open is refused on its own (the same code as the per-point 403), the others answered. The JSON
-    answer (`UsageBatchAnswer`) in the request's order, each usage spliced in as built."""
+    answer (`UsageBatchAnswer`) in the request's order, each usage spliced in as built. With a
+    `second` reader connection the days are read half on each (repository.days_json_of)."""
     spids = [parse_spid(s, f"spids[{i}]") for i, s in enumerate(req.spids)]
-    usages = await _usage_json(conn, caller, spids, req.password, served, now)
+    usages = await _usage_json(conn, caller, spids, req.password, served, now, second)
     code = invalid_password().code.encode()
     parts = [b'{"spid":"%s","outcome":"answered","code":null,"usage":%s}' % (spid.encode(), usages[spid])
              if usages[spid] is not None else
@@ -415,7 +416,7 @@ async def inquire_many(conn: AsyncConnection, caller: Caller, req: UsageBatchInq
 
 
 async def _usage_json(conn: AsyncConnection, caller: Caller, spids: list[str], password: str, served: frozenset[str],
-                      now: datetime) -> dict[str, bytes | None]:
+                      now: datetime, second: AsyncConnection | None = None) -> dict[str, bytes | None]:
     """Each point's answer as JSON, or None where the password does not open it (the same for an
     unknown point, a wrong or expired password, one of another point or another customer period).
     Four queries for all points of an area (the point, its passwords, the months, the days), not four
@@ -443,7 +444,8 @@ async def _usage_json(conn: AsyncConnection, caller: Caller, spids: list[str], p
             if grant is not None:
                 grants[spid] = grant
         months = await repo.months_of(conn, area, {s: usage_months_from(g) for s, g in grants.items()}, today)
-        days = await repo.days_json_of(conn, area, {s: g.since for s, g in grants.items() if g.days}, today)
+        days = await repo.days_json_of([conn] if second is None else [conn, second], area,
+                                       {s: g.since for s, g in grants.items() if g.days}, today)
         for spid, grant in grants.items():
             answers[spid] = _answer_json(spid, points[spid]["period_start"], start, grant.days, months[spid],
                                          days.get(spid, "[]"))
