@@ -18,10 +18,19 @@ class RawConnection:
         self.writer: asyncio.StreamWriter | None = None
 
     async def get(self, path: str) -> tuple[int, bytes]:
+        return await self._exchange(f"GET {path} HTTP/1.1\r\nHost: {self.host}\r\n{self.extra}\r\n".encode())
+
+    async def post(self, path: str, body: bytes) -> tuple[int, bytes]:
+        """A JSON POST (an inquiry); the answer as sent (the request asks for no content coding)."""
+        return await self._exchange(f"POST {path} HTTP/1.1\r\nHost: {self.host}\r\n{self.extra}"
+                                    f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n".encode()
+                                    + body)
+
+    async def _exchange(self, request: bytes) -> tuple[int, bytes]:
         if self.writer is None:
             self.reader, self.writer = await asyncio.open_connection(self.host, self.port, ssl=self.ctx,
                                                                      server_hostname="localhost")
-        self.writer.write(f"GET {path} HTTP/1.1\r\nHost: {self.host}\r\n{self.extra}\r\n".encode())
+        self.writer.write(request)
         await self.writer.drain()
         assert self.reader is not None
         head = await self.reader.readuntil(b"\r\n\r\n")
