@@ -244,3 +244,20 @@ async def test_the_usage_batch_posts_its_body_and_a_gzip_answer_is_inflated_and_
     assert "Accept-Encoding: gzip\r\n" in second and "X-Switchhub-Operator: M0300\r\n" in second
     assert [json.loads(b) for b in area.bodies] == [{"spids": [SPID], "password": "ABCDEF-GHIJKL-MNOPQR",
                                                      "purpose": "料金試算"}] * 4
+
+
+async def test_the_usage_batch_has_the_longer_timeout_of_a_megabyte_answer_the_lookup_has_not(world):
+    async def late(writer):
+        await asyncio.sleep(0.8)
+        writer.write(answer(b'{"items": []}'))
+        await writer.drain()
+
+    request = UsageBatchInquiryRequest(spids=[SPID], password="ABCDEF-GHIJKL-MNOPQR", purpose="料金試算")
+    async with Area(world, lambda n, head: late) as area:
+        client = client_for(world, area, timeout=0.4)
+        try:
+            assert await client.query_usage_batch("03", CALLER, request) == (b'{"items": []}', None)
+            with pytest.raises(AreaTimeout):
+                await client.lookup(CALLER, SPID)
+        finally:
+            await client.aclose()

@@ -304,7 +304,8 @@ class HttpsAreaClient:
         if pool is not None:  # the lean pool: ≈ 11 ms of the hub's CPU less for 3.2 MB (keepalive.py)
             try:
                 status, raw, gzipped = await pool.post_json("/area/v1/usage:query", caller_headers(caller),
-                                                            body.model_dump_json().encode(), gzip=self.gzip)
+                                                            body.model_dump_json().encode(), gzip=self.gzip,
+                                                            timeout=max(self._timeout, 15.0))
             except KeepAliveTimeout as exc:
                 raise _timeout(area) from exc
             except KeepAliveError as exc:

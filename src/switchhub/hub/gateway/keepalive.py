@@ -61,23 +61,24 @@ class KeepAlivePool:
         status, body, _ = await self._send(self._head("GET", path, headers))
         return status, body
 
-    async def post_json(self, path: str, headers: dict[str, str], body: bytes, *, gzip: bool = False
-                        ) -> tuple[int, bytes, bool]:
+    async def post_json(self, path: str, headers: dict[str, str], body: bytes, *, gzip: bool = False,
+                        timeout: float | None = None) -> tuple[int, bytes, bool]:
         """(status, body, gzipped) of a POST of a JSON body that reads (an inquiry): with `gzip` the
-        area may deflate its answer, and `gzipped` says whether it did (the body is then as sent)."""
+        area may deflate its answer, and `gzipped` says whether it did (the body is then as sent);
+        `timeout` instead of the pool's for an answer that takes longer (megabytes)."""
         head = self._head("POST", path, {**headers, "Content-Type": "application/json",
                                          "Content-Length": str(len(body))},
                           accept_encoding="gzip" if gzip else "identity")
-        return await self._send(head + body)
+        return await self._send(head + body, timeout)
 
-    async def _send(self, request: bytes) -> tuple[int, bytes, bool]:
+    async def _send(self, request: bytes, timeout: float | None = None) -> tuple[int, bytes, bool]:
         while self._idle:
             conn = self._idle.pop()
             try:
-                return await self._exchange(conn, request, fresh=False)
+                return await self._exchange(conn, request, fresh=False, timeout=timeout)
             except _Stale:
                 continue  # closed by the area while idle: nothing was processed, try the next one
-        return await self._exchange(await self._connect(), request, fresh=True)
+        return await self._exchange(await self._connect(), request, fresh=True, timeout=timeout)
 
     def _head(self, method: str, path: str, headers: dict[str, str], accept_encoding: str = "identity") -> bytes:
         lines = [f"{method} {self.prefix}{path} HTTP/1.1", "Host: " + self.authority.decode(),
@@ -99,11 +100,12 @@ class KeepAlivePool:
             raise KeepAliveError(f"connect failed: {exc}") from exc
         return _Connection(reader, writer)
 
-    async def _exchange(self, conn: _Connection, request: bytes, *, fresh: bool) -> tuple[int, bytes, bool]:
+    async def _exchange(self, conn: _Connection, request: bytes, *, fresh: bool, timeout: float | None = None
+                        ) -> tuple[int, bytes, bool]:
         keep = False
         received = False
         try:
-            async with asyncio.timeout(self.timeout):
+            async with asyncio.timeout(timeout or self.timeout):
                 conn.writer.write(request)
                 await conn.writer.drain()
                 try:
