@@ -137,6 +137,27 @@ async def test_search_by_town_and_block_with_variant_forms(stack):
     assert spid in {p["spid"] for p in r.json()["items"]}
 
 
+async def test_a_block_number_finds_that_block_and_its_sub_numbers_only(stack):
+    """Search by 7 finds 7, 7-3 and 7-3-2, not 70 or 17 (the block is an index range plus the exact
+    rule: area/points/service.py build_where)."""
+    from tests.support import execute
+
+    spids = [r[0] for r in execute(stack.area_url, "SELECT spid FROM supply_points WHERE area = '03'"
+                                                   " ORDER BY spid LIMIT 5")]
+    blocks = ["7", "7-3", "7-3-2", "70", "17"]
+    for spid, block in zip(spids, blocks, strict=True):
+        execute(stack.area_url, "UPDATE supply_points SET prefecture = '東京都', city = '試験市', town = '区画町',"
+                " town_norm = '区画町', block = %s, block_norm = %s WHERE area = '03' AND spid = %s", (block, block, spid))
+    async with stack.client("A0001") as c:
+        found = {}
+        for asked in ("7", "７", "7-3", "70"):
+            r = await c.get("/api/v1/supply-points", params={"prefecture": "東京都", "city": "試験市", "town": "区画町",
+                                                              "block": asked})
+            assert r.status_code == 200, r.text
+            found[asked] = sorted(p["spid"] for p in r.json()["items"])
+    assert found == {"7": sorted(spids[:3]), "７": sorted(spids[:3]), "7-3": sorted(spids[1:3]), "70": [spids[3]]}
+
+
 async def test_search_by_meter_shows_full_meter_number(stack):
     from tests.hub.helpers import area_template_url
     from tests.support import execute
@@ -226,3 +247,19 @@ async def test_access_log_is_per_operator_and_complete_for_occto(stack):
     assert [r["action"] for r in occto["items"]] == ["api.supply_point.lookup"]
     assert "api.supply_point.lookup" in {r["action"] for r in everything["items"]}
     assert "M0300" in {r["detail"]["operator"] for r in registrations["items"]}
+
+
+async def test_searches_run_with_custom_plans_where_a_prefix_stays_an_index_range(stack):
+    """After five executions PostgreSQL may keep a prepared statement's generic plan, in which
+    `town_norm LIKE $1` is no index range (db/engine.search_reader): the seventh search by town still
+    plans the prefix as a range of the address index."""
+    from sqlalchemy import text
+
+    async with stack.area_app.state.search_reader.connect() as conn:
+        assert (await conn.execute(text("SHOW plan_cache_mode"))).scalar_one() == "force_custom_plan"
+        for _ in range(7):
+            plan = "\n".join(r[0] for r in await conn.execute(text(
+                "EXPLAIN SELECT spid FROM supply_points p WHERE p.area = :area AND p.prefecture = :pref"
+                " AND p.city = :city AND p.town_norm LIKE :town"), {"area": "03", "pref": "東京都", "city": "新宿区",
+                                                                    "town": "西新宿%"}))
+        assert "town_norm >=" in plan and "town_norm <" in plan, plan
