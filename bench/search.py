@@ -17,7 +17,7 @@ from sqlalchemy import text
 
 from common import ensure_dataset, percentiles
 from switchhub.area.points.service import SearchQuery, build_where, search
-from switchhub.db.engine import make_engine
+from switchhub.db.engine import make_engine, search_reader
 from switchhub.kernel.caller import Caller
 
 
@@ -40,6 +40,8 @@ async def run(args: argparse.Namespace) -> None:
         lat, found = [], 0
         # a fresh engine per pass: asyncpg caches prepared plans per connection, and SET does not replan them
         eng = make_engine(area_url, pool_size=1)
+        if not seq:  # the area's search engine: custom plans (db/engine.search_reader)
+            eng = search_reader(eng, pool_size=1)
         async with eng.connect() as conn:
             if seq:
                 for setting in ("enable_indexscan", "enable_bitmapscan", "enable_indexonlyscan"):

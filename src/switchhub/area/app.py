@@ -18,7 +18,7 @@ from switchhub.area.points.endpoints import router as points_router
 from switchhub.area.readings.endpoints import router as readings_router
 from switchhub.area.usage.endpoints import router as usage_router
 from switchhub.config import Settings
-from switchhub.db.engine import lookup_reader
+from switchhub.db.engine import lookup_reader, search_reader
 from switchhub.httpkit import BodyLimit, RejectNulBytes, install_error_handlers
 from switchhub.telemetry import RequestTelemetry
 
@@ -32,7 +32,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 async def dispose_pools(state: Any) -> None:
     """Every pool of the area app closed (at shutdown, and before the sandbox drops its database)."""
-    for engine in (state.reader, state.days_reader, state.writer, state.engine):
+    for engine in (state.reader, state.days_reader, state.search_reader, state.writer, state.engine):
         await engine.dispose()
 
 
@@ -54,7 +54,7 @@ def create_area_app(settings: Settings, engine: AsyncEngine) -> FastAPI:
     # the second connection of a usage batch (its days read on two backends at once): a pool of its own,
     # so that a batch holding a `reader` connection never waits for another one from the same pool
     app.state.days_reader = lookup_reader(engine, pool_size=max(2, settings.db_pool_size // 4), max_overflow=0)
-    app.state.search_reader = engine.execution_options(isolation_level="AUTOCOMMIT")
+    app.state.search_reader = search_reader(engine)  # custom plans: prefixes as index ranges
     app.state.writer = lookup_reader(engine, autocommit=False)  # applications: equality lookups only
     install_error_handlers(app)
     app.state.contract_routers = contract_routers()
