@@ -28,8 +28,12 @@ Handler = Callable[[AsyncConnection, Any, AreaEvent, datetime], Awaitable[None]]
 
 
 async def _stage_changed(conn: AsyncConnection, payload: StageChanged, ev: AreaEvent, now: datetime) -> None:
-    await worklist.index_stage_change(conn, ev.area, ev.id, payload, now)
+    # the relay first, then the application's index row: the order in which a switch-start filed on a
+    # relay takes them (relay locked, the area's answer, the index row), since the area's event for that
+    # filing can arrive while the filing's transaction is still open. In the other order the two
+    # waited for each other (a deadlock found by bench/soak.py; tests/flow/test_inbox_lock_order.py)
     await relays.on_stage_changed(conn, payload, now)
+    await worklist.index_stage_change(conn, ev.area, ev.id, payload, now)
     await publish(conn, EventKind.APPLICATION_STAGE_CHANGED.value, [payload.applicant_code], payload.model_dump(),
                   f"area-{ev.area}-{ev.id}", now)
 
