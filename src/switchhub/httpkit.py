@@ -17,6 +17,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from switchhub.kernel.errors import (
+    Collided,
     FieldIssue,
     Forbidden,
     InputError,
@@ -156,8 +157,31 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        if transaction_collided(exc):  # a deadlock or serialization failure: rolled back, worth a retry
+            log.warning("transaction collided", extra={"request_id": request_id(request), "sqlstate": _sqlstate(exc)})
+            return problem_response(request, Collided(headers={"Retry-After": "1"}))
         log.exception("unexpected error", extra={"request_id": request_id(request)})
         return problem_response(request, SwitchhubError())
+
+
+COLLISION_STATES = frozenset({"40P01", "40001"})  # deadlock_detected, serialization_failure
+
+
+def _sqlstate(exc: BaseException) -> str | None:
+    """The SQLSTATE of a database error, through SQLAlchemy's and the driver's wrappers."""
+    seen: BaseException | None = exc
+    for _ in range(5):
+        if seen is None:
+            return None
+        state = getattr(seen, "sqlstate", None) or getattr(seen, "pgcode", None)
+        if isinstance(state, str):
+            return state
+        seen = getattr(seen, "orig", None) or seen.__cause__
+    return None
+
+
+def transaction_collided(exc: BaseException) -> bool:
+    return _sqlstate(exc) in COLLISION_STATES
 
 
 SECURITY_HEADERS = {

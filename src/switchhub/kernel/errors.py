@@ -150,6 +150,15 @@ class AreaUnavailable(SwitchhubError):
     title_en = "The area system is unavailable"
 
 
+class Collided(SwitchhubError):
+    """PostgreSQL ended the request's transaction to resolve a deadlock or a serialization conflict
+    with another one: nothing was committed, and the same request again will normally pass."""
+    status = 503
+    code = "transaction_collided"
+    title_ja = "同時に処理された別の要求と競合したため、処理を取り消しました。もう一度お試しください"
+    title_en = "The request collided with another one being processed and was rolled back; send it again"
+
+
 class AreaTimeout(SwitchhubError):
     status = 504
     code = "area_timeout"
