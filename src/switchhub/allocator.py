@@ -8,10 +8,12 @@ at every copy. On the bench machine, building one 3.2 MB batch answer from its 2
 join, decode, encode) took 11.3 ms with the defaults and 1.3 ms with the thresholds below
 (docs/benchmarks.md P10): the copies cost nothing, the page faults were the cost.
 
-So the servers keep blocks up to `MMAP_THRESHOLD` in the heap and keep up to `TRIM_THRESHOLD` of free
-heap top for the next answer. The price is bounded: at most `TRIM_THRESHOLD` of freed memory stays
-mapped per process (RSS stays flat under a steady load: targets.md P7). `SWITCHHUB_MALLOC_TUNING=0`
-leaves the allocator as it is. A no-op where the C library is not glibc.
+So the servers (`tlsserver.serve`) keep blocks up to `MMAP_THRESHOLD` in the heap and keep up to
+`TRIM_THRESHOLD` of free heap top for the next answer. The price is bounded: at most `TRIM_THRESHOLD`
+of freed memory stays mapped per process. The worker is left as it is: its large buffers (metering
+files) are not on a request's path, and in the 30-minute soak (bench/soak.py) a tuned worker kept
+≈ 65 MB more after its first metering jobs. `SWITCHHUB_MALLOC_TUNING=0` leaves the allocator as it
+is. A no-op where the C library is not glibc.
 """
 
 from __future__ import annotations

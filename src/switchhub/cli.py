@@ -335,14 +335,12 @@ def worker(role: str = typer.Option("all", help="all | hub | area")) -> None:
     _stoppable()
     import logging
 
-    from switchhub import allocator
     from switchhub.stopping import run_until_stopped
     from switchhub.worker import run_worker
 
     if role not in ("all", "hub", "area"):
         _fail("role は all / hub / area のいずれかです")
     settings = _settings()
-    allocator.tune()  # the metering files it builds are megabytes (allocator.py)
     _serve_metrics(settings)  # jobs run and failed, queue depth, outbox lag
     logging.getLogger("switchhub.readings_fill").setLevel(logging.INFO)  # the demo fill's progress lines
     run_until_stopped(run_worker(settings, role=role))  # SIGTERM stops it as SIGINT does (stopping.py)
