@@ -35,6 +35,8 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--points", type=int, default=1_000_000)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--keep", action="store_true",
+                    help="keep the loaded databases as the other scripts' dataset of this size (bench_*_N)")
     args = ap.parse_args()
     admin = admin_url()
     names = ("bench_load_hub", "bench_load_area")
@@ -57,6 +59,11 @@ def main() -> None:
     print(f"reference: generation only  {args.points / gen_rate:>10.1f} s   (one core, {gen_rate:,.0f} points/s)")
     print(f"reference: raw COPY of {args.points:,} two-column rows  {raw:.1f} s")
     print(f"per area: {result.per_area}")
+    if args.keep:  # what ensure_dataset(N) would otherwise generate again (bench/search.py --points N)
+        with psycopg.connect(plain_url(admin), autocommit=True) as conn:
+            for n, kept in zip(names, (f"bench_hub_{args.points}", f"bench_area_{args.points}"), strict=True):
+                conn.execute(f'DROP DATABASE IF EXISTS "{kept}"')
+                conn.execute(f'ALTER DATABASE "{n}" RENAME TO "{kept}"')
 
 
 if __name__ == "__main__":

@@ -251,6 +251,9 @@ def main() -> None:
     parser.add_argument("--httpx-client", action="store_true",
                         help="the batch sent by httpx instead of the lean client (the figures before 2026-12-02)")
     args = parser.parse_args()
+    from switchhub import allocator
+
+    allocator.tune()  # the client's own copies of 3.2 MB, as the servers' (allocator.py)
     ensure_dataset(args.points)
     hub_url, area_url = copy_databases(args.points, "usage_bench")
     asyncio.run(main_async(args, hub_url, area_url))
