@@ -5,6 +5,7 @@ earlier allocation has moved glibc's dynamic threshold."""
 
 from __future__ import annotations
 
+import ctypes
 import os
 import platform
 import subprocess
@@ -12,7 +13,17 @@ import sys
 
 import pytest
 
-pytestmark = pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="glibc's mallopt")
+
+def _mallinfo2() -> bool:
+    try:
+        ctypes.CDLL("libc.so.6").mallinfo2  # glibc ≥ 2.33
+    except (OSError, AttributeError):
+        return False
+    return True
+
+
+pytestmark = pytest.mark.skipif(platform.libc_ver()[0] != "glibc" or not _mallinfo2(),
+                                reason="glibc's mallopt and mallinfo2")
 
 PROBE = """
 import ctypes, sys
