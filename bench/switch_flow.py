@@ -29,6 +29,14 @@ from common import copy_databases, ensure_dataset, percentiles, start_services, 
 from switchhub.db.urls import plain_url
 
 
+# supplied smart low-voltage points of M0300 that every application type of MIXED can be filed on
+# (an ampere change to 60 A needs another current), in an order fixed by the salt
+FILEABLE = ("SELECT p.spid FROM supply_points p JOIN supply_periods s ON s.area = p.area AND s.spid = p.spid"
+            " AND s.valid_to IS NULL WHERE s.retailer_code = 'M0300' AND p.contract_status = '1' AND p.channel = 'low'"
+            " AND p.capacity_method = '1' AND p.contract_current IS DISTINCT FROM 60"
+            " AND p.meters @> '[{\"smart\": true}]' ORDER BY md5(p.spid || %s) LIMIT %s")
+
+
 async def run(args: argparse.Namespace) -> None:
     ensure_dataset(args.points)
     hub_url, area_url = copy_databases(args.points, "bench_sw")
@@ -38,12 +46,7 @@ async def run(args: argparse.Namespace) -> None:
             " AND s.valid_to IS NULL WHERE s.retailer_code = 'M0300' AND p.contract_status = '1' AND p.channel = 'low'"
             " AND p.capacity_method = '1' AND p.meters @> '[{\"smart\": true}]' ORDER BY md5(p.spid) LIMIT %s",
             (args.switches,))]
-        others = [r[0] for r in conn.execute(
-            "SELECT p.spid FROM supply_points p JOIN supply_periods s ON s.area = p.area AND s.spid = p.spid"
-            " AND s.valid_to IS NULL WHERE s.retailer_code = 'M0300' AND p.contract_status = '1' AND p.channel = 'low'"
-            " AND p.capacity_method = '1' AND p.contract_current IS DISTINCT FROM 60"
-            " AND p.meters @> '[{\"smart\": true}]' ORDER BY md5(p.spid || 'mixed') LIMIT %s",
-            (args.switches + args.mixed,))]
+        others = [r[0] for r in conn.execute(FILEABLE, ("mixed", args.switches + args.mixed))]
         others = [o for o in others if o not in set(spids)][:args.mixed]  # none of the switched points
         vacant = [r[0] for r in conn.execute(
             "SELECT spid FROM supply_points WHERE area = '03' AND contract_status = '2' AND channel = 'low'"
