@@ -136,10 +136,10 @@ async def inquire(spid: Annotated[str, Path(max_length=40, json_schema_extra=SPI
 @router.post("/usage:query", summary="使用量照会（複数地点、1つのパスワード）", response_model=UsageBatchAnswer)
 async def inquire_many(request: Request, caller: Caller = Depends(acting_caller),
                        body: UsageBatchInquiryRequest = json_body(UsageBatchInquiryRequest)) -> Response:
-    """The hub's one call per area for a batch inquiry: each point answered or refused on its own.
-    A batch of several points reads its days on two connections at once (service.inquire_many), the
-    second from a pool of its own (app.py: no batch waits for a second connection of the pool it holds
-    one of, so batches cannot starve each other)."""
+    """The hub's one call per area for a batch inquiry: each point answered or refused on its own."""
+    # (not in the contract's text:) a batch of several points reads its days on two connections at once
+    # (service.inquire_many), the second from a pool of its own (app.py: no batch waits for a second
+    # connection of the pool it holds one of, so batches cannot starve each other)
     async with AsyncExitStack() as stack:
         conn = await stack.enter_async_context(request.app.state.reader.connect())
         second = (await stack.enter_async_context(request.app.state.days_reader.connect())
