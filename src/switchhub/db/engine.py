@@ -33,12 +33,7 @@ def lookup_reader(engine: AsyncEngine, *, pool_size: int = 10, autocommit: bool 
     period and customer tables cost ~0.7 ms against ~0.1 ms of execution (bench/lookup.py).
     Not for searches: a generic plan cannot use an index for `LIKE $1` prefixes.
     """
-    return create_async_engine(
-        engine.url, pool_size=pool_size, max_overflow=max_overflow,
-        **({"isolation_level": "AUTOCOMMIT"} if autocommit else {}),
-        connect_args={"server_settings": {"timezone": "Asia/Tokyo", "application_name": "switchhub-lookup",
-                                          "plan_cache_mode": "force_generic_plan"}},
-    )
+    return _planned_engine(engine, "switchhub-lookup", "force_generic_plan", pool_size, max_overflow, autocommit)
 
 
 def search_reader(engine: AsyncEngine, *, pool_size: int = 5, max_overflow: int = 5) -> AsyncEngine:
@@ -49,10 +44,17 @@ def search_reader(engine: AsyncEngine, *, pool_size: int = 5, max_overflow: int 
     is not known. The address search then read every point of a city: p99 62.6 ms against 10.9 ms with
     custom plans on 10 M points (docs/benchmarks.md P5). Planning a search costs ≈ 0.3 ms.
     """
+    return _planned_engine(engine, "switchhub-search", "force_custom_plan", pool_size, max_overflow, True)
+
+
+def _planned_engine(engine: AsyncEngine, name: str, plan_cache_mode: str, pool_size: int, max_overflow: int,
+                    autocommit: bool) -> AsyncEngine:
+    """A pool of its own on the engine's database, every session with that plan cache mode."""
     return create_async_engine(
-        engine.url, pool_size=pool_size, max_overflow=max_overflow, isolation_level="AUTOCOMMIT",
-        connect_args={"server_settings": {"timezone": "Asia/Tokyo", "application_name": "switchhub-search",
-                                          "plan_cache_mode": "force_custom_plan"}},
+        engine.url, pool_size=pool_size, max_overflow=max_overflow,
+        **({"isolation_level": "AUTOCOMMIT"} if autocommit else {}),
+        connect_args={"server_settings": {"timezone": "Asia/Tokyo", "application_name": name,
+                                          "plan_cache_mode": plan_cache_mode}},
     )
 
 
