@@ -59,7 +59,8 @@ FROM generate_series(1, {n}) i;
 READINGS = """
 INSERT INTO readings_30min (area, spid, reading_date, kwh, status)
 SELECT '{area}', '{area}' || lpad(i::text, 20, '0'), d::date,
-       array(SELECT round((random() * 1.5)::numeric, 4) FROM generate_series(1, 48) g WHERE i > 0)::numeric(10,4)[],
+       array_to_string(array(SELECT round((random() * 1.5)::numeric, 4) FROM generate_series(1, 48) g
+                             WHERE i > 0)::numeric(10,4)[], ',', ''),
        array_fill(0::smallint, ARRAY[48])
 FROM generate_series(1, {n}) i, generate_series(CAST(:d0 AS date), CAST(:d1 AS date), interval '1 day') d;
 """

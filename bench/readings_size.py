@@ -27,7 +27,7 @@ SIZE = ("SELECT coalesce(sum(pg_total_relation_size(relid)), 0) FROM pg_partitio
 PER_SLOT = """
 CREATE UNLOGGED TABLE per_slot (area varchar(2), spid varchar(22), reading_date date, slot smallint,
                                 kwh numeric(10,4), status smallint, PRIMARY KEY (area, spid, reading_date, slot));
-INSERT INTO per_slot SELECT area, spid, reading_date, s, kwh[s], status[s]
+INSERT INTO per_slot SELECT area, spid, reading_date, s, (readings_kwh(kwh))[s], status[s]
 FROM readings_30min, generate_series(1, 48) s;
 """
 

@@ -33,10 +33,10 @@ POINTS = 20
 APPLICANT = Caller("A0001", "retailer", frozenset({"03"}), "a0001-api", "api")
 INQUIRER = Caller("A0002", "retailer", frozenset({"03"}), "a0002-api", "api")
 RAW = """
-SELECT spid, billing_month AS day, ARRAY[kwh::text] AS kwh, NULL::smallint[] AS status FROM readings_monthly
+SELECT spid, billing_month AS day, kwh::text AS kwh, NULL::smallint[] AS status FROM readings_monthly
 WHERE area = '03' AND spid = ANY($1::varchar[]) AND billing_month >= $2
 UNION ALL
-SELECT spid, reading_date, kwh::text[], status FROM readings_30min
+SELECT spid, reading_date, kwh, status FROM readings_30min
 WHERE area = '03' AND spid = ANY($1::varchar[]) AND reading_date >= $2
 """
 
@@ -64,8 +64,8 @@ async def prepare(area_url: str) -> tuple[list[str], str]:
         " generate_series($2::date, $3::date, interval '1 month') m ON CONFLICT DO NOTHING", spids, start, today)
     await conn.execute(
         "INSERT INTO readings_30min (area, spid, reading_date, kwh, status)"
-        " SELECT '03', s, d::date, (SELECT array_agg(round((random() * 0.8)::numeric, 4)) FROM generate_series(1, 48)"
-        " WHERE d IS NOT NULL),"  # (correlated: other values each day; uncorrelated, one array served all days)
+        " SELECT '03', s, d::date, (SELECT array_to_string(array_agg(round((random() * 0.8)::numeric, 4)::numeric(10,4)), ',')"
+        " FROM generate_series(1, 48) WHERE d IS NOT NULL),"  # (correlated: other values each day; uncorrelated, one array served all days)
         " array_fill(0::smallint, ARRAY[48]) FROM unnest($1::varchar[]) s,"
         " generate_series($2::date, $3::date - 1, interval '1 day') d ON CONFLICT DO NOTHING", spids, start, today)
     await conn.close()

@@ -9,6 +9,7 @@ import asyncio
 from decimal import Decimal
 
 import httpx
+import pytest
 from typer.testing import CliRunner
 
 from tests.hub.helpers import area_template_url, point_of
@@ -29,7 +30,7 @@ async def _ingest(stack, rows: list[dict], headers: dict = T0300, area: str = "0
 
 
 def _day(stack, spid: str, day: str = DAY) -> tuple:
-    rows = execute(stack.area_url, "SELECT revision, kwh, status FROM readings_30min"
+    rows = execute(stack.area_url, "SELECT revision, readings_kwh(kwh), status FROM readings_30min"
                                    " WHERE area = '03' AND spid = %s AND reading_date = %s", (spid, day))
     return rows[0] if rows else None
 
@@ -173,5 +174,62 @@ def test_the_migration_goes_down_and_up_again(tmp_path):
         assert execute(url, "SELECT count(*) FROM pg_proc WHERE proname = 'readings_month_partition'") == [(0,)]
         upgrade("area", url)
         assert execute(url, tables)[0][0] == 188
+    finally:
+        drop_database(admin, name)
+
+
+async def test_a_day_is_stored_as_its_48_fields_in_numeric_10_4_print(stack):
+    # area 0013: one text of 48 comma-separated fields, each with exactly four decimals, empty when
+    # not received — the form the usage inquiry sends (written here from the spec, not from the code)
+    spid = point_of(stack.world, "M0300")
+    r = await _ingest(stack, [{"spid": spid, "date": DAY, "slot": 1, "kwh": "0.5", "status": "0"},
+                              {"spid": spid, "date": DAY, "slot": 3, "kwh": "12", "status": "0"},
+                              {"spid": spid, "date": DAY, "slot": 48, "kwh": "999999.9999", "status": "0"}])
+    assert r.status_code == 200, r.text
+    stored = execute(stack.area_url, "SELECT kwh FROM readings_30min WHERE area = '03' AND spid = %s"
+                                     " AND reading_date = %s", (spid, DAY))[0][0]
+    assert stored == "0.5000,,12.0000" + "," * 45 + "999999.9999"
+    # a correction of slot 1 keeps the other fields as they were
+    await _ingest(stack, [{"spid": spid, "date": DAY, "slot": 1, "kwh": "0.25", "status": "1"}])
+    assert execute(stack.area_url, "SELECT kwh FROM readings_30min WHERE area = '03' AND spid = %s"
+                                   " AND reading_date = %s", (spid, DAY))[0][0] == "0.2500,,12.0000" + "," * 45 + "999999.9999"
+
+
+@pytest.mark.parametrize("kwh", ["1.0000," * 46 + "1.0000",          # 47 fields
+                                 "1.0000," * 48 + "1.0000",          # 49 fields
+                                 "1.0000," * 47 + "-1.0000",         # a sign
+                                 "1.0000," * 47 + "1e3"],            # an exponent
+                         ids=["47 fields", "49 fields", "sign", "exponent"])
+def test_the_table_refuses_a_day_of_another_shape(stack, kwh):
+    import psycopg
+
+    spid = point_of(stack.world, "M0300")
+    execute(stack.area_url, "SELECT readings_month_partition('2030-11-29')")
+    with pytest.raises(psycopg.errors.CheckViolation, match="readings_30min_kwh_check"):
+        execute(stack.area_url, "INSERT INTO readings_30min (area, spid, reading_date, kwh, status)"
+                " VALUES ('03', %s, '2030-11-29', %s, array_fill(0::smallint, ARRAY[48]))", (spid, kwh))
+    good = "1.0000," * 47 + "1.0000"  # the same statement with a day of the right shape is stored
+    execute(stack.area_url, "INSERT INTO readings_30min (area, spid, reading_date, kwh, status)"
+            " VALUES ('03', %s, '2030-11-29', %s, array_fill(0::smallint, ARRAY[48]))", (spid, good))
+
+
+def test_the_text_migration_keeps_every_value_both_ways():
+    import uuid
+
+    from switchhub.db.migrate import downgrade, upgrade
+    from tests.support import admin_url, create_database, drop_database
+
+    admin, name = admin_url(), f"readings_text_{uuid.uuid4().hex[:8]}"
+    url = create_database(admin, name)
+    array = "{0.1230,NULL,999999.9999" + ",0.0000" * 45 + "}"
+    try:
+        upgrade("area", url, "0012")
+        execute(url, "INSERT INTO readings_30min (area, spid, reading_date, kwh, status) VALUES"
+                     " ('03', '0300000000000000000001', current_date, %s, array_fill(0::smallint, ARRAY[48]))", (array,))
+        upgrade("area", url)
+        assert execute(url, "SELECT kwh FROM readings_30min") == [("0.1230,,999999.9999" + ",0.0000" * 45,)]
+        assert execute(url, "SELECT (readings_kwh(kwh))[1:3]::text FROM readings_30min") == [("{0.1230,NULL,999999.9999}",)]
+        downgrade("area", url, "0012")
+        assert execute(url, "SELECT kwh::text FROM readings_30min") == [(array,)]
     finally:
         drop_database(admin, name)

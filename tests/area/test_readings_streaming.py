@@ -32,7 +32,7 @@ async def _cli_ingest(path, area: str = "03"):
 
 
 def _stored(stack, where: str = "", params: tuple = ()) -> list[tuple]:
-    return execute(stack.area_url, "SELECT spid, reading_date, revision, kwh FROM readings_30min"
+    return execute(stack.area_url, "SELECT spid, reading_date, revision, readings_kwh(kwh) FROM readings_30min"
                                    f" WHERE area = '03' AND reading_date >= '2030-01-01' {where} ORDER BY spid, reading_date", params)
 
 

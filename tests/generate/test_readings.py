@@ -44,7 +44,7 @@ def test_smart_points_have_half_hours_and_the_others_monthly_totals_only(area_db
     # every half-hourly series belongs to a smart (interval-collectable) meter; 48 slots, all filled
     assert execute(area_db, """SELECT count(*) FROM readings_30min r JOIN supply_points p USING (area, spid)
         WHERE NOT p.meters @> '[{"interval_collectable": true}]'""") == [(0,)]
-    assert execute(area_db, "SELECT min(reading_date), max(reading_date), bool_and(array_position(kwh, NULL) IS NULL)"
+    assert execute(area_db, "SELECT min(reading_date), max(reading_date), bool_and(array_position(readings_kwh(kwh), NULL) IS NULL)"
                             " FROM readings_30min") == [(date(2025, 10, 1), date(2026, 11, 30), True)]
     # non-smart active points: 13 months of monthly totals (billing months 2025-11 … 2026-11), no half hours
     rows = execute(area_db, """SELECT p.spid, count(m.*), count(r.*) FROM supply_points p
@@ -64,7 +64,7 @@ def test_a_smart_points_month_is_the_sum_of_its_half_hours_between_reading_days(
         WHERE EXISTS (SELECT 1 FROM readings_30min r WHERE r.area = p.area AND r.spid = p.spid)
         ORDER BY p.spid LIMIT 1""")[0]
     start, end, after = (reading_date(area, code, y, m) for y, m in ((2026, 6), (2026, 7), (2026, 8)))
-    expected = execute(area_db, """SELECT sum(v), max(v) * 2 FROM readings_30min, unnest(kwh) v
+    expected = execute(area_db, """SELECT sum(v), max(v) * 2 FROM readings_30min, unnest(readings_kwh(kwh)) v
         WHERE area = %s AND spid = %s AND reading_date >= %s AND reading_date < %s""", (area, spid, start, end))[0]
     got = execute(area_db, "SELECT kwh, max_demand_kw, next_reading_date, revision FROM readings_monthly"
                            " WHERE area = %s AND spid = %s AND billing_month = '2026-07-01'", (area, spid))
@@ -74,12 +74,12 @@ def test_a_smart_points_month_is_the_sum_of_its_half_hours_between_reading_days(
 
 
 def test_the_half_hours_have_a_daily_and_a_seasonal_shape(area_db):
-    night, evening = execute(area_db, "SELECT avg(kwh[7]), avg(kwh[39]) FROM readings_30min")[0]  # 3:00, 19:00
+    night, evening = execute(area_db, "SELECT avg((readings_kwh(kwh))[7]), avg((readings_kwh(kwh))[39]) FROM readings_30min")[0]  # 3:00, 19:00
     assert evening > 2 * night
     august, may = execute(area_db, """SELECT
         avg(t) FILTER (WHERE date_trunc('month', reading_date) = '2026-08-01'),
         avg(t) FILTER (WHERE date_trunc('month', reading_date) = '2026-05-01')
-        FROM (SELECT reading_date, (SELECT sum(v) FROM unnest(kwh) v) AS t FROM readings_30min) d""")[0]
+        FROM (SELECT reading_date, (SELECT sum(v) FROM unnest(readings_kwh(kwh)) v) AS t FROM readings_30min) d""")[0]
     assert august > Decimal("1.2") * may
 
 

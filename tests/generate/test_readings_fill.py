@@ -118,13 +118,14 @@ async def test_a_day_already_present_is_never_changed_or_duplicated(subset):
     # an ingested correction of a subset point's day, and one ingested day of a point without half hours
     kept_spid, kept_day = execute(subset, "SELECT spid, reading_date FROM readings_30min ORDER BY spid, reading_date"
                                           " OFFSET 100 LIMIT 1")[0]
-    execute(subset, "UPDATE readings_30min SET kwh[1] = 9.9999, revision = 2 WHERE spid = %s AND reading_date = %s",
+    execute(subset, "UPDATE readings_30min SET kwh = '9.9999' || substr(kwh, strpos(kwh, ',')), revision = 2"
+                    " WHERE spid = %s AND reading_date = %s",
             (kept_spid, kept_day))
     fresh_area, fresh_spid = execute(subset, """SELECT p.area, p.spid FROM supply_points p
         WHERE p.meters @> '[{"interval_collectable": true}]' AND p.contract_status NOT IN ('2', '3')
           AND NOT EXISTS (SELECT 1 FROM readings_30min r WHERE r.spid = p.spid) ORDER BY p.spid LIMIT 1""")[0]
     execute(subset, "INSERT INTO readings_30min (area, spid, reading_date, kwh, status) VALUES"
-                    " (%s, %s, '2026-11-15', array_fill(1.0::numeric, ARRAY[48]), array_fill(0::smallint, ARRAY[48]))",
+                    " (%s, %s, '2026-11-15', array_to_string(array_fill(1.0::numeric(10,4), ARRAY[48]), ','), array_fill(0::smallint, ARRAY[48]))",
             (fresh_area, fresh_spid))
     execute(subset, "CREATE TABLE before_fill AS SELECT spid, reading_date, revision, kwh, received_at FROM readings_30min")
     engine = make_engine(subset, pool_size=1)
@@ -138,9 +139,9 @@ async def test_a_day_already_present_is_never_changed_or_duplicated(subset):
         assert again.point_days == 0
     finally:
         await engine.dispose()
-    assert execute(subset, "SELECT kwh[1], revision FROM readings_30min WHERE spid = %s AND reading_date = %s",
+    assert execute(subset, "SELECT (readings_kwh(kwh))[1], revision FROM readings_30min WHERE spid = %s AND reading_date = %s",
                    (kept_spid, kept_day)) == [(Decimal("9.9999"), 2)]
-    assert execute(subset, "SELECT kwh[1], count(*) OVER () FROM readings_30min WHERE spid = %s"
+    assert execute(subset, "SELECT (readings_kwh(kwh))[1], count(*) OVER () FROM readings_30min WHERE spid = %s"
                            " AND reading_date = '2026-11-15'", (fresh_spid,)) == [(Decimal("1.0000"), 1)]
     assert execute(subset, "SELECT count(*) FROM readings_30min WHERE spid = %s", (fresh_spid,)) == [(426,)]
     # the rows there before the fill are all still there, unchanged (received_at too: not rewritten)

@@ -74,7 +74,7 @@ def put_day(stack, spid: str, day: date, kwh: list[str | None], status: list[int
     execute(stack.area_url, "SELECT readings_month_partition(%s)", (day,))
     literal = "{" + ",".join("NULL" if v is None else v for v in kwh) + "}"
     execute(stack.area_url, "INSERT INTO readings_30min (area, spid, reading_date, kwh, status)"
-            " VALUES (%s, %s, %s, %s::numeric(10,4)[], %s::smallint[])",
+            " VALUES (%s, %s, %s, array_to_string(%s::numeric(10,4)[], ',', ''), %s::smallint[])",
             (spid[:2], spid, day, literal, "{" + ",".join(str(s) for s in (status or [0] * 48)) + "}"))
 
 

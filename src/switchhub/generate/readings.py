@@ -63,12 +63,13 @@ SELECT spid, code, channel, c,
 FROM pts
 """)
 
-_POOL = ("CREATE TEMP TABLE gen_pool (m int, v int, c int, kwh numeric(10,4)[])", """
+# the pool's days hold the stored form (area 0013): numeric(10,4) values as text, comma-separated
+_POOL = ("CREATE TEMP TABLE gen_pool (m int, v int, c int, kwh text)", """
 INSERT INTO gen_pool
-SELECT m, v, c, ARRAY(
+SELECT m, v, c, array_to_string(ARRAY(
     SELECT round(((%(scales)s::float8[])[c + 1] * (%(shape)s::float8[])[g] * (%(season)s::float8[])[m]
                   * (0.75 + 0.5 * ((hashint8extended(g + 48 * (v + 16 * (c + 14 * m)), %(seed)s) & 65535) / 65536.0))
-                 )::numeric, 4) FROM generate_series(1, 48) g)::numeric(10,4)[] AS kwh
+                 )::numeric, 4) FROM generate_series(1, 48) g)::numeric(10,4)[], ',', '') AS kwh
 FROM generate_series(1, 12) m, generate_series(0, %(variants)s - 1) v, generate_series(0, 13) c
 """, "CREATE INDEX ON gen_pool (m, c, v)")
 

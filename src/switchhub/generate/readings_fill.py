@@ -52,7 +52,7 @@ def _bind(sql: str) -> str:
 
 
 # the generator's day pool and point classes, per transaction (the worker's connections are pooled)
-_POOL_TABLE = text("CREATE TEMP TABLE gen_pool (m int, v int, c int, kwh numeric(10,4)[]) ON COMMIT DROP")
+_POOL_TABLE = text("CREATE TEMP TABLE gen_pool (m int, v int, c int, kwh text) ON COMMIT DROP")
 _POOL_FILL = text(_bind(gen._POOL[1]))
 _POOL_INDEX = text(gen._POOL[2])
 _POINTS_TABLE = text(gen._POINTS[0])
@@ -81,7 +81,7 @@ FROM (
     JOIN readings_30min r ON r.area = CAST(:area AS varchar) AND r.spid = p.spid
                          AND r.reading_date >= q.d_from AND r.reading_date < q.d_to
                          AND r.reading_date >= CAST(:lo AS date) AND r.reading_date < CAST(:hi AS date)
-    CROSS JOIN LATERAL (SELECT sum(v) AS total, max(v) AS peak, count(v) AS n FROM unnest(r.kwh) v) d
+    CROSS JOIN LATERAL (SELECT sum(v) AS total, max(v) AS peak, count(v) AS n FROM unnest(readings_kwh(r.kwh)) v) d
     WHERE p.half_hourly AND p.fresh
     GROUP BY p.spid
 ) t

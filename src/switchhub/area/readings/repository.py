@@ -15,8 +15,12 @@ _PARTITIONS = text("SELECT readings_month_partition(m) FROM unnest(CAST(:months 
 # started, so the answer counts the days whose revision the merge raised. A slot the batch carries
 # replaces the stored one; a slot it does not carry (NULL) keeps the stored one; the revision rises
 # when a slot that already had a value gets a different value or status.
-_CHANGED = """(SELECT count(*) FILTER (WHERE o IS NOT NULL AND n IS NOT NULL AND (o <> n OR os IS DISTINCT FROM ns)) > 0
-              FROM unnest(r.kwh, EXCLUDED.kwh, r.status, EXCLUDED.status) AS u(o, n, os, ns))"""
+# The stored kWh is one text of 48 fields (area 0013), each as numeric(10,4) prints it: the fields
+# compare as texts (equal texts, equal values) and only the batch's own arrays are numeric.
+_FIELDS = "string_to_array({}, ',', '')"
+_CHANGED = f"""(SELECT count(*) FILTER (WHERE o IS NOT NULL AND n IS NOT NULL AND (o <> n OR os IS DISTINCT FROM ns)) > 0
+              FROM unnest({_FIELDS.format('r.kwh')}, {_FIELDS.format('EXCLUDED.kwh')}, r.status, EXCLUDED.status)
+                   AS u(o, n, os, ns))"""
 _MERGE_INTO = f"""
 WITH input AS ({{input}}
 ), before AS (
@@ -24,12 +28,13 @@ WITH input AS ({{input}}
     JOIN input i ON r.area = :area AND r.spid = i.spid AND r.reading_date = i.reading_date
 ), merged AS (
     INSERT INTO readings_30min AS r (area, spid, reading_date, kwh, status)
-    SELECT :area, spid, reading_date, kwh, status FROM input
+    SELECT :area, spid, reading_date, array_to_string(kwh, ',', ''), status FROM input
     ON CONFLICT (area, spid, reading_date) DO UPDATE SET
-        kwh = (SELECT array_agg(COALESCE(n, o) ORDER BY i)
-               FROM unnest(r.kwh, EXCLUDED.kwh) WITH ORDINALITY AS u(o, n, i)),
+        kwh = (SELECT array_to_string(array_agg(COALESCE(n, o) ORDER BY i), ',', '')
+               FROM unnest({_FIELDS.format('r.kwh')}, {_FIELDS.format('EXCLUDED.kwh')}) WITH ORDINALITY AS u(o, n, i)),
         status = (SELECT array_agg(CASE WHEN n IS NULL THEN os ELSE ns END ORDER BY i)
-                  FROM unnest(r.status, EXCLUDED.status, EXCLUDED.kwh) WITH ORDINALITY AS u(os, ns, n, i)),
+                  FROM unnest(r.status, EXCLUDED.status, {_FIELDS.format('EXCLUDED.kwh')})
+                       WITH ORDINALITY AS u(os, ns, n, i)),
         revision = r.revision + {_CHANGED}::int,
         revised_at = CASE WHEN {_CHANGED} THEN now() ELSE r.revised_at END,
         received_at = now()
@@ -214,7 +219,7 @@ FROM (
     JOIN supply_points sp ON sp.area = :area AND sp.reading_day_code = p.code
     JOIN readings_30min r ON r.area = :area AND r.spid = sp.spid
                          AND r.reading_date >= p.d_from AND r.reading_date < p.d_to
-    CROSS JOIN LATERAL (SELECT sum(v) AS total, max(v) AS peak, count(v) AS n FROM unnest(r.kwh) v) d
+    CROSS JOIN LATERAL (SELECT sum(v) AS total, max(v) AS peak, count(v) AS n FROM unnest(readings_kwh(r.kwh)) v) d
     WHERE sp.spid = ANY(CAST(:spids AS varchar[])) OR CAST(:spids AS varchar[]) IS NULL
     GROUP BY sp.spid, p.d_next
 ) t

@@ -210,7 +210,8 @@ _MONTHS = text(
     " AND m.billing_month <= :until ORDER BY m.spid, m.billing_month")
 # The days leave as one JSON array text per point, built by PostgreSQL (the answer's `days` as it is
 # sent), each day in the contract's compact form (`UsageDay`: the 48 kWh values as one comma-separated
-# text exactly as stored, the 48 statuses as one string of digits): no row objects and no Python
+# text, which is how they are stored (area 0013: printing 350,000 numerics per batch was two thirds
+# of this query), the 48 statuses as one string of digits): no row objects and no Python
 # strings per half-hour value; string_agg of concatenated texts takes about half json_agg's time
 # (docs/benchmarks.md P10). A day whose 48 slots are all valid (status 0, the usual day) gets its
 # status text without 48 integer-to-text conversions (≈ a third of the query's time). One subquery
@@ -218,7 +219,7 @@ _MONTHS = text(
 # `:first` (the earliest `since`) lets the planner skip old partitions.
 _DAYS = text(
     "SELECT q.spid, (SELECT '[' || string_agg('{\"date\":\"' || to_char(d.reading_date, 'YYYY-MM-DD')"
-    "   || '\",\"kwh\":\"' || array_to_string(d.kwh, ',', '') || '\",\"status\":\"'"
+    "   || '\",\"kwh\":\"' || d.kwh || '\",\"status\":\"'"
     "   || CASE WHEN d.status = array_fill(0::smallint, ARRAY[48]) THEN repeat('0', 48)"
     "      ELSE array_to_string(d.status, '') END || '\"}', ',' ORDER BY d.reading_date) || ']'"
     "   FROM readings_30min d WHERE d.area = :area AND d.spid = q.spid AND d.reading_date >= q.since"
@@ -241,9 +242,10 @@ async def days_json_of(conns: Sequence[AsyncConnection], area: str, since: dict[
                        ) -> dict[str, str]:
     """Each point's days as a JSON array text: [{"date", "kwh": "48 decimal fields, comma-separated",
     "status": "48 digits"}] ("[]" for a point without days). Given several (autocommit) connections,
-    the points are shared out and read at once: a 20-point batch's days are ≈ 350,000 decimals turned
-    into text, ≈ 30 ms of one PostgreSQL backend, which two backends do in about half the time on
-    two cores (docs/benchmarks.md P10)."""
+    the points are shared out and read at once: a 20-point batch's days were ≈ 30 ms of one
+    PostgreSQL backend while the 350,000 decimals were printed from numerics, which two backends did
+    in about half the time on two cores; with the text stored (area 0013) they are ≈ 10 ms of one,
+    and the split is kept, not measured again on its own (docs/benchmarks.md P10)."""
     found = {s: "[]" for s in since}
     spids = list(since)
     shares = [spids[i::len(conns)] for i in range(len(conns))] if len(spids) > 1 else [spids]
