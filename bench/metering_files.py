@@ -104,7 +104,11 @@ async def _build(url: str, kind: str, area: str) -> tuple[float, list[dict]]:
 
 
 def _lists(text: str | None) -> list[str | None]:
-    return [None] * 48 if text is None else [None if v == "NULL" else v for v in text[1:-1].split(",")]
+    """Array text ({v,NULL,…}) or the stored kWh text (v,,…) as 48 values."""
+    if text is None:
+        return [None] * 48
+    fields = text[1:-1].split(",") if text.startswith("{") else text.split(",")
+    return [None if v in ("NULL", "") else v for v in fields]
 
 
 async def _writers(url: str, kind: str, area: str, n: int) -> str:

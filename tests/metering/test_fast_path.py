@@ -1,4 +1,4 @@
-"""The fast path (fastwriter: values kept as PostgreSQL's array text) packages exactly what the
+"""The fast path (fastwriter: values kept as text, kWh as stored, statuses as array text) packages exactly what the
 reference writer (xmlwriter + jsonrender, one Python step per slot) packages: the same ZIP bytes,
 the same JSON rendering and content hash — for missing slots, missing statuses, points without a
 reading row, names with characters to escape or that XML cannot carry, high and low voltage."""
@@ -37,8 +37,13 @@ def _as_lists(day):  # type: ignore[no-untyped-def]
     return ([None] * 48, [None] * 48) if day is None else day
 
 
+def stored_kwh(values: list[str | None]) -> str:
+    """A day's kWh as the area stores it (area 0013): 48 fields, comma-separated, empty = not received."""
+    return ",".join("" if v is None else v for v in values)
+
+
 def _as_text(day):  # type: ignore[no-untyped-def]
-    return (None, None) if day is None else (pg_array(day[0]), pg_array(day[1]))
+    return (None, None) if day is None else (stored_kwh(day[0]), pg_array(day[1]))
 
 
 def _same(fast, reference) -> None:  # type: ignore[no-untyped-def]

@@ -1,6 +1,7 @@
-"""Fast path of the past-day and monthly files: the 48 values of a point-day stay PostgreSQL's array
-text (`{0.1234,NULL,…}`, numeric(10,4) prints exactly 4 decimals) and are turned into XML and JSON by
-C-level bytes/str operations (split, join, replace, map) instead of a Python step per slot.
+"""Fast path of the past-day and monthly files: the 48 values of a point-day stay text — the kWh as
+stored (`0.1234,,…`: numeric(10,4)'s print, an empty field for a slot not received; area 0013), the
+statuses as PostgreSQL's array text (`{0,NULL,…}`) — and are turned into XML and JSON by C-level
+bytes/str operations (split, join, replace, map) instead of a Python step per slot.
 
 Why: a past-day set of 1 M points is 48 M slot records and a monthly file 1,440 per point; the
 reference writer (xmlwriter/jsonrender) spends most of its time in per-slot Python. The output is
@@ -32,13 +33,24 @@ _JSON_NULLS = "[" + ", ".join(["null"] * SLOTS) + "]"
 
 
 class RawPoint(NamedTuple):
-    """A past-day point with its day's kWh and status as PostgreSQL array text (None: no reading row)."""
+    """A past-day point with its day's kWh as stored and status as array text (None: no reading row)."""
     spid: str
     customer_code: str
     customer_name: str
     management_no: str
     kwh: str | None
     status: str | None
+
+
+def kwh_items(stored: str | None) -> list[bytes] | tuple[bytes, ...]:
+    """The 48 fields of a day's stored kWh text as bytes (`NULL` for a slot not received): empty
+    fields become `NULL` by two passes of replace (the first leaves every other one of a run)."""
+    if stored is None:
+        return _NULLS
+    got = ("," + stored + ",").replace(",,", ",NULL,").replace(",,", ",NULL,")[1:-1].encode().split(b",")
+    if len(got) != SLOTS:
+        raise ValueError(f"a day has {SLOTS} slots, got {len(got)}")
+    return got
 
 
 def items(array_text: str | None) -> list[bytes] | tuple[bytes, ...]:
@@ -70,7 +82,7 @@ def write_past_day(out: BinaryIO, header: Header, points: Sequence[RawPoint]) ->
     k_open, k_close, absent = b"<" + tag + b">", b"</" + tag + b"></JPMR00011>", b"<" + tag + b">NULL</" + tag + b">"
     status = _Tags(lambda s: b"" if s == b"NULL" else b"<JP06122>" + s + b"</JP06122>")
     opens = [point_open(p, "JPMR00011").encode() for p in points]  # type: ignore[arg-type]
-    columns = (zip(*[items(p.kwh) for p in points]), zip(*[items(p.status) for p in points])) if points else (
+    columns = (zip(*[kwh_items(p.kwh) for p in points]), zip(*[items(p.status) for p in points])) if points else (
         [()] * SLOTS, [()] * SLOTS)
     out.write(head(header).encode())
     for s, (kwhs, statuses) in enumerate(zip(*columns)):
@@ -89,12 +101,13 @@ _MONTH_ABSENT = b"<JP06424>NULL</JP06424>"
 
 
 def write_monthly(out: BinaryIO, header: Header, points: Sequence[MonthlyRow]) -> int:
-    """W51210/W51220 as xmlwriter.write_monthly writes them; `days` carry (date, kWh text, status text)."""
+    """W51210/W51220 as xmlwriter.write_monthly writes them; `days` carry (date, stored kWh text,
+    status array text)."""
     out.write(head(header).encode())
     get = _MONTH_STATUS.__getitem__
     for p in points:
         days = b"".join([b"<JPMR00013><JP06423>" + day.strftime("%Y%m%d").encode() + b"</JP06423><JPM00014>"
-                         + b"".join(chain.from_iterable(zip(_SLOT_KWH, items(k), map(get, items(st)))))  # type: ignore[arg-type]
+                         + b"".join(chain.from_iterable(zip(_SLOT_KWH, kwh_items(k), map(get, items(st)))))  # type: ignore[arg-type]
                          + b"</JPM00014></JPMR00013>" for day, k, st in p.days])
         out.write(monthly_open(p).encode() + days.replace(_MONTH_ABSENT, b"") + b"</JPM00013></JPMR00010>")
     out.write(tail().encode())
@@ -103,10 +116,10 @@ def write_monthly(out: BinaryIO, header: Header, points: Sequence[MonthlyRow]) -
 
 # --- JSON (jsonrender's rendering, the same text) ---------------------------------------------------
 
-def kwh_json(array_text: str | None) -> str:
-    if array_text is None:
+def kwh_json(stored: str | None) -> str:
+    if stored is None:
         return _JSON_NULLS
-    return ('["' + array_text[1:-1].replace(",", '", "') + '"]').replace('"NULL"', "null")
+    return ('["' + stored.replace(",", '", "') + '"]').replace('""', "null")
 
 
 def status_json(array_text: str | None) -> str:

@@ -65,7 +65,7 @@ def package_csv(header: Header, csv_bytes: bytes, json_gz: bytes, content_sha256
 
 
 def package_fast(header: Header, rows: Sequence[fastwriter.RawPoint] | Sequence[xmlwriter.MonthlyRow]) -> Packaged:
-    """package_xml's result for past-day rows (RawPoint) or monthly rows whose days carry array text,
+    """package_xml's result for past-day rows (RawPoint) or monthly rows whose days carry their texts,
     through fastwriter (the same bytes as the reference writer, tests/metering/test_fast_path.py)."""
     assert header.type in PAST_DAY_TYPES or header.type in MONTHLY_TYPES
     key = (header.type, header.target, header.slot, header.sequence, header.revision)

@@ -85,10 +85,6 @@ _CUSTOMER_ON = ("LEFT JOIN LATERAL (SELECT c.id, c.name_kanji FROM customer_peri
                 " AND c.spid = s.spid AND c.valid_from <= {on} AND (c.valid_to IS NULL OR c.valid_to >= {on})"
                 " ORDER BY c.valid_from DESC LIMIT 1) c ON true")
 
-# The stored kWh text (48 comma-separated fields, area 0013) as PostgreSQL's array text
-# (`{0.1234,NULL,…}`), the form fastwriter reads; no numeric is printed on the way.
-_KWH_ARRAY_TEXT = "string_to_array(r.kwh, ',', '')::text"
-
 _DAY_POINTS = """
 SELECT s.retailer_code, p.channel = 'high' AS high, trim(s.spid) AS spid, s.id AS management_no,
        c.id AS customer_id, c.name_kanji AS customer_name, {values}
@@ -104,10 +100,10 @@ ORDER BY s.retailer_code, high, s.spid
 async def day_points(conn: AsyncConnection, area: str, day: date, *, slot: int | None = None,
                      retailer: str | None = None, chunk: int = 5000):
     """Every point supplied on `day` in `area` (one retailer's, or all), in (retailer, high, spid)
-    order, with that day's kWh and status (one `slot`: its values as text; all 48 slots: the arrays'
-    text, None without a reading row, for fastwriter); streamed."""
+    order, with that day's kWh and status (one `slot`: its values as text; all 48 slots: the kWh text
+    as stored and the statuses' array text, None without a reading row, for fastwriter); streamed."""
     if slot is None:
-        values = f"{_KWH_ARRAY_TEXT} AS kwh, r.status::text AS status"
+        values = "r.kwh, r.status::text AS status"  # kWh as stored (area 0013)
     else:
         values = f"NULLIF(split_part(r.kwh, ',', {int(slot)}), '') AS kwh, r.status[{int(slot)}]::text AS status"
     sql = _DAY_POINTS.format(values=values, customer=_CUSTOMER_ON.format(on=":d"),
@@ -146,7 +142,7 @@ JOIN supply_periods s ON s.area = p.area AND s.spid = p.spid AND s.valid_from <=
 LEFT JOIN readings_monthly m ON m.area = s.area AND m.spid = s.spid AND m.billing_month = :bm
 LEFT JOIN LATERAL (  -- one scan of the covered days: their arrays' text, the total and the largest slot
     SELECT array_agg(r.reading_date ORDER BY r.reading_date) AS dates,
-           array_agg({kwh_array_text} ORDER BY r.reading_date) AS kwhs,
+           array_agg(r.kwh ORDER BY r.reading_date) AS kwhs,
            array_agg(r.status::text ORDER BY r.reading_date) AS statuses,
            COALESCE(sum(v.total), 0)::numeric(14,4)::text AS total, (max(v.top) * 2)::numeric(10,4)::text AS max_demand
     FROM readings_30min r, LATERAL (SELECT sum(x) AS total, max(x) AS top FROM unnest(readings_kwh(r.kwh)) x) v
@@ -161,9 +157,9 @@ async def month_points(conn: AsyncConnection, area: str, billing_month: date,
                        periods: list[tuple[str, date, date]], *, retailer: str | None = None, chunk: int = 1000):
     """Every supply period overlapping the billing period of its point's reading-day code
     (`periods`: code, first day, last day) in `area`, with its covered days' readings
-    (`days`: date → (kWh array text, status array text), for fastwriter) and the confirmed
+    (`days`: date → (kWh text as stored, status array text), for fastwriter) and the confirmed
     readings_monthly of `billing_month`."""
-    sql = _MONTH_POINTS.format(kwh_array_text=_KWH_ARRAY_TEXT, customer=_CUSTOMER_ON.format(on="LEAST(COALESCE(s.valid_to, per.p1), per.p1)"),
+    sql = _MONTH_POINTS.format(customer=_CUSTOMER_ON.format(on="LEAST(COALESCE(s.valid_to, per.p1), per.p1)"),
                                only="AND s.retailer_code = :r" if retailer else "")
     result = await conn.stream(text(sql).execution_options(yield_per=chunk), {
         "a": area, "bm": billing_month, "codes": [p[0] for p in periods], "p0s": [p[1] for p in periods],

@@ -228,7 +228,7 @@ async def build_day(conn: AsyncConnection, area: str, day: date, now: datetime, 
     rows = repo.day_points(conn, area, day, slot=slot, retailer=retailer)
     try:
         async for retailer_code, high, seq, chunk in _grouped(rows, per_file):
-            if slot is None:  # past day: the arrays' text through fastwriter
+            if slot is None:  # past day: the day's texts through fastwriter
                 t = FileType.HIGH_PAST_DAY if high else FileType.LOW_PAST_DAY
                 points: list = [RawPoint(r[2], r[4], r[5], r[3], r[6], r[7]) for r in chunk]
                 package = package_fast
@@ -276,7 +276,7 @@ def _monthly_row(periods: list[dict[str, Any]]) -> MonthlyRow:
     days, total, max_demand = [], Decimal(0), None
     for p in periods:
         for d in _days_between(p["d0"], p["d1"]):
-            kwh, status = p["days"].get(d, (None, None))  # array text; None: no reading (fastwriter)
+            kwh, status = p["days"].get(d, (None, None))  # kWh as stored, status array text; None: no reading (fastwriter)
             days.append((d, kwh, status))
         total += Decimal(p["total"])
         if p["max_demand"] is not None:
