@@ -238,7 +238,10 @@ class SwitchModel:
         app = MApp(no, p, kind, who, switch_date,
                    # "the last day from which the lead time still reaches the switch date"
                    cal.matching_deadline(AREA, "low", False, switch_date), relay_no, self.seq)
-        partner = next((a for a in self.live_apps(p) if a.type != kind and a.stage in UNMATCHED
+        # P4 pairs a switch-start with a switch-end only: an application of another type at the point
+        # (the application machine's ampere or customer changes, also unmatched at first) is no partner
+        other = SWITCH_END if kind == SWITCH_START else SWITCH_START
+        partner = next((a for a in self.live_apps(p) if a.type == other and a.stage in UNMATCHED
                         and a.switch_date == switch_date), None)
         self.apps[no] = app
         if relay_no:
