@@ -104,11 +104,13 @@ async def _build(url: str, kind: str, area: str) -> tuple[float, list[dict]]:
 
 
 def _lists(text: str | None) -> list[str | None]:
-    """Array text ({v,NULL,…}) or the stored kWh text (v,,…) as 48 values."""
-    if text is None:
-        return [None] * 48
-    fields = text[1:-1].split(",") if text.startswith("{") else text.split(",")
-    return [None if v in ("NULL", "") else v for v in fields]
+    """A status array's text ({v,NULL,…}) as 48 values."""
+    return [None] * 48 if text is None else [None if v == "NULL" else v for v in text[1:-1].split(",")]
+
+
+def _kwh_lists(stored: str | None) -> list[str | None]:
+    """A day's kWh text as stored (v,,…: area 0013) as 48 values."""
+    return [None] * 48 if stored is None else [v or None for v in stored.split(",")]
 
 
 async def _writers(url: str, kind: str, area: str, n: int) -> str:
@@ -123,8 +125,8 @@ async def _writers(url: str, kind: str, area: str, n: int) -> str:
                     raw.append(RawPoint(r[2], r[4], r[5], r[3], r[6], r[7]))
                 if len(raw) == n:
                     break
-            ref = [PointRow(p.spid, p.customer_code, p.customer_name, p.management_no, _lists(p.kwh), _lists(p.status))
-                   for p in raw]
+            ref = [PointRow(p.spid, p.customer_code, p.customer_name, p.management_no, _kwh_lists(p.kwh),
+                            _lists(p.status)) for p in raw]
         else:
             header = Header(FileType.LOW_MONTHLY, "1", "T0400", "中部電力パワーグリッド", "M0400", NOW, READING_DAY)
             raw = []
@@ -133,7 +135,7 @@ async def _writers(url: str, kind: str, area: str, n: int) -> str:
                     raw.append(row)
                 if len(raw) == n:
                     break
-            ref = [p._replace(days=[(d, _lists(k), _lists(st)) for d, k, st in p.days]) for p in raw]
+            ref = [p._replace(days=[(d, _kwh_lists(k), _lists(st)) for d, k, st in p.days]) for p in raw]
     await engine.dispose()
     out = []
     for name, package, rows in (("fast writer", package_fast, raw), ("reference writer", package_xml, ref)):

@@ -140,7 +140,7 @@ JOIN supply_periods s ON s.area = p.area AND s.spid = p.spid AND s.valid_from <=
                      AND (s.valid_to IS NULL OR s.valid_to >= per.p0)
 {customer}
 LEFT JOIN readings_monthly m ON m.area = s.area AND m.spid = s.spid AND m.billing_month = :bm
-LEFT JOIN LATERAL (  -- one scan of the covered days: their arrays' text, the total and the largest slot
+LEFT JOIN LATERAL (  -- one scan of the covered days: their kWh and status texts, the total and the largest slot
     SELECT array_agg(r.reading_date ORDER BY r.reading_date) AS dates,
            array_agg(r.kwh ORDER BY r.reading_date) AS kwhs,
            array_agg(r.status::text ORDER BY r.reading_date) AS statuses,
