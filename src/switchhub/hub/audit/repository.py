@@ -54,12 +54,16 @@ async def write(conn: AsyncConnection, *entries: AuditEntry) -> None:
 
 
 def _params(e: AuditEntry) -> dict[str, Any]:
+    return {**row_params(e), "detail": json.dumps(e.detail, ensure_ascii=False, default=str)}
+
+
+def row_params(e: AuditEntry) -> dict[str, Any]:
+    """The columns of `e` but `at` (the detail as a dict)."""
     return {
         "request_id": e.request_id, "operator_code": e.operator_code, "user_login": e.user_login,
         "cert_fingerprint": e.cert_fingerprint, "action": e.action, "resource_type": e.resource_type,
         "resource_ids": list(e.resource_ids), "fields": sorted(e.fields), "purpose": e.purpose,
-        "outcome": e.outcome, "item_count": e.item_count, "remote_addr": e.remote_addr,
-        "detail": json.dumps(e.detail, ensure_ascii=False, default=str),
+        "outcome": e.outcome, "item_count": e.item_count, "remote_addr": e.remote_addr, "detail": e.detail,
     }
 
 

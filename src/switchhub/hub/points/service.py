@@ -24,6 +24,7 @@ from switchhub.db.engine import autocommit
 from switchhub.hub.accounts import permissions
 from switchhub.hub.accounts import repository as accounts
 from switchhub.hub.audit.context import Actor
+from switchhub.hub.audit.group_commit import group_commit
 from switchhub.hub.audit.repository import AuditEntry, write
 from switchhub.hub.breakglass.service import resolve as resolve_breakglass
 from switchhub.hub.gateway.client import AreaClient
@@ -72,14 +73,9 @@ async def _name_retailers(engine: AsyncEngine, points: list[dict[str, Any]]) -> 
 
 
 async def _audit(engine: AsyncEngine, entries: list[AuditEntry]) -> None:
-    """Durable before the answer leaves. One record (a lookup) is one INSERT in autocommit, its own
-    transaction, committed when the statement returns: one round trip instead of BEGIN/INSERT/COMMIT."""
-    if len(entries) == 1:
-        async with autocommit(engine).connect() as conn:
-            await write(conn, entries[0])
-    elif entries:
-        async with engine.begin() as conn:
-            await write(conn, *entries)
+    """Durable before the answer leaves: returns when the records are committed, in one write with
+    the records of the lookups that arrived meanwhile (audit.group_commit)."""
+    await group_commit(engine).write(entries)
 
 
 async def with_breakglass(engine: AsyncEngine, ctx: Actor) -> Actor:
