@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import date
 from typing import Any
 
@@ -10,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from switchhub.db import driver
 from switchhub.kernel.codes import ApplicationStage
-from switchhub.kernel.visibility import FieldGrant
+from switchhub.kernel.visibility import FIELD_CLASSES, FieldGrant
 
 #: Field → SQL expression over `p` (supply_points), `cur` (current customer), `sup` (supplier).
 _DIRECT = (
@@ -49,14 +50,21 @@ def _customer_join(area: str) -> str:
 
 
 _CUSTOMER_JOIN = _customer_join("p.area")
-#: the export's: the area a parameter, so one partition is picked when planning (not a run-time
-#: pruned scan over every area's partition for each row)
-_EXPORT_CUSTOMER_JOIN = _customer_join(":area")
-_SUPPLIER_JOIN = (
-    " LEFT JOIN LATERAL (SELECT s.retailer_code FROM supply_periods s"
-    " WHERE s.area = p.area AND s.spid = p.spid AND s.valid_from <= :on"
-    " AND (s.valid_to IS NULL OR s.valid_to >= :on) ORDER BY s.valid_from DESC LIMIT 1) sup ON true"
-)
+#: the export's and the lookup's: the area a parameter, so one partition is picked when planning or
+#: at executor start (not a run-time pruned scan over every area's partition for each row)
+_AREA_CUSTOMER_JOIN = _customer_join(":area")
+
+
+def _supplier_join(area: str) -> str:
+    """The point's supplier on :on (`sup`), the supply period's area being `area` (SQL)."""
+    return (
+        " LEFT JOIN LATERAL (SELECT s.retailer_code FROM supply_periods s"
+        f" WHERE s.area = {area} AND s.spid = p.spid AND s.valid_from <= :on"
+        " AND (s.valid_to IS NULL OR s.valid_to >= :on) ORDER BY s.valid_from DESC LIMIT 1) sup ON true"
+    )
+
+
+_SUPPLIER_JOIN = _supplier_join("p.area")
 
 
 def select_list(grant: FieldGrant) -> tuple[list[str], str]:
@@ -73,38 +81,67 @@ def select_list(grant: FieldGrant) -> tuple[list[str], str]:
     return fields, f"{cols} FROM supply_points p{joins}"
 
 
-async def relationship_facts(
-    conn: AsyncConnection, area: str, spids: list[str], on: date, operator_code: str
-) -> dict[str, tuple[str | None, bool]]:
-    """For each existing spid: (supplier on `on`, whether `operator_code` ever supplied it)."""
-    rows = await driver.fetch(conn, _RELATIONSHIP_FACTS, {"area": area, "spids": spids, "on": on, "op": operator_code})
-    return {r["spid"]: (r["supplier"], bool(r["ever"])) for r in rows}
+#: a fact case of the caller's relationship to a point on the date: (the caller supplies it, the caller
+#: ever supplied it). The policy (kernel.visibility) decides a grant per case; the SQL only tells which
+#: case holds for each row.
+FactCase = tuple[bool, bool]
 
-
-# the lookup path's statements, run by the driver (db/driver.py: SQLAlchemy's execution layer was
-# ≈ 15 % of the area's CPU per lookup)
-_RELATIONSHIP_FACTS = (
-    "SELECT p.spid,"
-    " (SELECT s.retailer_code FROM supply_periods s WHERE s.area = p.area AND s.spid = p.spid"
-    "   AND s.valid_from <= :on AND (s.valid_to IS NULL OR s.valid_to >= :on)"
-    "   ORDER BY s.valid_from DESC LIMIT 1) AS supplier,"
-    " EXISTS (SELECT 1 FROM supply_periods s WHERE s.area = p.area AND s.spid = p.spid"
-    "   AND s.retailer_code = :op) AS ever"
-    " FROM supply_points p"
-    " WHERE p.area = :area AND p.spid = ANY(CAST(:spids AS text[]))"
+#: The lookup's joins name the area as the parameter, not `p.area`: the statement runs with a generic
+#: plan (db.engine.lookup_reader), and with `p.area` each period lateral was an Append over all ten
+#: area partitions, pruned per row at run time after starting every partition's scan: 0.54 ms of
+#: execution against 0.10 ms when the partition is pruned once at executor start (docs/benchmarks.md P1).
+_LOOKUP_JOINS = {"cur": _AREA_CUSTOMER_JOIN, "sup": _supplier_join(":area")}
+#: the facts of case `f`: computed from the supplier on :on (`sup`) and the caller's supply periods
+_FACTS_JOIN = (
+    " LEFT JOIN LATERAL (SELECT coalesce(sup.retailer_code = :op, false) AS supplies,"
+    " EXISTS (SELECT 1 FROM supply_periods s WHERE s.area = :area AND s.spid = p.spid"
+    " AND s.retailer_code = :op) AS ever) f ON true"
 )
 
 
-def _points_statement(select_sql: str) -> str:
-    """The point fetch for one grant's select list (a handful of distinct grants exist)."""
-    return f"SELECT {select_sql} WHERE p.area = :area AND p.spid = ANY(CAST(:spids AS text[]))"
+@functools.lru_cache(maxsize=256)
+def _visible_statement(cases: tuple[tuple[FactCase, FieldGrant], ...]) -> str:
+    """One statement for the points of one area under a grant per fact case (a handful of distinct
+    grant sets exist: the relationship tables, widened by break-glass grants).
+
+    A column that some case does not grant is `CASE WHEN <the cases that grant it> THEN … END`: NULL
+    leaves the database for a point whose facts do not grant it, so only granted values are ever
+    selected, without a round trip to learn the facts first. With one grant for every case (OCCTO, a
+    T&D) the facts are not read at all.
+    """
+    grants = dict(cases)
+    fields = [f for f in FIELD_CLASSES if f in _EXPR and any(f in g.fields for g in grants.values())]
+    if "reading_day_code" not in fields:
+        fields.append("reading_day_code")
+    uniform = len(set(grants.values())) == 1
+    cols = []
+    for f in fields:
+        granted = [c for c, g in cases if f in g.fields or f == "reading_day_code"]
+        expr = _EXPR[f]
+        if len(granted) < len(cases):
+            holds = " OR ".join(f"(f.supplies = {str(s).lower()} AND f.ever = {str(e).lower()})" for s, e in granted)
+            expr = f"CASE WHEN {holds} THEN {expr} END"
+        cols.append(f"{expr} AS {f}")
+    facts = "" if uniform else ", sup.retailer_code AS fact_supplier, f.ever AS fact_ever"
+    joins = ""
+    if any(_EXPR[f].startswith("cur.") for f in fields):
+        joins += _LOOKUP_JOINS["cur"]
+    if not uniform or any(_EXPR[f].startswith("sup.") for f in fields):
+        joins += _LOOKUP_JOINS["sup"]
+    if not uniform:
+        joins += _FACTS_JOIN
+    return (f"SELECT {', '.join(cols)}{facts} FROM supply_points p{joins}"
+            " WHERE p.area = :area AND p.spid = ANY(CAST(:spids AS text[]))")
 
 
-async def fetch_points(conn: AsyncConnection, area: str, spids: list[str], grant: FieldGrant, on: date
-                       ) -> list[dict[str, Any]]:
-    """The granted columns of the given points of one area (order as given)."""
-    _, sql = select_list(grant)
-    rows = await driver.fetch(conn, _points_statement(sql), {"area": area, "spids": spids, "on": on})
+async def fetch_visible(conn: AsyncConnection, area: str, spids: list[str], on: date, operator_code: str,
+                        grants: dict[FactCase, FieldGrant]) -> list[dict[str, Any]]:
+    """The given points of one area that exist (order as given), each with the columns its fact case is
+    granted and, unless every case has the same grant, the facts themselves: `fact_supplier` (the
+    supplier on `on`) and `fact_ever` (whether `operator_code` ever supplied it). One statement: the
+    lookup's hot path (targets.md P1), run by the driver (db/driver.py)."""
+    sql = _visible_statement(tuple(sorted(grants.items(), key=lambda kv: kv[0])))
+    rows = await driver.fetch(conn, sql, {"area": area, "spids": spids, "on": on, "op": operator_code})
     by_spid = {r["spid"]: r for r in rows}
     return [by_spid[s] for s in spids if s in by_spid]
 
@@ -136,7 +173,7 @@ def export_sql(grant: FieldGrant, fmt: str) -> tuple[list[str], str]:
     """
     fields = [f for f in grant.ordered_fields() if f in _EXPR and f != "pending_applications"]
     cols = ", ".join(f"{_EXPR[f]} AS {f}" for f in fields)
-    customer = _EXPORT_CUSTOMER_JOIN if any(_EXPR[f].startswith("cur.") for f in fields) else ""
+    customer = _AREA_CUSTOMER_JOIN if any(_EXPR[f].startswith("cur.") for f in fields) else ""
     body = (
         f"FROM supply_periods s JOIN supply_points p ON p.area = s.area AND p.spid = s.spid{customer}"
         ", LATERAL (SELECT s.retailer_code) sup"

@@ -51,23 +51,41 @@ def _finish(row: dict[str, Any], grant: FieldGrant, on: date) -> dict[str, Any]:
     return project(record, grant)
 
 
+#: every fact case a point can be in (supplying it implies having supplied it)
+_FACT_CASES: tuple[repository.FactCase, ...] = ((True, True), (False, True), (False, False))
+
+
+def _case_grants(caller: Caller, area: str) -> dict[repository.FactCase, FieldGrant]:
+    """The policy's grant for each fact case of a point of `area` (another retailer or none supplying
+    it are the same case: the policy compares the supplier with the caller only)."""
+    return {(supplies, ever): lookup_grant(caller, area, caller.operator_code if supplies else None, ever,
+                                           breakglass=caller.breakglass)
+            for supplies, ever in _FACT_CASES}
+
+
 async def lookup_many(conn: AsyncConnection, caller: Caller, spids: list[str], on: date) -> tuple[list[dict], list[str]]:
-    """Points visible to the caller on `on`, each projected by its own grant; plus spids not found."""
-    facts: dict[str, tuple[str | None, bool]] = {}
-    for area in sorted({s[:2] for s in spids}):
-        members = [s for s in spids if s[:2] == area]
-        facts.update(await repository.relationship_facts(conn, area, members, on, caller.operator_code))
-    groups: dict[tuple[str, FieldGrant], list[str]] = {}
-    for spid in spids:
-        if spid in facts:
-            supplier, ever = facts[spid]
-            grant = lookup_grant(caller, spid[:2], supplier, ever, breakglass=caller.breakglass)
-            groups.setdefault((spid[:2], grant), []).append(spid)
+    """Points visible to the caller on `on`, each projected by its own grant; plus spids not found.
+
+    One statement per area (repository.fetch_visible); each row's grant is then decided again by the
+    policy from the row's own facts, and must be the grant its case was selected with (fail closed)."""
     found: dict[str, dict] = {}
-    for (area, grant), members in groups.items():
-        for row in await repository.fetch_points(conn, area, members, grant, on):
+    for area in sorted({s[:2] for s in spids}):
+        grants = _case_grants(caller, area)
+        uniform = next(iter(grants.values())) if len(set(grants.values())) == 1 else None
+        for row in await repository.fetch_visible(conn, area, [s for s in spids if s[:2] == area], on,
+                                                  caller.operator_code, grants):
+            grant = uniform or _row_grant(caller, area, row, grants)
             found[row["spid"]] = {"relationship": grant.relationship.value, "point": _finish(row, grant, on)}
     return [found[s] for s in spids if s in found], [s for s in spids if s not in found]
+
+
+def _row_grant(caller: Caller, area: str, row: dict[str, Any], grants: dict[repository.FactCase, FieldGrant]
+               ) -> FieldGrant:
+    supplier, ever = row.pop("fact_supplier"), bool(row.pop("fact_ever"))
+    grant = lookup_grant(caller, area, supplier, ever, breakglass=caller.breakglass)
+    if grant != grants.get((supplier is not None and supplier == caller.operator_code, ever)):
+        raise RuntimeError("the policy's grant for a point's facts is not the grant its columns were selected by")
+    return grant
 
 
 async def lookup(conn: AsyncConnection, caller: Caller, spid: str, on: date) -> dict:
