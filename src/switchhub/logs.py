@@ -15,6 +15,8 @@ import logging.handlers
 import os
 import queue
 import sys
+import threading
+from datetime import datetime, timezone
 from typing import IO, Any
 
 import structlog
@@ -36,6 +38,21 @@ def stdlib_bound(name: str) -> Any:
     return structlog.wrap_logger(logging.getLogger(name), wrapper_class=structlog.stdlib.BoundLogger,
                                  processors=[structlog.stdlib.filter_by_level, *_shared(),
                                              structlog.stdlib.ProcessorFormatter.wrap_for_formatter])
+
+
+def emit_info(logger: logging.Logger, event: str, fields: dict[str, Any]) -> None:
+    """One INFO event with `fields`, as a structlog-bound logger of `logger` would send it (the same
+    keys: event, level, logger, timestamp; the same formatter renders it), without the processor chain
+    and the standard library's caller lookup. Why: the access log writes a line per request, and that
+    chain cost ≈ 8 % of the hub's and the area's CPU per lookup (docs/benchmarks.md P1)."""
+    if not logger.isEnabledFor(logging.INFO):
+        return
+    stamp = datetime.now(timezone.utc).isoformat().replace("+00:00", "Z")
+    record = logging.LogRecord(logger.name, logging.INFO, "", 0,
+                               {"event": event, **fields, "level": "info", "logger": logger.name,
+                                "timestamp": stamp}, None, None)
+    record._logger, record._name = logger, "info"  # as structlog's wrap_for_formatter marks its records
+    logger.handle(record)
 
 
 def _shared() -> list[Any]:
@@ -74,13 +91,14 @@ class BackgroundHandler(logging.handlers.QueueHandler):
     """Records are queued; one thread renders and writes them. Why: the services log a line per
     request from the event loop, and a blocking write to a slow pipe, a full terminal or a busy disk
     stalled every request of the process (docs/benchmarks.md P1: up to 15 % of the area's time in
-    `StreamHandler.emit`). `flush()` waits until every queued record is written; `close()` (and
-    the process's exit) writes the rest and stops the thread."""
+    `StreamHandler.emit`). The queue is a `SimpleQueue` (a put takes no Python-level condition).
+    `flush()` waits until every record queued before it is written; `close()` (and the process's
+    exit) writes the rest and stops the thread."""
 
     def __init__(self, output: logging.Handler) -> None:
-        super().__init__(queue.Queue())
+        super().__init__(queue.SimpleQueue())
         self.output = output
-        self.listener = logging.handlers.QueueListener(self.queue, output, respect_handler_level=True)
+        self.listener = _Listener(self.queue, output, respect_handler_level=True)
         self.listener.start()
         atexit.register(self.close)
 
@@ -90,7 +108,10 @@ class BackgroundHandler(logging.handlers.QueueHandler):
         return record
 
     def flush(self) -> None:
-        self.queue.join()  # type: ignore[attr-defined]
+        if self.listener._thread is not None:
+            written = threading.Event()
+            self.queue.put_nowait(_Written(written))
+            written.wait()
         self.output.flush()
 
     def close(self) -> None:
@@ -102,3 +123,18 @@ class BackgroundHandler(logging.handlers.QueueHandler):
         except ValueError:  # its stream was closed by its owner (a test runner's captured stderr)
             pass
         super().close()
+
+
+class _Written:
+    """A flush marker in the queue: set when the thread reaches it (every earlier record written)."""
+
+    def __init__(self, event: threading.Event) -> None:
+        self.event = event
+
+
+class _Listener(logging.handlers.QueueListener):
+    def handle(self, record: Any) -> None:
+        if isinstance(record, _Written):
+            record.event.set()
+            return
+        super().handle(record)

@@ -16,6 +16,7 @@ from its (small) body and counted in `switchhub_refusals_total`.
 from __future__ import annotations
 
 import json
+import logging
 import re
 import time
 import uuid
@@ -24,7 +25,7 @@ from typing import Any
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from switchhub.logs import ACCESS_LOGGER, stdlib_bound
+from switchhub.logs import ACCESS_LOGGER, emit_info
 from switchhub.metrics import HTTP_DURATION, HTTP_REQUESTS, REFUSALS
 from switchhub.tlsserver import client_cert_from_scope
 
@@ -33,7 +34,7 @@ FINGERPRINT_PREFIX = 12
 MAX_QUERY_KEYS = 10
 MAX_PROBLEM_BYTES = 65536
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
-log = stdlib_bound(ACCESS_LOGGER)
+log = logging.getLogger(ACCESS_LOGGER)
 
 
 def route_template(scope: Scope, routes: list[Any]) -> str:
@@ -135,11 +136,12 @@ class RequestTelemetry:
         cert = client_cert_from_scope(scope, trusted_proxies=self.settings.trusted_proxies,
                                       proxy_header=self.settings.proxy_cert_header)
         client = scope.get("client") or ("", 0)
-        log.info("request", service=self.service, method=method, route=route, query_keys=_query_keys(scope),
-                 status=status, duration_ms=round(seconds * 1000, 1), bytes=answer["bytes"],
-                 request_id=state.get("request_id"), operator=operator, user=user,
-                 cert=cert.fingerprint_sha256[:FINGERPRINT_PREFIX] if cert else None,
-                 client=client[0] or None, refusal=code)
+        emit_info(log, "request", {
+            "service": self.service, "method": method, "route": route, "query_keys": _query_keys(scope),
+            "status": status, "duration_ms": round(seconds * 1000, 1), "bytes": answer["bytes"],
+            "request_id": state.get("request_id"), "operator": operator, "user": user,
+            "cert": cert.fingerprint_sha256[:FINGERPRINT_PREFIX] if cert else None,
+            "client": client[0] or None, "refusal": code})
 
 
 def _problem_code(body: bytearray | None) -> str | None:
