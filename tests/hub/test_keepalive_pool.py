@@ -261,3 +261,20 @@ async def test_the_usage_batch_has_the_longer_timeout_of_a_megabyte_answer_the_l
                 await client.lookup(CALLER, SPID)
         finally:
             await client.aclose()
+
+
+async def test_lookups_beyond_the_connection_limit_wait_for_a_kept_connection_instead_of_opening_more(world):
+    body = json.dumps(POINT).encode()
+    async with Area(world, lambda n, head: answer(body)) as area:
+        ctx = ssl.create_default_context(cafile=str(ca_file(world)))
+        ctx.load_cert_chain(str(world.hub_client.cert), str(world.hub_client.key))
+        pool = KeepAlivePool(f"https://127.0.0.1:{area.port}", ctx, timeout=2.0, connect_timeout=2.0,
+                             max_connections=2)
+        try:
+            answers = await asyncio.gather(*(pool.get(f"/area/v1/supply-points/{SPID}", {}) for _ in range(8)))
+            again = await asyncio.gather(*(pool.get(f"/area/v1/supply-points/{SPID}", {}) for _ in range(8)))
+        finally:
+            pool.close()
+    assert [status for status, _ in answers + again] == [200] * 16
+    # eight at once over two connections, both kept: the second eight open none
+    assert area.connections == 2 and len(area.requests) == 16
