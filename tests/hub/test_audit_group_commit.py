@@ -92,3 +92,15 @@ def test_a_caller_that_goes_away_does_not_take_the_others_records_with_it(audit_
     # the cancelled caller's record was already queued: it is written (a lookup is recorded even when
     # its answer was never read), and its going away did not stop the other caller's write
     assert [r["request_id"] for r in rows] == ["req-0", "req-1", "req-2"]
+
+
+def test_callers_of_a_write_that_was_cancelled_are_not_left_waiting(audit_db):
+    async def scenario(engine):
+        writer = group_commit(engine)
+        callers = [asyncio.ensure_future(writer.write([_entry(i)])) for i in range(3)]
+        await asyncio.sleep(0)  # queued; the write under way
+        writer._writer.cancel()  # as when the serving loop shuts down
+        return await asyncio.gather(*callers, return_exceptions=True)
+
+    outcomes = run(audit_db, scenario)
+    assert all(isinstance(o, asyncio.CancelledError) for o in outcomes), outcomes

@@ -42,12 +42,16 @@ _INSERT_ROWS_SQL = (
 )
 
 
+#: one caller's records (column values) and the future its caller waits on
+_Queued = tuple[list[dict[str, Any]], "asyncio.Future[None]"]
+
+
 class GroupCommit:
     """The audit writer of one engine on one event loop."""
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = autocommit(engine)
-        self._pending: list[tuple[list[dict[str, Any]], asyncio.Future[None]]] = []
+        self._pending: list[_Queued] = []
         self._writer: asyncio.Task[None] | None = None
 
     async def write(self, entries: Sequence[AuditEntry]) -> None:
@@ -58,25 +62,41 @@ class GroupCommit:
         rows = [{**row_params(e), "at": at} for e in entries]
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._pending.append((rows, done))
-        if self._writer is None:
-            self._writer = asyncio.create_task(self._drain())
+        if self._writer is None or self._writer.done():
+            in_flight: list[_Queued] = []
+            self._writer = writer = asyncio.create_task(self._drain(in_flight))
+            writer.add_done_callback(lambda task: self._after_drain(task, in_flight))
         # the write runs in a task of its own: a caller that goes away (client disconnected) cancels
         # only its own wait, never the write that holds the others' records
         await done
 
-    async def _drain(self) -> None:
+    async def _drain(self, in_flight: list[_Queued]) -> None:
         try:
             while self._pending:
-                batch, size = [], 0
-                while self._pending and (not batch or size + len(self._pending[0][0]) <= MAX_ROWS):
-                    item = self._pending.pop(0)
-                    batch.append(item)
-                    size += len(item[0])
-                await self._write_batch(batch)
+                size = 0
+                while self._pending and (not in_flight or size + len(self._pending[0][0]) <= MAX_ROWS):
+                    in_flight.append(self._pending.pop(0))
+                    size += len(in_flight[-1][0])
+                await self._write_batch(in_flight)
+                in_flight.clear()
         finally:
             self._writer = None
 
-    async def _write_batch(self, batch: list[tuple[list[dict[str, Any]], asyncio.Future[None]]]) -> None:
+    def _after_drain(self, task: asyncio.Task[None],
+                     in_flight: list[_Queued]) -> None:
+        """A drain cancelled (the loop is closing; also before it started) or failed leaves no caller
+        waiting for a write that will not happen."""
+        if not task.cancelled() and task.exception() is None:
+            return
+        unwritten = list(in_flight)
+        if self._writer is None or self._writer is task:  # no newer drain has taken the queue over
+            unwritten += self._pending
+            self._pending, self._writer = [], None
+        for _, done in unwritten:
+            if not done.done():
+                done.cancel()
+
+    async def _write_batch(self, batch: list[_Queued]) -> None:
         try:
             await self._insert([row for rows, _ in batch for row in rows])
         except Exception as exc:
