@@ -71,25 +71,23 @@ class GroupCommit:
         await done
 
     async def _drain(self, in_flight: list[_Queued]) -> None:
-        try:
-            while self._pending:
-                size = 0
-                while self._pending and (not in_flight or size + len(self._pending[0][0]) <= MAX_ROWS):
-                    in_flight.append(self._pending.pop(0))
-                    size += len(in_flight[-1][0])
-                await self._write_batch(in_flight)
-                in_flight.clear()
-        finally:
-            self._writer = None
+        # ends when nothing is pending; a record queued later starts the next drain (`write` sees this
+        # one done: no await lies between the last check of `_pending` and the end)
+        while self._pending:
+            size = 0
+            while self._pending and (not in_flight or size + len(self._pending[0][0]) <= MAX_ROWS):
+                in_flight.append(self._pending.pop(0))
+                size += len(in_flight[-1][0])
+            await self._write_batch(in_flight)
+            in_flight.clear()
 
-    def _after_drain(self, task: asyncio.Task[None],
-                     in_flight: list[_Queued]) -> None:
+    def _after_drain(self, task: asyncio.Task[None], in_flight: list[_Queued]) -> None:
         """A drain cancelled (the loop is closing; also before it started) or failed leaves no caller
         waiting for a write that will not happen."""
         if not task.cancelled() and task.exception() is None:
             return
         unwritten = list(in_flight)
-        if self._writer is None or self._writer is task:  # no newer drain has taken the queue over
+        if self._writer is task:  # no newer drain has taken the queue over
             unwritten += self._pending
             self._pending, self._writer = [], None
         for _, done in unwritten:
