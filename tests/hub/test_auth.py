@@ -117,9 +117,10 @@ async def test_rate_limit_token_bucket_with_retry_after(world):
 
 
 async def test_the_lookup_path_refuses_each_suspension_on_the_very_next_request(stack):
-    """The API identity is read in one statement per request (certificate, credential, grants): nothing
-    is cached, so each change below refuses the next lookup on the same kept-alive connection, and undoing
-    it admits the one after."""
+    """Each change below, made by SQL as another hub process would make it, refuses the next lookup on
+    the same kept-alive connection, and undoing it admits the one after; the first lookup has filled
+    the hub's identity cache, so each refusal is the database's confirmation of a cached identity
+    failing (hub/accounts/identity_cache.py)."""
     fingerprint = stack.world.clients["M0300-api"].fingerprint
     changes = [  # (suspend, restore, code answered)
         ("UPDATE client_certificates SET status = 'suspended' WHERE fingerprint = :f",
@@ -141,4 +142,5 @@ async def test_the_lookup_path_refuses_each_suspension_on_the_very_next_request(
             r = await c.get(f"/api/v1/supply-points/{spid}")
             assert (r.status_code, r.json()["code"]) == (403, code)
             await _run(stack, restore, f=fingerprint)
-            assert (await c.get(f"/api/v1/supply-points/{spid}")).status_code == 200
+            r = await c.get(f"/api/v1/supply-points/{spid}")
+            assert r.status_code == 200, (code, r.text)

@@ -21,6 +21,7 @@ from switchhub.httpkit import (
 )
 from switchhub.hub.accounts.endpoints import router as accounts_router
 from switchhub.hub.accounts.identity import CertificateGate
+from switchhub.hub.accounts.identity_cache import Identities
 from switchhub.hub.accounts.ratelimit import TokenBuckets
 from switchhub.hub.anomaly.endpoints import router as anomaly_router
 from switchhub.hub.apiinfo.endpoints import router as api_info_router
@@ -118,6 +119,7 @@ def create_hub_app(settings: Settings, engine: AsyncEngine, areas: AreaClient) -
     app.state.engine = engine
     # reads that need no transaction skip BEGIN/COMMIT round trips (the hot lookup path)
     app.state.reader = engine.execution_options(isolation_level="AUTOCOMMIT")
+    app.state.identities = Identities(app.state.reader)  # the API identity cache (accounts/identity_cache.py)
     app.state.areas = areas
     app.state.rate_limits = TokenBuckets(settings.rate_per_second, settings.rate_burst)
     install_error_handlers(app)
@@ -184,7 +186,8 @@ def create_hub_app(settings: Settings, engine: AsyncEngine, areas: AreaClient) -
                                "/api/v1/applications/usage-password": max(8_000_000, settings.max_body_bytes),
                                "/usage/password-requests/new": max(6_000_000, settings.max_body_bytes),  # the Web form
                                **{p: max(n, settings.max_body_bytes) for p, n in BULK_PAGE_LIMITS.items()}})
-    app.add_middleware(CertificateGate, settings=settings, engine=engine, reader=app.state.reader)
+    app.add_middleware(CertificateGate, settings=settings, engine=engine, reader=app.state.reader,
+                       identities=app.state.identities)
     app.add_middleware(ResponseHeaders, buckets=app.state.rate_limits)
     sandbox.wrap_hub(app, settings, engine)  # sandbox mode only: the clock per request, the test marker
     app.add_middleware(RejectNulBytes)

@@ -6,16 +6,22 @@ answered, so refused attempts are visible to OCCTO's analysis.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from contextlib import asynccontextmanager
-from typing import Any, AsyncIterator
+from typing import Any, AsyncIterator, TypeVar
 
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from switchhub.httpkit import request_id
 from switchhub.hub.accounts import permissions
-from switchhub.hub.accounts.identity import PREFETCHED
+from switchhub.hub.accounts.identity import PREFETCHED, certificate_refusal
+from switchhub.hub.accounts.identity_cache import (
+    CONFIRMED_BY_AUDIT,
+    IDENTITY_CLAIM,
+    RequestClaim,
+    StaleIdentity,
+)
 from switchhub.hub.accounts.service import CertIdentity, RefusedError, resolve_api_caller
 from switchhub.hub.audit.context import Actor, unauthenticated
 from switchhub.hub.audit.repository import write
@@ -23,6 +29,7 @@ from switchhub.kernel.caller import Caller
 from switchhub.kernel.errors import Forbidden, RateLimited, Unauthenticated
 
 RATELIMIT_STATE = "ratelimit_headers"
+T = TypeVar("T")
 
 
 @asynccontextmanager
@@ -59,17 +66,42 @@ async def log_refusal(request: Request, code: str, *, operator_code: str | None 
                                           detail={"path": request.url.path, **(detail or {})}))
 
 
-async def api_caller(request: Request, cert: CertIdentity = Depends(cert_identity)) -> Caller:
+async def confirm_identity(request: Request) -> CertIdentity:
+    """The request's identity as the database has it now, when it came from the hub's identity cache
+    (accounts/identity_cache.py); a refused certificate is recorded as the gate records it."""
+    state = request.scope["state"]
+    claim = state.get(IDENTITY_CLAIM)
     try:
-        caller = await resolve_api_caller(request.app.state.reader, cert, request.headers.get("authorization"),
-                                          getattr(request.state, PREFETCHED, None))
-    except (RefusedError, Unauthenticated) as exc:
-        who = exc.audit if isinstance(exc, RefusedError) else {}
-        await log_refusal(request, exc.code, operator_code=cert.operator_code, fingerprint=cert.fingerprint,
-                          user_login=who.get("user_login"), detail=who.get("detail"))
+        await request.app.state.identities.confirm(state)
+    except RefusedError as exc:
+        async with request.app.state.engine.begin() as conn:
+            await write(conn, certificate_refusal(exc.code, claim.fingerprint, remote_addr(request), request.url.path))
         raise
+    return state["cert"]
+
+
+async def api_caller(request: Request, cert: CertIdentity = Depends(cert_identity)) -> Caller:
+    state = request.scope["state"]
+    if state.get(IDENTITY_CLAIM) is not None and not getattr(request.scope.get("endpoint"), CONFIRMED_BY_AUDIT, False):
+        cert = await confirm_identity(request)  # before the route acts on it: one statement, as uncached
+    while True:
+        try:
+            caller = await resolve_api_caller(request.app.state.reader, cert, request.headers.get("authorization"),
+                                              state.get(PREFETCHED))
+            break
+        except (RefusedError, Unauthenticated) as exc:
+            if state.get(IDENTITY_CLAIM) is None:
+                await _log_caller_refusal(request, cert, exc)
+                raise
+        cert = await confirm_identity(request)  # a cached identity's refusal is decided again by the database's
     request.state.caller = caller
     return caller
+
+
+async def _log_caller_refusal(request: Request, cert: CertIdentity, exc: RefusedError | Unauthenticated) -> None:
+    who = exc.audit if isinstance(exc, RefusedError) else {}
+    await log_refusal(request, exc.code, operator_code=cert.operator_code, fingerprint=cert.fingerprint,
+                      user_login=who.get("user_login"), detail=who.get("detail"))
 
 
 async def check_or_refuse(request: Request, caller: Caller, permission: str) -> None:
@@ -81,6 +113,26 @@ async def check_or_refuse(request: Request, caller: Caller, permission: str) -> 
         permissions.check(caller, permission)
 
 
+async def served_under_claim(request: Request, caller: Caller, permission: str,
+                             serve: Callable[[Caller, RequestClaim | None], Awaitable[T]]) -> T:
+    """A route marked `identity_cache.confirmed_by_audit`: `serve` sends the request's identity claim
+    with its audit records; if the claim no longer holds, nothing was written or answered, and the
+    request is served once more under the identity the database has now (refused, if suspended)."""
+    state = request.scope["state"]
+    claim = state.get(IDENTITY_CLAIM)
+    pending = RequestClaim(claim) if claim is not None else None
+    try:
+        result = await serve(caller, pending)
+    except StaleIdentity:
+        await confirm_identity(request)
+        caller = await api_caller(request, state["cert"])
+        await check_or_refuse(request, caller, permission)
+        return await serve(caller, None)
+    if pending is not None and pending.confirmed:
+        state[IDENTITY_CLAIM] = None  # confirmed by the audit write: the answer need not wait (identity.py)
+    return result
+
+
 def require(permission: str) -> Callable[..., object]:
     """Route dependency: the API caller must hold `permission`; also applies the rate limit.
 
@@ -89,6 +141,8 @@ def require(permission: str) -> Callable[..., object]:
     """
 
     async def dependency(request: Request, caller: Caller = Depends(api_caller)) -> Caller:
+        if not permissions.allowed(caller, permission) and request.scope["state"].get(IDENTITY_CLAIM) is not None:
+            caller = await api_caller(request, await confirm_identity(request))  # decided by the database's role
         await check_or_refuse(request, caller, permission)
         buckets = request.app.state.rate_limits
         ok, remaining, wait = buckets.take(caller.operator_code, 1.0)

@@ -3,6 +3,10 @@
 Every request must come with a client certificate (verified by TLS, or by the trusted
 proxy) whose SHA-256 fingerprint is registered, active, and belongs to an active
 operator. Web pages get the original FAQ text; the API gets problem+json.
+
+An API request's identity may come from the hub's identity cache (identity_cache.py): then it is a
+claim, and an answer that starts while the claim is unconfirmed waits here until the database has
+confirmed it (`_confirming`), or is replaced by the refusal the database's identity calls for.
 """
 
 from __future__ import annotations
@@ -13,22 +17,23 @@ import logging
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from switchhub.config import Settings
+from switchhub.hub.accounts.identity_cache import IDENTITY_CLAIM, PREFETCHED, Identities
 from switchhub.hub.accounts.service import (
     MSG_TERMINAL,
     RefusedError,
-    identify_api_request,
     identify_certificate,
     parse_bearer,
+    resolve_api_caller,
 )
 from switchhub.hub.audit.context import unauthenticated
 from switchhub.hub.audit.repository import write
+from switchhub.kernel.errors import SwitchhubError
 from switchhub.tlsserver import client_cert_from_scope
 
 log = logging.getLogger("switchhub.hub.identity")
 OPEN_PATHS = frozenset({"/healthz"})
 INTERNAL_PREFIX = "/internal/"
-#: request state: the credential read with the certificate (service.PrefetchedCredential)
-PREFETCHED = "prefetched_credential"
+__all__ = ["PREFETCHED", "CertificateGate", "certificate_refusal"]
 
 
 def _bearer_key_id(scope: Scope) -> str | None:
@@ -42,9 +47,17 @@ def _bearer_key_id(scope: Scope) -> str | None:
     return None
 
 
+def certificate_refusal(code: str, fingerprint: str | None, remote_addr: str, path: str) -> object:
+    """The audit record of a refused certificate (here and where a claimed identity is confirmed)."""
+    return unauthenticated("auth.certificate.refused", cert_fingerprint=fingerprint, outcome=code,
+                           remote_addr=remote_addr, detail={"path": path})
+
+
 class CertificateGate:
-    def __init__(self, app: ASGIApp, settings: Settings, engine: object, reader: object) -> None:
+    def __init__(self, app: ASGIApp, settings: Settings, engine: object, reader: object,
+                 identities: Identities | None = None) -> None:
         self.app, self.settings, self.engine, self.reader = app, settings, engine, reader
+        self.identities = identities if identities is not None else Identities(reader)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] in OPEN_PATHS:
@@ -69,17 +82,58 @@ class CertificateGate:
             await self._refuse(scope, send, "certificate_required", None)
             return
         key_id = _bearer_key_id(scope) if scope["path"].startswith("/api/") else None
+        entry = self.identities.cached(cert.fingerprint_sha256, key_id) if key_id else None
+        if entry is not None:  # a claim: confirmed before anything it allowed leaves (identity_cache)
+            state["cert"], state[PREFETCHED], state[IDENTITY_CLAIM] = entry.cert, entry.credential, entry.claim
+            await self.app(scope, receive, self._confirming(scope, send))
+            return
         try:
-            async with self.reader.connect() as conn:  # type: ignore[attr-defined]
-                if key_id:  # certificate, credential and break-glass grants in one statement (deps.api_caller)
-                    state["cert"], state[PREFETCHED] = await identify_api_request(conn, cert.fingerprint_sha256,
-                                                                                  key_id)
-                else:
+            if key_id:  # certificate, credential and break-glass grants in one statement (deps.api_caller)
+                state["cert"], state[PREFETCHED], _ = await self.identities.read(cert.fingerprint_sha256, key_id)
+            else:
+                async with self.reader.connect() as conn:  # type: ignore[attr-defined]
                     state["cert"] = await identify_certificate(conn, cert.fingerprint_sha256)
         except RefusedError as exc:
             await self._refuse(scope, send, exc.code, cert.fingerprint_sha256)
             return
         await self.app(scope, receive, send)
+
+    def _confirming(self, scope: Scope, send: Send) -> Send:
+        """`send` for a request served under a claimed identity: the answer's start waits for the
+        claim's confirmation if nothing confirmed it yet (an error answered before the audit write);
+        if the database's identity refuses the request, the refusal is answered instead, and an answer
+        that is not an error is held back (503) when the identity changed in any other way."""
+        replaced = False
+        state = scope["state"]
+
+        async def confirming(message: dict) -> None:  # type: ignore[type-arg]
+            nonlocal replaced
+            if replaced:
+                return  # the app's answer to a request that was refused meanwhile
+            if message["type"] == "http.response.start" and state.get(IDENTITY_CLAIM) is not None:
+                claim = state[IDENTITY_CLAIM]
+                try:
+                    unchanged = await self.identities.confirm(state)
+                except RefusedError as exc:  # the certificate's refusal
+                    replaced = True
+                    await self._refuse(scope, send, exc.code, claim.fingerprint)
+                    return
+                if not unchanged:
+                    try:
+                        await resolve_api_caller(self.reader, state["cert"], _authorization(scope),  # type: ignore[arg-type]
+                                                 state[PREFETCHED])
+                    except SwitchhubError as exc:  # the credential's refusal (RefusedError, Unauthenticated)
+                        replaced = True
+                        await self._refuse_caller(scope, send, exc, claim.fingerprint)
+                        return
+                    if message["status"] < 400:
+                        replaced = True
+                        await self._answer(send, 503, _problem(503, "identity_changed", "利用者情報が変更されました。"
+                                                               "再度お試しください"), [(b"retry-after", b"1")])
+                        return
+            await send(message)
+
+        return confirming  # type: ignore[return-value]
 
     async def _area_certificate_areas(self, fingerprint: str) -> frozenset[str] | None:
         configured = self.settings.area_certificates.get(fingerprint)
@@ -91,26 +145,53 @@ class CertificateGate:
             row = await area_certificate(conn, fingerprint)
         return frozenset(str(a).strip() for a in row["areas"]) if row else None
 
+    async def _write_refusal(self, entry: object) -> None:
+        try:
+            async with self.engine.begin() as conn:  # type: ignore[attr-defined]
+                await write(conn, entry)  # type: ignore[arg-type]
+        except Exception:  # the refusal itself must never fail because logging did
+            log.exception("could not write refusal audit record")
+
     async def _refuse(self, scope: Scope, send: Send, code: str, fingerprint: str | None) -> None:
         client = scope.get("client") or ("", 0)
         # no raw path in the log (it may hold a spid): the audit record keeps it, the access line the template
         log.warning("certificate refused", extra={"code": code, "fingerprint": fingerprint})
-        try:
-            async with self.engine.begin() as conn:  # type: ignore[attr-defined]
-                await write(conn, unauthenticated("auth.certificate.refused", cert_fingerprint=fingerprint,
-                                                  outcome=code, remote_addr=str(client[0]),
-                                                  detail={"path": scope["path"]}))
-        except Exception:  # the refusal itself must never fail because logging did
-            log.exception("could not write refusal audit record")
+        await self._write_refusal(certificate_refusal(code, fingerprint, str(client[0]), scope["path"]))
         if scope["path"].startswith(("/api/", INTERNAL_PREFIX)):
-            body = json.dumps({"type": f"https://switchhub.example/problems/{code}", "status": 403,
-                               "title": MSG_TERMINAL[0], "detail": MSG_TERMINAL[0], "code": code},
-                              ensure_ascii=False).encode()
-            ctype = b"application/problem+json"
-        else:
-            body = (f"<!doctype html><html lang=ja><meta charset=utf-8><title>{MSG_TERMINAL[0]}</title>"
-                    f"<body><h1>{MSG_TERMINAL[0]}</h1><p>{MSG_TERMINAL[1]}</p></body></html>").encode()
-            ctype = b"text/html; charset=utf-8"
-        await send({"type": "http.response.start", "status": 403,
-                    "headers": [(b"content-type", ctype), (b"content-length", str(len(body)).encode())]})
+            await self._answer(send, 403, _problem(403, code, MSG_TERMINAL[0]))
+            return
+        body = (f"<!doctype html><html lang=ja><meta charset=utf-8><title>{MSG_TERMINAL[0]}</title>"
+                f"<body><h1>{MSG_TERMINAL[0]}</h1><p>{MSG_TERMINAL[1]}</p></body></html>").encode()
+        await self._answer(send, 403, (body, b"text/html; charset=utf-8"))
+
+    async def _refuse_caller(self, scope: Scope, send: Send, exc: SwitchhubError, fingerprint: str) -> None:
+        """A credential's refusal found on confirming a claim: recorded as deps.log_refusal records it."""
+        client = scope.get("client") or ("", 0)
+        who = exc.audit if isinstance(exc, RefusedError) else {}
+        await self._write_refusal(unauthenticated(
+            "auth.refused", operator_code=scope["state"]["cert"].operator_code, user_login=who.get("user_login"),
+            cert_fingerprint=fingerprint, outcome=exc.code, remote_addr=str(client[0]),
+            detail={"path": scope["path"], **(who.get("detail") or {})}))
+        await self._answer(send, exc.status, _problem(exc.status, exc.code, exc.detail_ja))
+
+    @staticmethod
+    async def _answer(send: Send, status: int, content: tuple[bytes, bytes],
+                      headers: list[tuple[bytes, bytes]] | None = None) -> None:
+        body, ctype = content
+        await send({"type": "http.response.start", "status": status,
+                    "headers": [(b"content-type", ctype), (b"content-length", str(len(body)).encode()),
+                                *(headers or [])]})
         await send({"type": "http.response.body", "body": body})
+
+
+def _problem(status: int, code: str, title: str) -> tuple[bytes, bytes]:
+    body = json.dumps({"type": f"https://switchhub.example/problems/{code}", "status": status, "title": title,
+                       "detail": title, "code": code}, ensure_ascii=False).encode()
+    return body, b"application/problem+json"
+
+
+def _authorization(scope: Scope) -> str | None:
+    for name, value in scope.get("headers") or ():
+        if name == b"authorization":
+            return value.decode("latin-1")
+    return None

@@ -45,20 +45,42 @@ async def credential(conn: AsyncConnection, key_id: str) -> dict[str, Any] | Non
     return dict(row._mapping) if row else None
 
 
+def _identity_joins(fingerprint: str, key_id: str) -> str:
+    """The joins of an API request's identity: the certificate `fingerprint` and its operator, the
+    credential `key_id`, its user and operator, and (`bg.breakglass`) the user's break-glass grants in
+    force at :now (as breakglass.repository.active_for_user). SQL expressions for the two keys."""
+    return (f" LEFT JOIN client_certificates c ON c.fingerprint = {fingerprint}"
+            " LEFT JOIN operators co ON co.code = c.operator_code"
+            f" LEFT JOIN api_credentials k ON k.key_id = {key_id} LEFT JOIN users u ON u.id = k.user_id"
+            " LEFT JOIN operators ko ON ko.code = u.operator_code"
+            " LEFT JOIN LATERAL (SELECT coalesce(json_agg(json_build_object('grant_id', g.grant_id,"
+            " 'field_classes', g.field_classes, 'areas', g.areas) ORDER BY g.grant_id), '[]'::json) AS breakglass"
+            f" FROM breakglass_grants g WHERE {in_force('g', 'u.login_id::text', 'u.operator_code')}) bg ON true")
+
+
+#: a digest of every value the identity's decisions read (certificate, operators, credential, user, the
+#: grants in force): equal stamps, equal decisions. The hub's identity cache stores it with each entry
+#: and the audit write of a lookup answered from the cache compares it again (CHECK_IDENTITY_CLAIMS).
+_STAMP = ("md5(ROW(c.fingerprint, c.subject, c.purpose, c.status, co.code, co.kind, co.areas, co.status,"
+          " k.key_id, k.id, k.secret_hash, k.revoked_at, u.id, u.login_id, u.role, u.status, u.is_api_user,"
+          " u.operator_code, ko.kind, ko.areas, ko.status, bg.breakglass::text)::text)")
+
 _API_IDENTITY = (  # run by the driver (db/driver.py): the hot path's identity
     "SELECT c.fingerprint AS cert_fingerprint, c.id AS cert_id, c.subject, c.purpose, c.status AS cert_status,"
     " c.not_after, co.code AS cert_operator_code, co.kind AS cert_kind, co.areas AS cert_areas,"
     " co.status AS cert_operator_status, co.name AS cert_operator_name,"
     " k.key_id AS credential_key_id, k.id, k.secret_hash, k.revoked_at, k.last_used_at, u.id AS user_id, u.login_id,"
     " u.role, u.status AS user_status, u.is_api_user, u.operator_code, ko.kind, ko.areas,"
-    " ko.status AS operator_status,"
-    " (SELECT coalesce(json_agg(json_build_object('grant_id', g.grant_id, 'field_classes', g.field_classes,"
-    "   'areas', g.areas) ORDER BY g.grant_id), '[]'::json) FROM breakglass_grants g"
-    f"   WHERE {in_force('g', 'u.login_id::text', 'u.operator_code')}) AS breakglass"
-    " FROM (SELECT 1) one"
-    " LEFT JOIN client_certificates c ON c.fingerprint = :fp LEFT JOIN operators co ON co.code = c.operator_code"
-    " LEFT JOIN api_credentials k ON k.key_id = :key_id LEFT JOIN users u ON u.id = k.user_id"
-    " LEFT JOIN operators ko ON ko.code = u.operator_code"
+    f" ko.status AS operator_status, bg.breakglass, {_STAMP} AS stamp"
+    " FROM (SELECT 1) one" + _identity_joins(":fp", ":key_id")
+)
+
+#: For the audit write (hub/audit/group_commit.py): of the identities claimed in :claims (n, fp, key_id,
+#: stamp), whether each still holds — read in the statement that writes the records, so after every
+#: change committed before the requests arrived.
+CHECK_IDENTITY_CLAIMS = (
+    f"SELECT q.n, {_STAMP} = q.stamp AS holds FROM jsonb_to_recordset(CAST(:claims AS jsonb))"
+    " AS q(n integer, fp text, key_id text, stamp text)" + _identity_joins("q.fp", "q.key_id")
 )
 _CERT_KEYS = ("id", "fingerprint", "subject", "purpose", "cert_status", "not_after", "operator_code", "kind", "areas",
               "operator_status", "operator_name")
@@ -69,16 +91,17 @@ _CREDENTIAL_KEYS = ("id", "secret_hash", "revoked_at", "last_used_at", "user_id"
 
 
 async def api_identity(conn: AsyncConnection, fingerprint: str, key_id: str, now: datetime
-                       ) -> tuple[dict[str, Any] | None, dict[str, Any] | None, list[dict[str, Any]]]:
+                       ) -> tuple[dict[str, Any] | None, dict[str, Any] | None, list[dict[str, Any]], str]:
     """An API request's whole identity in one statement (the hot lookup path, targets.md P1): the
     certificate as `certificate` gives it, the credential as `credential` gives it (None for an
     unknown one), and the credential user's break-glass grants in force at `now` (as
-    breakglass.repository.active_for_user). Nothing is cached: a suspension counts from the next request."""
+    breakglass.repository.active_for_user), and the identity's stamp (`_STAMP`)."""
     row = (await driver.fetch(conn, _API_IDENTITY, {"fp": fingerprint, "key_id": key_id, "now": now}))[0]
     cert = dict(zip(_CERT_KEYS, (row[c] for c in _CERT_COLUMNS))) if row["cert_fingerprint"] is not None else None
     credential = {k: row[k] for k in _CREDENTIAL_KEYS} if row["credential_key_id"] is not None else None
     grants = row["breakglass"]
-    return cert, credential, list(json.loads(grants) if isinstance(grants, str) else grants) if credential else []
+    found = list(json.loads(grants) if isinstance(grants, str) else grants) if credential else []
+    return cert, credential, found, row["stamp"]
 
 
 async def touch_credential(conn: AsyncConnection, credential_id: int, now: datetime) -> None:

@@ -82,14 +82,15 @@ class PrefetchedCredential:
 
 
 async def identify_api_request(conn: AsyncConnection, fingerprint: str, key_id: str
-                               ) -> tuple[CertIdentity, PrefetchedCredential]:
-    """Certificate, credential and break-glass grants of an API request in one statement; the
-    certificate's refusals are decided here as in identify_certificate, the credential's later by
-    resolve_api_caller (the same order and codes as with one query each)."""
-    cert, credential, grants = await repository.api_identity(conn, fingerprint, key_id, get_clock().now())
+                               ) -> tuple[CertIdentity, PrefetchedCredential, str]:
+    """Certificate, credential and break-glass grants of an API request in one statement, and the
+    stamp the identity cache confirms them by (identity_cache); the certificate's refusals are decided
+    here as in identify_certificate, the credential's later by resolve_api_caller (the same order and
+    codes as with one query each)."""
+    cert, credential, grants, stamp = await repository.api_identity(conn, fingerprint, key_id, get_clock().now())
     identity = certificate_identity(cert, fingerprint)
     found = tuple(BreakGlass(str(g["grant_id"]), frozenset(g["field_classes"]), frozenset(g["areas"])) for g in grants)
-    return identity, PrefetchedCredential(key_id, credential, found)
+    return identity, PrefetchedCredential(key_id, credential, found), stamp
 
 
 def certificate_identity(row: dict[str, Any] | None, fingerprint: str) -> CertIdentity:
@@ -165,6 +166,7 @@ async def _note_use(reader: AsyncEngine, row: dict[str, Any]) -> None:
     if row["last_used_at"] is None or now - row["last_used_at"] > CREDENTIAL_USE_RESOLUTION:
         async with reader.connect() as conn:
             await repository.touch_credential(conn, row["id"], now)
+        row["last_used_at"] = now  # the row may be the identity cache's: its next use need not write again
 
 
 def new_credential() -> tuple[str, str, str]:

@@ -11,6 +11,11 @@ batch to fill).
 
 When a write of several requests' records fails, each request's records are written again on their
 own, so a record the database refuses (a value too long for its column) fails only its own request.
+
+A request may send a claim with its records (`Claim`: the identity it was served under, read from the
+hub's identity cache, accounts/identity_cache.py): the statement that writes the batch then checks
+every claim in it and writes the records of the requests whose claim holds; a request whose claim does
+not hold gets the claim's `stale` exception and none of its records is written.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ import asyncio
 import json
 import weakref
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, ClassVar, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -37,13 +42,36 @@ _INSERT_ROWS_SQL = (
     " resource_ids, fields, purpose, outcome, item_count, remote_addr, detail"
     " FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS r(at timestamptz, request_id text, operator_code text,"
     " user_login text, cert_fingerprint text, action text, resource_type text, resource_ids text[],"
-    " fields text[], purpose text, outcome text, item_count integer, remote_addr text, detail jsonb, ord integer)"
-    " ORDER BY ord"  # the rows keep their order: ids ascend within a write as with separate statements
+    " fields text[], purpose text, outcome text, item_count integer, remote_addr text, detail jsonb, ord integer,"
+    " claim integer)"
 )
+_ORDERED = " ORDER BY ord"  # the rows keep their order: ids ascend within a write as with separate statements
 
 
-#: one caller's records (column values) and the future its caller waits on
-_Queued = tuple[list[dict[str, Any]], "asyncio.Future[None]"]
+class Claim(Protocol):
+    """A precondition of a request's records, checked in the statement that writes them."""
+
+    #: a SELECT of (n integer, holds boolean) over the claims given by `params`
+    check_sql: ClassVar[str]
+    #: raised to a request whose claim does not hold
+    stale: ClassVar[type[Exception]]
+
+    def values(self) -> dict[str, Any]: ...
+
+    @staticmethod
+    def params(claims: list[Any], now: Any) -> dict[str, Any]: ...
+
+
+def _claimed_sql(check_sql: str) -> str:
+    """The batch's records whose claim holds (or that have none) written, the claims that do not hold
+    returned: one statement, one snapshot taken after every request of the batch arrived."""
+    return (f"WITH claims AS ({check_sql}), written AS ({_INSERT_ROWS_SQL}"
+            " WHERE r.claim IS NULL OR r.claim IN (SELECT n FROM claims WHERE holds)" + _ORDERED + " RETURNING 1)"
+            " SELECT n FROM claims WHERE holds IS NOT TRUE")
+
+
+#: one caller's records (column values), its claim and the future its caller waits on
+_Queued = tuple[list[dict[str, Any]], "Claim | None", "asyncio.Future[None]"]
 
 
 class GroupCommit:
@@ -54,14 +82,15 @@ class GroupCommit:
         self._pending: list[_Queued] = []
         self._writer: asyncio.Task[None] | None = None
 
-    async def write(self, entries: Sequence[AuditEntry]) -> None:
-        """Return when `entries` are committed (all of them in one transaction); raise if they are not."""
+    async def write(self, entries: Sequence[AuditEntry], claim: Claim | None = None) -> None:
+        """Return when `entries` are committed (all of them in one transaction); raise if they are not,
+        `claim.stale` if the claim does not hold (then none of them is written)."""
         if not entries:
             return
         at = get_clock().now().isoformat()
         rows = [{**row_params(e), "at": at} for e in entries]
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._pending.append((rows, done))
+        self._pending.append((rows, claim, done))
         if self._writer is None or self._writer.done():
             in_flight: list[_Queued] = []
             self._writer = writer = asyncio.create_task(self._drain(in_flight))
@@ -90,32 +119,57 @@ class GroupCommit:
         if self._writer is task:  # no newer drain has taken the queue over
             unwritten += self._pending
             self._pending, self._writer = [], None
-        for _, done in unwritten:
+        for _, _, done in unwritten:
             if not done.done():
                 done.cancel()
 
     async def _write_batch(self, batch: list[_Queued]) -> None:
         try:
-            await self._insert([row for rows, _ in batch for row in rows])
+            stale = await self._insert(batch)
         except Exception as exc:
             if len(batch) == 1:
-                _settle(batch[0][1], exc)
+                _settle(batch[0][2], exc)
                 return
-            for rows, done in batch:  # one bad record must not fail the requests that shared its write
+            for queued in batch:  # one bad record must not fail the requests that shared its write
                 try:
-                    await self._insert(rows)
+                    own_stale = await self._insert([queued])
                 except Exception as own:
-                    _settle(done, own)
+                    _settle(queued[2], own)
                 else:
-                    _settle(done, None)
+                    _settle(queued[2], _stale(queued[1]) if own_stale else None)
         else:
-            for _, done in batch:
-                _settle(done, None)
+            for i, (_, claim, done) in enumerate(batch):
+                _settle(done, _stale(claim) if i in stale else None)
 
-    async def _insert(self, rows: list[dict[str, Any]]) -> None:
+    async def _insert(self, batch: list[_Queued]) -> set[int]:
+        """Write the batch's records; the positions in `batch` of the requests whose claim did not hold."""
+        claims: list[Claim] = []
+        numbered: dict[Any, int] = {}  # claims of the same identity checked once
+        rows: list[dict[str, Any]] = []
+        for records, claim, _ in batch:
+            n = None
+            if claim is not None:
+                key = tuple(sorted(claim.values().items()))
+                n = numbered.get(key)
+                if n is None:
+                    n = numbered[key] = len(claims)
+                    claims.append(claim)
+            rows += [{**r, "claim": n} for r in records]
         payload = json.dumps([{**r, "ord": i} for i, r in enumerate(rows)], ensure_ascii=False, default=str)
         async with self.engine.connect() as conn:
-            await driver.execute(conn, _INSERT_ROWS_SQL, {"rows": payload})
+            if not claims:
+                await driver.execute(conn, _INSERT_ROWS_SQL + _ORDERED, {"rows": payload})
+                return set()
+            kind = type(claims[0])
+            failed = await driver.fetch(conn, _claimed_sql(kind.check_sql),
+                                        {"rows": payload, **kind.params(claims, get_clock().now())})
+        not_held = {row["n"] for row in failed}
+        return {i for i, (_, claim, _) in enumerate(batch)
+                if claim is not None and numbered[tuple(sorted(claim.values().items()))] in not_held}
+
+
+def _stale(claim: Claim | None) -> Exception | None:
+    return claim.stale() if claim is not None else None
 
 
 def _settle(done: asyncio.Future[None], exc: BaseException | None) -> None:

@@ -3,8 +3,9 @@ register its first admin user.
 
 Every function checks `hub:operators:manage` and writes its audit record in the caller's
 transaction; the API, the Web pages and the CLI (`switchhub status operator …`) all call these.
-Suspension needs no cache flush: the certificate gate and the session check read the operator's
-status on every request, so it takes effect on the next one.
+Suspension needs no cache flush: the session check reads the operator's status on every request,
+and an API identity from the hub's cache is confirmed by the database before its answer leaves
+(hub/accounts/identity_cache.py), so it takes effect on the next request.
 """
 
 from __future__ import annotations

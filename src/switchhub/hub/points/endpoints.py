@@ -16,8 +16,9 @@ from switchhub.contract.points import (
     SupplyPoint,
 )
 from switchhub.httpkit import FastJSONResponse
+from switchhub.hub.accounts.identity_cache import confirmed_by_audit
 from switchhub.hub.audit.context import Actor
-from switchhub.hub.deps import actor_of, require
+from switchhub.hub.deps import actor_of, require, served_under_claim
 from switchhub.hub.points import service
 from switchhub.hub.points.schemas import EXPORT_MEDIA, BatchLookupAnswer, SearchPage
 from switchhub.kernel.caller import Caller
@@ -37,16 +38,20 @@ def _ctx(request: Request, caller: Caller) -> Actor:
 
 @router.get("/supply-points/{spid}", summary="設備情報照会 (facility lookup)", response_model=SupplyPoint,
             openapi_extra={"x-interface-ids": ["IF_10110", "IF_F10110", "IF_K10110"]})
+@confirmed_by_audit
 async def get_supply_point(spid: Annotated[str, Path(json_schema_extra=SPID_DOC)], request: Request,
                            caller: Caller = Depends(require("hub:supply-points:read"))) -> FastJSONResponse:
     spid = parse_spid(spid)
-    return FastJSONResponse(
-        await service.lookup(request.app.state.engine, request.app.state.areas, _ctx(request, caller), spid))
+    state = request.app.state
+    return FastJSONResponse(await served_under_claim(
+        request, caller, "hub:supply-points:read",
+        lambda who, claim: service.lookup(state.engine, state.areas, _ctx(request, who), spid, claim)))
 
 
 @router.post("/supply-points:batch-get", summary="設備情報一括照会 (batch lookup, ≤ 1,000)",
              response_model=BatchLookupAnswer,
              openapi_extra={"x-interface-ids": ["IF_10110", "IF_F10110", "IF_K10110"]})
+@confirmed_by_audit
 async def batch_get(body: BatchGetRequest, request: Request,
                     caller: Caller = Depends(require("hub:supply-points:read"))) -> FastJSONResponse:
     issues = IssueCollector()
@@ -58,8 +63,10 @@ async def batch_get(body: BatchGetRequest, request: Request,
             issues.extend(getattr(exc, "errors", []))
     issues.raise_if_any()
     spids = list(dict.fromkeys(spids))
-    return FastJSONResponse(
-        await service.batch(request.app.state.engine, request.app.state.areas, _ctx(request, caller), spids))
+    state = request.app.state
+    return FastJSONResponse(await served_under_claim(
+        request, caller, "hub:supply-points:read",
+        lambda who, claim: service.batch(state.engine, state.areas, _ctx(request, who), spids, claim)))
 
 
 Text = Annotated[str, Query(max_length=80)]

@@ -23,6 +23,7 @@ from switchhub.contract.points import ExportCompression
 from switchhub.db.engine import autocommit
 from switchhub.hub.accounts import permissions
 from switchhub.hub.accounts import repository as accounts
+from switchhub.hub.accounts.identity_cache import RequestClaim
 from switchhub.hub.audit.context import Actor
 from switchhub.hub.audit.group_commit import group_commit
 from switchhub.hub.audit.repository import AuditEntry, write
@@ -72,10 +73,15 @@ async def _name_retailers(engine: AsyncEngine, points: list[dict[str, Any]]) -> 
             p["current_retailer_name"] = names.get(p["current_retailer_code"], "")
 
 
-async def _audit(engine: AsyncEngine, entries: list[AuditEntry]) -> None:
+async def _audit(engine: AsyncEngine, entries: list[AuditEntry], claim: RequestClaim | None = None) -> None:
     """Durable before the answer leaves: returns when the records are committed, in one write with
-    the records of the lookups that arrived meanwhile (audit.group_commit)."""
-    await group_commit(engine).write(entries)
+    the records of the lookups that arrived meanwhile (audit.group_commit). With the request's claim
+    of an identity read from the hub's cache, the write checks it (StaleIdentity: nothing written)."""
+    if not entries:
+        return
+    await group_commit(engine).write(entries, claim.claim if claim is not None else None)
+    if claim is not None:
+        claim.confirmed = True
 
 
 async def with_breakglass(engine: AsyncEngine, ctx: Actor) -> Actor:
@@ -95,8 +101,9 @@ def _breakglass_detail(ctx: Actor, points: list[dict[str, Any]]) -> dict[str, An
     return {"breakglass_grants": used} if used else {}
 
 
-async def lookup(engine: AsyncEngine, areas: AreaClient, ctx: Actor, spid: str) -> dict[str, Any]:
-    """設備情報照会 (IF_10110): one point as the caller may see it on today's date."""
+async def lookup(engine: AsyncEngine, areas: AreaClient, ctx: Actor, spid: str,
+                 claim: RequestClaim | None = None) -> dict[str, Any]:
+    """設備情報照会 (IF_10110): one point as the caller may see it on today's date (`claim`: _audit)."""
     permissions.check(ctx.caller, "hub:supply-points:read")
     ctx = await with_breakglass(engine, ctx)
     answer = await areas.lookup(ctx.caller, spid)
@@ -107,12 +114,13 @@ async def lookup(engine: AsyncEngine, areas: AreaClient, ctx: Actor, spid: str) 
     # application, public-only ones included); `fields` names what was sensitive, often nothing
     alerts.append(ctx.entry("supply_point.lookup", resource_type="supply_point", resource_ids=[spid],
                             fields=sensitive_fields(point), item_count=1, detail=_breakglass_detail(ctx, [point])))
-    await _audit(engine, alerts)
+    await _audit(engine, alerts, claim)
     return point
 
 
-async def batch(engine: AsyncEngine, areas: AreaClient, ctx: Actor, spids: list[str]) -> dict[str, Any]:
-    """Batch lookup (≤ 1,000, requested No.71): each area asked once, concurrently."""
+async def batch(engine: AsyncEngine, areas: AreaClient, ctx: Actor, spids: list[str],
+                claim: RequestClaim | None = None) -> dict[str, Any]:
+    """Batch lookup (≤ 1,000, requested No.71): each area asked once, concurrently (`claim`: _audit)."""
     permissions.check(ctx.caller, "hub:supply-points:read")
     ctx = await with_breakglass(engine, ctx)
     by_area: dict[str, list[str]] = defaultdict(list)
@@ -144,7 +152,7 @@ async def batch(engine: AsyncEngine, areas: AreaClient, ctx: Actor, spids: list[
         alerts.append(ctx.entry("supply_point.batch_get", resource_type="supply_point",
                                 resource_ids=[p["spid"] for p in points], fields=fields, item_count=len(points),
                                 detail=_breakglass_detail(ctx, points)))
-    await _audit(engine, alerts)
+    await _audit(engine, alerts, claim)
     return {"items": points, "not_found": not_found, "failed": failed}
 
 
