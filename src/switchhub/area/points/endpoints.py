@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import zlib
+from collections.abc import AsyncIterator
 from datetime import date
 from typing import Annotated, Literal
 
@@ -10,7 +13,7 @@ from fastapi.responses import StreamingResponse
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from switchhub.area.deps import acting_caller, area_conn, search_conn, today
-from switchhub.area.points import export_stream, service
+from switchhub.area.points import service
 from switchhub.contract.points import (
     EXPORT_COMPRESSION_DOC,
     EXPORT_FIELDS_DOC,
@@ -101,22 +104,41 @@ async def export(
     engine = request.app.state.engine
     async with engine.connect() as conn:
         count = await service.repository.count_own_points(conn, area, caller.operator_code, on)
-    args = (caller.operator_code, on, area)
-    query = _numbered(select)
+    query = select.replace(":op", "$1").replace(":on", "$2").replace(":area", "$3")
     headers = {"x-row-count": str(count), "x-export-fields": ",".join(columns),
                "content-disposition": f'attachment; filename="supply-points-{caller.operator_code}-{on}.{format}.gz"'}
     media = "text/csv; charset=utf-8" if format == "csv" else "application/x-ndjson"
-    level = compression.gzip_level
-    if count >= 2 * export_stream.PART_ROWS:  # large: ranges on two backends, one snapshot
-        stream = export_stream.stream_parts(engine, query, _numbered(select + service.repository.EXPORT_PART_CONDITION),
-                                            args, format, header, level)
-    else:
-        stream = export_stream.stream_one(engine, query, args, format, header, level)
-    return StreamingResponse(stream, media_type="application/gzip", headers={**headers, "x-export-media-type": media})
+    return StreamingResponse(_copy_gzip(engine, query, (caller.operator_code, on, area), format, header,
+                                        compression.gzip_level),
+                             media_type="application/gzip", headers={**headers, "x-export-media-type": media})
 
 
-def _numbered(sql: str) -> str:
-    """The export's named parameters as asyncpg's: $1 operator, $2 date, $3 area, $4/$5 a range's ends."""
-    for name, number in ((":op", "$1"), (":on", "$2"), (":area", "$3"), (":lo", "$4"), (":hi", "$5")):
-        sql = sql.replace(name, number)
-    return sql
+async def _copy_gzip(engine, query: str, args: tuple, fmt: str, header: bool, level: int
+                     ) -> AsyncIterator[bytes]:
+    """COPY the rows to the client as gzip, chunk by chunk; the queue bounds memory."""
+    queue: asyncio.Queue[bytes | None] = asyncio.Queue(maxsize=16)
+    gz = zlib.compressobj(level, zlib.DEFLATED, 31)
+
+    async def sink(chunk: bytes) -> None:
+        data = gz.compress(bytes(chunk))
+        if data:
+            await queue.put(data)
+
+    async def run() -> None:
+        try:
+            async with engine.connect() as conn:
+                raw = (await conn.get_raw_connection()).driver_connection
+                opts = {"format": "csv", "header": header} if fmt == "csv" else {
+                    "format": "csv", "quote": "\x01", "delimiter": "\x02"}
+                await raw.copy_from_query(query, *args, output=sink, **opts)
+            await queue.put(gz.flush())
+        finally:
+            await queue.put(None)
+
+    task = asyncio.create_task(run())
+    try:
+        while (item := await queue.get()) is not None:
+            yield item
+        await task
+    finally:
+        task.cancel()

@@ -186,28 +186,6 @@ def export_sql(grant: FieldGrant, fmt: str) -> tuple[list[str], str]:
     return fields, f"SELECT {cols} {body}"
 
 
-#: the export limited to one range of spids [:lo, :hi) (:hi NULL: no upper end), appended to export_sql's
-#: SELECT (whose text ends with its WHERE); on both tables, so each range reads only its own points
-EXPORT_PART_CONDITION = (" AND s.spid >= :lo AND (CAST(:hi AS text) IS NULL OR s.spid < :hi)"
-                         " AND p.spid >= :lo AND (CAST(:hi AS text) IS NULL OR p.spid < :hi)")
-
-_EXPORT_BOUNDS = (
-    "SELECT spid FROM (SELECT s.spid, row_number() OVER (ORDER BY s.spid) AS n FROM supply_periods s"
-    " WHERE s.area = $3 AND s.retailer_code = $1 AND s.valid_from <= $2 AND (s.valid_to IS NULL OR s.valid_to >= $2)) t"
-    " WHERE n % $4 = 1 ORDER BY spid"
-)
-
-
-async def export_part_bounds(raw: Any, args: tuple, part_rows: int) -> list[tuple[str, str | None]]:
-    """The export's spid ranges of `part_rows` rows each, on the asyncpg connection `raw` (in the
-    export's snapshot); `args` are the export's ($1 operator, $2 date, $3 area). At least one range."""
-    firsts = [r["spid"] for r in await raw.fetch(_EXPORT_BOUNDS, *args, part_rows)]
-    if not firsts:
-        return [("", None)]
-    ends: list[str | None] = [*firsts[1:], None]
-    return [("" if i == 0 else lo, hi) for i, (lo, hi) in enumerate(zip(firsts, ends))]
-
-
 async def count_own_points(conn: AsyncConnection, area: str, operator_code: str, on: date) -> int:
     return int(
         (
