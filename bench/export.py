@@ -79,7 +79,11 @@ async def full_path(info: dict, client: dict, procs: list, fields: str, compress
             d = zlib.decompressobj(47)
             async for chunk in r.aiter_raw():
                 size += len(chunk)
-                rows += d.decompress(chunk).count(b"\n")
+                while chunk:  # the answer is a sequence of gzip members (one per area, or per spid range)
+                    rows += d.decompress(chunk).count(b"\n")
+                    chunk = d.unused_data
+                    if chunk:
+                        d = zlib.decompressobj(47)
     elapsed = time.monotonic() - t0
     done.set()
     t.join()
