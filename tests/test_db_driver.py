@@ -43,3 +43,36 @@ def test_a_driver_statement_inside_a_transaction_sees_its_uncommitted_rows(world
     finally:
         drop_database(world.admin, "driver_tx_probe")
     assert (inside, after, rows) == ([{"n": 1}], [], [{"two": 2, "b": "x"}])
+
+
+def test_the_raw_pool_decodes_like_the_engine_and_serves_each_event_loop(world):
+    """db/rawpool.py: the same values as an engine connection (jsonb as Python values, the session in
+    Asia/Tokyo, the plan cache mode asked for), opened again in the next event loop after its close."""
+    from switchhub.db.rawpool import RawPool
+
+    url = create_database(world.admin, "driver_raw_pool", world.hub_template)
+    sql = ("SELECT CAST('[{\"a\": 1}]' AS jsonb) AS j, CAST('{\"b\": 2}' AS json) AS k, current_setting('TimeZone') AS tz,"
+           " current_setting('plan_cache_mode') AS plans")
+    pool = RawPool(url, max_size=2, name="test-raw", plan_cache_mode="force_generic_plan")
+
+    async def through_pool() -> list:
+        async with pool.connection() as conn:
+            rows = await fetch(conn, sql, {})
+        await pool.close()  # a loop's pool is closed in that loop (the area app closes it at shutdown)
+        return rows
+
+    async def through_engine() -> list:
+        engine = make_engine(url, pool_size=1)
+        try:
+            async with autocommit(engine).connect() as conn:
+                return await fetch(conn, sql, {})
+        finally:
+            await engine.dispose()
+
+    try:
+        first, second, engine_rows = asyncio.run(through_pool()), asyncio.run(through_pool()), asyncio.run(through_engine())
+    finally:
+        drop_database(world.admin, "driver_raw_pool")
+    assert first == second == [{"j": [{"a": 1}], "k": {"b": 2}, "tz": "Asia/Tokyo", "plans": "force_generic_plan"}]
+    assert [{k: v for k, v in r.items() if k != "plans"} for r in engine_rows] == [
+        {k: v for k, v in r.items() if k != "plans"} for r in first]

@@ -19,6 +19,7 @@ from switchhub.area.readings.endpoints import router as readings_router
 from switchhub.area.usage.endpoints import router as usage_router
 from switchhub.config import Settings
 from switchhub.db.engine import lookup_reader, search_reader
+from switchhub.db.rawpool import RawPool
 from switchhub.httpkit import BodyLimit, RejectNulBytes, install_error_handlers
 from switchhub.telemetry import RequestTelemetry
 
@@ -32,6 +33,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 async def dispose_pools(state: Any) -> None:
     """Every pool of the area app closed (at shutdown, and before the sandbox drops its database)."""
+    await state.lookup_pool.close()
     for engine in (state.reader, state.days_reader, state.search_reader, state.writer, state.engine):
         await engine.dispose()
 
@@ -51,6 +53,9 @@ def create_area_app(settings: Settings, engine: AsyncEngine) -> FastAPI:
     app.state.engine = engine
     # lookups and batches: the hot path keeps its connections (Settings.db_pool_size, no overflow)
     app.state.reader = lookup_reader(engine, pool_size=settings.db_pool_size, max_overflow=0)
+    # the facility lookups' connections straight from asyncpg (db/rawpool.py), generic plans as `reader`
+    app.state.lookup_pool = RawPool(engine.url, max_size=settings.db_pool_size, name="switchhub-lookup",
+                                    plan_cache_mode="force_generic_plan")
     # the second connection of a usage batch (its days read on two backends at once): a pool of its own,
     # so that a batch holding a `reader` connection never waits for another one from the same pool
     app.state.days_reader = lookup_reader(engine, pool_size=max(2, settings.db_pool_size // 4), max_overflow=0)

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from datetime import date
 
+import asyncpg
 from fastapi import Request
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -18,6 +19,12 @@ from switchhub.kernel.errors import Forbidden
 
 async def area_conn(request: Request) -> AsyncIterator[AsyncConnection]:
     async with request.app.state.reader.connect() as conn:
+        yield conn
+
+
+async def lookup_conn(request: Request) -> AsyncIterator[asyncpg.Connection]:
+    """The facility lookups' read connection: asyncpg's own, without SQLAlchemy (db/rawpool.py)."""
+    async with request.app.state.lookup_pool.connection() as conn:
         yield conn
 
 

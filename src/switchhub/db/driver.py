@@ -15,8 +15,12 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+import asyncpg
 from sqlalchemy import TextClause, text
 from sqlalchemy.ext.asyncio import AsyncConnection
+
+#: a connection `fetch` runs statements on: SQLAlchemy's (autocommit, or in a transaction) or asyncpg's
+Reader = AsyncConnection | asyncpg.Connection
 
 _PARAM = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
 
@@ -34,15 +38,18 @@ def positional(sql: str) -> tuple[str, tuple[str, ...]]:
     return _PARAM.sub(number, sql), tuple(names)
 
 
-async def fetch(conn: AsyncConnection, sql: str, params: Mapping[str, Any]) -> list[dict[str, Any]]:
+async def fetch(conn: Reader, sql: str, params: Mapping[str, Any]) -> list[dict[str, Any]]:
     """The rows of `sql` (with `:name` parameters) as dicts, run by the driver of `conn` when `conn`
-    autocommits (the request path's readers). Inside a SQLAlchemy transaction the statement goes
-    through SQLAlchemy, which starts the driver's transaction lazily: a statement sent past it could
-    run before BEGIN."""
-    if conn.in_transaction():
+    autocommits (the request path's readers) or is a driver connection already (db/rawpool.py).
+    Inside a SQLAlchemy transaction the statement goes through SQLAlchemy, which starts the driver's
+    transaction lazily: a statement sent past it could run before BEGIN."""
+    if not isinstance(conn, AsyncConnection):
+        raw: Any = conn
+    elif conn.in_transaction():
         return [dict(r._mapping) for r in await conn.execute(_clause(sql), dict(params))]
+    else:
+        raw = (await conn.get_raw_connection()).driver_connection
     positional_sql, names = positional(sql)
-    raw = (await conn.get_raw_connection()).driver_connection
     return [dict(r) for r in await raw.fetch(positional_sql, *(params[n] for n in names))]  # type: ignore[union-attr]
 
 

@@ -10,6 +10,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from switchhub.db import driver
+from switchhub.db.driver import Reader
 from switchhub.kernel.codes import ApplicationStage
 from switchhub.kernel.visibility import FIELD_CLASSES, FieldGrant
 
@@ -134,7 +135,7 @@ def _visible_statement(cases: tuple[tuple[FactCase, FieldGrant], ...]) -> str:
             " WHERE p.area = :area AND p.spid = ANY(CAST(:spids AS text[]))")
 
 
-async def fetch_visible(conn: AsyncConnection, area: str, spids: list[str], on: date, operator_code: str,
+async def fetch_visible(conn: Reader, area: str, spids: list[str], on: date, operator_code: str,
                         grants: dict[FactCase, FieldGrant]) -> list[dict[str, Any]]:
     """The given points of one area that exist (order as given), each with the columns its fact case is
     granted and, unless every case has the same grant, the facts themselves: `fact_supplier` (the

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from switchhub.area.points import repository
+from switchhub.db.driver import Reader
 from switchhub.kernel import calendar as cal
 from switchhub.kernel.caller import Caller
 from switchhub.kernel.errors import IssueCollector, NotFound
@@ -63,7 +64,7 @@ def _case_grants(caller: Caller, area: str) -> dict[repository.FactCase, FieldGr
             for supplies, ever in _FACT_CASES}
 
 
-async def lookup_many(conn: AsyncConnection, caller: Caller, spids: list[str], on: date) -> tuple[list[dict], list[str]]:
+async def lookup_many(conn: Reader, caller: Caller, spids: list[str], on: date) -> tuple[list[dict], list[str]]:
     """Points visible to the caller on `on`, each projected by its own grant; plus spids not found.
 
     One statement per area (repository.fetch_visible); each row's grant is then decided again by the
@@ -88,7 +89,7 @@ def _row_grant(caller: Caller, area: str, row: dict[str, Any], grants: dict[repo
     return grant
 
 
-async def lookup(conn: AsyncConnection, caller: Caller, spid: str, on: date) -> dict:
+async def lookup(conn: Reader, caller: Caller, spid: str, on: date) -> dict:
     items, _ = await lookup_many(conn, caller, [spid], on)
     if not items:
         raise NotFound("指定された供給地点特定番号の設備情報はありません", "No facility information for this supply point")
