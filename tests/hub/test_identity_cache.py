@@ -170,3 +170,24 @@ async def test_the_audit_write_writes_only_the_records_whose_claim_holds(stack):
     assert isinstance(outcomes[3], StaleIdentity)
     assert [r["request_id"] for r in audit_rows(stack.hub_url, "claim.test")] == [
         "claim-0", "claim-1", "claim-2", "claim-4", "claim-5", "claim-6"]
+
+
+def test_the_cache_is_bounded_expires_and_keeps_no_unknown_credential():
+    from switchhub.hub.accounts.identity_cache import IdentityCache
+    from switchhub.hub.accounts.service import CertIdentity, PrefetchedCredential
+
+    now = [1000.0]
+    cache = IdentityCache(max_entries=3, ttl_s=60.0, clock=lambda: now[0])
+
+    def put(i: int, row: dict | None = None) -> None:
+        cert = CertIdentity(f"fp{i}", "CN=x", "api", "M0300", "retailer", frozenset({"03"}))
+        cache.put(cert, PrefetchedCredential(f"k{i}", {"id": i} if row is None else row, ()), f"stamp{i}")
+
+    for i in range(5):
+        put(i)
+    assert len(cache) == 3 and cache.get("fp0", "k0") is None and cache.get("fp4", "k4").claim.stamp == "stamp4"
+    cache.put(CertIdentity("fpx", "CN=x", "api", "M0300", "retailer", frozenset()),
+              PrefetchedCredential("kx", None, ()), "s")  # an unknown credential: read every time
+    assert cache.get("fpx", "kx") is None
+    now[0] += 60.5
+    assert cache.get("fp4", "k4") is None and len(cache) == 2  # expired entries go when they are asked for

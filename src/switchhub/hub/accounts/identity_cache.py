@@ -28,6 +28,7 @@ from __future__ import annotations
 import json
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -85,7 +86,7 @@ class CachedIdentity:
     cert: CertIdentity
     credential: PrefetchedCredential
     claim: IdentityClaim
-    expires: float  # time.monotonic()
+    expires: float  # IdentityCache.clock()
 
 
 def confirmed_by_audit(endpoint: Any) -> Any:
@@ -100,15 +101,16 @@ class IdentityCache:
     admitted identities are stored (a refused certificate or an unknown credential is read every
     time); the secret is still checked against the stored hash on every request (service)."""
 
-    def __init__(self, max_entries: int = 10_000, ttl_s: float = 60.0) -> None:
-        self.max_entries, self.ttl_s = max_entries, ttl_s
+    def __init__(self, max_entries: int = 10_000, ttl_s: float = 60.0,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.max_entries, self.ttl_s, self.clock = max_entries, ttl_s, clock
         self._entries: OrderedDict[tuple[str, str], CachedIdentity] = OrderedDict()
 
     def get(self, fingerprint: str, key_id: str) -> CachedIdentity | None:
         entry = self._entries.get((fingerprint, key_id))
         if entry is None:
             return None
-        if entry.expires < time.monotonic():
+        if entry.expires < self.clock():
             del self._entries[(fingerprint, key_id)]
             return None
         return entry
@@ -119,7 +121,7 @@ class IdentityCache:
         key = (cert.fingerprint, credential.key_id)
         self._entries.pop(key, None)
         self._entries[key] = CachedIdentity(cert, credential, IdentityClaim(cert.fingerprint, credential.key_id, stamp),
-                                            time.monotonic() + self.ttl_s)
+                                            self.clock() + self.ttl_s)
         while len(self._entries) > self.max_entries:
             self._entries.popitem(last=False)  # the oldest stored
 
