@@ -122,6 +122,22 @@ async def test_an_answer_before_the_audit_write_waits_for_the_confirmation(stack
     assert (r.status_code, r.json()["code"]) == (403, "certificate_suspended")
 
 
+async def test_a_held_answer_gets_the_credentials_refusal_recorded_with_its_user_and_request(stack):
+    """The same for a revoked credential: the gate answers the credential's refusal and records it as
+    the API's dependencies do (its user, the path, the request's ID)."""
+    spid = point_of(stack.world, "M0300")
+    missing = spid[:2] + "9" * 20
+    async with stack.client("M0300") as c:
+        assert (await c.get(f"/api/v1/supply-points/{spid}")).status_code == 200
+        await _run(stack, "UPDATE api_credentials SET revoked_at = now() WHERE user_id = (SELECT id FROM users"
+                          " WHERE login_id = 'm0300-api')")
+        r = await c.get(f"/api/v1/supply-points/{missing}", headers={"X-Request-ID": "held-404-request"})
+    assert (r.status_code, r.json()["code"]) == (403, "credential_revoked")
+    assert [(row["outcome"], row["user_login"], row["operator_code"], row["request_id"], row["detail"]["path"])
+            for row in audit_rows(stack.hub_url, "auth.refused")] == [
+        ("credential_revoked", "m0300-api", "M0300", "held-404-request", f"/api/v1/supply-points/{missing}")]
+
+
 async def test_other_routes_confirm_a_cached_identity_before_they_act(stack):
     """A route that changes something (a mail subscription) is not a lookup: a cached identity is
     read again before the route runs, so a revoked credential is refused (recorded with its user)

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from switchhub.httpkit import request_id
 from switchhub.hub.accounts import permissions
-from switchhub.hub.accounts.identity import PREFETCHED, certificate_refusal
+from switchhub.hub.accounts.identity import PREFETCHED, caller_refusal, certificate_refusal
 from switchhub.hub.accounts.identity_cache import (
     CONFIRMED_BY_AUDIT,
     IDENTITY_CLAIM,
@@ -29,6 +29,7 @@ from switchhub.kernel.caller import Caller
 from switchhub.kernel.errors import Forbidden, RateLimited, Unauthenticated
 
 RATELIMIT_STATE = "ratelimit_headers"
+PERMISSION_STATE = "declared_permission"  # request state: the permission the route's `require` declared
 T = TypeVar("T")
 
 
@@ -75,7 +76,8 @@ async def confirm_identity(request: Request) -> CertIdentity:
         await request.app.state.identities.confirm(state)
     except RefusedError as exc:
         async with request.app.state.engine.begin() as conn:
-            await write(conn, certificate_refusal(exc.code, claim.fingerprint, remote_addr(request), request.url.path))
+            await write(conn, certificate_refusal(exc.code, claim.fingerprint, remote_addr(request), request_id(request),
+                                                  request.url.path))
         raise
     return state["cert"]
 
@@ -99,9 +101,8 @@ async def api_caller(request: Request, cert: CertIdentity = Depends(cert_identit
 
 
 async def _log_caller_refusal(request: Request, cert: CertIdentity, exc: RefusedError | Unauthenticated) -> None:
-    who = exc.audit if isinstance(exc, RefusedError) else {}
-    await log_refusal(request, exc.code, operator_code=cert.operator_code, fingerprint=cert.fingerprint,
-                      user_login=who.get("user_login"), detail=who.get("detail"))
+    async with request.app.state.engine.begin() as conn:
+        await write(conn, caller_refusal(exc, cert, remote_addr(request), request_id(request), request.url.path))
 
 
 async def check_or_refuse(request: Request, caller: Caller, permission: str) -> None:
@@ -113,11 +114,12 @@ async def check_or_refuse(request: Request, caller: Caller, permission: str) -> 
         permissions.check(caller, permission)
 
 
-async def served_under_claim(request: Request, caller: Caller, permission: str,
+async def served_under_claim(request: Request, caller: Caller,
                              serve: Callable[[Caller, RequestClaim | None], Awaitable[T]]) -> T:
     """A route marked `identity_cache.confirmed_by_audit`: `serve` sends the request's identity claim
     with its audit records; if the claim no longer holds, nothing was written or answered, and the
-    request is served once more under the identity the database has now (refused, if suspended)."""
+    request is served once more under the identity the database has now (refused, if suspended, or
+    without the permission its `require` declared)."""
     state = request.scope["state"]
     claim = state.get(IDENTITY_CLAIM)
     pending = RequestClaim(claim) if claim is not None else None
@@ -126,7 +128,7 @@ async def served_under_claim(request: Request, caller: Caller, permission: str,
     except StaleIdentity:
         await confirm_identity(request)
         caller = await api_caller(request, state["cert"])
-        await check_or_refuse(request, caller, permission)
+        await check_or_refuse(request, caller, state[PERMISSION_STATE])
         return await serve(caller, None)
     if pending is not None and pending.confirmed:
         state[IDENTITY_CLAIM] = None  # confirmed by the audit write: the answer need not wait (identity.py)
@@ -141,6 +143,7 @@ def require(permission: str) -> Callable[..., object]:
     """
 
     async def dependency(request: Request, caller: Caller = Depends(api_caller)) -> Caller:
+        request.scope["state"][PERMISSION_STATE] = permission
         if not permissions.allowed(caller, permission) and request.scope["state"].get(IDENTITY_CLAIM) is not None:
             caller = await api_caller(request, await confirm_identity(request))  # decided by the database's role
         await check_or_refuse(request, caller, permission)

@@ -20,37 +20,53 @@ from switchhub.config import Settings
 from switchhub.hub.accounts.identity_cache import IDENTITY_CLAIM, PREFETCHED, Identities
 from switchhub.hub.accounts.service import (
     MSG_TERMINAL,
+    CertIdentity,
     RefusedError,
     identify_certificate,
     parse_bearer,
     resolve_api_caller,
 )
 from switchhub.hub.audit.context import unauthenticated
-from switchhub.hub.audit.repository import write
+from switchhub.hub.audit.repository import AuditEntry, write
 from switchhub.kernel.errors import SwitchhubError
 from switchhub.tlsserver import client_cert_from_scope
 
 log = logging.getLogger("switchhub.hub.identity")
 OPEN_PATHS = frozenset({"/healthz"})
 INTERNAL_PREFIX = "/internal/"
-__all__ = ["PREFETCHED", "CertificateGate", "certificate_refusal"]
+__all__ = ["PREFETCHED", "CertificateGate", "caller_refusal", "certificate_refusal"]
 
 
 def _bearer_key_id(scope: Scope) -> str | None:
     """The key id of a well-formed bearer credential, else None (api_caller then refuses it)."""
-    for name, value in scope.get("headers") or ():
-        if name == b"authorization":
-            try:
-                return parse_bearer(value.decode("latin-1"))[0] or None
-            except Exception:  # Unauthenticated: refused by api_caller with its own code
-                return None
-    return None
+    authorization = _authorization(scope)
+    if authorization is None:
+        return None
+    try:
+        return parse_bearer(authorization)[0] or None
+    except Exception:  # Unauthenticated: refused by api_caller with its own code
+        return None
 
 
-def certificate_refusal(code: str, fingerprint: str | None, remote_addr: str, path: str) -> object:
+def certificate_refusal(code: str, fingerprint: str | None, remote_addr: str, request_id: str, path: str
+                        ) -> AuditEntry:
     """The audit record of a refused certificate (here and where a claimed identity is confirmed)."""
     return unauthenticated("auth.certificate.refused", cert_fingerprint=fingerprint, outcome=code,
-                           remote_addr=remote_addr, detail={"path": path})
+                           remote_addr=remote_addr, request_id=request_id, detail={"path": path})
+
+
+def caller_refusal(exc: SwitchhubError, cert: CertIdentity, remote_addr: str, request_id: str, path: str
+                   ) -> AuditEntry:
+    """The audit record of a refused credential (deps.api_caller, and here on confirming a claim):
+    a RefusedError names the credential's user and both operators of a mismatch."""
+    who = exc.audit if isinstance(exc, RefusedError) else {}
+    return unauthenticated("auth.refused", operator_code=cert.operator_code, user_login=who.get("user_login"),
+                           cert_fingerprint=cert.fingerprint, outcome=exc.code, remote_addr=remote_addr,
+                           request_id=request_id, detail={"path": path, **(who.get("detail") or {})})
+
+
+def _request_id(scope: Scope) -> str:
+    return str((scope.get("state") or {}).get("request_id") or "")
 
 
 class CertificateGate:
@@ -124,7 +140,7 @@ class CertificateGate:
                                                  state[PREFETCHED])
                     except SwitchhubError as exc:  # the credential's refusal (RefusedError, Unauthenticated)
                         replaced = True
-                        await self._refuse_caller(scope, send, exc, claim.fingerprint)
+                        await self._refuse_caller(scope, send, exc)
                         return
                     if message["status"] < 400:
                         replaced = True
@@ -145,10 +161,10 @@ class CertificateGate:
             row = await area_certificate(conn, fingerprint)
         return frozenset(str(a).strip() for a in row["areas"]) if row else None
 
-    async def _write_refusal(self, entry: object) -> None:
+    async def _write_refusal(self, entry: AuditEntry) -> None:
         try:
             async with self.engine.begin() as conn:  # type: ignore[attr-defined]
-                await write(conn, entry)  # type: ignore[arg-type]
+                await write(conn, entry)
         except Exception:  # the refusal itself must never fail because logging did
             log.exception("could not write refusal audit record")
 
@@ -156,7 +172,8 @@ class CertificateGate:
         client = scope.get("client") or ("", 0)
         # no raw path in the log (it may hold a spid): the audit record keeps it, the access line the template
         log.warning("certificate refused", extra={"code": code, "fingerprint": fingerprint})
-        await self._write_refusal(certificate_refusal(code, fingerprint, str(client[0]), scope["path"]))
+        await self._write_refusal(certificate_refusal(code, fingerprint, str(client[0]), _request_id(scope),
+                                                      scope["path"]))
         if scope["path"].startswith(("/api/", INTERNAL_PREFIX)):
             await self._answer(send, 403, _problem(403, code, MSG_TERMINAL[0]))
             return
@@ -164,14 +181,11 @@ class CertificateGate:
                 f"<body><h1>{MSG_TERMINAL[0]}</h1><p>{MSG_TERMINAL[1]}</p></body></html>").encode()
         await self._answer(send, 403, (body, b"text/html; charset=utf-8"))
 
-    async def _refuse_caller(self, scope: Scope, send: Send, exc: SwitchhubError, fingerprint: str) -> None:
-        """A credential's refusal found on confirming a claim: recorded as deps.log_refusal records it."""
+    async def _refuse_caller(self, scope: Scope, send: Send, exc: SwitchhubError) -> None:
+        """A credential's refusal found on confirming a claim: recorded as deps.api_caller records it."""
         client = scope.get("client") or ("", 0)
-        who = exc.audit if isinstance(exc, RefusedError) else {}
-        await self._write_refusal(unauthenticated(
-            "auth.refused", operator_code=scope["state"]["cert"].operator_code, user_login=who.get("user_login"),
-            cert_fingerprint=fingerprint, outcome=exc.code, remote_addr=str(client[0]),
-            detail={"path": scope["path"], **(who.get("detail") or {})}))
+        await self._write_refusal(caller_refusal(exc, scope["state"]["cert"], str(client[0]), _request_id(scope),
+                                                 scope["path"]))
         await self._answer(send, exc.status, _problem(exc.status, exc.code, exc.detail_ja))
 
     @staticmethod

@@ -65,12 +65,10 @@ class IdentityClaim:
     check_sql: ClassVar[str] = CHECK_IDENTITY_CLAIMS
     stale: ClassVar[type[Exception]] = StaleIdentity
 
-    def values(self) -> dict[str, str]:
-        return {"fp": self.fingerprint, "key_id": self.key_id, "stamp": self.stamp}
-
     @staticmethod
     def params(claims: list["IdentityClaim"], now: Any) -> dict[str, Any]:
-        return {"claims": json.dumps([{**c.values(), "n": n} for n, c in enumerate(claims)]), "now": now}
+        return {"claims": json.dumps([{"n": n, "fp": c.fingerprint, "key_id": c.key_id, "stamp": c.stamp}
+                                      for n, c in enumerate(claims)]), "now": now}
 
 
 @dataclass

@@ -49,14 +49,15 @@ _ORDERED = " ORDER BY ord"  # the rows keep their order: ids ascend within a wri
 
 
 class Claim(Protocol):
-    """A precondition of a request's records, checked in the statement that writes them."""
+    """A precondition of a request's records, checked in the statement that writes them; hashable
+    (equal claims of one batch are checked once)."""
 
     #: a SELECT of (n integer, holds boolean) over the claims given by `params`
     check_sql: ClassVar[str]
     #: raised to a request whose claim does not hold
     stale: ClassVar[type[Exception]]
 
-    def values(self) -> dict[str, Any]: ...
+    def __hash__(self) -> int: ...
 
     @staticmethod
     def params(claims: list[Any], now: Any) -> dict[str, Any]: ...
@@ -143,29 +144,21 @@ class GroupCommit:
 
     async def _insert(self, batch: list[_Queued]) -> set[int]:
         """Write the batch's records; the positions in `batch` of the requests whose claim did not hold."""
-        claims: list[Claim] = []
-        numbered: dict[Any, int] = {}  # claims of the same identity checked once
+        numbered: dict[Claim, int] = {}  # equal claims (one identity's) checked once
         rows: list[dict[str, Any]] = []
         for records, claim, _ in batch:
-            n = None
-            if claim is not None:
-                key = tuple(sorted(claim.values().items()))
-                n = numbered.get(key)
-                if n is None:
-                    n = numbered[key] = len(claims)
-                    claims.append(claim)
+            n = None if claim is None else numbered.setdefault(claim, len(numbered))
             rows += [{**r, "claim": n} for r in records]
         payload = json.dumps([{**r, "ord": i} for i, r in enumerate(rows)], ensure_ascii=False, default=str)
         async with self.engine.connect() as conn:
-            if not claims:
+            if not numbered:
                 await driver.execute(conn, _INSERT_ROWS_SQL + _ORDERED, {"rows": payload})
                 return set()
-            kind = type(claims[0])
+            kind = type(next(iter(numbered)))
             failed = await driver.fetch(conn, _claimed_sql(kind.check_sql),
-                                        {"rows": payload, **kind.params(claims, get_clock().now())})
+                                        {"rows": payload, **kind.params(list(numbered), get_clock().now())})
         not_held = {row["n"] for row in failed}
-        return {i for i, (_, claim, _) in enumerate(batch)
-                if claim is not None and numbered[tuple(sorted(claim.values().items()))] in not_held}
+        return {i for i, (_, claim, _) in enumerate(batch) if claim is not None and numbered[claim] in not_held}
 
 
 def _stale(claim: Claim | None) -> Exception | None:

@@ -44,7 +44,7 @@ async def get_supply_point(spid: Annotated[str, Path(json_schema_extra=SPID_DOC)
     spid = parse_spid(spid)
     state = request.app.state
     return FastJSONResponse(await served_under_claim(
-        request, caller, "hub:supply-points:read",
+        request, caller,
         lambda who, claim: service.lookup(state.engine, state.areas, _ctx(request, who), spid, claim)))
 
 
@@ -65,7 +65,7 @@ async def batch_get(body: BatchGetRequest, request: Request,
     spids = list(dict.fromkeys(spids))
     state = request.app.state
     return FastJSONResponse(await served_under_claim(
-        request, caller, "hub:supply-points:read",
+        request, caller,
         lambda who, claim: service.batch(state.engine, state.areas, _ctx(request, who), spids, claim)))
 
 
