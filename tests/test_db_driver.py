@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import asyncio
 
+import asyncpg
+
 from switchhub.db.driver import fetch, positional
 from switchhub.db.engine import autocommit, make_engine
+from switchhub.db.urls import plain_url
 from tests.support import create_database, drop_database
 
 
@@ -76,3 +79,37 @@ def test_the_raw_pool_decodes_like_the_engine_and_serves_each_event_loop(world):
     assert first == second == [{"j": [{"a": 1}], "k": {"b": 2}, "tz": "Asia/Tokyo", "plans": "force_generic_plan"}]
     assert [{k: v for k, v in r.items() if k != "plans"} for r in engine_rows] == [
         {k: v for k, v in r.items() if k != "plans"} for r in first]
+
+
+def test_the_raw_pool_takes_a_connection_back_without_a_reset_statement(world):
+    """db/rawpool.py: a connection returned to the pool costs no round trip (asyncpg's default reset
+    is one more statement per lookup), yet a transaction left open is still rolled back."""
+    from switchhub.db.rawpool import RawPool
+
+    url = create_database(world.admin, "driver_raw_reset", world.hub_template)
+    pool = RawPool(url, max_size=1, name="test-raw-reset", plan_cache_mode="auto")
+
+    async def run() -> tuple[str, bool]:
+        try:
+            async with pool.connection() as conn:
+                await conn.fetch("SELECT 1 AS the_last_statement")
+            watcher = await asyncpg.connect(plain_url(url))
+            try:
+                last = await watcher.fetchval(
+                    "SELECT query FROM pg_stat_activity WHERE application_name = 'test-raw-reset'")
+            finally:
+                await watcher.close()
+            async with pool.connection() as conn:
+                await conn.execute("BEGIN")
+            async with pool.connection() as other:
+                left_open = other.is_in_transaction()
+            return last, left_open
+        finally:
+            await pool.close()
+
+    try:
+        last, left_open = asyncio.run(run())
+    finally:
+        drop_database(world.admin, "driver_raw_reset")
+    assert last == "SELECT 1 AS the_last_statement"
+    assert left_open is False

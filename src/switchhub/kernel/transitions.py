@@ -46,13 +46,25 @@ class Store(Protocol):
                             rule: str, reason: str, actor: str, detail: dict[str, Any] | None) -> None: ...
 
 
+class TransitionStore(Protocol):
+    """A store that writes the state (`sets`, or None for a record just inserted) and its history row
+    together, in one statement where the database allows it; the engine then calls only this. Each
+    stage change of an application was four round trips (state, feed lock, history, event) and a
+    complete switch makes six of them (docs/benchmarks.md P3)."""
+
+    async def write_transition(self, conn: AsyncConnection, record: Record, sets: dict[str, Any] | None, *,
+                               from_state: str | None, to_state: str, rule: str, reason: str, actor: str,
+                               detail: dict[str, Any] | None) -> None: ...
+
+
 RefusalFactory = Callable[[Record, "Rule[Any]"], SwitchhubError]
 
 
 class Machine(Generic[S]):
     """The rules of one record type; `state_field` is the record's state column."""
 
-    def __init__(self, name: str, state_field: str, reason_field: str, rules: Iterable[Rule[S]], store: Store,
+    def __init__(self, name: str, state_field: str, reason_field: str, rules: Iterable[Rule[S]],
+                 store: Store | TransitionStore,
                  refusal: RefusalFactory,
                  after: Callable[[AsyncConnection, Record, Rule[S], str | None], Awaitable[None]] | None = None
                  ) -> None:
@@ -88,11 +100,17 @@ class Machine(Generic[S]):
                 raise refusal
         code = str(reason.value if isinstance(reason, Enum) else reason) if reason else str(rule.reason.value)
         sets = {self.state_field: rule.enters.value, self.reason_field: code, **(changes or {})}
-        if not new:
-            await self.store.write_state(conn, record, sets)
-        updated = {**record, **sets}
-        await self.store.write_history(conn, updated, from_state=current, to_state=rule.enters.value, rule=rule.name,
-                                       reason=code, actor=actor, detail=detail)
+        history = {"from_state": current, "to_state": rule.enters.value, "rule": rule.name, "reason": code,
+                   "actor": actor, "detail": detail}
+        together = getattr(self.store, "write_transition", None)
+        if together is not None:
+            updated = {**record, **sets}
+            await together(conn, updated, None if new else sets, **history)
+        else:
+            if not new:
+                await self.store.write_state(conn, record, sets)
+            updated = {**record, **sets}
+            await self.store.write_history(conn, updated, **history)
         if self.after is not None:
             await self.after(conn, updated, rule, current)
         return updated
@@ -120,7 +138,11 @@ class Machine(Generic[S]):
             await many(conn, rows)
         else:
             for row in rows:
-                await self.store.write_history(conn, row.pop("record"), **row)
+                record = row.pop("record")
+                if hasattr(self.store, "write_transition"):
+                    await self.store.write_transition(conn, record, None, **row)
+                else:
+                    await self.store.write_history(conn, record, **row)
         if self.after is not None:
             for r in updated:
                 await self.after(conn, r, rule, None)

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from switchhub.db import joined
 from switchhub.kernel.clock import get_clock
 from switchhub.kernel.codes import ApplicationStage, ApplicationType
 
@@ -76,31 +77,43 @@ async def insert(conn: AsyncConnection, app: dict[str, Any]) -> None:
 JSON_COLUMNS = frozenset({"payload", "previous"})
 
 
-async def update_fields(conn: AsyncConnection, application_no: str, sets: dict[str, Any],
-                        message: dict[str, Any] | None = None) -> None:
-    """Write the given columns (and append one coded message) to one application."""
+def _assignments(sets: dict[str, Any], message: dict[str, Any] | None) -> tuple[str, dict[str, Any]]:
+    """`SET` clause and parameters writing the given columns (and appending one coded message)."""
     assignments = ", ".join(f"{k} = CAST(:{k} AS jsonb)" if k in JSON_COLUMNS else f"{k} = :{k}" for k in sets)
     params = {k: json.dumps(v, ensure_ascii=False, default=str) if k in JSON_COLUMNS else v for k, v in sets.items()}
-    params["no"] = application_no
-    extra = ""
     if message:
         params["msg"] = json.dumps([message], ensure_ascii=False)
-        extra = ", messages = messages || CAST(:msg AS jsonb)"
-    await conn.execute(text(f"UPDATE applications SET {assignments}{extra}, updated_at = now()"
-                            " WHERE application_no = :no"), params)
+        assignments += ", messages = messages || CAST(:msg AS jsonb)"
+    return assignments + ", updated_at = now()", params
 
 
-async def add_change(conn: AsyncConnection, app: dict[str, Any], from_stage: str | None, to_stage: str, rule: str,
-                     reason: str, actor: str) -> None:
-    """One entry of the ordered change log (the feed). The advisory lock serialises the tail of
-    stage-changing transactions so that the feed's sequence is the commit order. `at` is the application
-    clock's (the history is shown; a sandbox's clock moves it)."""
-    await conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": FEED_LOCK})
+async def record_change(conn: AsyncConnection, app: dict[str, Any], sets: dict[str, Any] | None,
+                        message: dict[str, Any] | None, change: dict[str, str | None], event: tuple[str, str]
+                        ) -> None:
+    """One stage change in one statement: the application's new columns (`sets`; None for one just
+    inserted), its entry in the ordered change log (the feed) and its outbox event (`event`: kind and
+    payload, outbox.repository.encoded).
+
+    The feed lock serialises the tail of stage-changing transactions so that the feed's sequence is
+    the commit order: the change row is selected from the lock's row, so its sequence number is drawn
+    after the lock is held, and the event from the change row, so it follows it. `at` is the
+    application clock's (the history is shown; a sandbox's clock moves it)."""
+    params: dict[str, Any] = {
+        "no": app["application_no"], "op": app["applicant_code"], "area": app["area"], "f": change["from_stage"],
+        "t": change["to_stage"], "rule": change["rule"], "reason": change["reason"], "actor": change["actor"],
+        "at": get_clock().now(), "feed_lock": FEED_LOCK, "kind": event[0], "payload": event[1]}
+    update = ""
+    if sets is not None:
+        assignments, values = _assignments(sets, message)
+        update = f", state AS (UPDATE applications SET {assignments} WHERE application_no = :no)"
+        params.update(values)
     await conn.execute(text(
-        "INSERT INTO application_changes (application_no, applicant_code, area, from_stage, to_stage, rule,"
-        " reason_code, actor, at) VALUES (:no, :op, :area, :f, :t, :rule, :reason, :actor, :at)"),
-        {"no": app["application_no"], "op": app["applicant_code"], "area": app["area"], "f": from_stage,
-         "t": to_stage, "rule": rule, "reason": reason, "actor": actor, "at": get_clock().now()})
+        f"WITH feed AS (SELECT pg_advisory_xact_lock(:feed_lock)){update},"
+        " change AS (INSERT INTO application_changes (application_no, applicant_code, area, from_stage, to_stage,"
+        " rule, reason_code, actor, at) SELECT :no, :op, :area, :f, :t, :rule, :reason, :actor,"
+        " CAST(:at AS timestamptz) FROM feed RETURNING seq)"
+        " INSERT INTO outbox_events (area, kind, payload) SELECT :area, :kind, CAST(:payload AS jsonb) FROM change"),
+        params)
 
 
 async def get(conn: AsyncConnection, application_no: str, *, for_update: bool = False) -> dict[str, Any] | None:
@@ -109,11 +122,16 @@ async def get(conn: AsyncConnection, application_no: str, *, for_update: bool = 
     return dict(row._mapping) if row else None
 
 
-async def history(conn: AsyncConnection, application_no: str) -> list[dict[str, Any]]:
-    rows = await conn.execute(text("SELECT seq, from_stage, to_stage, rule, reason_code, actor, at"
-                                   " FROM application_changes WHERE application_no = :no ORDER BY seq"),
-                              {"no": application_no})
-    return [dict(r._mapping) for r in rows]
+async def with_history(conn: AsyncConnection, application_no: str
+                       ) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+    """One application and its change log in order, in one statement (db/joined.py)."""
+    columns = ", ".join(f"a.{c.strip()}" for c in COLUMNS.split(","))
+    rows = await conn.execute(text(
+        f"SELECT {columns}, c.seq AS h_seq, c.from_stage AS h_from_stage, c.to_stage AS h_to_stage, c.rule AS h_rule,"
+        " c.reason_code AS h_reason_code, c.actor AS h_actor, c.at AS h_at FROM applications a"
+        " LEFT JOIN application_changes c ON c.application_no = a.application_no WHERE a.application_no = :no"
+        " ORDER BY c.seq"), {"no": application_no})
+    return joined.split((r._mapping for r in rows), "h_", "at")
 
 
 async def feed(conn: AsyncConnection, area: str, applicant: str, after: int, limit: int) -> list[dict[str, Any]]:

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from switchhub.area.applications import repository as repo
-from switchhub.area.outbox.repository import emit
+from switchhub.area.outbox.repository import encoded
 from switchhub.contract.events import StageChanged
 from switchhub.kernel.codes import ApplicationStage as S
 from switchhub.kernel.codes import StageReason as R
@@ -26,18 +26,24 @@ WAITING_CODES = [s.value for s in WAITING]
 
 
 class _Store:
-    async def write_state(self, conn: AsyncConnection, record: dict[str, Any], sets: dict[str, Any]) -> None:
-        message = sets.pop("_message", None)
-        await repo.update_fields(conn, record["application_no"], sets, message)
+    """Each stage change as one statement (repository.record_change): the columns, the feed entry and
+    the stage-changed event."""
 
-    async def write_history(self, conn: AsyncConnection, record: dict[str, Any], *, from_state: str | None,
-                            to_state: str, rule: str, reason: str, actor: str, detail: dict[str, Any] | None) -> None:
-        await repo.add_change(conn, record, from_state, to_state, rule, reason, actor)
-        await emit(conn, record["area"], StageChanged(
+    async def write_transition(self, conn: AsyncConnection, record: dict[str, Any], sets: dict[str, Any] | None, *,
+                               from_state: str | None, to_state: str, rule: str, reason: str, actor: str,
+                               detail: dict[str, Any] | None) -> None:
+        message = None
+        if sets is not None:
+            sets = dict(sets)
+            message = sets.pop("_message", None)
+        event = encoded(StageChanged(
             application_no=record["application_no"], type=record["type"], spid=record["spid"],
             applicant_code=record["applicant_code"], from_stage=from_state, to_stage=to_state, rule=rule,
             reason_code=reason, relay_no=record.get("relay_no"),
             requested_date=str(record.get("requested_date") or "")))
+        await repo.record_change(conn, record, sets, message, {"from_stage": from_state, "to_stage": to_state,
+                                                               "rule": rule, "reason": reason, "actor": actor}, event)
+
 
 
 def _refusal(app: dict[str, Any], rule: Rule[Any]) -> Conflict:

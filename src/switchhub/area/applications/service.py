@@ -240,7 +240,7 @@ def _day(value: Any) -> str | None:
 
 
 async def status(conn: AsyncConnection, caller: Caller, application_no: str) -> dict[str, Any]:
-    app = await repo.get(conn, application_no)
+    app, history = await repo.with_history(conn, application_no)
     grant = application_grant(caller, app["applicant_code"], app["area"]) if app else None
     if app is None or grant is None:
         raise _not_found()
@@ -261,7 +261,7 @@ async def status(conn: AsyncConnection, caller: Caller, application_no: str) -> 
         "reason_code": app["reason_code"], "notes": app["notes"], "messages": app["messages"],
         "history": [{"seq": h["seq"], "from_stage": h["from_stage"], "to_stage": h["to_stage"], "rule": h["rule"],
                      "reason_code": h["reason_code"], "at": h["at"].astimezone(JST).isoformat()}
-                    for h in await repo.history(conn, application_no)],
+                    for h in history],
         "details": app["payload"],
     }
     if app.get("previous") is not None:

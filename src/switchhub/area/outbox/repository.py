@@ -12,11 +12,17 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from switchhub.contract.events import kind_of
 
 
+def encoded(event: BaseModel) -> tuple[str, str]:
+    """(kind, payload as JSON text) of one contract event, as an outbox row holds it (its kind follows
+    from its payload type)."""
+    return kind_of(event).value, json.dumps(event.model_dump(mode="json"), ensure_ascii=False)
+
+
 async def emit(conn: AsyncConnection, area: str, event: BaseModel) -> None:
-    """Queue one contract event (its kind follows from its payload type) in this transaction."""
+    """Queue one contract event in this transaction."""
+    kind, payload = encoded(event)
     await conn.execute(text("INSERT INTO outbox_events (area, kind, payload) VALUES (:a, :k, CAST(:p AS jsonb))"),
-                       {"a": area, "k": kind_of(event).value,
-                        "p": json.dumps(event.model_dump(mode="json"), ensure_ascii=False)})
+                       {"a": area, "k": kind, "p": payload})
 
 
 async def pending(conn: AsyncConnection, limit: int) -> list[dict[str, Any]]:

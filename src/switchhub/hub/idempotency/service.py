@@ -20,7 +20,7 @@ Producer = Callable[[], Awaitable[Any]]
 MAX_KEY_LENGTH = 200
 
 
-def _declared_key(key: Annotated[str, Header(
+async def _declared_key(key: Annotated[str, Header(
         alias="Idempotency-Key", json_schema_extra={"maxLength": MAX_KEY_LENGTH},
         description="再送しても一度だけ処理されるためのキー（7日間保持）。同じキー・同じ内容なら最初の応答を返し、"
                     "同じキーで内容が異なれば422 (the same key and body returns the first answer)")] = "") -> str:
@@ -29,6 +29,7 @@ def _declared_key(key: Annotated[str, Header(
 
 #: Route dependency that declares the `Idempotency-Key` header of a route answered through
 #: `idempotent` (the header itself is read and checked there, with its Japanese field message).
+#: Async, like every route dependency: FastAPI runs a plain function on a worker thread.
 IDEMPOTENCY_KEY = Depends(_declared_key)
 
 

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from switchhub.db import joined
 from switchhub.kernel.clock import get_clock
 from switchhub.kernel.codes import RelayStatus
 from switchhub.kernel.visibility import RelayScope
@@ -64,10 +65,14 @@ async def get(conn: AsyncConnection, relay_no: str, *, for_update: bool = False)
     return dict(row._mapping) if row else None
 
 
-async def history(conn: AsyncConnection, relay_no: str) -> list[dict[str, Any]]:
-    rows = await conn.execute(text("SELECT from_status, to_status, rule, reason_code, actor, detail, at"
-                                   " FROM relay_history WHERE relay_no = :n ORDER BY id"), {"n": relay_no})
-    return [dict(r._mapping) for r in rows]
+async def with_history(conn: AsyncConnection, relay_no: str) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+    """One relay and its history in order, in one statement (db/joined.py)."""
+    rows = await conn.execute(text(
+        f"SELECT {COLUMNS}, h.from_status AS h_from_status, h.to_status AS h_to_status, h.rule AS h_rule,"
+        f" h.reason_code AS h_reason_code, h.actor AS h_actor, h.detail AS h_detail, h.at AS h_at{FROM}"
+        " LEFT JOIN relay_history h ON h.relay_no = r.relay_no WHERE r.relay_no = :n ORDER BY h.id"),
+        {"n": relay_no})
+    return joined.split((r._mapping for r in rows), "h_", "at")
 
 
 async def update_fields(conn: AsyncConnection, relay_no: str, fields: dict[str, Any]) -> None:
@@ -76,14 +81,23 @@ async def update_fields(conn: AsyncConnection, relay_no: str, fields: dict[str, 
                        {**fields, "relay_no": relay_no, "now": get_clock().now()})
 
 
-async def add_history(conn: AsyncConnection, relay_no: str, from_status: str | None, to_status: str, rule: str,
-                      reason_code: str, actor: str, detail: dict[str, Any] | None = None) -> None:
-    """`at` by the application clock: the history is shown, and a sandbox's clock moves it."""
+async def record_change(conn: AsyncConnection, relay_no: str, fields: dict[str, Any] | None, from_status: str | None,
+                        to_status: str, rule: str, reason_code: str, actor: str,
+                        detail: dict[str, Any] | None = None) -> None:
+    """One status change in one statement: the relay's new columns (`fields`; None for a relay just
+    inserted) and its history row. `at` and `updated_at` by the application clock: the history is
+    shown, and a sandbox's clock moves it."""
+    now = get_clock().now()
+    params = {"no": relay_no, "f": from_status, "t": to_status, "rule": rule, "reason": reason_code, "actor": actor,
+              "detail": json.dumps(detail or {}, ensure_ascii=False, default=str), "at": now}
+    update = ""
+    if fields is not None:
+        assignments = ", ".join(f"{k} = :set_{k}" for k in fields)
+        update = f"WITH state AS (UPDATE relays SET {assignments}, updated_at = :at WHERE relay_no = :no) "
+        params.update({f"set_{k}": v for k, v in fields.items()})
     await conn.execute(text(
-        "INSERT INTO relay_history (relay_no, from_status, to_status, rule, reason_code, actor, detail, at)"
-        " VALUES (:no, :f, :t, :rule, :reason, :actor, CAST(:detail AS jsonb), :at)"),
-        {"no": relay_no, "f": from_status, "t": to_status, "rule": rule, "reason": reason_code, "actor": actor,
-         "detail": json.dumps(detail or {}, ensure_ascii=False, default=str), "at": get_clock().now()})
+        f"{update}INSERT INTO relay_history (relay_no, from_status, to_status, rule, reason_code, actor, detail, at)"
+        " VALUES (:no, :f, :t, :rule, :reason, :actor, CAST(:detail AS jsonb), :at)"), params)
 
 
 async def add_history_many(conn: AsyncConnection, rows: list[dict[str, Any]]) -> None:

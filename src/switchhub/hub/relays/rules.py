@@ -20,12 +20,12 @@ OPEN = states(S.AWAITING_DECISION, S.DECIDED_OK)
 
 
 class _Store:
-    async def write_state(self, conn: AsyncConnection, record: dict[str, Any], sets: dict[str, Any]) -> None:
-        await repo.update_fields(conn, record["relay_no"], sets)
+    """A status change and its history row as one statement (repository.record_change)."""
 
-    async def write_history(self, conn: AsyncConnection, record: dict[str, Any], *, from_state: str | None,
-                            to_state: str, rule: str, reason: str, actor: str, detail: dict[str, Any] | None) -> None:
-        await repo.add_history(conn, record["relay_no"], from_state, to_state, rule, reason, actor, detail)
+    async def write_transition(self, conn: AsyncConnection, record: dict[str, Any], sets: dict[str, Any] | None, *,
+                               from_state: str | None, to_state: str, rule: str, reason: str, actor: str,
+                               detail: dict[str, Any] | None) -> None:
+        await repo.record_change(conn, record["relay_no"], sets, from_state, to_state, rule, reason, actor, detail)
 
     async def write_history_many(self, conn: AsyncConnection, rows: list[dict[str, Any]]) -> None:
         await repo.add_history_many(conn, [{"relay_no": r["record"]["relay_no"], "from_status": r["from_state"],

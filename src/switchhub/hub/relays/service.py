@@ -273,14 +273,14 @@ def _public(relay: dict[str, Any]) -> dict[str, Any]:
 
 
 async def _answer(conn: AsyncConnection, caller: Caller, relay_no: str) -> dict[str, Any]:
-    relay = await repo.get(conn, relay_no)
+    relay, history = await repo.with_history(conn, relay_no)
     grant = relay_grant(caller, relay["new_retailer"], relay["current_retailer"]) if relay else None
     if relay is None or grant is None:
         raise _not_found()
     out = _public(relay)
     if relay["switch_start_no"]:  # the linked start's date, as its area last reported it (issue 7)
         out["switch_start_date"] = await inbox_repo.requested_date_of(conn, relay["area"], relay["switch_start_no"])
-    out["history"] = [{**h, "at": h["at"].astimezone(JST).isoformat()} for h in await repo.history(conn, relay_no)]
+    out["history"] = [{**h, "at": h["at"].astimezone(JST).isoformat()} for h in history]
     return project_relay(out, grant)
 
 
