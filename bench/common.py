@@ -100,9 +100,8 @@ def start_services(hub_url: str, area_url: str, port: int = 18443) -> tuple[list
                          "token": run(issue_token(settings, f"{code.lower()}-api"))}
     (data / "runtime.json").write_text(json.dumps(
         {"area_urls": {f"{i:02d}": f"https://127.0.0.1:{port + 1}" for i in range(1, 11)}}))
-    exe = [sys.executable, "-m", "switchhub.cli"]
-    procs = [subprocess.Popen([*exe, "area", "--port", str(port + 1)], env=env),
-             subprocess.Popen([*exe, "hub", "--port", str(port)], env=env)]
+    procs = [subprocess.Popen([*_service("area"), "area", "--port", str(port + 1)], env=env),
+             subprocess.Popen([*_service("hub"), "hub", "--port", str(port)], env=env)]
     from switchhub.demo import _wait_for_port
 
     _wait_for_port(port)
@@ -110,6 +109,36 @@ def start_services(hub_url: str, area_url: str, port: int = 18443) -> tuple[list
     return procs, {"base": f"https://127.0.0.1:{port}", "ca": str(paths["ca"]), "clients": clients,
                    "area_base": f"https://127.0.0.1:{port + 1}",
                    "hub_client": (str(paths["hub_client"]), str(paths["hub_client_key"]))}
+
+
+def cpu_seconds(procs: list[subprocess.Popen]) -> dict[str, float]:
+    """CPU time (user + system) so far of the area and hub processes, every PostgreSQL process and
+    this load generator: where a lookup's CPU goes on the shared cores."""
+    import psutil
+
+    def used(p: psutil.Process) -> float:
+        t = p.cpu_times()
+        return t.user + t.system
+
+    pg = 0.0
+    for p in psutil.process_iter(["name"]):
+        try:
+            if (p.info["name"] or "").startswith("postgres"):
+                pg += used(p)
+        except psutil.Error:
+            pass
+    return {"hub": used(psutil.Process(procs[1].pid)), "area": used(psutil.Process(procs[0].pid)),
+            "postgres": pg, "load generator": used(psutil.Process())}
+
+
+def _service(name: str) -> list[str]:
+    """The command that runs one service; with SWITCHHUB_BENCH_PROFILE=<dir> under cProfile, whose
+    statistics (<dir>/<name>.prof) are written when the benchmark stops the service."""
+    profile = os.environ.get("SWITCHHUB_BENCH_PROFILE")
+    if not profile:
+        return [sys.executable, "-m", "switchhub.cli"]
+    Path(profile).mkdir(parents=True, exist_ok=True)
+    return [sys.executable, "-m", "cProfile", "-o", str(Path(profile) / f"{name}.prof"), "-m", "switchhub.cli"]
 
 
 def stop(procs: list[subprocess.Popen]) -> None:

@@ -19,7 +19,7 @@ import time
 
 import asyncpg
 
-from common import BENCH_DIR, ensure_dataset, percentiles, rss_mb, start_services, stop
+from common import BENCH_DIR, cpu_seconds, ensure_dataset, percentiles, rss_mb, start_services, stop
 from rawclient import RawConnection
 from switchhub.db.urls import plain_url
 
@@ -47,26 +47,6 @@ async def drive(call, ids: list[str], seconds: float, concurrency: int) -> dict:
     elapsed = time.monotonic() - t0
     p50, p99 = percentiles(latencies)
     return {"n": len(latencies), "rps": len(latencies) / elapsed, "p50": p50, "p99": p99, "errors": errors}
-
-
-def cpu_seconds(procs: list[subprocess.Popen]) -> dict[str, float]:
-    """CPU time (user + system) so far of the area and hub processes, every PostgreSQL process and
-    this load generator: where a lookup's CPU goes on the shared cores."""
-    import psutil
-
-    def used(p: psutil.Process) -> float:
-        t = p.cpu_times()
-        return t.user + t.system
-
-    pg = 0.0
-    for p in psutil.process_iter(["name"]):
-        try:
-            if (p.info["name"] or "").startswith("postgres"):
-                pg += used(p)
-        except psutil.Error:
-            pass
-    return {"hub": used(psutil.Process(procs[1].pid)), "area": used(psutil.Process(procs[0].pid)),
-            "postgres": pg, "load generator": used(psutil.Process())}
 
 
 def line(name: str, r: dict) -> str:

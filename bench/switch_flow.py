@@ -25,7 +25,7 @@ import time
 import httpx
 import psycopg
 
-from common import copy_databases, ensure_dataset, percentiles, start_services, stop
+from common import copy_databases, cpu_seconds, ensure_dataset, percentiles, start_services, stop
 from switchhub.db.urls import plain_url
 
 
@@ -97,9 +97,9 @@ async def run(args: argparse.Namespace) -> None:
             while not queue.empty():
                 await one(queue.get_nowait())
 
-        t0 = time.monotonic()
+        t0, cpu0 = time.monotonic(), cpu_seconds(procs)
         await asyncio.gather(*(worker() for _ in range(args.concurrency)))
-        elapsed = time.monotonic() - t0
+        elapsed, cpu1 = time.monotonic() - t0, cpu_seconds(procs)
         mixed = await mixed_workload(new, cur, others, vacant, args) if args.mixed else None
         await new.aclose()
         await cur.aclose()
@@ -112,6 +112,9 @@ async def run(args: argparse.Namespace) -> None:
           f"   original: up to 1,200,000 ms (20-minute batch)")
     print(f"complete switches (relay → OK → start + end → matched)  {done / elapsed:6.1f} /s   failures {failures}"
           f"   national peak ≈ 0.5 /s")
+    per = {k: (cpu1[k] - cpu0[k]) * 1000 / max(done, 1) for k in cpu0}
+    print("CPU per complete switch: " + ", ".join(f"{k} {v:.1f} ms" for k, v in per.items())
+          + f"  (of {2000 * elapsed / max(done, 1):.1f} ms of 2 cores per switch)")
     if mixed:
         rate, p50, p99, by_kind, failures = mixed
         print(f"mixed applications (termination, removal, ampere, customer change, reconnection)  {rate:6.1f} /s"
