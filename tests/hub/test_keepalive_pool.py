@@ -13,12 +13,14 @@ import json
 import ssl
 
 import pytest
+from pydantic import BaseModel
 
+from switchhub.contract.applications import REQUESTS
 from switchhub.contract.usage import UsageBatchInquiryRequest
 from switchhub.hub.gateway.client import HttpsAreaClient
 from switchhub.hub.gateway.keepalive import KeepAliveError, KeepAlivePool, KeepAliveTimeout
 from switchhub.kernel.caller import Caller
-from switchhub.kernel.errors import AreaTimeout, AreaUnavailable, Forbidden, NotFound
+from switchhub.kernel.errors import AreaTimeout, AreaUnavailable, Conflict, Forbidden, NotFound
 from tests.live import ca_file
 
 SPID = "0300111122223333444455"  # 22 digits, area 03
@@ -278,3 +280,82 @@ async def test_lookups_beyond_the_connection_limit_wait_for_a_kept_connection_in
     assert [status for status, _ in answers + again] == [200] * 16
     # eight at once over two connections, both kept: the second eight open none
     assert area.connections == 2 and len(area.requests) == 16
+
+
+FILED = {"application_no": "0320261124000001", "type": "01", "type_name": "廃止", "spid": SPID, "stage": "01",
+         "stage_name": "受付", "terminal": False, "applicant_code": "M0300", "received_at": "2026-11-24T10:00:00+09:00"}
+
+
+def termination() -> BaseModel:
+    return REQUESTS["termination"].model_validate({"spid": SPID, "reason_note": "転居"})
+
+
+async def test_a_filing_is_posted_once_on_a_kept_connection_with_its_body_key_and_callers_headers(world):
+    body = json.dumps(FILED, ensure_ascii=False).encode()
+    async with Area(world, lambda n, head: answer(body, "201 Created")) as area:
+        client = client_for(world, area)
+        try:
+            first = await client.file_application(CALLER, "termination", termination(), idempotency_key="k-1")
+            second = await client.file_application(CALLER, "termination", termination())
+        finally:
+            await client.aclose()
+    assert first == second == FILED
+    assert area.connections == 1 and len(area.requests) == 2
+    head = area.requests[0].decode()
+    assert head.startswith("POST /area/v1/applications/termination HTTP/1.1\r\n")
+    assert "Idempotency-Key: k-1\r\n" in head and "X-Switchhub-Operator: M0300\r\n" in head
+    assert "Content-Type: application/json\r\n" in head and "Idempotency-Key" not in area.requests[1].decode()
+    assert json.loads(area.bodies[0]) == {"spid": SPID, "end_date": None, "remove_meter": False, "attendance": False,
+                                          "reason_note": "転居", "contact_name": "", "contact_phone": ""}
+
+
+async def test_a_filing_is_not_written_to_an_idle_connection_the_area_closed(world):
+    async def answer_then_close(writer):
+        writer.write(answer(json.dumps(FILED).encode(), "201 Created"))
+        await writer.drain()
+
+    async with Area(world, lambda n, head: answer_then_close) as area:  # keep-alive ended on the area's side
+        client = client_for(world, area)
+        try:
+            await client.file_application(CALLER, "termination", termination())
+            await asyncio.sleep(0.2)  # the close reaches the hub's idle connection
+            assert await client.file_application(CALLER, "termination", termination()) == FILED
+        finally:
+            await client.aclose()
+    assert area.connections == 2 and len(area.requests) == 2  # a new connection; each filing reached the area once
+
+
+async def test_a_filing_cut_after_it_was_sent_is_that_areas_503_and_is_never_sent_again(world):
+    async def read_then_close(writer):  # the area took the filing and closed without an answer
+        return
+
+    point = json.dumps(POINT).encode()
+    async with Area(world, lambda n, head: answer(point) if n == 1 else read_then_close) as area:
+        client = client_for(world, area)
+        try:
+            await client.lookup(CALLER, SPID)  # leaves a kept connection
+            with pytest.raises(AreaUnavailable) as cut:
+                await client.file_application(CALLER, "termination", termination())
+            assert cut.value.status == 503 and cut.value.extra == {"area": "03"}
+        finally:
+            await client.aclose()
+    # the lookup, then the filing exactly once: a read cut like this would have been sent again
+    assert [r.split(b" ", 2)[:2] for r in area.requests] == [
+        [b"GET", f"/area/v1/supply-points/{SPID}".encode()], [b"POST", b"/area/v1/applications/termination"]]
+
+
+async def test_a_filings_refusal_is_the_areas_problem_and_a_non_json_answer_a_contract_violation(world):
+    problem = json.dumps({"status": 409, "code": "stage_transition_not_allowed", "title": "受付不可",
+                          "detail": "できません"}, ensure_ascii=False).encode()
+    answers = {1: answer(problem, "409 Conflict"), 2: answer(b"<html>", "201 Created")}
+    async with Area(world, lambda n, head: answers[n]) as area:
+        client = client_for(world, area)
+        try:
+            with pytest.raises(Conflict) as refused:
+                await client.file_application(CALLER, "termination", termination())
+            assert refused.value.code == "stage_transition_not_allowed"
+            with pytest.raises(AreaUnavailable) as broken:
+                await client.file_application(CALLER, "termination", termination())
+            assert broken.value.code == "area_contract_violation"
+        finally:
+            await client.aclose()

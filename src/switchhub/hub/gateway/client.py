@@ -219,8 +219,8 @@ class HttpsAreaClient:
     async def file_application(self, caller: Caller, kind: str, body: BaseModel, *,
                                idempotency_key: str | None = None) -> dict[str, Any]:
         spid = getattr(body, "spid")
-        return _application(await self._call(spid[:2], "POST", f"/area/v1/applications/{kind}", caller,
-                                             json=body.model_dump(mode="json"), idempotency_key=idempotency_key))
+        return _application(await self._write(spid[:2], "POST", f"/area/v1/applications/{kind}", caller,
+                                              body.model_dump(mode="json"), idempotency_key))
 
     async def application(self, caller: Caller, application_no: str) -> dict[str, Any]:
         return _application(await self._call(application_no[:2], "GET", f"/area/v1/applications/{application_no}",
@@ -228,15 +228,15 @@ class HttpsAreaClient:
 
     async def correct_application(self, caller: Caller, application_no: str, body: BaseModel, *,
                                   idempotency_key: str | None = None) -> dict[str, Any]:
-        return _application(await self._call(application_no[:2], "PATCH", f"/area/v1/applications/{application_no}",
-                                             caller, json=body.model_dump(mode="json", exclude_unset=True),
-                                             idempotency_key=idempotency_key))
+        return _application(await self._write(application_no[:2], "PATCH", f"/area/v1/applications/{application_no}",
+                                              caller, body.model_dump(mode="json", exclude_unset=True),
+                                              idempotency_key))
 
     async def withdraw_application(self, caller: Caller, application_no: str, body: BaseModel, *,
                                    idempotency_key: str | None = None) -> dict[str, Any]:
-        return _application(await self._call(application_no[:2], "POST",
-                                             f"/area/v1/applications/{application_no}:withdraw", caller,
-                                             json=body.model_dump(mode="json"), idempotency_key=idempotency_key))
+        return _application(await self._write(application_no[:2], "POST",
+                                              f"/area/v1/applications/{application_no}:withdraw", caller,
+                                              body.model_dump(mode="json"), idempotency_key))
 
     async def feed(self, area: str, caller: Caller, after: int, limit: int) -> AreaFeedPage:
         return AreaFeedPage.model_validate(await self._call(area, "GET", "/area/v1/applications", caller,
@@ -379,6 +379,31 @@ class HttpsAreaClient:
             raise translate_error(area, resp.status_code, _json_or_none(resp))
         return resp if raw else resp.json()
 
+    async def _write(self, area: str, method: str, path: str, caller: Caller, payload: Any,
+                     idempotency_key: str | None) -> Any:
+        """A JSON request that changes something (a filing, correction, withdrawal), over the lean
+        keep-alive pool and sent at most once (keepalive.py); through httpx when a transport is plugged
+        in. A 2xx answer that is not JSON is the area's failure, as an answer outside the contract."""
+        pool = self._pool(area)
+        if pool is None:
+            return await self._call(area, method, path, caller, json=payload, idempotency_key=idempotency_key)
+        headers = caller_headers(caller)
+        if idempotency_key:
+            headers[IDEMPOTENCY_KEY] = idempotency_key
+        body = json.dumps(payload, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
+        try:
+            status, answer = await pool.send_once(method, path, headers, body)
+        except KeepAliveTimeout as exc:
+            raise _timeout(area) from exc
+        except KeepAliveError as exc:
+            raise _unavailable(area) from exc
+        if status >= 400:
+            raise translate_error(area, status, _json_bytes_or_none(answer))
+        try:
+            return json.loads(answer)
+        except ValueError:
+            raise _outside_contract({"area": area}) from None
+
     @asynccontextmanager
     async def _stream(self, area: str, path: str, caller: Caller, *, params: dict | None = None
                       ) -> AsyncIterator[httpx.Response]:
@@ -431,9 +456,13 @@ def _checked_answer(model: type[BaseModel], body: Any) -> Any:
 
 
 def _contract_violation(exc: ValidationError) -> AreaUnavailable:
+    return _outside_contract({"problems": len(exc.errors())})
+
+
+def _outside_contract(extra: dict[str, Any]) -> AreaUnavailable:
     return AreaUnavailable("一般送配電事業者システムの応答が契約（インタフェース仕様）と一致しません",
-                           "The area system answered outside the contract",
-                           code="area_contract_violation", extra={"problems": len(exc.errors())})
+                           "The area system answered outside the contract", code="area_contract_violation",
+                           extra=extra)
 
 
 def _usage_batch_answer(area: str, status: int, raw: bytes, gzipped: bool) -> tuple[bytes, bytes | None]:

@@ -1,19 +1,21 @@
-"""A lean pooled HTTP/1.1 keep-alive client over TLS for the hub's two hottest area calls: the
-lookup and the usage batch inquiry.
+"""A lean pooled HTTP/1.1 keep-alive client over TLS for the hub's hottest area calls: the lookup,
+the usage batch inquiry and the application filings.
 
 Why not httpx here: on the facility lookup path (targets.md P1) httpx/httpcore cost the hub about a
 third of its CPU per lookup, ≈ 3.5× a lean client on the same path (../shared/spikes/p1-chain,
 docs/benchmarks.md P1); receiving the usage batch's 3.2 MB answer over TLS costs httpx ≈ 15 ms of
 CPU against ≈ 4.5 ms for asyncio's streams (P10). Both are one request with a JSON answer, so this
 speaks just the HTTP/1.1 they need: a request head (and a small body), an answer with Content-Length
-or chunked transfer coding, and keep-alive. Everything else (streams, exports, filings) stays on
-httpx in `client.py`.
+or chunked transfer coding, and keep-alive. A filing was one of four HTTPS calls per complete switch,
+httpx ≈ 10 % of the hub's CPU per switch (docs/benchmarks.md P3). Everything else (streams,
+exports, the other calls) stays on httpx in `client.py`.
 
 Failure rules, the same as httpx's for the caller (`client.py` maps them to 503/504 for that area):
-a connection that timed out, failed or was cut mid-answer is closed, never reused; a request on a
-pooled connection that the area had already closed (keep-alive ended on its side) is retried once
-on a new connection, because nothing reached the area. Only reads use the pool (the lookup, the
-inquiry), so that retry can never file anything twice.
+a connection that timed out, failed or was cut mid-answer is closed, never reused. A read (`get`,
+`post_json`) on a pooled connection that the area had already closed (keep-alive ended on its side)
+is retried once on a new connection. A write (`send_once`) is never sent twice: an idle connection
+the area has closed is dropped before the request is written, and a connection that fails after it
+was written is an error for the caller, who may send the filing again under its Idempotency-Key.
 """
 
 from __future__ import annotations
@@ -40,6 +42,11 @@ class _Connection:
 
     def close(self) -> None:
         self.writer.transport.abort()  # no TLS close_notify wait: the connection is dropped
+
+    def closed_by_area(self) -> bool:
+        """The area ended this idle connection (its end of stream, or anything it sent unasked, has
+        arrived): a write must not be sent on it."""
+        return self.reader.at_eof() or bool(self.reader._buffer) or self.writer.is_closing()
 
 
 class KeepAlivePool:
@@ -77,25 +84,38 @@ class KeepAlivePool:
                           accept_encoding="gzip" if gzip else "identity")
         return await self._send(head + body, timeout)
 
-    async def _send(self, request: bytes, timeout: float | None = None) -> tuple[int, bytes, bool]:
+    async def send_once(self, method: str, path: str, headers: dict[str, str], body: bytes) -> tuple[int, bytes]:
+        """(status, body) of a request with a JSON body that changes something (a filing), written to
+        the area at most once (the module's failure rules)."""
+        head = self._head(method, path, {**headers, "Content-Type": "application/json",
+                                         "Content-Length": str(len(body))})
+        status, answer, _ = await self._send(head + body, replayable=False)
+        return status, answer
+
+    async def _send(self, request: bytes, timeout: float | None = None, *, replayable: bool = True
+                    ) -> tuple[int, bytes, bool]:
         try:
             async with asyncio.timeout(timeout or self.timeout):
                 await self._slots.acquire()
         except TimeoutError as exc:
             raise KeepAliveTimeout("no connection to the area free in time") from exc
         try:
-            return await self._send_on_a_connection(request, timeout)
+            return await self._send_on_a_connection(request, timeout, replayable)
         finally:
             self._slots.release()
 
-    async def _send_on_a_connection(self, request: bytes, timeout: float | None) -> tuple[int, bytes, bool]:
+    async def _send_on_a_connection(self, request: bytes, timeout: float | None, replayable: bool
+                                    ) -> tuple[int, bytes, bool]:
         while self._idle:
             conn = self._idle.pop()
+            if not replayable and conn.closed_by_area():
+                conn.close()
+                continue
             try:
-                return await self._exchange(conn, request, fresh=False, timeout=timeout)
+                return await self._exchange(conn, request, stale_retry=replayable, timeout=timeout)
             except _Stale:
                 continue  # closed by the area while idle: nothing was processed, try the next one
-        return await self._exchange(await self._connect(), request, fresh=True, timeout=timeout)
+        return await self._exchange(await self._connect(), request, stale_retry=False, timeout=timeout)
 
     def _head(self, method: str, path: str, headers: dict[str, str], accept_encoding: str = "identity") -> bytes:
         lines = [f"{method} {self.prefix}{path} HTTP/1.1", "Host: " + self.authority.decode(),
@@ -117,8 +137,10 @@ class KeepAlivePool:
             raise KeepAliveError(f"connect failed: {exc}") from exc
         return _Connection(reader, writer)
 
-    async def _exchange(self, conn: _Connection, request: bytes, *, fresh: bool, timeout: float | None = None
+    async def _exchange(self, conn: _Connection, request: bytes, *, stale_retry: bool, timeout: float | None = None
                         ) -> tuple[int, bytes, bool]:
+        """One request and its answer; with `stale_retry` (a read on a pooled connection) a connection
+        the area had closed before answering anything raises _Stale for the caller to try another."""
         keep = False
         received = False
         try:
@@ -128,7 +150,7 @@ class KeepAlivePool:
                 try:
                     status_head = await conn.reader.readuntil(b"\r\n\r\n")
                 except asyncio.IncompleteReadError as exc:
-                    if not exc.partial and not fresh:
+                    if not exc.partial and stale_retry:
                         raise _Stale() from exc
                     raise KeepAliveError("the area closed the connection") from exc
                 received = True
@@ -149,7 +171,7 @@ class KeepAlivePool:
             raise KeepAliveTimeout("no answer in time") from exc
         except (OSError, ssl.SSLError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError) as exc:
             conn.close()
-            if not received and not fresh and isinstance(exc, (ConnectionResetError, BrokenPipeError)):
+            if not received and stale_retry and isinstance(exc, (ConnectionResetError, BrokenPipeError)):
                 raise _Stale() from exc
             raise KeepAliveError(f"the answer was cut: {exc}") from exc
         except BaseException:  # cancelled: the answer may still be on its way, the connection is unusable
