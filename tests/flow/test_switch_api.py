@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
+from switchhub.kernel.clock import JST
 from tests.flow.helpers import frozen, settle, smart_point_of
 from tests.hub.helpers import audit_rows
+from tests.support import execute
 
 NOW = datetime(2026, 11, 24, 10, 0)  # a Tuesday
 
@@ -344,3 +346,33 @@ async def test_another_retailers_switch_start_against_a_matched_pair(stack):
     assert (rival.status_code, rival.json()["code"]) == (409, "other_switch_pending")
     assert start["application_no"] in rival.json()["detail"]
     assert (again.status_code, again.json()["code"]) == (409, "conflicting_application")
+
+
+async def test_a_matched_pair_leaves_no_matching_deadline_pending_and_one_execution(stack):
+    """Whichever of the pair comes second, matching ends both deadlines (a pending one would run for
+    nothing on its day) and schedules the switch once, for its date."""
+    first_start, first_end = smart_point_of(stack.world, "M0300", skip=11), smart_point_of(stack.world, "M0300", skip=12)
+    numbers: dict[str, list[str]] = {}
+    with frozen(NOW):
+        async with stack.client("A0001") as new, stack.client("M0300") as cur:
+            s = (await new.post("/api/v1/applications/switch-start", json=start_body(first_start))).json()
+            e = (await cur.post("/api/v1/applications/switch-end",
+                                json={"spid": first_start, "switch_date": s["switch_date"]})).json()
+            numbers[first_start] = [s["application_no"], e["application_no"]]
+            e = (await cur.post("/api/v1/applications/switch-end", json={"spid": first_end})).json()
+            assert e["stage"] == "04"
+            s = (await new.post("/api/v1/applications/switch-start",
+                                json=start_body(first_end, switch_date=e["switch_date"]))).json()
+            numbers[first_end] = [s["application_no"], e["application_no"]]
+    assert s["stage"] == "05"
+    for spid, (start_no, end_no) in numbers.items():
+        pending = execute(stack.area_url, "SELECT kind, key, run_at FROM jobs WHERE done_at IS NULL"
+                                          " AND key = ANY(%s) ORDER BY kind", ([start_no, end_no],))
+        switch_date = _date_of(stack, start_no)
+        assert [(k, key) for k, key, _ in pending] == [("switch.execute", start_no)], spid
+        assert pending[0][2].astimezone(JST).date() == switch_date and pending[0][2].astimezone(JST).hour == 0
+
+
+def _date_of(stack, application_no: str) -> date:
+    return execute(stack.area_url, "SELECT requested_date FROM applications WHERE application_no = %s",
+                   (application_no,))[0][0]

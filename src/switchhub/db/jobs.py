@@ -44,9 +44,12 @@ async def enqueue_many(conn: AsyncConnection, kind: str, items: list[tuple[str, 
                            [{"kind": kind, "key": key, "run_at": run_at} for key, run_at in items])
 
 
-async def cancel(conn: AsyncConnection, kind: str, key: str, now: datetime) -> None:
-    await conn.execute(text("UPDATE jobs SET done_at = :now, last_error = 'cancelled' WHERE kind = :k AND key = :key"
-                            " AND done_at IS NULL"), {"k": kind, "key": key, "now": now})
+async def cancel(conn: AsyncConnection, kind: str, key: str | list[str], now: datetime) -> None:
+    """End the pending job of `kind` for `key` (or for each of several keys, in one statement)."""
+    keys = [key] if isinstance(key, str) else key
+    await conn.execute(text("UPDATE jobs SET done_at = :now, last_error = 'cancelled' WHERE kind = :k"
+                            " AND key = ANY(CAST(:keys AS text[])) AND done_at IS NULL"),
+                       {"k": kind, "keys": keys, "now": now})
 
 
 async def run_due(engine: AsyncEngine, handlers: dict[str, Handler], now: datetime, *, limit: int = 100) -> int:

@@ -62,9 +62,14 @@ def deadline_run_at(app: dict[str, Any]) -> datetime:
     return midnight(app["matching_deadline"] + timedelta(days=1))
 
 
-async def try_match(conn: AsyncConnection, app: dict[str, Any], now: datetime) -> bool:
-    """Pair this application with a waiting counterpart for the same point and date (both → 05)."""
-    candidates = [a for a in _counterparts(app, await repo.open_applications(conn, app["area"], app["spid"]))
+async def try_match(conn: AsyncConnection, app: dict[str, Any], now: datetime,
+                    open_apps: list[dict[str, Any]] | None = None) -> bool:
+    """Pair this application with a waiting counterpart for the same point and date (both → 05);
+    the deadline jobs of both end. `open_apps`: the point's open applications if this transaction
+    already read them under the point lock (a filing's assessment), otherwise read and locked here."""
+    if open_apps is None:
+        open_apps = await repo.open_applications(conn, app["area"], app["spid"])
+    candidates = [a for a in _counterparts(app, open_apps)
                   if a["stage"] in PAIRABLE and a["requested_date"] == app["requested_date"]]
     if not candidates:
         return False
@@ -75,8 +80,7 @@ async def try_match(conn: AsyncConnection, app: dict[str, Any], now: datetime) -
     end = await rules.apply(conn, end, "match", actor="system",
                             changes={"matched_with": start["application_no"], "counterpart_code": start["applicant_code"],
                                      "relay_no": end.get("relay_no") or start.get("relay_no")})
-    for a in (start, end):
-        await jobs.cancel(conn, DEADLINE_JOB, a["application_no"], now)
+    await jobs.cancel(conn, DEADLINE_JOB, [start["application_no"], end["application_no"]], now)
     await jobs.enqueue(conn, EXECUTE_JOB, start["application_no"], midnight(start["requested_date"]),
                        {"start": start["application_no"], "end": end["application_no"]})
     await emit(conn, app["area"], SwitchMatched(

@@ -58,20 +58,19 @@ async def open_applications(conn: AsyncConnection, area: str, spid: str) -> list
     return [dict(r._mapping) for r in rows]
 
 
-async def next_number(conn: AsyncConnection, area: str, today: date) -> str:
-    n = (await conn.execute(text("SELECT nextval('applications_no_seq')"))).scalar_one()
-    return f"{area}{today:%Y%m%d}{n:08d}"
-
-
-async def insert(conn: AsyncConnection, app: dict[str, Any]) -> None:
-    await conn.execute(text(
+async def insert(conn: AsyncConnection, app: dict[str, Any], today: date) -> str:
+    """Store a new application under the next number, `<area><received day YYYYMMDD><8 digits>`
+    (more digits once the sequence passes them), drawn in the same statement; returns the number."""
+    return (await conn.execute(text(
         "INSERT INTO applications (application_no, area, spid, type, stage, applicant_code, received_at,"
         " requested_date, payload, relay_no, channel, meter_work, customer_request, matching_deadline, previous)"
-        " VALUES (:application_no, :area, :spid, :type, :stage, :applicant_code, :received_at, :requested_date,"
-        " CAST(:payload AS jsonb), :relay_no, :channel, :meter_work, :customer_request, :matching_deadline,"
-        " CAST(:previous AS jsonb))"),
-        {**app, "payload": json.dumps(app["payload"], ensure_ascii=False, default=str),
-         "previous": json.dumps(app.get("previous"), ensure_ascii=False, default=str)})
+        " VALUES ((SELECT CAST(:prefix AS text) || lpad(n::text, greatest(8, length(n::text)), '0')"
+        " FROM nextval('applications_no_seq') AS n), :area, :spid, :type, :stage, :applicant_code, :received_at,"
+        " :requested_date, CAST(:payload AS jsonb), :relay_no, :channel, :meter_work, :customer_request,"
+        " :matching_deadline, CAST(:previous AS jsonb)) RETURNING application_no"),
+        {**app, "prefix": f"{app['area']}{today:%Y%m%d}",
+         "payload": json.dumps(app["payload"], ensure_ascii=False, default=str),
+         "previous": json.dumps(app.get("previous"), ensure_ascii=False, default=str)})).scalar_one()
 
 
 JSON_COLUMNS = frozenset({"payload", "previous"})

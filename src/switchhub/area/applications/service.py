@@ -59,6 +59,7 @@ class Assessment:
     meter_work: bool
     deadline: Any
     previous: dict[str, Any] | None
+    open_apps: list[dict[str, Any]]  # the point's other open applications, locked (FOR UPDATE)
     warnings: list[dict[str, str]] = field(default_factory=list)
 
 
@@ -115,22 +116,24 @@ async def _assess(conn: AsyncConnection, caller: Caller, kind: Kind, req: BaseMo
     previous = await _previous(conn, base, point, area, spid, today)
     probe = {"application_no": exclude or "", "type": type_code.value, "requested_date": when}
     warnings = matching.date_warnings(probe, open_apps) if kind.pair else []
-    return Assessment(point, type_code, when, meter_work, deadline, previous, warnings)
+    return Assessment(point, type_code, when, meter_work, deadline, previous, open_apps, warnings)
 
 
 def _payload(kind: Kind, req: BaseModel) -> dict[str, Any]:
     return req.model_dump(mode="json", exclude={"spid", kind.date_field, "customer_request", "relay_no"})
 
 
-async def _proceed(conn: AsyncConnection, kind: Kind, app: dict[str, Any], now: datetime) -> dict[str, Any]:
-    """From 01: a switch application waits for (or matches) its counterpart; any other type waits
-    for its date to be fixed, passing 03 when meter work is needed."""
+async def _proceed(conn: AsyncConnection, kind: Kind, app: dict[str, Any], now: datetime,
+                   open_apps: list[dict[str, Any]]) -> dict[str, Any]:
+    """From 01: a switch application matches its counterpart or waits for it until the matching
+    deadline; any other type waits for its date to be fixed, passing 03 when meter work is needed.
+    `open_apps`: the point's other open applications as the assessment read and locked them."""
     if kind.pair:
         start_needs_work = app["meter_work"] and T(app["type"]).base is T.SWITCH_START
         app = await rules.apply(conn, app, "arrange_meter_work" if start_needs_work else "accept", actor="system")
-        await jobs.enqueue(conn, matching.DEADLINE_JOB, app["application_no"], matching.deadline_run_at(app),
-                           reschedule=True)
-        await matching.try_match(conn, app, now)
+        if not await matching.try_match(conn, app, now, open_apps):
+            await jobs.enqueue(conn, matching.DEADLINE_JOB, app["application_no"], matching.deadline_run_at(app),
+                               reschedule=True)
         return app
     if app["meter_work"]:
         app = await rules.apply(conn, app, "arrange_meter_work", actor="system")
@@ -146,15 +149,14 @@ async def file(conn: AsyncConnection, caller: Caller, kind_name: str, req: BaseM
     kind = KINDS[kind_name]
     a = await _assess(conn, caller, kind, req, now)
     spid = parse_spid(getattr(req, "spid"))
-    app = {"application_no": await repo.next_number(conn, spid[:2], now.astimezone(JST).date()), "area": spid[:2],
-           "spid": spid, "type": a.type.value, "stage": S.RECEIVED.value, "applicant_code": caller.operator_code,
+    app = {"area": spid[:2], "spid": spid, "type": a.type.value, "stage": S.RECEIVED.value, "applicant_code": caller.operator_code,
            "received_at": now, "requested_date": a.date, "payload": _payload(kind, req),
            "relay_no": getattr(req, "relay_no", None), "channel": a.point["channel"], "meter_work": a.meter_work,
            "customer_request": getattr(req, "customer_request", False), "matching_deadline": a.deadline,
            "previous": a.previous, "matched_with": None}
-    await repo.insert(conn, app)
+    app = {"application_no": await repo.insert(conn, app, now.astimezone(JST).date()), **app}
     app = await rules.apply(conn, app, "receive", actor=caller.user_login, new=True)
-    await _proceed(conn, kind, app, now)
+    await _proceed(conn, kind, app, now, a.open_apps)
     answer = await status(conn, caller, app["application_no"])
     answer["warnings"] = a.warnings
     return answer
@@ -196,7 +198,7 @@ async def correct(conn: AsyncConnection, caller: Caller, application_no: str, re
                "matching_deadline": a.deadline, "previous": a.previous}
     app = await rules.apply(conn, app, "correct", actor=caller.user_login, changes=changes,
                             message={"code": "corrected", "message": f"訂正されました: {', '.join(sorted(given))}"})
-    await _proceed(conn, kind, app, now)
+    await _proceed(conn, kind, app, now, a.open_apps)
     answer = await status(conn, caller, application_no)
     answer["warnings"] = a.warnings
     return answer
