@@ -2,7 +2,8 @@
 workload of every other application type next to it in the same run.
 
 Each switch: relay (new retailer) → OK (current retailer) → switch-start → switch-end, over
-mutual TLS to `switchhub hub` and `switchhub area` processes, on copies of the 1 M dataset.
+mutual TLS to `switchhub hub` and `switchhub area` processes, on copies of the 1 M dataset, from one
+keep-alive connection per retailer and parallel switch (bench/rawclient.py).
 Matching happens inside the second application's transaction, so the matching delay is the
 time from sending the second application until both are at stage 05 (checked on the answer).
 
@@ -19,13 +20,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json as _json
 import ssl
 import time
 
-import httpx
 import psycopg
 
 from common import copy_databases, cpu_seconds, ensure_dataset, percentiles, start_services, stop
+from rawclient import RawConnection
 from switchhub.db.urls import plain_url
 
 
@@ -53,22 +55,20 @@ async def run(args: argparse.Namespace) -> None:
             " ORDER BY md5(spid) LIMIT %s", (args.mixed // 5 + 1,))]
     procs, info = start_services(hub_url, area_url, port=18600)
     try:
-        def client(code: str) -> httpx.AsyncClient:
+        def client(code: str) -> Retailer:
             c = info["clients"][code]
             ctx = ssl.create_default_context(cafile=info["ca"])
             ctx.load_cert_chain(c["cert"], c["key"])
-            return httpx.AsyncClient(base_url=info["base"], verify=ctx, timeout=60,
-                                     headers={"Authorization": f"Bearer {c['token']}"},
-                                     limits=httpx.Limits(max_connections=args.concurrency))
+            return Retailer(ctx, int(info["base"].rsplit(":", 1)[1]), c["token"])
 
-        new, cur = client("A0001"), client("M0300")
+        pairs = [(client("A0001"), client("M0300")) for _ in range(args.concurrency)]
         delays: list[float] = []
         failures = 0
         queue: asyncio.Queue[str] = asyncio.Queue()
         for s in spids:
             queue.put_nowait(s)
 
-        async def one(spid: str) -> None:
+        async def one(new: Retailer, cur: Retailer, spid: str) -> None:
             nonlocal failures
             r = await new.post("/api/v1/relays", json={
                 "spid": spid, "current_retailer_code": "M0300", "contract_no": "B-1", "customer_name_kana": "ベンチ タロウ",
@@ -93,16 +93,17 @@ async def run(args: argparse.Namespace) -> None:
             if e.status_code != 201 or e.json()["stage"] != "05":
                 failures += 1
 
-        async def worker() -> None:
+        async def worker(new: Retailer, cur: Retailer) -> None:
             while not queue.empty():
-                await one(queue.get_nowait())
+                await one(new, cur, queue.get_nowait())
 
         t0, cpu0 = time.monotonic(), cpu_seconds(procs)
-        await asyncio.gather(*(worker() for _ in range(args.concurrency)))
+        await asyncio.gather(*(worker(new, cur) for new, cur in pairs))
         elapsed, cpu1 = time.monotonic() - t0, cpu_seconds(procs)
-        mixed = await mixed_workload(new, cur, others, vacant, args) if args.mixed else None
-        await new.aclose()
-        await cur.aclose()
+        mixed = await mixed_workload(pairs, others, vacant, args) if args.mixed else None
+        for new, cur in pairs:
+            new.close()
+            cur.close()
     finally:
         stop(procs)
     p50, p99 = percentiles([d * 1000 for d in delays])
@@ -123,6 +124,29 @@ async def run(args: argparse.Namespace) -> None:
         print("   by kind: " + ", ".join(f"{k} {n}" for k, n in sorted(by_kind.items())))
 
 
+class Retailer:
+    """One retailer's keep-alive connection to the hub (bench/rawclient.py: httpx would spend more CPU
+    per request than the servers it measures, on the same two cores), answering like httpx's
+    `status_code` and `json()`."""
+
+    def __init__(self, ctx: ssl.SSLContext, port: int, token: str) -> None:
+        self.conn = RawConnection("127.0.0.1", port, ctx, {"Authorization": f"Bearer {token}"})
+
+    async def post(self, path: str, json: dict) -> Answer:
+        return Answer(*await self.conn.post(path, _json.dumps(json, ensure_ascii=False).encode()))
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+class Answer:
+    def __init__(self, status: int, body: bytes) -> None:
+        self.status_code, self.body = status, body
+
+    def json(self) -> dict:
+        return _json.loads(self.body)
+
+
 MIXED = (  # (kind, who files, body without spid) in rotation
     ("termination", "cur", {"remove_meter": False}),
     ("termination", "cur", {"remove_meter": True, "contact_name": "ベンチ 現地", "contact_phone": "03-0000-0000"}),
@@ -134,24 +158,25 @@ MIXED = (  # (kind, who files, body without spid) in rotation
 )
 
 
-async def mixed_workload(new: httpx.AsyncClient, cur: httpx.AsyncClient, others: list[str], vacant: list[str],
+async def mixed_workload(pairs: list[tuple[Retailer, Retailer]], others: list[str], vacant: list[str],
                          args: argparse.Namespace) -> tuple[float, float, float, dict[str, int], int]:
     """File `args.mixed` applications of every other type; (applications/s, p50 ms, p99 ms, per kind, failures)."""
     points, moves = iter(others), iter(vacant)
-    jobs: asyncio.Queue[tuple[str, httpx.AsyncClient, dict]] = asyncio.Queue()
+    jobs: asyncio.Queue[tuple[str, str, dict]] = asyncio.Queue()
     for i in range(args.mixed):
         kind, who, body = MIXED[i % len(MIXED)]
         spid = next(moves, None) if kind == "reconnection" else next(points, None)
         if spid is not None:
-            jobs.put_nowait((kind, new if who == "new" else cur, {"spid": spid, **body}))
+            jobs.put_nowait((kind, who, {"spid": spid, **body}))
     latencies: list[float] = []
     by_kind: dict[str, int] = {}
     failures = 0
 
-    async def worker() -> None:
+    async def worker(new: Retailer, cur: Retailer) -> None:
         nonlocal failures
         while not jobs.empty():
-            kind, client, body = jobs.get_nowait()
+            kind, who, body = jobs.get_nowait()
+            client = new if who == "new" else cur
             t = time.perf_counter()
             r = await client.post(f"/api/v1/applications/{kind}", json=body)
             latencies.append(time.perf_counter() - t)
@@ -161,7 +186,7 @@ async def mixed_workload(new: httpx.AsyncClient, cur: httpx.AsyncClient, others:
                 failures += 1
 
     t0 = time.monotonic()
-    await asyncio.gather(*(worker() for _ in range(args.concurrency)))
+    await asyncio.gather(*(worker(new, cur) for new, cur in pairs))
     elapsed = time.monotonic() - t0
     p50, p99 = percentiles([d * 1000 for d in latencies])
     return sum(by_kind.values()) / elapsed, p50, p99, by_kind, failures
