@@ -376,3 +376,21 @@ async def test_a_matched_pair_leaves_no_matching_deadline_pending_and_one_execut
 def _date_of(stack, application_no: str) -> date:
     return execute(stack.area_url, "SELECT requested_date FROM applications WHERE application_no = %s",
                    (application_no,))[0][0]
+
+
+async def test_a_relay_names_a_registered_retailer_as_the_current_one(stack):
+    """The current retailer must be a registered retailer (not an unknown code, not another kind of
+    operator); the code is matched without regard to case."""
+    spid = smart_point_of(stack.world, "M0300", skip=13)
+    other_kind = execute(stack.hub_url, "SELECT code FROM operators WHERE kind <> 'retailer' ORDER BY code LIMIT 1")[0][0]
+    with frozen(NOW):
+        async with stack.client("A0001") as new:
+            for code in ("Z9999", other_kind):
+                refused = await new.post("/api/v1/relays", json=relay_body(spid, current=code))
+                assert refused.status_code == 422, refused.text
+                assert [(e["field"], e["code"]) for e in refused.json()["errors"]] == [
+                    ("current_retailer_code", "unknown_operator")]
+                assert f"事業者コード {code} の小売電気事業者は登録されていません" in refused.json()["errors"][0]["message"]
+            ok = await new.post("/api/v1/relays", json=relay_body(spid, current="m0300"))
+    assert ok.status_code == 201, ok.text
+    assert ok.json()["current_retailer"] == "M0300"

@@ -70,9 +70,10 @@ def event_of(kind: str, relay: dict[str, Any], now: datetime, **extra: Any) -> E
                  f"{kind}:{relay['relay_no']}:{relay['status']}")
 
 
-async def retailers(conn: AsyncConnection) -> dict[str, dict[str, Any]]:
-    """The registered retailers by code (what a registration's current retailer must be)."""
-    return {o["code"]: o for o in await accounts.operators(conn, "retailer")}
+async def retailers(conn: AsyncConnection, codes: list[str] | None = None) -> dict[str, dict[str, Any]]:
+    """The registered retailers by code (what a registration's current retailer must be): all of them
+    for a bulk file, the ones named for a single registration."""
+    return {o["code"]: o for o in await accounts.operators(conn, "retailer", codes=codes)}
 
 
 def check_registration(caller: Caller, req: RelayRegistration, today: date,

@@ -62,7 +62,8 @@ async def register(conn: AsyncConnection, areas: AreaClient, actor: Actor, req: 
     """The new retailer registers a relay to the point's current retailer (IS_20110)."""
     caller = actor.caller
     permissions.check(caller, "hub:relays:write")
-    spid, code = check_registration(caller, req, now.astimezone(JST).date(), await retailers(conn))
+    named = await retailers(conn, [req.current_retailer_code.strip().upper()])
+    spid, code = check_registration(caller, req, now.astimezone(JST).date(), named)
     check_point(caller, await pending_types_at(areas, caller, spid), await repo.open_for_point(conn, spid))
     relay = new_relay(caller, req, spid, code, (await relay_numbers(conn, now, 1))[0], now)
     try:
