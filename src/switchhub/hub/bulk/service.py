@@ -16,7 +16,6 @@ from collections import defaultdict
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from switchhub.hub.accounts import permissions
@@ -134,7 +133,7 @@ async def relays_bulk(conn: AsyncConnection, areas: AreaClient, actor: Actor, ra
         new = [relays.new_relay(caller, req, spid, code, no, now) for (_, req, spid, code), no in zip(valid, numbers)]
         try:
             await relays.store_new(conn, actor, new, now)
-        except IntegrityError:
+        except relays.OpenRelayExists:
             raise Conflict("登録中に同じ供給地点の廃止取次が別に登録されたため、ファイルを登録できませんでした。"
                            "もう一度検証してから登録してください", "A relay for one of the points was registered"
                            " concurrently; validate and commit the file again", code="bulk_concurrent_change") from None

@@ -129,13 +129,17 @@ def new_relay(caller: Caller, req: RelayRegistration, spid: str, code: str, rela
     }
 
 
+class OpenRelayExists(Exception):
+    """A point of the relays being stored got an open relay from a concurrent registration."""
+
+
 async def store_new(conn: AsyncConnection, actor: Actor, relays: list[dict[str, Any]], now: datetime) -> None:
     """Store registered relays (one, or a bulk file's rows) with their first state and history, the
     undecided-deadline jobs, the events and one audit record each: a constant number of statements.
-    A concurrent registration for one of the points raises IntegrityError (the insert's savepoint is
-    rolled back)."""
-    async with conn.begin_nested():
-        await repo.insert_many(conn, relays)
+    A concurrent registration for one of the points raises OpenRelayExists before anything else is
+    written; the caller refuses the request and its transaction is rolled back."""
+    if await repo.insert_new(conn, relays) < len(relays):
+        raise OpenRelayExists()
     await rules.MACHINE.record_new(conn, relays, "register", actor=actor.caller.user_login)
     await jobs.enqueue_many(conn, "relays.expire_undecided",
                             [(r["relay_no"], midnight(r["decision_deadline"] + timedelta(days=1))) for r in relays])

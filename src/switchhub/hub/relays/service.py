@@ -12,7 +12,6 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from switchhub.contract.events import StageChanged, SwitchMatched, SwitchMatchFailed
@@ -26,6 +25,7 @@ from switchhub.hub.notify.publish import publish_many
 from switchhub.hub.relays import repository as repo
 from switchhub.hub.relays import rules
 from switchhub.hub.relays.registration import (
+    OpenRelayExists,
     audit,
     check_point,
     check_registration,
@@ -68,9 +68,10 @@ async def register(conn: AsyncConnection, areas: AreaClient, actor: Actor, req: 
     relay = new_relay(caller, req, spid, code, (await relay_numbers(conn, now, 1))[0], now)
     try:
         await store_new(conn, actor, [relay], now)
-    except IntegrityError:
+    except OpenRelayExists:
         refuse_duplicate(caller, await repo.open_for_point(conn, spid))
-        raise
+        raise Conflict("この供給地点には受付中の廃止取次があります", "An open relay exists for this point",
+                       code="relay_duplicate") from None
     return await _answer(conn, caller, relay["relay_no"])
 
 
