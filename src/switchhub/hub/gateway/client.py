@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import ssl
 import zlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any, Protocol
 
@@ -188,14 +188,8 @@ class HttpsAreaClient:
         pool = self._pool(area)
         if pool is None:
             return _checked_answer(PointItem, await self._call(area, "GET", path, caller))
-        try:  # the hot path (targets.md P1): the lean keep-alive pool, the answer decoded once
-            status, body = await pool.get(path, caller_headers(caller))
-        except KeepAliveTimeout as exc:
-            raise _timeout(area) from exc
-        except KeepAliveError as exc:
-            raise _unavailable(area) from exc
-        if status >= 400:
-            raise translate_error(area, status, _json_bytes_or_none(body))
+        # the hot path (targets.md P1): the lean keep-alive pool, the answer decoded once
+        body = await _pooled(area, pool.get(path, caller_headers(caller)))
         try:
             return PointItem.model_validate_json(body)
         except ValidationError as exc:
@@ -391,14 +385,7 @@ class HttpsAreaClient:
         if idempotency_key:
             headers[IDEMPOTENCY_KEY] = idempotency_key
         body = json.dumps(payload, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
-        try:
-            status, answer = await pool.send_once(method, path, headers, body)
-        except KeepAliveTimeout as exc:
-            raise _timeout(area) from exc
-        except KeepAliveError as exc:
-            raise _unavailable(area) from exc
-        if status >= 400:
-            raise translate_error(area, status, _json_bytes_or_none(answer))
+        answer = await _pooled(area, pool.send_once(method, path, headers, body))
         try:
             return json.loads(answer)
         except ValueError:
@@ -427,6 +414,20 @@ class HttpsAreaClient:
         for pool in self._pools.values():
             pool.close()
         self._pools.clear()
+
+
+async def _pooled(area: str, exchange: Awaitable[tuple[int, bytes]]) -> bytes:
+    """The body of a 2xx answer over the keep-alive pool; the pool's failures (503/504 for that area)
+    and the area's problem answers mapped as for every other call."""
+    try:
+        status, body = await exchange
+    except KeepAliveTimeout as exc:
+        raise _timeout(area) from exc
+    except KeepAliveError as exc:
+        raise _unavailable(area) from exc
+    if status >= 400:
+        raise translate_error(area, status, _json_bytes_or_none(body))
+    return body
 
 
 def _application(body: Any) -> dict[str, Any]:
