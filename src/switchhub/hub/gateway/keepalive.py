@@ -45,7 +45,8 @@ class _Connection:
 
     def closed_by_area(self) -> bool:
         """The area ended this idle connection (its end of stream, or anything it sent unasked, has
-        arrived): a write must not be sent on it."""
+        arrived): a write must not be sent on it. (StreamReader has no public view of its buffer; a
+        byte waiting there would otherwise be taken for the start of the write's answer.)"""
         return self.reader.at_eof() or bool(self.reader._buffer) or self.writer.is_closing()
 
 
