@@ -351,7 +351,8 @@ async def test_another_retailers_switch_start_against_a_matched_pair(stack):
 async def test_a_matched_pair_leaves_no_matching_deadline_pending_and_one_execution(stack):
     """Whichever of the pair comes second, matching ends both deadlines (a pending one would run for
     nothing on its day) and schedules the switch once, for its date."""
-    first_start, first_end = smart_point_of(stack.world, "M0300", skip=11), smart_point_of(stack.world, "M0300", skip=12)
+    first_start = smart_point_of(stack.world, "M0300", skip=11)
+    first_end = smart_point_of(stack.world, "M0300", skip=12)
     numbers: dict[str, list[str]] = {}
     with frozen(NOW):
         async with stack.client("A0001") as new, stack.client("M0300") as cur:
@@ -382,7 +383,8 @@ async def test_a_relay_names_a_registered_retailer_as_the_current_one(stack):
     """The current retailer must be a registered retailer (not an unknown code, not another kind of
     operator); the code is matched without regard to case."""
     spid = smart_point_of(stack.world, "M0300", skip=13)
-    other_kind = execute(stack.hub_url, "SELECT code FROM operators WHERE kind <> 'retailer' ORDER BY code LIMIT 1")[0][0]
+    other_kind = execute(stack.hub_url,
+                         "SELECT code FROM operators WHERE kind <> 'retailer' ORDER BY code LIMIT 1")[0][0]
     with frozen(NOW):
         async with stack.client("A0001") as new:
             for code in ("Z9999", other_kind):

@@ -100,21 +100,26 @@ class Machine(Generic[S]):
                 raise refusal
         code = str(reason.value if isinstance(reason, Enum) else reason) if reason else str(rule.reason.value)
         sets = {self.state_field: rule.enters.value, self.reason_field: code, **(changes or {})}
-        history = {"from_state": current, "to_state": rule.enters.value, "rule": rule.name, "reason": code,
-                   "actor": actor, "detail": detail}
-        together = getattr(self.store, "write_transition", None)
-        if together is not None:
-            updated = {**record, **sets}
-            await together(conn, updated, None if new else sets, **history)
-        else:
-            if not new:
-                await self.store.write_state(conn, record, sets)
-            updated = {**record, **sets}
-            await self.store.write_history(conn, updated, **history)
+        updated = {**record, **sets}
+        await self._write(conn, record, updated, None if new else sets, {
+            "from_state": current, "to_state": rule.enters.value, "rule": rule.name, "reason": code, "actor": actor,
+            "detail": detail})
         if self.after is not None:
             await self.after(conn, updated, rule, current)
         return updated
 
+
+    async def _write(self, conn: AsyncConnection, record: Record, updated: Record, sets: dict[str, Any] | None,
+                     history: dict[str, Any]) -> None:
+        """The store writes the state (`sets`; None for a record just inserted) and the history row of
+        `updated`: together when it is a TransitionStore, else the state of `record` then the history."""
+        together = getattr(self.store, "write_transition", None)
+        if together is not None:
+            await together(conn, updated, sets, **history)
+            return
+        if sets is not None:
+            await self.store.write_state(conn, record, sets)
+        await self.store.write_history(conn, updated, **history)
 
     async def record_new(self, conn: AsyncConnection, records: list[Record], rule_name: str, *, actor: str,
                          detail: dict[str, Any] | None = None) -> list[Record]:
@@ -139,10 +144,7 @@ class Machine(Generic[S]):
         else:
             for row in rows:
                 record = row.pop("record")
-                if hasattr(self.store, "write_transition"):
-                    await self.store.write_transition(conn, record, None, **row)
-                else:
-                    await self.store.write_history(conn, record, **row)
+                await self._write(conn, record, record, None, row)
         if self.after is not None:
             for r in updated:
                 await self.after(conn, r, rule, None)

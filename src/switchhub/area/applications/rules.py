@@ -45,7 +45,6 @@ class _Store:
                                                                "rule": rule, "reason": reason, "actor": actor}, event)
 
 
-
 def _refusal(app: dict[str, Any], rule: Rule[Any]) -> Conflict:
     stage = app.get("stage")
     return Conflict(

@@ -149,9 +149,9 @@ async def file(conn: AsyncConnection, caller: Caller, kind_name: str, req: BaseM
     kind = KINDS[kind_name]
     a = await _assess(conn, caller, kind, req, now)
     spid = parse_spid(getattr(req, "spid"))
-    app = {"area": spid[:2], "spid": spid, "type": a.type.value, "stage": S.RECEIVED.value, "applicant_code": caller.operator_code,
-           "received_at": now, "requested_date": a.date, "payload": _payload(kind, req),
-           "relay_no": getattr(req, "relay_no", None), "channel": a.point["channel"], "meter_work": a.meter_work,
+    app = {"area": spid[:2], "spid": spid, "type": a.type.value, "stage": S.RECEIVED.value,
+           "applicant_code": caller.operator_code, "received_at": now, "requested_date": a.date,
+           "payload": _payload(kind, req), "relay_no": getattr(req, "relay_no", None), "channel": a.point["channel"], "meter_work": a.meter_work,
            "customer_request": getattr(req, "customer_request", False), "matching_deadline": a.deadline,
            "previous": a.previous, "matched_with": None}
     app = {"application_no": await repo.insert(conn, app, now.astimezone(JST).date()), **app}

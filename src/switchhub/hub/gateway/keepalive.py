@@ -6,8 +6,9 @@ third of its CPU per lookup, ≈ 3.5× a lean client on the same path (../shared
 docs/benchmarks.md P1); receiving the usage batch's 3.2 MB answer over TLS costs httpx ≈ 15 ms of
 CPU against ≈ 4.5 ms for asyncio's streams (P10). Both are one request with a JSON answer, so this
 speaks just the HTTP/1.1 they need: a request head (and a small body), an answer with Content-Length
-or chunked transfer coding, and keep-alive. A filing was one of four HTTPS calls per complete switch,
-httpx ≈ 10 % of the hub's CPU per switch (docs/benchmarks.md P3). Everything else (streams,
+or chunked transfer coding, and keep-alive. A filing is one of four HTTPS calls per complete switch;
+moving the filings here cut the hub's CPU per switch by about a third (docs/benchmarks.md P3).
+Everything else (streams,
 exports, the other calls) stays on httpx in `client.py`.
 
 Failure rules, the same as httpx's for the caller (`client.py` maps them to 503/504 for that area):
