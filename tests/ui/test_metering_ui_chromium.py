@@ -20,6 +20,21 @@ pytestmark = [pytest.mark.ui, pytest.mark.skipif(not os.path.exists(CHROMIUM) an
                                                  reason="Debian chromium not installed (CI installs it)")]
 
 
+def _download(page, link):
+    """The file behind a link (the server's Content-Disposition makes it a download; the link has no
+    `download` attribute, so a refusal is shown as the page it is rather than saved as a file)."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    try:
+        with page.expect_download(timeout=20_000) as info:
+            link.click()
+    except PlaywrightTimeout:
+        pytest.fail(f"no download; the browser shows {page.url}: {page.inner_text('main')[:500]}")
+    download = info.value
+    assert download.failure() is None, download.failure()
+    return download
+
+
 def _build_two(live) -> tuple[dict, dict, bytes]:
     """A0001's past-day file and one today file (slot 20) of the same day, built by the area."""
     async def go() -> tuple[dict, dict, bytes]:
@@ -54,9 +69,7 @@ def test_filter_by_type_and_download_a_zip(live, tmp_path):
         cells = row.locator("td").all_inner_texts()
         slot = f"{today['slot_time'][:2]}:{today['slot_time'][2:]}"
         assert cells[1:5] == ["30分電力量（低圧・当日）", f"2026-09-14 {slot}", "1", str(today["points"])]
-        with page.expect_download() as info:
-            row.locator("a.download-zip").click()
-        download = info.value
+        download = _download(page, row.locator("a.download-zip"))
         assert download.suggested_filename == today["name"]
         saved = tmp_path / download.suggested_filename
         download.save_as(saved)
