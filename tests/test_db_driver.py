@@ -1,5 +1,6 @@
 """db/driver.py: `:name` parameters become asyncpg's `$n` (casts and literals left alone), and a statement
-runs by the driver only outside a SQLAlchemy transaction, so it can never run before that transaction's BEGIN."""
+run by the driver of a SQLAlchemy connection in a transaction runs in that transaction, whether it is the
+transaction's first statement or follows SQLAlchemy's own: never before its BEGIN."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import asyncio
 
 import asyncpg
 
-from switchhub.db.driver import fetch, positional
+from switchhub.db.driver import execute, fetch, positional
 from switchhub.db.engine import autocommit, make_engine
 from switchhub.db.urls import plain_url
 from tests.support import create_database, drop_database
@@ -46,6 +47,42 @@ def test_a_driver_statement_inside_a_transaction_sees_its_uncommitted_rows(world
     finally:
         drop_database(world.admin, "driver_tx_probe")
     assert (inside, after, rows) == ([{"n": 1}], [], [{"two": 2, "b": "x"}])
+
+
+def test_a_driver_statement_first_in_a_transaction_is_in_it(world):
+    """The adapter begins its transaction lazily, with its first statement: a driver statement that
+    comes first must begin it, or the rollback would leave its row behind and the transaction's
+    statements would not share one transaction id."""
+    url = create_database(world.admin, "driver_tx_first", world.hub_template)
+
+    async def run() -> tuple[list, list, list]:
+        engine = make_engine(url, pool_size=1)
+        try:
+            async with engine.begin() as conn:
+                await conn.exec_driver_sql("CREATE TABLE probe (n int)")
+            async with engine.connect() as conn:
+                await conn.begin()
+                await execute(conn, "INSERT INTO probe VALUES (:n)", {"n": 1})  # the first statement
+                [ids] = await fetch(conn, "SELECT txid_current() AS a, txid_current() AS b", {})
+                [(via_engine,)] = (await conn.exec_driver_sql("SELECT txid_current()")).all()
+                await conn.rollback()
+            async with engine.begin() as conn:
+                first = await fetch(conn, "SELECT txid_current() AS t", {})
+                await conn.exec_driver_sql("INSERT INTO probe VALUES (2)")
+                second = await fetch(conn, "SELECT txid_current() AS t", {})
+            async with autocommit(engine).connect() as conn:
+                rows = await fetch(conn, "SELECT n FROM probe ORDER BY n", {})
+            return [ids["a"], ids["b"], via_engine], [r["t"] for r in first + second], rows
+        finally:
+            await engine.dispose()
+
+    try:
+        same, committed_tx, rows = asyncio.run(run())
+    finally:
+        drop_database(world.admin, "driver_tx_first")
+    assert same[0] == same[1] == same[2]  # the driver's statements and SQLAlchemy's: one transaction
+    assert committed_tx[0] == committed_tx[1]
+    assert rows == [{"n": 2}]  # the rolled-back transaction's first (driver) insert is gone
 
 
 def test_the_raw_pool_decodes_like_the_engine_and_serves_each_event_loop(world):

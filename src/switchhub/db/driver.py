@@ -2,21 +2,23 @@
 
 Why: on the facility lookup (targets.md P1) SQLAlchemy's execution layer (compiling the text
 clause, building the execution context and the result) cost ≈ 15 % of the hub's and the area's CPU
-per lookup, for statements whose text never changes. These few statements are written with the
-same `:name` parameters as everywhere else; `fetch` turns them into asyncpg's `$n` once per text
-and runs them on the connection the request already holds (same transaction, same pool, asyncpg's
-own prepared-statement cache). The repositories still own the SQL; this only runs it.
+per lookup, and ≈ 15–19 % of both services' CPU per complete switch (P3, py-spy), for statements
+whose text never changes. These statements are written with the same `:name` parameters as
+everywhere else; `fetch` turns them into asyncpg's `$n` once per text and runs them on the
+connection the request already holds (same transaction, same pool, asyncpg's own prepared-statement
+cache). The repositories still own the SQL; this only runs it. A database error arrives as the
+driver's (asyncpg's, with its `sqlstate`), which the error handlers read through either wrapper.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import re
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
 import asyncpg
-from sqlalchemy import TextClause, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 #: a connection `fetch` runs statements on: SQLAlchemy's (autocommit, or in a transaction) or asyncpg's
@@ -39,30 +41,47 @@ def positional(sql: str) -> tuple[str, tuple[str, ...]]:
 
 
 async def fetch(conn: Reader, sql: str, params: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """The rows of `sql` (with `:name` parameters) as dicts, run by the driver of `conn` when `conn`
-    autocommits (the request path's readers) or is a driver connection already (db/rawpool.py).
-    Inside a SQLAlchemy transaction the statement goes through SQLAlchemy, which starts the driver's
-    transaction lazily: a statement sent past it could run before BEGIN."""
+    """The rows of `sql` (with `:name` parameters) as dicts, run by the driver of `conn`: a driver
+    connection already (db/rawpool.py), or the one a SQLAlchemy connection holds, in its transaction
+    when it has begun one (`_driver_of`)."""
+    positional_sql, names = positional(sql)
+    args = [params[n] for n in names]
     if not isinstance(conn, AsyncConnection):
-        raw: Any = conn
-    elif conn.in_transaction():
-        return [dict(r._mapping) for r in await conn.execute(_clause(sql), dict(params))]
-    else:
-        raw = (await conn.get_raw_connection()).driver_connection
+        return [dict(r) for r in await conn.fetch(positional_sql, *args)]
+    async with _driver_of(conn) as raw:
+        return [dict(r) for r in await raw.fetch(positional_sql, *args)]
+
+
+async def fetch_one(conn: Reader, sql: str, params: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The first row of `sql` as a dict (None: no row), run as `fetch` runs it."""
+    rows = await fetch(conn, sql, params)
+    return rows[0] if rows else None
+
+
+async def execute(conn: AsyncConnection, sql: str, params: Mapping[str, Any]) -> int:
+    """A statement without rows (an INSERT), run as `fetch` runs it; how many rows it wrote (the
+    count of its command tag, `INSERT 0 3` → 3; 0 for a tag without one)."""
     positional_sql, names = positional(sql)
-    return [dict(r) for r in await raw.fetch(positional_sql, *(params[n] for n in names))]  # type: ignore[union-attr]
+    async with _driver_of(conn) as raw:
+        tag = await raw.execute(positional_sql, *(params[n] for n in names))
+    count = tag.rsplit(" ", 1)[-1]
+    return int(count) if count.isdigit() else 0
 
 
-async def execute(conn: AsyncConnection, sql: str, params: Mapping[str, Any]) -> None:
-    """A statement without rows (an INSERT), with the same rule as `fetch`."""
-    if conn.in_transaction():
-        await conn.execute(_clause(sql), dict(params))
-        return
-    positional_sql, names = positional(sql)
-    raw = (await conn.get_raw_connection()).driver_connection
-    await raw.execute(positional_sql, *(params[n] for n in names))  # type: ignore[union-attr]
+@contextlib.asynccontextmanager
+async def _driver_of(conn: AsyncConnection) -> AsyncIterator[asyncpg.Connection]:
+    """The asyncpg connection under `conn`, its transaction begun when `conn` is in one.
 
-
-@functools.lru_cache(maxsize=256)
-def _clause(sql: str) -> TextClause:
-    return text(sql)
+    SQLAlchemy's asyncpg adapter sends BEGIN lazily, with the first statement it executes itself, so
+    a statement sent past it at the start of a transaction would run before BEGIN, outside the
+    transaction. Here the adapter's own `_start_transaction` (the BEGIN with the engine's isolation
+    level) runs first when it has not yet, under the adapter's execution lock, as its own statements
+    do; commit and rollback stay SQLAlchemy's. The checked-out connection is reached without
+    `get_raw_connection`'s greenlet hop: a connection in use holds its pooled driver connection.
+    tests/test_db_driver.py holds both orders (a driver statement first, then SQLAlchemy's, and the
+    reverse) to the rollback of their transaction, so an adapter that changed would fail there."""
+    adapter = conn.sync_connection.connection.dbapi_connection
+    async with adapter._execute_mutex:
+        if conn.in_transaction() and adapter._transaction is None:
+            await adapter._start_transaction()
+        yield adapter._connection

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from switchhub.db import driver
 from switchhub.metrics import JOBS
 
 log = logging.getLogger("switchhub.jobs")
@@ -29,27 +30,27 @@ async def enqueue(conn: AsyncConnection, kind: str, key: str, run_at: datetime, 
     """Schedule `kind` for `key` (once); with reschedule=True a pending job moves to the new time."""
     conflict = ("DO UPDATE SET run_at = EXCLUDED.run_at, payload = EXCLUDED.payload WHERE jobs.done_at IS NULL"
                 if reschedule else "DO NOTHING")
-    await conn.execute(
-        text(f"INSERT INTO jobs (kind, key, run_at, payload) VALUES (:kind, :key, :run_at, CAST(:payload AS jsonb))"
-             f" ON CONFLICT (kind, key) {conflict}"),
-        {"kind": kind, "key": key, "run_at": run_at, "payload": json.dumps(payload or {}, default=str)},
-    )
+    await driver.execute(
+        conn, f"INSERT INTO jobs (kind, key, run_at, payload) VALUES (:kind, :key, :run_at, CAST(:payload AS jsonb))"
+              f" ON CONFLICT (kind, key) {conflict}",
+        {"kind": kind, "key": key, "run_at": run_at, "payload": json.dumps(payload or {}, default=str)})
 
 
 async def enqueue_many(conn: AsyncConnection, kind: str, items: list[tuple[str, datetime]]) -> None:
-    """`enqueue` of many keys of one kind (no payload), in one executemany."""
+    """`enqueue` of many keys of one kind (no payload), in one statement."""
     if items:
-        await conn.execute(text("INSERT INTO jobs (kind, key, run_at, payload) VALUES (:kind, :key, :run_at, '{}')"
-                                " ON CONFLICT (kind, key) DO NOTHING"),
-                           [{"kind": kind, "key": key, "run_at": run_at} for key, run_at in items])
+        await driver.execute(conn, "INSERT INTO jobs (kind, key, run_at, payload) SELECT :kind, k, r, '{}'"
+                                   " FROM unnest(CAST(:keys AS text[]), CAST(:runs AS timestamptz[])) AS t(k, r)"
+                                   " ON CONFLICT (kind, key) DO NOTHING",
+                             {"kind": kind, "keys": [k for k, _ in items], "runs": [r for _, r in items]})
 
 
 async def cancel(conn: AsyncConnection, kind: str, key: str | list[str], now: datetime) -> None:
     """End the pending job of `kind` for `key` (or for each of several keys, in one statement)."""
     keys = [key] if isinstance(key, str) else key
-    await conn.execute(text("UPDATE jobs SET done_at = :now, last_error = 'cancelled' WHERE kind = :k"
-                            " AND key = ANY(CAST(:keys AS text[])) AND done_at IS NULL"),
-                       {"k": kind, "keys": keys, "now": now})
+    await driver.execute(conn, "UPDATE jobs SET done_at = :now, last_error = 'cancelled' WHERE kind = :k"
+                               " AND key = ANY(CAST(:keys AS text[])) AND done_at IS NULL",
+                         {"k": kind, "keys": keys, "now": now})
 
 
 async def run_due(engine: AsyncEngine, handlers: dict[str, Handler], now: datetime, *, limit: int = 100) -> int:

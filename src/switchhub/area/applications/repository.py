@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from switchhub.db import joined
+from switchhub.db import driver, joined
 from switchhub.kernel.clock import get_clock
 from switchhub.kernel.codes import ApplicationStage, ApplicationType
 
@@ -23,17 +23,17 @@ COLUMNS = ("application_no, area, spid, type, stage, applicant_code, received_at
 
 async def lock_point(conn: AsyncConnection, spid: str) -> None:
     """Serialise filings for one point so that the second of a pair always sees the first."""
-    await conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:s))"), {"s": spid})
+    await driver.execute(conn, "SELECT pg_advisory_xact_lock(hashtext(:s))", {"s": spid})
 
 
 async def lock_point_of(conn: AsyncConnection, application_no: str) -> None:
     """The point lock of an application's point (execution serialises with filings there)."""
-    await conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(rtrim(spid))) FROM applications"
-                            " WHERE application_no = :no"), {"no": application_no})
+    await driver.execute(conn, "SELECT pg_advisory_xact_lock(hashtext(rtrim(spid))) FROM applications"
+                               " WHERE application_no = :no", {"no": application_no})
 
 
 async def point_state(conn: AsyncConnection, area: str, spid: str, on: date) -> dict[str, Any] | None:
-    row = (await conn.execute(text(
+    d = await driver.fetch_one(conn, (
         "SELECT p.spid, p.channel, p.contract_status, p.capacity_method, p.reading_day_code, p.meters,"
         " p.contract_current, p.breaker_remote,"
         " (SELECT s.retailer_code FROM supply_periods s WHERE s.area = p.area AND s.spid = p.spid"
@@ -42,26 +42,23 @@ async def point_state(conn: AsyncConnection, area: str, spid: str, on: date) -> 
         " (SELECT c.name_kanji FROM customer_periods c WHERE c.area = p.area AND c.spid = p.spid"
         "   AND c.valid_to IS NULL ORDER BY c.valid_from DESC LIMIT 1) AS customer_name"
         " FROM supply_points p WHERE p.area = :area AND p.spid = :spid"),
-        {"area": area, "spid": spid, "on": on})).first()
-    if row is None:
+        {"area": area, "spid": spid, "on": on})
+    if d is None:
         return None
-    d = dict(row._mapping)
     d["smart"] = any(m.get("smart") for m in (d["meters"] or []))
     return d
 
 
 async def open_applications(conn: AsyncConnection, area: str, spid: str) -> list[dict[str, Any]]:
-    rows = await conn.execute(text(
-        f"SELECT {COLUMNS} FROM applications WHERE area = :area AND spid = :spid"
-        " AND stage = ANY(:open) ORDER BY received_at FOR UPDATE"),
-        {"area": area, "spid": spid, "open": OPEN_STAGES})
-    return [dict(r._mapping) for r in rows]
+    return await driver.fetch(conn, f"SELECT {COLUMNS} FROM applications WHERE area = :area AND spid = :spid"
+                                    " AND stage = ANY(:open) ORDER BY received_at FOR UPDATE",
+                              {"area": area, "spid": spid, "open": OPEN_STAGES})
 
 
 async def insert(conn: AsyncConnection, app: dict[str, Any], today: date) -> str:
     """Store a new application under the next number, `<area><received day YYYYMMDD><8 digits>`
     (more digits once the sequence passes them), drawn in the same statement; returns the number."""
-    return (await conn.execute(text(
+    [row] = await driver.fetch(conn, (
         "INSERT INTO applications (application_no, area, spid, type, stage, applicant_code, received_at,"
         " requested_date, payload, relay_no, channel, meter_work, customer_request, matching_deadline, previous)"
         " VALUES ((SELECT CAST(:prefix AS text) || lpad(n::text, greatest(8, length(n::text)), '0')"
@@ -70,7 +67,8 @@ async def insert(conn: AsyncConnection, app: dict[str, Any], today: date) -> str
         " :matching_deadline, CAST(:previous AS jsonb)) RETURNING application_no"),
         {**app, "prefix": f"{app['area']}{today:%Y%m%d}",
          "payload": json.dumps(app["payload"], ensure_ascii=False, default=str),
-         "previous": json.dumps(app.get("previous"), ensure_ascii=False, default=str)})).scalar_one()
+         "previous": json.dumps(app.get("previous"), ensure_ascii=False, default=str)})
+    return row["application_no"]
 
 
 JSON_COLUMNS = frozenset({"payload", "previous"})
@@ -106,7 +104,7 @@ async def record_change(conn: AsyncConnection, app: dict[str, Any], sets: dict[s
         assignments, values = _assignments(sets, message)
         update = f", state AS (UPDATE applications SET {assignments} WHERE application_no = :no)"
         params.update(values)
-    await conn.execute(text(
+    await driver.execute(conn, (
         f"WITH feed AS (SELECT pg_advisory_xact_lock(:feed_lock)){update},"
         " change AS (INSERT INTO application_changes (application_no, applicant_code, area, from_stage, to_stage,"
         " rule, reason_code, actor, at) SELECT :no, :op, :area, :f, :t, :rule, :reason, :actor,"
@@ -116,21 +114,20 @@ async def record_change(conn: AsyncConnection, app: dict[str, Any], sets: dict[s
 
 
 async def get(conn: AsyncConnection, application_no: str, *, for_update: bool = False) -> dict[str, Any] | None:
-    row = (await conn.execute(text(f"SELECT {COLUMNS} FROM applications WHERE application_no = :no"
-                                   + (" FOR UPDATE" if for_update else "")), {"no": application_no})).first()
-    return dict(row._mapping) if row else None
+    return await driver.fetch_one(conn, f"SELECT {COLUMNS} FROM applications WHERE application_no = :no"
+                                        + (" FOR UPDATE" if for_update else ""), {"no": application_no})
 
 
 async def with_history(conn: AsyncConnection, application_no: str
                        ) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
     """One application and its change log in order, in one statement (db/joined.py)."""
     columns = ", ".join(f"a.{c.strip()}" for c in COLUMNS.split(","))
-    rows = await conn.execute(text(
+    rows = await driver.fetch(conn, (
         f"SELECT {columns}, c.seq AS h_seq, c.from_stage AS h_from_stage, c.to_stage AS h_to_stage, c.rule AS h_rule,"
         " c.reason_code AS h_reason_code, c.actor AS h_actor, c.at AS h_at FROM applications a"
         " LEFT JOIN application_changes c ON c.application_no = a.application_no WHERE a.application_no = :no"
         " ORDER BY c.seq"), {"no": application_no})
-    return joined.split((r._mapping for r in rows), "h_", "at")
+    return joined.split(rows, "h_", "at")
 
 
 async def feed(conn: AsyncConnection, area: str, applicant: str, after: int, limit: int) -> list[dict[str, Any]]:

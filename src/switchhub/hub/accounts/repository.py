@@ -167,16 +167,13 @@ async def set_login_result(conn: AsyncConnection, user_id: int, *, failed_logins
 
 async def operators(conn: AsyncConnection, kind: str | None = None, area: str | None = None, *,
                     codes: list[str] | None = None) -> list[dict[str, Any]]:
-    rows = await conn.execute(
-        text(
-            "SELECT code, name, name_kana, kind, areas, incumbent_areas, contact_name, contact_phone, status"
-            " FROM operators WHERE (CAST(:kind AS text) IS NULL OR kind = :kind)"
-            " AND (CAST(:area AS text) IS NULL OR CAST(:area AS text) = ANY(areas))"
-            " AND (CAST(:codes AS text[]) IS NULL OR code = ANY(CAST(:codes AS text[]))) ORDER BY kind, code"
-        ),
-        {"kind": kind, "area": area, "codes": codes},
-    )
-    return [dict(r._mapping) for r in rows]
+    return await driver.fetch(
+        conn,
+        "SELECT code, name, name_kana, kind, areas, incumbent_areas, contact_name, contact_phone, status"
+        " FROM operators WHERE (CAST(:kind AS text) IS NULL OR kind = :kind)"
+        " AND (CAST(:area AS text) IS NULL OR CAST(:area AS text) = ANY(areas))"
+        " AND (CAST(:codes AS text[]) IS NULL OR code = ANY(CAST(:codes AS text[]))) ORDER BY kind, code",
+        {"kind": kind, "area": area, "codes": codes})
 
 
 async def operator_names(conn: AsyncConnection, codes: list[str]) -> dict[str, str]:

@@ -9,7 +9,9 @@ from sqlalchemy import text
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-_FAN_OUT = text(
+from switchhub.db import driver
+
+_FAN_OUT_SQL = (
     "INSERT INTO deliveries (operator_code, channel, target, webhook_id, event_id, event_kind, payload,"
     " next_attempt_at)"
     " SELECT s.operator_code, 'email', s.email, CAST(NULL AS bigint), :eid, :kind, CAST(:p AS jsonb), CAST(:now AS timestamptz) FROM subscriptions s"
@@ -19,6 +21,7 @@ _FAN_OUT = text(
     "  WHERE w.operator_code = ANY(CAST(:ops AS text[])) AND w.active"
     "  AND (cardinality(w.event_kinds) = 0 OR :kind = ANY(w.event_kinds))"
     " ON CONFLICT (channel, target, event_id) DO NOTHING")
+_FAN_OUT = text(_FAN_OUT_SQL)
 
 
 # -- fan-out: pending deliveries created in the transaction of the change -----------------------
@@ -28,9 +31,8 @@ async def insert_deliveries(conn: AsyncConnection, *, operator_codes: list[str],
     """One pending delivery per e-mail subscription of the event's kind and per active webhook
     (all kinds, or this one) of the given operators; an event already queued for a target is
     skipped. `body` is the payload as JSON text. Returns how many deliveries were created."""
-    result = await conn.execute(_FAN_OUT, {"eid": event_id, "kind": event_kind, "p": body, "now": now,
-                                           "ops": operator_codes})
-    return result.rowcount
+    return await driver.execute(conn, _FAN_OUT_SQL, {"eid": event_id, "kind": event_kind, "p": body, "now": now,
+                                                     "ops": operator_codes})
 
 
 async def insert_deliveries_many(conn: AsyncConnection, *, event_kind: str,

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from switchhub.db import joined
+from switchhub.db import driver, joined
 from switchhub.kernel.clock import get_clock
 from switchhub.kernel.codes import RelayStatus
 from switchhub.kernel.visibility import RelayScope
@@ -31,14 +31,13 @@ async def next_number(conn: AsyncConnection, today: date) -> str:
 
 
 async def next_numbers(conn: AsyncConnection, today: date, count: int) -> list[str]:
-    rows = await conn.execute(text("SELECT nextval('relay_no_seq') FROM generate_series(1, :n)"), {"n": count})
-    return [f"R{today:%Y%m%d}{n:07d}" for n in rows.scalars()]
+    rows = await driver.fetch(conn, "SELECT nextval('relay_no_seq') AS n FROM generate_series(1, :n)", {"n": count})
+    return [f"R{today:%Y%m%d}{r['n']:07d}" for r in rows]
 
 
 async def open_for_point(conn: AsyncConnection, spid: str) -> dict[str, Any] | None:
-    row = (await conn.execute(text(f"SELECT {COLUMNS}{FROM} WHERE r.spid = :s AND r.status = ANY(:open)"
-                                   " FOR UPDATE OF r"), {"s": spid, "open": OPEN_STATUSES})).first()
-    return dict(row._mapping) if row else None
+    return await driver.fetch_one(conn, f"SELECT {COLUMNS}{FROM} WHERE r.spid = :s AND r.status = ANY(:open)"
+                                        " FOR UPDATE OF r", {"s": spid, "open": OPEN_STATUSES})
 
 
 async def open_for_points(conn: AsyncConnection, spids: list[str], *, for_update: bool) -> dict[str, dict[str, Any]]:
@@ -50,6 +49,7 @@ async def open_for_points(conn: AsyncConnection, spids: list[str], *, for_update
     return {d["spid"]: d for d in (dict(r._mapping) for r in rows)}
 
 
+_HISTORY_COLUMNS = ("relay_no", "from_status", "to_status", "rule", "reason_code", "actor")
 _ARRAY_TYPES = {"requested_switch_date": "date[]", "decision_deadline": "date[]", "registered_at": "timestamptz[]"}
 
 
@@ -63,32 +63,31 @@ async def insert_new(conn: AsyncConnection, relays: list[dict[str, Any]]) -> int
         return 0
     cols = list(relays[0])
     arrays = ", ".join(f"CAST(:{c} AS {_ARRAY_TYPES.get(c, 'text[]')})" for c in cols)
-    rows = await conn.execute(text(f"INSERT INTO relays ({', '.join(cols)}) SELECT * FROM unnest({arrays})"
-                                   " ON CONFLICT DO NOTHING RETURNING relay_no"),
+    rows = await driver.fetch(conn, f"INSERT INTO relays ({', '.join(cols)}) SELECT * FROM unnest({arrays})"
+                                    " ON CONFLICT DO NOTHING RETURNING relay_no",
                               {c: [r[c] for r in relays] for c in cols})
-    return len(rows.all())
+    return len(rows)
 
 
 async def get(conn: AsyncConnection, relay_no: str, *, for_update: bool = False) -> dict[str, Any] | None:
-    row = (await conn.execute(text(f"SELECT {COLUMNS}{FROM} WHERE r.relay_no = :n" +
-                                   (" FOR UPDATE OF r" if for_update else "")), {"n": relay_no})).first()
-    return dict(row._mapping) if row else None
+    return await driver.fetch_one(conn, f"SELECT {COLUMNS}{FROM} WHERE r.relay_no = :n" +
+                                  (" FOR UPDATE OF r" if for_update else ""), {"n": relay_no})
 
 
 async def with_history(conn: AsyncConnection, relay_no: str) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
     """One relay and its history in order, in one statement (db/joined.py)."""
-    rows = await conn.execute(text(
+    rows = await driver.fetch(conn, (
         f"SELECT {COLUMNS}, h.from_status AS h_from_status, h.to_status AS h_to_status, h.rule AS h_rule,"
         f" h.reason_code AS h_reason_code, h.actor AS h_actor, h.detail AS h_detail, h.at AS h_at{FROM}"
         " LEFT JOIN relay_history h ON h.relay_no = r.relay_no WHERE r.relay_no = :n ORDER BY h.id"),
         {"n": relay_no})
-    return joined.split((r._mapping for r in rows), "h_", "at")
+    return joined.split(rows, "h_", "at")
 
 
 async def update_fields(conn: AsyncConnection, relay_no: str, fields: dict[str, Any]) -> None:
     assignments = ", ".join(f"{k} = :{k}" for k in fields)
-    await conn.execute(text(f"UPDATE relays SET {assignments}, updated_at = :now WHERE relay_no = :relay_no"),
-                       {**fields, "relay_no": relay_no, "now": get_clock().now()})
+    await driver.execute(conn, f"UPDATE relays SET {assignments}, updated_at = :now WHERE relay_no = :relay_no",
+                         {**fields, "relay_no": relay_no, "now": get_clock().now()})
 
 
 async def record_change(conn: AsyncConnection, relay_no: str, fields: dict[str, Any] | None, from_status: str | None,
@@ -105,21 +104,24 @@ async def record_change(conn: AsyncConnection, relay_no: str, fields: dict[str, 
         assignments = ", ".join(f"{k} = :set_{k}" for k in fields)
         update = f"WITH state AS (UPDATE relays SET {assignments}, updated_at = :at WHERE relay_no = :no) "
         params.update({f"set_{k}": v for k, v in fields.items()})
-    await conn.execute(text(
+    await driver.execute(conn, (
         f"{update}INSERT INTO relay_history (relay_no, from_status, to_status, rule, reason_code, actor, detail, at)"
         " VALUES (:no, :f, :t, :rule, :reason, :actor, CAST(:detail AS jsonb), :at)"), params)
 
 
 async def add_history_many(conn: AsyncConnection, rows: list[dict[str, Any]]) -> None:
-    """History rows (relay_no, from_status, to_status, rule, reason_code, actor, detail) in one executemany."""
+    """History rows (relay_no, from_status, to_status, rule, reason_code, actor, detail) in one statement
+    (a column array each, as `insert_new`)."""
     if rows:
-        at = get_clock().now()
-        await conn.execute(text(
+        columns = {c: [r.get(c) for r in rows] for c in _HISTORY_COLUMNS}
+        columns["detail"] = [json.dumps(r.get("detail") or {}, ensure_ascii=False, default=str) for r in rows]
+        await driver.execute(conn, (
             "INSERT INTO relay_history (relay_no, from_status, to_status, rule, reason_code, actor, detail, at)"
-            " VALUES (:relay_no, :from_status, :to_status, :rule, :reason_code, :actor, CAST(:detail AS jsonb),"
-            " :at)"),
-            [{**r, "detail": json.dumps(r.get("detail") or {}, ensure_ascii=False, default=str), "at": at}
-             for r in rows])
+            " SELECT n, f, t, rule, reason, actor, CAST(d AS jsonb), :at FROM unnest(CAST(:relay_no AS text[]),"
+            " CAST(:from_status AS text[]), CAST(:to_status AS text[]), CAST(:rule AS text[]),"
+            " CAST(:reason_code AS text[]), CAST(:actor AS text[]), CAST(:detail AS text[])) WITH ORDINALITY"
+            " AS h(n, f, t, rule, reason, actor, d, i) ORDER BY i"),
+            {**columns, "at": get_clock().now()})
 
 
 async def search(conn: AsyncConnection, scope: RelayScope, where: list[str], params: dict[str, Any], offset: int,
