@@ -16,10 +16,13 @@ import contextlib
 import functools
 import re
 from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import asyncpg
 from sqlalchemy.ext.asyncio import AsyncConnection
+
+from switchhub.db import together
 
 #: a connection `fetch` runs statements on: SQLAlchemy's (autocommit, or in a transaction) or asyncpg's
 Reader = AsyncConnection | asyncpg.Connection
@@ -48,6 +51,7 @@ async def fetch(conn: Reader, sql: str, params: Mapping[str, Any]) -> list[dict[
     args = [params[n] for n in names]
     if not isinstance(conn, AsyncConnection):
         return [dict(r) for r in await conn.fetch(positional_sql, *args)]
+    await send_held(conn)
     async with _driver_of(conn) as raw:
         return [dict(r) for r in await raw.fetch(positional_sql, *args)]
 
@@ -61,11 +65,76 @@ async def fetch_one(conn: Reader, sql: str, params: Mapping[str, Any]) -> dict[s
 async def execute(conn: AsyncConnection, sql: str, params: Mapping[str, Any]) -> int:
     """A statement without rows (an INSERT), run as `fetch` runs it; how many rows it wrote (the
     count of its command tag, `INSERT 0 3` → 3; 0 for a tag without one)."""
+    await send_held(conn)
     positional_sql, names = positional(sql)
     async with _driver_of(conn) as raw:
         tag = await raw.execute(positional_sql, *(params[n] for n in names))
     count = tag.rsplit(" ", 1)[-1]
     return int(count) if count.isdigit() else 0
+
+
+async def write(conn: AsyncConnection, sql: str, params: Mapping[str, Any]) -> None:
+    """A write whose rows and count nobody reads: held when `conn` holds writes (`hold`), else sent."""
+    held: _Held | None = conn.info.get(HELD)
+    if held is None:
+        await execute(conn, sql, params)
+        return
+    tables, names = together.targets(sql), together.names(sql)
+    if held.tables & tables or held.names & names:
+        await send_held(conn)
+    held.writes.append((sql, params))
+    held.tables |= tables
+    held.names |= names
+
+
+@dataclass
+class _Held:
+    writes: list[tuple[str, Mapping[str, Any]]] = field(default_factory=list)
+    tables: frozenset[str] = frozenset()
+    names: frozenset[str] = frozenset()
+
+
+#: connection info key: the writes a `hold` block holds
+HELD = "switchhub_held_writes"
+
+
+@contextlib.asynccontextmanager
+async def hold(conn: AsyncConnection) -> AsyncIterator[None]:
+    """Within the block, the `write`s on `conn` are held and sent as one statement (db/together.py):
+    before the driver's next statement on `conn`, before a write to a table already held, and when
+    the block ends; the caller's reads therefore see its writes. A block that raises sends nothing
+    (its transaction is rolled back). A statement through SQLAlchemy while writes are held is
+    refused (`refuse_while_held`, on every engine): it would run before them. A block inside
+    another is part of it."""
+    if HELD in conn.info:
+        yield
+        return
+    conn.info[HELD] = _Held()
+    try:
+        yield
+        await send_held(conn)
+    finally:
+        conn.info.pop(HELD, None)
+
+
+async def send_held(conn: AsyncConnection) -> None:
+    """Send the writes `conn` holds, if any, as one statement."""
+    held: _Held | None = conn.info.get(HELD)
+    if held is None or not held.writes:
+        return
+    sql, params = together.combine(held.writes)
+    held.writes, held.tables, held.names = [], frozenset(), frozenset()
+    positional_sql, names = positional(sql)
+    async with _driver_of(conn) as raw:
+        await raw.execute(positional_sql, *(params[n] for n in names))
+
+
+def refuse_while_held(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool
+                      ) -> None:
+    """SQLAlchemy `before_cursor_execute` listener (db/engine.py): no statement overtakes held writes."""
+    held = conn.info.get(HELD)
+    if held is not None and held.writes:
+        raise RuntimeError(f"a statement through SQLAlchemy while driver writes are held: {statement[:80]}")
 
 
 @contextlib.asynccontextmanager

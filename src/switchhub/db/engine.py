@@ -10,19 +10,27 @@ import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from switchhub.db import driver
 from switchhub.db.urls import async_url
 
 
 def make_engine(url: str, *, pool_size: int = 10, max_overflow: int = 10) -> AsyncEngine:
-    return create_async_engine(
+    return _guarded(create_async_engine(
         async_url(url),
         pool_size=pool_size,
         max_overflow=max_overflow,
         pool_pre_ping=False,
         connect_args={"server_settings": {"timezone": "Asia/Tokyo", "application_name": "switchhub"}},
-    )
+    ))
+
+
+def _guarded(engine: AsyncEngine) -> AsyncEngine:
+    """No SQLAlchemy statement runs while the connection holds driver writes (driver.hold)."""
+    event.listen(engine.sync_engine, "before_cursor_execute", driver.refuse_while_held)
+    return engine
 
 
 def lookup_reader(engine: AsyncEngine, *, pool_size: int = 10, autocommit: bool = True,
@@ -50,12 +58,12 @@ def search_reader(engine: AsyncEngine, *, pool_size: int = 5, max_overflow: int 
 def _planned_engine(engine: AsyncEngine, name: str, plan_cache_mode: str, pool_size: int, max_overflow: int,
                     autocommit: bool) -> AsyncEngine:
     """A pool of its own on the engine's database, every session with that plan cache mode."""
-    return create_async_engine(
+    return _guarded(create_async_engine(
         engine.url, pool_size=pool_size, max_overflow=max_overflow,
         **({"isolation_level": "AUTOCOMMIT"} if autocommit else {}),
         connect_args={"server_settings": {"timezone": "Asia/Tokyo", "application_name": name,
                                           "plan_cache_mode": plan_cache_mode}},
-    )
+    ))
 
 
 _AUTOCOMMIT: "weakref.WeakKeyDictionary[AsyncEngine, AsyncEngine]" = weakref.WeakKeyDictionary()

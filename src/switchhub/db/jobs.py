@@ -30,27 +30,40 @@ async def enqueue(conn: AsyncConnection, kind: str, key: str, run_at: datetime, 
     """Schedule `kind` for `key` (once); with reschedule=True a pending job moves to the new time."""
     conflict = ("DO UPDATE SET run_at = EXCLUDED.run_at, payload = EXCLUDED.payload WHERE jobs.done_at IS NULL"
                 if reschedule else "DO NOTHING")
-    await driver.execute(
+    await driver.write(
         conn, f"INSERT INTO jobs (kind, key, run_at, payload) VALUES (:kind, :key, :run_at, CAST(:payload AS jsonb))"
               f" ON CONFLICT (kind, key) {conflict}",
         {"kind": kind, "key": key, "run_at": run_at, "payload": json.dumps(payload or {}, default=str)})
 
 
+async def enqueue_each(conn: AsyncConnection, items: list[tuple[str, str, datetime]], *, reschedule: bool = False
+                       ) -> None:
+    """`enqueue` of several (kind, key, run_at) without payload, in one statement."""
+    conflict = ("DO UPDATE SET run_at = EXCLUDED.run_at, payload = EXCLUDED.payload WHERE jobs.done_at IS NULL"
+                if reschedule else "DO NOTHING")
+    await driver.write(conn, "INSERT INTO jobs (kind, key, run_at, payload) SELECT k, key, r, '{}'"
+                             " FROM unnest(CAST(:kinds AS text[]), CAST(:keys AS text[]), CAST(:runs AS timestamptz[]))"
+                             f" AS t(k, key, r) ON CONFLICT (kind, key) {conflict}",
+                       {"kinds": [i[0] for i in items], "keys": [i[1] for i in items], "runs": [i[2] for i in items]})
+
+
 async def enqueue_many(conn: AsyncConnection, kind: str, items: list[tuple[str, datetime]]) -> None:
     """`enqueue` of many keys of one kind (no payload), in one statement."""
     if items:
-        await driver.execute(conn, "INSERT INTO jobs (kind, key, run_at, payload) SELECT :kind, k, r, '{}'"
+        await driver.write(conn, "INSERT INTO jobs (kind, key, run_at, payload) SELECT :kind, k, r, '{}'"
                                    " FROM unnest(CAST(:keys AS text[]), CAST(:runs AS timestamptz[])) AS t(k, r)"
                                    " ON CONFLICT (kind, key) DO NOTHING",
                              {"kind": kind, "keys": [k for k, _ in items], "runs": [r for _, r in items]})
 
 
-async def cancel(conn: AsyncConnection, kind: str, key: str | list[str], now: datetime) -> None:
-    """End the pending job of `kind` for `key` (or for each of several keys, in one statement)."""
+async def cancel(conn: AsyncConnection, kind: str | list[str], key: str | list[str], now: datetime) -> None:
+    """End the pending job of `kind` for `key` (or of each of several kinds and keys, in one statement)."""
+    kinds = [kind] if isinstance(kind, str) else kind
     keys = [key] if isinstance(key, str) else key
-    await driver.execute(conn, "UPDATE jobs SET done_at = :now, last_error = 'cancelled' WHERE kind = :k"
-                               " AND key = ANY(CAST(:keys AS text[])) AND done_at IS NULL",
-                         {"k": kind, "keys": keys, "now": now})
+    await driver.write(conn, "UPDATE jobs SET done_at = :now, last_error = 'cancelled'"
+                             " WHERE kind = ANY(CAST(:kinds AS text[])) AND key = ANY(CAST(:keys AS text[]))"
+                             " AND done_at IS NULL",
+                       {"kinds": kinds, "keys": keys, "now": now})
 
 
 async def run_due(engine: AsyncEngine, handlers: dict[str, Handler], now: datetime, *, limit: int = 100) -> int:

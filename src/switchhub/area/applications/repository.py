@@ -104,7 +104,7 @@ async def record_change(conn: AsyncConnection, app: dict[str, Any], sets: dict[s
         assignments, values = _assignments(sets, message)
         update = f", state AS (UPDATE applications SET {assignments} WHERE application_no = :no)"
         params.update(values)
-    await driver.execute(conn, (
+    await driver.write(conn, (
         f"WITH feed AS (SELECT pg_advisory_xact_lock(:feed_lock)){update},"
         " change AS (INSERT INTO application_changes (application_no, applicant_code, area, from_stage, to_stage,"
         " rule, reason_code, actor, at) SELECT :no, :op, :area, :f, :t, :rule, :reason, :actor,"

@@ -25,7 +25,7 @@ from switchhub.area.applications.kinds import KINDS, Kind, kind_of_type, request
 from switchhub.area.outbox.repository import emit
 from switchhub.contract.applications import CorrectionRequest
 from switchhub.contract.events import SwitchWithdrawn
-from switchhub.db import jobs
+from switchhub.db import driver, jobs
 from switchhub.httpkit import validation_issues
 from switchhub.kernel.caller import Caller
 from switchhub.kernel.clock import JST
@@ -137,10 +137,9 @@ async def _proceed(conn: AsyncConnection, kind: Kind, app: dict[str, Any], now: 
         return app
     if app["meter_work"]:
         app = await rules.apply(conn, app, "arrange_meter_work", actor="system")
-    await jobs.enqueue(conn, execution.SCHEDULE_JOB, app["application_no"], matching.deadline_run_at(app),
-                       reschedule=True)
-    await jobs.enqueue(conn, execution.EXECUTE_JOB, app["application_no"], midnight(app["requested_date"]),
-                       reschedule=True)
+    await jobs.enqueue_each(conn, [(execution.SCHEDULE_JOB, app["application_no"], matching.deadline_run_at(app)),
+                                   (execution.EXECUTE_JOB, app["application_no"], midnight(app["requested_date"]))],
+                            reschedule=True)
     return app
 
 
@@ -155,8 +154,9 @@ async def file(conn: AsyncConnection, caller: Caller, kind_name: str, req: BaseM
            "customer_request": getattr(req, "customer_request", False), "matching_deadline": a.deadline,
            "previous": a.previous, "matched_with": None}
     app = {"application_no": await repo.insert(conn, app, now.astimezone(JST).date()), **app}
-    app = await rules.apply(conn, app, "receive", actor=caller.user_login, new=True)
-    await _proceed(conn, kind, app, now, a.open_apps)
+    async with driver.hold(conn):  # the stage changes, jobs and events sent together where they may be
+        app = await rules.apply(conn, app, "receive", actor=caller.user_login, new=True)
+        await _proceed(conn, kind, app, now, a.open_apps)
     answer = await status(conn, caller, app["application_no"])
     answer["warnings"] = a.warnings
     return answer

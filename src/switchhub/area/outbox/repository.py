@@ -22,8 +22,8 @@ def encoded(event: BaseModel) -> tuple[str, str]:
 async def emit(conn: AsyncConnection, area: str, event: BaseModel) -> None:
     """Queue one contract event in this transaction."""
     kind, payload = encoded(event)
-    await driver.execute(conn, "INSERT INTO outbox_events (area, kind, payload) VALUES (:a, :k, CAST(:p AS jsonb))",
-                         {"a": area, "k": kind, "p": payload})
+    await driver.write(conn, "INSERT INTO outbox_events (area, kind, payload) VALUES (:a, :k, CAST(:p AS jsonb))",
+                       {"a": area, "k": kind, "p": payload})
 
 
 async def pending(conn: AsyncConnection, limit: int) -> list[dict[str, Any]]:

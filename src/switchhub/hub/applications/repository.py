@@ -40,7 +40,7 @@ async def upsert_filed(conn: AsyncConnection, answer: dict[str, Any], now: datet
            "requested": _date(answer.get("switch_date") or answer.get("effective_date")),
            "received": datetime.fromisoformat(answer["received_at"]) if answer.get("received_at") else now,
            "now": now}
-    await driver.execute(conn, (
+    await driver.write(conn, (
         "INSERT INTO applications_index (application_no, area, spid, type, stage, applicant_code, relay_no,"
         " requested_date, received_at, updated_at, last_event_id)"
         " VALUES (:no, :area, :spid, :type, :stage, :applicant, :relay_no, :requested, :received, :now, 0)"

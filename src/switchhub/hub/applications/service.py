@@ -20,6 +20,7 @@ from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from switchhub.contract.applications import REQUESTS, CorrectionRequest, WithdrawRequest
+from switchhub.db import driver
 from switchhub.hub.accounts import permissions
 from switchhub.hub.applications import repository as index
 from switchhub.hub.audit.context import Actor
@@ -148,12 +149,13 @@ async def record(conn: AsyncConnection, actor: Actor, filing: Filing, answer: di
                                  f"スイッチング予定日 {answer['switch_date']} は廃止取次の希望日 {filing.relay_date} と異なります",
                                  f"The switch date {answer['switch_date']} differs from the relay's date {filing.relay_date}"))
     answer["warnings"] = [*answer.get("warnings", []), *warnings]
-    await index.upsert_filed(conn, answer, get_clock().now())
-    if filing.kind == "switch-start" and filing.relay_no:
-        await relays.record_switch_start(conn, filing.relay_no, answer["application_no"])
-    await write(conn, actor.entry(f"application.{filing.kind}", resource_type="application",
-                                  resource_ids=[answer["application_no"]],
-                                  detail={"spid": filing.spid, "stage": answer["stage"]}))
+    async with driver.hold(conn):  # the worklist row, the relay's link and the audit record: one statement
+        await index.upsert_filed(conn, answer, get_clock().now())
+        if filing.kind == "switch-start" and filing.relay_no:
+            await relays.record_switch_start(conn, filing.relay_no, answer["application_no"])
+        await write(conn, actor.entry(f"application.{filing.kind}", resource_type="application",
+                                      resource_ids=[answer["application_no"]],
+                                      detail={"spid": filing.spid, "stage": answer["stage"]}))
     return answer
 
 

@@ -30,22 +30,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from switchhub.db import driver
 from switchhub.db.engine import autocommit
-from switchhub.hub.audit.repository import AuditEntry, row_params
+from switchhub.hub.audit.repository import INSERT_ROWS_SQL, ORDERED, AuditEntry, row_params
 from switchhub.kernel.clock import get_clock
 
 MAX_ROWS = 500  # per statement: bounds the JSON parameter (≈ 1 kB a record)
 
-_INSERT_ROWS_SQL = (
-    "INSERT INTO audit_records (at, request_id, operator_code, user_login, cert_fingerprint, action,"
-    " resource_type, resource_ids, fields, purpose, outcome, item_count, remote_addr, detail)"
-    " SELECT at, request_id, operator_code, user_login, cert_fingerprint, action, resource_type,"
-    " resource_ids, fields, purpose, outcome, item_count, remote_addr, detail"
-    " FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS r(at timestamptz, request_id text, operator_code text,"
-    " user_login text, cert_fingerprint text, action text, resource_type text, resource_ids text[],"
-    " fields text[], purpose text, outcome text, item_count integer, remote_addr text, detail jsonb, ord integer,"
-    " claim integer)"
-)
-_ORDERED = " ORDER BY ord"  # the rows keep their order: ids ascend within a write as with separate statements
 
 
 class Claim(Protocol):
@@ -66,8 +55,8 @@ class Claim(Protocol):
 def _claimed_sql(check_sql: str) -> str:
     """The batch's records whose claim holds (or that have none) written, the claims that do not hold
     returned: one statement, one snapshot taken after every request of the batch arrived."""
-    return (f"WITH claims AS ({check_sql}), written AS ({_INSERT_ROWS_SQL}"
-            " WHERE r.claim IS NULL OR r.claim IN (SELECT n FROM claims WHERE holds)" + _ORDERED + " RETURNING 1)"
+    return (f"WITH claims AS ({check_sql}), written AS ({INSERT_ROWS_SQL}"
+            " WHERE r.claim IS NULL OR r.claim IN (SELECT n FROM claims WHERE holds)" + ORDERED + " RETURNING 1)"
             " SELECT n FROM claims WHERE holds IS NOT TRUE")
 
 
@@ -152,7 +141,7 @@ class GroupCommit:
         payload = json.dumps([{**r, "ord": i} for i, r in enumerate(rows)], ensure_ascii=False, default=str)
         async with self.engine.connect() as conn:
             if not numbered:
-                await driver.execute(conn, _INSERT_ROWS_SQL + _ORDERED, {"rows": payload})
+                await driver.execute(conn, INSERT_ROWS_SQL + ORDERED, {"rows": payload})
                 return set()
             kind = type(next(iter(numbered)))
             failed = await driver.fetch(conn, _claimed_sql(kind.check_sql),

@@ -39,18 +39,31 @@ _INSERT_SQL = (
     " :request_id, :operator_code, :user_login, :cert_fingerprint, :action, :resource_type, :resource_ids,"
     " :fields, :purpose, :outcome, :item_count, :remote_addr, CAST(:detail AS jsonb))"
 )
-_INSERT = text(_INSERT_SQL)
+#: many records from a JSON array of their columns (`ord`: their order; `claim`: group_commit's)
+INSERT_ROWS_SQL = (
+    "INSERT INTO audit_records (at, request_id, operator_code, user_login, cert_fingerprint, action,"
+    " resource_type, resource_ids, fields, purpose, outcome, item_count, remote_addr, detail)"
+    " SELECT at, request_id, operator_code, user_login, cert_fingerprint, action, resource_type,"
+    " resource_ids, fields, purpose, outcome, item_count, remote_addr, detail"
+    " FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS r(at timestamptz, request_id text, operator_code text,"
+    " user_login text, cert_fingerprint text, action text, resource_type text, resource_ids text[],"
+    " fields text[], purpose text, outcome text, item_count integer, remote_addr text, detail jsonb, ord integer,"
+    " claim integer)"
+)
+ORDERED = " ORDER BY ord"  # the rows keep their order: ids ascend within a write as with separate statements
 
 
 async def write(conn: AsyncConnection, *entries: AuditEntry) -> None:
+    """The records in one statement, held with the transaction's other writes where it holds them
+    (db/driver.hold)."""
     if not entries:
         return
     at = get_clock().now()
-    rows = [{**_params(e), "at": at} for e in entries]
-    if len(rows) == 1:  # one row (a lookup's record): one statement, by the driver in autocommit
-        await driver.execute(conn, _INSERT_SQL, rows[0])
-    else:
-        await conn.execute(_INSERT, rows)
+    if len(entries) == 1:
+        await driver.write(conn, _INSERT_SQL, {**_params(entries[0]), "at": at})
+        return
+    rows = [{**row_params(e), "at": at, "ord": i} for i, e in enumerate(entries)]
+    await driver.write(conn, INSERT_ROWS_SQL + ORDERED, {"rows": json.dumps(rows, ensure_ascii=False, default=str)})
 
 
 def _params(e: AuditEntry) -> dict[str, Any]:

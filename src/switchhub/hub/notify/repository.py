@@ -35,20 +35,28 @@ async def insert_deliveries(conn: AsyncConnection, *, operator_codes: list[str],
                                                      "ops": operator_codes})
 
 
+async def queue_deliveries(conn: AsyncConnection, *, operator_codes: list[str], event_id: str, event_kind: str,
+                           body: str, now: datetime) -> None:
+    """`insert_deliveries` without its count: held with the transaction's other writes (driver.hold)."""
+    await driver.write(conn, _FAN_OUT_SQL, {"eid": event_id, "kind": event_kind, "p": body, "now": now,
+                                            "ops": operator_codes})
+
+
 async def insert_deliveries_many(conn: AsyncConnection, *, event_kind: str,
                                  events: list[tuple[list[str], str, str]], now: datetime) -> None:
     """`insert_deliveries` for many events of one kind, (operators, event id, JSON body) each, in
     one executemany."""
+    await driver.send_held(conn)  # SQLAlchemy's executemany (pipelined) follows what the transaction holds
     await conn.execute(_FAN_OUT, [{"eid": eid, "kind": event_kind, "p": body, "now": now, "ops": ops}
                                   for ops, eid, body in events])
 
 
 async def interested_operators(conn: AsyncConnection, event_kind: str) -> list[str]:
     """Operators with an e-mail subscription to the kind or an active webhook that takes it."""
-    return list((await conn.execute(text(
-        "SELECT DISTINCT operator_code FROM subscriptions WHERE event_kind = :kind"
-        " UNION SELECT DISTINCT operator_code FROM webhooks WHERE active"
-        " AND (cardinality(event_kinds) = 0 OR :kind = ANY(event_kinds))"), {"kind": event_kind})).scalars().all())
+    return [r["operator_code"] for r in await driver.fetch(
+        conn, "SELECT DISTINCT operator_code FROM subscriptions WHERE event_kind = :kind"
+              " UNION SELECT DISTINCT operator_code FROM webhooks WHERE active"
+              " AND (cardinality(event_kinds) = 0 OR :kind = ANY(event_kinds))", {"kind": event_kind})]
 
 
 # -- webhooks and subscriptions of an operator -------------------------------------------------

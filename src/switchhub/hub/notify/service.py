@@ -58,7 +58,8 @@ async def fan_out_many(conn: AsyncConnection, *, event_kind: str,
         return
     if len(events) == 1:
         ops, eid, payload = events[0]
-        await fan_out(conn, operator_codes=ops, event_id=eid, event_kind=event_kind, payload=payload, now=now)
+        await repository.queue_deliveries(conn, operator_codes=ops, event_id=eid, event_kind=event_kind,
+                                          body=json.dumps(payload, ensure_ascii=False, default=str), now=now)
         return
     interested = await repository.interested_operators(conn, event_kind)
     wanted = {str(o).strip() for o in interested}

@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from switchhub.db import jobs
+from switchhub.db import driver, jobs
 from switchhub.hub.accounts import repository as accounts
 from switchhub.hub.audit.context import Actor
 from switchhub.hub.audit.repository import write
@@ -140,11 +140,12 @@ async def store_new(conn: AsyncConnection, actor: Actor, relays: list[dict[str, 
     written; the caller refuses the request and its transaction is rolled back."""
     if await repo.insert_new(conn, relays) < len(relays):
         raise OpenRelayExists()
-    await rules.MACHINE.record_new(conn, relays, "register", actor=actor.caller.user_login)
-    await jobs.enqueue_many(conn, "relays.expire_undecided",
-                            [(r["relay_no"], midnight(r["decision_deadline"] + timedelta(days=1))) for r in relays])
-    await publish_many(conn, "relay.registered", [event_of("relay.registered", r, now) for r in relays], now)
-    await write(conn, *(audit(actor, "register", r["relay_no"]) for r in relays))
+    async with driver.hold(conn):  # history, jobs, events and audit records: one statement
+        await rules.MACHINE.record_new(conn, relays, "register", actor=actor.caller.user_login)
+        await jobs.enqueue_many(conn, "relays.expire_undecided",
+                                [(r["relay_no"], midnight(r["decision_deadline"] + timedelta(days=1))) for r in relays])
+        await publish_many(conn, "relay.registered", [event_of("relay.registered", r, now) for r in relays], now)
+        await write(conn, *(audit(actor, "register", r["relay_no"]) for r in relays))
 
 
 async def open_relays(conn: AsyncConnection, spids: list[str], *, lock: bool) -> dict[str, dict[str, Any]]:

@@ -86,8 +86,8 @@ async def with_history(conn: AsyncConnection, relay_no: str) -> tuple[dict[str, 
 
 async def update_fields(conn: AsyncConnection, relay_no: str, fields: dict[str, Any]) -> None:
     assignments = ", ".join(f"{k} = :{k}" for k in fields)
-    await driver.execute(conn, f"UPDATE relays SET {assignments}, updated_at = :now WHERE relay_no = :relay_no",
-                         {**fields, "relay_no": relay_no, "now": get_clock().now()})
+    await driver.write(conn, f"UPDATE relays SET {assignments}, updated_at = :now WHERE relay_no = :relay_no",
+                       {**fields, "relay_no": relay_no, "now": get_clock().now()})
 
 
 async def record_change(conn: AsyncConnection, relay_no: str, fields: dict[str, Any] | None, from_status: str | None,
@@ -104,7 +104,7 @@ async def record_change(conn: AsyncConnection, relay_no: str, fields: dict[str, 
         assignments = ", ".join(f"{k} = :set_{k}" for k in fields)
         update = f"WITH state AS (UPDATE relays SET {assignments}, updated_at = :at WHERE relay_no = :no) "
         params.update({f"set_{k}": v for k, v in fields.items()})
-    await driver.execute(conn, (
+    await driver.write(conn, (
         f"{update}INSERT INTO relay_history (relay_no, from_status, to_status, rule, reason_code, actor, detail, at)"
         " VALUES (:no, :f, :t, :rule, :reason, :actor, CAST(:detail AS jsonb), :at)"), params)
 
@@ -115,7 +115,7 @@ async def add_history_many(conn: AsyncConnection, rows: list[dict[str, Any]]) ->
     if rows:
         columns = {c: [r.get(c) for r in rows] for c in _HISTORY_COLUMNS}
         columns["detail"] = [json.dumps(r.get("detail") or {}, ensure_ascii=False, default=str) for r in rows]
-        await driver.execute(conn, (
+        await driver.write(conn, (
             "INSERT INTO relay_history (relay_no, from_status, to_status, rule, reason_code, actor, detail, at)"
             " SELECT n, f, t, rule, reason, actor, CAST(d AS jsonb), :at FROM unnest(CAST(:relay_no AS text[]),"
             " CAST(:from_status AS text[]), CAST(:to_status AS text[]), CAST(:rule AS text[]),"

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from switchhub.contract.events import StageChanged, SwitchMatched, SwitchMatchFailed
-from switchhub.db import jobs
+from switchhub.db import driver, jobs
 from switchhub.hub.accounts import permissions
 from switchhub.hub.audit.context import Actor
 from switchhub.hub.audit.repository import write
@@ -135,14 +135,15 @@ async def decide(conn: AsyncConnection, actor: Actor, relay_no: str, req: RelayD
     _check_decision(req)
     changes = {"decision": req.decision, "decision_staff": normalize_text(req.staff_name), "decided_at": now,
                "ng_reasons": sorted(set(req.ng_reasons)), "ng_memo": req.memo.strip()}
-    relay = await rules.apply(conn, relay, "decide_ok" if req.decision == RelayDecision.OK else "decide_ng",
-                              actor=caller.user_login, changes=changes)
-    await jobs.cancel(conn, "relays.expire_undecided", relay_no, now)
-    if req.decision == RelayDecision.OK:
-        await jobs.enqueue(conn, "relays.expire_no_application", relay_no,
-                           midnight(relay["requested_switch_date"] + timedelta(days=1)))
-    await _event(conn, "relay.decided", relay, now, decision=req.decision, ng_reasons=changes["ng_reasons"])
-    await write(conn, audit(actor, "decide", relay_no, decision=req.decision, ng_reasons=changes["ng_reasons"]))
+    async with driver.hold(conn):  # the change, the jobs, the event and the audit record: two statements
+        relay = await rules.apply(conn, relay, "decide_ok" if req.decision == RelayDecision.OK else "decide_ng",
+                                  actor=caller.user_login, changes=changes)
+        await jobs.cancel(conn, "relays.expire_undecided", relay_no, now)
+        if req.decision == RelayDecision.OK:
+            await jobs.enqueue(conn, "relays.expire_no_application", relay_no,
+                               midnight(relay["requested_switch_date"] + timedelta(days=1)))
+        await _event(conn, "relay.decided", relay, now, decision=req.decision, ng_reasons=changes["ng_reasons"])
+        await write(conn, audit(actor, "decide", relay_no, decision=req.decision, ng_reasons=changes["ng_reasons"]))
     return await _answer(conn, caller, relay_no)
 
 
@@ -161,12 +162,12 @@ async def withdraw(conn: AsyncConnection, actor: Actor, relay_no: str, reason: s
         rule = "withdraw"
     else:
         raise _not_found()
-    relay = await rules.apply(conn, relay, rule, actor=caller.user_login,
-                              changes={"withdrawn_by": caller.operator_code, "withdrawal_reason": reason.strip()})
-    for kind in ("relays.expire_undecided", "relays.expire_no_application"):
-        await jobs.cancel(conn, kind, relay_no, now)
-    await _event(conn, "relay.withdrawn", relay, now, reason=reason.strip(), withdrawn_by=caller.operator_code)
-    await write(conn, audit(actor, "withdraw", relay_no, reason=reason.strip()))
+    async with driver.hold(conn):
+        relay = await rules.apply(conn, relay, rule, actor=caller.user_login,
+                                  changes={"withdrawn_by": caller.operator_code, "withdrawal_reason": reason.strip()})
+        await jobs.cancel(conn, ["relays.expire_undecided", "relays.expire_no_application"], relay_no, now)
+        await _event(conn, "relay.withdrawn", relay, now, reason=reason.strip(), withdrawn_by=caller.operator_code)
+        await write(conn, audit(actor, "withdraw", relay_no, reason=reason.strip()))
     return await _answer(conn, caller, relay_no)
 
 
