@@ -14,6 +14,17 @@ from switchhub.db.urls import plain_url
 from tests.support import create_database, drop_database
 
 
+async def _with_probe(url: str, run):
+    """`run(engine)` on a database with an empty table `probe (n int)`."""
+    engine = make_engine(url, pool_size=1)
+    try:
+        async with engine.begin() as conn:
+            await conn.exec_driver_sql("CREATE TABLE probe (n int)")
+        return await run(engine)
+    finally:
+        await engine.dispose()
+
+
 def test_named_parameters_become_positional_once_each():
     sql = ("SELECT x::text, '10:30' AS t FROM t WHERE a = :area AND b = ANY(CAST(:spids AS text[]))"
            " AND c <= :on AND (d IS NULL OR d >= :on)")
@@ -25,25 +36,19 @@ def test_named_parameters_become_positional_once_each():
 def test_a_driver_statement_inside_a_transaction_sees_its_uncommitted_rows(world):
     url = create_database(world.admin, "driver_tx_probe", world.hub_template)
 
-    async def run() -> tuple[list, list, list]:
-        engine = make_engine(url, pool_size=1)
-        try:
-            async with engine.begin() as conn:
-                await conn.exec_driver_sql("CREATE TABLE probe (n int)")
-            async with engine.connect() as conn:
-                await conn.begin()
-                await conn.exec_driver_sql("INSERT INTO probe VALUES (1)")
-                inside = await fetch(conn, "SELECT n FROM probe WHERE n >= :low", {"low": 0})
-                await conn.rollback()
-            async with autocommit(engine).connect() as conn:  # the request path's readers: by the driver
-                after = await fetch(conn, "SELECT n FROM probe WHERE n >= :low", {"low": 0})
-                rows = await fetch(conn, "SELECT :a::int + :a::int AS two, :b::text AS b", {"a": 1, "b": "x"})
-            return inside, after, rows
-        finally:
-            await engine.dispose()
+    async def run(engine) -> tuple[list, list, list]:
+        async with engine.connect() as conn:
+            await conn.begin()
+            await conn.exec_driver_sql("INSERT INTO probe VALUES (1)")
+            inside = await fetch(conn, "SELECT n FROM probe WHERE n >= :low", {"low": 0})
+            await conn.rollback()
+        async with autocommit(engine).connect() as conn:  # the request path's readers: by the driver
+            after = await fetch(conn, "SELECT n FROM probe WHERE n >= :low", {"low": 0})
+            rows = await fetch(conn, "SELECT :a::int + :a::int AS two, :b::text AS b", {"a": 1, "b": "x"})
+        return inside, after, rows
 
     try:
-        inside, after, rows = asyncio.run(run())
+        inside, after, rows = asyncio.run(_with_probe(url, run))
     finally:
         drop_database(world.admin, "driver_tx_probe")
     assert (inside, after, rows) == ([{"n": 1}], [], [{"two": 2, "b": "x"}])
@@ -55,29 +60,23 @@ def test_a_driver_statement_first_in_a_transaction_is_in_it(world):
     statements would not share one transaction id."""
     url = create_database(world.admin, "driver_tx_first", world.hub_template)
 
-    async def run() -> tuple[list, list, list]:
-        engine = make_engine(url, pool_size=1)
-        try:
-            async with engine.begin() as conn:
-                await conn.exec_driver_sql("CREATE TABLE probe (n int)")
-            async with engine.connect() as conn:
-                await conn.begin()
-                await execute(conn, "INSERT INTO probe VALUES (:n)", {"n": 1})  # the first statement
-                [ids] = await fetch(conn, "SELECT txid_current() AS a, txid_current() AS b", {})
-                [(via_engine,)] = (await conn.exec_driver_sql("SELECT txid_current()")).all()
-                await conn.rollback()
-            async with engine.begin() as conn:
-                first = await fetch(conn, "SELECT txid_current() AS t", {})
-                await conn.exec_driver_sql("INSERT INTO probe VALUES (2)")
-                second = await fetch(conn, "SELECT txid_current() AS t", {})
-            async with autocommit(engine).connect() as conn:
-                rows = await fetch(conn, "SELECT n FROM probe ORDER BY n", {})
-            return [ids["a"], ids["b"], via_engine], [r["t"] for r in first + second], rows
-        finally:
-            await engine.dispose()
+    async def run(engine) -> tuple[list, list, list]:
+        async with engine.connect() as conn:
+            await conn.begin()
+            await execute(conn, "INSERT INTO probe VALUES (:n)", {"n": 1})  # the first statement
+            [ids] = await fetch(conn, "SELECT txid_current() AS a, txid_current() AS b", {})
+            [(via_engine,)] = (await conn.exec_driver_sql("SELECT txid_current()")).all()
+            await conn.rollback()
+        async with engine.begin() as conn:
+            first = await fetch(conn, "SELECT txid_current() AS t", {})
+            await conn.exec_driver_sql("INSERT INTO probe VALUES (2)")
+            second = await fetch(conn, "SELECT txid_current() AS t", {})
+        async with autocommit(engine).connect() as conn:
+            rows = await fetch(conn, "SELECT n FROM probe ORDER BY n", {})
+        return [ids["a"], ids["b"], via_engine], [r["t"] for r in first + second], rows
 
     try:
-        same, committed_tx, rows = asyncio.run(run())
+        same, committed_tx, rows = asyncio.run(_with_probe(url, run))
     finally:
         drop_database(world.admin, "driver_tx_first")
     assert same[0] == same[1] == same[2]  # the driver's statements and SQLAlchemy's: one transaction
