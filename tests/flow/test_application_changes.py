@@ -57,6 +57,23 @@ async def test_correction_by_the_applicant_before_the_date_is_fixed(stack):
     assert [r["resource_ids"] for r in audit_rows(stack.hub_url, "api.application.correct")] == [[no], [no]]
 
 
+async def test_a_corrections_stage_event_is_the_contracts_and_reaches_the_hub(stack):
+    """A correction writes the application's new payload in the statement that records its stage
+    change and queues its event: the event carries the change (the contract's StageChanged), not the
+    application's payload, and the hub takes it (a refused batch would hold back every later event)."""
+    spid = supplied(stack.world, "M0300", skip=12)
+    with frozen(NOW):
+        async with stack.client("M0300") as cur:
+            no = (await cur.post("/api/v1/applications/termination", json={"spid": spid})).json()["application_no"]
+            ok = await cur.patch(f"/api/v1/applications/{no}", json={"end_date": THIRD_BD, "reason_note": "訂正"})
+            assert ok.status_code == 200, ok.text
+        await settle(stack)
+    events = execute(stack.area_url, "SELECT payload->>'application_no', payload->>'rule', payload ? 'reason_note',"
+                                     " delivered_at IS NOT NULL FROM outbox_events"
+                                     " WHERE payload->>'application_no' = %s OR payload ? 'reason_note' ORDER BY id", (no,))
+    assert events == [(no, "receive", False, True), (no, "correct", False, True)]
+
+
 async def test_correction_is_checked_as_a_new_filing_excluding_itself(stack):
     spid = smart_point_of(stack.world, "M0300", skip=20)
     with frozen(NOW):

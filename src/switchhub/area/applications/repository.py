@@ -75,12 +75,17 @@ JSON_COLUMNS = frozenset({"payload", "previous"})
 
 
 def _assignments(sets: dict[str, Any], message: dict[str, Any] | None) -> tuple[str, dict[str, Any]]:
-    """`SET` clause and parameters writing the given columns (and appending one coded message)."""
-    assignments = ", ".join(f"{k} = CAST(:{k} AS jsonb)" if k in JSON_COLUMNS else f"{k} = :{k}" for k in sets)
-    params = {k: json.dumps(v, ensure_ascii=False, default=str) if k in JSON_COLUMNS else v for k, v in sets.items()}
+    """`SET` clause and parameters writing the given columns (and appending one coded message). The
+    parameters are named `set_<column>`: the statement's own (`payload`: the event's, `area`, …) are
+    not columns' values (a correction's new `payload` once became its stage event's payload, which the
+    hub refused, holding back every later event of the area)."""
+    assignments = ", ".join(f"{k} = CAST(:set_{k} AS jsonb)" if k in JSON_COLUMNS else f"{k} = :set_{k}"
+                            for k in sets)
+    params = {f"set_{k}": json.dumps(v, ensure_ascii=False, default=str) if k in JSON_COLUMNS else v
+              for k, v in sets.items()}
     if message:
-        params["msg"] = json.dumps([message], ensure_ascii=False)
-        assignments += ", messages = messages || CAST(:msg AS jsonb)"
+        params["set_msg"] = json.dumps([message], ensure_ascii=False)
+        assignments += ", messages = messages || CAST(:set_msg AS jsonb)"
     return assignments + ", updated_at = now()", params
 
 
