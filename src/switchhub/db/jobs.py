@@ -28,32 +28,32 @@ Handler = Callable[[AsyncConnection, dict[str, Any], datetime], Awaitable[None]]
 async def enqueue(conn: AsyncConnection, kind: str, key: str, run_at: datetime, payload: dict[str, Any] | None = None,
                   *, reschedule: bool = False) -> None:
     """Schedule `kind` for `key` (once); with reschedule=True a pending job moves to the new time."""
-    conflict = ("DO UPDATE SET run_at = EXCLUDED.run_at, payload = EXCLUDED.payload WHERE jobs.done_at IS NULL"
-                if reschedule else "DO NOTHING")
     await driver.write(
         conn, f"INSERT INTO jobs (kind, key, run_at, payload) VALUES (:kind, :key, :run_at, CAST(:payload AS jsonb))"
-              f" ON CONFLICT (kind, key) {conflict}",
+              f" {_on_conflict(reschedule)}",
         {"kind": kind, "key": key, "run_at": run_at, "payload": json.dumps(payload or {}, default=str)})
 
 
 async def enqueue_each(conn: AsyncConnection, items: list[tuple[str, str, datetime]], *, reschedule: bool = False
                        ) -> None:
     """`enqueue` of several (kind, key, run_at) without payload, in one statement."""
-    conflict = ("DO UPDATE SET run_at = EXCLUDED.run_at, payload = EXCLUDED.payload WHERE jobs.done_at IS NULL"
-                if reschedule else "DO NOTHING")
-    await driver.write(conn, "INSERT INTO jobs (kind, key, run_at, payload) SELECT k, key, r, '{}'"
-                             " FROM unnest(CAST(:kinds AS text[]), CAST(:keys AS text[]), CAST(:runs AS timestamptz[]))"
-                             f" AS t(k, key, r) ON CONFLICT (kind, key) {conflict}",
-                       {"kinds": [i[0] for i in items], "keys": [i[1] for i in items], "runs": [i[2] for i in items]})
+    if items:
+        await driver.write(conn, "INSERT INTO jobs (kind, key, run_at, payload) SELECT k, key, r, '{}' FROM unnest("
+                                 "CAST(:kinds AS text[]), CAST(:keys AS text[]), CAST(:runs AS timestamptz[]))"
+                                 f" AS t(k, key, r) {_on_conflict(reschedule)}",
+                           {"kinds": [i[0] for i in items], "keys": [i[1] for i in items],
+                            "runs": [i[2] for i in items]})
 
 
 async def enqueue_many(conn: AsyncConnection, kind: str, items: list[tuple[str, datetime]]) -> None:
     """`enqueue` of many keys of one kind (no payload), in one statement."""
-    if items:
-        await driver.write(conn, "INSERT INTO jobs (kind, key, run_at, payload) SELECT :kind, k, r, '{}'"
-                                   " FROM unnest(CAST(:keys AS text[]), CAST(:runs AS timestamptz[])) AS t(k, r)"
-                                   " ON CONFLICT (kind, key) DO NOTHING",
-                             {"kind": kind, "keys": [k for k, _ in items], "runs": [r for _, r in items]})
+    await enqueue_each(conn, [(kind, key, run_at) for key, run_at in items])
+
+
+def _on_conflict(reschedule: bool) -> str:
+    """A job already queued for (kind, key) stays once; rescheduled, a pending one moves to the new time."""
+    return ("ON CONFLICT (kind, key) DO UPDATE SET run_at = EXCLUDED.run_at, payload = EXCLUDED.payload"
+            " WHERE jobs.done_at IS NULL" if reschedule else "ON CONFLICT (kind, key) DO NOTHING")
 
 
 async def cancel(conn: AsyncConnection, kind: str | list[str], key: str | list[str], now: datetime) -> None:

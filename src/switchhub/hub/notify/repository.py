@@ -31,15 +31,18 @@ async def insert_deliveries(conn: AsyncConnection, *, operator_codes: list[str],
     """One pending delivery per e-mail subscription of the event's kind and per active webhook
     (all kinds, or this one) of the given operators; an event already queued for a target is
     skipped. `body` is the payload as JSON text. Returns how many deliveries were created."""
-    return await driver.execute(conn, _FAN_OUT_SQL, {"eid": event_id, "kind": event_kind, "p": body, "now": now,
-                                                     "ops": operator_codes})
+    return await driver.execute(conn, _FAN_OUT_SQL, _fan_out_params(operator_codes, event_id, event_kind, body, now))
 
 
 async def queue_deliveries(conn: AsyncConnection, *, operator_codes: list[str], event_id: str, event_kind: str,
                            body: str, now: datetime) -> None:
     """`insert_deliveries` without its count: held with the transaction's other writes (driver.hold)."""
-    await driver.write(conn, _FAN_OUT_SQL, {"eid": event_id, "kind": event_kind, "p": body, "now": now,
-                                            "ops": operator_codes})
+    await driver.write(conn, _FAN_OUT_SQL, _fan_out_params(operator_codes, event_id, event_kind, body, now))
+
+
+def _fan_out_params(operator_codes: list[str], event_id: str, event_kind: str, body: str, now: datetime
+                    ) -> dict[str, Any]:
+    return {"eid": event_id, "kind": event_kind, "p": body, "now": now, "ops": operator_codes}
 
 
 async def insert_deliveries_many(conn: AsyncConnection, *, event_kind: str,
@@ -47,8 +50,7 @@ async def insert_deliveries_many(conn: AsyncConnection, *, event_kind: str,
     """`insert_deliveries` for many events of one kind, (operators, event id, JSON body) each, in
     one executemany."""
     await driver.send_held(conn)  # SQLAlchemy's executemany (pipelined) follows what the transaction holds
-    await conn.execute(_FAN_OUT, [{"eid": eid, "kind": event_kind, "p": body, "now": now, "ops": ops}
-                                  for ops, eid, body in events])
+    await conn.execute(_FAN_OUT, [_fan_out_params(ops, eid, event_kind, body, now) for ops, eid, body in events])
 
 
 async def interested_operators(conn: AsyncConnection, event_kind: str) -> list[str]:
