@@ -1,8 +1,9 @@
 """P4 (scaled): own-point export of the largest retailer through the full path, per column set
-(`fields=standard|full`) and gzip level (`compression=fast|small`), each next to a raw COPY of the
-same rows and columns to gzip CSV at the same level, measured in the same run.
+(`fields=standard|full`) and compression (`compression=fast|small|zstd`: gzip 1, gzip 6, zstd 1),
+each next to a raw COPY of the same rows and columns compressed the same way in this process,
+measured in the same run.
 
-    python bench/export.py --points 1000000
+    python bench/export.py --points 1000000 [--runs standard:fast,standard:zstd]
 """
 
 from __future__ import annotations
@@ -17,21 +18,36 @@ import zlib
 import asyncpg
 import httpx
 import psutil
+import zstandard
 
 from common import ensure_dataset, start_services, stop
 from switchhub.area.points.repository import _EXPR as COLUMN_SQL  # field → SQL over p / cur / sup
 from switchhub.db.urls import plain_url
 
-LEVEL = {"fast": 1, "small": 6}  # contract/points.py ExportCompression
-RUNS = [("standard", "fast"), ("standard", "small"), ("full", "fast"), ("full", "small")]
+#: contract/points.py ExportCompression: (codec, level) of each `compression=`
+CODEC = {"fast": ("gzip", 1), "small": ("gzip", 6), "zstd": ("zstd", 1)}
+RUNS = [(f, c) for f in ("standard", "full") for c in CODEC]
+
+
+def compressor(compression: str):
+    codec, level = CODEC[compression]
+    if codec == "zstd":
+        return zstandard.ZstdCompressor(level=level).compressobj()
+    return zlib.compressobj(level, zlib.DEFLATED, 31)
+
+
+def decompressor(compression: str):
+    if CODEC[compression][0] == "zstd":
+        return zstandard.ZstdDecompressor().decompressobj()
+    return zlib.decompressobj(47)
 GOAL_S, GOAL_MB = 5.0, 20.0  # targets.md P4, per 1,000,000 points
 
 
-async def raw_copy_gzip(area_url: str, retailer: str, columns: list[str], level: int) -> tuple[float, int]:
+async def raw_copy(area_url: str, retailer: str, columns: list[str], compression: str) -> tuple[float, int]:
     """The reference: the same columns of the same rows by a plain join (the customer of the open
-    period), COPY to CSV and gzip at `level` in this process."""
+    period), COPY to CSV compressed as `compression` in this process."""
     conn = await asyncpg.connect(plain_url(area_url))
-    gz = zlib.compressobj(level, zlib.DEFLATED, 31)
+    gz = compressor(compression)
     size = 0
 
     async def sink(chunk: bytes) -> None:
@@ -76,14 +92,14 @@ async def full_path(info: dict, client: dict, procs: list, fields: str, compress
                              params={"fields": fields, "compression": compression}) as r:
             r.raise_for_status()
             columns = r.headers["x-export-fields"].split(",")
-            d = zlib.decompressobj(47)
+            d = decompressor(compression)
             async for chunk in r.aiter_raw():
                 size += len(chunk)
-                while chunk:  # the answer is a sequence of gzip members (one per area, or per spid range)
+                while chunk:  # the answer is a sequence of gzip members or zstd frames (one per area)
+                    if d.eof:
+                        d = decompressor(compression)
                     rows += d.decompress(chunk).count(b"\n")
-                    chunk = d.unused_data
-                    if chunk:
-                        d = zlib.decompressobj(47)
+                    chunk = d.unused_data if d.eof else b""
     elapsed = time.monotonic() - t0
     done.set()
     t.join()
@@ -104,9 +120,9 @@ async def run(args: argparse.Namespace) -> None:
     procs, info = start_services(hub_url, area_url, port=args.port)
     results = []
     try:
-        for fields, compression in RUNS:
+        for fields, compression in args.runs:
             got = await full_path(info, info["clients"][retailer], procs, fields, compression)
-            got["ref_s"], got["ref_bytes"] = await raw_copy_gzip(area_url, retailer, got["columns"], LEVEL[compression])
+            got["ref_s"], got["ref_bytes"] = await raw_copy(area_url, retailer, got["columns"], compression)
             results.append((fields, compression, got))
     finally:
         stop(procs)
@@ -115,11 +131,12 @@ async def run(args: argparse.Namespace) -> None:
         per_m = 1_000_000 / count
         s_1m, mb_1m = g["s"] * per_m, g["bytes"] * per_m / 1e6
         met = "met" if s_1m <= GOAL_S and mb_1m <= GOAL_MB else "NOT met"
-        print(f"fields={fields} compression={compression} (gzip {LEVEL[compression]}), {len(g['columns'])} columns")
-        print(f"  full path (TLS→hub→TLS→area COPY→gzip)  {g['s']:6.2f} s  {g['bytes'] / 1e6:6.1f} MB gzip"
+        codec = " ".join(map(str, CODEC[compression]))
+        print(f"fields={fields} compression={compression} ({codec}), {len(g['columns'])} columns")
+        print(f"  full path (TLS→hub→TLS→area COPY→{codec})  {g['s']:6.2f} s  {g['bytes'] / 1e6:6.1f} MB"
               f"  {g['rows']:,} rows  peak RSS hub {g['base']['hub']:.0f}→{g['peak']['hub']:.0f} MB,"
               f" area {g['base']['area']:.0f}→{g['peak']['area']:.0f} MB")
-        print(f"  reference: raw COPY → gzip {LEVEL[compression]}, same rows and columns  {g['ref_s']:6.2f} s"
+        print(f"  reference: raw COPY → {codec}, same rows and columns  {g['ref_s']:6.2f} s"
               f"  {g['ref_bytes'] / 1e6:6.1f} MB   ratio {g['s'] / g['ref_s']:.1f}× (target ≤ 3×)")
         print(f"  scaled to 1,000,000 points: {s_1m:.1f} s, {g['bytes'] / count:.0f} bytes/point ({mb_1m:.1f} MB)"
               f"  P4 (≤ {GOAL_S:.0f} s, ≤ {GOAL_MB:.0f} MB): {met}")
@@ -129,6 +146,8 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--points", type=int, default=1_000_000)
     ap.add_argument("--port", type=int, default=18443, help="hub port (the area listens on the next one)")
+    ap.add_argument("--runs", type=lambda v: [tuple(r.split(":")) for r in v.split(",")], default=RUNS,
+                    help="fields:compression pairs, comma-separated (default: every pair)")
     asyncio.run(run(ap.parse_args()))
 
 

@@ -113,3 +113,30 @@ async def test_an_area_that_shows_the_helpdesk_customer_details_is_stripped_and_
     assert r.status_code == 200 and "details" not in r.json() and r.json()["application_no"] == number
     alerts = audit_rows(stack.hub_url, "alert.visibility.restricted_field")
     assert [(a["operator_code"], a["fields"], a["resource_ids"]) for a in alerts] == [("OC000", ["details"], [number])]
+
+
+def _gzip_whatever_asked(app):
+    """A faulty area: ignores `compression=zstd` and answers its gzip default."""
+    async def wrapped(scope, receive, send):
+        if scope["type"] == "http":
+            scope = {**scope, "query_string": scope["query_string"].replace(b"compression=zstd", b"compression=fast")}
+        await app(scope, receive, send)
+
+    return wrapped
+
+
+async def test_an_area_answering_another_compression_than_asked_stops_the_export(stack):
+    """One area's gzip member inside a .zst file would be unreadable: the hub refuses the export
+    (503, Japanese message) and records no export, before any byte is sent."""
+    faulty = httpx.ASGITransport(app=with_client_cert(_gzip_whatever_asked(stack.area_app),
+                                                      stack.world.hub_client.pem))
+    stack.hub_app.state.areas = HttpsAreaClient(stack.hub_app.state.areas.urls,
+                                                transports={"https://area.test": faulty})
+    async with stack.client("A0001") as c:
+        gz = await c.get("/api/v1/supply-points:export")
+        zst = await c.get("/api/v1/supply-points:export", params={"compression": "zstd"})
+    assert gz.status_code == 200 and gz.headers["content-type"] == "application/gzip"
+    assert zst.status_code == 503, zst.headers.get("content-type")
+    assert zst.headers["content-type"].startswith("application/problem+json")
+    assert "圧縮形式が要求と異なる" in zst.json()["detail"]
+    assert [a["detail"]["compression"] for a in audit_rows(stack.hub_url, "api.supply_point.export")] == ["fast"]

@@ -17,6 +17,7 @@ from datetime import date
 
 import httpx
 import pytest
+import zstandard
 
 from switchhub.client import Forbidden, InputError, NotFound, SwitchhubClient
 from switchhub.client.metering import parse_metering
@@ -58,6 +59,9 @@ async def test_export_streams_every_own_point_with_progress(live):
         written = await c.export(raw, format="ndjson")
         csv_buf = io.BytesIO()
         csv_rows = await c.export(csv_buf, format="csv")
+        zstd_rows = [row async for row in c.iter_export(compression="zstd")]
+        zst = io.BytesIO()
+        zst_written = await c.export(zst, format="csv", compression="zstd")
     total = seen[-1][1]
     assert total is not None and total > 10 and len(rows) == total and seen[-1][0] == total
     assert len({r["spid"] for r in rows}) == total
@@ -69,6 +73,11 @@ async def test_export_streams_every_own_point_with_progress(live):
     assert written == len(lines) == total
     csv_lines = gzip.decompress(csv_buf.getvalue()).decode("utf-8-sig").splitlines()
     assert csv_rows == total and csv_lines[0].startswith("spid") and len(csv_lines) == total + 1
+    # zstd: the same rows, and the file as sent (a zstd stream of one frame per area, read across them)
+    assert zstd_rows == standard
+    zst_lines = zstandard.ZstdDecompressor().stream_reader(io.BytesIO(zst.getvalue()), read_across_frames=True
+                                                           ).read().decode("utf-8-sig").splitlines()
+    assert zst_written == total and zst_lines == csv_lines
 
 
 async def test_a_relay_decided_by_the_counterpart_and_a_switch_start_with_its_status(live):

@@ -7,8 +7,10 @@ import csv
 import gzip
 import io
 import json
+import zlib
 
 import httpx
+import zstandard
 
 from tests.expected_fields import PUBLIC, SUPPLIER
 from tests.hub.helpers import audit_rows, own_point_count, switched_point
@@ -69,6 +71,35 @@ async def test_small_compression_is_the_same_rows(stack):
     assert fast.status_code == small.status_code == 200
     assert gzip.decompress(fast.content) == gzip.decompress(small.content)
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "compression"
+
+
+def _parts(body: bytes, new) -> tuple[int, bytes]:
+    """(parts, decompressed): a body of concatenated gzip members or zstd frames read part by part
+    with a fresh decompressor each (`new()`)."""
+    parts, data = 0, b""
+    while body:
+        z = new()
+        data += z.decompress(body)
+        assert z.eof, "a part ends inside the body"
+        parts, body = parts + 1, z.unused_data
+    return parts, data
+
+
+async def test_zstd_compression_is_the_same_rows_as_a_zst_file_one_frame_per_area(stack):
+    async with stack.client("A0001") as c:
+        fast = await c.get("/api/v1/supply-points:export", params={"format": "ndjson"})
+        zst = await c.get("/api/v1/supply-points:export", params={"format": "ndjson", "compression": "zstd"})
+    assert fast.status_code == zst.status_code == 200, zst.text
+    assert fast.headers["content-type"] == "application/gzip"
+    assert zst.headers["content-type"] == "application/zstd"
+    assert zst.headers["content-disposition"] == 'attachment; filename="supply-points-A0001.ndjson.zst"'
+    assert zst.content[:4] == b"\x28\xb5\x2f\xfd"  # the zstd frame magic (RFC 8878)
+    members, rows = _parts(fast.content, lambda: zlib.decompressobj(wbits=31))
+    frames, same_rows = _parts(zst.content, lambda: zstandard.ZstdDecompressor().decompressobj())
+    assert same_rows == rows and rows.count(b"\n") == own_point_count(stack.world, "A0001") > 0
+    audit = audit_rows(stack.hub_url, "api.supply_point.export")
+    assert [a["detail"]["compression"] for a in audit] == ["fast", "zstd"]
+    assert frames == members == len(audit[1]["detail"]["areas"]) > 1
 
 
 async def test_a_former_supplier_exports_no_row_of_the_point_in_either_set(stack):

@@ -181,11 +181,11 @@ def batch(ctx: typer.Context, spids: list[str] = typer.Argument(None, help="供�
     s.printer.rows(answer, answer.items, "point", title="一括照会", footer=footer)
 
 
-@app.command(help="自社供給地点の一括取得: gzip の CSV / NDJSON をファイルへ (export)")
-def export(ctx: typer.Context, out: Path = typer.Argument(..., help="保存先ファイル (.gz)"),
+@app.command(help="自社供給地点の一括取得: gzip / zstd の CSV / NDJSON をファイルへ (export)")
+def export(ctx: typer.Context, out: Path = typer.Argument(..., help="保存先ファイル (.gz、zstd なら .zst)"),
            format: str = typer.Option("ndjson", "--format", help="ndjson または csv"),
            fields: str = typer.Option("standard", "--fields", help="standard（照合用の列）または full（全項目）"),
-           compression: str = typer.Option("fast", "--compression", help="fast（gzip 1）または small（gzip 6）"),
+           compression: str = typer.Option("fast", "--compression", help="fast（gzip 1）、small（gzip 6）または zstd"),
            ) -> None:
     s = _state(ctx)
     with Progress(TextColumn("エクスポート"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),

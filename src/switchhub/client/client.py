@@ -38,20 +38,31 @@ def _body(op: Operation, body: BaseModel | dict[str, Any] | None) -> Any:
     return model.model_dump(mode="json", exclude_unset=True, by_alias=True)
 
 
-class _GzipLines:
-    """Lines of a gzip stream of one or more members (the export concatenates one per area)."""
+def _decompressor(media_type: str) -> Any:
+    """A streaming decompressor of one gzip member or zstd frame, by the export's Content-Type."""
+    if media_type.split(";")[0].strip() == "application/zstd":
+        import zstandard  # imported late: only a zstd export needs it
 
-    def __init__(self) -> None:
-        self._z = zlib.decompressobj(wbits=31)
+        return zstandard.ZstdDecompressor().decompressobj()
+    return zlib.decompressobj(wbits=31)
+
+
+class _ExportLines:
+    """Lines of a compressed export of one or more gzip members or zstd frames (the export
+    concatenates one per area), decompressed as the chunks arrive."""
+
+    def __init__(self, media_type: str) -> None:
+        self._media_type = media_type
+        self._z = _decompressor(media_type)
         self._rest = b""
 
     def feed(self, chunk: bytes) -> list[bytes]:
         data = b""
         while chunk:
+            if self._z.eof:  # a part ended (at a chunk's end or inside it): the next one begins
+                self._z = _decompressor(self._media_type)
             data += self._z.decompress(chunk)
-            chunk = self._z.unused_data
-            if chunk:
-                self._z = zlib.decompressobj(wbits=31)
+            chunk = self._z.unused_data if self._z.eof else b""
         lines = (self._rest + data).split(b"\n")
         self._rest = lines.pop()
         return lines
@@ -127,9 +138,10 @@ class AsyncSwitchhubClient:
 
     async def export(self, out: IO[bytes], *, format: str = "ndjson", fields: str = "standard",
                      compression: str = "fast", progress: Progress | None = None) -> int:
-        """Writes the gzip export of every point the caller supplies to `out` as received (streamed);
-        `fields`: `standard` (the reconciliation columns) or `full` (every field the supplier sees);
-        `compression`: `fast` (gzip 1) or `small` (gzip 6). `progress(rows, total)` after each chunk.
+        """Writes the compressed export of every point the caller supplies to `out` as received
+        (streamed); `fields`: `standard` (the reconciliation columns) or `full` (every field the
+        supplier sees); `compression`: `fast` (gzip 1), `small` (gzip 6) or `zstd` (a .zst file).
+        `progress(rows, total)` after each chunk.
         Returns the number of rows."""
         rows = 0
         async for chunk, rows, total in self._export_chunks(format, fields, compression):
@@ -144,11 +156,11 @@ class AsyncSwitchhubClient:
         as for `export`)."""
         if format != "ndjson":
             raise ValueError("iter_export reads NDJSON; use export() for CSV")
-        lines = _GzipLines()
         done = 0
         response = await self._t.stream("GET", OPERATIONS["export"].path, params=_export_params(
             format, fields, compression))
         total = _int(response.headers.get("x-row-count"))
+        lines = _ExportLines(response.headers.get("content-type", ""))
         try:
             async for chunk in response.aiter_raw():
                 for line in lines.feed(chunk):
@@ -169,7 +181,7 @@ class AsyncSwitchhubClient:
         response = await self._t.stream("GET", OPERATIONS["export"].path, params=_export_params(
             format, fields, compression))
         total = _int(response.headers.get("x-row-count"))
-        lines = _GzipLines()
+        lines = _ExportLines(response.headers.get("content-type", ""))
         rows = 0
         try:
             async for chunk in response.aiter_raw():

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import zlib
 from collections.abc import AsyncIterator
 from datetime import date
 from typing import Annotated, Literal
@@ -32,9 +31,10 @@ from switchhub.kernel.visibility import ExportFields
 
 router = APIRouter(prefix="/area/v1", tags=["supply-points"])
 # Answers are sent as built (the hot path); the declared models are the contract's JSON of them.
-EXPORT_ANSWER = {200: {"description": "gzip: CSV (UTF-8) or NDJSON of the caller's own points", "content": {
-    "application/gzip": {"schema": {"type": "string", "contentMediaType": "application/gzip",
-                                    "contentEncoding": "binary"}}}, "headers": {
+EXPORT_ANSWER = {200: {"description": "gzip or zstd (compression=): CSV (UTF-8) or NDJSON of the caller's own points",
+                       "content": {media: {"schema": {"type": "string", "contentMediaType": media,
+                                                      "contentEncoding": "binary"}}
+                                   for media in ("application/gzip", "application/zstd")}, "headers": {
     "X-Row-Count": {"description": "行数", "schema": {"type": "integer"}},
     "X-Export-Fields": {"description": "列（カンマ区切り、fields= の列セット）", "schema": {"type": "string"}},
     "X-Export-Media-Type": {"description": "展開後の形式 (text/csv or application/x-ndjson)",
@@ -108,22 +108,24 @@ async def export(
     async with engine.connect() as conn:
         count = await service.repository.count_own_points(conn, area, caller.operator_code, on)
     query = select.replace(":op", "$1").replace(":on", "$2").replace(":area", "$3")
+    name = f"supply-points-{caller.operator_code}-{on}.{format}.{compression.suffix}"
     headers = {"x-row-count": str(count), "x-export-fields": ",".join(columns),
-               "content-disposition": f'attachment; filename="supply-points-{caller.operator_code}-{on}.{format}.gz"'}
+               "content-disposition": f'attachment; filename="{name}"'}
     media = "text/csv; charset=utf-8" if format == "csv" else "application/x-ndjson"
-    return StreamingResponse(_copy_gzip(engine, query, (caller.operator_code, on, area), format, header,
-                                        compression.gzip_level),
-                             media_type="application/gzip", headers={**headers, "x-export-media-type": media})
+    return StreamingResponse(_copy_compressed(engine, query, (caller.operator_code, on, area), format, header,
+                                              compression),
+                             media_type=compression.media_type, headers={**headers, "x-export-media-type": media})
 
 
-async def _copy_gzip(engine, query: str, args: tuple, fmt: str, header: bool, level: int
-                     ) -> AsyncIterator[bytes]:
-    """COPY the rows to the client as gzip, chunk by chunk; the queue bounds memory."""
+async def _copy_compressed(engine, query: str, args: tuple, fmt: str, header: bool, compression: ExportCompression
+                           ) -> AsyncIterator[bytes]:
+    """COPY the rows to the client compressed (one gzip member or zstd frame), chunk by chunk; the
+    queue bounds memory."""
     queue: asyncio.Queue[bytes | None] = asyncio.Queue(maxsize=16)
-    gz = zlib.compressobj(level, zlib.DEFLATED, 31)
+    compressor = compression.compressor()
 
     async def sink(chunk: bytes) -> None:
-        data = gz.compress(bytes(chunk))
+        data = compressor.compress(bytes(chunk))
         if data:
             await queue.put(data)
 
@@ -134,7 +136,7 @@ async def _copy_gzip(engine, query: str, args: tuple, fmt: str, header: bool, le
                 opts = {"format": "csv", "header": header} if fmt == "csv" else {
                     "format": "csv", "quote": "\x01", "delimiter": "\x02"}
                 await raw.copy_from_query(query, *args, output=sink, **opts)
-            await queue.put(gz.flush())
+            await queue.put(compressor.flush())
         finally:
             await queue.put(None)
 

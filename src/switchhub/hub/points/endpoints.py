@@ -106,10 +106,10 @@ async def search_supply_points(
                                                  _ctx(request, caller), params, page, per_page))
 
 
-@router.get("/supply-points:export", summary="自社供給地点一括取得 (own-point export, gzip CSV or NDJSON)",
+@router.get("/supply-points:export", summary="自社供給地点一括取得 (own-point export, gzip or zstd CSV or NDJSON)",
             openapi_extra={"x-interface-ids": ["SH_EXPORT"]},
             response_class=StreamingResponse,
-            responses={200: {"content": EXPORT_MEDIA, "description": "gzip-compressed CSV or NDJSON", "headers": {
+            responses={200: {"content": EXPORT_MEDIA, "description": "gzip- or zstd-compressed CSV or NDJSON", "headers": {
                 "X-Row-Count": {"description": "行数 (rows)", "schema": {"type": "integer"}},
                 "X-Export-Fields": {"description": "列（カンマ区切り、出力順） (the columns, in order)",
                                     "schema": {"type": "string"}},
@@ -137,7 +137,7 @@ async def export_supply_points(
         finally:
             await stack.aclose()
 
-    filename = f"supply-points-{caller.operator_code}.{format}.gz"
-    return StreamingResponse(body(), media_type="application/gzip",
+    filename = f"supply-points-{caller.operator_code}.{format}.{compression.suffix}"
+    return StreamingResponse(body(), media_type=compression.media_type,
                              headers={"content-disposition": f'attachment; filename="{filename}"',
                                       "x-row-count": str(count), "x-export-fields": ",".join(columns)})

@@ -7,10 +7,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from switchhub.contract.points import Spid, SupplyPoint
 from switchhub.kernel.codes import Area
 
-#: The export's two formats, as the OpenAPI document states them (the body is gzip either way).
-EXPORT_MEDIA = {"application/gzip": {"schema": {"type": "string", "contentMediaType": "application/gzip",
-                                                "contentEncoding": "binary",
-                                                "description": "gzip: CSV (UTF-8, header row) or NDJSON"}}}
+#: The export's compressed bodies, as the OpenAPI document states them (`compression=` chooses;
+#: CSV or NDJSON inside either way).
+EXPORT_MEDIA = {media: {"schema": {"type": "string", "contentMediaType": media, "contentEncoding": "binary",
+                                   "description": f"{codec}: CSV (UTF-8, header row) or NDJSON"}}
+                for media, codec in (("application/gzip", "gzip"), ("application/zstd", "zstd"))}
 
 
 class BatchFailure(BaseModel):

@@ -213,6 +213,9 @@ async def open_export(engine: AsyncEngine, areas: AreaClient, ctx: Actor, fmt: s
     bad = check_answer(caller, {f: None for f in fields}, View.EXPORT, export_fields=field_set)
     if not bad and any(r.headers.get("x-export-fields", "").split(",") != fields for r in streams):
         bad = sorted({f for r in streams for f in r.headers.get("x-export-fields", "").split(",")} ^ set(fields))
+    if any(r.headers.get("content-type", "").split(";")[0].strip() != compression.media_type for r in streams):
+        raise AreaUnavailable("エリアシステムの応答の圧縮形式が要求と異なるため中止しました",
+                              "The area answered another compression than asked; the export was stopped")
     count = sum(int(r.headers.get("x-row-count", "0")) for r in streams)
     async with engine.begin() as conn:
         if bad:
