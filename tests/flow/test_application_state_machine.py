@@ -15,7 +15,7 @@ everywhere: every relay's status, every application's stage, each point's contra
 contract current, its supply periods (retailer, from, to) and its current customer. The
 structural invariants hold throughout (checked on the area database over SQL): at most one open
 application per group per point ({03, 05 of the pair}, {01/02}, {04}, {06}, {07}); supply periods
-never overlap and have no gap except where the point stood vacant; a vacant or removed point has
+never overlap and have no gap except where the point stood vacant; customer periods never overlap; a vacant or removed point has
 no supply period covering today, a 契約中 point has one; no stage goes backwards except by the
 `correct` rule; the switch test's relay invariants.
 
@@ -374,6 +374,9 @@ AREA_CHECKS = """SELECT
   (SELECT coalesce(jsonb_agg(a.spid), '[]') FROM supply_periods a JOIN supply_periods b ON a.area = b.area
      AND a.spid = b.spid AND a.id < b.id
      AND daterange(a.valid_from, a.valid_to, '[]') && daterange(b.valid_from, b.valid_to, '[]')) AS overlapping,
+  (SELECT coalesce(jsonb_agg(a.spid), '[]') FROM customer_periods a JOIN customer_periods b ON a.area = b.area
+     AND a.spid = b.spid AND a.id < b.id AND daterange(a.valid_from, a.valid_to + 1) && daterange(b.valid_from,
+     b.valid_to + 1)) AS customers_overlapping,
   (SELECT coalesce(jsonb_agg(jsonb_build_array(spid, valid_to, next_from)), '[]') FROM (SELECT spid, valid_to,
      lead(valid_from) OVER (PARTITION BY area, spid ORDER BY valid_from) AS next_from FROM supply_periods
      WHERE spid = ANY(:spids)) g WHERE next_from IS NOT NULL AND (valid_to IS NULL OR next_from > valid_to + 1))
@@ -581,6 +584,7 @@ class ApplicationMachine(SwitchMachine):
         # The structural invariants.
         assert area.doubly_open == [], f"more than one open application of a group at {area.doubly_open}"
         assert area.overlapping == [], f"two suppliers on one day at {area.overlapping}"
+        assert area.customers_overlapping == [], f"two customers on one day at {area.customers_overlapping}"
         gaps = {(self.points.index(s), date.fromisoformat(t) if t else None, date.fromisoformat(n))
                 for s, t, n in area.gaps}
         assert gaps == m.vacancies, ("a gap in the supply history while 契約中", gaps, m.vacancies)

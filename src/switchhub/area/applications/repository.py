@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import text
@@ -178,12 +178,8 @@ async def change_customer(conn: AsyncConnection, area: str, spid: str, first_day
         await conn.execute(text("UPDATE customer_periods SET phone = :p WHERE area = :area AND id = :id"),
                            {"p": phone, "area": area, "id": current.id})
         return
-    if current is not None:
-        await conn.execute(text("UPDATE customer_periods SET valid_to = :d WHERE area = :area AND id = :id"),
-                           {"d": first_day.fromordinal(first_day.toordinal() - 1), "area": area, "id": current.id})
-    await conn.execute(text("INSERT INTO customer_periods (area, spid, name_kana, name_kanji, phone, valid_from)"
-                            " VALUES (:area, :spid, :kana, :kanji, :p, :d)"),
-                       {"area": area, "spid": spid, "kana": kana, "kanji": kanji, "p": phone, "d": first_day})
+    await end_customer(conn, area, spid, first_day - timedelta(days=1))
+    await start_customer(conn, area, spid, first_day, kana, kanji, phone)
 
 
 async def mark_meter_replaced(conn: AsyncConnection, area: str, spid: str) -> None:
@@ -202,10 +198,12 @@ async def current_customer(conn: AsyncConnection, area: str, spid: str, on: date
 
 
 async def end_customer(conn: AsyncConnection, area: str, spid: str, last_day: date) -> None:
-    """The open customer period ends on `last_day` (one that would start later is cut to nothing)."""
+    """No customer period of the point covers a day after `last_day`: one that reaches past it ends
+    on it, one that would begin later ends the day before it begins (covering no day; area 0014), so
+    a period started the day after never overlaps another (the export joins on that)."""
     await conn.execute(text(
-        "UPDATE customer_periods SET valid_to = GREATEST(:d, valid_from) WHERE area = :area AND spid = :spid"
-        " AND valid_to IS NULL"), {"d": last_day, "area": area, "spid": spid})
+        "UPDATE customer_periods SET valid_to = GREATEST(:d, valid_from - 1) WHERE area = :area AND spid = :spid"
+        " AND (valid_to IS NULL OR valid_to > :d)"), {"d": last_day, "area": area, "spid": spid})
 
 
 async def start_customer(conn: AsyncConnection, area: str, spid: str, first_day: date, kana: str, kanji: str,

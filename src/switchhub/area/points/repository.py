@@ -51,9 +51,13 @@ def _customer_join(area: str) -> str:
 
 
 _CUSTOMER_JOIN = _customer_join("p.area")
-#: the export's and the lookup's: the area a parameter, so one partition is picked when planning or
-#: at executor start (not a run-time pruned scan over every area's partition for each row)
-_AREA_CUSTOMER_JOIN = _customer_join(":area")
+#: the export's: the point's customer on :on by a plain join, which PostgreSQL runs as one (parallel)
+#: hash join over the area's customers instead of a LIMIT 1 probe per row (≈ 40 % of the export's
+#: database time, docs/benchmarks.md P4). Exact because at most one customer period of a point covers
+#: any day (area 0014, `applications.repository.end_customer`). The area is a parameter, so one
+#: partition is planned (not a run-time pruned scan over every area's partition).
+_EXPORT_CUSTOMER_JOIN = (" LEFT JOIN customer_periods cur ON cur.area = :area AND cur.spid = p.spid"
+                         " AND cur.valid_from <= :on AND (cur.valid_to IS NULL OR cur.valid_to >= :on)")
 
 
 def _supplier_join(area: str) -> str:
@@ -91,7 +95,7 @@ FactCase = tuple[bool, bool]
 #: plan (db.engine.lookup_reader), and with `p.area` each period lateral was an Append over all ten
 #: area partitions, pruned per row at run time after starting every partition's scan: 0.54 ms of
 #: execution against 0.10 ms when the partition is pruned once at executor start (docs/benchmarks.md P1).
-_LOOKUP_JOINS = {"cur": _AREA_CUSTOMER_JOIN, "sup": _supplier_join(":area")}
+_LOOKUP_JOINS = {"cur": _customer_join(":area"), "sup": _supplier_join(":area")}
 #: the facts of case `f`: computed from the supplier on :on (`sup`) and the caller's supply periods
 _FACTS_JOIN = (
     " LEFT JOIN LATERAL (SELECT coalesce(sup.retailer_code = :op, false) AS supplies,"
@@ -174,7 +178,7 @@ def export_sql(grant: FieldGrant, fmt: str) -> tuple[list[str], str]:
     """
     fields = [f for f in grant.ordered_fields() if f in _EXPR and f != "pending_applications"]
     cols = ", ".join(f"{_EXPR[f]} AS {f}" for f in fields)
-    customer = _AREA_CUSTOMER_JOIN if any(_EXPR[f].startswith("cur.") for f in fields) else ""
+    customer = _EXPORT_CUSTOMER_JOIN if any(_EXPR[f].startswith("cur.") for f in fields) else ""
     body = (
         f"FROM supply_periods s JOIN supply_points p ON p.area = s.area AND p.spid = s.spid{customer}"
         ", LATERAL (SELECT s.retailer_code) sup"
