@@ -2,7 +2,8 @@
 
 `BrokenArea` wraps the reference area's ASGI app and rewrites some answers the way a faulty grid
 operator's system might: a supplier field leaked to another retailer, a wrong refusal code, an
-answer missing a required member, a change duplicated in the feed, a slow answer. Each breakage
+answer missing a required member, a change duplicated in the feed, a slow answer, the export's
+`compression=zstd` ignored. Each breakage
 touches one behaviour only, so the conformance report must name exactly the matching checks.
 """
 
@@ -47,6 +48,9 @@ class BrokenArea:
             await self.app(scope, receive, send)
             return
         method, path, query = scope["method"], scope["path"], scope.get("query_string", b"").decode()
+        if method == "GET" and path == "/area/v1/supply-points:export" and "compression=zstd" in query:
+            # ignores the asked compression and answers its gzip default
+            scope = {**scope, "query_string": query.replace("compression=zstd", "compression=fast").encode()}
         if method == "POST" and path == "/area/v1/supply-points:batch-get" and self.slow_s:
             receive = await self._slow_if_found(receive)
         rewrite = None

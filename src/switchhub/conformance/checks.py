@@ -6,10 +6,13 @@ result (the filed application) fail with that reason instead."""
 from __future__ import annotations
 
 import gzip
+import io
 import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
+
+import zstandard
 
 from switchhub.conformance import expected, judge
 from switchhub.conformance.judge import Failed
@@ -145,6 +148,28 @@ class Suite:
             f"{len(rows)} 行、列は供給者の範囲（{len(declared)} 列）",
             f"{len(rows)} rows, supplier columns ({len(declared)})",
         )
+
+    async def export_zstd(self) -> tuple[str, str]:
+        """`compression=zstd`: a zstd file (application/zstd) of the same rows as the gzip export."""
+        params = {"area": self.area, "format": "ndjson"}
+        gz = await self.probe.call("GET", EXPORT, self.cast.supplier, params=params)
+        zst = await self.probe.call("GET", EXPORT, self.cast.supplier, params={**params, "compression": "zstd"})
+        judge.answer(gz, 200)
+        judge.answer(zst, 200)
+        media = zst.content_type.split(";")[0].strip()
+        if media != "application/zstd":
+            raise Failed(f"compression=zstd の応答の Content-Type が {media or '（なし）'} です（application/zstd）",
+                         f"compression=zstd answered Content-Type {media or '(none)'}, not application/zstd")
+        try:
+            rows = zstandard.ZstdDecompressor().stream_reader(io.BytesIO(zst.raw), read_across_frames=True).read()
+        except zstandard.ZstdError as e:
+            raise Failed(f"compression=zstd の応答を zstd として読めません: {e}",
+                         f"the compression=zstd answer is not readable as zstd: {e}") from None
+        lines, expected_lines = sorted(rows.splitlines()), sorted(gzip.decompress(gz.raw).splitlines())
+        if lines != expected_lines:
+            raise Failed(f"zstd の {len(lines)} 行が gzip の一括取得の {len(expected_lines)} 行と違います",
+                         f"the {len(lines)} zstd rows differ from the gzip export's {len(expected_lines)}")
+        return f"{len(lines)} 行、gzip と同じ", f"{len(lines)} rows, the same as gzip"
 
     async def _discover(self, candidates: list[str]) -> None:
         """Two points of the supplier without open applications (asked by lookup, at most 20)."""

@@ -84,6 +84,7 @@ async def arun_conformance(base_url: str, options: Options) -> Report:
         if receiver is not None:
             receiver.start()
         await s.check("export.current_supplier", s.export)
+        await s.check("export.zstd", s.export_zstd)
         await s.check("lookup.current_supplier", s.lookup_as(c.supplier, ("current_supplier",)))
         await s.check("lookup.other_retailer", s.lookup_as(c.other, ("other_retailer", "former_supplier")))
         await s.check("lookup.tso_own_area", s.lookup_as(c.tso, ("tso_own_area",)))
