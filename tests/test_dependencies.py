@@ -66,7 +66,8 @@ def test_a_plain_install_is_the_client_and_the_services_are_the_server_extra() -
     server: the README's demo command names `[server]`, the test extra includes it."""
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     plain = {Requirement(r).name for r in project["dependencies"]}
-    assert plain == {"httpx", "pydantic", "typer", "rich"}
+    # zstandard: the client reads an export asked with compression=zstd (client.py _decompressor)
+    assert plain == {"httpx", "pydantic", "typer", "rich", "zstandard"}
     assert {Requirement(r).name for r in project["optional-dependencies"]["client"]} == plain
     assert "fastapi" in {Requirement(r).name for r in project["optional-dependencies"]["server"]}
     assert "switchhub[server]" in project["optional-dependencies"]["test"]
