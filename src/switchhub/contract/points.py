@@ -181,6 +181,14 @@ class ExportCompression(str, Enum):
         return zlib.compressobj(1 if self is ExportCompression.FAST else 6, zlib.DEFLATED, 31)
 
 
+def export_media(description: str | None = None) -> dict[str, Any]:
+    """The export's 200 `content` for the OpenAPI documents (hub API and area contract): one binary
+    entry per media type a `compression=` choice answers."""
+    media = dict.fromkeys(c.media_type for c in ExportCompression)
+    return {m: {"schema": {"type": "string", "contentMediaType": m, "contentEncoding": "binary",
+                           **({"description": description} if description else {})}} for m in media}
+
+
 #: the documentation of the export's `fields=` and `compression=` (hub API and area contract alike)
 EXPORT_FIELDS_DOC = (
     "列セット (column set): `standard`（既定）= 供給地点リストの照合に使う列 — "

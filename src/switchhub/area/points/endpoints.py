@@ -21,6 +21,7 @@ from switchhub.contract.points import (
     ExportCompression,
     PointAnswer,
     SearchPointsAnswer,
+    export_media,
 )
 from switchhub.contract.points import BatchGetRequest as BatchRequest
 from switchhub.httpkit import FastJSONResponse
@@ -32,9 +33,7 @@ from switchhub.kernel.visibility import ExportFields
 router = APIRouter(prefix="/area/v1", tags=["supply-points"])
 # Answers are sent as built (the hot path); the declared models are the contract's JSON of them.
 EXPORT_ANSWER = {200: {"description": "gzip or zstd (compression=): CSV (UTF-8) or NDJSON of the caller's own points",
-                       "content": {media: {"schema": {"type": "string", "contentMediaType": media,
-                                                      "contentEncoding": "binary"}}
-                                   for media in ("application/gzip", "application/zstd")}, "headers": {
+                       "content": export_media(), "headers": {
     "X-Row-Count": {"description": "行数", "schema": {"type": "integer"}},
     "X-Export-Fields": {"description": "列（カンマ区切り、fields= の列セット）", "schema": {"type": "string"}},
     "X-Export-Media-Type": {"description": "展開後の形式 (text/csv or application/x-ndjson)",

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from switchhub.contract.points import Spid, SupplyPoint
+from switchhub.contract.points import Spid, SupplyPoint, export_media
 from switchhub.kernel.codes import Area
 
 #: The export's compressed bodies, as the OpenAPI document states them (`compression=` chooses;
 #: CSV or NDJSON inside either way).
-EXPORT_MEDIA = {media: {"schema": {"type": "string", "contentMediaType": media, "contentEncoding": "binary",
-                                   "description": f"{codec}: CSV (UTF-8, header row) or NDJSON"}}
-                for media, codec in (("application/gzip", "gzip"), ("application/zstd", "zstd"))}
+EXPORT_MEDIA = export_media("CSV (UTF-8, header row) or NDJSON, gzip or zstd as compression= asks")
 
 
 class BatchFailure(BaseModel):
